@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Regenerates test/fixtures/llama-completion.json: the text llama.cpp's own llama-completion (built from the source
+// node-llama-cpp bundles, see scripts/build-llama-tools.sh) prints for fixed prompts with greedy decoding.
+// llama.cpp logs from a worker thread, so the tail of its output can be lost at exit: each case is run until a
+// complete output (ending in the "\n\n" it prints last) is seen, and the runs must agree.
+import {execFileSync} from "node:child_process";
+import {existsSync, writeFileSync} from "node:fs";
+
+const bin = ".cache/llama-tools/bin/llama-completion";
+const model = "../shared/models/stories260K.gguf";
+if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/build-llama-tools.sh first`);
+
+export function runLlamaCompletion(args) {
+    let best;
+    for (let attempt = 0; attempt < 10; attempt++) {
+        const out = execFileSync(bin, ["-m", model, "--temp", "0", "-no-cnv", "--no-display-prompt", "--no-warmup", ...args],
+            {encoding: "utf8", stdio: ["ignore", "pipe", "ignore"]});
+        if (best != null && !(best.startsWith(out) || out.startsWith(best))) throw new Error(`llama-completion disagrees with itself for ${args}`);
+        if (best == null || out.length > best.length) best = out;
+        if (best.endsWith("\n\n")) return best.slice(0, -2).replace(/ \[end of text\]\n$/, "");
+    }
+    throw new Error(`never saw complete output for ${args}`);
+}
+
+const cases = [
+    {prompt: "Once upon a time", maxTokens: 48},
+    {prompt: "The little dog", maxTokens: 48},
+    {prompt: " Tom and Sue went to the park. They", maxTokens: 48},
+    {prompt: "Lily wanted to", maxTokens: 64}
+];
+const fixtures = cases.map((c) => ({...c, expected: runLlamaCompletion(["-p", c.prompt, "-n", String(c.maxTokens)])}));
+writeFileSync("test/fixtures/llama-completion.json", JSON.stringify({
+    generatedBy: "scripts/make-fixtures.mjs with llama-completion from node-llama-cpp's bundled llama.cpp",
+    model: "stories260K.gguf",
+    cases: fixtures
+}, null, 2) + "\n");
+console.log(fixtures);

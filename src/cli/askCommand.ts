@@ -1,0 +1,45 @@
+/**
+ * `steer-chat ask`: one prompt in, the generated text out on stdout, exit 0 — for scripts, tests and benchmarks.
+ * Progress and errors go to stderr so stdout holds only the reply.
+ */
+import {createConversation} from "../engine/conversation.js";
+import {UserFacingError} from "../engine/errors.js";
+import {resolveModel} from "../engine/modelResolver.js";
+import {loadModel} from "../engine/runtime.js";
+import type {CliOptions} from "./options.js";
+
+export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
+    if (options.model == null)
+        throw new UserFacingError("ask needs a model", 'pass one with --model, e.g. steer-chat ask "Hi" --model model.gguf');
+    const prompt = options.prompt ?? (io.stdin.isTTY ? undefined : await readAll(io.stdin));
+    if (prompt == null || prompt === "")
+        throw new UserFacingError("ask needs a prompt", 'pass it as an argument (steer-chat ask "Hello") or on stdin');
+
+    const modelPath = await resolveModel(options.model);
+    const loaded = await loadModel(modelPath, options);
+    try {
+        const conversation = createConversation(loaded, {
+            mode: options.raw ? "raw" : "chat",
+            systemPrompt: options.system,
+            sampling: {temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed}
+        });
+        const controller = new AbortController();
+        const stop = () => controller.abort();
+        process.once("SIGINT", stop);
+        try {
+            await conversation.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
+        } finally {
+            process.off("SIGINT", stop);
+        }
+        if (io.stdout.isTTY) io.stdout.write("\n");
+        return 0;
+    } finally {
+        await loaded.dispose();
+    }
+}
+
+async function readAll(stream: NodeJS.ReadStream): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+}

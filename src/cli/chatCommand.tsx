@@ -1,0 +1,98 @@
+/**
+ * `steer-chat` (the chat): pick or download a model when none was given, load it, then run the Ink app.
+ */
+import React, {useEffect, useState} from "react";
+import {Box, render, Text, useApp} from "ink";
+import {createConversation, type Conversation} from "../engine/conversation.js";
+import {errorMessage, UserFacingError} from "../engine/errors.js";
+import {formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel, type DownloadProgress} from "../engine/modelResolver.js";
+import {loadModel, type LoadedModel} from "../engine/runtime.js";
+import {App} from "../ui/App.js";
+import {ProgressBar} from "../ui/components/ProgressBar.js";
+import {SelectList} from "../ui/components/SelectList.js";
+import type {CliOptions} from "./options.js";
+
+type Phase =
+    | {kind: "pick"}
+    | {kind: "resolve", spec: string}
+    | {kind: "load", path: string}
+    | {kind: "chat", loaded: LoadedModel, conversation: Conversation}
+    | {kind: "failed", message: string};
+
+export async function runChat(options: CliOptions): Promise<number> {
+    if (!process.stdin.isTTY)
+        throw new UserFacingError("The chat needs an interactive terminal", 'for scripts use: steer-chat ask "prompt" --model M');
+    const outcome = {code: 0, loaded: undefined as LoadedModel | undefined};
+    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false});
+    await instance.waitUntilExit();
+    await outcome.loaded?.dispose();
+    return outcome.code;
+}
+
+function Startup({options, outcome}: {options: CliOptions, outcome: {code: number, loaded: LoadedModel | undefined}}) {
+    const {exit} = useApp();
+    const [phase, setPhase] = useState<Phase>(() => options.model != null ? {kind: "resolve", spec: options.model} : {kind: "pick"});
+    const [progress, setProgress] = useState<DownloadProgress>();
+
+    useEffect(() => {
+        let cancelled = false;
+        const fail = (err: unknown) => {
+            if (cancelled) return;
+            outcome.code = err instanceof UserFacingError ? 2 : 1;
+            setPhase({kind: "failed", message: errorMessage(err)});
+        };
+        if (phase.kind === "resolve") {
+            resolveModel(phase.spec, {onProgress: setProgress})
+                .then((path) => !cancelled && setPhase({kind: "load", path}), fail);
+        } else if (phase.kind === "load") {
+            loadModel(phase.path, options).then((loaded) => {
+                outcome.loaded = loaded;
+                if (cancelled) return;
+                const conversation = createConversation(loaded, {
+                    mode: options.raw ? "raw" : "chat",
+                    systemPrompt: options.system,
+                    sampling: {temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed}
+                });
+                setPhase({kind: "chat", loaded, conversation});
+            }, fail);
+        } else if (phase.kind === "failed") {
+            exit();
+        }
+        return () => { cancelled = true; };
+    }, [phase]);
+
+    switch (phase.kind) {
+        case "pick":
+            return <ModelPick onPick={(spec) => setPhase({kind: "resolve", spec})} onQuit={exit} />;
+        case "resolve":
+            return progress == null
+                ? <Text>Resolving {phase.spec}…</Text>
+                : <Box flexDirection="column">
+                    <Text>Downloading {phase.spec}</Text>
+                    <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)}
+                        label={`${formatBytes(progress.downloadedSize)} / ${formatBytes(progress.totalSize)}`} />
+                </Box>;
+        case "load":
+            return <Text>Loading {phase.path}…</Text>;
+        case "chat":
+            return <App conversation={phase.conversation} modelName={phase.loaded.modelName} />;
+        case "failed":
+            return <Text color="red">steer-chat: {phase.message}</Text>;
+    }
+}
+
+function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: () => void}) {
+    const local = listLocalModels();
+    const items = [
+        ...local.map((m) => ({label: m.name, value: m.path, hint: formatBytes(m.sizeBytes)})),
+        {label: `Download a recommended small chat model`, value: RECOMMENDED_MODEL_URI, hint: RECOMMENDED_MODEL_URI},
+        {label: "Quit", value: ""}
+    ];
+    return (
+        <Box flexDirection="column">
+            <Text bold>No --model given. {local.length > 0 ? `Models in ${modelsDirectory()}:` : `No models in ${modelsDirectory()} yet.`}</Text>
+            <SelectList items={items} onSelect={(value) => (value === "" ? onQuit() : onPick(value))} onCancel={onQuit} />
+            <Text dimColor>Or pass one: steer-chat --model path/to/model.gguf</Text>
+        </Box>
+    );
+}

@@ -1,0 +1,34 @@
+/**
+ * Entry point: parse flags, run the command, and turn every failure into one clear line on stderr with a
+ * non-zero exit code (a stack trace only with --debug).
+ */
+import {UserFacingError, errorMessage} from "../engine/errors.js";
+import {runAsk} from "./askCommand.js";
+import {helpText, parseCli, type CliOptions} from "./options.js";
+import {packageVersion} from "./version.js";
+
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 1;
+
+export async function main(argv: string[]): Promise<number> {
+    let options: CliOptions | undefined;
+    try {
+        options = parseCli(argv);
+        if (options.help) {
+            process.stdout.write(helpText(packageVersion()) + "\n");
+            return 0;
+        }
+        if (options.version) {
+            process.stdout.write(packageVersion() + "\n");
+            return 0;
+        }
+        if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
+        const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
+        return await runChat(options);
+    } catch (err) {
+        const debug = options?.debug ?? argv.includes("--debug");
+        process.stderr.write(`steer-chat: ${errorMessage(err)}\n`);
+        if (debug && err instanceof Error && !(err instanceof UserFacingError)) process.stderr.write(`${err.stack}\n`);
+        return err instanceof UserFacingError ? EXIT_USAGE : EXIT_FAILURE;
+    }
+}

@@ -1,0 +1,130 @@
+/**
+ * The command-line surface: one table of options (used for parsing and for --help), and parsing into typed
+ * options with one-line errors for unknown flags and bad values.
+ */
+import {parseArgs} from "node:util";
+import {UserFacingError} from "../engine/errors.js";
+
+type OptionSpec = {
+    type: "string" | "boolean",
+    short?: string,
+    multiple?: boolean,
+    value?: string,
+    description: string
+};
+
+export const OPTIONS = {
+    model: {type: "string", short: "m", value: "PATH|hf:URI", description: "GGUF model file, or a node-llama-cpp hf: URI to download"},
+    raw: {type: "boolean", description: "completion mode for base models: continue the text, no chat roles"},
+    system: {type: "string", short: "s", value: "TEXT", description: "system prompt (raw mode: text put before the prompt)"},
+    temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
+    "max-tokens": {type: "string", short: "n", value: "N", description: "most tokens in one reply (default 1024)"},
+    seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies"},
+    "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
+    threads: {type: "string", value: "N", description: "CPU threads (default: node-llama-cpp's choice)"},
+    gpu: {type: "string", value: "auto|false", description: "GPU offloading: auto-detect, or false for CPU only (default auto)"},
+    debug: {type: "boolean", description: "show llama.cpp warnings and stack traces"},
+    help: {type: "boolean", short: "h", description: "show this help"},
+    version: {type: "boolean", short: "v", description: "print the version"}
+} satisfies Record<string, OptionSpec>;
+
+export type CliCommand = "chat" | "ask";
+
+export type CliOptions = {
+    command: CliCommand,
+    prompt?: string,
+    model?: string,
+    raw: boolean,
+    system?: string,
+    temperature?: number,
+    maxTokens?: number,
+    seed?: number,
+    contextSize?: number,
+    threads?: number,
+    gpu: "auto" | false,
+    debug: boolean,
+    help: boolean,
+    version: boolean
+};
+
+const COMMANDS: CliCommand[] = ["chat", "ask"];
+
+export function parseCli(argv: string[]): CliOptions {
+    let parsed;
+    try {
+        parsed = parseArgs({args: argv, options: OPTIONS, allowPositionals: true, strict: true});
+    } catch (err) {
+        throw new UserFacingError(cleanParseError(err), "run steer-chat --help to see the options");
+    }
+    const {values, positionals} = parsed;
+    let command: CliCommand = "chat";
+    const rest = [...positionals];
+    if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
+    if (command === "chat" && rest.length > 0)
+        throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
+    if (command === "ask" && rest.length > 1)
+        throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
+
+    return {
+        command,
+        prompt: rest[0],
+        model: values.model,
+        raw: values.raw ?? false,
+        system: values.system,
+        temperature: parseNumber("--temperature", values.temperature, {min: 0}),
+        maxTokens: parseNumber("--max-tokens", values["max-tokens"], {min: 1, integer: true}),
+        seed: parseNumber("--seed", values.seed, {min: 0, integer: true}),
+        contextSize: parseNumber("--context-size", values["context-size"], {min: 16, integer: true}),
+        threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
+        gpu: parseGpu(values.gpu),
+        debug: values.debug ?? false,
+        help: values.help ?? false,
+        version: values.version ?? false
+    };
+}
+
+function parseNumber(flag: string, raw: string | undefined, {min, integer = false}: {min: number, integer?: boolean}): number | undefined {
+    if (raw == null) return undefined;
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)))
+        throw new UserFacingError(`Invalid value for ${flag}: "${raw}"`,
+            `expected ${integer ? "a whole number" : "a number"} >= ${min}`);
+    return value;
+}
+
+function parseGpu(raw: string | undefined): "auto" | false {
+    if (raw == null || raw === "auto") return "auto";
+    if (raw === "false" || raw === "cpu" || raw === "off") return false;
+    throw new UserFacingError(`Invalid value for --gpu: "${raw}"`, "use --gpu auto or --gpu false");
+}
+
+function cleanParseError(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err);
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) return `Unknown option: ${unknown[1]}`;
+    const missing = /Option '([^']+)' argument missing/.exec(message);
+    if (missing) return `Option ${missing[1]!.replace(/^-\w, /, "")} needs a value`;
+    return message.split("\n")[0]!.replace(/\. To specify.*$/, "");
+}
+
+export function helpText(version: string): string {
+    const rows = Object.entries(OPTIONS as Record<string, OptionSpec>).map(([name, spec]) => {
+        const flag = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.value ? ` ${spec.value}` : ""}`;
+        return `  ${flag.padEnd(34)}${spec.description}`;
+    });
+    return [
+        `steer-chat ${version} — chat with a local GGUF model and steer it live with control vectors`,
+        "",
+        "Usage:",
+        "  steer-chat [--model M] [options]          open the chat (no --model: pick or download one)",
+        "  steer-chat ask \"PROMPT\" --model M [...]    print one reply to stdout and exit (for scripts)",
+        "",
+        "Options:",
+        ...rows,
+        "",
+        "In the chat: Enter sends · Esc or Ctrl+C stops a reply · Ctrl+C on an empty prompt or /exit quits · /help lists commands",
+        "Examples:",
+        "  steer-chat --model ./models/llama-3.2-1b-instruct.Q4_K_M.gguf",
+        "  steer-chat ask --raw --temperature 0 --max-tokens 48 --model stories260K.gguf \"Once upon a time\""
+    ].join("\n");
+}

@@ -1,0 +1,187 @@
+/**
+ * A conversation with the loaded model: chat mode (the model's own chat template through node-llama-cpp's chat
+ * wrappers) or raw mode (plain text continuation for base models). Both stream text, stop on an AbortSignal keeping
+ * what was written, and call a `beforeTurn` hook first, which is where staged steering changes get applied.
+ */
+import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
+import type {LoadedModel} from "./runtime.js";
+import {generateTokens, tokenizePrompt, type StopReason} from "./generateTokens.js";
+import {DEFAULT_SAMPLING, type SamplingOptions} from "./sampling.js";
+
+export type ConversationMode = "chat" | "raw";
+
+export type Reply = {
+    text: string,
+    tokenCount: number,
+    stopReason: StopReason,
+    tokensPerSecond: number,
+    /** mean log-probability of the reply's tokens (raw mode; undefined where the chat wrapper hides it) */
+    meanLogProb: number | undefined
+};
+
+export type SendOptions = {
+    signal?: AbortSignal,
+    onText?: (chunk: string) => void
+};
+
+export type ConversationOptions = {
+    mode: ConversationMode,
+    systemPrompt?: string,
+    sampling?: Partial<SamplingOptions>,
+    /**
+     * Runs before each turn. Returns true when the model's behaviour changed (e.g. new steering), so cached
+     * evaluation of the history is dropped and the history is evaluated again under the new settings.
+     */
+    beforeTurn?: () => Promise<boolean> | boolean
+};
+
+export interface Conversation {
+    readonly mode: ConversationMode;
+    readonly sampling: SamplingOptions;
+    readonly systemPrompt: string | undefined;
+    setSystemPrompt(text: string | undefined): void;
+    send(userText: string, options?: SendOptions): Promise<Reply>;
+    clear(): Promise<void>;
+    contextUsage(): {used: number, size: number};
+    dispose(): void;
+}
+
+export function createConversation(loaded: LoadedModel, options: ConversationOptions): Conversation {
+    const sequence = loaded.context.getSequence();
+    const sampling = {...DEFAULT_SAMPLING, ...stripUndefined(options.sampling ?? {})};
+    return options.mode === "raw"
+        ? new RawConversation(sequence, sampling, options)
+        : new ChatConversation(sequence, sampling, options);
+}
+
+abstract class BaseConversation implements Conversation {
+    abstract readonly mode: ConversationMode;
+    protected system: string | undefined;
+
+    constructor(protected readonly sequence: LlamaContextSequence, readonly sampling: SamplingOptions,
+        protected readonly options: ConversationOptions) {
+        this.system = options.systemPrompt || undefined;
+    }
+
+    get systemPrompt() {
+        return this.system;
+    }
+
+    setSystemPrompt(text: string | undefined) {
+        this.system = text || undefined;
+    }
+
+    abstract send(userText: string, options?: SendOptions): Promise<Reply>;
+    abstract clear(): Promise<void>;
+
+    contextUsage() {
+        return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize};
+    }
+
+    /** Applies the beforeTurn hook; drops the cache when the hook says the model changed. */
+    protected async prepareTurn() {
+        const changed = await this.options.beforeTurn?.();
+        if (changed) await this.sequence.clearHistory();
+    }
+
+    dispose() {
+        this.sequence.dispose();
+    }
+}
+
+/** Plain continuation: the transcript is one text; each user message is appended and the model continues it. */
+class RawConversation extends BaseConversation {
+    readonly mode = "raw" as const;
+    private transcript = "";
+
+    async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
+        await this.prepareTurn();
+        const prefix = this.system ? this.system + "\n" : "";
+        const promptText = prefix + (this.transcript === "" ? userText : this.transcript + "\n" + userText);
+        const tokens = tokenizePrompt(this.sequence.model, promptText);
+        const toEvaluate = await reuseCachedPrefix(this.sequence, tokens);
+        const result = await generateTokens(this.sequence, toEvaluate, {...this.sampling, signal, onText});
+        this.transcript = promptText.slice(prefix.length) + result.text;
+        return {
+            text: result.text, tokenCount: result.tokens.length, stopReason: result.stopReason,
+            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb
+        };
+    }
+
+    async clear() {
+        this.transcript = "";
+        await this.sequence.clearHistory();
+    }
+}
+
+/**
+ * Keeps the part of the KV cache that matches the new prompt and returns the tokens still to evaluate
+ * (always at least one, since generation needs logits for the last prompt token).
+ */
+async function reuseCachedPrefix(sequence: LlamaContextSequence, tokens: Token[]): Promise<Token[]> {
+    const cached = sequence.contextTokens;
+    let common = 0;
+    while (common < cached.length && common < tokens.length - 1 && cached[common] === tokens[common]) common++;
+    if (common < sequence.nextTokenIndex)
+        await sequence.eraseContextTokenRanges([{start: common, end: sequence.nextTokenIndex}]);
+    return tokens.slice(common);
+}
+
+/** Chat through the model's own template (node-llama-cpp resolves the chat wrapper from the GGUF). */
+class ChatConversation extends BaseConversation {
+    readonly mode = "chat" as const;
+    private readonly session: LlamaChatSession;
+
+    constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions) {
+        super(sequence, sampling, options);
+        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false});
+    }
+
+    override setSystemPrompt(text: string | undefined) {
+        super.setSystemPrompt(text);
+        const history: ChatHistoryItem[] = this.session.getChatHistory().filter((item) => item.type !== "system");
+        if (this.system != null) history.unshift({type: "system", text: this.system});
+        this.session.setChatHistory(history);
+    }
+
+    async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
+        await this.prepareTurn();
+        let tokenCount = 0;
+        let firstAt = 0;
+        let lastAt = 0;
+        const result = await this.session.promptWithMeta(userText, {
+            signal, stopOnAbortSignal: true,
+            onTextChunk: onText,
+            onToken: (tokens) => {
+                const now = performance.now();
+                if (tokenCount === 0) firstAt = now;
+                lastAt = now;
+                tokenCount += tokens.length;
+            },
+            maxTokens: this.sampling.maxTokens,
+            temperature: this.sampling.temperature,
+            topK: this.sampling.topK,
+            topP: this.sampling.topP,
+            minP: this.sampling.minP,
+            seed: this.sampling.seed
+        });
+        const seconds = (lastAt - firstAt) / 1000;
+        const stopReason: StopReason = result.stopReason === "abort" ? "aborted"
+            : result.stopReason === "maxTokens" ? "maxTokens" : "eos";
+        return {
+            text: result.responseText, tokenCount, stopReason,
+            tokensPerSecond: tokenCount > 1 && seconds > 0 ? (tokenCount - 1) / seconds : 0,
+            meanLogProb: undefined
+        };
+    }
+
+    async clear() {
+        this.session.resetChatHistory();
+        this.setSystemPrompt(this.system);
+        await this.sequence.clearHistory();
+    }
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

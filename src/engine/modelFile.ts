@@ -1,0 +1,30 @@
+import {openSync, readSync, closeSync, statSync} from "node:fs";
+import path from "node:path";
+import {UserFacingError} from "./errors.js";
+
+const GGUF_MAGIC = Buffer.from("GGUF", "ascii");
+
+/** Checks that a model path exists and is a GGUF file before node-llama-cpp sees it, so errors name the file. */
+export function checkModelFile(modelPath: string): string {
+    const resolved = path.resolve(modelPath);
+    let stat;
+    try {
+        stat = statSync(resolved);
+    } catch {
+        throw new UserFacingError(`Model file not found: ${modelPath}`,
+            "pass an existing .gguf file with --model, or run steer-chat without --model to pick one");
+    }
+    if (!stat.isFile())
+        throw new UserFacingError(`Model path is not a file: ${modelPath}`, "pass the path of a .gguf file with --model");
+    const head = Buffer.alloc(4);
+    const fd = openSync(resolved, "r");
+    try {
+        readSync(fd, head, 0, 4, 0);
+    } finally {
+        closeSync(fd);
+    }
+    if (!head.equals(GGUF_MAGIC))
+        throw new UserFacingError(`Not a GGUF model file: ${modelPath}`,
+            "steer-chat loads llama.cpp GGUF models; convert it with llama.cpp's convert_hf_to_gguf.py or download a .gguf");
+    return resolved;
+}

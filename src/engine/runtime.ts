@@ -1,0 +1,84 @@
+/**
+ * Loads llama.cpp (through node-llama-cpp), a model and one context, turning node-llama-cpp's failures into
+ * one-line errors that name the file and the fix.
+ */
+import path from "node:path";
+import {getLlama, InsufficientMemoryError, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
+import {UserFacingError} from "./errors.js";
+import {checkModelFile} from "./modelFile.js";
+
+export type GpuOption = "auto" | false;
+
+export type RuntimeOptions = {
+    gpu?: GpuOption,
+    /** context size in tokens; defaults to the model's training context, capped at 4096 */
+    contextSize?: number,
+    threads?: number,
+    debug?: boolean
+};
+
+export type LoadedModel = {
+    llama: Llama,
+    model: LlamaModel,
+    context: LlamaContext,
+    modelPath: string,
+    /** a short display name: the file name */
+    modelName: string,
+    dispose(): Promise<void>
+};
+
+const llamaByGpu = new Map<string, Promise<Llama>>();
+
+/** One Llama instance per GPU setting per process: loading the bindings is slow and they are shareable. */
+export function getRuntime({gpu = "auto", debug = false}: Pick<RuntimeOptions, "gpu" | "debug"> = {}): Promise<Llama> {
+    const key = `${gpu}`;
+    let llama = llamaByGpu.get(key);
+    if (llama == null) {
+        llama = getLlama({gpu, logLevel: debug ? LlamaLogLevel.warn : LlamaLogLevel.error, progressLogs: false});
+        llamaByGpu.set(key, llama);
+    }
+    return llama;
+}
+
+export const DEFAULT_MAX_CONTEXT = 4096;
+
+export async function loadModel(modelPath: string, options: RuntimeOptions = {}): Promise<LoadedModel> {
+    const resolvedPath = checkModelFile(modelPath);
+    const llama = await getRuntime(options);
+    let model: LlamaModel;
+    try {
+        model = await llama.loadModel({modelPath: resolvedPath});
+    } catch (err) {
+        throw explainLoadError(err, modelPath, "model");
+    }
+    const contextSize = options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
+    let context: LlamaContext;
+    try {
+        // node-llama-cpp's CPU default is twice the math cores; with ggml's spin-waiting threads that oversubscribes
+        // small machines badly (measured 20x slower on 2 cores), so default to one thread per core
+        context = await model.createContext({contextSize, threads: options.threads ?? llama.cpuMathCores});
+    } catch (err) {
+        await model.dispose();
+        throw explainLoadError(err, modelPath, "context");
+    }
+    return {
+        llama, model, context, modelPath: resolvedPath,
+        modelName: path.basename(resolvedPath),
+        async dispose() {
+            await context.dispose();
+            await model.dispose();
+        }
+    };
+}
+
+function explainLoadError(err: unknown, modelPath: string, what: "model" | "context"): Error {
+    if (err instanceof UserFacingError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof InsufficientMemoryError || /memory|too large|VRAM|RAM/i.test(message))
+        return new UserFacingError(`Not enough memory to load the ${what} for ${modelPath}`,
+            what === "context"
+                ? "use a smaller --context-size, or a smaller (more quantised) model"
+                : "use a smaller or more quantised model (e.g. a Q4_K_M file), or --gpu false to use system RAM");
+    return new UserFacingError(`Could not load ${modelPath}: ${message}`,
+        "check that the file is a complete GGUF model supported by llama.cpp (re-download it if it was cut short)");
+}
