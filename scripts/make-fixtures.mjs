@@ -28,7 +28,26 @@ const cases = [
     {prompt: " Tom and Sue went to the park. They", maxTokens: 48},
     {prompt: "Lily wanted to", maxTokens: 64}
 ];
-const fixtures = cases.map((c) => ({...c, expected: runLlamaCompletion(["-p", c.prompt, "-n", String(c.maxTokens)])}));
+// steered cases: vectors made by llama.cpp's cvector-generator (--method mean) from test/fixtures/prompts
+const vectors = "test/fixtures/vectors";
+for (const [positive, negative] of [["happy", "sad"], ["dog", "cat"]]) {
+    execFileSync(".cache/llama-tools/bin/llama-cvector-generator", ["-m", model, "--method", "mean",
+        "--positive-file", `test/fixtures/prompts/${positive}.txt`, "--negative-file", `test/fixtures/prompts/${negative}.txt`,
+        "-o", `${vectors}/${positive}.gguf`], {stdio: "ignore"});
+}
+cases.push(
+    {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:1"]},
+    {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:-1.5"]},
+    {prompt: "The little dog", maxTokens: 40, vectors: ["happy.gguf:1.5", "dog.gguf:-0.75"]},
+    {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:3"], layers: [2, 3]},
+    {prompt: "Lily wanted to", maxTokens: 40, vectors: ["dog.gguf:2", "happy.gguf:0.5"], layers: [3, 4]}
+);
+const fixtures = cases.map((c) => {
+    const args = ["-p", c.prompt, "-n", String(c.maxTokens)];
+    for (const v of c.vectors ?? []) args.push("--control-vector-scaled", `${vectors}/${v}`);
+    if (c.layers) args.push("--control-vector-layer-range", String(c.layers[0]), String(c.layers[1]));
+    return {...c, expected: runLlamaCompletion(args)};
+});
 writeFileSync("test/fixtures/llama-completion.json", JSON.stringify({
     generatedBy: "scripts/make-fixtures.mjs with llama-completion from node-llama-cpp's bundled llama.cpp",
     model: "stories260K.gguf",

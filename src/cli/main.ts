@@ -4,6 +4,7 @@
  */
 import {UserFacingError, errorMessage} from "../engine/errors.js";
 import {runAsk} from "./askCommand.js";
+import {runVectors} from "./vectorsCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
             return 0;
         }
         if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
+        if (options.command === "vectors") return await runVectors(process.stdout);
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {

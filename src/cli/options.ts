@@ -20,6 +20,9 @@ export const OPTIONS = {
     temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
     "max-tokens": {type: "string", short: "n", value: "N", description: "most tokens in one reply (default 1024)"},
     seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies"},
+    vector: {type: "string", multiple: true, value: "FILE|NAME[:C]", description: "add a control vector with coefficient C (default 1); repeat for several"},
+    layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
+    "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: node-llama-cpp's choice)"},
     gpu: {type: "string", value: "auto|false", description: "GPU offloading: auto-detect, or false for CPU only (default auto)"},
@@ -28,7 +31,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask";
+export type CliCommand = "chat" | "ask" | "vectors";
 
 export type CliOptions = {
     command: CliCommand,
@@ -39,6 +42,9 @@ export type CliOptions = {
     temperature?: number,
     maxTokens?: number,
     seed?: number,
+    vectors: string[],
+    layers?: string,
+    keepCache: boolean,
     contextSize?: number,
     threads?: number,
     gpu: "auto" | false,
@@ -47,7 +53,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -60,7 +66,7 @@ export function parseCli(argv: string[]): CliOptions {
     let command: CliCommand = "chat";
     const rest = [...positionals];
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
-    if (command === "chat" && rest.length > 0)
+    if ((command === "chat" || command === "vectors") && rest.length > 0)
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
     if (command === "ask" && rest.length > 1)
         throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
@@ -74,6 +80,9 @@ export function parseCli(argv: string[]): CliOptions {
         temperature: parseNumber("--temperature", values.temperature, {min: 0}),
         maxTokens: parseNumber("--max-tokens", values["max-tokens"], {min: 1, integer: true}),
         seed: parseNumber("--seed", values.seed, {min: 0, integer: true}),
+        vectors: values.vector ?? [],
+        layers: values.layers,
+        keepCache: values["keep-cache"] ?? false,
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
         gpu: parseGpu(values.gpu),
@@ -118,6 +127,7 @@ export function helpText(version: string): string {
         "Usage:",
         "  steer-chat [--model M] [options]          open the chat (no --model: pick or download one)",
         "  steer-chat ask \"PROMPT\" --model M [...]    print one reply to stdout and exit (for scripts)",
+        "  steer-chat vectors                        list the control vectors available by name",
         "",
         "Options:",
         ...rows,
@@ -125,6 +135,7 @@ export function helpText(version: string): string {
         "In the chat: Enter sends · Esc or Ctrl+C stops a reply · Ctrl+C on an empty prompt or /exit quits · /help lists commands",
         "Examples:",
         "  steer-chat --model ./models/llama-3.2-1b-instruct.Q4_K_M.gguf",
-        "  steer-chat ask --raw --temperature 0 --max-tokens 48 --model stories260K.gguf \"Once upon a time\""
+        "  steer-chat ask --raw --temperature 0 --max-tokens 48 --model stories260K.gguf \"Once upon a time\"",
+        "  steer-chat --model M --vector happy:0.8 --vector ./formal.gguf:-0.5 --layers 10-20"
     ].join("\n");
 }

@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "steer_native",
+      "sources": ["native/steer_native.cc"],
+      "include_dirs": ["<!@(node scripts/native-include-dirs.cjs)"],
+      "defines": ["NAPI_VERSION=7", "NAPI_CPP_EXCEPTIONS"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti"],
+      "libraries": ["-ldl"],
+      "xcode_settings": {"GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+    }
+  ]
+}

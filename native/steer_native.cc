@@ -1,0 +1,177 @@
+// steer-chat's native helper: reaches the llama_context behind a node-llama-cpp LlamaContext and calls llama.cpp's
+// control-vector API on it. llama.cpp symbols are resolved with dlsym from the libllama node-llama-cpp already
+// loaded (RTLD_NOLOAD), so no second copy of llama.cpp is ever linked or loaded.
+//
+// Safety: every call unwraps the JS object, checks it is an AddonContext, that it is not disposed, that the
+// llama_context pointer is readable memory, and that llama_n_ctx / llama_model_n_embd agree with what JS expects.
+// Anything off throws a JS error instead of touching the pointer.
+
+#include <dlfcn.h>
+#include <link.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "napi.h"
+#include "AddonContext.h"
+
+namespace {
+
+using fn_n_ctx = uint32_t (*)(const llama_context*);
+using fn_get_model = const llama_model* (*)(const llama_context*);
+using fn_model_int = int32_t (*)(const llama_model*);
+using fn_set_cvec = int32_t (*)(llama_context*, const float*, size_t, int32_t, int32_t, int32_t);
+
+struct LlamaApi {
+    void* handle = nullptr;
+    std::string libraryPath;
+    std::string error;
+    fn_n_ctx n_ctx = nullptr;
+    fn_get_model get_model = nullptr;
+    fn_model_int model_n_embd = nullptr;
+    fn_model_int model_n_layer = nullptr;
+    fn_set_cvec set_adapter_cvec = nullptr;
+};
+
+int findLibllama(struct dl_phdr_info* info, size_t, void* data) {
+    auto* out = static_cast<std::string*>(data);
+    if (info->dlpi_name != nullptr && std::strstr(info->dlpi_name, "libllama") != nullptr &&
+        std::strstr(info->dlpi_name, "libllama-common") == nullptr) {
+        *out = info->dlpi_name;
+        return 1;
+    }
+    return 0;
+}
+
+LlamaApi& api() {
+    static LlamaApi instance = [] {
+        LlamaApi a;
+        dl_iterate_phdr(findLibllama, &a.libraryPath);
+        if (a.libraryPath.empty()) {
+            a.error = "node-llama-cpp's libllama is not loaded in this process (load a model first)";
+            return a;
+        }
+        // RTLD_NOLOAD: only take a handle to the copy that is already there
+        a.handle = dlopen(a.libraryPath.c_str(), RTLD_NOW | RTLD_NOLOAD);
+        if (a.handle == nullptr) {
+            a.error = std::string("dlopen(RTLD_NOLOAD) failed for ") + a.libraryPath;
+            return a;
+        }
+        a.n_ctx = reinterpret_cast<fn_n_ctx>(dlsym(a.handle, "llama_n_ctx"));
+        a.get_model = reinterpret_cast<fn_get_model>(dlsym(a.handle, "llama_get_model"));
+        a.model_n_embd = reinterpret_cast<fn_model_int>(dlsym(a.handle, "llama_model_n_embd"));
+        a.model_n_layer = reinterpret_cast<fn_model_int>(dlsym(a.handle, "llama_model_n_layer"));
+        a.set_adapter_cvec = reinterpret_cast<fn_set_cvec>(dlsym(a.handle, "llama_set_adapter_cvec"));
+        if (!a.n_ctx || !a.get_model || !a.model_n_embd || !a.model_n_layer || !a.set_adapter_cvec)
+            a.error = std::string("a llama.cpp symbol is missing from ") + a.libraryPath + " (llama_set_adapter_cvec and friends)";
+        return a;
+    }();
+    return instance;
+}
+
+// True when [ptr, ptr+len) can be read: write() reports EFAULT instead of crashing on unmapped memory.
+bool isReadable(const void* ptr, size_t len) {
+    if (ptr == nullptr) return false;
+    int fds[2];
+    if (pipe(fds) != 0) return false;
+    ssize_t written = write(fds[1], ptr, len);
+    int err = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return written == static_cast<ssize_t>(len) || (written < 0 && err != EFAULT);
+}
+
+struct Verified {
+    llama_context* ctx;
+    int32_t nEmbd;
+    int32_t nLayer;
+    uint32_t nCtx;
+};
+
+// Unwraps and checks the AddonContext (LlamaContext._ctx); throws a JS error on anything unexpected.
+Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t expectedNCtx) {
+    LlamaApi& a = api();
+    if (!a.error.empty()) throw Napi::Error::New(env, a.error);
+    if (!value.IsObject()) throw Napi::TypeError::New(env, "expected a node-llama-cpp AddonContext object");
+    Napi::Object obj = value.As<Napi::Object>();
+    Napi::Value ctor = obj.Get("constructor");
+    std::string ctorName = ctor.IsFunction() ? ctor.As<Napi::Object>().Get("name").ToString().Utf8Value() : "";
+    if (ctorName != "AddonContext")
+        throw Napi::TypeError::New(env, "expected a node-llama-cpp AddonContext object, got " + (ctorName.empty() ? std::string("another object") : ctorName));
+
+    void* raw = nullptr;
+    if (napi_unwrap(env, obj, &raw) != napi_ok || raw == nullptr)
+        throw Napi::Error::New(env, "the AddonContext object wraps no native context");
+    auto* addon = static_cast<AddonContext*>(raw);
+    if (!isReadable(addon, sizeof(AddonContext)))
+        throw Napi::Error::New(env, "the AddonContext native object is not readable (incompatible node-llama-cpp build?)");
+    if (addon->disposed || !addon->contextLoaded || addon->ctx == nullptr)
+        throw Napi::Error::New(env, "the llama context is disposed or not loaded");
+    if (!isReadable(addon->ctx, 64))
+        throw Napi::Error::New(env, "the llama_context pointer is not readable (incompatible node-llama-cpp build?)");
+
+    uint32_t nCtx = a.n_ctx(addon->ctx);
+    if (expectedNCtx != 0 && nCtx != expectedNCtx)
+        throw Napi::Error::New(env, "llama_context check failed: n_ctx is " + std::to_string(nCtx) + ", expected " +
+            std::to_string(expectedNCtx) + " (incompatible node-llama-cpp build?)");
+    const llama_model* model = a.get_model(addon->ctx);
+    if (!isReadable(model, 64)) throw Napi::Error::New(env, "llama_get_model returned an unreadable pointer");
+    return Verified{addon->ctx, a.model_n_embd(model), a.model_n_layer(model), nCtx};
+}
+
+uint32_t optionalU32(const Napi::CallbackInfo& info, size_t index) {
+    return info.Length() > index && info[index].IsNumber() ? info[index].As<Napi::Number>().Uint32Value() : 0;
+}
+
+// contextInfo(addonContext, expectedNCtx) -> {nCtx, nEmbd, nLayer, library}
+Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Verified v = verifyContext(env, info[0], optionalU32(info, 1));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("nCtx", Napi::Number::New(env, v.nCtx));
+    out.Set("nEmbd", Napi::Number::New(env, v.nEmbd));
+    out.Set("nLayer", Napi::Number::New(env, v.nLayer));
+    out.Set("library", Napi::String::New(env, api().libraryPath));
+    return out;
+}
+
+// setControlVector(addonContext, expectedNCtx, data: Float32Array | null, nEmbd, ilStart, ilEnd) -> undefined
+// data holds layers 1..n of n_embd floats each, as llama_set_adapter_cvec expects; null clears the vector.
+Napi::Value SetControlVector(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Verified v = verifyContext(env, info[0], optionalU32(info, 1));
+    if (info.Length() < 3 || info[2].IsNull() || info[2].IsUndefined()) {
+        if (api().set_adapter_cvec(v.ctx, nullptr, 0, v.nEmbd, -1, -1) != 0)
+            throw Napi::Error::New(env, "llama_set_adapter_cvec failed to clear the control vector");
+        return env.Undefined();
+    }
+    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        throw Napi::TypeError::New(env, "control vector data must be a Float32Array");
+    if (info.Length() < 6 || !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber())
+        throw Napi::TypeError::New(env, "setControlVector needs nEmbd, ilStart and ilEnd numbers");
+    Napi::Float32Array data = info[2].As<Napi::Float32Array>();
+    int32_t nEmbd = info[3].As<Napi::Number>().Int32Value();
+    int32_t ilStart = info[4].As<Napi::Number>().Int32Value();
+    int32_t ilEnd = info[5].As<Napi::Number>().Int32Value();
+    if (nEmbd != v.nEmbd)
+        throw Napi::Error::New(env, "control vector n_embd " + std::to_string(nEmbd) + " does not match the model's " + std::to_string(v.nEmbd));
+    if (data.ElementLength() % static_cast<size_t>(nEmbd) != 0)
+        throw Napi::Error::New(env, "control vector data length is not a multiple of n_embd");
+    if (ilStart < 1 || ilEnd < ilStart || ilEnd >= v.nLayer + 1)
+        throw Napi::RangeError::New(env, "control vector layer range " + std::to_string(ilStart) + "-" + std::to_string(ilEnd) +
+            " is outside the model's layers 1-" + std::to_string(v.nLayer));
+    if (api().set_adapter_cvec(v.ctx, data.Data(), data.ElementLength(), nEmbd, ilStart, ilEnd) != 0)
+        throw Napi::Error::New(env, "llama_set_adapter_cvec rejected the control vector");
+    return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    exports.Set("contextInfo", Napi::Function::New(env, ContextInfo));
+    exports.Set("setControlVector", Napi::Function::New(env, SetControlVector));
+    return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(steer_native, Init)

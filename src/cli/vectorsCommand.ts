@@ -1,0 +1,16 @@
+/** `steer-chat vectors`: the control vectors available by name, one a line, with layers, n_embd and model hint. */
+import {listVectors, vectorFolders} from "../steering/vectorLibrary.js";
+
+export async function runVectors(out: NodeJS.WritableStream): Promise<number> {
+    const listings = await listVectors();
+    if (listings.length === 0) {
+        out.write(`No control vectors yet. Put .gguf vectors in ${vectorFolders().map((f) => f.dir).join(" or ")}, or pass a file with --vector.\n`);
+        return 0;
+    }
+    for (const v of listings) {
+        out.write(v.ok
+            ? `${v.name.padEnd(20)} ${String(v.layerCount).padStart(3)} layers (top ${v.topLayer})  n_embd ${String(v.nEmbd).padEnd(6)} ${v.modelHint ? `model ${v.modelHint}` : ""}  [${v.folder}] ${v.file}\n`
+            : `${v.name.padEnd(20)} unreadable: ${v.problem}  [${v.folder}]\n`);
+    }
+    return 0;
+}

@@ -1,0 +1,30 @@
+/**
+ * Where steer-chat keeps the user's files. The config folder follows the XDG convention on Linux (so tests isolate
+ * it with XDG_CONFIG_HOME); `conf` stores presets there and user vectors live beside them.
+ */
+import os from "node:os";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+
+export const APP_NAME = "steer-chat";
+
+export function configDir(): string {
+    if (process.env.STEER_CHAT_CONFIG_DIR) return process.env.STEER_CHAT_CONFIG_DIR;
+    if (process.platform === "win32")
+        return path.join(process.env.APPDATA ?? path.join(os.homedir(), "AppData", "Roaming"), APP_NAME);
+    if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Preferences", APP_NAME);
+    return path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config"), APP_NAME);
+}
+
+export function userVectorsDir(): string {
+    return path.join(configDir(), "vectors");
+}
+
+/** The package's own folder (holding vectors/, presets/, build/), whether running from dist/ or src/. */
+export function packageRoot(): string {
+    return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+}
+
+export function shippedVectorsDir(): string {
+    return path.join(packageRoot(), "vectors");
+}

@@ -1,0 +1,48 @@
+/**
+ * Reads a control-vector GGUF from disk: node-llama-cpp's readGgufFileInfo parses the header (metadata and tensor
+ * infos with their fileOffsets), then each direction's floats are read at its offset. Every problem becomes one
+ * UserFacingError naming the file and what is wrong.
+ */
+import {closeSync, openSync, readSync, statSync, writeFileSync, mkdirSync} from "node:fs";
+import path from "node:path";
+import {readGgufFileInfo} from "node-llama-cpp";
+import {UserFacingError} from "../engine/errors.js";
+import {ControlVectorFormatError, encodeControlVector, parseControlVector, type ControlVector} from "./controlVector.js";
+
+export async function loadControlVector(file: string): Promise<ControlVector> {
+    let size: number;
+    try {
+        const stat = statSync(file);
+        if (!stat.isFile()) throw new Error("not a file");
+        size = stat.size;
+    } catch {
+        throw new UserFacingError(`Control vector not found: ${file}`, "check the path, or run steer-chat vectors to list the available vectors");
+    }
+    let info;
+    try {
+        info = await readGgufFileInfo(file, {sourceType: "filesystem", logWarnings: false, spliceSplitFiles: false});
+    } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        const problem = /magic/i.test(message) ? "it is not a GGUF file" : `its GGUF header cannot be read (${message.split("\n")[0]}; truncated or corrupt?)`;
+        throw new UserFacingError(`Bad control vector ${file}: ${problem}`, "use a control vector made by llama.cpp's cvector-generator, repeng's export_gguf or steer-chat train");
+    }
+    const fd = openSync(file, "r");
+    try {
+        return parseControlVector(file, info.metadata as unknown as Record<string, unknown>, info.tensorInfo ?? [],
+            (offset, byteLength) => {
+                const buf = Buffer.alloc(byteLength);
+                const read = readSync(fd, buf, 0, byteLength, offset);
+                return buf.subarray(0, read);
+            }, size);
+    } catch (err) {
+        if (err instanceof ControlVectorFormatError) throw new UserFacingError(err.message, "re-create or re-download the vector file");
+        throw err;
+    } finally {
+        closeSync(fd);
+    }
+}
+
+export function saveControlVector(file: string, vector: ControlVector) {
+    mkdirSync(path.dirname(path.resolve(file)), {recursive: true});
+    writeFileSync(file, encodeControlVector(vector));
+}

@@ -1,0 +1,55 @@
+/**
+ * Mixes the active vectors into the one buffer llama_set_adapter_cvec takes, exactly as llama.cpp's
+ * `--control-vector-scaled` and `--control-vector-layer-range` do: Σ coefficient × direction with float32 rounding
+ * at each step in file order (common_control_vector_load), layers 1..n_layer-1 laid out from layer 1.
+ * Pure: no llama.cpp, so it is tested directly.
+ */
+import type {ControlVector} from "./controlVector.js";
+
+export type LayerRange = {start: number, end: number};
+
+export type MixEntry = {
+    vector: ControlVector,
+    coefficient: number,
+    enabled: boolean,
+    /** layers this vector applies to; all layers when absent */
+    layers?: LayerRange
+};
+
+export type MixedControlVector = {
+    /** n_embd × (n_layer − 1) floats: layer 1 first, as llama_set_adapter_cvec expects */
+    data: Float32Array,
+    nEmbd: number,
+    layerStart: number,
+    layerEnd: number
+};
+
+/**
+ * Returns the mixed buffer, or null when nothing would change the model (no entries on, or every coefficient 0):
+ * null means "clear the control vector", which makes output bit-for-bit the unsteered output.
+ */
+export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: number, nLayer: number}): MixedControlVector | null {
+    const active = entries.filter((e) => e.enabled && e.coefficient !== 0);
+    if (active.length === 0) return null;
+    const {nEmbd, nLayer} = model;
+    // llama.cpp only has tensors for layers 1..n_layer-1; a full-size buffer also overwrites stale layers
+    const data = new Float32Array(nEmbd * Math.max(0, nLayer - 1));
+    let layerStart = Infinity;
+    let layerEnd = -Infinity;
+    for (const entry of active) {
+        if (entry.vector.nEmbd !== nEmbd)
+            throw new Error(`control vector has n_embd ${entry.vector.nEmbd}, the model has ${nEmbd}`);
+        const start = Math.max(1, entry.layers?.start ?? 1);
+        const end = entry.layers?.end ?? nLayer;
+        layerStart = Math.min(layerStart, start);
+        layerEnd = Math.max(layerEnd, end);
+        const coefficient = Math.fround(entry.coefficient); // llama.cpp keeps the strength as a float
+        for (const [layer, direction] of entry.vector.directions) {
+            if (layer < start || layer > end || layer > nLayer - 1) continue;
+            const offset = (layer - 1) * nEmbd;
+            for (let i = 0; i < nEmbd; i++)
+                data[offset + i] = Math.fround(data[offset + i]! + Math.fround(direction[i]! * coefficient));
+        }
+    }
+    return {data, nEmbd, layerStart, layerEnd};
+}

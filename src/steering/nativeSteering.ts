@@ -1,0 +1,64 @@
+/**
+ * Loads the native helper (build/Release/steer_native.node, built by `npm install`) and wraps it with the
+ * LlamaContext it works on. If it is missing or broken, steering reports why and how to fix it; chat still works.
+ */
+import {existsSync} from "node:fs";
+import {createRequire} from "node:module";
+import path from "node:path";
+import type {LlamaContext} from "node-llama-cpp";
+import {packageRoot} from "../config/paths.js";
+import type {MixedControlVector} from "./mixControlVectors.js";
+
+type NativeModule = {
+    contextInfo(addonContext: object, expectedNCtx: number): {nCtx: number, nEmbd: number, nLayer: number, library: string},
+    setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void
+};
+
+export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string};
+
+export type NativeSteering = {
+    contextInfo(context: LlamaContext): ContextInfo,
+    /** applies a mixed vector to the context, or clears it with null */
+    apply(context: LlamaContext, mix: MixedControlVector | null): void
+};
+
+export type NativeSteeringStatus = {available: true, native: NativeSteering} | {available: false, reason: string, fix: string};
+
+const BUILD_FIX = "run `npm run build:native` in the steer-chat folder (needs python3, make and a C++ compiler) and look at its output";
+
+let cached: NativeSteeringStatus | undefined;
+
+export function loadNativeSteering(): NativeSteeringStatus {
+    if (cached) return cached;
+    const file = path.join(packageRoot(), "build", "Release", "steer_native.node");
+    if (process.platform === "win32") {
+        cached = {available: false, reason: "steering's native helper supports Linux and macOS only for now", fix: "run steer-chat on Linux or macOS to steer"};
+    } else if (!existsSync(file)) {
+        cached = {available: false, reason: `the native steering helper was not built (${file} is missing)`, fix: BUILD_FIX};
+    } else {
+        try {
+            const mod = createRequire(import.meta.url)(file) as NativeModule;
+            cached = {available: true, native: wrap(mod)};
+        } catch (err) {
+            cached = {available: false, reason: `the native steering helper failed to load: ${(err as Error).message}`, fix: BUILD_FIX};
+        }
+    }
+    return cached;
+}
+
+/** node-llama-cpp keeps its native context on the internal `_ctx` field; the helper verifies it before use. */
+function addonContextOf(context: LlamaContext): object {
+    const addon = (context as unknown as {_ctx?: unknown})._ctx;
+    if (addon == null || typeof addon !== "object") throw new Error("this LlamaContext has no native context (disposed?)");
+    return addon;
+}
+
+function wrap(mod: NativeModule): NativeSteering {
+    return {
+        contextInfo: (context) => mod.contextInfo(addonContextOf(context), context.contextSize),
+        apply(context, mix) {
+            if (mix == null) mod.setControlVector(addonContextOf(context), context.contextSize, null);
+            else mod.setControlVector(addonContextOf(context), context.contextSize, mix.data, mix.nEmbd, mix.layerStart, mix.layerEnd);
+        }
+    };
+}

@@ -1,0 +1,88 @@
+/**
+ * Connects the steering state to a live llama context. Changes are staged (the UI may change them while a reply
+ * streams) and applied in one step before the next turn, so a reply is always made under one steering.
+ */
+import type {LlamaContext, LlamaModel} from "node-llama-cpp";
+import {UserFacingError} from "../engine/errors.js";
+import {CVEC_ARCHITECTURES} from "./cvecArchitectures.js";
+import {loadControlVector} from "./loadControlVector.js";
+import {loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
+import type {LayerRange} from "./mixControlVectors.js";
+import {checkLayerRange, checkVectorFitsModel, SteeringState, type ModelShape} from "./steeringState.js";
+import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";
+
+type Listener = () => void;
+
+export class SteeringController {
+    private staged = new SteeringState();
+    private applied = new SteeringState();
+    private readonly listeners = new Set<Listener>();
+
+    private constructor(private readonly context: LlamaContext, private readonly native: NativeSteering, readonly shape: ModelShape,
+        /** set when llama.cpp's graph for this architecture ignores control vectors */
+        readonly architectureWarning: string | undefined) {}
+
+    /** Throws a UserFacingError saying why steering is unavailable (and how to fix it) when the native helper is missing. */
+    static create(context: LlamaContext, model: LlamaModel): SteeringController {
+        const status = loadNativeSteering();
+        if (!status.available) throw new UserFacingError(`Steering is unavailable: ${status.reason}`, status.fix);
+        const info = status.native.contextInfo(context);
+        const architecture = String(model.fileInfo.metadata?.general?.architecture ?? "unknown");
+        const warning = CVEC_ARCHITECTURES.has(architecture) ? undefined
+            : `Warning: llama.cpp does not apply control vectors to the "${architecture}" architecture; steering will have no effect on this model`;
+        return new SteeringController(context, status.native, {nEmbd: info.nEmbd, nLayer: info.nLayer}, warning);
+    }
+
+    /** The steering the next turn will use. */
+    get state(): SteeringState {
+        return this.staged;
+    }
+
+    /** The steering the model runs with now. */
+    get appliedState(): SteeringState {
+        return this.applied;
+    }
+
+    get hasPendingChanges(): boolean {
+        return this.staged.signature() !== this.applied.signature();
+    }
+
+    subscribe(listener: Listener): () => void {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+    }
+
+    /** Stages a change; an error leaves the previous steering untouched. */
+    update(change: (state: SteeringState) => SteeringState): SteeringState {
+        this.staged = change(this.staged);
+        this.listeners.forEach((l) => l());
+        return this.staged;
+    }
+
+    /** Loads a vector (path or name), checks it fits the model and stages it. */
+    async addVector(ref: string, coefficient: number, layers?: LayerRange): Promise<SteeringState> {
+        const source = findVectorFile(ref);
+        const vector = await loadControlVector(source);
+        const name = vectorNameOf(source);
+        checkVectorFitsModel(name, source, vector, this.shape);
+        if (layers) checkLayerRange(layers, this.shape);
+        return this.update((s) => s.add({name, source, vector, coefficient, enabled: true, layers}));
+    }
+
+    setLayers(name: string, layers: LayerRange | undefined): SteeringState {
+        if (layers) checkLayerRange(layers, this.shape);
+        return this.update((s) => s.setLayers(name, layers));
+    }
+
+    /** Applies staged changes to the context. Returns true when the model's steering changed. */
+    applyStaged(): boolean {
+        if (!this.hasPendingChanges) {
+            this.applied = this.staged;
+            return false;
+        }
+        this.native.apply(this.context, this.staged.mix(this.shape));
+        this.applied = this.staged;
+        this.listeners.forEach((l) => l());
+        return true;
+    }
+}

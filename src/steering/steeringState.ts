@@ -1,0 +1,128 @@
+/**
+ * The steering a person has set up: which vectors are loaded, each with a coefficient, an on/off switch and an
+ * optional layer range. Immutable (every change returns a new state) so the UI can render it and each reply can
+ * record the steering it was made with. Pure: no llama.cpp.
+ */
+import {UserFacingError} from "../engine/errors.js";
+import type {ControlVector} from "./controlVector.js";
+import {topLayer} from "./controlVector.js";
+import {mixControlVectors, type LayerRange, type MixedControlVector} from "./mixControlVectors.js";
+
+export type SteeringEntry = {
+    /** short name used in commands (file name without .gguf) */
+    name: string,
+    /** where the vector came from (a file path) */
+    source: string,
+    vector: ControlVector,
+    coefficient: number,
+    enabled: boolean,
+    layers?: LayerRange
+};
+
+export type ModelShape = {nEmbd: number, nLayer: number};
+
+export class SteeringState {
+    constructor(readonly entries: readonly SteeringEntry[] = []) {}
+
+    get(name: string): SteeringEntry {
+        const entry = this.entries.find((e) => e.name === name);
+        if (entry == null)
+            throw new UserFacingError(`No vector named "${name}" is loaded`,
+                this.entries.length > 0 ? `loaded: ${this.entries.map((e) => e.name).join(", ")}` : "add one with /vector add NAME");
+        return entry;
+    }
+
+    has(name: string) {
+        return this.entries.some((e) => e.name === name);
+    }
+
+    /** Adds a vector, or replaces the one of the same name. */
+    add(entry: SteeringEntry): SteeringState {
+        return this.has(entry.name)
+            ? this.update(entry.name, () => entry)
+            : new SteeringState([...this.entries, entry]);
+    }
+
+    remove(name: string): SteeringState {
+        this.get(name);
+        return new SteeringState(this.entries.filter((e) => e.name !== name));
+    }
+
+    setCoefficient(name: string, coefficient: number): SteeringState {
+        if (!Number.isFinite(coefficient)) throw new UserFacingError(`Invalid coefficient for ${name}: ${coefficient}`, "use a number such as 0.5 or -1");
+        // round away float noise from repeated steps (0.1 + 0.2 …) so displays and signatures stay clean
+        return this.update(name, (e) => ({...e, coefficient: Math.round(coefficient * 1e6) / 1e6}));
+    }
+
+    setEnabled(name: string, enabled: boolean): SteeringState {
+        return this.update(name, (e) => ({...e, enabled}));
+    }
+
+    setLayers(name: string, layers: LayerRange | undefined): SteeringState {
+        return this.update(name, (e) => ({...e, layers}));
+    }
+
+    allOff(): SteeringState {
+        return new SteeringState(this.entries.map((e) => ({...e, enabled: false})));
+    }
+
+    /** A key that changes exactly when the model's steering would change. */
+    signature(): string {
+        return JSON.stringify(this.entries.filter((e) => e.enabled && e.coefficient !== 0)
+            .map((e) => [e.source, e.coefficient, e.layers?.start ?? null, e.layers?.end ?? null]));
+    }
+
+    isNeutral(): boolean {
+        return this.signature() === "[]";
+    }
+
+    mix(shape: ModelShape): MixedControlVector | null {
+        return mixControlVectors(this.entries, shape);
+    }
+
+    /** One line for status displays and transcripts, e.g. `happy +0.50 · formal off`. */
+    describe(): string {
+        if (this.entries.length === 0) return "no steering";
+        return this.entries.map((e) => {
+            const coefficient = `${e.coefficient >= 0 ? "+" : ""}${e.coefficient.toFixed(2)}`;
+            const layers = e.layers ? ` L${e.layers.start}-${e.layers.end}` : "";
+            return `${e.name} ${e.enabled ? coefficient : "off"}${layers}`;
+        }).join(" · ");
+    }
+
+    private update(name: string, change: (entry: SteeringEntry) => SteeringEntry): SteeringState {
+        this.get(name);
+        return new SteeringState(this.entries.map((e) => (e.name === name ? change(e) : e)));
+    }
+}
+
+/** Checks a vector fits the loaded model; throws one clear line naming the vector otherwise. */
+export function checkVectorFitsModel(name: string, source: string, vector: ControlVector, shape: ModelShape) {
+    if (vector.nEmbd !== shape.nEmbd)
+        throw new UserFacingError(`Control vector ${source} has n_embd ${vector.nEmbd}, but the model has ${shape.nEmbd}`,
+            `"${name}" was made for another model${vector.modelHint ? ` (${vector.modelHint})` : ""}; train one for this model`);
+    const top = topLayer(vector);
+    if (top > shape.nLayer - 1)
+        throw new UserFacingError(`Control vector ${source} has direction.${top}, beyond the model's last steerable layer ${shape.nLayer - 1}`,
+            `"${name}" was made for a deeper model${vector.modelHint ? ` (${vector.modelHint})` : ""}`);
+}
+
+export function checkLayerRange(range: LayerRange, shape: ModelShape) {
+    if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < 1 || range.end < range.start || range.end > shape.nLayer)
+        throw new UserFacingError(`Invalid layer range ${range.start}-${range.end}`, `use START-END within 1-${shape.nLayer} (llama.cpp never steers layer 0)`);
+}
+
+/** Parses "A-B" (also "A..B"). */
+export function parseLayerRange(text: string): LayerRange {
+    const match = /^\s*(\d+)\s*(?:-|\.\.)\s*(\d+)\s*$/.exec(text);
+    if (match == null) throw new UserFacingError(`Invalid layer range "${text}"`, "write it as START-END, e.g. 10-20");
+    return {start: Number(match[1]), end: Number(match[2])};
+}
+
+/** Parses "NAME_OR_PATH[:COEFF]"; a trailing ":number" is the coefficient (default 1, as llama.cpp's --control-vector). */
+export function parseVectorSpec(spec: string): {ref: string, coefficient: number} {
+    const match = /^(.*):([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$/i.exec(spec);
+    if (match && match[1] !== "") return {ref: match[1]!, coefficient: Number(match[2])};
+    if (spec.trim() === "") throw new UserFacingError("Empty vector name", "use --vector NAME_OR_FILE[:COEFF]");
+    return {ref: spec, coefficient: 1};
+}

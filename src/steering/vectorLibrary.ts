@@ -1,0 +1,72 @@
+/**
+ * Finds control vectors by path, or by name in the user's vectors folder and the shipped vectors/ folder.
+ * Names are plain file names: they can never reach outside those folders.
+ */
+import {existsSync, readdirSync} from "node:fs";
+import path from "node:path";
+import {UserFacingError} from "../engine/errors.js";
+import {shippedVectorsDir, userVectorsDir} from "../config/paths.js";
+import {loadControlVector} from "./loadControlVector.js";
+import {topLayer, type ControlVector} from "./controlVector.js";
+
+const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function vectorFolders(): {label: string, dir: string}[] {
+    return [{label: "user", dir: userVectorsDir()}, {label: "shipped", dir: shippedVectorsDir()}];
+}
+
+function looksLikePath(ref: string) {
+    return ref.includes("/") || ref.includes("\\") || ref.toLowerCase().endsWith(".gguf");
+}
+
+/** The display name of a vector: its file name without .gguf. */
+export function vectorNameOf(file: string) {
+    return path.basename(file).replace(/\.gguf$/i, "");
+}
+
+/** Resolves a vector reference (a path, or a name in the vector folders) to a file path. */
+export function findVectorFile(ref: string): string {
+    if (looksLikePath(ref)) {
+        if (existsSync(ref)) return path.resolve(ref);
+        if (ref.includes("/") || ref.includes("\\"))
+            throw new UserFacingError(`Control vector not found: ${ref}`, "check the path, or run steer-chat vectors to list the available vectors");
+    }
+    const name = ref.replace(/\.gguf$/i, "");
+    if (!SAFE_NAME.test(name) || name.includes(".."))
+        throw new UserFacingError(`Invalid vector name "${ref}"`, "names are file names from the vectors folders (letters, digits, . _ -); pass a path for other files");
+    for (const {dir} of vectorFolders()) {
+        const candidate = path.join(dir, `${name}.gguf`);
+        // the name check already rules out traversal; this keeps it true if the rules ever loosen
+        if (path.relative(dir, candidate).startsWith("..")) continue;
+        if (existsSync(candidate)) return candidate;
+    }
+    throw new UserFacingError(`No vector named "${name}"`,
+        `looked in ${vectorFolders().map((f) => f.dir).join(" and ")}; run steer-chat vectors to list them, or pass a file path`);
+}
+
+export type VectorListing = {name: string, file: string, folder: string} & (
+    {ok: true, layerCount: number, topLayer: number, nEmbd: number, modelHint?: string} | {ok: false, problem: string});
+
+/** Every vector in the folders, with its layer count, n_embd and model hint (or why it cannot be read). */
+export async function listVectors(): Promise<VectorListing[]> {
+    const listings: VectorListing[] = [];
+    for (const {label, dir} of vectorFolders()) {
+        let files: string[] = [];
+        try {
+            files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".gguf")).sort();
+        } catch {
+            continue;
+        }
+        for (const f of files) {
+            const file = path.join(dir, f);
+            try {
+                const vector: ControlVector = await loadControlVector(file);
+                listings.push({name: vectorNameOf(f), file, folder: label, ok: true, layerCount: vector.directions.size,
+                    topLayer: topLayer(vector), nEmbd: vector.nEmbd, modelHint: vector.modelHint});
+            } catch (err) {
+                listings.push({name: vectorNameOf(f), file, folder: label, ok: false, problem: (err as Error).message});
+            }
+        }
+    }
+    return listings;
+}
