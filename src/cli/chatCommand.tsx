@@ -11,12 +11,13 @@ import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
 import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
+import {setupSteering, steeringBeforeTurn} from "./setupSteering.js";
 
 type Phase =
     | {kind: "pick"}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string}
-    | {kind: "chat", loaded: LoadedModel, conversation: Conversation}
+    | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[]}
     | {kind: "failed", message: string};
 
 export async function runChat(options: CliOptions): Promise<number> {
@@ -45,15 +46,19 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
             resolveModel(phase.spec, {onProgress: setProgress})
                 .then((path) => !cancelled && setPhase({kind: "load", path}), fail);
         } else if (phase.kind === "load") {
-            loadModel(phase.path, options).then((loaded) => {
+            loadModel(phase.path, options).then(async (loaded) => {
                 outcome.loaded = loaded;
                 if (cancelled) return;
+                const steering = await setupSteering(loaded, options);
                 const conversation = createConversation(loaded, {
                     mode: options.raw ? "raw" : "chat",
+                    beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
                     systemPrompt: options.system,
                     sampling: {temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed}
                 });
-                setPhase({kind: "chat", loaded, conversation});
+                const notes = [...steering.notes];
+                if (steering.controller && !steering.controller.state.isNeutral()) notes.push(`Steering: ${steering.controller.state.describe()}`);
+                setPhase({kind: "chat", loaded, conversation, notes});
             }, fail);
         } else if (phase.kind === "failed") {
             exit();
@@ -75,7 +80,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
         case "load":
             return <Text>Loading {phase.path}…</Text>;
         case "chat":
-            return <App conversation={phase.conversation} modelName={phase.loaded.modelName} />;
+            return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes} />;
         case "failed":
             return <Text color="red">steer-chat: {phase.message}</Text>;
     }
