@@ -12,6 +12,8 @@ export type ConversationMode = "chat" | "raw";
 
 export type Reply = {
     text: string,
+    /** the generated tokens */
+    tokens: Token[],
     tokenCount: number,
     stopReason: StopReason,
     tokensPerSecond: number,
@@ -103,7 +105,7 @@ class RawConversation extends BaseConversation {
         const result = await generateTokens(this.sequence, toEvaluate, {...this.sampling, signal, onText});
         this.transcript = promptText.slice(prefix.length) + result.text;
         return {
-            text: result.text, tokenCount: result.tokens.length, stopReason: result.stopReason,
+            text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb
         };
     }
@@ -146,17 +148,17 @@ class ChatConversation extends BaseConversation {
 
     async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
         await this.prepareTurn();
-        let tokenCount = 0;
+        const tokens: Token[] = [];
         let firstAt = 0;
         let lastAt = 0;
         const result = await this.session.promptWithMeta(userText, {
             signal, stopOnAbortSignal: true,
             onTextChunk: onText,
-            onToken: (tokens) => {
+            onToken: (chunk) => {
                 const now = performance.now();
-                if (tokenCount === 0) firstAt = now;
+                if (tokens.length === 0) firstAt = now;
                 lastAt = now;
-                tokenCount += tokens.length;
+                tokens.push(...chunk);
             },
             maxTokens: this.sampling.maxTokens,
             temperature: this.sampling.temperature,
@@ -166,10 +168,11 @@ class ChatConversation extends BaseConversation {
             seed: this.sampling.seed
         });
         const seconds = (lastAt - firstAt) / 1000;
+        const tokenCount = tokens.length;
         const stopReason: StopReason = result.stopReason === "abort" ? "aborted"
             : result.stopReason === "maxTokens" ? "maxTokens" : "eos";
         return {
-            text: result.responseText, tokenCount, stopReason,
+            text: result.responseText, tokens, tokenCount, stopReason,
             tokensPerSecond: tokenCount > 1 && seconds > 0 ? (tokenCount - 1) / seconds : 0,
             meanLogProb: undefined
         };

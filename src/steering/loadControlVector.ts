@@ -3,11 +3,15 @@
  * infos with their fileOffsets), then each direction's floats are read at its offset. Every problem becomes one
  * UserFacingError naming the file and what is wrong.
  */
-import {closeSync, openSync, readSync, statSync, writeFileSync, mkdirSync} from "node:fs";
+import {closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync} from "node:fs";
 import path from "node:path";
 import {readGgufFileInfo} from "node-llama-cpp";
 import {UserFacingError} from "../engine/errors.js";
+import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
 import {ControlVectorFormatError, encodeControlVector, parseControlVector, type ControlVector} from "./controlVector.js";
+
+/** 80 layers × 16384 floats is 5 MB; anything past this is not a control vector */
+const MAX_VECTOR_FILE_BYTES = 256 * 1024 * 1024;
 
 export async function loadControlVector(file: string): Promise<ControlVector> {
     let size: number;
@@ -18,27 +22,34 @@ export async function loadControlVector(file: string): Promise<ControlVector> {
     } catch {
         throw new UserFacingError(`Control vector not found: ${file}`, "check the path, or run steer-chat vectors to list the available vectors");
     }
+    const fail = (problem: string) => new UserFacingError(`Bad control vector ${file}: ${problem}`,
+        "use a control vector made by llama.cpp's cvector-generator, repeng's export_gguf or steer-chat train");
+    if (size > MAX_VECTOR_FILE_BYTES) throw fail(`it is ${size} bytes, far larger than any control vector`);
+    // control vectors are small (layers × n_embd floats), so the whole file is checked in memory before parsing
+    const structureProblem = checkGgufStructure(readFileSync(file));
+    if (structureProblem) throw fail(structureProblem);
     let info;
     try {
         info = await readGgufFileInfo(file, {sourceType: "filesystem", logWarnings: false, spliceSplitFiles: false});
     } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        const problem = /magic/i.test(message) ? "it is not a GGUF file" : `its GGUF header cannot be read (${message.split("\n")[0]}; truncated or corrupt?)`;
-        throw new UserFacingError(`Bad control vector ${file}: ${problem}`, "use a control vector made by llama.cpp's cvector-generator, repeng's export_gguf or steer-chat train");
+        throw fail(/magic/i.test(message) ? "it is not a GGUF file" : `its GGUF header cannot be read (${message.split("\n")[0]}; truncated or corrupt?)`);
     }
-    const fd = openSync(file, "r");
+    // node-llama-cpp's reader does not notice a header cut short: it reads past the end as zeros
+    if (info.infoEndOffset != null && info.infoEndOffset > size) throw fail("its header runs past the end of the file (truncated?)");
+    const dataFd = openSync(file, "r");
     try {
         return parseControlVector(file, info.metadata as unknown as Record<string, unknown>, info.tensorInfo ?? [],
             (offset, byteLength) => {
                 const buf = Buffer.alloc(byteLength);
-                const read = readSync(fd, buf, 0, byteLength, offset);
+                const read = readSync(dataFd, buf, 0, byteLength, offset);
                 return buf.subarray(0, read);
             }, size);
     } catch (err) {
         if (err instanceof ControlVectorFormatError) throw new UserFacingError(err.message, "re-create or re-download the vector file");
         throw err;
     } finally {
-        closeSync(fd);
+        closeSync(dataFd);
     }
 }
 

@@ -1,0 +1,43 @@
+/** Shared bits for steering tests: temp files, the synthetic model, vectors and reading tensors back. */
+import {mkdtempSync, writeFileSync, existsSync, readFileSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {fileURLToPath} from "node:url";
+import {readGgufFileInfo} from "node-llama-cpp";
+import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/syntheticLlama.js";
+import {encodeControlVector, type ControlVector} from "../../src/steering/controlVector.js";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const storiesModel = path.resolve(repoRoot, "..", "shared", "models", "stories260K.gguf");
+export const hasStories = existsSync(storiesModel);
+export const fixtureVectors = path.join(repoRoot, "test", "fixtures", "vectors");
+
+export function tempDir(prefix = "steer-test-") {
+    return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function writeSyntheticModel(options: SyntheticLlamaOptions = {}): string {
+    const file = path.join(tempDir(), "synthetic.gguf");
+    writeFileSync(file, buildSyntheticLlama(options));
+    return file;
+}
+
+export function writeVector(vector: ControlVector, name = "vec.gguf", dir = tempDir()): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, encodeControlVector(vector));
+    return file;
+}
+
+export function vectorOf(nEmbd: number, layers: number[], fill: (layer: number, i: number) => number): ControlVector {
+    return {nEmbd, directions: new Map(layers.map((l) => [l, Float32Array.from({length: nEmbd}, (_, i) => fill(l, i))]))};
+}
+
+/** Reads an F32 tensor back from a GGUF file at its fileOffset. */
+export async function readTensor(file: string, name: string): Promise<{dims: number[], data: Float32Array}> {
+    const info = await readGgufFileInfo(file, {logWarnings: false});
+    const tensor = info.tensorInfo!.find((t) => t.name === name)!;
+    const dims = tensor.dimensions.map(Number);
+    const count = dims.reduce((a, b) => a * b, 1);
+    const bytes = readFileSync(file).subarray(Number(tensor.fileOffset), Number(tensor.fileOffset) + count * 4);
+    return {dims, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))};
+}

@@ -1,0 +1,200 @@
+/**
+ * Steering a live model: a crafted vector on a generated model, exact reversibility, re-evaluation after a change,
+ * staging during a reply, bad input and native-helper misuse. Models load on the CPU.
+ */
+import {copyFileSync, mkdirSync} from "node:fs";
+import path from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {createConversation, type Conversation} from "../../src/engine/conversation.js";
+import {UserFacingError} from "../../src/engine/errors.js";
+import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {syntheticVocab} from "../../src/gguf/syntheticLlama.js";
+import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
+import {SteeringController} from "../../src/steering/steeringController.js";
+import {findVectorFile} from "../../src/steering/vectorLibrary.js";
+import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {fixtureVectors, hasStories, readTensor, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+
+type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: Conversation};
+
+async function rig(modelPath: string, keepCache = false): Promise<Rig> {
+    const loaded = await loadModel(modelPath, {gpu: false, contextSize: 512});
+    const controller = SteeringController.create(loaded.context, loaded.model);
+    const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 24},
+        beforeTurn: steeringBeforeTurn(controller, keepCache)});
+    return {loaded, controller, conversation};
+}
+
+/** A fresh greedy reply (history cleared) with its exact mean log-probability. */
+async function fresh(r: Rig, prompt: string, maxTokens?: number) {
+    await r.conversation.clear();
+    if (maxTokens) r.conversation.sampling.maxTokens = maxTokens;
+    const reply = await r.conversation.send(prompt);
+    return {text: reply.text, tokens: reply.tokens, meanLogProb: reply.meanLogProb};
+}
+
+describe("crafted steering on a generated model", () => {
+    const nLayer = 4;
+    const nEmbd = 32;
+    let modelPath: string;
+    let r: Rig;
+    let output: Float32Array;
+    const vocab = syntheticVocab();
+
+    beforeAll(async () => {
+        modelPath = writeSyntheticModel({nEmbd, nLayer, seed: 7});
+        output = (await readTensor(modelPath, "output.weight")).data;
+        r = await rig(modelPath);
+    });
+    afterAll(async () => r?.loaded.dispose());
+
+    /** a unit vector along a token's output embedding, at the last steerable layer */
+    const towards = (token: number) => {
+        const row = output.subarray(token * nEmbd, (token + 1) * nEmbd);
+        const norm = Math.hypot(...row);
+        return writeVector(vectorOf(nEmbd, [nLayer - 1], (_, i) => row[i]! / norm), `token-${token}.gguf`);
+    };
+
+    it("a vector along a token's output embedding makes greedy decoding say that token; 0 restores; negative suppresses", async () => {
+        const baseline = await fresh(r, "the cat sat");
+        const baselineTokens = baseline.tokens;
+        const target = vocab.tokens.indexOf("\u2581happy");
+        expect(baselineTokens).not.toContain(target);
+
+        await r.controller.addVector(towards(target), 40);
+        const steered = await fresh(r, "the cat sat");
+        expect(steered.tokens.length).toBeGreaterThan(0);
+        expect(steered.tokens.every((t) => t === target)).toBe(true);
+
+        r.controller.update((s) => s.setCoefficient(`token-${target}`, 0));
+        expect(await fresh(r, "the cat sat")).toEqual(baseline);
+
+        const first = baselineTokens[0]!;
+        r.controller.update((s) => s.remove(`token-${target}`));
+        await r.controller.addVector(towards(first), -40);
+        const suppressed = await fresh(r, "the cat sat");
+        expect(baselineTokens).toContain(first);
+        expect(suppressed.tokens).not.toContain(first);
+        expect(suppressed.text).not.toBe(baseline.text);
+
+        r.controller.update((s) => s.allOff());
+        expect(await fresh(r, "the cat sat")).toEqual(baseline);
+    });
+
+    it("a vector that does not fit the model is refused with one line naming the file, and steering stays as it was", async () => {
+        r.controller.update((s) => new (s.constructor as typeof import("../../src/steering/steeringState.js").SteeringState)([]));
+        await r.controller.addVector(towards(5), 1);
+        const before = r.controller.state;
+        const wide = writeVector(vectorOf(nEmbd * 2, [1], () => 1), "wide.gguf");
+        await expect(r.controller.addVector(wide, 1)).rejects.toThrow(new RegExp(`${wide}.*n_embd 64, but the model has 32`));
+        const deep = writeVector(vectorOf(nEmbd, [1, nLayer], () => 1), "deep.gguf");
+        await expect(r.controller.addVector(deep, 1)).rejects.toThrow(/direction\.4, beyond the model's last steerable layer 3/);
+        expect(() => r.controller.setLayers("token-5", {start: 2, end: 9})).toThrow(UserFacingError);
+        expect(r.controller.state).toBe(before);
+    });
+
+    it("native helper misuse throws JS errors instead of crashing", async () => {
+        const status = loadNativeSteering();
+        expect(status.available).toBe(true);
+        if (!status.available) return;
+        const fakeContext = {_ctx: {}, contextSize: 512} as never;
+        expect(() => status.native.contextInfo(fakeContext)).toThrow(/AddonContext/);
+        const modelObject = {_ctx: (r.loaded.model as unknown as {_model: object})._model, contextSize: 512} as never;
+        expect(() => status.native.contextInfo(modelObject)).toThrow(/got AddonModel/);
+        const wrongSize = {_ctx: (r.loaded.context as unknown as {_ctx: object})._ctx, contextSize: 9999} as never;
+        expect(() => status.native.contextInfo(wrongSize)).toThrow(/n_ctx is 512, expected 9999/);
+        expect(() => status.native.apply(r.loaded.context, {data: new Float32Array(nEmbd * 3), nEmbd: 16, layerStart: 1, layerEnd: 3}))
+            .toThrow(/n_embd 16 does not match the model's 32/);
+
+        const other = await loadModel(modelPath, {gpu: false, contextSize: 256});
+        const controller = SteeringController.create(other.context, other.model);
+        await other.context.dispose();
+        await controller.addVector(towards(5), 1);
+        expect(() => controller.applyStaged()).toThrow(/disposed/);
+        await other.model.dispose();
+    });
+});
+
+describe.skipIf(!hasStories)("steering stories260K", () => {
+    let r: Rig;
+    const happy = path.join(fixtureVectors, "happy.gguf");
+    const dog = path.join(fixtureVectors, "dog.gguf");
+    beforeAll(async () => { r = await rig(storiesModel); });
+    afterAll(async () => r?.loaded.dispose());
+
+    it("coefficient 0, off, removed or all-off give bit-for-bit the unsteered output", async () => {
+        const baseline = await fresh(r, "Once upon a time", 32);
+        await r.controller.addVector(happy, 1.5);
+        const steered = await fresh(r, "Once upon a time");
+        expect(steered.text).not.toBe(baseline.text);
+
+        r.controller.update((s) => s.setCoefficient("happy", 0));
+        expect(await fresh(r, "Once upon a time")).toEqual(baseline);
+        r.controller.update((s) => s.setCoefficient("happy", 1.5));
+        expect(await fresh(r, "Once upon a time")).toEqual(steered);
+        r.controller.update((s) => s.setEnabled("happy", false));
+        expect(await fresh(r, "Once upon a time")).toEqual(baseline);
+        r.controller.update((s) => s.setEnabled("happy", true));
+        expect(await fresh(r, "Once upon a time")).toEqual(steered);
+        r.controller.update((s) => s.allOff());
+        expect(await fresh(r, "Once upon a time")).toEqual(baseline);
+        r.controller.update((s) => s.remove("happy"));
+        expect(await fresh(r, "Once upon a time")).toEqual(baseline);
+    });
+
+    it("after a change the next turn re-evaluates the history: output depends only on history + current steering", async () => {
+        await r.controller.addVector(happy, 1.5);
+        await r.conversation.clear();
+        const first = await r.conversation.send("Once upon a time");
+        r.controller.update((s) => s.remove("happy"));
+        await r.controller.addVector(dog, 2);
+        const second = await r.conversation.send("The dog");
+
+        // the same history, evaluated from scratch under the new steering, gives the same reply
+        const replay = await fresh(r, `Once upon a time${first.text}\nThe dog`);
+        expect(second.text).toBe(replay.text);
+        expect(second.meanLogProb).toBe(replay.meanLogProb);
+        r.controller.update((s) => s.remove("dog"));
+    });
+
+    it("changes made while a reply streams are staged and apply only from the next turn", async () => {
+        await r.controller.addVector(happy, 1);
+        const withOne = await fresh(r, "Lily wanted to");
+        await r.conversation.clear();
+        let changed = false;
+        const reply = await r.conversation.send("Lily wanted to", {
+            onText: () => {
+                if (!changed) r.controller.update((s) => s.setCoefficient("happy", -2));
+                changed = true;
+            }
+        });
+        expect(reply.text).toBe(withOne.text);
+        expect(r.controller.hasPendingChanges).toBe(true);
+        expect(r.controller.appliedState.get("happy").coefficient).toBe(1);
+        const next = await fresh(r, "Lily wanted to");
+        expect(r.controller.hasPendingChanges).toBe(false);
+        expect(next.text).not.toBe(withOne.text);
+        r.controller.update((s) => s.remove("happy"));
+    });
+});
+
+describe("vector names", () => {
+    it("finds names in the user's vectors folder and never escapes the folders", () => {
+        const config = tempDir();
+        const previous = process.env.STEER_CHAT_CONFIG_DIR;
+        process.env.STEER_CHAT_CONFIG_DIR = config;
+        try {
+            mkdirSync(path.join(config, "vectors"));
+            copyFileSync(path.join(fixtureVectors, "happy.gguf"), path.join(config, "vectors", "cheerful.gguf"));
+            expect(findVectorFile("cheerful")).toBe(path.join(config, "vectors", "cheerful.gguf"));
+            expect(findVectorFile("cheerful.gguf")).toBe(path.join(config, "vectors", "cheerful.gguf"));
+            expect(() => findVectorFile("..")).toThrow(/Invalid vector name/);
+            expect(() => findVectorFile(".hidden")).toThrow(/Invalid vector name/);
+            expect(() => findVectorFile("../no-such-folder/x.gguf")).toThrow(/Control vector not found/);
+            expect(() => findVectorFile("nosuch")).toThrow(/No vector named "nosuch"/);
+        } finally {
+            if (previous == null) delete process.env.STEER_CHAT_CONFIG_DIR;
+            else process.env.STEER_CHAT_CONFIG_DIR = previous;
+        }
+    });
+});

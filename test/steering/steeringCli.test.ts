@@ -1,0 +1,75 @@
+/** The real binary with --vector / --layers against llama.cpp's own output, bad vectors, and `steer-chat vectors`. */
+import {execFile} from "node:child_process";
+import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
+import path from "node:path";
+import {promisify} from "node:util";
+import {describe, expect, it} from "vitest";
+import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
+
+const run = promisify(execFile);
+const bin = path.join(repoRoot, "bin", "steer-chat.js");
+
+type Case = {prompt: string, maxTokens: number, vectors?: string[], layers?: [number, number], expected: string};
+const fixtures = JSON.parse(readFileSync(path.join(repoRoot, "test", "fixtures", "llama-completion.json"), "utf8")) as {cases: Case[]};
+const steeredCases = fixtures.cases.filter((c) => c.vectors != null);
+
+async function ask(args: string[], env: NodeJS.ProcessEnv = process.env) {
+    try {
+        const {stdout, stderr} = await run(process.execPath, [bin, "ask", ...args], {cwd: repoRoot, env});
+        return {code: 0, stdout, stderr};
+    } catch (err) {
+        const e = err as {code: number, stdout: string, stderr: string};
+        return {code: e.code, stdout: e.stdout, stderr: e.stderr};
+    }
+}
+
+describe.skipIf(!hasStories)("ask --vector equals llama-completion --control-vector-scaled", () => {
+    it("has steered fixtures made by llama.cpp", () => {
+        expect(steeredCases.length).toBeGreaterThanOrEqual(4);
+        expect(steeredCases.some((c) => (c.vectors?.length ?? 0) > 1)).toBe(true);
+        expect(steeredCases.some((c) => c.layers != null)).toBe(true);
+    });
+
+    for (const c of steeredCases) {
+        it(`${JSON.stringify(c.prompt)} with ${c.vectors!.join(" + ")}${c.layers ? ` on layers ${c.layers.join("-")}` : ""}`, async () => {
+            const args = ["--raw", "--temperature", "0", "--max-tokens", String(c.maxTokens), "--model", storiesModel];
+            for (const v of c.vectors!) args.push("--vector", path.join(fixtureVectors, v));
+            if (c.layers) args.push("--layers", c.layers.join("-"));
+            const result = await ask([...args, c.prompt]);
+            expect(result.stderr).toBe("");
+            expect(result.code).toBe(0);
+            expect(result.stdout).toBe(c.expected);
+        });
+    }
+
+    it("a bad vector file fails with one line naming the file, exit code 2, no stack trace", async () => {
+        const bad = path.join(tempDir(), "broken.gguf");
+        writeFileSync(bad, "GGUF but not really");
+        const result = await ask(["--raw", "--model", storiesModel, "--vector", `${bad}:0.5`, "Hi"]);
+        expect(result.code).toBe(2);
+        expect(result.stdout).toBe("");
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        expect(result.stderr).toContain(bad);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+    });
+
+    it("a bad --layers value is one clear line", async () => {
+        const result = await ask(["--raw", "--model", storiesModel, "--vector", path.join(fixtureVectors, "happy.gguf"), "--layers", "3-99", "Hi"]);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 3-99 — use START-END within 1-5/);
+    });
+});
+
+describe("steer-chat vectors", () => {
+    it("lists the user's vectors one a line with layers, n_embd and model hint", async () => {
+        const config = tempDir();
+        mkdirSync(path.join(config, "vectors"));
+        copyFileSync(path.join(fixtureVectors, "happy.gguf"), path.join(config, "vectors", "joy.gguf"));
+        writeFileSync(path.join(config, "vectors", "junk.gguf"), "nope");
+        const {stdout} = await run(process.execPath, [bin, "vectors"], {cwd: repoRoot, env: {...process.env, STEER_CHAT_CONFIG_DIR: config}});
+        const lines = stdout.trim().split("\n");
+        const joy = lines.find((l) => l.startsWith("joy"));
+        expect(joy).toMatch(/joy\s+4 layers \(top 4\)\s+n_embd 64\s+model llama\s+\[user\]/);
+        expect(lines.find((l) => l.startsWith("junk"))).toMatch(/unreadable: .*not a GGUF file/);
+    });
+});
