@@ -7,7 +7,7 @@ import {UserFacingError} from "../engine/errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
-import {setupSteering, steeringBeforeTurn} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
     if (options.model == null)
@@ -21,12 +21,11 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
     try {
         const steering = await setupSteering(loaded, options);
         // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering was asked for
-        if (options.vectors.length > 0) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
+        if (options.vectors.length > 0 || options.preset != null) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
         const conversation = createConversation(loaded, {
             mode: options.raw ? "raw" : "chat",
             beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
-            systemPrompt: options.system,
-            sampling: {temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed}
+            ...conversationSettings(options, steering)
         });
         const controller = new AbortController();
         const stop = () => controller.abort();

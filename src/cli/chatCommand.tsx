@@ -11,7 +11,7 @@ import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
 import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
-import {setupSteering, steeringBeforeTurn} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
 
 type Phase =
     | {kind: "pick"}
@@ -53,8 +53,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
                 const conversation = createConversation(loaded, {
                     mode: options.raw ? "raw" : "chat",
                     beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
-                    systemPrompt: options.system,
-                    sampling: {temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed}
+                    ...conversationSettings(options, steering)
                 });
                 const notes = [...steering.notes];
                 if (steering.controller && !steering.controller.state.isNeutral()) notes.push(`Steering: ${steering.controller.state.describe()}`);

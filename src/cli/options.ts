@@ -22,6 +22,8 @@ export const OPTIONS = {
     seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies"},
     vector: {type: "string", multiple: true, value: "FILE|NAME[:C]", description: "add a control vector with coefficient C (default 1); repeat for several"},
     layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
+    preset: {type: "string", short: "p", value: "NAME", description: "start with a saved personality preset (steer-chat preset list)"},
+    description: {type: "string", value: "TEXT", description: "with preset save: what the preset does"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: node-llama-cpp's choice)"},
@@ -31,7 +33,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset";
 
 export type CliOptions = {
     command: CliCommand,
@@ -44,6 +46,10 @@ export type CliOptions = {
     seed?: number,
     vectors: string[],
     layers?: string,
+    preset?: string,
+    description?: string,
+    /** positional words after the command (preset: ACTION NAME) */
+    args: string[],
     keepCache: boolean,
     contextSize?: number,
     threads?: number,
@@ -53,7 +59,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -68,12 +74,15 @@ export function parseCli(argv: string[]): CliOptions {
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
     if ((command === "chat" || command === "vectors") && rest.length > 0)
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
+    if (command === "preset" && (rest.length === 0 || rest.length > 2))
+        throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
     if (command === "ask" && rest.length > 1)
         throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
 
     return {
         command,
-        prompt: rest[0],
+        prompt: command === "ask" ? rest[0] : undefined,
+        args: rest,
         model: values.model,
         raw: values.raw ?? false,
         system: values.system,
@@ -82,6 +91,8 @@ export function parseCli(argv: string[]): CliOptions {
         seed: parseNumber("--seed", values.seed, {min: 0, integer: true}),
         vectors: values.vector ?? [],
         layers: values.layers,
+        preset: values.preset,
+        description: values.description,
         keepCache: values["keep-cache"] ?? false,
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
@@ -128,6 +139,7 @@ export function helpText(version: string): string {
         "  steer-chat [--model M] [options]          open the chat (no --model: pick or download one)",
         "  steer-chat ask \"PROMPT\" --model M [...]    print one reply to stdout and exit (for scripts)",
         "  steer-chat vectors                        list the control vectors available by name",
+        "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
         "",
         "Options:",
         ...rows,

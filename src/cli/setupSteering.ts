@@ -7,20 +7,37 @@ import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import type {CliOptions} from "./options.js";
+import {applyPreset} from "../presets/applyPreset.js";
+import {PresetStore} from "../presets/presetStore.js";
+import type {Preset} from "../presets/presetSchema.js";
 
-export type SteeringSetup = {controller: SteeringController | undefined, notes: string[]};
+export type SteeringSetup = {
+    controller: SteeringController | undefined,
+    notes: string[],
+    /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
+    preset?: Pick<Preset, "systemPrompt" | "sampling">
+};
 
-export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers">): Promise<SteeringSetup> {
+export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers" | "preset">): Promise<SteeringSetup> {
     const notes: string[] = [];
+    // look the preset up first: a misspelt name should fail before anything else happens
+    const presetStore = options.preset != null ? new PresetStore() : undefined;
+    const preset = options.preset != null ? presetStore!.get(options.preset).preset : undefined;
+    if (presetStore) notes.push(...presetStore.notices);
     let controller: SteeringController;
     try {
         controller = SteeringController.create(loaded.context, loaded.model);
     } catch (err) {
-        if (options.vectors.length > 0 || !(err instanceof UserFacingError)) throw err;
+        if (options.vectors.length > 0 || preset != null || !(err instanceof UserFacingError)) throw err;
         notes.push(err.toLine());
         return {controller: undefined, notes};
     }
     if (controller.architectureWarning) notes.push(controller.architectureWarning);
+    if (preset) {
+        const {loaded: names, skipped} = await applyPreset(preset, controller);
+        notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
+        for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
+    }
     if (options.layers != null && options.vectors.length === 0)
         throw new UserFacingError("--layers needs at least one --vector", "add --vector FILE[:COEFF]");
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
@@ -28,10 +45,22 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
         const {ref, coefficient} = parseVectorSpec(spec);
         await controller.addVector(ref, coefficient, layers);
     }
-    return {controller, notes};
+    return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
 }
 
 /** The conversation hook: apply staged steering before each turn; drop the cache when it changed (unless kept). */
 export function steeringBeforeTurn(controller: SteeringController | undefined, keepCache: boolean) {
     return () => (controller?.applyStaged() ?? false) && !keepCache;
+}
+
+/** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
+export function conversationSettings(options: Pick<CliOptions, "system" | "temperature" | "maxTokens" | "seed">, setup: SteeringSetup) {
+    return {
+        systemPrompt: options.system ?? setup.preset?.systemPrompt,
+        sampling: {...setup.preset?.sampling, ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})}
+    };
+}
+
+function definedOnly<T extends object>(obj: T): Partial<T> {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -8,7 +8,7 @@ import {CVEC_ARCHITECTURES} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
 import type {LayerRange} from "./mixControlVectors.js";
-import {checkLayerRange, checkVectorFitsModel, SteeringState, type ModelShape} from "./steeringState.js";
+import {checkLayerRange, checkVectorFitsModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
 import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";
 
 type Listener = () => void;
@@ -59,14 +59,20 @@ export class SteeringController {
         return this.staged;
     }
 
-    /** Loads a vector (path or name), checks it fits the model and stages it. */
-    async addVector(ref: string, coefficient: number, layers?: LayerRange): Promise<SteeringState> {
+    /** Loads a vector (path or name) and checks it fits the model, without staging it. */
+    async loadEntry(ref: string, coefficient: number, {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): Promise<SteeringEntry> {
         const source = findVectorFile(ref);
         const vector = await loadControlVector(source);
         const name = vectorNameOf(source);
         checkVectorFitsModel(name, source, vector, this.shape);
         if (layers) checkLayerRange(layers, this.shape);
-        return this.update((s) => s.add({name, source, vector, coefficient, enabled: true, layers}));
+        return {name, source, vector, coefficient, enabled, layers};
+    }
+
+    /** Loads a vector (path or name), checks it fits the model and stages it. */
+    async addVector(ref: string, coefficient: number, layers?: LayerRange): Promise<SteeringState> {
+        const entry = await this.loadEntry(ref, coefficient, {layers});
+        return this.update((s) => s.add(entry));
     }
 
     setLayers(name: string, layers: LayerRange | undefined): SteeringState {

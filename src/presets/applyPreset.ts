@@ -1,0 +1,57 @@
+/**
+ * Turning presets into steering and back. Loading keeps what fits the model and says what it skipped and why.
+ */
+import path from "node:path";
+import type {Conversation} from "../engine/conversation.js";
+import {errorMessage} from "../engine/errors.js";
+import type {SteeringController} from "../steering/steeringController.js";
+import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
+import {vectorFolders} from "../steering/vectorLibrary.js";
+import type {Preset} from "./presetSchema.js";
+
+export type PresetLoadResult = {loaded: string[], skipped: string[]};
+
+/** Replaces the staged steering with the preset's (what fits), and applies its system prompt and sampling. */
+export async function applyPreset(preset: Preset, controller: SteeringController, conversation?: Conversation): Promise<PresetLoadResult> {
+    const entries: SteeringEntry[] = [];
+    const skipped: string[] = [];
+    for (const v of preset.vectors) {
+        try {
+            const layers = v.layers ? {start: v.layers[0], end: v.layers[1]} : undefined;
+            entries.push(await controller.loadEntry(v.vector, v.coefficient, {layers, enabled: v.enabled ?? true}));
+        } catch (err) {
+            skipped.push(`${v.vector}: ${errorMessage(err)}`);
+        }
+    }
+    controller.update(() => new SteeringState(entries));
+    if (conversation) {
+        if (preset.systemPrompt != null) conversation.setSystemPrompt(preset.systemPrompt);
+        Object.assign(conversation.sampling, preset.sampling ?? {});
+    }
+    return {loaded: entries.map((e) => e.name), skipped};
+}
+
+/** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */
+export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling"> = {}): Preset {
+    const folders = vectorFolders().map((f) => path.resolve(f.dir));
+    return {
+        name,
+        ...stripUndefined(extra),
+        vectors: state.entries.map((e) => ({
+            vector: folders.includes(path.dirname(path.resolve(e.source))) ? e.name : e.source,
+            coefficient: e.coefficient,
+            ...(e.enabled ? {} : {enabled: false}),
+            ...(e.layers ? {layers: [e.layers.start, e.layers.end] as [number, number]} : {})
+        }))
+    };
+}
+
+export function describePreset(preset: Preset): string {
+    const vectors = preset.vectors.map((v) =>
+        `${v.vector} ${v.enabled === false ? "off" : (v.coefficient >= 0 ? "+" : "") + v.coefficient}${v.layers ? ` L${v.layers[0]}-${v.layers[1]}` : ""}`);
+    return vectors.join(" · ") || "no vectors";
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
