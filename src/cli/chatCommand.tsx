@@ -11,13 +11,14 @@ import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
 import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
-import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
+import {PresetStore} from "../presets/presetStore.js";
 
 type Phase =
     | {kind: "pick"}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string}
-    | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[]}
+    | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined}
     | {kind: "failed", message: string};
 
 export async function runChat(options: CliOptions): Promise<number> {
@@ -57,7 +58,14 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
                 });
                 const notes = [...steering.notes];
                 if (steering.controller && !steering.controller.state.isNeutral()) notes.push(`Steering: ${steering.controller.state.describe()}`);
-                setPhase({kind: "chat", loaded, conversation, notes});
+                let presets: PresetStore | undefined;
+                try {
+                    presets = new PresetStore();
+                    notes.push(...presets.notices);
+                } catch (err) {
+                    notes.push(`Presets are unavailable: ${errorMessage(err)}`);
+                }
+                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets});
             }, fail);
         } else if (phase.kind === "failed") {
             exit();
@@ -79,7 +87,8 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
         case "load":
             return <Text>Loading {phase.path}…</Text>;
         case "chat":
-            return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes} />;
+            return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
+                steering={phase.steering} presets={phase.presets} />;
         case "failed":
             return <Text color="red">steer-chat: {phase.message}</Text>;
     }

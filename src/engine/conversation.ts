@@ -44,6 +44,13 @@ export interface Conversation {
     setSystemPrompt(text: string | undefined): void;
     send(userText: string, options?: SendOptions): Promise<Reply>;
     clear(): Promise<void>;
+    /** the last user message, if any */
+    lastUserText(): string | undefined;
+    /** removes the last exchange (user message and reply) and returns its user message */
+    rewind(): string | undefined;
+    /** the history as it is now, to put back later with restore() (used to try alternatives without keeping them) */
+    snapshot(): unknown;
+    restore(snapshot: unknown): void;
     contextUsage(): {used: number, size: number};
     dispose(): void;
 }
@@ -75,6 +82,10 @@ abstract class BaseConversation implements Conversation {
 
     abstract send(userText: string, options?: SendOptions): Promise<Reply>;
     abstract clear(): Promise<void>;
+    abstract lastUserText(): string | undefined;
+    abstract rewind(): string | undefined;
+    abstract snapshot(): unknown;
+    abstract restore(snapshot: unknown): void;
 
     contextUsage() {
         return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize};
@@ -94,16 +105,21 @@ abstract class BaseConversation implements Conversation {
 /** Plain continuation: the transcript is one text; each user message is appended and the model continues it. */
 class RawConversation extends BaseConversation {
     readonly mode = "raw" as const;
-    private transcript = "";
+    private turns: {user: string, reply: string}[] = [];
+
+    /** the text so far: each user message on a new line, followed by the model's continuation */
+    private transcript() {
+        return this.turns.map((t, i) => (i > 0 ? "\n" : "") + t.user + t.reply).join("");
+    }
 
     async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
         await this.prepareTurn();
         const prefix = this.system ? this.system + "\n" : "";
-        const promptText = prefix + (this.transcript === "" ? userText : this.transcript + "\n" + userText);
+        const promptText = prefix + this.transcript() + (this.turns.length > 0 ? "\n" : "") + userText;
         const tokens = tokenizePrompt(this.sequence.model, promptText);
         const toEvaluate = await reuseCachedPrefix(this.sequence, tokens);
         const result = await generateTokens(this.sequence, toEvaluate, {...this.sampling, signal, onText});
-        this.transcript = promptText.slice(prefix.length) + result.text;
+        this.turns.push({user: userText, reply: result.text});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb
@@ -111,8 +127,24 @@ class RawConversation extends BaseConversation {
     }
 
     async clear() {
-        this.transcript = "";
+        this.turns = [];
         await this.sequence.clearHistory();
+    }
+
+    lastUserText() {
+        return this.turns.at(-1)?.user;
+    }
+
+    rewind() {
+        return this.turns.pop()?.user;
+    }
+
+    snapshot() {
+        return [...this.turns];
+    }
+
+    restore(snapshot: unknown) {
+        this.turns = [...(snapshot as {user: string, reply: string}[])];
     }
 }
 
@@ -182,6 +214,32 @@ class ChatConversation extends BaseConversation {
         this.session.resetChatHistory();
         this.setSystemPrompt(this.system);
         await this.sequence.clearHistory();
+    }
+
+    lastUserText() {
+        const history = this.session.getChatHistory();
+        for (let i = history.length - 1; i >= 0; i--) {
+            const item = history[i]!;
+            if (item.type === "user") return item.text;
+        }
+        return undefined;
+    }
+
+    rewind() {
+        const history = this.session.getChatHistory();
+        const lastUser = history.map((item) => item.type).lastIndexOf("user");
+        if (lastUser < 0) return undefined;
+        const text = (history[lastUser] as {text: string}).text;
+        this.session.setChatHistory(history.slice(0, lastUser));
+        return text;
+    }
+
+    snapshot() {
+        return structuredClone(this.session.getChatHistory());
+    }
+
+    restore(snapshot: unknown) {
+        this.session.setChatHistory(structuredClone(snapshot as ChatHistoryItem[]));
     }
 }
 

@@ -1,31 +1,65 @@
 /**
  * The chat screen. Finished messages go to Ink's <Static> (printed once, never re-rendered, so long chats stay
- * fast and stay in the terminal's scrollback); only the reply being written, the prompt and the status re-render.
+ * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
+ * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P work anywhere.
  */
-import React from "react";
-import {Box, Static, Text, useApp, useInput} from "ink";
+import React, {useRef, useState} from "react";
+import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
+import type {PresetStore} from "../presets/presetStore.js";
+import type {SteeringController} from "../steering/steeringController.js";
 import {MessageView} from "./components/MessageView.js";
+import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
+import {SteeringPanel} from "./components/SteeringPanel.js";
 import {useChat} from "./useChat.js";
+import {useSteeringPanel} from "./useSteeringPanel.js";
 
 export type AppProps = {
     conversation: Conversation,
     modelName: string,
+    steering?: SteeringController,
+    presets?: PresetStore,
     /** lines shown once above the conversation (e.g. warnings from start-up) */
     banner?: string[]
 };
 
-export function App({conversation, modelName, banner = []}: AppProps) {
+type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
+
+export function App({conversation, modelName, steering, presets, banner = []}: AppProps) {
     const {exit} = useApp();
-    const chat = useChat(conversation, {onExit: exit});
+    const {stdout} = useStdout();
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, columns: () => stdout.columns ?? 100});
+    const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
+    const [overlay, setOverlay] = useState<Overlay>();
+    const shortcutRef = useRef(false);
+    const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
+        onAdd: () => setOverlay("addVector"),
+        onHelp: () => setOverlay("help"),
+        onError: (message) => chat.note(message, "error")
+    });
 
     useInput((input, key) => {
+        shortcutRef.current = key.ctrl;
         const ctrlC = key.ctrl && input === "c";
-        if (chat.busy && (key.escape || ctrlC)) chat.stop();
-        else if (!chat.busy && ctrlC) exit();
+        if (chat.busy) {
+            if (key.escape || ctrlC) chat.stop();
+            return;
+        }
+        if (overlay != null) return;
+        if (ctrlC) exit();
+        else if (key.tab && steering != null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
+        else if (key.escape && focus === "panel") setFocus("prompt");
+        else if (key.ctrl && input === "s" && steering != null && presets != null) setOverlay("savePreset");
+        else if (key.ctrl && input === "p" && steering != null && presets != null) setOverlay("loadPreset");
     });
+
+    const closeOverlay = () => setOverlay(undefined);
+    const runAndClose = (command: string) => {
+        closeOverlay();
+        chat.command(command);
+    };
 
     return (
         <Box flexDirection="column">
@@ -38,11 +72,16 @@ export function App({conversation, modelName, banner = []}: AppProps) {
                     : <MessageView key={item.id} message={item} />}
             </Static>
             {chat.busy && <Text>{chat.streamingText}</Text>}
-            <Box marginTop={chat.busy ? 0 : 1}>
-                <PromptLine busy={chat.busy} onSubmit={chat.submit} />
+            {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected} />}
+            {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
+            {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
+            {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
+            {overlay === "savePreset" && <PresetNamePrompt onSave={(name) => runAndClose(`/preset save ${name}`)} onClose={closeOverlay} />}
+            <Box marginTop={steering != null ? 0 : 1}>
+                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} shortcutRef={shortcutRef} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
-                tokensPerSecond={chat.lastReply?.tokensPerSecond} busy={chat.busy} />
+                tokensPerSecond={chat.lastReply?.tokensPerSecond} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />
         </Box>
     );
 }

@@ -1,14 +1,30 @@
 /**
- * The chat's state and actions: messages, the reply being streamed, sending, stopping and slash commands.
- * Streamed text is batched (flushed on a short timer) so a fast model does not re-render the screen per token.
+ * The chat's state and actions: messages, the reply being streamed, sending, stopping, and the slash commands
+ * (steering, presets, /regen, /compare, /sweep, /save). Streamed text is batched (flushed on a short timer) so a
+ * fast model does not re-render the screen per token.
  */
+import {writeFileSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
 import type {Conversation, Reply} from "../engine/conversation.js";
 import {errorMessage} from "../engine/errors.js";
-import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP} from "./slashCommands.js";
-import type {ChatMessage} from "./types.js";
+import {applyPreset, describePreset, presetFromSteering} from "../presets/applyPreset.js";
+import type {PresetStore} from "../presets/presetStore.js";
+import type {SteeringController} from "../steering/steeringController.js";
+import type {SteeringState} from "../steering/steeringState.js";
+import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
+import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
+import type {ChatMessage, SteeringRecord} from "./types.js";
 
 export const STREAM_FLUSH_MS = 50;
+
+export type ChatOptions = {
+    onExit: () => void,
+    steering?: SteeringController,
+    presets?: PresetStore,
+    modelName?: string,
+    /** width for /compare and /sweep layouts */
+    columns?: () => number
+};
 
 export type ChatState = {
     messages: ChatMessage[],
@@ -17,10 +33,21 @@ export type ChatState = {
     lastReply: Reply | undefined,
     contextUsage: {used: number, size: number},
     submit(input: string): void,
+    /** runs a slash command given as text (the panel's keys and pickers use this too) */
+    command(input: string): void,
+    note(text: string, role?: "note" | "error"): void,
     stop(): void
 };
 
-export function useChat(conversation: Conversation, {onExit}: {onExit: () => void}): ChatState {
+export function recordSteering(state: SteeringState | undefined): SteeringRecord {
+    return (state?.entries ?? []).map((e) => ({
+        name: e.name, source: e.source, coefficient: e.coefficient, enabled: e.enabled,
+        ...(e.layers ? {layers: [e.layers.start, e.layers.end] as [number, number]} : {})
+    }));
+}
+
+export function useChat(conversation: Conversation, options: ChatOptions): ChatState {
+    const {onExit, steering, presets} = options;
     const [messages, setMessages] = useState<ChatMessage[]>([]);
     const [streamingText, setStreamingText] = useState("");
     const [busy, setBusy] = useState(false);
@@ -30,10 +57,15 @@ export function useChat(conversation: Conversation, {onExit}: {onExit: () => voi
     const abortRef = useRef<AbortController | undefined>(undefined);
     const bufferRef = useRef("");
     const flushTimer = useRef<NodeJS.Timeout | undefined>(undefined);
+    const messagesRef = useRef<ChatMessage[]>([]);
+    const busyRef = useRef(false);
 
     const addMessage = useCallback((message: Omit<ChatMessage, "id">) => {
-        setMessages((list) => [...list, {...message, id: nextId.current++}]);
+        const full = {...message, id: nextId.current++};
+        messagesRef.current = [...messagesRef.current, full];
+        setMessages(messagesRef.current);
     }, []);
+    const note = useCallback((text: string, role: "note" | "error" = "note") => addMessage({role, text}), [addMessage]);
 
     const stopFlushing = () => {
         if (flushTimer.current) clearInterval(flushTimer.current);
@@ -44,75 +76,214 @@ export function useChat(conversation: Conversation, {onExit}: {onExit: () => voi
         abortRef.current?.abort();
     }, []);
 
-    const sendToModel = useCallback(async (text: string) => {
+    /** One reply, streamed to the screen; it is not added to the messages (callers decide how to show it). */
+    const generate = useCallback(async (text: string): Promise<Reply> => {
         const controller = new AbortController();
         abortRef.current = controller;
         bufferRef.current = "";
         setStreamingText("");
-        setBusy(true);
         flushTimer.current = setInterval(() => setStreamingText(bufferRef.current), STREAM_FLUSH_MS);
         try {
-            const reply = await conversation.send(text, {
-                signal: controller.signal,
-                onText: (chunk) => { bufferRef.current += chunk; }
-            });
-            const {text: replyText, ...stats} = reply;
-            addMessage({role: "assistant", text: replyText, reply: stats});
-            setLastReply(reply);
+            return await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; }});
         } catch (err) {
             if (bufferRef.current !== "") addMessage({role: "assistant", text: bufferRef.current});
-            addMessage({role: "error", text: errorMessage(err)});
+            throw err;
         } finally {
             stopFlushing();
             abortRef.current = undefined;
             setStreamingText("");
-            setBusy(false);
             setContextUsage(conversation.contextUsage());
         }
     }, [conversation, addMessage]);
 
-    const runCommand = useCallback(async (input: string) => {
-        const command = parseSlashCommand(input);
+    const addReply = useCallback((reply: Reply) => {
+        const {text, tokens: _tokens, ...stats} = reply;
+        addMessage({role: "assistant", text, reply: stats, steering: recordSteering(steering?.appliedState)});
+        setLastReply(reply);
+    }, [addMessage, steering]);
+
+    /** Runs work with the busy flag set, reporting errors as a message. */
+    const runBusy = useCallback(async (work: () => Promise<void>) => {
+        busyRef.current = true;
+        setBusy(true);
+        try {
+            await work();
+        } catch (err) {
+            note(errorMessage(err), "error");
+        } finally {
+            busyRef.current = false;
+            setBusy(false);
+        }
+    }, [note]);
+
+    const requireSteering = () => {
+        if (steering == null) throw new Error("Steering is unavailable in this session (see the message at the top)");
+        return steering;
+    };
+    const requireLastPrompt = () => {
+        const text = conversation.lastUserText();
+        if (text == null) throw new Error("Nothing to answer again yet: send a prompt first");
+        return text;
+    };
+    const columns = () => options.columns?.() ?? 100;
+
+    const runCommand = useCallback(async (command: SlashCommand) => {
         switch (command.kind) {
             case "help":
-                addMessage({role: "note", text: [
-                    "Commands:", ...SLASH_COMMAND_HELP.map(([c, d]) => `  ${c.padEnd(18)}${d}`),
-                    "Keys:", ...KEY_HELP.map(([k, d]) => `  ${k.padEnd(18)}${d}`)
-                ].join("\n")});
+                note([
+                    "Commands:", ...SLASH_COMMAND_HELP.map(([c, d]) => `  ${c.padEnd(24)}${d}`),
+                    "Keys:", ...KEY_HELP.map(([k, d]) => `  ${k.padEnd(24)}${d}`)
+                ].join("\n"));
                 return;
             case "clear":
                 await conversation.clear();
                 setLastReply(undefined);
                 setContextUsage(conversation.contextUsage());
-                addMessage({role: "note", text: "Conversation cleared."});
+                note("Conversation cleared.");
                 return;
             case "exit":
                 onExit();
                 return;
             case "system":
                 conversation.setSystemPrompt(command.text);
-                addMessage({role: "note", text: command.text === "" ? "System prompt cleared." : `System prompt set: ${command.text}`});
+                note(command.text === "" ? "System prompt cleared." : `System prompt set: ${command.text}`);
                 return;
+            case "vectorAdd": {
+                const state = await requireSteering().addVector(command.ref, command.coefficient);
+                note(`Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+                return;
+            }
+            case "vectorSet":
+                note(`Next turn: ${requireSteering().update((s) => s.setCoefficient(command.name, command.coefficient)).describe()}`);
+                return;
+            case "vectorEnable":
+                note(`Next turn: ${requireSteering().update((s) => s.setEnabled(command.name, command.enabled)).describe()}`);
+                return;
+            case "vectorRemove":
+                note(`Next turn: ${requireSteering().update((s) => s.remove(command.name)).describe()}`);
+                return;
+            case "layers":
+                note(`Next turn: ${requireSteering().setLayers(command.name, command.range).describe()}`);
+                return;
+            case "steerOff":
+                note(`Next turn: ${requireSteering().update((s) => s.allOff()).describe()}`);
+                return;
+            case "steering": {
+                const s = requireSteering();
+                const replies = messagesRef.current.filter((m) => m.role === "assistant").slice(-5);
+                note([`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
+                    ...replies.map((m, i) => `  reply ${messagesRef.current.filter((x) => x.role === "assistant").length - replies.length + i + 1}: ${describeSteering(m.steering)}`)
+                ].join("\n"));
+                return;
+            }
+            case "presetSave": {
+                if (presets == null) throw new Error("Presets are unavailable in this session");
+                presets.save(presetFromSteering(command.name, requireSteering().state, {systemPrompt: conversation.systemPrompt}));
+                note(`Saved preset ${command.name}: ${requireSteering().state.describe()}`);
+                return;
+            }
+            case "presetLoad": {
+                if (presets == null) throw new Error("Presets are unavailable in this session");
+                const {preset} = presets.get(command.name);
+                const result = await applyPreset(preset, requireSteering(), conversation);
+                note([`Loaded preset ${preset.name} — from the next turn: ${requireSteering().state.describe()}`,
+                    ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
+                return;
+            }
+            case "presetList":
+                if (presets == null) throw new Error("Presets are unavailable in this session");
+                note(presets.list().map(({preset, origin}) => `  ${preset.name.padEnd(18)} ${origin.padEnd(8)} ${describePreset(preset)}`).join("\n") || "No presets yet: /preset save NAME");
+                return;
+            case "regen":
+                await runBusy(async () => {
+                    requireLastPrompt();
+                    const text = conversation.rewind()!;
+                    note(`↻ ${text}`);
+                    addReply(await generate(text));
+                });
+                return;
+            case "compare":
+                await runBusy(async () => {
+                    const s = requireSteering();
+                    const text = requireLastPrompt();
+                    const current = s.state;
+                    const history = conversation.snapshot();
+                    conversation.rewind();
+                    const before = conversation.snapshot();
+                    s.update((state) => state.allOff());
+                    let off: Reply;
+                    try {
+                        off = await generate(text);
+                    } catch (err) {
+                        conversation.restore(history); // keep the exchange that was there
+                        throw err;
+                    } finally {
+                        s.update(() => current);
+                    }
+                    conversation.restore(before);
+                    const on = await generate(text);
+                    addReply(on);
+                    note(sideBySide({title: "steering off", text: off.text}, {title: current.describe(), text: on.text}, columns()));
+                });
+                return;
+            case "sweep":
+                await runBusy(async () => {
+                    const s = requireSteering();
+                    const text = requireLastPrompt();
+                    s.state.get(command.name);
+                    const original = s.state;
+                    const history = conversation.snapshot();
+                    conversation.rewind();
+                    const before = conversation.snapshot();
+                    const rows: SweepRow[] = [];
+                    try {
+                        for (const coefficient of sweepValues(command.from, command.to, command.step)) {
+                            s.update(() => original.setCoefficient(command.name, coefficient).setEnabled(command.name, true));
+                            conversation.restore(before);
+                            const reply = await generate(text);
+                            rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb});
+                            if (reply.stopReason === "aborted") break;
+                        }
+                    } finally {
+                        s.update(() => original);
+                        conversation.restore(history);
+                    }
+                    note(sweepTable(command.name, rows, columns()));
+                });
+                return;
+            case "save": {
+                const meta = {model: options.modelName ?? "", mode: conversation.mode, systemPrompt: conversation.systemPrompt};
+                const body = command.file.toLowerCase().endsWith(".json")
+                    ? transcriptJson(messagesRef.current, meta)
+                    : transcriptMarkdown(messagesRef.current, meta);
+                writeFileSync(command.file, body);
+                note(`Saved the transcript to ${command.file}`);
+                return;
+            }
             case "unknown":
-                addMessage({role: "error", text: `Unknown command ${command.name} — /help lists the commands`});
+                note(`Unknown command ${command.name} — /help lists the commands`, "error");
                 return;
             case "invalid":
-                addMessage({role: "error", text: command.message});
+                note(command.message, "error");
                 return;
         }
-    }, [conversation, addMessage, onExit]);
+    }, [conversation, steering, presets, note, onExit, generate, addReply, runBusy]);
+
+    const command = useCallback((input: string) => {
+        void runCommand(parseSlashCommand(input)).catch((err) => note(errorMessage(err), "error"));
+    }, [runCommand, note]);
 
     const submit = useCallback((input: string) => {
-        if (busy || input.trim() === "") return;
+        if (busyRef.current || input.trim() === "") return;
         if (isSlashCommand(input)) {
-            void runCommand(input).catch((err) => addMessage({role: "error", text: errorMessage(err)}));
+            command(input);
             return;
         }
         addMessage({role: "user", text: input});
-        void sendToModel(input);
-    }, [busy, runCommand, sendToModel, addMessage]);
+        void runBusy(async () => addReply(await generate(input)));
+    }, [command, runBusy, generate, addReply, addMessage]);
 
     const stop = useCallback(() => abortRef.current?.abort(), []);
 
-    return {messages, streamingText, busy, lastReply, contextUsage, submit, stop};
+    return {messages, streamingText, busy, lastReply, contextUsage, submit, command, note, stop};
 }

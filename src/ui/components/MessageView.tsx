@@ -1,6 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
 import type {ChatMessage} from "../types.js";
+import {perplexity} from "../transcript.js";
 
 const STOP_NOTES: Record<string, string> = {
     aborted: "stopped",
@@ -15,10 +16,12 @@ export function MessageView({message}: {message: ChatMessage}) {
             return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{message.text}</Text></Box>;
         case "assistant": {
             const note = message.reply ? STOP_NOTES[message.reply.stopReason] : undefined;
+            const ppl = perplexity(message.reply?.meanLogProb);
+            const details = [note, ppl != null ? `ppl ${ppl.toFixed(2)}` : undefined].filter((d) => d != null);
             return (
                 <Box flexDirection="column">
                     <Text>{message.text}</Text>
-                    {note != null && <Text dimColor>[{note}]</Text>}
+                    {details.length > 0 && <Text dimColor>[{details.join(" · ")}]</Text>}
                 </Box>
             );
         }

@@ -1,22 +1,27 @@
 import React from "react";
 import {Box, Text} from "ink";
+import {perplexity} from "../transcript.js";
 
 export type StatusBarProps = {
     modelName: string,
     mode: "chat" | "raw",
     contextUsage: {used: number, size: number},
     tokensPerSecond: number | undefined,
+    /** the last reply's mean token log-probability: shown as perplexity, the coherence gauge */
+    meanLogProb?: number,
     busy: boolean
 };
 
 /** The bottom line: model, mode, context use and the speed of the last reply. */
-export function StatusBar({modelName, mode, contextUsage, tokensPerSecond, busy}: StatusBarProps) {
+export function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
+    const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
     return (
         <Box>
             <Text dimColor wrap="truncate-end">
                 {modelName} · {mode} · ctx {contextUsage.used}/{contextUsage.size} ({percent}%)
                 {tokensPerSecond != null && tokensPerSecond > 0 ? ` · ${tokensPerSecond.toFixed(1)} tok/s` : ""}
+                {ppl != null ? ` · ppl ${ppl.toFixed(2)}` : ""}
                 {busy ? " · Esc to stop" : " · /help"}
             </Text>
         </Box>

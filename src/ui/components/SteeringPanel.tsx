@@ -1,0 +1,53 @@
+import React from "react";
+import {Box, Text} from "ink";
+import type {SteeringState} from "../../steering/steeringState.js";
+
+export const BAR_WIDTH = 21;
+
+/** `[────────┼███───────]`: the coefficient as a bar from −max to +max, centred on 0. */
+export function coefficientBar(coefficient: number, max: number, width = BAR_WIDTH): string {
+    const half = Math.floor(width / 2);
+    const cells = Math.round(Math.min(1, Math.abs(coefficient) / max) * half);
+    const chars = Array.from<unknown, string>({length: width}, (_, i) => (i === half ? "┼" : "─"));
+    for (let i = 1; i <= cells; i++) chars[coefficient > 0 ? half + i : half - i] = "█";
+    return `[${chars.join("")}]`;
+}
+
+/** The scale the bars use: at least ±2, widened to fit the largest coefficient. */
+export function barScale(state: SteeringState) {
+    return Math.max(2, ...state.entries.map((e) => Math.ceil(Math.abs(e.coefficient))));
+}
+
+export type SteeringPanelProps = {
+    state: SteeringState,
+    /** changes wait for the next turn */
+    pending: boolean,
+    focused: boolean,
+    selected: number,
+    unavailable?: string
+};
+
+/** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
+export function SteeringPanel({state, pending, focused, selected, unavailable}: SteeringPanelProps) {
+    const max = barScale(state);
+    return (
+        <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
+            <Text bold={focused}>
+                Steering{pending ? <Text color="yellow"> ● staged for the next turn</Text> : null}
+                <Text dimColor>{focused ? "  ↑↓ select · ←→ ±0.1 (Shift ×5) · Space on/off · 0 zero · a add · d remove · Tab back" : "  Tab to adjust"}</Text>
+            </Text>
+            {unavailable != null && <Text color="yellow">{unavailable}</Text>}
+            {unavailable == null && state.entries.length === 0 && <Text dimColor>no vectors — press a (in the panel) or /vector add NAME</Text>}
+            {state.entries.map((entry, i) => {
+                const isSelected = focused && i === selected;
+                const value = `${entry.coefficient >= 0 ? "+" : ""}${entry.coefficient.toFixed(2)}`;
+                return (
+                    <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
+                        {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, max)} {value.padStart(6)}
+                        {entry.enabled ? "  on " : "  off"}{entry.layers ? `  L${entry.layers.start}-${entry.layers.end}` : ""}
+                    </Text>
+                );
+            })}
+        </Box>
+    );
+}

@@ -1,0 +1,88 @@
+/**
+ * Text layouts for the chat: the transcript as Markdown or JSON (each turn with its steering), /compare's two
+ * columns and /sweep's table. Pure.
+ */
+import type {ChatMessage, SteeringRecord} from "./types.js";
+
+export function describeSteering(record: SteeringRecord | undefined): string {
+    if (record == null || record.length === 0) return "no steering";
+    return record.map((v) => `${v.name} ${v.enabled ? `${v.coefficient >= 0 ? "+" : ""}${v.coefficient.toFixed(2)}` : "off"}${v.layers ? ` L${v.layers[0]}-${v.layers[1]}` : ""}`).join(" · ");
+}
+
+/** Perplexity from a mean log-probability: 1 is certain; it climbs as the model falls apart. */
+export function perplexity(meanLogProb: number | undefined): number | undefined {
+    return meanLogProb == null ? undefined : Math.exp(-meanLogProb);
+}
+
+type Meta = {model: string, mode: string, systemPrompt?: string};
+
+export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
+    const turns = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => m.role === "user"
+        ? {role: "user", text: m.text}
+        : {role: "assistant", text: m.text, steering: m.steering ?? [], stopReason: m.reply?.stopReason,
+            meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb)});
+    return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
+}
+
+export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string {
+    const lines = [`# steer-chat transcript`, "", `- model: ${meta.model}`, `- mode: ${meta.mode}`];
+    if (meta.systemPrompt) lines.push(`- system prompt: ${meta.systemPrompt}`);
+    for (const m of messages) {
+        if (m.role === "user") lines.push("", "## You", "", m.text);
+        else if (m.role === "assistant") {
+            const ppl = perplexity(m.reply?.meanLogProb);
+            lines.push("", `## Model — ${describeSteering(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}`, "", m.text);
+        }
+    }
+    return lines.join("\n") + "\n";
+}
+
+function wrap(text: string, width: number): string[] {
+    const out: string[] = [];
+    for (const paragraph of text.split("\n")) {
+        let line = "";
+        for (const word of paragraph.split(/(\s+)/)) {
+            if ((line + word).length > width && line.trim() !== "") {
+                out.push(line.trimEnd());
+                line = word.trimStart();
+            } else line += word;
+            while (line.length > width) {
+                out.push(line.slice(0, width));
+                line = line.slice(width);
+            }
+        }
+        out.push(line.trimEnd());
+    }
+    return out;
+}
+
+/** Two replies in columns, with their headings. */
+export function sideBySide(left: {title: string, text: string}, right: {title: string, text: string}, totalWidth: number): string {
+    const width = Math.max(16, Math.floor((totalWidth - 3) / 2));
+    const a = [left.title, "─".repeat(Math.min(width, left.title.length)), ...wrap(left.text, width)];
+    const b = [right.title, "─".repeat(Math.min(width, right.title.length)), ...wrap(right.text, width)];
+    const rows = Math.max(a.length, b.length);
+    return Array.from({length: rows}, (_, i) => `${(a[i] ?? "").padEnd(width)} │ ${b[i] ?? ""}`.trimEnd()).join("\n");
+}
+
+export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined};
+
+/** /sweep's table: one row per coefficient with the reply (one line, cut to fit) and its perplexity. */
+export function sweepTable(vector: string, rows: SweepRow[], totalWidth: number): string {
+    const textWidth = Math.max(10, totalWidth - 20);
+    const header = `${vector.padEnd(8).slice(0, 8)} │ ppl    │ reply`;
+    const lines = rows.map((r) => {
+        const ppl = perplexity(r.meanLogProb);
+        const oneLine = r.text.replace(/\s+/g, " ").trim();
+        const cut = oneLine.length > textWidth ? oneLine.slice(0, textWidth - 1) + "…" : oneLine;
+        return `${`${r.coefficient >= 0 ? "+" : ""}${r.coefficient.toFixed(2)}`.padEnd(8)} │ ${(ppl != null ? ppl.toFixed(2) : "—").padEnd(6)} │ ${cut}`;
+    });
+    return [header, "─".repeat(Math.min(totalWidth, header.length + textWidth - 5)), ...lines].join("\n");
+}
+
+/** The coefficients of a sweep from `from` to `to` (inclusive) by `step`, free of float drift. */
+export function sweepValues(from: number, to: number, step: number): number[] {
+    const count = Math.floor(Math.abs(to - from) / step + 1e-9) + 1;
+    const sign = to >= from ? 1 : -1;
+    return Array.from({length: count}, (_, i) => Math.round((from + sign * i * step) * 1e6) / 1e6);
+}
