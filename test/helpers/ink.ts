@@ -1,0 +1,43 @@
+/** Helpers for driving Ink apps in ink-testing-library like a person at a keyboard. */
+export const keys = {
+    enter: "\r",
+    tab: "\t",
+    escape: "\u001B",
+    up: "\u001B[A",
+    down: "\u001B[B",
+    right: "\u001B[C",
+    left: "\u001B[D",
+    shiftRight: "\u001B[1;2C",
+    shiftLeft: "\u001B[1;2D",
+    ctrlC: "\u0003",
+    ctrlS: "\u0013",
+    ctrlP: "\u0010"
+};
+
+export const tick = (ms = 60) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes keys one at a time with a pause, as typing does (Ink reads one chunk per event). */
+export async function press(stdin: {write: (data: string) => void}, ...sequence: string[]) {
+    for (const k of sequence) {
+        stdin.write(k);
+        await tick();
+    }
+}
+
+export async function typeText(stdin: {write: (data: string) => void}, text: string) {
+    for (const ch of text) {
+        stdin.write(ch);
+        await tick(15);
+    }
+    await tick();
+}
+
+/** Polls until the frame satisfies the check (or the time runs out, leaving the assertion to fail). */
+export async function waitForFrame(frame: () => string | undefined, check: (f: string) => boolean, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const f = frame() ?? "";
+        if (check(f) || Date.now() > deadline) return f;
+        await tick(40);
+    }
+}

@@ -1,0 +1,134 @@
+/** Presets end to end through the real binary, in an isolated config folder (XDG_CONFIG_HOME). */
+import {execFile, spawn} from "node:child_process";
+import {existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync} from "node:fs";
+import path from "node:path";
+import {promisify} from "node:util";
+import {describe, expect, it} from "vitest";
+import {presetProblem} from "../../src/presets/presetSchema.js";
+import {PresetStore} from "../../src/presets/presetStore.js";
+import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, writeVector} from "../helpers/steeringTestKit.js";
+
+const execFileAsync = promisify(execFile);
+const bin = path.join(repoRoot, "bin", "steer-chat.js");
+
+function cli(xdg: string) {
+    const env = {...process.env, XDG_CONFIG_HOME: xdg};
+    delete env.STEER_CHAT_CONFIG_DIR;
+    return async (...args: string[]) => {
+        try {
+            const {stdout, stderr} = await execFileAsync(process.execPath, [bin, ...args], {cwd: repoRoot, env});
+            return {code: 0, stdout, stderr};
+        } catch (err) {
+            const e = err as {code: number, stdout: string, stderr: string};
+            return {code: e.code, stdout: e.stdout, stderr: e.stderr};
+        }
+    };
+}
+
+describe("preset round trip", () => {
+    it("save, list, show, delete in an isolated config folder; shipped presets are read-only", async () => {
+        const xdg = tempDir();
+        const run = cli(xdg);
+        const saved = await run("preset", "save", "sunny", "--vector", "happy:0.75", "--vector", "dog:-0.5", "--layers", "2-4",
+            "--description", "bright days", "--system", "Tell a story.");
+        expect(saved.code).toBe(0);
+        expect(saved.stdout).toContain(path.join(xdg, "steer-chat", "presets.json"));
+
+        const list = await run("preset", "list");
+        const lines = list.stdout.trim().split("\n");
+        expect(lines).toHaveLength(4); // three shipped + ours, one a line
+        expect(lines.find((l) => l.startsWith("sunny"))).toMatch(/sunny\s+user\s+happy \+0\.75 L2-4 · dog -0\.5 L2-4\s+— bright days/);
+        expect(lines.filter((l) => /shipped/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["cheerful", "dog-person", "melancholy"]);
+
+        const show = JSON.parse((await run("preset", "show", "sunny")).stdout);
+        expect(show).toEqual({name: "sunny", description: "bright days", systemPrompt: "Tell a story.", origin: "user",
+            vectors: [{vector: "happy", coefficient: 0.75, layers: [2, 4]}, {vector: "dog", coefficient: -0.5, layers: [2, 4]}]});
+
+        const overwrite = await run("preset", "save", "cheerful", "--vector", "happy:3");
+        expect(overwrite.code).toBe(2);
+        expect(overwrite.stderr).toMatch(/^steer-chat: "cheerful" is a shipped preset and cannot be overwritten — save it under another name/);
+        expect((await run("preset", "delete", "melancholy")).code).toBe(2);
+
+        expect((await run("preset", "delete", "sunny")).code).toBe(0);
+        expect((await run("preset", "list")).stdout).not.toContain("sunny");
+        const missing = await run("preset", "show", "sunny");
+        expect(missing.code).toBe(2);
+        expect(missing.stderr).toContain('No preset named "sunny"');
+    });
+
+    it.skipIf(!hasStories)("--preset gives exactly the steering of the same --vector flags", async () => {
+        const run = cli(tempDir());
+        const common = ["ask", "--raw", "--temperature", "0", "--max-tokens", "24", "--model", storiesModel];
+        const viaFlags = await run(...common, "--vector", "dog:2", "--vector", "happy:0.5", "--layers", "3-4", "Lily wanted to");
+        expect((await run("preset", "save", "mix", "--vector", "dog:2", "--vector", "happy:0.5", "--layers", "3-4")).code).toBe(0);
+        const viaPreset = await run(...common, "--preset", "mix", "Lily wanted to");
+        expect(viaPreset.code).toBe(0);
+        expect(viaPreset.stdout).toBe(viaFlags.stdout);
+        const fixture = JSON.parse(readFileSync(path.join(repoRoot, "test", "fixtures", "llama-completion.json"), "utf8"));
+        const reference = fixture.cases.find((c: {vectors?: string[], layers?: number[]}) => c.vectors?.join() === "dog.gguf:2,happy.gguf:0.5");
+        expect(reference.expected.startsWith(viaPreset.stdout)).toBe(true);
+    });
+
+    it.skipIf(!hasStories)("a preset whose vectors do not all fit loads what fits and says what it skipped", async () => {
+        const xdg = tempDir();
+        const wide = writeVector(vectorOf(128, [1], () => 1), "wide.gguf");
+        mkdirSync(path.join(xdg, "steer-chat"), {recursive: true});
+        new PresetStore({dir: path.join(xdg, "steer-chat")}).save({name: "partly",
+            vectors: [{vector: "happy", coefficient: -1.5}, {vector: wide, coefficient: 1}, {vector: "no-such-vector", coefficient: 1}]});
+        const run = cli(xdg);
+        const result = await run("ask", "--raw", "--temperature", "0", "--max-tokens", "24", "--model", storiesModel, "--preset", "partly", "Once upon a time");
+        expect(result.code).toBe(0);
+        expect(result.stderr).toContain("Preset partly: loaded happy");
+        expect(result.stderr).toMatch(new RegExp(`Preset partly skipped ${wide}: .*n_embd 128, but the model has 64`));
+        expect(result.stderr).toContain('Preset partly skipped no-such-vector: No vector named "no-such-vector"');
+        const alone = await run("ask", "--raw", "--temperature", "0", "--max-tokens", "24", "--model", storiesModel, "--vector", "happy:-1.5", "Once upon a time");
+        expect(result.stdout).toBe(alone.stdout);
+    });
+
+    it("a corrupted presets file is set aside with a backup and a message, never silently lost", async () => {
+        const xdg = tempDir();
+        const dir = path.join(xdg, "steer-chat");
+        mkdirSync(dir, {recursive: true});
+        writeFileSync(path.join(dir, "presets.json"), '{"presets": {"mine": {"name": "mine", "vectors": [');
+        const result = await cli(xdg)("preset", "list");
+        expect(result.code).toBe(0);
+        expect(result.stderr).toMatch(/presets\.json was unreadable .*moved to .*presets\.json\.corrupt-/);
+        const backups = readdirSync(dir).filter((f) => f.startsWith("presets.json.corrupt-"));
+        expect(backups).toHaveLength(1);
+        expect(readFileSync(path.join(dir, backups[0]!), "utf8")).toContain('"mine"');
+
+        writeFileSync(path.join(dir, "presets.json"), JSON.stringify({presets: {bad: {name: "bad", vectors: "nope"}}}));
+        const invalid = await cli(xdg)("preset", "list");
+        expect(invalid.stderr).toMatch(/unreadable/);
+        expect(readdirSync(dir).filter((f) => f.startsWith("presets.json.corrupt-"))).toHaveLength(2);
+    });
+
+    it("two instances saving presets at the same time keep each other's presets", async () => {
+        const xdg = tempDir();
+        const env = {...process.env, XDG_CONFIG_HOME: xdg};
+        delete env.STEER_CHAT_CONFIG_DIR;
+        const saveMany = (prefix: string) => new Promise<number>((resolve) => {
+            // one process saving 20 presets in a row, racing another one doing the same
+            const script = `
+                const {PresetStore} = await import(${JSON.stringify(path.join(repoRoot, "dist", "presets", "presetStore.js"))});
+                const store = new PresetStore();
+                for (let i = 0; i < 20; i++) store.save({name: "${prefix}" + i, vectors: [{vector: "happy", coefficient: i / 10}]});`;
+            const child = spawn(process.execPath, ["--input-type=module", "-e", script], {env, stdio: "inherit"});
+            child.on("exit", (code) => resolve(code ?? 1));
+        });
+        expect(await Promise.all([saveMany("a"), saveMany("b")])).toEqual([0, 0]);
+        const names = new PresetStore({dir: path.join(xdg, "steer-chat")}).list().filter((p) => p.origin === "user").map((p) => p.preset.name);
+        expect(names).toHaveLength(40);
+        expect(existsSync(path.join(xdg, "steer-chat", "presets.json.lock"))).toBe(false);
+    });
+
+    it("validates presets: shipped files follow the schema and bad ones are described", () => {
+        for (const file of readdirSync(path.join(repoRoot, "presets")).filter((f) => f.endsWith(".json")))
+            expect(presetProblem(JSON.parse(readFileSync(path.join(repoRoot, "presets", file), "utf8"))), file).toBeUndefined();
+        expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: "1"}]})).toBe("vectors[0].coefficient must be a number");
+        expect(presetProblem({name: "x y", vectors: []})).toMatch(/name must be/);
+        expect(presetProblem({name: "x", vectors: [], colour: "red"})).toBe('unknown field "colour"');
+        expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, layers: [5, 2]}]})).toMatch(/layers must be/);
+        expect(readdirSync(fixtureVectors)).toContain("happy.gguf");
+    });
+});

@@ -1,0 +1,159 @@
+/**
+ * The steering panel and its keys, driven through ink-testing-library on a real (tiny, generated) model with the
+ * real steering controller, so what is shown is what the model will run with.
+ */
+import React from "react";
+import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
+import {render} from "ink-testing-library";
+import {createConversation} from "../../src/engine/conversation.js";
+import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {PresetStore} from "../../src/presets/presetStore.js";
+import {SteeringController} from "../../src/steering/steeringController.js";
+import {SteeringState} from "../../src/steering/steeringState.js";
+import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {App} from "../../src/ui/App.js";
+import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
+import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+
+describe("SteeringPanel", () => {
+    const entry = (name: string, coefficient: number, extra = {}) =>
+        ({name, source: `/v/${name}.gguf`, vector: vectorOf(4, [1], () => 1), coefficient, enabled: true, ...extra});
+
+    it("draws each vector's bar, number, on/off and layers, and marks staged changes", () => {
+        const state = new SteeringState([entry("happy", 0.6), entry("formal", -1.5, {enabled: false, layers: {start: 3, end: 7}})]);
+        const {lastFrame} = render(<SteeringPanel state={state} pending={true} focused={true} selected={1} />);
+        const frame = lastFrame()!;
+        expect(frame).toContain("staged for the next turn");
+        expect(frame).toMatch(/happy\s+\[─+┼█+─+\]\s+\+0\.60\s+on/);
+        expect(frame).toMatch(/❯ formal\s+\[─*█+┼─+\]\s+-1\.50\s+off\s+L3-7/);
+    });
+
+    it("coefficientBar fills from the centre towards the sign, scaled to ±max", () => {
+        expect(coefficientBar(0, 2, 11)).toBe("[─────┼─────]");
+        expect(coefficientBar(1, 2, 11)).toBe("[─────┼███──]"); // half of +max: 3 of 5 cells, rounded
+        expect(coefficientBar(-2, 2, 11)).toBe("[█████┼─────]");
+        expect(coefficientBar(9, 2, 11)).toBe("[─────┼█████]");
+    });
+});
+
+describe("the chat's steering controls", () => {
+    let loaded: LoadedModel;
+    let vectorFile: string;
+    const configDir = tempDir();
+    const previousConfig = process.env.STEER_CHAT_CONFIG_DIR;
+
+    beforeAll(async () => {
+        process.env.STEER_CHAT_CONFIG_DIR = configDir;
+        loaded = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 3}), {gpu: false, contextSize: 256});
+        vectorFile = writeVector(vectorOf(32, [1, 2, 3], (l, i) => Math.sin(l + i)), "mood.gguf");
+    });
+    afterAll(async () => {
+        await loaded?.dispose();
+        if (previousConfig == null) delete process.env.STEER_CHAT_CONFIG_DIR;
+        else process.env.STEER_CHAT_CONFIG_DIR = previousConfig;
+    });
+
+    let cleanup: (() => void) | undefined;
+    afterEach(() => cleanup?.());
+
+    async function start() {
+        const steering = SteeringController.create(loaded.context, loaded.model);
+        await steering.addVector(vectorFile, 0.5);
+        const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
+            beforeTurn: steeringBeforeTurn(steering, false)});
+        const presets = new PresetStore({dir: configDir});
+        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} />);
+        cleanup = () => { app.unmount(); conversation.dispose(); };
+        await tick(100);
+        return {...app, steering, conversation, presets};
+    }
+
+    it("Tab then ←/→ (Shift ×5), Space, 0 and d change the staged steering; Tab again goes back to the prompt", async () => {
+        const {stdin, lastFrame, steering} = await start();
+        expect(lastFrame()).toMatch(/mood\s+\[.*\]\s+\+0\.50\s+on/);
+        await press(stdin, keys.tab, keys.right);
+        expect(lastFrame()).toMatch(/❯ mood\s+\[.*\]\s+\+0\.60\s+on/);
+        expect(lastFrame()).toContain("staged for the next turn");
+        expect(steering.state.get("mood").coefficient).toBe(0.6);
+        expect(steering.appliedState.has("mood")).toBe(false); // nothing applied until the next turn
+
+        await press(stdin, keys.shiftRight);
+        expect(steering.state.get("mood").coefficient).toBe(1.1);
+        await press(stdin, keys.left, keys.shiftLeft);
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+        await press(stdin, " ");
+        expect(lastFrame()).toMatch(/mood\s+\[.*\]\s+\+0\.50\s+off/);
+        await press(stdin, " ", "0");
+        expect(steering.state.get("mood")).toMatchObject({coefficient: 0, enabled: true});
+        await press(stdin, "d");
+        expect(steering.state.entries).toHaveLength(0);
+        expect(lastFrame()).toContain("no vectors");
+
+        await press(stdin, keys.tab);
+        await typeText(stdin, "d0 a");
+        expect(lastFrame()).toContain("› d0 a"); // typed into the prompt, not taken by the panel
+    });
+
+    it("typing in the prompt is never hijacked by the panel's keys", async () => {
+        const {stdin, lastFrame, steering} = await start();
+        await typeText(stdin, "ad0 ");
+        await press(stdin, keys.right, keys.left);
+        expect(steering.state.get("mood")).toMatchObject({coefficient: 0.5, enabled: true});
+        expect(lastFrame()).toContain("› ad0");
+    });
+
+    it("the next reply is made with the staged coefficient and records it", async () => {
+        const {stdin, lastFrame, steering} = await start();
+        await press(stdin, keys.tab, keys.right, keys.tab);
+        await typeText(stdin, "the cat");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => !f.includes("writing") && f.includes("ppl"));
+        expect(steering.appliedState.get("mood").coefficient).toBe(0.6);
+        expect(lastFrame()).not.toContain("staged for the next turn");
+        await typeText(stdin, "/steering");
+        await press(stdin, keys.enter);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("reply 1:"));
+        expect(frame).toContain("reply 1: mood +0.60");
+    });
+
+    it("slash commands change the steering the same way", async () => {
+        const {stdin, lastFrame, steering} = await start();
+        for (const command of ["/vector set mood -1.25", "/layers mood 2-3", "/vector off mood"]) {
+            await typeText(stdin, command);
+            await press(stdin, keys.enter);
+        }
+        expect(steering.state.get("mood")).toMatchObject({coefficient: -1.25, enabled: false, layers: {start: 2, end: 3}});
+        expect(lastFrame()).toMatch(/mood\s+\[.*\]\s+-1\.25\s+off\s+L2-3/);
+        await typeText(stdin, "/vector on mood");
+        await press(stdin, keys.enter);
+        await typeText(stdin, "/steer off");
+        await press(stdin, keys.enter);
+        expect(steering.state.get("mood").enabled).toBe(false);
+        await typeText(stdin, "/layers mood 2-99");
+        await press(stdin, keys.enter);
+        expect(lastFrame()).toContain("Invalid layer range 2-99");
+        expect(steering.state.get("mood").layers).toEqual({start: 2, end: 3});
+    });
+
+    it("Ctrl+S saves the steering as a preset and Ctrl+P loads one, without typing into the prompt", async () => {
+        const {stdin, lastFrame, steering, presets} = await start();
+        await press(stdin, keys.ctrlS);
+        expect(lastFrame()).toContain("Save the steering as a preset");
+        await typeText(stdin, "calm");
+        await press(stdin, keys.enter);
+        expect(presets.get("calm").preset.vectors).toEqual([{vector: vectorFile, coefficient: 0.5}]);
+        expect(lastFrame()).toContain("› Type a message"); // the prompt is still empty: no stray "s"
+
+        steering.update((s) => s.setCoefficient("mood", 2));
+        await press(stdin, keys.ctrlP);
+        expect(lastFrame()).toContain("Load a preset");
+        const frame = lastFrame()!;
+        const downs = frame.split("\n").filter((l) => /[❯ ] \S+\s+(user|shipped) ·/.test(l)).findIndex((l) => l.includes("calm"));
+        expect(downs).toBeGreaterThanOrEqual(0);
+        for (let i = 0; i < downs; i++) await press(stdin, keys.down);
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Loaded preset calm"));
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+    });
+});
