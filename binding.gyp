@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "steer_native",
-      "sources": ["native/steer_native.cc"],
+      "sources": ["native/steer_native.cc", "native/capture.cc"],
       "include_dirs": ["<!@(node scripts/native-include-dirs.cjs)"],
       "defines": ["NAPI_VERSION=7", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],

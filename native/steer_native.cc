@@ -13,62 +13,80 @@
 #include <cstring>
 #include <string>
 
-#include "napi.h"
-#include "AddonContext.h"
+#include "llama_api.h"
+
+namespace steer {
 
 namespace {
 
-using fn_n_ctx = uint32_t (*)(const llama_context*);
-using fn_get_model = const llama_model* (*)(const llama_context*);
-using fn_model_int = int32_t (*)(const llama_model*);
-using fn_set_cvec = int32_t (*)(llama_context*, const float*, size_t, int32_t, int32_t, int32_t);
-
-struct LlamaApi {
-    void* handle = nullptr;
-    std::string libraryPath;
-    std::string error;
-    fn_n_ctx n_ctx = nullptr;
-    fn_get_model get_model = nullptr;
-    fn_model_int model_n_embd = nullptr;
-    fn_model_int model_n_layer = nullptr;
-    fn_set_cvec set_adapter_cvec = nullptr;
+struct FoundLibraries {
+    std::string llama;
+    std::string ggmlBase;
 };
 
-int findLibllama(struct dl_phdr_info* info, size_t, void* data) {
-    auto* out = static_cast<std::string*>(data);
-    if (info->dlpi_name != nullptr && std::strstr(info->dlpi_name, "libllama") != nullptr &&
-        std::strstr(info->dlpi_name, "libllama-common") == nullptr) {
-        *out = info->dlpi_name;
-        return 1;
-    }
+int findLibraries(struct dl_phdr_info* info, size_t, void* data) {
+    auto* out = static_cast<FoundLibraries*>(data);
+    const char* name = info->dlpi_name;
+    if (name == nullptr) return 0;
+    const char* base = std::strrchr(name, '/');
+    base = base == nullptr ? name : base + 1;
+    if (std::strncmp(base, "libllama", 8) == 0 && std::strncmp(base, "libllama-common", 15) != 0 && out->llama.empty()) out->llama = name;
+    if (std::strncmp(base, "libggml-base", 12) == 0 && out->ggmlBase.empty()) out->ggmlBase = name;
     return 0;
 }
 
-LlamaApi& api() {
-    static LlamaApi instance = [] {
-        LlamaApi a;
-        dl_iterate_phdr(findLibllama, &a.libraryPath);
-        if (a.libraryPath.empty()) {
-            a.error = "node-llama-cpp's libllama is not loaded in this process (load a model first)";
+template <typename T>
+void resolve(void* handle, const char* symbol, T& target, std::string& missing) {
+    target = reinterpret_cast<T>(dlsym(handle, symbol));
+    if (target == nullptr) missing += std::string(missing.empty() ? "" : ", ") + symbol;
+}
+
+}  // namespace
+
+Api& api() {
+    static Api instance = [] {
+        Api a;
+        FoundLibraries libs;
+        dl_iterate_phdr(findLibraries, &libs);
+        a.libraryPath = libs.llama;
+        if (libs.llama.empty()) {
+            a.error = a.captureError = "node-llama-cpp's libllama is not loaded in this process (load a model first)";
             return a;
         }
-        // RTLD_NOLOAD: only take a handle to the copy that is already there
-        a.handle = dlopen(a.libraryPath.c_str(), RTLD_NOW | RTLD_NOLOAD);
-        if (a.handle == nullptr) {
-            a.error = std::string("dlopen(RTLD_NOLOAD) failed for ") + a.libraryPath;
+        // RTLD_NOLOAD: only take a handle to the copy that is already there, never load a second one
+        void* llama = dlopen(libs.llama.c_str(), RTLD_NOW | RTLD_NOLOAD);
+        if (llama == nullptr) {
+            a.error = a.captureError = "dlopen(RTLD_NOLOAD) failed for " + libs.llama;
             return a;
         }
-        a.n_ctx = reinterpret_cast<fn_n_ctx>(dlsym(a.handle, "llama_n_ctx"));
-        a.get_model = reinterpret_cast<fn_get_model>(dlsym(a.handle, "llama_get_model"));
-        a.model_n_embd = reinterpret_cast<fn_model_int>(dlsym(a.handle, "llama_model_n_embd"));
-        a.model_n_layer = reinterpret_cast<fn_model_int>(dlsym(a.handle, "llama_model_n_layer"));
-        a.set_adapter_cvec = reinterpret_cast<fn_set_cvec>(dlsym(a.handle, "llama_set_adapter_cvec"));
-        if (!a.n_ctx || !a.get_model || !a.model_n_embd || !a.model_n_layer || !a.set_adapter_cvec)
-            a.error = std::string("a llama.cpp symbol is missing from ") + a.libraryPath + " (llama_set_adapter_cvec and friends)";
+        std::string missing;
+        resolve(llama, "llama_n_ctx", a.n_ctx, missing);
+        resolve(llama, "llama_get_model", a.get_model, missing);
+        resolve(llama, "llama_model_n_embd", a.model_n_embd, missing);
+        resolve(llama, "llama_model_n_layer", a.model_n_layer, missing);
+        resolve(llama, "llama_set_adapter_cvec", a.set_adapter_cvec, missing);
+        if (!missing.empty()) {
+            a.error = a.captureError = libs.llama + " lacks " + missing;
+            return a;
+        }
+        resolve(llama, "llama_context_default_params", a.context_default_params, missing);
+        resolve(llama, "llama_init_from_model", a.init_from_model, missing);
+        resolve(llama, "llama_free", a.free_ctx, missing);
+        resolve(llama, "llama_decode", a.decode, missing);
+        resolve(llama, "llama_batch_init", a.batch_init, missing);
+        resolve(llama, "llama_batch_free", a.batch_free, missing);
+        resolve(llama, "llama_get_memory", a.get_memory, missing);
+        resolve(llama, "llama_memory_clear", a.memory_clear, missing);
+        void* ggml = libs.ggmlBase.empty() ? nullptr : dlopen(libs.ggmlBase.c_str(), RTLD_NOW | RTLD_NOLOAD);
+        if (ggml != nullptr) resolve(ggml, "ggml_backend_tensor_get", a.tensor_get, missing);
+        else missing += ", libggml-base";
+        if (!missing.empty()) a.captureError = "hidden-state capture needs " + missing + ", missing from node-llama-cpp's llama.cpp";
         return a;
     }();
     return instance;
 }
+
+namespace {
 
 // True when [ptr, ptr+len) can be read: write() reports EFAULT instead of crashing on unmapped memory.
 bool isReadable(const void* ptr, size_t len) {
@@ -82,16 +100,10 @@ bool isReadable(const void* ptr, size_t len) {
     return written == static_cast<ssize_t>(len) || (written < 0 && err != EFAULT);
 }
 
-struct Verified {
-    llama_context* ctx;
-    int32_t nEmbd;
-    int32_t nLayer;
-    uint32_t nCtx;
-};
+}  // namespace
 
-// Unwraps and checks the AddonContext (LlamaContext._ctx); throws a JS error on anything unexpected.
 Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t expectedNCtx) {
-    LlamaApi& a = api();
+    Api& a = api();
     if (!a.error.empty()) throw Napi::Error::New(env, a.error);
     if (!value.IsObject()) throw Napi::TypeError::New(env, "expected a node-llama-cpp AddonContext object");
     Napi::Object obj = value.As<Napi::Object>();
@@ -120,6 +132,8 @@ Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t 
     return Verified{addon->ctx, a.model_n_embd(model), a.model_n_layer(model), nCtx};
 }
 
+namespace {
+
 uint32_t optionalU32(const Napi::CallbackInfo& info, size_t index) {
     return info.Length() > index && info[index].IsNumber() ? info[index].As<Napi::Number>().Uint32Value() : 0;
 }
@@ -133,6 +147,7 @@ Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
     out.Set("nEmbd", Napi::Number::New(env, v.nEmbd));
     out.Set("nLayer", Napi::Number::New(env, v.nLayer));
     out.Set("library", Napi::String::New(env, api().libraryPath));
+    out.Set("captureError", Napi::String::New(env, api().captureError));
     return out;
 }
 
@@ -166,12 +181,17 @@ Napi::Value SetControlVector(const Napi::CallbackInfo& info) {
     return env.Undefined();
 }
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-    exports.Set("contextInfo", Napi::Function::New(env, ContextInfo));
-    exports.Set("setControlVector", Napi::Function::New(env, SetControlVector));
+}  // namespace
+
+}  // namespace steer
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    exports.Set("contextInfo", Napi::Function::New(env, steer::ContextInfo));
+    exports.Set("setControlVector", Napi::Function::New(env, steer::SetControlVector));
+    exports.Set("createCaptureContext", Napi::Function::New(env, steer::CreateCaptureContext));
+    exports.Set("capture", Napi::Function::New(env, steer::Capture));
+    exports.Set("freeCaptureContext", Napi::Function::New(env, steer::FreeCaptureContext));
     return exports;
 }
-
-}  // namespace
 
 NODE_API_MODULE(steer_native, Init)

@@ -42,6 +42,11 @@ cases.push(
     {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:3"], layers: [2, 3]},
     {prompt: "Lily wanted to", maxTokens: 40, vectors: ["dog.gguf:2", "happy.gguf:0.5"], layers: [3, 4]}
 );
+// a vector trained by steer-chat itself, to show llama.cpp loads what we write (and steers the same way)
+execFileSync(process.execPath, ["bin/steer-chat.js", "train", "--model", model, "--method", "mean", "--positions", "all",
+    "--positive", "test/fixtures/prompts/happy.txt", "--negative", "test/fixtures/prompts/sad.txt",
+    "--output", `${vectors}/trained-happy.gguf`], {stdio: "ignore"});
+cases.push({prompt: "Once upon a time", maxTokens: 40, vectors: ["trained-happy.gguf:-2"]});
 const fixtures = cases.map((c) => {
     const args = ["-p", c.prompt, "-n", String(c.maxTokens)];
     for (const v of c.vectors ?? []) args.push("--control-vector-scaled", `${vectors}/${v}`);

@@ -6,6 +6,7 @@ import {UserFacingError, errorMessage} from "../engine/errors.js";
 import {runAsk} from "./askCommand.js";
 import {runVectors} from "./vectorsCommand.js";
 import {runPreset} from "./presetCommand.js";
+import {runTrain} from "./trainCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
         if (options.command === "vectors") return await runVectors(process.stdout);
         if (options.command === "preset") return runPreset(options, process.stdout, process.stderr);
+        if (options.command === "train") return await runTrain(options, process.stderr);
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {

@@ -24,6 +24,13 @@ export const OPTIONS = {
     layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
     preset: {type: "string", short: "p", value: "NAME", description: "start with a saved personality preset (steer-chat preset list)"},
     description: {type: "string", value: "TEXT", description: "with preset save: what the preset does"},
+    positive: {type: "string", value: "FILE", description: "train: positive prompts, one a line (\\n escapes)"},
+    negative: {type: "string", value: "FILE", description: "train: negative prompts, paired line by line with --positive"},
+    recipe: {type: "string", value: "NAME", description: "train: a shipped contrast recipe (vectors/recipes) instead of prompt files"},
+    method: {type: "string", value: "mean|pca|pca-center", description: "train: how differences become a direction (default mean)"},
+    positions: {type: "string", value: "last|all", description: "train: use the last token (default) or every position"},
+    scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
+    output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: node-llama-cpp's choice)"},
@@ -33,7 +40,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors" | "preset";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train";
 
 export type CliOptions = {
     command: CliCommand,
@@ -48,6 +55,13 @@ export type CliOptions = {
     layers?: string,
     preset?: string,
     description?: string,
+    positive?: string,
+    negative?: string,
+    recipe?: string,
+    method: "mean" | "pca" | "pca-center",
+    positions: "last" | "all",
+    scale: "unit" | "typical",
+    output?: string,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
     keepCache: boolean,
@@ -59,7 +73,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -72,7 +86,7 @@ export function parseCli(argv: string[]): CliOptions {
     let command: CliCommand = "chat";
     const rest = [...positionals];
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
-    if ((command === "chat" || command === "vectors") && rest.length > 0)
+    if ((command === "chat" || command === "vectors" || command === "train") && rest.length > 0)
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
     if (command === "preset" && (rest.length === 0 || rest.length > 2))
         throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
@@ -93,6 +107,13 @@ export function parseCli(argv: string[]): CliOptions {
         layers: values.layers,
         preset: values.preset,
         description: values.description,
+        positive: values.positive,
+        negative: values.negative,
+        recipe: values.recipe,
+        method: oneOf("--method", values.method, ["mean", "pca", "pca-center"] as const, "mean"),
+        positions: oneOf("--positions", values.positions, ["last", "all"] as const, "last"),
+        scale: oneOf("--scale", values.scale, ["unit", "typical"] as const, "unit"),
+        output: values.output,
         keepCache: values["keep-cache"] ?? false,
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
@@ -110,6 +131,12 @@ function parseNumber(flag: string, raw: string | undefined, {min, integer = fals
         throw new UserFacingError(`Invalid value for ${flag}: "${raw}"`,
             `expected ${integer ? "a whole number" : "a number"} >= ${min}`);
     return value;
+}
+
+function oneOf<const T extends string>(flag: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+    if (raw == null) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    throw new UserFacingError(`Invalid value for ${flag}: "${raw}"`, `use one of ${allowed.join(", ")}`);
 }
 
 function parseGpu(raw: string | undefined): "auto" | false {
@@ -140,6 +167,7 @@ export function helpText(version: string): string {
         "  steer-chat ask \"PROMPT\" --model M [...]    print one reply to stdout and exit (for scripts)",
         "  steer-chat vectors                        list the control vectors available by name",
         "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
+        "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
         "",
         "Options:",
         ...rows,

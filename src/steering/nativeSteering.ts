@@ -10,16 +10,30 @@ import {packageRoot} from "../config/paths.js";
 import type {MixedControlVector} from "./mixControlVectors.js";
 
 type NativeModule = {
-    contextInfo(addonContext: object, expectedNCtx: number): {nCtx: number, nEmbd: number, nLayer: number, library: string},
+    contextInfo(addonContext: object, expectedNCtx: number): ContextInfo,
+    createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
+    capture(handle: CaptureHandle, tokens: Int32Array, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
+    freeCaptureContext(handle: CaptureHandle): void,
     setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void
 };
 
-export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string};
+export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string};
+
+/** an opaque native capture context (a second llama_context on the same model) */
+export type CaptureHandle = {readonly __capture: unique symbol};
+
+export type HiddenStateCapture = {
+    /** one array per layer N (the output of block N, `l_out-N`): n_tokens × n_embd floats */
+    capture(tokens: readonly number[], steering?: MixedControlVector | null): Promise<Float32Array[]>,
+    free(): void
+};
 
 export type NativeSteering = {
     contextInfo(context: LlamaContext): ContextInfo,
     /** applies a mixed vector to the context, or clears it with null */
-    apply(context: LlamaContext, mix: MixedControlVector | null): void
+    apply(context: LlamaContext, mix: MixedControlVector | null): void,
+    /** a second context on the same model that records every layer's output */
+    createCapture(context: LlamaContext, maxTokens: number, threads: number): HiddenStateCapture
 };
 
 export type NativeSteeringStatus = {available: true, native: NativeSteering} | {available: false, reason: string, fix: string};
@@ -59,6 +73,17 @@ function wrap(mod: NativeModule): NativeSteering {
         apply(context, mix) {
             if (mix == null) mod.setControlVector(addonContextOf(context), context.contextSize, null);
             else mod.setControlVector(addonContextOf(context), context.contextSize, mix.data, mix.nEmbd, mix.layerStart, mix.layerEnd);
+        },
+        createCapture(context, maxTokens, threads) {
+            const info = mod.contextInfo(addonContextOf(context), context.contextSize);
+            if (info.captureError !== "") throw new Error(info.captureError);
+            const handle = mod.createCaptureContext(addonContextOf(context), context.contextSize, maxTokens, threads);
+            return {
+                capture: (tokens, steering) => steering == null
+                    ? mod.capture(handle, Int32Array.from(tokens))
+                    : mod.capture(handle, Int32Array.from(tokens), steering.data, steering.layerStart, steering.layerEnd),
+                free: () => mod.freeCaptureContext(handle)
+            };
         }
     };
 }

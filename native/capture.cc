@@ -1,0 +1,188 @@
+// Hidden-state capture for training steering vectors: a second llama_context on the loaded llama_model with a
+// cb_eval callback that copies the `l_out-N` tensors (each block's output), as llama.cpp's cvector-generator does.
+// Evaluation runs on a worker thread (Napi::AsyncWorker); JS drives the prompts, so it reports progress and can
+// stop between them.
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "napi.h"
+#include "llama_api.h"
+
+namespace steer {
+
+struct CaptureContext {
+    llama_context* ctx = nullptr;
+    int32_t nEmbd = 0;
+    int32_t nLayer = 0;
+    uint32_t nCtx = 0;
+    std::atomic<bool> busy{false};
+    // per layer, the rows of the current evaluation (n_rows × n_embd floats, row-major)
+    std::vector<std::vector<float>> layers;
+    bool failed = false;
+    std::string failure;
+};
+
+static bool captureCallback(ggml_tensor* t, bool ask, void* userData) {
+    auto* cc = static_cast<CaptureContext*>(userData);
+    int layer = -1;
+    const bool isLayerOutput = std::sscanf(t->name, "l_out-%d", &layer) == 1;
+    if (ask) return isLayerOutput;
+    if (!isLayerOutput || layer < 0 || layer >= cc->nLayer) return true;
+    if (t->type != GGML_TYPE_F32 || t->ne[0] != cc->nEmbd || t->nb[1] != static_cast<size_t>(cc->nEmbd) * sizeof(float)) {
+        cc->failed = true;
+        cc->failure = std::string("unexpected layout of ") + t->name;
+        return false;
+    }
+    auto& rows = cc->layers[layer];
+    const size_t offset = rows.size();
+    const size_t count = static_cast<size_t>(t->ne[0]) * static_cast<size_t>(t->ne[1]);
+    rows.resize(offset + count);
+    api().tensor_get(t, rows.data() + offset, 0, count * sizeof(float));
+    return true;
+}
+
+static void finalizeCapture(Napi::Env, CaptureContext* cc) {
+    if (cc->ctx != nullptr) api().free_ctx(cc->ctx);
+    delete cc;
+}
+
+// createCaptureContext(addonContext, expectedNCtx, maxTokens, threads) -> External<CaptureContext>
+Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Verified v = verifyContext(env, info[0], info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0);
+    if (!api().captureError.empty()) throw Napi::Error::New(env, api().captureError);
+    if (info.Length() < 4 || !info[2].IsNumber() || !info[3].IsNumber())
+        throw Napi::TypeError::New(env, "createCaptureContext needs maxTokens and threads");
+    const uint32_t maxTokens = info[2].As<Napi::Number>().Uint32Value();
+    const int32_t threads = info[3].As<Napi::Number>().Int32Value();
+    if (maxTokens < 1) throw Napi::RangeError::New(env, "maxTokens must be at least 1");
+
+    auto* cc = new CaptureContext();
+    cc->nEmbd = v.nEmbd;
+    cc->nLayer = v.nLayer;
+    cc->nCtx = maxTokens;
+    cc->layers.resize(v.nLayer);
+    llama_context_params params = api().context_default_params();
+    params.n_ctx = maxTokens;
+    params.n_batch = maxTokens;
+    params.n_ubatch = maxTokens;  // one ubatch: every l_out holds all rows at once
+    params.n_seq_max = 1;
+    params.n_threads = threads;
+    params.n_threads_batch = threads;
+    params.embeddings = false;
+    params.cb_eval = captureCallback;
+    params.cb_eval_user_data = cc;
+    cc->ctx = api().init_from_model(const_cast<llama_model*>(api().get_model(v.ctx)), params);
+    if (cc->ctx == nullptr) {
+        delete cc;
+        throw Napi::Error::New(env, "llama.cpp could not create the capture context (out of memory?)");
+    }
+    return Napi::External<CaptureContext>::New(env, cc, finalizeCapture);
+}
+
+class CaptureWorker : public Napi::AsyncWorker {
+  public:
+    CaptureWorker(Napi::Env env, CaptureContext* cc, std::vector<llama_token> tokens, std::vector<float> cvec, int32_t cvecStart, int32_t cvecEnd)
+        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), cc(cc), tokens(std::move(tokens)),
+          cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd) {}
+
+    Napi::Promise Promise() { return deferred.Promise(); }
+
+    void Execute() override {
+        for (auto& rows : cc->layers) rows.clear();
+        cc->failed = false;
+        const Api& a = api();
+        int32_t applied = cvec.empty()
+            ? a.set_adapter_cvec(cc->ctx, nullptr, 0, cc->nEmbd, -1, -1)
+            : a.set_adapter_cvec(cc->ctx, cvec.data(), cvec.size(), cc->nEmbd, cvecStart, cvecEnd);
+        if (applied != 0) return SetError("llama_set_adapter_cvec failed on the capture context");
+        a.memory_clear(a.get_memory(cc->ctx), true);
+        llama_batch batch = a.batch_init(static_cast<int32_t>(tokens.size()), 0, 1);
+        for (size_t i = 0; i < tokens.size(); i++) {
+            batch.token[i] = tokens[i];
+            batch.pos[i] = static_cast<llama_pos>(i);
+            batch.n_seq_id[i] = 1;
+            batch.seq_id[i][0] = 0;
+            batch.logits[i] = true;  // outputs for every token, so the last layer keeps all its rows too
+        }
+        batch.n_tokens = static_cast<int32_t>(tokens.size());
+        const int32_t status = a.decode(cc->ctx, batch);
+        a.batch_free(batch);
+        if (cc->failed) return SetError(cc->failure);
+        if (status != 0) return SetError("llama_decode failed while capturing hidden states (status " + std::to_string(status) + ")");
+    }
+
+    void OnOK() override {
+        Napi::Env env = Env();
+        Napi::Array out = Napi::Array::New(env, cc->layers.size());
+        for (size_t il = 0; il < cc->layers.size(); il++) {
+            const auto& rows = cc->layers[il];
+            Napi::Float32Array arr = Napi::Float32Array::New(env, rows.size());
+            std::memcpy(arr.Data(), rows.data(), rows.size() * sizeof(float));
+            out.Set(il, arr);
+        }
+        cc->busy = false;
+        deferred.Resolve(out);
+    }
+
+    void OnError(const Napi::Error& e) override {
+        cc->busy = false;
+        deferred.Reject(e.Value());
+    }
+
+  private:
+    Napi::Promise::Deferred deferred;
+    CaptureContext* cc;
+    std::vector<llama_token> tokens;
+    std::vector<float> cvec;
+    int32_t cvecStart;
+    int32_t cvecEnd;
+};
+
+// capture(handle, tokens: Int32Array, cvec?: Float32Array | null, cvecStart?, cvecEnd?) -> Promise<Float32Array[]>
+// Resolves to one array per layer N (l_out-N): n_tokens × n_embd floats.
+Napi::Value Capture(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "capture needs a capture context");
+    auto* cc = info[0].As<Napi::External<CaptureContext>>().Data();
+    if (cc == nullptr || cc->ctx == nullptr) throw Napi::Error::New(env, "the capture context is freed");
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, "tokens must be an Int32Array");
+    Napi::Int32Array tokenArray = info[1].As<Napi::Int32Array>();
+    if (tokenArray.ElementLength() == 0) throw Napi::RangeError::New(env, "capture needs at least one token");
+    if (tokenArray.ElementLength() > cc->nCtx)
+        throw Napi::RangeError::New(env, "the prompt has " + std::to_string(tokenArray.ElementLength()) + " tokens, more than the capture context's " + std::to_string(cc->nCtx));
+    std::vector<float> cvec;
+    int32_t cvecStart = -1, cvecEnd = -1;
+    if (info.Length() >= 5 && info[2].IsTypedArray()) {
+        Napi::Float32Array data = info[2].As<Napi::Float32Array>();
+        cvec.assign(data.Data(), data.Data() + data.ElementLength());
+        cvecStart = info[3].As<Napi::Number>().Int32Value();
+        cvecEnd = info[4].As<Napi::Number>().Int32Value();
+    }
+    bool expected = false;
+    if (!cc->busy.compare_exchange_strong(expected, true))
+        throw Napi::Error::New(env, "the capture context is busy with another prompt");
+    std::vector<llama_token> tokens(tokenArray.Data(), tokenArray.Data() + tokenArray.ElementLength());
+    auto* worker = new CaptureWorker(env, cc, std::move(tokens), std::move(cvec), cvecStart, cvecEnd);
+    Napi::Promise promise = worker->Promise();
+    worker->Queue();
+    return promise;
+}
+
+// freeCaptureContext(handle): frees the llama_context now rather than at garbage collection
+Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "freeCaptureContext needs a capture context");
+    auto* cc = info[0].As<Napi::External<CaptureContext>>().Data();
+    if (cc->busy) throw Napi::Error::New(env, "the capture context is still evaluating");
+    if (cc->ctx != nullptr) api().free_ctx(cc->ctx);
+    cc->ctx = nullptr;
+    return env.Undefined();
+}
+
+}  // namespace steer

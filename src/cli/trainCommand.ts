@@ -1,0 +1,57 @@
+/**
+ * `steer-chat train`: a control vector for the given model from a recipe or two prompt files, written in
+ * llama.cpp's format. Progress goes to stderr as a bar; Ctrl+C cancels between prompts.
+ */
+import path from "node:path";
+import {UserFacingError} from "../engine/errors.js";
+import {resolveModel} from "../engine/modelResolver.js";
+import {loadModel} from "../engine/runtime.js";
+import {saveControlVector} from "../steering/loadControlVector.js";
+import {parseLayerRange} from "../steering/steeringState.js";
+import {readPromptFile} from "../training/promptFiles.js";
+import {loadRecipe, renderRecipe} from "../training/recipes.js";
+import {trainControlVector} from "../training/trainControlVector.js";
+import type {CliOptions} from "./options.js";
+
+export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Promise<number> {
+    if (options.model == null) throw new UserFacingError("train needs a model", "pass it with --model");
+    if (options.output == null) throw new UserFacingError("train needs --output FILE.gguf");
+    if ((options.recipe == null) === (options.positive == null && options.negative == null))
+        throw new UserFacingError("train needs either --recipe NAME or --positive FILE --negative FILE");
+    if (options.recipe == null && (options.positive == null || options.negative == null))
+        throw new UserFacingError("train needs both --positive and --negative prompt files");
+    const recipe = options.recipe != null ? loadRecipe(options.recipe) : undefined;
+    // read the prompt files before loading the model: bad input fails fast
+    const files = recipe == null ? {positives: readPromptFile(options.positive!), negatives: readPromptFile(options.negative!)} : undefined;
+    const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
+
+    const loaded = await loadModel(await resolveModel(options.model), options);
+    try {
+        const prompts = files ?? renderRecipe(recipe!, loaded.model);
+        const controller = new AbortController();
+        const cancel = () => controller.abort();
+        process.once("SIGINT", cancel);
+        let result;
+        try {
+            result = await trainControlVector(loaded, {
+                ...prompts, method: options.method, positions: options.positions, scale: options.scale, layers,
+                signal: controller.signal,
+                onProgress: (done, total) => {
+                    if (!err.isTTY) return;
+                    const width = 30;
+                    const filled = Math.round((done / total) * width);
+                    err.write(`\rtraining [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total} prompts`);
+                }
+            });
+        } finally {
+            process.off("SIGINT", cancel);
+            if (err.isTTY) err.write("\n");
+        }
+        saveControlVector(options.output, result.vector);
+        err.write(`Wrote ${path.resolve(options.output)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
+            `${result.evaluatedTokens} tokens in ${result.seconds.toFixed(2)} s (${options.method}, ${options.positions} positions)\n`);
+        return 0;
+    } finally {
+        await loaded.dispose();
+    }
+}

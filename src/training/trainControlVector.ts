@@ -1,0 +1,112 @@
+/**
+ * Trains a control vector on the loaded model from contrasting prompt pairs: capture every layer's output for
+ * each prompt (a second context on the same model, off the main thread), take positive − negative differences
+ * and reduce them to one direction per layer. The direction measured at block N's output is written as
+ * `direction.N`, where llama.cpp adds it (cvector-generator writes it one block later).
+ */
+import type {LoadedModel} from "../engine/runtime.js";
+import {UserFacingError} from "../engine/errors.js";
+import {tokenizePrompt} from "../engine/generateTokens.js";
+import type {ControlVector} from "../steering/controlVector.js";
+import type {LayerRange} from "../steering/mixControlVectors.js";
+import {loadNativeSteering} from "../steering/nativeSteering.js";
+import {computeDirection, type DirectionMethod, type LayerSamples} from "./directionMethods.js";
+
+export type PositionMode = "last" | "all";
+
+export type TrainOptions = {
+    positives: string[],
+    negatives: string[],
+    method?: DirectionMethod,
+    positions?: PositionMode,
+    /** layers to write (default: every steerable layer, 1..n_layer−1) */
+    layers?: LayerRange,
+    scale?: "unit" | "typical",
+    signal?: AbortSignal,
+    /** prompts evaluated so far, of `total` (2 per pair) */
+    onProgress?: (done: number, total: number) => void
+};
+
+export type TrainResult = {vector: ControlVector, evaluatedTokens: number, seconds: number};
+
+export async function trainControlVector(loaded: LoadedModel, options: TrainOptions): Promise<TrainResult> {
+    const {positives, negatives, method = "mean", positions = "last", scale = "unit", signal, onProgress} = options;
+    if (positives.length === 0 || negatives.length === 0)
+        throw new UserFacingError("Training needs at least one positive and one negative prompt");
+    if (positives.length !== negatives.length)
+        throw new UserFacingError(`Training needs as many positive prompts as negative ones: got ${positives.length} positive and ${negatives.length} negative`,
+            "each line of the positive file pairs with the same line of the negative file");
+    const status = loadNativeSteering();
+    if (!status.available) throw new UserFacingError(`Training is unavailable: ${status.reason}`, status.fix);
+    const {model, context} = loaded;
+    const info = status.native.contextInfo(context);
+    const layerRange = options.layers ?? {start: 1, end: info.nLayer - 1};
+    if (layerRange.start < 1 || layerRange.end > info.nLayer - 1 || layerRange.start > layerRange.end)
+        throw new UserFacingError(`Invalid layer range ${layerRange.start}-${layerRange.end} for training`,
+            `use START-END within 1-${info.nLayer - 1} (llama.cpp never steers layer 0)`);
+
+    // tokenize everything first, so bad input fails before any compute
+    const pairs = positives.map((p, i) => {
+        let pos = tokenizePrompt(model, p);
+        let neg = tokenizePrompt(model, negatives[i]!);
+        if (positions === "all") {
+            // pad the shorter prompt with the token for " ", as cvector-generator does
+            const pad = model.tokenize(" ").at(-1)!;
+            const length = Math.max(pos.length, neg.length);
+            pos = [...pos, ...Array(length - pos.length).fill(pad)];
+            neg = [...neg, ...Array(length - neg.length).fill(pad)];
+        }
+        return {pos, neg};
+    });
+    const limit = Math.min(model.trainContextSize, 8192);
+    pairs.forEach(({pos, neg}, i) => {
+        const longest = Math.max(pos.length, neg.length);
+        if (longest > limit)
+            throw new UserFacingError(`Prompt pair ${i + 1} is ${longest} tokens long, more than the ${limit} the model can take`, "shorten it");
+    });
+    const maxTokens = Math.max(...pairs.map(({pos, neg}) => Math.max(pos.length, neg.length)));
+
+    const started = performance.now();
+    const capture = status.native.createCapture(context, maxTokens, context.currentThreads || 1);
+    const samples: LayerSamples[] = Array.from({length: info.nLayer}, () => ({diffs: [], typicalNorm: 0}));
+    const normSums = new Float64Array(info.nLayer);
+    let normCount = 0;
+    let evaluatedTokens = 0;
+    try {
+        const total = pairs.length * 2;
+        for (const [i, {pos, neg}] of pairs.entries()) {
+            if (signal?.aborted) throw new UserFacingError("Training was cancelled");
+            const posLayers = await capture.capture(pos);
+            onProgress?.(i * 2 + 1, total);
+            if (signal?.aborted) throw new UserFacingError("Training was cancelled");
+            const negLayers = await capture.capture(neg);
+            onProgress?.(i * 2 + 2, total);
+            evaluatedTokens += pos.length + neg.length;
+            const rowsOf = (layer: Float32Array, n: number) =>
+                Array.from({length: n}, (_, r) => layer.subarray(r * info.nEmbd, (r + 1) * info.nEmbd));
+            for (let L = 0; L < info.nLayer; L++) {
+                const p = rowsOf(posLayers[L]!, pos.length);
+                const n = rowsOf(negLayers[L]!, neg.length);
+                const used = positions === "last" ? [[p.at(-1)!, n.at(-1)!]] : p.map((row, r) => [row, n[r]!]);
+                for (const [a, b] of used) {
+                    samples[L]!.diffs.push(Float32Array.from(a!, (x, k) => x - b![k]!));
+                    normSums[L]! += Math.hypot(...a!) + Math.hypot(...b!);
+                }
+                if (L === 0) normCount += used.length * 2;
+            }
+        }
+    } finally {
+        capture.free();
+    }
+    const directions = new Map<number, Float32Array>();
+    for (let L = layerRange.start; L <= layerRange.end; L++) {
+        samples[L]!.typicalNorm = normSums[L]! / normCount;
+        directions.set(L, computeDirection(samples[L]!, {method, scale}));
+    }
+    const architecture = model.fileInfo.metadata?.general?.architecture;
+    return {
+        vector: {nEmbd: info.nEmbd, directions, modelHint: typeof architecture === "string" ? architecture : undefined},
+        evaluatedTokens,
+        seconds: (performance.now() - started) / 1000
+    };
+}
