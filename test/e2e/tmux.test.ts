@@ -72,6 +72,7 @@ describe.skipIf(!hasTmux || !hasStories)("steer-chat in a real terminal", () => 
         tmux("send-keys", "-t", session!, "Right");
         await waitForScreen((s) => /❯ happy\s+\[.*\]\s+\+0\.60\s+on/.test(s) && s.includes("staged for the next turn"), "+0.60 staged");
         tmux("send-keys", "-t", session!, "Tab");
+        await waitForScreen((s) => s.includes("Tab to adjust"), "focus back on the prompt");
 
         await type("/regen");
         await waitForScreen((s) => s.split("[hit --max-tokens").length === 3, "the second reply");
