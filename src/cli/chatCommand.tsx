@@ -13,6 +13,7 @@ import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
 import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
 import {PresetStore} from "../presets/presetStore.js";
+import {recipeTrainerFor} from "../training/recipeVectors.js";
 
 type Phase =
     | {kind: "pick"}
@@ -45,12 +46,17 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
         };
         if (phase.kind === "resolve") {
             resolveModel(phase.spec, {onProgress: setProgress})
-                .then((path) => !cancelled && setPhase({kind: "load", path}), fail);
+                .then((path) => {
+                    if (cancelled) return;
+                    setProgress(undefined);
+                    setPhase({kind: "load", path});
+                }, fail);
         } else if (phase.kind === "load") {
             loadModel(phase.path, options).then(async (loaded) => {
                 outcome.loaded = loaded;
                 if (cancelled) return;
-                const steering = await setupSteering(loaded, options);
+                const steering = await setupSteering(loaded, options,
+                    (done, total) => setProgress({downloadedSize: done, totalSize: total}));
                 const conversation = createConversation(loaded, {
                     mode: options.raw ? "raw" : "chat",
                     beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
@@ -85,10 +91,15 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
                         label={`${formatBytes(progress.downloadedSize)} / ${formatBytes(progress.totalSize)}`} />
                 </Box>;
         case "load":
-            return <Text>Loading {phase.path}…</Text>;
+            return progress == null
+                ? <Text>Loading {phase.path}…</Text>
+                : <Box flexDirection="column">
+                    <Text>Training a recipe vector for this model (cached for next time)</Text>
+                    <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)} label={`${progress.downloadedSize}/${progress.totalSize} prompts`} />
+                </Box>;
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
-                steering={phase.steering} presets={phase.presets} />;
+                steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)} />;
         case "failed":
             return <Text color="red">steer-chat: {phase.message}</Text>;
     }

@@ -6,7 +6,7 @@ import {UserFacingError, errorMessage} from "../engine/errors.js";
 import {runAsk} from "./askCommand.js";
 import {runVectors} from "./vectorsCommand.js";
 import {runPreset} from "./presetCommand.js";
-import {runTrain} from "./trainCommand.js";
+import {runImport, runTrain} from "./trainCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 
@@ -29,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "vectors") return await runVectors(process.stdout);
         if (options.command === "preset") return runPreset(options, process.stdout, process.stderr);
         if (options.command === "train") return await runTrain(options, process.stderr);
+        if (options.command === "import") return runImport(options, process.stderr);
         // Ink renders only the final frame when it thinks it runs in CI (CI=true), which would leave a person in a
         // real terminal with a blank chat; an interactive terminal is interactive, so say so before Ink loads
         if (process.stdin.isTTY && process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "0";

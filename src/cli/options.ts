@@ -31,6 +31,7 @@ export const OPTIONS = {
     positions: {type: "string", value: "last|all", description: "train: use the last token (default) or every position"},
     scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
     output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
+    layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: node-llama-cpp's choice)"},
@@ -40,7 +41,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import";
 
 export type CliOptions = {
     command: CliCommand,
@@ -62,6 +63,7 @@ export type CliOptions = {
     positions: "last" | "all",
     scale: "unit" | "typical",
     output?: string,
+    layer?: number,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
     keepCache: boolean,
@@ -73,7 +75,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -88,6 +90,8 @@ export function parseCli(argv: string[]): CliOptions {
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
     if ((command === "chat" || command === "vectors" || command === "train") && rest.length > 0)
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
+    if (command === "import" && rest.length !== 1)
+        throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
     if (command === "preset" && (rest.length === 0 || rest.length > 2))
         throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
     if (command === "ask" && rest.length > 1)
@@ -114,6 +118,7 @@ export function parseCli(argv: string[]): CliOptions {
         positions: oneOf("--positions", values.positions, ["last", "all"] as const, "last"),
         scale: oneOf("--scale", values.scale, ["unit", "typical"] as const, "unit"),
         output: values.output,
+        layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
         keepCache: values["keep-cache"] ?? false,
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
@@ -168,6 +173,7 @@ export function helpText(version: string): string {
         "  steer-chat vectors                        list the control vectors available by name",
         "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
         "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
+        "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
         "",
         "Options:",
         ...rows,

@@ -8,6 +8,7 @@ import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import type {CliOptions} from "./options.js";
 import {applyPreset} from "../presets/applyPreset.js";
+import {addVectorOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 
@@ -18,7 +19,8 @@ export type SteeringSetup = {
     preset?: Pick<Preset, "systemPrompt" | "sampling">
 };
 
-export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers" | "preset">): Promise<SteeringSetup> {
+export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers" | "preset">,
+    onTrainProgress?: (done: number, total: number) => void): Promise<SteeringSetup> {
     const notes: string[] = [];
     // look the preset up first: a misspelt name should fail before anything else happens
     const presetStore = options.preset != null ? new PresetStore() : undefined;
@@ -43,7 +45,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
         const {ref, coefficient} = parseVectorSpec(spec);
-        await controller.addVector(ref, coefficient, layers);
+        await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress});
     }
     return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
 }

@@ -2,7 +2,9 @@
  * `steer-chat train`: a control vector for the given model from a recipe or two prompt files, written in
  * llama.cpp's format. Progress goes to stderr as a bar; Ctrl+C cancels between prompts.
  */
+import {readFileSync} from "node:fs";
 import path from "node:path";
+import {parseDirection} from "../training/importDirection.js";
 import {UserFacingError} from "../engine/errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
@@ -54,4 +56,28 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
     } finally {
         await loaded.dispose();
     }
+}
+
+/** `steer-chat import FILE --layer N --output V.gguf`: a raw direction for one layer, as a control vector. */
+export function runImport(options: CliOptions, err: NodeJS.WritableStream): number {
+    const file = options.args[0]!;
+    if (options.output == null) throw new UserFacingError("import needs --output FILE.gguf");
+    let bytes: Buffer;
+    try {
+        bytes = readFileSync(file);
+    } catch {
+        throw new UserFacingError(`File not found: ${file}`);
+    }
+    let direction;
+    try {
+        direction = parseDirection(file, bytes);
+    } catch (e) {
+        throw new UserFacingError((e as Error).message, "give a .npy (float32/float64, shape (n,)) or a JSON array of numbers");
+    }
+    const layer = options.layer ?? direction.layer;
+    if (layer == null || layer < 1)
+        throw new UserFacingError(`Which layer does ${file} steer?`, "pass --layer N (1 or more: llama.cpp never steers layer 0)");
+    saveControlVector(options.output, {nEmbd: direction.values.length, directions: new Map([[layer, direction.values]])});
+    err.write(`Wrote ${path.resolve(options.output)}: layer ${layer}, n_embd ${direction.values.length}\n`);
+    return 0;
 }

@@ -16,6 +16,16 @@ export function configDir(): string {
     return path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config"), APP_NAME);
 }
 
+/** Where steer-chat keeps what it makes for itself (trained recipe vectors, model hashes). */
+export function dataDir(): string {
+    if (process.env.STEER_CHAT_DATA_DIR) return process.env.STEER_CHAT_DATA_DIR;
+    if (process.env.STEER_CHAT_CONFIG_DIR) return path.join(process.env.STEER_CHAT_CONFIG_DIR, "data");
+    if (process.platform === "win32")
+        return path.join(process.env.LOCALAPPDATA ?? path.join(os.homedir(), "AppData", "Local"), APP_NAME);
+    if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Application Support", APP_NAME);
+    return path.join(process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share"), APP_NAME);
+}
+
 export function userVectorsDir(): string {
     return path.join(configDir(), "vectors");
 }

@@ -47,6 +47,10 @@ export function loadRecipe(name: string): Recipe {
     return recipe;
 }
 
+export function recipeExists(name: string) {
+    return listRecipeNames().includes(name);
+}
+
 function listRecipeNames() {
     try {
         return readdirSync(recipesDir()).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();

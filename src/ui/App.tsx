@@ -15,22 +15,24 @@ import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import {useChat} from "./useChat.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
+import type {RecipeTrainer} from "../training/recipeVectors.js";
 
 export type AppProps = {
     conversation: Conversation,
     modelName: string,
     steering?: SteeringController,
     presets?: PresetStore,
+    trainRecipe?: RecipeTrainer,
     /** lines shown once above the conversation (e.g. warnings from start-up) */
     banner?: string[]
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 
-export function App({conversation, modelName, steering, presets, banner = []}: AppProps) {
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = []}: AppProps) {
     const {exit} = useApp();
     const {stdout} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, columns: () => stdout.columns ?? 100});
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
     const shortcutRef = useRef(false);

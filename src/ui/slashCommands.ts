@@ -22,6 +22,7 @@ export type SlashCommand =
     | {kind: "compare"}
     | {kind: "sweep", name: string, from: number, to: number, step: number}
     | {kind: "save", file: string}
+    | {kind: "train", name: string}
     | {kind: "clear"}
     | {kind: "exit"}
     | {kind: "system", text: string}
@@ -43,6 +44,7 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/compare", "the last prompt answered with steering off and on, side by side"],
     ["/sweep NAME A..B STEP", "the last prompt answered at each coefficient of NAME, in a table"],
     ["/save FILE", "write the transcript (.md or .json) with each turn's steering"],
+    ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
     ["/system <text>", "set the system prompt (empty text clears it)"],
     ["/exit", "quit (also Ctrl+C on an empty prompt)"]
@@ -107,6 +109,8 @@ export function parseSlashCommand(input: string): SlashCommand {
             if (Math.abs(to - from) / stepValue > 40) return invalid("a sweep is limited to 41 replies; use a larger STEP");
             return {kind: "sweep", name: vector, from, to, step: stepValue};
         }
+        case "/train":
+            return rest === "" ? invalid("usage: /train RECIPE (see vectors/recipes)") : {kind: "train", name: rest};
         case "/save":
             return rest === "" ? invalid("usage: /save FILE.md or /save FILE.json") : {kind: "save", file: rest};
         default: return {kind: "unknown", name};

@@ -11,6 +11,8 @@ import {applyPreset, describePreset, presetFromSteering} from "../presets/applyP
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringState} from "../steering/steeringState.js";
+import {vectorNameOf} from "../steering/vectorLibrary.js";
+import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
@@ -23,7 +25,9 @@ export type ChatOptions = {
     presets?: PresetStore,
     modelName?: string,
     /** width for /compare and /sweep layouts */
-    columns?: () => number
+    columns?: () => number,
+    /** trains (or fetches from the cache) a recipe's vector for the loaded model */
+    trainRecipe?: RecipeTrainer
 };
 
 export type ChatState = {
@@ -126,6 +130,11 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         return text;
     };
     const columns = () => options.columns?.() ?? 100;
+    const showTrainingProgress = (done: number, total: number) => {
+        const width = 30;
+        const filled = Math.round((done / total) * width);
+        setStreamingText(`training [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total} prompts`);
+    };
 
     const runCommand = useCallback(async (command: SlashCommand) => {
         switch (command.kind) {
@@ -148,11 +157,21 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 conversation.setSystemPrompt(command.text);
                 note(command.text === "" ? "System prompt cleared." : `System prompt set: ${command.text}`);
                 return;
-            case "vectorAdd": {
-                const state = await requireSteering().addVector(command.ref, command.coefficient);
-                note(`Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+            case "vectorAdd":
+                await runBusy(async () => {
+                    const state = await addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
+                        {train: options.trainRecipe, onProgress: showTrainingProgress});
+                    note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+                });
                 return;
-            }
+            case "train":
+                await runBusy(async () => {
+                    if (options.trainRecipe == null) throw new Error("Training is unavailable in this session");
+                    const started = performance.now();
+                    const file = await options.trainRecipe(command.name, {force: true, onProgress: showTrainingProgress});
+                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it`);
+                });
+                return;
             case "vectorSet":
                 note(`Next turn: ${requireSteering().update((s) => s.setCoefficient(command.name, command.coefficient)).describe()}`);
                 return;

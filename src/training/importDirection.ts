@@ -1,0 +1,62 @@
+/**
+ * A raw steering direction for one layer, from NumPy's .npy (float32/float64, shape (n,) or (1, n)), a JSON array,
+ * or a Neuronpedia-style JSON export (an object holding the vector under `vector`, `values`, `direction` or
+ * `steering_vector`, and optionally its layer under `layer` or `hook_layer`). Pure: bytes in, numbers out.
+ */
+export type ImportedDirection = {values: Float32Array, layer?: number};
+
+export function parseDirection(file: string, bytes: Uint8Array): ImportedDirection {
+    const fail = (problem: string) => new Error(`Cannot import ${file}: ${problem}`);
+    let result: ImportedDirection;
+    if (bytes[0] === 0x93 && String.fromCharCode(...bytes.subarray(1, 6)) === "NUMPY") result = {values: parseNpy(bytes, fail)};
+    else {
+        let json: unknown;
+        try {
+            json = JSON.parse(new TextDecoder().decode(bytes));
+        } catch {
+            throw fail("it is neither a .npy file nor JSON");
+        }
+        result = parseJsonDirection(json, fail);
+    }
+    if (result.values.length === 0) throw fail("the direction is empty");
+    const bad = result.values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw fail(`value ${bad} is not a finite number`);
+    return result;
+}
+
+function parseJsonDirection(json: unknown, fail: (p: string) => Error): ImportedDirection {
+    const toValues = (value: unknown): Float32Array => {
+        const flat = Array.isArray(value) && value.length === 1 && Array.isArray(value[0]) ? value[0] : value;
+        if (!Array.isArray(flat) || !flat.every((x) => typeof x === "number")) throw fail("expected an array of numbers");
+        return Float32Array.from(flat as number[]);
+    };
+    if (Array.isArray(json)) return {values: toValues(json)};
+    if (json != null && typeof json === "object") {
+        const obj = json as Record<string, unknown>;
+        const key = ["vector", "values", "direction", "steering_vector"].find((k) => k in obj);
+        if (key == null) throw fail("the JSON object has no vector, values, direction or steering_vector field");
+        const layerValue = obj.layer ?? obj.hook_layer;
+        const layer = typeof layerValue === "number" ? layerValue : typeof layerValue === "string" && /^\d+$/.test(layerValue) ? Number(layerValue) : undefined;
+        return {values: toValues(obj[key]), layer};
+    }
+    throw fail("expected a JSON array or object");
+}
+
+function parseNpy(bytes: Uint8Array, fail: (p: string) => Error): Float32Array {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const major = bytes[6];
+    const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+    const headerStart = major === 1 ? 10 : 12;
+    const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength));
+    const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+    const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+    if (/'fortran_order':\s*True/.test(header)) throw fail("Fortran-ordered arrays are not supported");
+    const dims = (shape ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+    const count = dims.reduce((a, b) => a * b, 1);
+    if (dims.length === 0 || dims.length > 2 || (dims.length === 2 && dims[0] !== 1)) throw fail(`expected shape (n,) or (1, n), got (${shape})`);
+    const dataStart = headerStart + headerLength;
+    const size = descr === "<f4" ? 4 : descr === "<f8" ? 8 : 0;
+    if (size === 0) throw fail(`unsupported dtype ${descr} (use little-endian float32 or float64)`);
+    if (dataStart + count * size > bytes.byteLength) throw fail("the file is shorter than its shape says (truncated?)");
+    return Float32Array.from({length: count}, (_, i) => size === 4 ? view.getFloat32(dataStart + i * 4, true) : view.getFloat64(dataStart + i * 8, true));
+}

@@ -1,0 +1,69 @@
+/**
+ * Recipe vectors are trained for the loaded model on first use and cached per model, keyed by the model file's
+ * SHA-256 (itself cached by path, size and modification time so big models are hashed once).
+ */
+import {createHash} from "node:crypto";
+import {createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from "node:fs";
+import path from "node:path";
+import {dataDir} from "../config/paths.js";
+import type {LoadedModel} from "../engine/runtime.js";
+import {saveControlVector} from "../steering/loadControlVector.js";
+import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
+import {UserFacingError} from "../engine/errors.js";
+import type {SteeringController} from "../steering/steeringController.js";
+import type {LayerRange} from "../steering/mixControlVectors.js";
+import {trainControlVector} from "./trainControlVector.js";
+
+export async function modelFileHash(file: string): Promise<string> {
+    const stat = statSync(file);
+    const cacheFile = path.join(dataDir(), "model-hashes.json");
+    let cache: Record<string, {size: number, mtimeMs: number, sha256: string}> = {};
+    try {
+        cache = JSON.parse(readFileSync(cacheFile, "utf8"));
+    } catch { /* no cache yet */ }
+    const known = cache[file];
+    if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return known.sha256;
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    const sha256 = hash.digest("hex");
+    cache[file] = {size: stat.size, mtimeMs: stat.mtimeMs, sha256};
+    mkdirSync(path.dirname(cacheFile), {recursive: true});
+    writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
+    return sha256;
+}
+
+export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Promise<string> {
+    return path.join(dataDir(), "trained", (await modelFileHash(loaded.modelPath)).slice(0, 16), `${recipe}.gguf`);
+}
+
+/** The recipe's vector for this model: from the cache, or trained now (with progress) and cached. */
+export async function ensureRecipeVector(loaded: LoadedModel, name: string,
+    {force = false, onProgress, signal}: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<string> {
+    const recipe = loadRecipe(name);
+    const file = await recipeVectorPath(loaded, name);
+    if (!force && existsSync(file)) return file;
+    const {vector} = await trainControlVector(loaded, {...renderRecipe(recipe, loaded.model), method: "mean", positions: "last", onProgress, signal});
+    saveControlVector(file, vector);
+    return file;
+}
+
+export type RecipeTrainer = (name: string, options?: {force?: boolean, onProgress?: (done: number, total: number) => void}) => Promise<string>;
+
+export function recipeTrainerFor(loaded: LoadedModel): RecipeTrainer {
+    return (name, options) => ensureRecipeVector(loaded, name, options);
+}
+
+/**
+ * Adds a vector by path or name; a name with no vector that fits this model, but with a recipe, is trained for the
+ * model (or taken from the cache) first.
+ */
+export async function addVectorOrRecipe(controller: SteeringController, ref: string, coefficient: number,
+    {layers, train, onProgress}: {layers?: LayerRange, train?: RecipeTrainer, onProgress?: (done: number, total: number) => void} = {}) {
+    try {
+        return await controller.addVector(ref, coefficient, layers);
+    } catch (err) {
+        const fitsNothing = err instanceof UserFacingError && /No vector named|n_embd|beyond the model/.test(err.message);
+        if (train == null || !fitsNothing || !recipeExists(ref)) throw err;
+        return controller.addVector(await train(ref, {onProgress}), coefficient, layers);
+    }
+}
