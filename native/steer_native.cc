@@ -100,6 +100,8 @@ bool isReadable(const void* ptr, size_t len) {
     return written == static_cast<ssize_t>(len) || (written < 0 && err != EFAULT);
 }
 
+constexpr uint32_t kMaxContextPadding = 1024;
+
 }  // namespace
 
 Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t expectedNCtx) {
@@ -124,7 +126,8 @@ Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t 
         throw Napi::Error::New(env, "the llama_context pointer is not readable (incompatible node-llama-cpp build?)");
 
     uint32_t nCtx = a.n_ctx(addon->ctx);
-    if (expectedNCtx != 0 && nCtx != expectedNCtx)
+    // llama.cpp pads the context it allocates (a requested 32 becomes 256), so n_ctx may exceed what JS asked for
+    if (expectedNCtx != 0 && (nCtx < expectedNCtx || nCtx - expectedNCtx >= kMaxContextPadding))
         throw Napi::Error::New(env, "llama_context check failed: n_ctx is " + std::to_string(nCtx) + ", expected " +
             std::to_string(expectedNCtx) + " (incompatible node-llama-cpp build?)");
     const llama_model* model = a.get_model(addon->ctx);

@@ -103,6 +103,9 @@ describe("crafted steering on a generated model", () => {
         expect(() => status.native.contextInfo(modelObject)).toThrow(/got AddonModel/);
         const wrongSize = {_ctx: (r.loaded.context as unknown as {_ctx: object})._ctx, contextSize: 9999} as never;
         expect(() => status.native.contextInfo(wrongSize)).toThrow(/n_ctx is 512, expected 9999/);
+        // llama.cpp pads small contexts up, so a smaller request than n_ctx is a live context, not a wrong pointer
+        const padded = {_ctx: (r.loaded.context as unknown as {_ctx: object})._ctx, contextSize: 100} as never;
+        expect(status.native.contextInfo(padded).nCtx).toBe(512);
         expect(() => status.native.apply(r.loaded.context, {data: new Float32Array(nEmbd * 3), nEmbd: 16, layerStart: 1, layerEnd: 3}))
             .toThrow(/n_embd 16 does not match the model's 32/);
 
