@@ -34,7 +34,8 @@ export function getRuntime({gpu = "auto", debug = false}: Pick<RuntimeOptions, "
     const key = `${gpu}`;
     let llama = llamaByGpu.get(key);
     if (llama == null) {
-        llama = getLlama({gpu, logLevel: debug ? LlamaLogLevel.warn : LlamaLogLevel.error, progressLogs: false});
+        // llama.cpp's own error logs would add lines to ours; steer-chat reports failures itself (--debug shows them)
+        llama = getLlama({gpu, logLevel: debug ? LlamaLogLevel.warn : LlamaLogLevel.disabled, progressLogs: false});
         llamaByGpu.set(key, llama);
     }
     return llama;
@@ -71,7 +72,7 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
     };
 }
 
-function explainLoadError(err: unknown, modelPath: string, what: "model" | "context"): Error {
+export function explainLoadError(err: unknown, modelPath: string, what: "model" | "context"): Error {
     if (err instanceof UserFacingError) return err;
     const message = err instanceof Error ? err.message : String(err);
     if (err instanceof InsufficientMemoryError || /memory|too large|VRAM|RAM/i.test(message))

@@ -1,0 +1,48 @@
+import {describe, expect, it} from "vitest";
+import {perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown} from "../../src/ui/transcript.js";
+import type {ChatMessage} from "../../src/ui/types.js";
+
+const messages: ChatMessage[] = [
+    {id: 0, role: "user", text: "Once upon a time"},
+    {id: 1, role: "assistant", text: ", a dog.", reply: {tokenCount: 3, stopReason: "eos", tokensPerSecond: 10, meanLogProb: Math.log(0.25)},
+        steering: [{name: "happy", source: "/v/happy.gguf", coefficient: 0.5, enabled: true, layers: [2, 4]}]},
+    {id: 2, role: "note", text: "not part of the transcript"}
+];
+
+describe("transcripts and tables", () => {
+    it("writes each turn with the steering it was made with, as JSON and Markdown", () => {
+        const json = JSON.parse(transcriptJson(messages, {model: "m.gguf", mode: "raw", systemPrompt: "Be nice."}));
+        expect(json).toMatchObject({model: "m.gguf", mode: "raw", systemPrompt: "Be nice."});
+        expect(json.turns).toEqual([
+            {role: "user", text: "Once upon a time"},
+            {role: "assistant", text: ", a dog.", stopReason: "eos", meanLogProb: Math.log(0.25), perplexity: 4,
+                steering: [{name: "happy", source: "/v/happy.gguf", coefficient: 0.5, enabled: true, layers: [2, 4]}]}
+        ]);
+        const md = transcriptMarkdown(messages, {model: "m.gguf", mode: "raw"});
+        expect(md).toContain("## Model — happy +0.50 L2-4 (perplexity 4.00)\n\n, a dog.");
+        expect(md).not.toContain("not part of the transcript");
+    });
+
+    it("perplexity is exp(−mean log-probability)", () => {
+        expect(perplexity(0)).toBe(1);
+        expect(perplexity(Math.log(0.1))).toBeCloseTo(10, 10);
+        expect(perplexity(undefined)).toBeUndefined();
+    });
+
+    it("lays out /compare in two columns and /sweep as a table", () => {
+        const cols = sideBySide({title: "off", text: "short"}, {title: "happy +1.00", text: "a much longer reply that has to wrap onto more lines"}, 60).split("\n");
+        expect(cols[0]).toMatch(/^off\s+│ happy \+1\.00$/);
+        expect(cols.length).toBeGreaterThan(3);
+        expect(cols.every((l) => l.includes("│"))).toBe(true);
+        const table = sweepTable("happy", [{coefficient: -1, text: "sad\nstory", meanLogProb: Math.log(0.5)}, {coefficient: 1, text: "x".repeat(200), meanLogProb: undefined}], 60).split("\n");
+        expect(table[2]).toMatch(/^-1\.00\s+│ 2\.00\s+│ sad story$/);
+        expect(table[3]).toMatch(/^\+1\.00\s+│ —\s+│ x+…$/);
+        expect(table[3]!.length).toBeLessThanOrEqual(60);
+    });
+
+    it("sweep values are exact steps from A to B in either direction", () => {
+        expect(sweepValues(-1, 1, 0.5)).toEqual([-1, -0.5, 0, 0.5, 1]);
+        expect(sweepValues(0, 0.3, 0.1)).toEqual([0, 0.1, 0.2, 0.3]);
+        expect(sweepValues(2, 1, 0.5)).toEqual([2, 1.5, 1]);
+    });
+});
