@@ -86,9 +86,10 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
 
 class CaptureWorker : public Napi::AsyncWorker {
   public:
-    CaptureWorker(Napi::Env env, CaptureContext* cc, std::vector<llama_token> tokens, std::vector<float> cvec, int32_t cvecStart, int32_t cvecEnd)
+    CaptureWorker(Napi::Env env, CaptureContext* cc, std::vector<llama_token> tokens, std::vector<float> cvec, int32_t cvecStart, int32_t cvecEnd,
+        bool allRows)
         : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), cc(cc), tokens(std::move(tokens)),
-          cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd) {}
+          cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd), allRows(allRows) {}
 
     Napi::Promise Promise() { return deferred.Promise(); }
 
@@ -107,7 +108,9 @@ class CaptureWorker : public Napi::AsyncWorker {
             batch.pos[i] = static_cast<llama_pos>(i);
             batch.n_seq_id[i] = 1;
             batch.seq_id[i][0] = 0;
-            batch.logits[i] = true;  // outputs for every token, so the last layer keeps all its rows too
+            // llama.cpp trims the last layer to the tokens that produce outputs: ask for all of them only when every
+            // position is wanted (each output also costs a projection onto the whole vocabulary)
+            batch.logits[i] = allRows || i + 1 == tokens.size();
         }
         batch.n_tokens = static_cast<int32_t>(tokens.size());
         const int32_t status = a.decode(cc->ctx, batch);
@@ -141,10 +144,11 @@ class CaptureWorker : public Napi::AsyncWorker {
     std::vector<float> cvec;
     int32_t cvecStart;
     int32_t cvecEnd;
+    bool allRows;
 };
 
-// capture(handle, tokens: Int32Array, cvec?: Float32Array | null, cvecStart?, cvecEnd?) -> Promise<Float32Array[]>
-// Resolves to one array per layer N (l_out-N): n_tokens × n_embd floats.
+// capture(handle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, cvecStart?, cvecEnd?) -> Promise<Float32Array[]>
+// Resolves to one array per layer N (l_out-N): n_tokens × n_embd floats (the last layer: only the last row unless allRows).
 Napi::Value Capture(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "capture needs a capture context");
@@ -156,19 +160,20 @@ Napi::Value Capture(const Napi::CallbackInfo& info) {
     if (tokenArray.ElementLength() == 0) throw Napi::RangeError::New(env, "capture needs at least one token");
     if (tokenArray.ElementLength() > cc->nCtx)
         throw Napi::RangeError::New(env, "the prompt has " + std::to_string(tokenArray.ElementLength()) + " tokens, more than the capture context's " + std::to_string(cc->nCtx));
+    const bool allRows = info.Length() >= 3 && info[2].ToBoolean().Value();
     std::vector<float> cvec;
     int32_t cvecStart = -1, cvecEnd = -1;
-    if (info.Length() >= 5 && info[2].IsTypedArray()) {
-        Napi::Float32Array data = info[2].As<Napi::Float32Array>();
+    if (info.Length() >= 6 && info[3].IsTypedArray()) {
+        Napi::Float32Array data = info[3].As<Napi::Float32Array>();
         cvec.assign(data.Data(), data.Data() + data.ElementLength());
-        cvecStart = info[3].As<Napi::Number>().Int32Value();
-        cvecEnd = info[4].As<Napi::Number>().Int32Value();
+        cvecStart = info[4].As<Napi::Number>().Int32Value();
+        cvecEnd = info[5].As<Napi::Number>().Int32Value();
     }
     bool expected = false;
     if (!cc->busy.compare_exchange_strong(expected, true))
         throw Napi::Error::New(env, "the capture context is busy with another prompt");
     std::vector<llama_token> tokens(tokenArray.Data(), tokenArray.Data() + tokenArray.ElementLength());
-    auto* worker = new CaptureWorker(env, cc, std::move(tokens), std::move(cvec), cvecStart, cvecEnd);
+    auto* worker = new CaptureWorker(env, cc, std::move(tokens), std::move(cvec), cvecStart, cvecEnd, allRows);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

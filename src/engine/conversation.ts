@@ -165,6 +165,8 @@ async function reuseCachedPrefix(sequence: LlamaContextSequence, tokens: Token[]
 class ChatConversation extends BaseConversation {
     readonly mode = "chat" as const;
     private readonly session: LlamaChatSession;
+    /** true once /system changed the prompt; until then node-llama-cpp's own default applies (and survives /clear) */
+    private systemChanged = false;
 
     constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions) {
         super(sequence, sampling, options);
@@ -173,6 +175,11 @@ class ChatConversation extends BaseConversation {
 
     override setSystemPrompt(text: string | undefined) {
         super.setSystemPrompt(text);
+        this.systemChanged = true;
+        this.applySystemPrompt();
+    }
+
+    private applySystemPrompt() {
         const history: ChatHistoryItem[] = this.session.getChatHistory().filter((item) => item.type !== "system");
         if (this.system != null) history.unshift({type: "system", text: this.system});
         this.session.setChatHistory(history);
@@ -181,9 +188,14 @@ class ChatConversation extends BaseConversation {
     async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
         await this.prepareTurn();
         const tokens: Token[] = [];
+        const aborted = (): Reply => ({text: "", tokens: [], tokenCount: 0, stopReason: "aborted", tokensPerSecond: 0, meanLogProb: undefined});
+        // node-llama-cpp's stopOnAbortSignal only applies once generation runs; before that it throws instead
+        if (signal?.aborted) return aborted();
         let firstAt = 0;
         let lastAt = 0;
-        const result = await this.session.promptWithMeta(userText, {
+        let result;
+        try {
+            result = await this.session.promptWithMeta(userText, {
             signal, stopOnAbortSignal: true,
             onTextChunk: onText,
             onToken: (chunk) => {
@@ -198,7 +210,11 @@ class ChatConversation extends BaseConversation {
             topP: this.sampling.topP,
             minP: this.sampling.minP,
             seed: this.sampling.seed
-        });
+            });
+        } catch (err) {
+            if (signal?.aborted && tokens.length === 0) return aborted();
+            throw err;
+        }
         const seconds = (lastAt - firstAt) / 1000;
         const tokenCount = tokens.length;
         const stopReason: StopReason = result.stopReason === "abort" ? "aborted"
@@ -211,8 +227,8 @@ class ChatConversation extends BaseConversation {
     }
 
     async clear() {
-        this.session.resetChatHistory();
-        this.setSystemPrompt(this.system);
+        this.session.resetChatHistory(); // back to the initial history, default system prompt included
+        if (this.systemChanged) this.applySystemPrompt();
         await this.sequence.clearHistory();
     }
 

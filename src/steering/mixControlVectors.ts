@@ -46,9 +46,10 @@ export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: n
         const coefficient = Math.fround(entry.coefficient); // llama.cpp keeps the strength as a float
         for (const [layer, direction] of entry.vector.directions) {
             if (layer < start || layer > end || layer > nLayer - 1) continue;
-            const offset = (layer - 1) * nEmbd;
-            for (let i = 0; i < nEmbd; i++)
-                data[offset + i] = Math.fround(data[offset + i]! + Math.fround(direction[i]! * coefficient));
+            // float32 semantics: the product is rounded to float32 before the sum, and storing into the
+            // Float32Array rounds the sum (a double sum of two float32s rounds to the float32 sum exactly)
+            const out = data.subarray((layer - 1) * nEmbd, layer * nEmbd);
+            for (let i = 0; i < nEmbd; i++) out[i] += Math.fround(direction[i]! * coefficient);
         }
     }
     return {data, nEmbd, layerStart, layerEnd};

@@ -12,7 +12,7 @@ import type {MixedControlVector} from "./mixControlVectors.js";
 type NativeModule = {
     contextInfo(addonContext: object, expectedNCtx: number): ContextInfo,
     createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
-    capture(handle: CaptureHandle, tokens: Int32Array, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
+    capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
     setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void
 };
@@ -23,8 +23,11 @@ export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library:
 export type CaptureHandle = {readonly __capture: unique symbol};
 
 export type HiddenStateCapture = {
-    /** one array per layer N (the output of block N, `l_out-N`): n_tokens × n_embd floats */
-    capture(tokens: readonly number[], steering?: MixedControlVector | null): Promise<Float32Array[]>,
+    /**
+     * One array per layer N (the output of block N, `l_out-N`): n_tokens × n_embd floats, except the last layer,
+     * which holds only the last token's row unless `allRows` (llama.cpp computes it only for output tokens).
+     */
+    capture(tokens: readonly number[], options?: {allRows?: boolean, steering?: MixedControlVector | null}): Promise<Float32Array[]>,
     free(): void
 };
 
@@ -79,9 +82,9 @@ function wrap(mod: NativeModule): NativeSteering {
             if (info.captureError !== "") throw new Error(info.captureError);
             const handle = mod.createCaptureContext(addonContextOf(context), context.contextSize, maxTokens, threads);
             return {
-                capture: (tokens, steering) => steering == null
-                    ? mod.capture(handle, Int32Array.from(tokens))
-                    : mod.capture(handle, Int32Array.from(tokens), steering.data, steering.layerStart, steering.layerEnd),
+                capture: (tokens, {allRows = true, steering} = {}) => steering == null
+                    ? mod.capture(handle, Int32Array.from(tokens), allRows)
+                    : mod.capture(handle, Int32Array.from(tokens), allRows, steering.data, steering.layerStart, steering.layerEnd),
                 free: () => mod.freeCaptureContext(handle)
             };
         }

@@ -76,17 +76,18 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
         const total = pairs.length * 2;
         for (const [i, {pos, neg}] of pairs.entries()) {
             if (signal?.aborted) throw new UserFacingError("Training was cancelled");
-            const posLayers = await capture.capture(pos);
+            const allRows = positions === "all";
+            const posLayers = await capture.capture(pos, {allRows});
             onProgress?.(i * 2 + 1, total);
             if (signal?.aborted) throw new UserFacingError("Training was cancelled");
-            const negLayers = await capture.capture(neg);
+            const negLayers = await capture.capture(neg, {allRows});
             onProgress?.(i * 2 + 2, total);
             evaluatedTokens += pos.length + neg.length;
-            const rowsOf = (layer: Float32Array, n: number) =>
-                Array.from({length: n}, (_, r) => layer.subarray(r * info.nEmbd, (r + 1) * info.nEmbd));
+            const rowsOf = (layer: Float32Array) =>
+                Array.from({length: layer.length / info.nEmbd}, (_, r) => layer.subarray(r * info.nEmbd, (r + 1) * info.nEmbd));
             for (let L = 0; L < info.nLayer; L++) {
-                const p = rowsOf(posLayers[L]!, pos.length);
-                const n = rowsOf(negLayers[L]!, neg.length);
+                const p = rowsOf(posLayers[L]!);
+                const n = rowsOf(negLayers[L]!);
                 const used = positions === "last" ? [[p.at(-1)!, n.at(-1)!]] : p.map((row, r) => [row, n[r]!]);
                 for (const [a, b] of used) {
                     samples[L]!.diffs.push(Float32Array.from(a!, (x, k) => x - b![k]!));

@@ -71,7 +71,7 @@ describe.skipIf(!hasStories)("training on stories260K", () => {
             const plain = await capture.capture(tokens);
             const v = vectorOf(64, [3], (_, i) => ((i * 37) % 11) / 5 - 1);
             const mix = mixControlVectors([{vector: v, coefficient: 1, enabled: true, layers: {start: 3, end: 3}}], {nEmbd: 64, nLayer: 5})!;
-            const steered = await capture.capture(tokens, mix);
+            const steered = await capture.capture(tokens, {steering: mix});
             for (let layer = 0; layer < 3; layer++) expect(steered[layer]).toEqual(plain[layer]); // earlier layers: untouched
             const direction = v.directions.get(3)!;
             let worst = 0;

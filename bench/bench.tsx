@@ -1,0 +1,195 @@
+/**
+ * steer-chat benchmarks: what steering costs, measured side by side in one run (machines here are noisy, so every
+ * figure that matters is a ratio of interleaved runs). `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json]`
+ */
+import {mkdtempSync, writeFileSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {parseArgs} from "node:util";
+import React from "react";
+import {render} from "ink-testing-library";
+import {createConversation, type Conversation, type Reply} from "../src/engine/conversation.js";
+import {loadModel, type LoadedModel} from "../src/engine/runtime.js";
+import {tokenizePrompt} from "../src/engine/generateTokens.js";
+import {buildSyntheticLlama} from "../src/gguf/syntheticLlama.js";
+import {mixControlVectors} from "../src/steering/mixControlVectors.js";
+import {SteeringController} from "../src/steering/steeringController.js";
+import {saveControlVector} from "../src/steering/loadControlVector.js";
+import {renderRecipe, loadRecipe} from "../src/training/recipes.js";
+import {trainControlVector} from "../src/training/trainControlVector.js";
+import {App} from "../src/ui/App.js";
+
+const {values} = parseArgs({options: {
+    model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"}
+}});
+const GENERATE = Number(values.tokens ?? 96);
+const ROUNDS = Number(values.rounds ?? 5);
+const log = (line: string) => { if (!values.json) process.stderr.write(line + "\n"); };
+
+function modelPath(): string {
+    if (values.model) return values.model;
+    if (values.synthetic) {
+        const [nEmbd, nLayer] = values.synthetic.split("x").map(Number);
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-bench-")), `synthetic-${values.synthetic}.gguf`);
+        writeFileSync(file, buildSyntheticLlama({nEmbd, nLayer, nHead: Math.max(1, nEmbd! / 64), nFf: Math.round(nEmbd! * 2.75), contextLength: 2048}));
+        return file;
+    }
+    return path.resolve("..", "shared", "models", "stories260K.gguf");
+}
+
+/** Samples RSS every 5 ms while `work` runs; returns its result, seconds and the peak RSS in MB. */
+async function phase<T>(work: () => Promise<T>): Promise<{result: T, seconds: number, peakRssMb: number}> {
+    let peak = process.memoryUsage().rss;
+    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+    const started = performance.now();
+    try {
+        const result = await work();
+        peak = Math.max(peak, process.memoryUsage().rss);
+        return {result, seconds: (performance.now() - started) / 1000, peakRssMb: peak / 2 ** 20};
+    } finally {
+        clearInterval(timer);
+    }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Greedy generation of exactly GENERATE tokens (EOS is ignored by picking a prompt that runs long). */
+async function generate(conversation: Conversation, prompt: string): Promise<Reply> {
+    await conversation.clear();
+    return conversation.send(prompt);
+}
+
+async function main() {
+    const file = modelPath();
+    log(`model: ${file}`);
+    const loadPhase = await phase(() => loadModel(file, {gpu: false, contextSize: 1024}));
+    let loaded: LoadedModel = loadPhase.result;
+    const {nEmbd, nLayer} = SteeringController.create(loaded.context, loaded.model).shape;
+    const prompt = "Once upon a time, there was a little girl named Lily. She";
+
+    // four random unit vectors on every steerable layer, small enough to keep the text going
+    const dir = mkdtempSync(path.join(os.tmpdir(), "steer-bench-vectors-"));
+    const vectors = Array.from({length: 4}, (_, v) => {
+        const vector = {nEmbd, directions: new Map(Array.from({length: nLayer - 1}, (_, i) => {
+            const d = Float32Array.from({length: nEmbd}, (_, k) => Math.sin((v + 1) * (i + 2) * (k + 3)));
+            const norm = Math.hypot(...d);
+            return [i + 1, d.map((x) => x / norm)] as const;
+        }))};
+        const out = path.join(dir, `v${v}.gguf`);
+        saveControlVector(out, vector);
+        return out;
+    });
+
+    const controller = SteeringController.create(loaded.context, loaded.model);
+    const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: GENERATE},
+        beforeTurn: () => controller.applyStaged()});
+    for (const v of vectors) await controller.addVector(v, 0.05);
+    const steeringOn = () => controller.update((s) => s.entries.reduce((acc, e) => acc.setEnabled(e.name, true), s));
+    const steeringOff = () => controller.update((s) => s.allOff());
+
+    log("generation: base vs 4 vectors on all layers, interleaved");
+    const base: number[] = [];
+    const steered: number[] = [];
+    const genPhase = await phase(async () => {
+        await generate(conversation, prompt); // warm-up
+        for (let r = 0; r < ROUNDS; r++) {
+            steeringOff();
+            base.push((await generate(conversation, prompt)).tokensPerSecond);
+            steeringOn();
+            steered.push((await generate(conversation, prompt)).tokensPerSecond);
+        }
+    });
+    steeringOff();
+
+    log("generation through the Ink app");
+    const tui: number[] = [];
+    const tuiBase: number[] = [];
+    const tuiPhase = await phase(async () => {
+        for (let r = 0; r < ROUNDS; r++) {
+            tuiBase.push((await generate(conversation, prompt)).tokensPerSecond);
+            let last: Reply | undefined;
+            const recording: Conversation = Object.create(conversation, {
+                send: {value: async (text: string, options: object) => (last = await conversation.send(text, options))}
+            });
+            await conversation.clear();
+            const app = render(<App conversation={recording} modelName="bench" />);
+            await new Promise((r) => setTimeout(r, 50));
+            for (const ch of prompt) app.stdin.write(ch);
+            await new Promise((r) => setTimeout(r, 50));
+            app.stdin.write("\r");
+            while (last == null) await new Promise((r) => setTimeout(r, 5));
+            tui.push(last.tokensPerSecond);
+            app.unmount();
+        }
+    });
+
+    log("switch: coefficient change -> re-mix + apply");
+    const switchTimes: number[] = [];
+    const switchPhase = await phase(async () => {
+        for (let i = 0; i < 200; i++) {
+            const started = performance.now();
+            controller.update((s) => s.setCoefficient("v0", 0.05 + (i % 2) * 0.01));
+            controller.applyStaged();
+            switchTimes.push(performance.now() - started);
+        }
+    });
+    // an 8B-shaped set (32 layers × 4096, 4 vectors), mixing only: no such model is loaded here
+    const big = Array.from({length: 4}, (_, v) => ({vector: {nEmbd: 4096, directions: new Map(Array.from({length: 31}, (_, i) =>
+        [i + 1, Float32Array.from({length: 4096}, (_, k) => Math.sin(v + i + k))] as const))}, coefficient: 0.5, enabled: true}));
+    const bigTimes: number[] = [];
+    for (let i = 0; i < 50; i++) {
+        const started = performance.now();
+        big[0]!.coefficient = 0.5 + (i % 2) * 0.1;
+        mixControlVectors(big, {nEmbd: 4096, nLayer: 32});
+        bigTimes.push(performance.now() - started);
+    }
+
+    log("reload: what llama.cpp's CLI makes a user pay for any change");
+    conversation.dispose();
+    const reloadPhase = await phase(async () => {
+        await loaded.dispose();
+        loaded = await loadModel(file, {gpu: false, contextSize: 1024});
+    });
+
+    log("training a recipe vector vs plain evaluation of the same tokens");
+    const prompts = renderRecipe(loadRecipe("happy"), loaded.model);
+    const prefillPhase = await phase(async () => {
+        const sequence = loaded.context.getSequence();
+        for (const text of [...prompts.positives, ...prompts.negatives]) {
+            await sequence.clearHistory();
+            await sequence.evaluateWithoutGeneratingNewTokens(tokenizePrompt(loaded.model, text));
+        }
+        sequence.dispose();
+    });
+    const trainPhase = await phase(() => trainControlVector(loaded, {...prompts, method: "mean", positions: "last"}));
+    await loaded.dispose();
+
+    const results = {
+        model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, generated_tokens: GENERATE, rounds: ROUNDS,
+        base_tokens_per_s: median(base), steered_tokens_per_s: median(steered), steered_over_base: median(steered) / median(base),
+        tui_tokens_per_s: median(tui), tui_over_base: median(tui) / median(tuiBase),
+        switch_ms: median(switchTimes), switch_ms_8b_mix_only: median(bigTimes),
+        reload_ms: reloadPhase.seconds * 1000,
+        train_seconds: trainPhase.seconds, prefill_seconds: prefillPhase.seconds, train_over_prefill: trainPhase.seconds / prefillPhase.seconds,
+        train_tokens: trainPhase.result.evaluatedTokens,
+        peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
+            reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
+    };
+    if (values.json) {
+        process.stdout.write(JSON.stringify(results) + "\n");
+        return;
+    }
+    const row = (k: string, v: string, goal = "") => process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}  ${goal}\n`);
+    process.stdout.write(`\n${results.model} (n_embd ${nEmbd}, ${nLayer} layers), ${GENERATE} tokens × ${ROUNDS} rounds, medians\n\n`);
+    row("base tok/s", results.base_tokens_per_s.toFixed(1));
+    row("steered tok/s (4 vectors)", results.steered_tokens_per_s.toFixed(1), `ratio ${results.steered_over_base.toFixed(3)} (goal >= 0.98)`);
+    row("Ink app tok/s", results.tui_tokens_per_s.toFixed(1), `ratio ${results.tui_over_base.toFixed(3)} (goal >= 0.95)`);
+    row("switch ms (this model)", results.switch_ms.toFixed(3), "coefficient change -> applied (goal < 1 ms)");
+    row("switch ms (8B-shaped mix)", results.switch_ms_8b_mix_only.toFixed(3), "32 × 4096 × 4 vectors, re-mix only");
+    row("reload ms", results.reload_ms.toFixed(0), "model + context reload (the llama.cpp CLI way)");
+    row("train s / prefill s", `${results.train_seconds.toFixed(3)} / ${results.prefill_seconds.toFixed(3)}`, `ratio ${results.train_over_prefill.toFixed(2)} (goal <= 1.2), ${results.train_tokens} tokens`);
+    row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
+}
+
+await main();
+process.exit(0);
