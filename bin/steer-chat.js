@@ -7,6 +7,13 @@ if (!existsSync(entry)) {
     process.stderr.write("steer-chat: dist/ is missing — run `npm install` (or `npm run build`) in the steer-chat folder first\n");
     process.exit(1);
 }
+// Terminal settings that must be in place before any module reads them (chalk and is-in-ci decide at import):
+// - Ink draws only the final frame when it thinks it runs in CI (CI=true): a person at a real terminal would see a
+//   blank chat, and an interactive terminal is interactive;
+// - no-color.org: chalk only listens to FORCE_COLOR, so NO_COLOR is translated for it.
+if (process.stdin.isTTY && process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "0";
+if (process.env.NO_COLOR) process.env.FORCE_COLOR = "0";
+
 const {main} = await import(entry.href);
 const code = await main(process.argv.slice(2));
 // node-llama-cpp keeps native handles that would hold the process open; the work is done, so leave now

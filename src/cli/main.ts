@@ -30,9 +30,6 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "preset") return runPreset(options, process.stdout, process.stderr);
         if (options.command === "train") return await runTrain(options, process.stderr);
         if (options.command === "import") return runImport(options, process.stderr);
-        // Ink renders only the final frame when it thinks it runs in CI (CI=true), which would leave a person in a
-        // real terminal with a blank chat; an interactive terminal is interactive, so say so before Ink loads
-        if (process.stdin.isTTY && process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "0";
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {
