@@ -1,0 +1,47 @@
+/** Driving the real binary in a real terminal through tmux: start, type like a person, read the screen. */
+import {execFileSync, spawnSync} from "node:child_process";
+import path from "node:path";
+import {repoRoot, tempDir} from "./steeringTestKit.js";
+
+export const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+
+export const tmux = (...args: string[]) => execFileSync("tmux", args, {encoding: "utf8"});
+
+export type TerminalSession = {
+    name: string,
+    screen(options?: {escapes?: boolean}): string,
+    waitFor(check: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>,
+    /** text then Enter separately, as typing does (a chunk with \r in it is a paste, not an Enter) */
+    typeLine(text: string): Promise<void>,
+    keys(...keys: string[]): void,
+    kill(): void
+};
+
+/** Runs `steer-chat ARGS` in a detached tmux session; `EXITED:<code>` is printed when it ends. */
+export function startTerminal(args: string[], {width = 100, height = 30, env = []}: {width?: number, height?: number, env?: string[]} = {}): TerminalSession {
+    const name = `steer-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+    const command = [process.execPath, path.join(repoRoot, "bin", "steer-chat.js"), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-e", `XDG_CONFIG_HOME=${tempDir()}`,
+        ...env.flatMap((e) => ["-e", e]), `cd '${repoRoot}' && ${command}; echo EXITED:$?; sleep 600`);
+    const screen = ({escapes = false} = {}) => tmux("capture-pane", "-t", name, "-p", "-J", ...(escapes ? ["-e"] : []));
+    return {
+        name,
+        screen,
+        async waitFor(check, what, timeoutMs = 30_000) {
+            const deadline = Date.now() + timeoutMs;
+            for (;;) {
+                const text = screen();
+                if (check(text)) return text;
+                if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`);
+                await new Promise((r) => setTimeout(r, 100));
+            }
+        },
+        async typeLine(text) {
+            tmux("send-keys", "-t", name, "-l", text);
+            await new Promise((r) => setTimeout(r, 300));
+            tmux("send-keys", "-t", name, "Enter");
+        },
+        keys: (...keys) => { tmux("send-keys", "-t", name, ...keys); },
+        kill: () => { spawnSync("tmux", ["kill-session", "-t", name]); }
+    };
+}
