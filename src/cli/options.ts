@@ -120,7 +120,8 @@ export function parseCli(argv: string[]): CliOptions {
         output: values.output,
         layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
         keepCache: values["keep-cache"] ?? false,
-        contextSize: parseNumber("--context-size", values["context-size"], {min: 16, integer: true}),
+        // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
+        contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
         gpu: parseGpu(values.gpu),
         debug: values.debug ?? false,
@@ -129,12 +130,15 @@ export function parseCli(argv: string[]): CliOptions {
     };
 }
 
-function parseNumber(flag: string, raw: string | undefined, {min, integer = false}: {min: number, integer?: boolean}): number | undefined {
+/** 4M tokens: beyond any model's training context */
+export const MAX_CONTEXT_SIZE = 4 * 1024 * 1024;
+
+function parseNumber(flag: string, raw: string | undefined, {min, max, integer = false}: {min: number, max?: number, integer?: boolean}): number | undefined {
     if (raw == null) return undefined;
     const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)))
+    if (raw.trim() === "" || !Number.isFinite(value) || value < min || (max != null && value > max) || (integer && !Number.isInteger(value)))
         throw new UserFacingError(`Invalid value for ${flag}: "${raw}"`,
-            `expected ${integer ? "a whole number" : "a number"} >= ${min}`);
+            `expected ${integer ? "a whole number" : "a number"} >= ${min}${max != null ? ` and <= ${max}` : ""}`);
     return value;
 }
 

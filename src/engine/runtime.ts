@@ -3,7 +3,7 @@
  * one-line errors that name the file and the fix.
  */
 import path from "node:path";
-import {getLlama, InsufficientMemoryError, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
+import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "./errors.js";
 import {checkModelFile} from "./modelFile.js";
 
@@ -42,9 +42,27 @@ export function getRuntime({gpu = "auto", debug = false}: Pick<RuntimeOptions, "
 }
 
 export const DEFAULT_MAX_CONTEXT = 4096;
+/** llama.cpp's LLAMA_MAX_LAYERS: past it llama.cpp aborts the process instead of returning an error */
+const LLAMA_MAX_LAYERS = 512;
+
+/** Reads the GGUF header to refuse, with a message, what llama.cpp would abort the whole process on. */
+async function checkModelShape(resolvedPath: string, modelPath: string) {
+    let blockCount: unknown;
+    try {
+        const info = await readGgufFileInfo(resolvedPath, {readTensorInfo: false, logWarnings: false, sourceType: "filesystem"});
+        blockCount = (info.architectureMetadata as {block_count?: unknown}).block_count;
+    } catch (err) {
+        throw new UserFacingError(`Could not read the GGUF header of ${modelPath}: ${(err as Error).message.split("\n")[0]}`,
+            "the file is corrupt or cut short; re-download it");
+    }
+    if (typeof blockCount === "number" && blockCount > LLAMA_MAX_LAYERS)
+        throw new UserFacingError(`${modelPath} has ${blockCount} layers, more than llama.cpp supports (${LLAMA_MAX_LAYERS})`,
+            "use a model llama.cpp can load");
+}
 
 export async function loadModel(modelPath: string, options: RuntimeOptions = {}): Promise<LoadedModel> {
     const resolvedPath = checkModelFile(modelPath);
+    await checkModelShape(resolvedPath, modelPath);
     const llama = await getRuntime(options);
     let model: LlamaModel;
     try {

@@ -91,6 +91,8 @@ function scalarBytes(type: GgufValueType, value: number | bigint | boolean | str
 /** Serialises metadata and F32 tensors into one GGUF v3 file image. */
 export function writeGguf(metadata: Record<string, GgufValue>, tensors: GgufTensor[] = [],
     {alignment = GGUF_DEFAULT_ALIGNMENT}: {alignment?: number} = {}): Buffer {
+    if (alignment !== GGUF_DEFAULT_ALIGNMENT && metadata["general.alignment"] == null)
+        metadata = {...metadata, "general.alignment": gguf.u32(alignment)}; // readers assume 32 unless told
     const out = new ByteSink();
     out.u32(GGUF_MAGIC);
     out.u32(GGUF_VERSION);

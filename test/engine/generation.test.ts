@@ -221,10 +221,33 @@ describe("chat mode on the tiny model (no chat template: node-llama-cpp falls ba
         }
     });
 
-    // ChatConversation.send relies on node-llama-cpp's stopOnAbortSignal, which only applies once generation has
-    // started: a signal aborted before that (Esc/Ctrl+C right after Enter) makes send() throw an AbortError instead of
-    // returning stopReason "aborted" as raw mode does. See the report: src/engine/conversation.ts ChatConversation.send.
-    it.fails("an already-aborted signal stops a chat reply with stopReason aborted (like raw mode)", async () => {
+    // regression: node-llama-cpp's stopOnAbortSignal only applies once generation has started, so a signal aborted
+    // before that (Esc/Ctrl+C right after Enter) used to make send() throw an AbortError (fixed in df62447)
+    it("aborting a chat reply at any moment, even before generation starts, gives stopReason aborted and keeps the text", async () => {
+        const schedules: [string, (abort: () => void) => void][] = [
+            ["synchronously after send()", (abort) => abort()],
+            ["on the next macrotask", (abort) => setImmediate(abort)],
+            ["after 1 ms", (abort) => setTimeout(abort, 1)],
+            ["after 20 ms", (abort) => setTimeout(abort, 20)]
+        ];
+        for (const [when, schedule] of schedules) {
+            const c = createConversation(loaded, {mode: "chat", systemPrompt: "be kind", sampling: {temperature: 0, maxTokens: 200}});
+            try {
+                const controller = new AbortController();
+                const chunks: string[] = [];
+                const sending = c.send("the cat sat", {signal: controller.signal, onText: (chunk) => chunks.push(chunk)});
+                schedule(() => controller.abort());
+                const reply = await sending;
+                expect(reply.stopReason, when).toBe("aborted");
+                expect(reply.text, when).toBe(chunks.join(""));
+                expect(reply.tokenCount, when).toBeLessThan(200);
+            } finally {
+                c.dispose();
+            }
+        }
+    });
+
+    it("an already-aborted signal stops a chat reply with stopReason aborted (like raw mode)", async () => {
         const c = createConversation(loaded, {mode: "chat", systemPrompt: "be kind", sampling: {temperature: 0, maxTokens: 6}});
         try {
             const controller = new AbortController();
@@ -237,10 +260,9 @@ describe("chat mode on the tiny model (no chat template: node-llama-cpp falls ba
         }
     });
 
-    // Without --system, a fresh chat carries node-llama-cpp's default system prompt, but clear() drops it (it
-    // re-applies `this.system`, which is undefined), so the same first turn is answered differently after /clear.
-    // See the report: src/engine/conversation.ts ChatConversation.clear / constructor.
-    it.fails("without a system prompt, clear() gives back the state of a fresh conversation", async () => {
+    // regression: without --system a fresh chat carries node-llama-cpp's default system prompt, and clear() used to
+    // drop it, so the same first turn was answered differently after /clear (fixed in df62447)
+    it("without a system prompt, clear() gives back the state of a fresh conversation", async () => {
         const c = createConversation(loaded, {mode: "chat", sampling: {temperature: 0, maxTokens: 4}});
         try {
             const fresh = await c.send("the cat sat");

@@ -2,10 +2,11 @@
  * Model files for tests: a tiny synthetic llama GGUF written once per option set (no download needed), and the
  * stories260K model shared by the machine (tests using it skip when it is absent).
  */
-import {existsSync, mkdtempSync, writeFileSync} from "node:fs";
+import {existsSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
+import {afterAll} from "vitest";
 import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/syntheticLlama.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -16,19 +17,31 @@ export const hasStoriesModel = existsSync(storiesModelPath);
 
 let dir: string | undefined;
 const written = new Map<string, string>();
+const created: string[] = [];
+
+// Test files run in isolation (each imports this module afresh), so this removes what the importing file made.
+// Some test models are tens of MB: do not leave them behind.
+afterAll(() => {
+    for (const d of created.splice(0)) rmSync(d, {recursive: true, force: true});
+    written.clear();
+    dir = undefined;
+});
 
 /** A synthetic llama model file for these options, written to a temp folder the first time it is asked for. */
 export function tinyModelPath(options: SyntheticLlamaOptions = {}): string {
     const key = JSON.stringify(Object.entries(options).sort(([a], [b]) => a.localeCompare(b)));
     const existing = written.get(key);
     if (existing != null && existsSync(existing)) return existing;
-    dir ??= mkdtempSync(path.join(os.tmpdir(), "steer-tiny-"));
+    dir ??= tempDir("steer-tiny-");
     const file = path.join(dir, `tiny-${written.size}.gguf`);
     writeFileSync(file, buildSyntheticLlama(options));
     written.set(key, file);
     return file;
 }
 
-export function tempDir(prefix = "steer-test-"): string {
-    return mkdtempSync(path.join(os.tmpdir(), prefix));
+/** A fresh temp folder, removed after the importing test file has run. */
+export function tempDir(prefix = "steer-tmp-"): string {
+    const folder = mkdtempSync(path.join(os.tmpdir(), prefix));
+    created.push(folder);
+    return folder;
 }

@@ -1,0 +1,100 @@
+/**
+ * Misuse over time on a generated model: 100 replies stopped at random moments with steering changes in between,
+ * and a 300-turn soak changing the steering every turn. The session must stay consistent and memory flat.
+ */
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {createConversation, type Conversation} from "../../src/engine/conversation.js";
+import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {SteeringController} from "../../src/steering/steeringController.js";
+import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+
+describe("storm and soak", () => {
+    let loaded: LoadedModel;
+    let controller: SteeringController;
+    let conversation: Conversation;
+    beforeAll(async () => {
+        loaded = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 21, contextLength: 1024}), {gpu: false, contextSize: 1024});
+        controller = SteeringController.create(loaded.context, loaded.model);
+        for (const [i, name] of ["a", "b", "c"].entries())
+            await controller.addVector(writeVector(vectorOf(32, [1, 2, 3], (l, k) => Math.cos(i + l * k)), `${name}.gguf`), 0.5);
+        conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 40}, beforeTurn: steeringBeforeTurn(controller, false)});
+    });
+    afterAll(async () => {
+        conversation?.dispose();
+        await loaded?.dispose();
+    });
+
+    /** After every turn: what is applied is what was staged, and the transcript and cache agree. */
+    async function expectConsistent(turnsSent: number) {
+        expect(controller.hasPendingChanges).toBe(false);
+        const snapshot = conversation.snapshot() as {user: string, reply: string}[];
+        expect(snapshot.length).toBe(turnsSent);
+        // the same history evaluated from scratch under the same steering gives the cache's length
+        expect(conversation.contextUsage().used).toBeLessThanOrEqual(conversation.contextUsage().size);
+    }
+
+    it("100 replies stopped at random moments, steering changed in between: consistent and flat", {timeout: 600_000}, async () => {
+        const rand = seededRandom(5);
+        await conversation.clear();
+        let sent = 0;
+        let before = 0;
+        for (let i = 0; i < 100; i++) {
+            if (i === 20) before = rssMb();
+            const controllerAbort = new AbortController();
+            const stopAfter = Math.floor(rand() * 12);
+            let chunks = 0;
+            const reply = await conversation.send(`the cat ${i}`, {
+                signal: controllerAbort.signal,
+                onText: () => { if (++chunks > stopAfter) controllerAbort.abort(); }
+            });
+            sent++;
+            expect(["aborted", "maxTokens", "eos", "contextFull"]).toContain(reply.stopReason);
+            const name = ["a", "b", "c"][i % 3]!;
+            controller.update((s) => s.setCoefficient(name, rand() * 4 - 2).setEnabled(name, rand() > 0.3));
+            // bounded history, so llama.cpp's compute buffers reach their full size in the warm-up, not later
+            if (i % 10 === 9) {
+                await conversation.clear();
+                sent = 0;
+            }
+            // a steering change is staged; the next send applies it
+        }
+        await conversation.send("the end");
+        sent++;
+        await expectConsistent(sent);
+        const growth = rssMb() - before;
+        console.log(`abort storm: RSS ${before.toFixed(1)} MB after 20 replies, ${growth >= 0 ? "+" : ""}${growth.toFixed(1)} MB after 100`);
+        expect(growth).toBeLessThan(before * 0.1);
+    });
+
+    it("300 turns with a steering change every turn: RSS grows under 10 % after warm-up", {timeout: 600_000}, async () => {
+        await conversation.clear();
+        conversation.sampling.maxTokens = 6;
+        const rand = seededRandom(8);
+        let sent = 0;
+        let warm = 0;
+        let peak = 0;
+        for (let turn = 0; turn < 300; turn++) {
+            if (turn === 30) warm = rssMb();
+            const name = ["a", "b", "c"][turn % 3]!;
+            controller.update((s) => s.setCoefficient(name, Math.round((rand() * 3 - 1.5) * 10) / 10));
+            const reply = await conversation.send(`the dog ${turn % 7}`);
+            sent++;
+            expect(reply.tokenCount).toBeGreaterThan(0);
+            expect(controller.appliedState.get(name).coefficient).toBe(controller.state.get(name).coefficient);
+            // every turn re-evaluates the history under new steering: keep it short so the soak measures turns, not O(n²)
+            if (turn % 10 === 9) {
+                await conversation.clear();
+                sent = 0;
+            }
+            if (turn >= 30) peak = Math.max(peak, rssMb());
+        }
+        await expectConsistent(sent);
+        const growth = (peak - warm) / warm;
+        console.log(`soak: RSS ${warm.toFixed(1)} MB after 30 turns, peak ${peak.toFixed(1)} MB over 300 turns (+${(growth * 100).toFixed(1)} %)`);
+        expect(growth).toBeLessThan(0.1);
+    });
+});

@@ -1,0 +1,121 @@
+/**
+ * An in-memory Conversation for UI tests: it streams a scripted reply through onText with small awaits, can pause
+ * mid-reply until released (so a test can look at the screen while a reply is being written), honours the
+ * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), and records every call.
+ */
+import type {Conversation, ConversationMode, Reply, SendOptions} from "../../src/engine/conversation.js";
+import {DEFAULT_SAMPLING, type SamplingOptions} from "../../src/engine/sampling.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export type FakeScript = {
+    /** the reply's pieces, streamed one per onText call */
+    chunks: string[],
+    /** stop before streaming chunk N and wait for release() (or an abort) */
+    pauseBefore?: number,
+    stopReason?: Reply["stopReason"],
+    tokensPerSecond?: number,
+    meanLogProb?: number
+};
+
+export class FakeConversation implements Conversation {
+    readonly sampling: SamplingOptions = {...DEFAULT_SAMPLING};
+    readonly sent: string[] = [];
+    readonly signals: (AbortSignal | undefined)[] = [];
+    readonly systemPromptCalls: (string | undefined)[] = [];
+    clearCalls = 0;
+    disposed = false;
+    used = 0;
+    /** what the next send() does (a function gets the user text) */
+    script: FakeScript | ((text: string) => FakeScript) = {chunks: ["Hello", " there", "!"]};
+    chunkDelayMs = 5;
+    private system: string | undefined;
+    private turns: {user: string, reply: string}[] = [];
+    private releaseGate: (() => void) | undefined;
+
+    constructor(readonly mode: ConversationMode = "raw", readonly size = 512) {}
+
+    get systemPrompt() {
+        return this.system;
+    }
+
+    setSystemPrompt(text: string | undefined) {
+        this.systemPromptCalls.push(text);
+        this.system = text || undefined;
+    }
+
+    /** lets a paused reply continue */
+    release() {
+        this.releaseGate?.();
+    }
+
+    get paused() {
+        return this.releaseGate != null;
+    }
+
+    async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
+        this.sent.push(userText);
+        this.signals.push(signal);
+        const script = typeof this.script === "function" ? this.script(userText) : this.script;
+        let text = "";
+        let count = 0;
+        let stopReason: Reply["stopReason"] = script.stopReason ?? "eos";
+        for (const [i, chunk] of script.chunks.entries()) {
+            if (i === script.pauseBefore) await this.waitForReleaseOrAbort(signal);
+            if (signal?.aborted) {
+                stopReason = "aborted";
+                break;
+            }
+            await sleep(this.chunkDelayMs);
+            onText?.(chunk);
+            text += chunk;
+            count++;
+        }
+        this.used += userText.length + count;
+        this.turns.push({user: userText, reply: text});
+        return {text, tokens: [], tokenCount: count, stopReason, tokensPerSecond: script.tokensPerSecond ?? 0, meanLogProb: script.meanLogProb};
+    }
+
+    private waitForReleaseOrAbort(signal: AbortSignal | undefined) {
+        return new Promise<void>((resolve) => {
+            const done = () => {
+                this.releaseGate = undefined;
+                signal?.removeEventListener("abort", done);
+                resolve();
+            };
+            this.releaseGate = done;
+            signal?.addEventListener("abort", done);
+            if (signal?.aborted) done();
+        });
+    }
+
+    async clear() {
+        this.clearCalls++;
+        this.turns = [];
+        this.used = 0;
+    }
+
+    lastUserText() {
+        return this.turns.at(-1)?.user;
+    }
+
+    rewind() {
+        return this.turns.pop()?.user;
+    }
+
+    snapshot() {
+        return [...this.turns];
+    }
+
+    restore(snapshot: unknown) {
+        this.turns = [...(snapshot as {user: string, reply: string}[])];
+    }
+
+    contextUsage() {
+        return {used: this.used, size: this.size};
+    }
+
+    dispose() {
+        this.disposed = true;
+    }
+}

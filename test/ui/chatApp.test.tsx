@@ -1,0 +1,267 @@
+/**
+ * The chat screen (src/ui/App.tsx) driven like a person at the keyboard through ink-testing-library, with an
+ * in-memory Conversation (test/helpers/fakeConversation.ts) so the UI logic is tested without a model: sending and
+ * streaming, stopping with Esc / Ctrl+C, quitting, the slash commands, and the status line.
+ */
+import React, {useEffect} from "react";
+import {afterEach, describe, expect, it} from "vitest";
+import {render} from "ink-testing-library";
+import {App} from "../../src/ui/App.js";
+import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
+import {FakeConversation} from "../helpers/fakeConversation.js";
+import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
+
+/** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
+function ExitProbe({onExit}: {onExit: () => void}) {
+    useEffect(() => onExit, []);
+    return null;
+}
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+    cleanup?.();
+    cleanup = undefined;
+});
+
+async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf") {
+    const state = {exited: false};
+    const app = render(<>
+        <App conversation={conversation} modelName={modelName} />
+        <ExitProbe onExit={() => { state.exited = true; }} />
+    </>);
+    cleanup = () => app.unmount();
+    await tick(100);
+    return {...app, conversation, state};
+}
+
+/**
+ * Types text as one chunk (as a terminal delivers a paste or tmux send-keys -l), then waits for the prompt to show
+ * it. Key-by-key typing can lose characters on a loaded machine: ink-text-input is controlled, so a key that arrives
+ * before the re-render of the previous one edits a stale value.
+ */
+async function type(app: {stdin: {write: (data: string) => void}, lastFrame: () => string | undefined}, text: string) {
+    app.stdin.write(text);
+    if (text.trim() !== "") await waitForFrame(app.lastFrame, (f) => f.includes(`› ${text.trimEnd()}`));
+    await tick();
+}
+
+async function submit(app: {stdin: {write: (data: string) => void}, lastFrame: () => string | undefined}, text: string) {
+    await type(app, text);
+    await press(app.stdin, keys.enter);
+}
+
+const idle = (f: string) => !f.includes("writing (Esc to stop)");
+
+/** polls a condition until it holds or the time runs out; returns its last value */
+async function until(check: () => boolean, timeoutMs = 5000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!check() && Date.now() < deadline) await tick(20);
+    return check();
+}
+
+describe("the chat screen", () => {
+    it("shows the model, an empty prompt and the status line at start", async () => {
+        const {lastFrame} = await start();
+        const frame = lastFrame()!;
+        expect(frame).toContain("steer-chat · tiny-model.gguf");
+        expect(frame).toContain("Type a message, /help for commands");
+        expect(frame).toMatch(/tiny-model\.gguf · raw · ctx 0\/512 \(0%\)/);
+    });
+
+    it("Enter sends the typed prompt: the user message shows, then the reply streams in and is kept", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["Once", " there", " was", " a", " cat", "."], pauseBefore: 3, stopReason: "eos"};
+        const {stdin, lastFrame, frames} = await start(conversation);
+        await type({stdin, lastFrame}, "tell me a story");
+        expect(lastFrame()).toContain("› tell me a story");
+        await press(stdin, keys.enter);
+
+        // mid-reply (the fake waits before its 4th chunk): what has streamed so far is on screen, and the prompt is busy
+        const during = await waitForFrame(lastFrame, (f) => f.includes("Once there was"));
+        expect(conversation.paused).toBe(true);
+        expect(during).toContain("› tell me a story");
+        expect(during).toContain("writing (Esc to stop)");
+        expect(during).not.toContain("a cat.");
+
+        conversation.release();
+        const done = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Once there was a cat."));
+        expect(conversation.sent).toEqual(["tell me a story"]);
+        expect(done).toContain("› tell me a story");
+        expect(done).toContain("Once there was a cat.");
+        expect(done).not.toContain("[stopped]");
+        expect(done).toContain("Type a message"); // the prompt is empty again
+        // the reply appeared in pieces: some frame showed part of it without the end
+        expect(frames.some((f) => f.includes("Once") && !f.includes("a cat."))).toBe(true);
+    });
+
+    it("Esc while a reply is written stops it: the signal is aborted, the partial text is kept, marked [stopped]", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["The", " dog", " ran", " far", " away"], pauseBefore: 2};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "go");
+        await waitForFrame(lastFrame, (f) => f.includes("The dog") && f.includes("writing"));
+        expect(conversation.signals[0]!.aborted).toBe(false);
+
+        await press(stdin, keys.escape);
+        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("[stopped"));
+        expect(conversation.signals[0]!.aborted).toBe(true);
+        expect(frame).toContain("The dog");
+        expect(frame).not.toContain("ran");
+        expect(frame).toContain("[stopped]");
+    });
+
+    it("Ctrl+C while a reply is written stops the reply instead of quitting; the chat goes on", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = (text) => text === "first"
+            ? {chunks: ["one", " two", " three"], pauseBefore: 1}
+            : {chunks: ["second reply"]};
+        const {stdin, lastFrame, state} = await start(conversation);
+        await submit({stdin, lastFrame}, "first");
+        await waitForFrame(lastFrame, (f) => f.includes("one") && f.includes("writing"));
+        await press(stdin, keys.ctrlC);
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("[stopped]"));
+        expect(conversation.signals[0]!.aborted).toBe(true);
+        expect(state.exited).toBe(false);
+
+        await submit({stdin, lastFrame}, "again");
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("second reply") && idle(f));
+        expect(frame).toContain("second reply");
+        expect(conversation.sent).toEqual(["first", "again"]);
+        expect(state.exited).toBe(false);
+    });
+
+    it("Ctrl+C on the idle prompt quits", async () => {
+        const {stdin, state} = await start();
+        expect(state.exited).toBe(false);
+        await press(stdin, keys.ctrlC);
+        expect(await until(() => state.exited)).toBe(true);
+    });
+
+    it("/exit quits", async () => {
+        const {stdin, lastFrame, state} = await start();
+        await submit({stdin, lastFrame}, "/exit");
+        expect(await until(() => state.exited)).toBe(true);
+    });
+
+    it("/help lists the commands and keys without sending anything to the model", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await submit({stdin, lastFrame}, "/help");
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Commands:"));
+        for (const command of ["/clear", "/system <text>", "/exit", "/help"]) expect(frame).toContain(command);
+        for (const [command] of SLASH_COMMAND_HELP) expect(frame).toContain(command);
+        expect(frame).toContain("Keys:");
+        expect(conversation.sent).toEqual([]);
+    });
+
+    it("/clear calls conversation.clear(), shows a note and resets the context figure", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["abc"], tokensPerSecond: 20};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "hello");
+        const before = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("abc"));
+        expect(before).toMatch(/ctx 6\/512/); // the fake counts 5 for "hello" + 1 chunk
+        await submit({stdin, lastFrame}, "/clear");
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Conversation cleared."));
+        expect(conversation.clearCalls).toBe(1);
+        expect(frame).toMatch(/ctx 0\/512 \(0%\)/);
+        expect(frame).not.toContain("tok/s");
+        expect(conversation.sent).toEqual(["hello"]);
+    });
+
+    it("/system TEXT sets the system prompt; /system alone clears it", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await submit({stdin, lastFrame}, "/system You are a pirate.");
+        await waitForFrame(lastFrame, (f) => f.includes("System prompt set: You are a pirate."));
+        expect(conversation.systemPromptCalls).toEqual(["You are a pirate."]);
+        expect(conversation.systemPrompt).toBe("You are a pirate.");
+        await submit({stdin, lastFrame}, "/system");
+        await waitForFrame(lastFrame, (f) => f.includes("System prompt cleared."));
+        expect(conversation.systemPromptCalls).toEqual(["You are a pirate.", ""]);
+        expect(conversation.systemPrompt).toBeUndefined();
+        expect(conversation.sent).toEqual([]);
+    });
+
+    it("an unknown command shows an error naming it and sends nothing", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await submit({stdin, lastFrame}, "/foo bar");
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Unknown command"));
+        expect(frame).toContain("Unknown command /foo");
+        expect(frame).toContain("/help");
+        expect(conversation.sent).toEqual([]);
+    });
+
+    it("steering commands say why when steering is unavailable in the session", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await submit({stdin, lastFrame}, "/vector set happy 1");
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Steering is unavailable"));
+        expect(frame).toContain("Steering is unavailable in this session");
+        expect(conversation.sent).toEqual([]);
+    });
+
+    it("an empty prompt sends nothing", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await press(stdin, keys.enter);
+        await submit({stdin, lastFrame}, "   ");
+        await tick(100);
+        expect(conversation.sent).toEqual([]);
+        expect(lastFrame()).not.toContain("writing");
+    });
+
+    it("a reply that hits the token limit is marked [hit --max-tokens]", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["cut", " short"], stopReason: "maxTokens"};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "hi");
+        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("cut short"));
+        expect(frame).toContain("[hit --max-tokens");
+    });
+
+    it("a failing send shows the error, keeps the partial text, and the chat stays usable", async () => {
+        const conversation = new FakeConversation();
+        let calls = 0;
+        const realSend = conversation.send.bind(conversation);
+        conversation.send = async (text, options) => {
+            if (calls++ === 0) {
+                options?.onText?.("partial ");
+                throw new Error("the model fell over");
+            }
+            return realSend(text, options);
+        };
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "break");
+        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("the model fell over"));
+        expect(frame).toContain("partial");
+        await submit({stdin, lastFrame}, "next");
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
+        expect(lastFrame()).toContain("Hello there!");
+    });
+
+    it("the status line shows model, mode, ctx used/size with percent, and tok/s after a reply", async () => {
+        const conversation = new FakeConversation("chat", 2048);
+        conversation.script = {chunks: ["a", "b", "c", "d"], tokensPerSecond: 42.25, meanLogProb: -0.5};
+        const {stdin, lastFrame} = await start(conversation, "stories260K.gguf");
+        expect(lastFrame()).toMatch(/stories260K\.gguf · chat · ctx 0\/2048 \(0%\) · \/help/);
+        await submit({stdin, lastFrame}, "x".repeat(60));
+        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("tok/s"));
+        const used = 60 + 4; // the fake counts the prompt's characters and the reply's chunks
+        const status = frame.split("\n").find((l) => l.includes("stories260K.gguf · chat"))!;
+        expect(status).toContain(`ctx ${used}/2048 (${Math.round((used / 2048) * 100)}%)`);
+        expect(status).toContain("42.3 tok/s");
+        expect(status).toContain(`ppl ${Math.exp(0.5).toFixed(2)}`);
+    });
+
+    it("while busy the status line says Esc stops, and typing is not taken as a new prompt", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["x", "y"], pauseBefore: 1};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "go");
+        const busy = await waitForFrame(lastFrame, (f) => f.includes("writing"));
+        expect(busy).toContain("Esc to stop");
+        stdin.write("ignored");
+        await tick();
+        await press(stdin, keys.enter);
+        conversation.release();
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("xy"));
+        expect(conversation.sent).toEqual(["go"]);
+    });
+});

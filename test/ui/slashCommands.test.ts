@@ -1,0 +1,114 @@
+/** parseSlashCommand and isSlashCommand: pure parsing of what is typed at the prompt. */
+import {describe, expect, it} from "vitest";
+import {isSlashCommand, parseSlashCommand, SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
+
+describe("isSlashCommand", () => {
+    it("is true for text starting with / (after leading spaces) and false otherwise", () => {
+        expect(isSlashCommand("/help")).toBe(true);
+        expect(isSlashCommand("   /clear")).toBe(true);
+        expect(isSlashCommand("hello /help")).toBe(false);
+        expect(isSlashCommand("")).toBe(false);
+        expect(isSlashCommand("a/b")).toBe(false);
+    });
+});
+
+describe("parseSlashCommand", () => {
+    it("parses the basic commands, their aliases, any case, with surrounding spaces", () => {
+        expect(parseSlashCommand("/help")).toEqual({kind: "help"});
+        expect(parseSlashCommand("/?")).toEqual({kind: "help"});
+        expect(parseSlashCommand("/HELP")).toEqual({kind: "help"});
+        expect(parseSlashCommand("  /clear  ")).toEqual({kind: "clear"});
+        expect(parseSlashCommand("/exit")).toEqual({kind: "exit"});
+        expect(parseSlashCommand("/quit")).toEqual({kind: "exit"});
+        expect(parseSlashCommand("/regen")).toEqual({kind: "regen"});
+        expect(parseSlashCommand("/compare")).toEqual({kind: "compare"});
+        expect(parseSlashCommand("/steering")).toEqual({kind: "steering"});
+    });
+
+    it("/system keeps the rest of the line (inner spaces and case kept, ends trimmed); alone it clears", () => {
+        expect(parseSlashCommand("/system You are   a Pirate. ")).toEqual({kind: "system", text: "You are   a Pirate."});
+        expect(parseSlashCommand("/System\tterse")).toEqual({kind: "system", text: "terse"});
+        expect(parseSlashCommand("/system")).toEqual({kind: "system", text: ""});
+        expect(parseSlashCommand("/system    ")).toEqual({kind: "system", text: ""});
+    });
+
+    it("unknown commands report their (lower-cased) name", () => {
+        expect(parseSlashCommand("/foo")).toEqual({kind: "unknown", name: "/foo"});
+        expect(parseSlashCommand("/Foo bar baz")).toEqual({kind: "unknown", name: "/foo"});
+        expect(parseSlashCommand("/")).toEqual({kind: "unknown", name: "/"});
+        // a command name must be a whole word: /helpme is not /help
+        expect(parseSlashCommand("/helpme")).toEqual({kind: "unknown", name: "/helpme"});
+    });
+
+    it("/vector add|set|off|on|rm", () => {
+        expect(parseSlashCommand("/vector add happy")).toEqual({kind: "vectorAdd", ref: "happy", coefficient: 1});
+        expect(parseSlashCommand("/vector add happy:-0.5")).toEqual({kind: "vectorAdd", ref: "happy", coefficient: -0.5});
+        expect(parseSlashCommand("/vector add ./v/x.gguf:2")).toEqual({kind: "vectorAdd", ref: "./v/x.gguf", coefficient: 2});
+        expect(parseSlashCommand("/vector set happy 0.3")).toEqual({kind: "vectorSet", name: "happy", coefficient: 0.3});
+        expect(parseSlashCommand("/vector off happy")).toEqual({kind: "vectorEnable", name: "happy", enabled: false});
+        expect(parseSlashCommand("/vector on happy")).toEqual({kind: "vectorEnable", name: "happy", enabled: true});
+        expect(parseSlashCommand("/vector rm happy")).toEqual({kind: "vectorRemove", name: "happy"});
+        expect(parseSlashCommand("/vector remove happy")).toEqual({kind: "vectorRemove", name: "happy"});
+    });
+
+    it("/vector with missing or bad parts is invalid with a usage message", () => {
+        for (const bad of ["/vector", "/vector add", "/vector set happy", "/vector set happy lots"]) {
+            const parsed = parseSlashCommand(bad);
+            expect(parsed.kind, bad).toBe("invalid");
+            expect((parsed as {message: string}).message, bad).toMatch(/usage|\/vector/);
+        }
+        expect(parseSlashCommand("/vector frob happy")).toEqual({kind: "invalid", message: expect.stringContaining("frob")});
+    });
+
+    it("/layers NAME A-B | all", () => {
+        expect(parseSlashCommand("/layers happy 2-5")).toEqual({kind: "layers", name: "happy", range: {start: 2, end: 5}});
+        expect(parseSlashCommand("/layers happy all")).toEqual({kind: "layers", name: "happy", range: undefined});
+        expect(parseSlashCommand("/layers happy").kind).toBe("invalid");
+        expect(parseSlashCommand("/layers happy two-five")).toEqual({kind: "invalid", message: expect.stringContaining("two-five")});
+    });
+
+    it("/preset save|load NAME and /preset list", () => {
+        expect(parseSlashCommand("/preset save calm")).toEqual({kind: "presetSave", name: "calm"});
+        expect(parseSlashCommand("/preset load calm")).toEqual({kind: "presetLoad", name: "calm"});
+        expect(parseSlashCommand("/preset list")).toEqual({kind: "presetList"});
+        expect(parseSlashCommand("/preset save").kind).toBe("invalid");
+        expect(parseSlashCommand("/preset").kind).toBe("invalid");
+    });
+
+    it("/steer off only", () => {
+        expect(parseSlashCommand("/steer off")).toEqual({kind: "steerOff"});
+        expect(parseSlashCommand("/steer on").kind).toBe("invalid");
+    });
+
+    it("/sweep NAME A..B STEP, with a limit on the number of replies", () => {
+        expect(parseSlashCommand("/sweep happy -1..1 0.5")).toEqual({kind: "sweep", name: "happy", from: -1, to: 1, step: 0.5});
+        expect(parseSlashCommand("/sweep happy 0.5..1.5 0.25")).toEqual({kind: "sweep", name: "happy", from: 0.5, to: 1.5, step: 0.25});
+        expect(parseSlashCommand("/sweep happy 2..-2 1")).toEqual({kind: "sweep", name: "happy", from: 2, to: -2, step: 1});
+        expect(parseSlashCommand("/sweep happy -2..2 0.1").kind).toBe("sweep"); // exactly 41 replies is allowed
+        expect(parseSlashCommand("/sweep happy -10..10 0.1")).toEqual({kind: "invalid", message: expect.stringContaining("41")});
+        for (const bad of ["/sweep happy", "/sweep happy 1-2 0.5", "/sweep happy 1..2 0", "/sweep happy 1..2 -1", "/sweep happy 1..2"])
+            expect(parseSlashCommand(bad).kind, bad).toBe("invalid");
+    });
+
+    it("/save FILE and /train RECIPE need their argument", () => {
+        expect(parseSlashCommand("/save chat.md")).toEqual({kind: "save", file: "chat.md"});
+        expect(parseSlashCommand("/save")).toEqual({kind: "invalid", message: expect.stringContaining("/save")});
+        expect(parseSlashCommand("/train happy")).toEqual({kind: "train", name: "happy"});
+        expect(parseSlashCommand("/train").kind).toBe("invalid");
+    });
+
+    it("every command in the help list parses to something other than unknown", () => {
+        const examples: Record<string, string> = {
+            "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
+            "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save|load NAME": "/preset load x",
+            "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE": "/save f.md", "/train RECIPE": "/train happy",
+            "/system <text>": "/system hi"
+        };
+        for (const [command] of SLASH_COMMAND_HELP) {
+            const example = examples[command] ?? command;
+            const parsed = parseSlashCommand(example);
+            expect(parsed.kind, example).not.toBe("unknown");
+            expect(parsed.kind, example).not.toBe("invalid");
+        }
+    });
+});
