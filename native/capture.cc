@@ -16,10 +16,15 @@ namespace steer {
 
 struct CaptureContext {
     llama_context* ctx = nullptr;
+    ggml_threadpool* threadpool = nullptr;
     int32_t nEmbd = 0;
     int32_t nLayer = 0;
     uint32_t nCtx = 0;
     std::atomic<bool> busy{false};
+    // the control vector now set on this context (empty: none); setting one makes llama.cpp re-reserve its compute
+    // graph on the next decode, so it is only set when it changes
+    std::vector<float> appliedCvec;
+    int32_t appliedStart = -1, appliedEnd = -1;
     // per layer, the rows of the current evaluation (n_rows × n_embd floats, row-major)
     std::vector<std::vector<float>> layers;
     bool failed = false;
@@ -45,8 +50,15 @@ static bool captureCallback(ggml_tensor* t, bool ask, void* userData) {
     return true;
 }
 
-static void finalizeCapture(Napi::Env, CaptureContext* cc) {
+static void releaseCapture(CaptureContext* cc) {
     if (cc->ctx != nullptr) api().free_ctx(cc->ctx);
+    cc->ctx = nullptr;
+    if (cc->threadpool != nullptr) api().threadpool_free(cc->threadpool);
+    cc->threadpool = nullptr;
+}
+
+static void finalizeCapture(Napi::Env, CaptureContext* cc) {
+    releaseCapture(cc);
     delete cc;
 }
 
@@ -76,10 +88,19 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     params.embeddings = false;
     params.cb_eval = captureCallback;
     params.cb_eval_user_data = cc;
+    // cb_eval makes llama.cpp compute each layer's sub-graph on its own, and without a persistent threadpool ggml
+    // starts its worker threads for every one of them (measured 14x slower than one thread on 2 cores)
+    const bool pooled = threads > 1 && api().threadpool_new != nullptr;
+    if (!pooled) params.n_threads = params.n_threads_batch = 1;
     cc->ctx = api().init_from_model(const_cast<llama_model*>(api().get_model(v.ctx)), params);
     if (cc->ctx == nullptr) {
         delete cc;
         throw Napi::Error::New(env, "llama.cpp could not create the capture context (out of memory?)");
+    }
+    if (pooled) {
+        ggml_threadpool_params tpp = api().threadpool_params_default(threads);
+        cc->threadpool = api().threadpool_new(&tpp);
+        if (cc->threadpool != nullptr) api().attach_threadpool(cc->ctx, cc->threadpool, cc->threadpool);
     }
     return Napi::External<CaptureContext>::New(env, cc, finalizeCapture);
 }
@@ -97,10 +118,15 @@ class CaptureWorker : public Napi::AsyncWorker {
         for (auto& rows : cc->layers) rows.clear();
         cc->failed = false;
         const Api& a = api();
-        int32_t applied = cvec.empty()
-            ? a.set_adapter_cvec(cc->ctx, nullptr, 0, cc->nEmbd, -1, -1)
-            : a.set_adapter_cvec(cc->ctx, cvec.data(), cvec.size(), cc->nEmbd, cvecStart, cvecEnd);
-        if (applied != 0) return SetError("llama_set_adapter_cvec failed on the capture context");
+        if (cvec != cc->appliedCvec || cvecStart != cc->appliedStart || cvecEnd != cc->appliedEnd) {
+            int32_t applied = cvec.empty()
+                ? a.set_adapter_cvec(cc->ctx, nullptr, 0, cc->nEmbd, -1, -1)
+                : a.set_adapter_cvec(cc->ctx, cvec.data(), cvec.size(), cc->nEmbd, cvecStart, cvecEnd);
+            if (applied != 0) return SetError("llama_set_adapter_cvec failed on the capture context");
+            cc->appliedCvec = cvec;
+            cc->appliedStart = cvecStart;
+            cc->appliedEnd = cvecEnd;
+        }
         a.memory_clear(a.get_memory(cc->ctx), true);
         llama_batch batch = a.batch_init(static_cast<int32_t>(tokens.size()), 0, 1);
         for (size_t i = 0; i < tokens.size(); i++) {
@@ -185,8 +211,7 @@ Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "freeCaptureContext needs a capture context");
     auto* cc = info[0].As<Napi::External<CaptureContext>>().Data();
     if (cc->busy) throw Napi::Error::New(env, "the capture context is still evaluating");
-    if (cc->ctx != nullptr) api().free_ctx(cc->ctx);
-    cc->ctx = nullptr;
+    releaseCapture(cc);
     return env.Undefined();
 }
 

@@ -29,6 +29,12 @@ struct Api {
     llama_memory_t (*get_memory)(const llama_context*) = nullptr;
     void (*memory_clear)(llama_memory_t, bool) = nullptr;
     void (*tensor_get)(const ggml_tensor*, void*, size_t, size_t) = nullptr;
+
+    // a persistent CPU threadpool for the capture context (optional: without it capture runs on one thread)
+    ggml_threadpool_params (*threadpool_params_default)(int) = nullptr;
+    ggml_threadpool* (*threadpool_new)(ggml_threadpool_params*) = nullptr;
+    void (*threadpool_free)(ggml_threadpool*) = nullptr;
+    void (*attach_threadpool)(llama_context*, ggml_threadpool*, ggml_threadpool*) = nullptr;
 };
 
 Api& api();

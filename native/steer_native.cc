@@ -22,6 +22,7 @@ namespace {
 struct FoundLibraries {
     std::string llama;
     std::string ggmlBase;
+    std::string ggmlCpu;
 };
 
 int findLibraries(struct dl_phdr_info* info, size_t, void* data) {
@@ -32,6 +33,7 @@ int findLibraries(struct dl_phdr_info* info, size_t, void* data) {
     base = base == nullptr ? name : base + 1;
     if (std::strncmp(base, "libllama", 8) == 0 && std::strncmp(base, "libllama-common", 15) != 0 && out->llama.empty()) out->llama = name;
     if (std::strncmp(base, "libggml-base", 12) == 0 && out->ggmlBase.empty()) out->ggmlBase = name;
+    if (std::strncmp(base, "libggml-cpu", 11) == 0 && out->ggmlCpu.empty()) out->ggmlCpu = name;
     return 0;
 }
 
@@ -81,6 +83,17 @@ Api& api() {
         if (ggml != nullptr) resolve(ggml, "ggml_backend_tensor_get", a.tensor_get, missing);
         else missing += ", libggml-base";
         if (!missing.empty()) a.captureError = "hidden-state capture needs " + missing + ", missing from node-llama-cpp's llama.cpp";
+
+        // optional: without these, capture falls back to a single thread
+        std::string optional;
+        void* ggmlCpu = libs.ggmlCpu.empty() ? nullptr : dlopen(libs.ggmlCpu.c_str(), RTLD_NOW | RTLD_NOLOAD);
+        resolve(llama, "llama_attach_threadpool", a.attach_threadpool, optional);
+        if (ggml != nullptr) resolve(ggml, "ggml_threadpool_params_default", a.threadpool_params_default, optional);
+        if (ggmlCpu != nullptr) {
+            resolve(ggmlCpu, "ggml_threadpool_new", a.threadpool_new, optional);
+            resolve(ggmlCpu, "ggml_threadpool_free", a.threadpool_free, optional);
+        }
+        if (!optional.empty() || ggmlCpu == nullptr) a.threadpool_new = nullptr;
         return a;
     }();
     return instance;
