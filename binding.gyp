@@ -6,9 +6,9 @@
       "include_dirs": ["<!@(node scripts/native-include-dirs.cjs)"],
       "defines": ["NAPI_VERSION=7", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-ffp-contract=off"],
       "libraries": ["-ldl"],
-      "xcode_settings": {"GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17"}
+      "xcode_settings": {"GCC_ENABLE_CPP_EXCEPTIONS": "YES", "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "OTHER_CPLUSPLUSFLAGS": ["-ffp-contract=off"]}
     }
   ]
 }

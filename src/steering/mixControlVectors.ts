@@ -25,10 +25,23 @@ export type MixedControlVector = {
 };
 
 /**
+ * out[i] += direction[i] × coefficient in float32 (one rounding per operation). The native helper supplies a
+ * vectorised one with the same bits; the JS fallback below is the reference.
+ */
+export type ScaleAddKernel = (out: Float32Array, direction: Float32Array, coefficient: number) => void;
+
+export const scaleAddJs: ScaleAddKernel = (out, direction, coefficient) => {
+    // float32 semantics: the product is rounded to float32 before the sum, and storing into the
+    // Float32Array rounds the sum (a double sum of two float32s rounds to the float32 sum exactly)
+    for (let i = 0; i < out.length; i++) out[i] += Math.fround(direction[i]! * coefficient);
+};
+
+/**
  * Returns the mixed buffer, or null when nothing would change the model (no entries on, or every coefficient 0):
  * null means "clear the control vector", which makes output bit-for-bit the unsteered output.
  */
-export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: number, nLayer: number}): MixedControlVector | null {
+export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: number, nLayer: number},
+    scaleAdd: ScaleAddKernel = scaleAddJs): MixedControlVector | null {
     const active = entries.filter((e) => e.enabled && e.coefficient !== 0);
     if (active.length === 0) return null;
     const {nEmbd, nLayer} = model;
@@ -46,10 +59,7 @@ export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: n
         const coefficient = Math.fround(entry.coefficient); // llama.cpp keeps the strength as a float
         for (const [layer, direction] of entry.vector.directions) {
             if (layer < start || layer > end || layer > nLayer - 1) continue;
-            // float32 semantics: the product is rounded to float32 before the sum, and storing into the
-            // Float32Array rounds the sum (a double sum of two float32s rounds to the float32 sum exactly)
-            const out = data.subarray((layer - 1) * nEmbd, layer * nEmbd);
-            for (let i = 0; i < nEmbd; i++) out[i] += Math.fround(direction[i]! * coefficient);
+            scaleAdd(data.subarray((layer - 1) * nEmbd, layer * nEmbd), direction, coefficient);
         }
     }
     return {data, nEmbd, layerStart, layerEnd};

@@ -7,14 +7,15 @@ import {createRequire} from "node:module";
 import path from "node:path";
 import type {LlamaContext} from "node-llama-cpp";
 import {packageRoot} from "../config/paths.js";
-import type {MixedControlVector} from "./mixControlVectors.js";
+import type {MixedControlVector, ScaleAddKernel} from "./mixControlVectors.js";
 
 type NativeModule = {
     contextInfo(addonContext: object, expectedNCtx: number): ContextInfo,
     createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
     capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
-    setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void
+    setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void,
+    scaleAdd: ScaleAddKernel
 };
 
 export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string};
@@ -36,7 +37,9 @@ export type NativeSteering = {
     /** applies a mixed vector to the context, or clears it with null */
     apply(context: LlamaContext, mix: MixedControlVector | null): void,
     /** a second context on the same model that records every layer's output */
-    createCapture(context: LlamaContext, maxTokens: number, threads: number): HiddenStateCapture
+    createCapture(context: LlamaContext, maxTokens: number, threads: number): HiddenStateCapture,
+    /** the vectorised mixing kernel (same bits as the JS one, several times faster on model-sized vectors) */
+    scaleAdd: ScaleAddKernel
 };
 
 export type NativeSteeringStatus = {available: true, native: NativeSteering} | {available: false, reason: string, fix: string};
@@ -73,6 +76,7 @@ function addonContextOf(context: LlamaContext): object {
 function wrap(mod: NativeModule): NativeSteering {
     return {
         contextInfo: (context) => mod.contextInfo(addonContextOf(context), context.contextSize),
+        scaleAdd: mod.scaleAdd,
         apply(context, mix) {
             if (mix == null) mod.setControlVector(addonContextOf(context), context.contextSize, null);
             else mod.setControlVector(addonContextOf(context), context.contextSize, mix.data, mix.nEmbd, mix.layerStart, mix.layerEnd);

@@ -86,7 +86,7 @@ export class SteeringController {
             this.applied = this.staged;
             return false;
         }
-        this.native.apply(this.context, this.staged.mix(this.shape));
+        this.native.apply(this.context, this.staged.mix(this.shape, this.native.scaleAdd));
         this.applied = this.staged;
         this.listeners.forEach((l) => l());
         return true;

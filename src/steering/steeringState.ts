@@ -6,7 +6,7 @@
 import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
 import {topLayer} from "./controlVector.js";
-import {mixControlVectors, type LayerRange, type MixedControlVector} from "./mixControlVectors.js";
+import {mixControlVectors, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
     /** short name used in commands (file name without .gguf) */
@@ -76,8 +76,8 @@ export class SteeringState {
         return this.signature() === "[]";
     }
 
-    mix(shape: ModelShape): MixedControlVector | null {
-        return mixControlVectors(this.entries, shape);
+    mix(shape: ModelShape, scaleAdd?: ScaleAddKernel): MixedControlVector | null {
+        return mixControlVectors(this.entries, shape, scaleAdd);
     }
 
     /** One line for status displays and transcripts, e.g. `happy +0.50 · formal off`. */

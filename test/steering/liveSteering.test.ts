@@ -9,6 +9,7 @@ import {createConversation, type Conversation} from "../../src/engine/conversati
 import {UserFacingError} from "../../src/engine/errors.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {syntheticVocab} from "../../src/gguf/syntheticLlama.js";
+import {scaleAddJs} from "../../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {findVectorFile} from "../../src/steering/vectorLibrary.js";
@@ -109,12 +110,37 @@ describe("crafted steering on a generated model", () => {
         expect(() => status.native.apply(r.loaded.context, {data: new Float32Array(nEmbd * 3), nEmbd: 16, layerStart: 1, layerEnd: 3}))
             .toThrow(/n_embd 16 does not match the model's 32/);
 
+        expect(() => status.native.scaleAdd(new Float32Array(4), new Float32Array(5), 1)).toThrow(/same length/);
+        expect(() => status.native.scaleAdd(new Float64Array(4) as never, new Float32Array(4), 1)).toThrow(/Float32Array/);
+
         const other = await loadModel(modelPath, {gpu: false, contextSize: 256});
         const controller = SteeringController.create(other.context, other.model);
         await other.context.dispose();
         await controller.addVector(towards(5), 1);
         expect(() => controller.applyStaged()).toThrow(/disposed/);
         await other.model.dispose();
+    });
+});
+
+describe("the native mixing kernel", () => {
+    it("gives bit-for-bit the JS kernel's float32 sums (no FMA), so steering stays exactly llama.cpp's", () => {
+        const status = loadNativeSteering();
+        expect(status.available).toBe(true);
+        if (!status.available) return;
+        // awkward values: tiny, huge, subnormal, negative zero, values whose products round differently with FMA
+        let seed = 7;
+        const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const specials = [1e-42, -1e-42, 3.4e38, -0, 1 + 2 ** -23, 1 / 3, 0.1, -7.25e-20];
+        const values = (n: number) => Float32Array.from({length: n}, (_, i) =>
+            i < specials.length ? specials[i]! : (random() - 0.5) * 10 ** Math.floor(random() * 12 - 6));
+        for (const coefficient of [0.37, -1.1, 1 + 2 ** -20, 1e-30, 250]) {
+            const direction = values(4099);
+            const js = values(4099);
+            const native = js.slice();
+            scaleAddJs(js, direction, Math.fround(coefficient));
+            status.native.scaleAdd(native, direction, Math.fround(coefficient));
+            expect(Buffer.from(native.buffer).equals(Buffer.from(js.buffer)), `coefficient ${coefficient}`).toBe(true);
+        }
     });
 });
 
