@@ -12,7 +12,8 @@ import {createConversation, type Conversation, type Reply} from "../src/engine/c
 import {loadModel, type LoadedModel} from "../src/engine/runtime.js";
 import {tokenizePrompt} from "../src/engine/generateTokens.js";
 import {buildSyntheticLlama} from "../src/gguf/syntheticLlama.js";
-import {mixControlVectors} from "../src/steering/mixControlVectors.js";
+import {mixControlVectors, scaleAddJs, type ScaleAddKernel} from "../src/steering/mixControlVectors.js";
+import {loadNativeSteering} from "../src/steering/nativeSteering.js";
 import {SteeringController} from "../src/steering/steeringController.js";
 import {saveControlVector} from "../src/steering/loadControlVector.js";
 import {renderRecipe, loadRecipe} from "../src/training/recipes.js";
@@ -23,7 +24,7 @@ const {values} = parseArgs({options: {
     model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"}
 }});
 const GENERATE = Number(values.tokens ?? 96);
-const ROUNDS = Number(values.rounds ?? 5);
+const ROUNDS = Number(values.rounds ?? 9);
 const log = (line: string) => { if (!values.json) process.stderr.write(line + "\n"); };
 
 function modelPath(): string {
@@ -52,6 +53,14 @@ async function phase<T>(work: () => Promise<T>): Promise<{result: T, seconds: nu
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** the median of per-round ratios: each pair ran back to back, so slow spells of the machine cancel out */
+const ratios = (xs: number[], ys: number[]) => xs.map((x, i) => x / ys[i]!);
+const medianRatio = (xs: number[], ys: number[]) => median(ratios(xs, ys));
+/** the 25th and 75th percentiles of the per-round ratios: how much to trust the median on a noisy machine */
+const quartiles = (xs: number[], ys: number[]) => {
+    const sorted = ratios(xs, ys).sort((a, b) => a - b);
+    return [sorted[Math.floor((sorted.length - 1) * 0.25)]!, sorted[Math.ceil((sorted.length - 1) * 0.75)]!];
+};
 
 /** Greedy generation of exactly GENERATE tokens (EOS is ignored by picking a prompt that runs long). */
 async function generate(conversation: Conversation, prompt: string): Promise<Reply> {
@@ -92,11 +101,12 @@ async function main() {
     const steered: number[] = [];
     const genPhase = await phase(async () => {
         await generate(conversation, prompt); // warm-up
+        // alternate the order (ABBA) so a drift in machine speed does not favour either side
         for (let r = 0; r < ROUNDS; r++) {
-            steeringOff();
-            base.push((await generate(conversation, prompt)).tokensPerSecond);
-            steeringOn();
-            steered.push((await generate(conversation, prompt)).tokensPerSecond);
+            for (const on of r % 2 === 0 ? [false, true] : [true, false]) {
+                if (on) steeringOn(); else steeringOff();
+                (on ? steered : base).push((await generate(conversation, prompt)).tokensPerSecond);
+            }
         }
     });
     steeringOff();
@@ -105,8 +115,7 @@ async function main() {
     const tui: number[] = [];
     const tuiBase: number[] = [];
     const tuiPhase = await phase(async () => {
-        for (let r = 0; r < ROUNDS; r++) {
-            tuiBase.push((await generate(conversation, prompt)).tokensPerSecond);
+        const throughApp = async () => {
             let last: Reply | undefined;
             const recording: Conversation = Object.create(conversation, {
                 send: {value: async (text: string, options: object) => (last = await conversation.send(text, options))}
@@ -118,12 +127,17 @@ async function main() {
             await new Promise((r) => setTimeout(r, 50));
             app.stdin.write("\r");
             while (last == null) await new Promise((r) => setTimeout(r, 5));
-            tui.push(last.tokensPerSecond);
             app.unmount();
+            return last.tokensPerSecond;
+        };
+        for (let r = 0; r < ROUNDS; r++) {
+            for (const viaApp of r % 2 === 0 ? [false, true] : [true, false])
+                (viaApp ? tui : tuiBase).push(viaApp ? await throughApp() : (await generate(conversation, prompt)).tokensPerSecond);
         }
     });
 
     log("switch: coefficient change -> re-mix + apply");
+    steeringOn(); // the four vectors on all layers: a real re-mix and apply each time
     const switchTimes: number[] = [];
     const switchPhase = await phase(async () => {
         for (let i = 0; i < 200; i++) {
@@ -136,13 +150,19 @@ async function main() {
     // an 8B-shaped set (32 layers × 4096, 4 vectors), mixing only: no such model is loaded here
     const big = Array.from({length: 4}, (_, v) => ({vector: {nEmbd: 4096, directions: new Map(Array.from({length: 31}, (_, i) =>
         [i + 1, Float32Array.from({length: 4096}, (_, k) => Math.sin(v + i + k))] as const))}, coefficient: 0.5, enabled: true}));
-    const bigTimes: number[] = [];
-    for (let i = 0; i < 50; i++) {
-        const started = performance.now();
-        big[0]!.coefficient = 0.5 + (i % 2) * 0.1;
-        mixControlVectors(big, {nEmbd: 4096, nLayer: 32});
-        bigTimes.push(performance.now() - started);
-    }
+    const timeBigMix = (kernel: ScaleAddKernel) => {
+        const times: number[] = [];
+        for (let i = 0; i < 100; i++) {
+            const started = performance.now();
+            big[0]!.coefficient = 0.5 + (i % 2) * 0.1;
+            mixControlVectors(big, {nEmbd: 4096, nLayer: 32}, kernel);
+            times.push(performance.now() - started);
+        }
+        return median(times.slice(20)); // after warm-up
+    };
+    const native = loadNativeSteering();
+    const bigMixJs = timeBigMix(scaleAddJs);
+    const bigMix = native.available ? timeBigMix(native.native.scaleAdd) : bigMixJs;
 
     log("reload: what llama.cpp's CLI makes a user pay for any change");
     conversation.dispose();
@@ -166,9 +186,9 @@ async function main() {
 
     const results = {
         model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, generated_tokens: GENERATE, rounds: ROUNDS,
-        base_tokens_per_s: median(base), steered_tokens_per_s: median(steered), steered_over_base: median(steered) / median(base),
-        tui_tokens_per_s: median(tui), tui_over_base: median(tui) / median(tuiBase),
-        switch_ms: median(switchTimes), switch_ms_8b_mix_only: median(bigTimes),
+        base_tokens_per_s: median(base), steered_tokens_per_s: median(steered), steered_over_base: medianRatio(steered, base), steered_over_base_quartiles: quartiles(steered, base),
+        tui_tokens_per_s: median(tui), tui_over_base: medianRatio(tui, tuiBase), tui_over_base_quartiles: quartiles(tui, tuiBase),
+        switch_ms: median(switchTimes), switch_ms_8b_mix_only: bigMix, switch_ms_8b_mix_only_js_kernel: bigMixJs,
         reload_ms: reloadPhase.seconds * 1000,
         train_seconds: trainPhase.seconds, prefill_seconds: prefillPhase.seconds, train_over_prefill: trainPhase.seconds / prefillPhase.seconds,
         train_tokens: trainPhase.result.evaluatedTokens,
@@ -179,13 +199,15 @@ async function main() {
         process.stdout.write(JSON.stringify(results) + "\n");
         return;
     }
+    const spread = ([low, high]: number[]) => `${low!.toFixed(2)}–${high!.toFixed(2)}`;
     const row = (k: string, v: string, goal = "") => process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}  ${goal}\n`);
-    process.stdout.write(`\n${results.model} (n_embd ${nEmbd}, ${nLayer} layers), ${GENERATE} tokens × ${ROUNDS} rounds, medians\n\n`);
+    process.stdout.write(`\n${results.model} (n_embd ${nEmbd}, ${nLayer} layers), ${GENERATE} tokens × ${ROUNDS} rounds, medians [quartiles of the per-round ratios]\n\n`);
     row("base tok/s", results.base_tokens_per_s.toFixed(1));
-    row("steered tok/s (4 vectors)", results.steered_tokens_per_s.toFixed(1), `ratio ${results.steered_over_base.toFixed(3)} (goal >= 0.98)`);
-    row("Ink app tok/s", results.tui_tokens_per_s.toFixed(1), `ratio ${results.tui_over_base.toFixed(3)} (goal >= 0.95)`);
+    row("steered tok/s (4 vectors)", results.steered_tokens_per_s.toFixed(1), `ratio ${results.steered_over_base.toFixed(3)} [${spread(results.steered_over_base_quartiles)}] (goal >= 0.98)`);
+    row("Ink app tok/s", results.tui_tokens_per_s.toFixed(1), `ratio ${results.tui_over_base.toFixed(3)} [${spread(results.tui_over_base_quartiles)}] (goal >= 0.95)`);
     row("switch ms (this model)", results.switch_ms.toFixed(3), "coefficient change -> applied (goal < 1 ms)");
-    row("switch ms (8B-shaped mix)", results.switch_ms_8b_mix_only.toFixed(3), "32 × 4096 × 4 vectors, re-mix only");
+    row("switch ms (8B-shaped mix)", results.switch_ms_8b_mix_only.toFixed(3), "32 × 4096 × 4 vectors, re-mix only (goal < 1 ms)");
+    row("  same, JS kernel", results.switch_ms_8b_mix_only_js_kernel.toFixed(3), "the fallback when the native helper is missing");
     row("reload ms", results.reload_ms.toFixed(0), "model + context reload (the llama.cpp CLI way)");
     row("train s / prefill s", `${results.train_seconds.toFixed(3)} / ${results.prefill_seconds.toFixed(3)}`, `ratio ${results.train_over_prefill.toFixed(2)} (goal <= 1.2), ${results.train_tokens} tokens`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
