@@ -7,6 +7,7 @@ import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type 
 import type {LoadedModel} from "./runtime.js";
 import {generateTokens, tokenizePrompt, type StopReason} from "./generateTokens.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "./sampling.js";
+import {recordTokenConfidence, type ConfidenceRecorder} from "./tokenConfidence.js";
 
 export type ConversationMode = "chat" | "raw";
 
@@ -17,7 +18,7 @@ export type Reply = {
     tokenCount: number,
     stopReason: StopReason,
     tokensPerSecond: number,
-    /** mean log-probability of the reply's tokens (raw mode; undefined where the chat wrapper hides it) */
+    /** mean log-probability of the reply's sampled tokens (undefined when none were sampled) */
     meanLogProb: number | undefined
 };
 
@@ -165,11 +166,13 @@ async function reuseCachedPrefix(sequence: LlamaContextSequence, tokens: Token[]
 class ChatConversation extends BaseConversation {
     readonly mode = "chat" as const;
     private readonly session: LlamaChatSession;
+    private readonly confidence: ConfidenceRecorder;
     /** true once /system changed the prompt; until then node-llama-cpp's own default applies (and survives /clear) */
     private systemChanged = false;
 
     constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions) {
         super(sequence, sampling, options);
+        this.confidence = recordTokenConfidence(sequence);
         this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false});
     }
 
@@ -194,6 +197,7 @@ class ChatConversation extends BaseConversation {
         let firstAt = 0;
         let lastAt = 0;
         let result;
+        this.confidence.reset();
         try {
             result = await this.session.promptWithMeta(userText, {
             signal, stopOnAbortSignal: true,
@@ -222,7 +226,8 @@ class ChatConversation extends BaseConversation {
         return {
             text: result.responseText, tokens, tokenCount, stopReason,
             tokensPerSecond: tokenCount > 1 && seconds > 0 ? (tokenCount - 1) / seconds : 0,
-            meanLogProb: undefined
+            // every token the session sampled, its end-of-turn token included
+            meanLogProb: this.confidence.meanLogProb()
         };
     }
 

@@ -203,6 +203,27 @@ describe("chat mode on the tiny model (no chat template: node-llama-cpp falls ba
         }
     });
 
+    it("a chat reply carries the coherence gauge: the mean log-probability of its sampled tokens", async () => {
+        const gauge = async () => {
+            const c = createConversation(loaded, {mode: "chat", systemPrompt: "be kind", sampling: {temperature: 0.8, seed: 3, maxTokens: 12}});
+            try {
+                const first = await c.send("the cat sat");
+                const second = await c.send("the dog ran");
+                return [first.meanLogProb, second.meanLogProb];
+            } finally {
+                c.dispose();
+            }
+        };
+        const [first, second] = await gauge();
+        for (const value of [first, second]) {
+            expect(value).toBeDefined();
+            expect(Number.isFinite(value)).toBe(true);
+            expect(value!).toBeLessThan(0); // sampling at 0.8 over a random model's vocabulary is never certain
+        }
+        expect(second).not.toBe(first); // each reply's own record, not a running total
+        expect(await gauge()).toEqual([first, second]); // seeded: the same reply has the same gauge
+    });
+
     it("aborting a chat reply mid-stream stops it with stopReason aborted, keeping the streamed text", async () => {
         const c = createConversation(loaded, {mode: "chat", systemPrompt: "be kind", sampling: {temperature: 0, maxTokens: 40}});
         try {
