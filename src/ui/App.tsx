@@ -1,9 +1,9 @@
 /**
  * The chat screen. Finished messages go to Ink's <Static> (printed once, never re-rendered, so long chats stay
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
- * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P work anywhere.
+ * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
  */
-import React, {useRef, useState} from "react";
+import React, {useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
 import type {PresetStore} from "../presets/presetStore.js";
@@ -14,6 +14,7 @@ import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import {useChat} from "./useChat.js";
+import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
 import type {RecipeTrainer} from "../training/recipeVectors.js";
 
@@ -35,15 +36,15 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
     const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
-    const shortcutRef = useRef(false);
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
         onAdd: () => setOverlay("addVector"),
         onHelp: () => setOverlay("help"),
         onError: (message) => chat.note(message, "error")
     });
 
+    useHelpKey(() => setOverlay("help"), !chat.busy && overlay == null);
+
     useInput((input, key) => {
-        shortcutRef.current = key.ctrl;
         const ctrlC = key.ctrl && input === "c";
         if (chat.busy) {
             if (key.escape || ctrlC) chat.stop();
@@ -80,7 +81,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
             {overlay === "savePreset" && <PresetNamePrompt onSave={(name) => runAndClose(`/preset save ${name}`)} onClose={closeOverlay} />}
             <Box marginTop={steering != null ? 0 : 1}>
-                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} shortcutRef={shortcutRef} />
+                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />

@@ -30,7 +30,7 @@ export type SlashCommand =
     | {kind: "invalid", message: string};
 
 export const SLASH_COMMAND_HELP: [string, string][] = [
-    ["/help", "this list (also ? or F1 in the steering panel)"],
+    ["/help", "this list (also F1, or ? in the steering panel)"],
     ["/vector add NAME[:C]", "load a vector (name or path) with coefficient C (default 1)"],
     ["/vector set NAME C", "set a vector's coefficient"],
     ["/vector off|on NAME", "switch a vector off or on"],
@@ -57,6 +57,7 @@ export const KEY_HELP: [string, string][] = [
     ["←/→ (panel)", "lower/raise its coefficient by 0.1 (with Shift: 0.5)"],
     ["Space, 0, a, d (panel)", "on/off · zero · add a vector · remove it"],
     ["Ctrl+S / Ctrl+P", "save the steering as a preset / pick a preset"],
+    ["F1, ? (panel)", "this help"],
     ["Esc / Ctrl+C", "stop the reply being written (what was written is kept)"],
     ["Ctrl+C", "on an idle prompt: quit"]
 ];

@@ -9,7 +9,7 @@ import {render} from "ink-testing-library";
 import {App} from "../../src/ui/App.js";
 import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
+import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 
 /** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
 function ExitProbe({onExit}: {onExit: () => void}) {
@@ -34,11 +34,7 @@ async function start(conversation = new FakeConversation(), modelName = "tiny-mo
     return {...app, conversation, state};
 }
 
-/**
- * Types text as one chunk (as a terminal delivers a paste or tmux send-keys -l), then waits for the prompt to show
- * it. Key-by-key typing can lose characters on a loaded machine: ink-text-input is controlled, so a key that arrives
- * before the re-render of the previous one edits a stale value.
- */
+/** Types text as one chunk (as a terminal delivers a paste or tmux send-keys -l), then waits for the prompt to show it. */
 async function type(app: {stdin: {write: (data: string) => void}, lastFrame: () => string | undefined}, text: string) {
     app.stdin.write(text);
     if (text.trim() !== "") await waitForFrame(app.lastFrame, (f) => f.includes(`› ${text.trimEnd()}`));
@@ -150,6 +146,35 @@ describe("the chat screen", () => {
         for (const command of ["/clear", "/system <text>", "/exit", "/help"]) expect(frame).toContain(command);
         for (const [command] of SLASH_COMMAND_HELP) expect(frame).toContain(command);
         expect(frame).toContain("Keys:");
+        expect(conversation.sent).toEqual([]);
+    });
+
+    it("keys that arrive faster than the screen re-renders are all kept, in order (no stale-value edits)", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        const text = "the quick brown fox jumps over the lazy dog";
+        for (const ch of text) stdin.write(ch); // back to back: no render in between
+        stdin.write("\u001b[D"); // ← then an insertion before the last letter, still in the same burst
+        stdin.write("!");
+        await tick();
+        stdin.write(keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Hello there!"));
+        expect(conversation.sent).toEqual(["the quick brown fox jumps over the lazy do!g"]);
+    });
+
+    it("F1 opens the keys-and-commands overlay from the prompt (xterm and VT220 sequences); any key closes it", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await typeText(stdin, "hi");
+        for (const f1 of ["\u001bOP", "\u001b[11~"]) {
+            await press(stdin, f1);
+            const open = await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
+            expect(open).toContain("Keys and commands");
+            expect(open).toContain("F1, ? (panel)");
+            await press(stdin, "x");
+            const closed = await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
+            expect(closed).not.toContain("Keys and commands");
+        }
+        expect(lastFrame()).toContain("› hi");
+        expect(lastFrame()).not.toContain("hix");
         expect(conversation.sent).toEqual([]);
     });
 

@@ -123,7 +123,7 @@ describe("the chat's steering controls", () => {
             await typeText(stdin, command);
             await press(stdin, keys.enter);
         }
-        expect(steering.state.get("mood")).toMatchObject({coefficient: -1.25, enabled: false, layers: {start: 2, end: 3}});
+        expect(steering.state.get("mood"), lastFrame()).toMatchObject({coefficient: -1.25, enabled: false, layers: {start: 2, end: 3}});
         expect(lastFrame()).toMatch(/mood\s+\[.*\]\s+-1\.25\s+off\s+L2-3/);
         await typeText(stdin, "/vector on mood");
         await press(stdin, keys.enter);

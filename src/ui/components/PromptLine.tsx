@@ -1,42 +1,40 @@
-import React, {useState, type MutableRefObject} from "react";
-import {Box, Text} from "ink";
-import TextInput from "ink-text-input";
+import React, {useRef, useState} from "react";
+import {Box, Text, useInput} from "ink";
+import {EMPTY_LINE, editLine, type Line} from "../lineEditor.js";
 
 export type PromptLineProps = {
     busy: boolean,
     focused: boolean,
-    onSubmit: (text: string) => void,
-    /** true while a Ctrl+key shortcut is being handled: its letter must not land in the prompt */
-    shortcutRef: MutableRefObject<boolean>
+    onSubmit: (text: string) => void
 };
 
-const SHORTCUT_LETTERS = new Set(["s", "p"]);
-
-/** The text a change inserted (empty for deletions and cursor moves). */
-function insertedText(before: string, after: string) {
-    if (after.length <= before.length) return "";
-    let start = 0;
-    while (start < before.length && before[start] === after[start]) start++;
-    return after.slice(start, start + after.length - before.length);
-}
+const PLACEHOLDER = "Type a message, /help for commands";
 
 /** The input line. It keeps its own text; while a reply is written it shows that instead of taking input. */
-export function PromptLine({busy, focused, onSubmit, shortcutRef}: PromptLineProps) {
-    const [value, setValue] = useState("");
+export function PromptLine({busy, focused, onSubmit}: PromptLineProps) {
+    // the ref is the line; the state only makes React render it (see lineEditor.ts for why)
+    const lineRef = useRef<Line>(EMPTY_LINE);
+    const [line, setLine] = useState<Line>(EMPTY_LINE);
+    useInput((input, key) => {
+        const {line: next, submitted} = editLine(lineRef.current, input, key);
+        if (next !== lineRef.current) {
+            lineRef.current = next;
+            setLine(next);
+        }
+        if (submitted != null) onSubmit(submitted);
+    }, {isActive: focused && !busy});
+
     if (busy) return <Text dimColor>… writing (Esc to stop)</Text>;
     return (
         <Box>
             <Text color={focused ? "cyan" : "gray"} bold>{"› "}</Text>
-            <TextInput value={value} focus={focused} placeholder="Type a message, /help for commands"
-                onChange={(next) => {
-                    // Ctrl+S / Ctrl+P reach ink-text-input as a plain "s" / "p"; whether it was a shortcut is known only
-                    // once every key handler of the keypress has run, so just those letters wait for that verdict.
-                    // Everything else is taken at once: ink-text-input edits the value it last rendered, so a delay
-                    // would drop keys typed quickly.
-                    if (!SHORTCUT_LETTERS.has(insertedText(value, next))) setValue(next);
-                    else queueMicrotask(() => { if (!shortcutRef.current) setValue(next); });
-                }}
-                onSubmit={(text) => { setValue(""); onSubmit(text); }} />
+            {line.text === ""
+                ? <Text>{focused ? <Text inverse>{PLACEHOLDER[0]}</Text> : PLACEHOLDER[0]}<Text dimColor>{PLACEHOLDER.slice(1)}</Text></Text>
+                : <Text>
+                    {line.text.slice(0, line.cursor)}
+                    {focused ? <Text inverse>{line.text[line.cursor] ?? " "}</Text> : (line.text[line.cursor] ?? "")}
+                    {line.text.slice(line.cursor + 1)}
+                </Text>}
         </Box>
     );
 }
