@@ -2,7 +2,7 @@
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, hasStories, storiesModel} from "../helpers/steeringTestKit.js";
-import {hasTmux, startTerminal, tmux, type TerminalSession} from "../helpers/tmux.js";
+import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -25,11 +25,11 @@ describe.skipIf(!hasTmux || !hasStories)("terminal edge cases", () => {
     it("survives a resize in the middle of a session and keeps working", async () => {
         term = chat(100);
         await term.waitFor((s) => s.includes("stories260K.gguf · raw"), "the status line");
-        tmux("resize-window", "-t", term.name, "-x", "64", "-y", "24");
+        term.tmux("resize-window", "-t", term.name, "-x", "64", "-y", "24");
         await new Promise((r) => setTimeout(r, 500));
         await term.typeLine("Once upon a time");
         await term.waitFor((s) => s.includes("[hit --max-tokens"), "a reply after the resize");
-        tmux("resize-window", "-t", term.name, "-x", "120", "-y", "40");
+        term.tmux("resize-window", "-t", term.name, "-x", "120", "-y", "40");
         await new Promise((r) => setTimeout(r, 500));
         await term.typeLine("/steering");
         const s = await term.waitFor((x) => x.includes("reply 1: happy +0.50"), "the app still answering");

@@ -1,15 +1,19 @@
 /** Driving the real binary in a real terminal through tmux: start, type like a person, read the screen. */
 import {execFileSync, spawnSync} from "node:child_process";
+import {rmSync} from "node:fs";
 import path from "node:path";
 import {repoRoot, tempDir} from "./steeringTestKit.js";
 
 export const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
 
-export const tmux = (...args: string[]) => execFileSync("tmux", args, {encoding: "utf8"});
+/** runs tmux on a session's own server (-S): tests never race one shared server that exits with its last session */
+const tmuxOn = (socket: string, ...args: string[]) => execFileSync("tmux", ["-S", socket, ...args], {encoding: "utf8"});
 
 export type TerminalSession = {
     name: string,
     screen(options?: {escapes?: boolean}): string,
+    /** any tmux command on this session's server, e.g. resize-window */
+    tmux(...args: string[]): string,
     waitFor(check: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>,
     /** text then Enter separately, as typing does (a chunk with \r in it is a paste, not an Enter) */
     typeLine(text: string): Promise<void>,
@@ -21,12 +25,15 @@ export type TerminalSession = {
 export function startTerminal(args: string[], {width = 100, height = 30, env = []}: {width?: number, height?: number, env?: string[]} = {}): TerminalSession {
     const name = `steer-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
     const command = [process.execPath, path.join(repoRoot, "bin", "steer-chat.js"), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const socket = path.join(tempDir(), "tmux.sock");
+    const tmux = (...args: string[]) => tmuxOn(socket, ...args);
     tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-e", `XDG_CONFIG_HOME=${tempDir()}`,
         ...env.flatMap((e) => ["-e", e]), `cd '${repoRoot}' && ${command}; echo EXITED:$?; sleep 600`);
     const screen = ({escapes = false} = {}) => tmux("capture-pane", "-t", name, "-p", "-J", ...(escapes ? ["-e"] : []));
     return {
         name,
         screen,
+        tmux,
         async waitFor(check, what, timeoutMs = 30_000) {
             const deadline = Date.now() + timeoutMs;
             for (;;) {
@@ -42,6 +49,9 @@ export function startTerminal(args: string[], {width = 100, height = 30, env = [
             tmux("send-keys", "-t", name, "Enter");
         },
         keys: (...keys) => { tmux("send-keys", "-t", name, ...keys); },
-        kill: () => { spawnSync("tmux", ["kill-session", "-t", name]); }
+        kill: () => {
+            spawnSync("tmux", ["-S", socket, "kill-server"]);
+            rmSync(socket, {force: true});
+        }
     };
 }
