@@ -5,8 +5,11 @@ export type SteeringRecord = {name: string, source: string, coefficient: number,
 
 export type ChatMessage = {
     id: number,
-    role: "user" | "assistant" | "note" | "error",
+    /** "stream": finished lines of a reply being written, shown once (transcripts take the reply's own message) */
+    role: "user" | "assistant" | "stream" | "note" | "error",
     text: string,
+    /** for assistant messages whose first lines were already shown as "stream" messages: the rest, to show */
+    shownText?: string,
     /** for assistant messages: how the reply ended and how fast it was written */
     reply?: Omit<Reply, "text" | "tokens">,
     /** for assistant messages: the steering it was made with */

@@ -1,7 +1,8 @@
 /**
  * The chat's state and actions: messages, the reply being streamed, sending, stopping, and the slash commands
  * (steering, presets, /regen, /compare, /sweep, /save). Streamed text is batched (flushed on a short timer) so a
- * fast model does not re-render the screen per token.
+ * fast model does not re-render the screen per token, and a reply's finished lines move into Ink's <Static> as they
+ * come (see streamLines.ts).
  */
 import {writeFileSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
@@ -15,9 +16,12 @@ import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
+import {splitStream, tailLines} from "./streamLines.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
 
 export const STREAM_FLUSH_MS = 50;
+/** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
+export const LIVE_TAIL_LINES = 12;
 
 export type ChatOptions = {
     onExit: () => void,
@@ -60,6 +64,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const nextId = useRef(0);
     const abortRef = useRef<AbortController | undefined>(undefined);
     const bufferRef = useRef("");
+    /** how much of bufferRef has moved to <Static> as finished lines */
+    const committedRef = useRef(0);
     const flushTimer = useRef<NodeJS.Timeout | undefined>(undefined);
     const messagesRef = useRef<ChatMessage[]>([]);
     const busyRef = useRef(false);
@@ -80,17 +86,31 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         abortRef.current?.abort();
     }, []);
 
-    /** One reply, streamed to the screen; it is not added to the messages (callers decide how to show it). */
-    const generate = useCallback(async (text: string): Promise<Reply> => {
+    /**
+     * One reply, streamed to the screen; it is not added to the messages (callers decide how to show it). With
+     * `commitLines`, finished lines go to the transcript on screen as they come, and `shownText` is the rest, for
+     * the reply's message to show.
+     */
+    const generate = useCallback(async (text: string, {commitLines = false} = {}): Promise<{reply: Reply, shownText?: string}> => {
         const controller = new AbortController();
         abortRef.current = controller;
         bufferRef.current = "";
+        committedRef.current = 0;
         setStreamingText("");
-        flushTimer.current = setInterval(() => setStreamingText(bufferRef.current), STREAM_FLUSH_MS);
+        const flush = () => {
+            if (!commitLines) return setStreamingText(tailLines(bufferRef.current, LIVE_TAIL_LINES));
+            const {finished, committed, live} = splitStream(bufferRef.current, committedRef.current);
+            if (finished != null) addMessage({role: "stream", text: finished});
+            committedRef.current = committed;
+            setStreamingText(live);
+        };
+        flushTimer.current = setInterval(flush, STREAM_FLUSH_MS);
+        const shownText = () => (committedRef.current > 0 ? bufferRef.current.slice(committedRef.current) : undefined);
         try {
-            return await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; }});
+            const reply = await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; }});
+            return {reply, shownText: shownText()};
         } catch (err) {
-            if (bufferRef.current !== "") addMessage({role: "assistant", text: bufferRef.current});
+            if (bufferRef.current !== "") addMessage({role: "assistant", text: bufferRef.current, shownText: shownText()});
             throw err;
         } finally {
             stopFlushing();
@@ -100,9 +120,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         }
     }, [conversation, addMessage]);
 
-    const addReply = useCallback((reply: Reply) => {
+    const addReply = useCallback(({reply, shownText}: {reply: Reply, shownText?: string}) => {
         const {text, tokens: _tokens, ...stats} = reply;
-        addMessage({role: "assistant", text, reply: stats, steering: recordSteering(steering?.appliedState)});
+        addMessage({role: "assistant", text, shownText, reply: stats, steering: recordSteering(steering?.appliedState)});
         setLastReply(reply);
     }, [addMessage, steering]);
 
@@ -218,7 +238,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     requireLastPrompt();
                     const text = conversation.rewind()!;
                     note(`↻ ${text}`);
-                    addReply(await generate(text));
+                    addReply(await generate(text, {commitLines: true}));
                 });
                 return;
             case "compare":
@@ -232,7 +252,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     s.update((state) => state.allOff());
                     let off: Reply;
                     try {
-                        off = await generate(text);
+                        off = (await generate(text)).reply;
                     } catch (err) {
                         conversation.restore(history); // keep the exchange that was there
                         throw err;
@@ -242,7 +262,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     conversation.restore(before);
                     const on = await generate(text);
                     addReply(on);
-                    note(sideBySide({title: "steering off", text: off.text}, {title: current.describe(), text: on.text}, columns()));
+                    note(sideBySide({title: "steering off", text: off.text}, {title: current.describe(), text: on.reply.text}, columns()));
                 });
                 return;
             case "sweep":
@@ -259,7 +279,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                         for (const coefficient of sweepValues(command.from, command.to, command.step)) {
                             s.update(() => original.setCoefficient(command.name, coefficient).setEnabled(command.name, true));
                             conversation.restore(before);
-                            const reply = await generate(text);
+                            const {reply} = await generate(text);
                             rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb});
                             if (reply.stopReason === "aborted") break;
                         }
@@ -299,7 +319,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             return;
         }
         addMessage({role: "user", text: input});
-        void runBusy(async () => addReply(await generate(input)));
+        void runBusy(async () => addReply(await generate(input, {commitLines: true})));
     }, [command, runBusy, generate, addReply, addMessage]);
 
     const stop = useCallback(() => abortRef.current?.abort(), []);

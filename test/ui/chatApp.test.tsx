@@ -3,6 +3,9 @@
  * in-memory Conversation (test/helpers/fakeConversation.ts) so the UI logic is tested without a model: sending and
  * streaming, stopping with Esc / Ctrl+C, quitting, the slash commands, and the status line.
  */
+import {mkdtempSync, readFileSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import React, {useEffect} from "react";
 import {afterEach, describe, expect, it} from "vitest";
 import {render} from "ink-testing-library";
@@ -88,6 +91,33 @@ describe("the chat screen", () => {
         expect(done).toContain("Type a message"); // the prompt is empty again
         // the reply appeared in pieces: some frame showed part of it without the end
         expect(frames.some((f) => f.includes("Once") && !f.includes("a cat."))).toBe(true);
+    });
+
+    it("a long reply streamed line by line shows each line once, and the transcript keeps it as one message", async () => {
+        const conversation = new FakeConversation();
+        const lines = Array.from({length: 40}, (_, i) => `line ${i} of the story`);
+        conversation.script = {chunks: [...lines.slice(0, 30).map((l) => `${l}\n`), "half", ...lines.slice(30).map((l) => `${l}\n`), "the end"], pauseBefore: 31};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "tell me a long story");
+        await waitForFrame(lastFrame, () => conversation.paused);
+        await tick(150); // a flush or two
+        // while writing, the finished lines are on screen once each (printed above the live area, not again in it)
+        const during = lastFrame()!.split("\n");
+        expect(during.filter((l) => /^line \d+ of the story$/.test(l))).toEqual(lines.slice(0, 30));
+        expect(during).toContain("half");
+        conversation.release();
+        const done = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("the end"));
+        const shown = done.split("\n");
+        for (const line of [...lines.slice(0, 30), "halfline 30 of the story", ...lines.slice(31), "the end"])
+            expect(shown.filter((l) => l === line), line).toHaveLength(1);
+
+        // the transcript holds the reply as one message
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-save-")), "t.json");
+        await submit({stdin, lastFrame}, `/save ${file}`);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved the transcript"));
+        const saved = JSON.parse(readFileSync(file, "utf8"));
+        expect(saved.turns.map((t: {role: string}) => t.role)).toEqual(["user", "assistant"]);
+        expect(saved.turns[1].text).toBe([...lines.slice(0, 30).map((l) => `${l}\n`), "half", ...lines.slice(30).map((l) => `${l}\n`), "the end"].join(""));
     });
 
     it("Esc while a reply is written stops it: the signal is aborted, the partial text is kept, marked [stopped]", async () => {

@@ -20,11 +20,13 @@ export function MessageView({message}: {message: ChatMessage}) {
             const details = [note, ppl != null ? `ppl ${ppl.toFixed(2)}` : undefined].filter((d) => d != null);
             return (
                 <Box flexDirection="column">
-                    <Text>{message.text}</Text>
+                    {message.shownText !== "" && <Text>{message.shownText ?? message.text}</Text>}
                     {details.length > 0 && <Text dimColor>[{details.join(" · ")}]</Text>}
                 </Box>
             );
         }
+        case "stream":
+            return <Text>{message.text}</Text>;
         case "note":
             return <Text dimColor>{message.text}</Text>;
         case "error":

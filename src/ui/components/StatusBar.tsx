@@ -13,7 +13,8 @@ export type StatusBarProps = {
 };
 
 /** The bottom line: model, mode, context use and the speed of the last reply. */
-export function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
+// memo: streamed text re-renders the app every flush; this only when its own props change
+export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
     return (
@@ -26,4 +27,4 @@ export function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanL
             </Text>
         </Box>
     );
-}
+});

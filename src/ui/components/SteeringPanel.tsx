@@ -28,7 +28,8 @@ export type SteeringPanelProps = {
 };
 
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
-export function SteeringPanel({state, pending, focused, selected, unavailable}: SteeringPanelProps) {
+// memo: streamed text re-renders the app every flush; this only when its own props change
+export const SteeringPanel = React.memo(function SteeringPanel({state, pending, focused, selected, unavailable}: SteeringPanelProps) {
     const max = barScale(state);
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
@@ -50,4 +51,4 @@ export function SteeringPanel({state, pending, focused, selected, unavailable}: 
             })}
         </Box>
     );
-}
+});
