@@ -114,25 +114,41 @@ async function main() {
     log("generation through the Ink app");
     const tui: number[] = [];
     const tuiBase: number[] = [];
+    // the main thread's busy share while a reply is written: what the UI costs, without the machine's speed noise
+    const tuiBusy: number[] = [];
+    const plainBusy: number[] = [];
     const tuiPhase = await phase(async () => {
         const throughApp = async () => {
-            let last: Reply | undefined;
+            let replied!: (reply: Reply) => void;
+            const done = new Promise<Reply>((resolve) => { replied = resolve; });
             const recording: Conversation = Object.create(conversation, {
-                send: {value: async (text: string, options: object) => (last = await conversation.send(text, options))}
+                send: {value: async (text: string, options: object) => {
+                    const reply = await conversation.send(text, options);
+                    replied(reply);
+                    return reply;
+                }}
             });
             await conversation.clear();
             const app = render(<App conversation={recording} modelName="bench" />);
             await new Promise((r) => setTimeout(r, 50));
             for (const ch of prompt) app.stdin.write(ch);
             await new Promise((r) => setTimeout(r, 50));
+            const started = performance.eventLoopUtilization();
             app.stdin.write("\r");
-            while (last == null) await new Promise((r) => setTimeout(r, 5));
+            const reply = await done;
+            tuiBusy.push(performance.eventLoopUtilization(started).utilization);
             app.unmount();
-            return last.tokensPerSecond;
+            return reply.tokensPerSecond;
+        };
+        const plain = async () => {
+            const started = performance.eventLoopUtilization();
+            const reply = await generate(conversation, prompt);
+            plainBusy.push(performance.eventLoopUtilization(started).utilization);
+            return reply.tokensPerSecond;
         };
         for (let r = 0; r < ROUNDS; r++) {
             for (const viaApp of r % 2 === 0 ? [false, true] : [true, false])
-                (viaApp ? tui : tuiBase).push(viaApp ? await throughApp() : (await generate(conversation, prompt)).tokensPerSecond);
+                (viaApp ? tui : tuiBase).push(viaApp ? await throughApp() : await plain());
         }
     });
 
@@ -188,6 +204,7 @@ async function main() {
         model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, generated_tokens: GENERATE, rounds: ROUNDS,
         base_tokens_per_s: median(base), steered_tokens_per_s: median(steered), steered_over_base: medianRatio(steered, base), steered_over_base_quartiles: quartiles(steered, base),
         tui_tokens_per_s: median(tui), tui_over_base: medianRatio(tui, tuiBase), tui_over_base_quartiles: quartiles(tui, tuiBase),
+        main_thread_busy: {plain: median(plainBusy), tui: median(tuiBusy)},
         switch_ms: median(switchTimes), switch_ms_8b_mix_only: bigMix, switch_ms_8b_mix_only_js_kernel: bigMixJs,
         reload_ms: reloadPhase.seconds * 1000,
         train_seconds: trainPhase.seconds, prefill_seconds: prefillPhase.seconds, train_over_prefill: trainPhase.seconds / prefillPhase.seconds,
@@ -205,6 +222,7 @@ async function main() {
     row("base tok/s", results.base_tokens_per_s.toFixed(1));
     row("steered tok/s (4 vectors)", results.steered_tokens_per_s.toFixed(1), `ratio ${results.steered_over_base.toFixed(3)} [${spread(results.steered_over_base_quartiles)}] (goal >= 0.98)`);
     row("Ink app tok/s", results.tui_tokens_per_s.toFixed(1), `ratio ${results.tui_over_base.toFixed(3)} [${spread(results.tui_over_base_quartiles)}] (goal >= 0.95)`);
+    row("main thread busy", `${(results.main_thread_busy.plain * 100).toFixed(1)} % / ${(results.main_thread_busy.tui * 100).toFixed(1)} %`, "plain generation / through the Ink app");
     row("switch ms (this model)", results.switch_ms.toFixed(3), "coefficient change -> applied (goal < 1 ms)");
     row("switch ms (8B-shaped mix)", results.switch_ms_8b_mix_only.toFixed(3), "32 × 4096 × 4 vectors, re-mix only (goal < 1 ms)");
     row("  same, JS kernel", results.switch_ms_8b_mix_only_js_kernel.toFixed(3), "the fallback when the native helper is missing");
