@@ -1,20 +1,17 @@
 /** Shared bits for steering tests: temp files, the synthetic model, vectors and reading tensors back. */
-import {mkdtempSync, writeFileSync, existsSync, readFileSync} from "node:fs";
-import os from "node:os";
+import {writeFileSync, readFileSync} from "node:fs";
 import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {readGgufFileInfo} from "node-llama-cpp";
 import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/syntheticLlama.js";
 import {encodeControlVector, type ControlVector} from "../../src/steering/controlVector.js";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const storiesModel = path.resolve(repoRoot, "..", "shared", "models", "stories260K.gguf");
-export const hasStories = existsSync(storiesModel);
-export const fixtureVectors = path.join(repoRoot, "test", "fixtures", "vectors");
+import {hasStoriesModel, repoRoot, storiesModelPath, tempDir} from "./tinyModel.js";
 
-export function tempDir(prefix = "steer-test-") {
-    return mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+// temp folders come from tinyModel's tempDir, which removes them after each test file
+export {repoRoot, tempDir};
+export const storiesModel = storiesModelPath;
+export const hasStories = hasStoriesModel;
+export const fixtureVectors = path.join(repoRoot, "test", "fixtures", "vectors");
 
 export function writeSyntheticModel(options: SyntheticLlamaOptions = {}): string {
     const file = path.join(tempDir(), "synthetic.gguf");
