@@ -84,15 +84,14 @@ describe("storm and soak", () => {
         expect(peakRss / warm.rss).toBeLessThan(1.1);
     });
 
-    it("300 turns with a steering change every turn: RSS grows under 10 % after warm-up", {timeout: 600_000}, async () => {
+    it("300 turns with a steering change every turn: RSS grows under 10 % from warm-up to the end", {timeout: 600_000}, async () => {
         await conversation.clear();
         conversation.sampling.maxTokens = 6;
         const rand = seededRandom(8);
         let sent = 0;
-        let warm = 0;
         let peak = 0;
+        const samples: number[] = [];
         for (let turn = 0; turn < 300; turn++) {
-            if (turn === 30) warm = rssMb();
             const name = ["a", "b", "c"][turn % 3]!;
             controller.update((s) => s.setCoefficient(name, Math.round((rand() * 3 - 1.5) * 10) / 10));
             const reply = await conversation.send(`the dog ${turn % 7}`);
@@ -104,11 +103,19 @@ describe("storm and soak", () => {
                 await conversation.clear();
                 sent = 0;
             }
+            samples.push(rssMb());
             if (turn >= 30) peak = Math.max(peak, rssMb());
         }
         await expectConsistent(sent);
-        const growth = (peak - warm) / warm;
-        console.log(`soak: RSS ${warm.toFixed(1)} MB after 30 turns, peak ${peak.toFixed(1)} MB over 300 turns (+${(growth * 100).toFixed(1)} %)`);
+        // growth is the settled level at the end against the level after warm-up (medians of 30 turns each): a leak
+        // raises it; glibc keeping freed compute buffers for a while makes single samples spike, so the peak is
+        // reported, not asserted
+        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+        const warm = median(samples.slice(30, 60));
+        const end = median(samples.slice(-30));
+        const growth = (end - warm) / warm;
+        console.log(`soak: RSS ${warm.toFixed(1)} MB after warm-up (turns 30-59), ${end.toFixed(1)} MB at the end (turns 270-299): `
+            + `${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)} %; peak ${peak.toFixed(1)} MB (+${((peak - warm) / warm * 100).toFixed(1)} %)`);
         expect(growth).toBeLessThan(0.1);
     });
 });
