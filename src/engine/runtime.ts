@@ -2,8 +2,10 @@
  * Loads llama.cpp (through node-llama-cpp), a model and one context, turning node-llama-cpp's failures into
  * one-line errors that name the file and the fix.
  */
+import {closeSync, fstatSync, openSync, readSync, statSync} from "node:fs";
 import path from "node:path";
 import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
+import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
 import {UserFacingError} from "./errors.js";
 import {checkModelFile} from "./modelFile.js";
 
@@ -45,8 +47,32 @@ export const DEFAULT_MAX_CONTEXT = 4096;
 /** llama.cpp's LLAMA_MAX_LAYERS: past it llama.cpp aborts the process instead of returning an error */
 const LLAMA_MAX_LAYERS = 512;
 
+/** the metadata of common models fits (a 150k-token vocabulary with its merges is a few MB); past it, no verdict */
+const HEADER_PREFIX_BYTES = 16 * 1024 * 1024;
+
+function readFilePrefix(file: string, maxBytes: number): Buffer {
+    const fd = openSync(file, "r");
+    try {
+        const buffer = Buffer.alloc(Math.min(maxBytes, fstatSync(fd).size));
+        let filled = 0;
+        while (filled < buffer.length) {
+            const n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+            if (n === 0) break;
+            filled += n;
+        }
+        return buffer.subarray(0, filled);
+    } finally {
+        closeSync(fd);
+    }
+}
+
 /** Reads the GGUF header to refuse, with a message, what llama.cpp would abort the whole process on. */
 async function checkModelShape(resolvedPath: string, modelPath: string) {
+    // node-llama-cpp's reader trusts the header's counts (a corrupt one surfaces as Node's "size is out of range"),
+    // so walk the start of the header first, checking every count and length against the file's size
+    const problem = checkGgufStructure(readFilePrefix(resolvedPath, HEADER_PREFIX_BYTES), statSync(resolvedPath).size);
+    if (problem)
+        throw new UserFacingError(`${modelPath} is not a usable GGUF model: ${problem}`, "re-download or re-convert the file");
     let blockCount: unknown;
     try {
         const info = await readGgufFileInfo(resolvedPath, {readTensorInfo: false, logWarnings: false, sourceType: "filesystem"});

@@ -9,16 +9,27 @@ const TYPE_ARRAY = 9;
 const MAX_DIMS = 4; // GGML_MAX_DIMS
 
 class Truncated extends Error {}
+/** the walk reached the end of the bytes it was given, but not of the file: nothing wrong seen so far */
+class BeyondPrefix extends Error {}
 
-/** Returns what is wrong with the header, or undefined when every length fits in the file. */
-export function checkGgufStructure(bytes: Uint8Array): string | undefined {
+/**
+ * Returns what is wrong with the header, or undefined when every length fits in the file.
+ * `bytes` may be only the start of the file when `fileSize` says how long the whole file is (a model's header can
+ * be megabytes of vocabulary): counts and lengths are checked against the file, and the walk stops without a verdict
+ * where the prefix ends.
+ */
+export function checkGgufStructure(bytes: Uint8Array, fileSize: number = bytes.byteLength): string | undefined {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let at = 0;
     const need = (n: number | bigint) => {
-        if (BigInt(at) + BigInt(n) > BigInt(bytes.byteLength)) throw new Truncated();
+        if (BigInt(at) + BigInt(n) > BigInt(fileSize)) throw new Truncated();
     };
-    const u32 = () => { need(4); const v = view.getUint32(at, true); at += 4; return v; };
-    const u64 = () => { need(8); const v = view.getBigUint64(at, true); at += 8; return v; };
+    const read = (n: number) => {
+        need(n);
+        if (at + n > bytes.byteLength) throw new BeyondPrefix();
+    };
+    const u32 = () => { read(4); const v = view.getUint32(at, true); at += 4; return v; };
+    const u64 = () => { read(8); const v = view.getBigUint64(at, true); at += 8; return v; };
     const skipString = () => { const len = u64(); need(len); at += Number(len); };
     const skipValue = (type: number, depth: number): string | undefined => {
         if (type === TYPE_STRING) { skipString(); return undefined; }
@@ -62,6 +73,7 @@ export function checkGgufStructure(bytes: Uint8Array): string | undefined {
         return undefined;
     } catch (err) {
         if (err instanceof Truncated) return "its header runs past the end of the file (truncated or corrupt?)";
+        if (err instanceof BeyondPrefix) return undefined;
         throw err;
     }
 }

@@ -132,6 +132,17 @@ describe("steer-chat errors are one clear line", () => {
         expect((other as UserFacingError).toLine()).toMatch(/^Could not load \/models\/x\.gguf: Failed to load model — /);
     });
 
+    it("a model with a corrupt metadata count fails as one line naming the file, without Node's internal error text", async () => {
+        const model = buildSyntheticLlama({seed: 3});
+        model.writeBigUInt64LE(0xffffffffn, 16); // the header's key/value count
+        const file = path.join(dir, "corrupt-kv-count.gguf");
+        writeFileSync(file, model);
+        const line = expectOneLineError(await runCli(["ask", "--raw", "--gpu", "false", "--model", file, "hi"]));
+        expect(line).toContain(file);
+        expect(line).toMatch(/not a usable GGUF model: its header runs past the end of the file/);
+        expect(line).not.toMatch(/out of range|Invalid array length/);
+    });
+
     // llama.cpp aborts the whole process (GGML_ASSERT n_layer <= LLAMA_MAX_LAYERS) on such a model, so the header is
     // checked before llama.cpp sees it
     it("a model with more layers than llama.cpp supports fails as one line, not a native abort", async () => {
