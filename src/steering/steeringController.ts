@@ -4,7 +4,7 @@
  */
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../engine/errors.js";
-import {CVEC_ARCHITECTURES} from "./cvecArchitectures.js";
+import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
 import type {LayerRange} from "./mixControlVectors.js";
@@ -28,9 +28,8 @@ export class SteeringController {
         if (!status.available) throw new UserFacingError(`Steering is unavailable: ${status.reason}`, status.fix);
         const info = status.native.contextInfo(context);
         const architecture = String(model.fileInfo.metadata?.general?.architecture ?? "unknown");
-        const warning = CVEC_ARCHITECTURES.has(architecture) ? undefined
-            : `Warning: llama.cpp does not apply control vectors to the "${architecture}" architecture; steering will have no effect on this model`;
-        return new SteeringController(context, status.native, {nEmbd: info.nEmbd, nLayer: info.nLayer}, warning);
+        return new SteeringController(context, status.native, {nEmbd: info.nEmbd, nLayer: info.nLayer},
+            architectureSteeringWarning(architecture));
     }
 
     /** The steering the next turn will use. */
