@@ -5,7 +5,8 @@
 import {existsSync} from "node:fs";
 import {createRequire} from "node:module";
 import path from "node:path";
-import type {LlamaContext} from "node-llama-cpp";
+import type {LlamaContext, LlamaModel} from "node-llama-cpp";
+import {UserFacingError} from "../engine/errors.js";
 import {packageRoot} from "../config/paths.js";
 import type {MixedControlVector, ScaleAddKernel} from "./mixControlVectors.js";
 
@@ -64,6 +65,28 @@ export function loadNativeSteering(): NativeSteeringStatus {
         }
     }
     return cached;
+}
+
+/**
+ * The native view of the context, cross-checked against what node-llama-cpp read from the GGUF file: if the helper
+ * cannot reach the llama_context, or reaches one of another shape, it is the wrong build — say so, never guess.
+ * `purpose` names what is unavailable ("Steering", "Training").
+ */
+export function checkedContextInfo(native: NativeSteering, context: LlamaContext, model: LlamaModel, purpose: string): ContextInfo {
+    const fix = `the native helper does not match this node-llama-cpp build: reinstall steer-chat, or ${BUILD_FIX}`;
+    let info: ContextInfo;
+    try {
+        info = native.contextInfo(context);
+    } catch (err) {
+        throw new UserFacingError(`${purpose} is unavailable: ${(err as Error).message}`, fix);
+    }
+    const metadata = model.fileInfo.architectureMetadata as {embedding_length?: unknown, block_count?: unknown} | undefined;
+    const expected = {nEmbd: Number(metadata?.embedding_length), nLayer: Number(metadata?.block_count)};
+    for (const key of ["nEmbd", "nLayer"] as const)
+        if (Number.isFinite(expected[key]) && expected[key] !== info[key])
+            throw new UserFacingError(`${purpose} is unavailable: llama_context check failed: ${key} is ${info[key]} in llama.cpp ` +
+                `but ${expected[key]} in the model file (incompatible node-llama-cpp build?)`, fix);
+    return info;
 }
 
 /** node-llama-cpp keeps its native context on the internal `_ctx` field; the helper verifies it before use. */

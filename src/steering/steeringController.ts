@@ -6,7 +6,7 @@ import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../engine/errors.js";
 import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
-import {loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
+import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
 import type {LayerRange} from "./mixControlVectors.js";
 import {checkLayerRange, checkVectorFitsModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
 import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";
@@ -26,7 +26,7 @@ export class SteeringController {
     static create(context: LlamaContext, model: LlamaModel): SteeringController {
         const status = loadNativeSteering();
         if (!status.available) throw new UserFacingError(`Steering is unavailable: ${status.reason}`, status.fix);
-        const info = status.native.contextInfo(context);
+        const info = checkedContextInfo(status.native, context, model, "Steering");
         const architecture = String(model.fileInfo.metadata?.general?.architecture ?? "unknown");
         return new SteeringController(context, status.native, {nEmbd: info.nEmbd, nLayer: info.nLayer},
             architectureSteeringWarning(architecture));

@@ -9,7 +9,7 @@ import {UserFacingError} from "../engine/errors.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import {loadNativeSteering} from "../steering/nativeSteering.js";
+import {checkedContextInfo, loadNativeSteering} from "../steering/nativeSteering.js";
 import {computeDirection, type DirectionMethod, type LayerSamples} from "./directionMethods.js";
 
 export type PositionMode = "last" | "all";
@@ -39,7 +39,7 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
     const status = loadNativeSteering();
     if (!status.available) throw new UserFacingError(`Training is unavailable: ${status.reason}`, status.fix);
     const {model, context} = loaded;
-    const info = status.native.contextInfo(context);
+    const info = checkedContextInfo(status.native, context, model, "Training");
     const layerRange = options.layers ?? {start: 1, end: info.nLayer - 1};
     if (layerRange.start < 1 || layerRange.end > info.nLayer - 1 || layerRange.start > layerRange.end)
         throw new UserFacingError(`Invalid layer range ${layerRange.start}-${layerRange.end} for training`,

@@ -13,7 +13,7 @@ import {scaleAddJs} from "../../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {findVectorFile} from "../../src/steering/vectorLibrary.js";
-import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {setupSteering, steeringBeforeTurn} from "../../src/cli/setupSteering.js";
 import {fixtureVectors, hasStories, readTensor, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: Conversation};
@@ -119,6 +119,28 @@ describe("crafted steering on a generated model", () => {
         await controller.addVector(towards(5), 1);
         expect(() => controller.applyStaged()).toThrow(/disposed/);
         await other.model.dispose();
+    });
+
+    it("a context the helper refuses is one clear line; chat with no vector asked for still starts, with a note", async () => {
+        const refused = {...r.loaded, context: {_ctx: {}, contextSize: 512} as never};
+        expect(() => SteeringController.create(refused.context, refused.model))
+            .toThrow(/^Steering is unavailable: expected a node-llama-cpp AddonContext object, got Object$/);
+        expect(() => SteeringController.create(refused.context, refused.model)).toThrow(UserFacingError);
+        const quiet = await setupSteering(refused, {vectors: []});
+        expect(quiet.controller).toBeUndefined();
+        expect(quiet.notes).toEqual([expect.stringMatching(/^Steering is unavailable: expected a node-llama-cpp AddonContext .* — the native helper does not match this node-llama-cpp build: reinstall steer-chat/)]);
+        await expect(setupSteering(refused, {vectors: [towards(5)]})).rejects.toThrow(UserFacingError);
+    });
+
+    it("the native view of the context must match the model file's n_embd and n_layer", () => {
+        const lying = (embedding_length: number, block_count: number) => ({
+            fileInfo: {architectureMetadata: {embedding_length, block_count}, metadata: {general: {architecture: "llama"}}}
+        }) as never;
+        expect(SteeringController.create(r.loaded.context, lying(nEmbd, nLayer)).shape).toEqual({nEmbd, nLayer});
+        expect(() => SteeringController.create(r.loaded.context, lying(48, nLayer)))
+            .toThrow(/Steering is unavailable: llama_context check failed: nEmbd is 32 in llama.cpp but 48 in the model file/);
+        expect(() => SteeringController.create(r.loaded.context, lying(nEmbd, 6)))
+            .toThrow(/nLayer is 4 in llama.cpp but 6 in the model file/);
     });
 });
 
