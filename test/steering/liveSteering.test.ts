@@ -18,10 +18,10 @@ import {fixtureVectors, hasStories, readTensor, storiesModel, tempDir, vectorOf,
 
 type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: Conversation};
 
-async function rig(modelPath: string, keepCache = false): Promise<Rig> {
+async function rig(modelPath: string, {keepCache = false, mode = "raw"}: {keepCache?: boolean, mode?: "raw" | "chat"} = {}): Promise<Rig> {
     const loaded = await loadModel(modelPath, {gpu: false, contextSize: 512});
     const controller = SteeringController.create(loaded.context, loaded.model);
-    const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 24},
+    const conversation = createConversation(loaded, {mode, sampling: {temperature: 0, maxTokens: 24},
         beforeTurn: steeringBeforeTurn(controller, keepCache)});
     return {loaded, controller, conversation};
 }
@@ -206,6 +206,50 @@ describe.skipIf(!hasStories)("steering stories260K", () => {
         expect(second.text).toBe(replay.text);
         expect(second.meanLogProb).toBe(replay.meanLogProb);
         r.controller.update((s) => s.remove("dog"));
+    });
+
+    it("in chat mode too, a change re-evaluates the templated history before the next turn", async () => {
+        const chat = await rig(storiesModel, {mode: "chat"});
+        try {
+            await chat.controller.addVector(happy, 1.5);
+            await chat.conversation.send("Once upon a time");
+            const afterFirst = chat.conversation.snapshot();
+            chat.controller.update((s) => s.remove("happy"));
+            await chat.controller.addVector(dog, 2);
+            const second = await chat.conversation.send("The dog");
+
+            // the same chat history evaluated from an empty cache under the new steering gives the same reply
+            await chat.conversation.clear();
+            chat.conversation.restore(afterFirst);
+            const replay = await chat.conversation.send("The dog");
+            expect(chat.controller.hasPendingChanges).toBe(false);
+            expect(second.text).toBe(replay.text);
+            expect(second.meanLogProb).toBe(replay.meanLogProb);
+        } finally {
+            await chat.loaded.dispose();
+        }
+    });
+
+    it("--keep-cache keeps the history evaluated under the old steering instead of re-evaluating it", async () => {
+        const kept = await rig(storiesModel, {keepCache: true});
+        try {
+            await kept.controller.addVector(happy, 1.5);
+            const first = await kept.conversation.send("Once upon a time");
+            kept.controller.update((s) => s.remove("happy"));
+            await kept.controller.addVector(dog, 2);
+            const second = await kept.conversation.send("The dog");
+            expect(kept.controller.hasPendingChanges).toBe(false);
+            expect(kept.controller.appliedState.get("dog").coefficient).toBe(2);
+
+            // without --keep-cache the reply equals this from-scratch replay under the new steering (see above);
+            // with it, the history's keys and values still carry the old steering, so the reply reads it differently
+            await r.controller.addVector(dog, 2);
+            const replay = await fresh(r, `Once upon a time${first.text}\nThe dog`);
+            r.controller.update((s) => s.remove("dog"));
+            expect(second.meanLogProb).not.toBe(replay.meanLogProb);
+        } finally {
+            await kept.loaded.dispose();
+        }
     });
 
     it("changes made while a reply streams are staged and apply only from the next turn", async () => {
