@@ -37,7 +37,7 @@ describe.skipIf(!hasTmux || !hasStories)("steer-chat in a real terminal", () => 
         term.keys("Tab");
         await term.waitFor((s) => s.includes("Tab to adjust"), "focus back on the prompt");
 
-        await term.typeLine("/regen");
+        await term.typeLine("The dog");
         await term.waitFor((s) => s.split("[hit --max-tokens").length === 3, "the second reply");
         await term.typeLine("/steering");
         const text = await term.waitFor((s) => s.includes("reply 2:"), "the steering record");
@@ -45,10 +45,14 @@ describe.skipIf(!hasTmux || !hasStories)("steer-chat in a real terminal", () => 
         expect(text).toContain("reply 2: happy +0.60");
         expect(text).not.toContain("staged for the next turn");
 
-        // the regenerated reply is exactly what ask makes with 0.6
-        const expected = execFileSync(process.execPath, [path.join(repoRoot, "bin", "steer-chat.js"), "ask", "--raw", "--temperature", "0",
-            "--max-tokens", "24", "--model", storiesModel, "--vector", `${happy}:0.6`, "Once upon a time"], {encoding: "utf8"});
-        const afterRegen = text.slice(text.indexOf("↻ Once upon a time"));
-        expect(afterRegen.replace(/\s+/g, " ")).toContain(expected.replace(/\s+/g, " ").trim());
+        // the second reply is exactly what ask makes with 0.6 from the same transcript (raw mode: the text so far)
+        const ask = (coefficient: number, prompt: string) => execFileSync(process.execPath, [path.join(repoRoot, "bin", "steer-chat.js"),
+            "ask", "--raw", "--temperature", "0", "--max-tokens", "24", "--model", storiesModel, "--vector", `${happy}:${coefficient}`, prompt],
+        {encoding: "utf8"});
+        const firstReply = ask(0.5, "Once upon a time");
+        const secondReply = ask(0.6, `Once upon a time${firstReply}\nThe dog`);
+        expect(secondReply).not.toBe(ask(0.5, `Once upon a time${firstReply}\nThe dog`));
+        const afterSecondPrompt = text.slice(text.indexOf("› The dog"));
+        expect(afterSecondPrompt.replace(/\s+/g, " ")).toContain(secondReply.replace(/\s+/g, " ").trim());
     });
 });
