@@ -52,6 +52,8 @@ export interface Conversation {
     /** the history as it is now, to put back later with restore() (used to try alternatives without keeping them) */
     snapshot(): unknown;
     restore(snapshot: unknown): void;
+    /** drops the cached evaluation (the history stays and is evaluated again next turn), e.g. after a trial steering */
+    forgetEvaluation(): Promise<void>;
     contextUsage(): {used: number, size: number};
     dispose(): void;
 }
@@ -90,6 +92,10 @@ abstract class BaseConversation implements Conversation {
 
     contextUsage() {
         return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize};
+    }
+
+    async forgetEvaluation() {
+        await this.sequence.clearHistory();
     }
 
     /** Applies the beforeTurn hook; drops the cache when the hook says the model changed. */

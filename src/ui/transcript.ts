@@ -20,7 +20,7 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
     const turns = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => m.role === "user"
         ? {role: "user", text: m.text}
         : {role: "assistant", text: m.text, steering: m.steering ?? [], stopReason: m.reply?.stopReason,
-            meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb)});
+            meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.replaced ? {replaced: true} : {})});
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
 }
 
@@ -31,7 +31,7 @@ export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string 
         if (m.role === "user") lines.push("", "## You", "", m.text);
         else if (m.role === "assistant") {
             const ppl = perplexity(m.reply?.meanLogProb);
-            lines.push("", `## Model — ${describeSteering(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}`, "", m.text);
+            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSteering(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}`, "", m.text);
         }
     }
     return lines.join("\n") + "\n";

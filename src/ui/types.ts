@@ -13,5 +13,7 @@ export type ChatMessage = {
     /** for assistant messages: how the reply ended and how fast it was written */
     reply?: Omit<Reply, "text" | "tokens">,
     /** for assistant messages: the steering it was made with */
-    steering?: SteeringRecord
+    steering?: SteeringRecord,
+    /** for assistant messages: /regen or /compare answered the same prompt again, so the conversation moved on without it */
+    replaced?: boolean
 };

@@ -76,6 +76,13 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         setMessages(messagesRef.current);
     }, []);
     const note = useCallback((text: string, role: "note" | "error" = "note") => addMessage({role, text}), [addMessage]);
+    /** /regen and /compare answer the last prompt again: the reply they replace stays on screen and in /save, marked */
+    const markLastReplyReplaced = useCallback(() => {
+        const index = messagesRef.current.map((m) => m.role).lastIndexOf("assistant");
+        if (index < 0) return;
+        messagesRef.current = messagesRef.current.map((m, i) => (i === index ? {...m, replaced: true} : m));
+        setMessages(messagesRef.current);
+    }, []);
 
     const stopFlushing = () => {
         if (flushTimer.current) clearInterval(flushTimer.current);
@@ -238,6 +245,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     requireLastPrompt();
                     const text = conversation.rewind()!;
                     note(`↻ ${text}`);
+                    markLastReplyReplaced();
                     addReply(await generate(text, {commitLines: true}));
                 });
                 return;
@@ -261,6 +269,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     }
                     conversation.restore(before);
                     const on = await generate(text);
+                    markLastReplyReplaced();
                     addReply(on);
                     note(sideBySide({title: "steering off", text: off.text}, {title: current.describe(), text: on.reply.text}, columns()));
                 });
@@ -286,6 +295,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     } finally {
                         s.update(() => original);
                         conversation.restore(history);
+                        // the model and its cache hold the last trial value: put the user's steering back now (so
+                        // nothing shows as staged that the user did not stage) and have the history evaluated again
+                        if (s.applyStaged()) await conversation.forgetEvaluation();
                     }
                     note(sweepTable(command.name, rows, columns()));
                 });
@@ -306,7 +318,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 note(command.message, "error");
                 return;
         }
-    }, [conversation, steering, presets, note, onExit, generate, addReply, runBusy]);
+    }, [conversation, steering, presets, note, onExit, generate, addReply, runBusy, markLastReplyReplaced]);
 
     const command = useCallback((input: string) => {
         void runCommand(parseSlashCommand(input)).catch((err) => note(errorMessage(err), "error"));

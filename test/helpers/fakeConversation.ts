@@ -24,6 +24,7 @@ export class FakeConversation implements Conversation {
     readonly signals: (AbortSignal | undefined)[] = [];
     readonly systemPromptCalls: (string | undefined)[] = [];
     clearCalls = 0;
+    forgetCalls = 0;
     disposed = false;
     used = 0;
     /** what the next send() does (a function gets the user text) */
@@ -109,6 +110,10 @@ export class FakeConversation implements Conversation {
 
     restore(snapshot: unknown) {
         this.turns = [...(snapshot as {user: string, reply: string}[])];
+    }
+
+    async forgetEvaluation() {
+        this.forgetCalls++;
     }
 
     contextUsage() {

@@ -32,12 +32,13 @@ export async function typeText(stdin: {write: (data: string) => void}, text: str
     await tick();
 }
 
-/** Polls until the frame satisfies the check (or the time runs out, leaving the assertion to fail). */
+/** Polls until the frame satisfies the check; throws with the last frame when the time runs out. */
 export async function waitForFrame(frame: () => string | undefined, check: (f: string) => boolean, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const f = frame() ?? "";
-        if (check(f) || Date.now() > deadline) return f;
+        if (check(f)) return f;
+        if (Date.now() > deadline) throw new Error(`waitForFrame: timed out after ${timeoutMs} ms waiting for ${check.toString()}; last frame:\n${f}`);
         await tick(40);
     }
 }

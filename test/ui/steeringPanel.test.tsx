@@ -13,6 +13,10 @@ import {SteeringState} from "../../src/steering/steeringState.js";
 import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
+import {readFileSync} from "node:fs";
+import path from "node:path";
+import type {Conversation} from "../../src/engine/conversation.js";
+import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
@@ -57,17 +61,24 @@ describe("the chat's steering controls", () => {
     let cleanup: (() => void) | undefined;
     afterEach(() => cleanup?.());
 
-    async function start() {
+    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C) {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
-        const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
+        const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
             beforeTurn: steeringBeforeTurn(steering, false)});
         const presets = new PresetStore({dir: configDir});
         const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
         await tick(100);
-        return {...app, steering, conversation, presets};
+        return {...app, steering, conversation: conversation as C, presets};
     }
+
+    const send = async (stdin: {write: (data: string) => void}, text: string) => {
+        await typeText(stdin, text);
+        await press(stdin, keys.enter);
+    };
+    /** finished replies on screen: each ends with its details line, "[ppl 2.72]" or "[hit --max-tokens · ppl 3.10]" */
+    const replies = (frame: string) => frame.match(/\[[^\]\n]*ppl \d/g)?.length ?? 0;
 
     it("Tab then ←/→ (Shift ×5), Space, 0 and d change the staged steering; Tab again goes back to the prompt", async () => {
         const {stdin, lastFrame, steering} = await start();
@@ -155,5 +166,88 @@ describe("the chat's steering controls", () => {
         await press(stdin, keys.enter);
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset calm"));
         expect(steering.state.get("mood").coefficient).toBe(0.5);
+    });
+
+    it("/compare and /sweep are trials: the history, the steering and the panel are as they were", async () => {
+        const {stdin, lastFrame, steering, conversation} = await start();
+        await send(stdin, "the cat");
+        await waitForFrame(lastFrame, (f) => replies(f) === 1 && !f.includes("writing"));
+        const history = conversation.snapshot();
+
+        await send(stdin, "/compare");
+        let frame = await waitForFrame(lastFrame, (f) => /steering off\s+│/.test(f));
+        expect(frame).toMatch(/steering off\s+│ mood \+0\.50/);
+        expect(conversation.snapshot()).toEqual(history); // the same greedy reply under the same steering
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+
+        await send(stdin, "/sweep mood -1..1 1");
+        frame = await waitForFrame(lastFrame, (f) => /\+1\.00\s+│/.test(f) && !f.includes("writing"));
+        expect(frame).toMatch(/-1\.00\s+│[\s\S]*\+0\.00\s+│[\s\S]*\+1\.00\s+│/);
+        expect(conversation.snapshot()).toEqual(history);
+        expect(steering.appliedState.get("mood").coefficient).toBe(0.5); // not the last trial value
+        expect(steering.hasPendingChanges).toBe(false);
+        expect(lastFrame()).not.toContain("staged for the next turn");
+
+        // and the next reply is made from that history with the user's steering: the first reply again
+        await send(stdin, "/regen");
+        await waitForFrame(lastFrame, (f) => !f.includes("writing") && replies(f) >= 3);
+        expect(conversation.snapshot()).toEqual(history);
+    });
+
+    it("a /sweep stopped with Esc, or failing half-way, puts the history and the steering back", async () => {
+        let sends = 0;
+        let failOn = -1;
+        const {stdin, lastFrame, steering, conversation} = await start(() => new FakeConversation());
+        conversation.script = () => {
+            sends++;
+            if (sends === failOn) throw new Error("the model fell over");
+            return {chunks: ["a", " reply"], pauseBefore: sends === 3 ? 1 : undefined, meanLogProb: -1};
+        };
+        await send(stdin, "the cat");
+        await waitForFrame(lastFrame, (f) => replies(f) === 1);
+        const history = conversation.snapshot();
+
+        await send(stdin, "/sweep mood -1..1 0.5"); // sends 2, 3 (paused), …
+        await waitForFrame(lastFrame, () => conversation.paused);
+        expect(steering.state.get("mood").coefficient).toBe(-0.5); // the trial value, while it runs
+        await press(stdin, keys.escape);
+        const frame = await waitForFrame(lastFrame, (f) => /-0\.50\s+│/.test(f));
+        expect(frame).toMatch(/-1\.00\s+│ 2\.72\s+│ a reply/);
+        expect(frame).not.toMatch(/\+0\.00\s+│/); // stopped: no further trials
+        expect(conversation.snapshot()).toEqual(history);
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+        expect(steering.hasPendingChanges).toBe(false);
+
+        failOn = sends + 2;
+        await send(stdin, "/sweep mood -1..1 0.5");
+        await waitForFrame(lastFrame, (f) => f.includes("the model fell over"));
+        expect(conversation.snapshot()).toEqual(history);
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+        expect(steering.hasPendingChanges).toBe(false);
+        failOn = -1;
+        await send(stdin, "/compare");
+        await waitForFrame(lastFrame, (f) => /steering off\s+│/.test(f));
+        expect(conversation.snapshot()).toEqual(history);
+    });
+
+    it("/regen's replaced reply stays in /save, marked, so the transcript never shows two answers as one exchange", async () => {
+        const {stdin, lastFrame} = await start();
+        await send(stdin, "the cat");
+        await waitForFrame(lastFrame, (f) => replies(f) === 1 && !f.includes("writing"));
+        await press(stdin, keys.tab, keys.right, keys.tab);
+        await send(stdin, "/regen");
+        await waitForFrame(lastFrame, (f) => replies(f) === 2 && !f.includes("writing"));
+        const file = path.join(tempDir(), "t.json");
+        await send(stdin, `/save ${file}`);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved the transcript"));
+        const turns = JSON.parse(readFileSync(file, "utf8")).turns;
+        expect(turns.map((t: {role: string, replaced?: boolean}) => [t.role, t.replaced ?? false]))
+            .toEqual([["user", false], ["assistant", true], ["assistant", false]]);
+        expect(turns[1].steering[0].coefficient).toBe(0.5);
+        expect(turns[2].steering[0].coefficient).toBe(0.6);
+        const md = path.join(tempDir(), "t.md");
+        await send(stdin, `/save ${md}`);
+        await waitForFrame(lastFrame, (f) => f.includes(md));
+        expect(readFileSync(md, "utf8")).toMatch(/## Model \(replaced by the next reply\) — mood \+0\.50[\s\S]*## Model — mood \+0\.60/);
     });
 });
