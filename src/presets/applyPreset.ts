@@ -2,8 +2,8 @@
  * Turning presets into steering and back. Loading keeps what fits the model and says what it skipped and why.
  */
 import path from "node:path";
-import type {Conversation} from "../engine/conversation.js";
 import {errorMessage} from "../engine/errors.js";
+import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
 import {vectorFolders} from "../steering/vectorLibrary.js";
@@ -11,8 +11,8 @@ import type {Preset} from "./presetSchema.js";
 
 export type PresetLoadResult = {loaded: string[], skipped: string[]};
 
-/** Replaces the staged steering with the preset's (what fits), and applies its system prompt and sampling. */
-export async function applyPreset(preset: Preset, controller: SteeringController, conversation?: Conversation): Promise<PresetLoadResult> {
+/** Replaces the staged steering with the preset's (what fits). Its system prompt and sampling: presetConversationSettings. */
+export async function applyPreset(preset: Preset, controller: SteeringController): Promise<PresetLoadResult> {
     const entries: SteeringEntry[] = [];
     const skipped: string[] = [];
     for (const v of preset.vectors) {
@@ -24,10 +24,6 @@ export async function applyPreset(preset: Preset, controller: SteeringController
         }
     }
     controller.update(() => new SteeringState(entries));
-    if (conversation) {
-        if (preset.systemPrompt != null) conversation.setSystemPrompt(preset.systemPrompt);
-        Object.assign(conversation.sampling, preset.sampling ?? {});
-    }
     return {loaded: entries.map((e) => e.name), skipped};
 }
 
@@ -44,6 +40,26 @@ export function presetFromSteering(name: string, state: SteeringState, extra: Pi
             ...(e.layers ? {layers: [e.layers.start, e.layers.end] as [number, number]} : {})
         }))
     };
+}
+
+export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};
+
+/**
+ * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
+ * any preset was loaded, so loading "calm" after "pirate" does not keep the pirate's system prompt or temperature.
+ */
+export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings): ConversationSettings {
+    return {
+        systemPrompt: preset.systemPrompt ?? beforePresets.systemPrompt,
+        sampling: {...beforePresets.sampling, ...preset.sampling}
+    };
+}
+
+/** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */
+export function presetSampling(sampling: SamplingOptions): Preset["sampling"] {
+    const stored = Object.fromEntries((["temperature", "topK", "topP", "minP"] as const)
+        .filter((key) => sampling[key] !== DEFAULT_SAMPLING[key]).map((key) => [key, sampling[key]]));
+    return Object.keys(stored).length > 0 ? stored : undefined;
 }
 
 export function describePreset(preset: Preset): string {

@@ -13,7 +13,7 @@ export type SlashCommand =
     | {kind: "vectorEnable", name: string, enabled: boolean}
     | {kind: "vectorRemove", name: string}
     | {kind: "layers", name: string, range: LayerRange | undefined}
-    | {kind: "presetSave", name: string}
+    | {kind: "presetSave", name: string, description?: string}
     | {kind: "presetLoad", name: string}
     | {kind: "presetList"}
     | {kind: "steerOff"}
@@ -38,7 +38,8 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/layers NAME A-B", "apply a vector to layers A..B only (/layers NAME all: every layer)"],
     ["/steer off", "switch every vector off"],
     ["/steering", "show the steering now and the steering each reply was made with"],
-    ["/preset save|load NAME", "save the steering as a preset, or load one"],
+    ["/preset save NAME [DESC]", "save the steering, system prompt and sampling as a preset"],
+    ["/preset load NAME", "load a preset (its system prompt and sampling too)"],
     ["/preset list", "list presets"],
     ["/regen", "write the last reply again with the current steering"],
     ["/compare", "the last prompt answered with steering off and on, side by side"],
@@ -90,9 +91,13 @@ export function parseSlashCommand(input: string): SlashCommand {
         case "/preset": {
             const [action, presetName] = words(rest);
             if (action === "list") return {kind: "presetList"};
-            if ((action === "save" || action === "load") && presetName != null)
-                return {kind: action === "save" ? "presetSave" : "presetLoad", name: presetName};
-            return invalid("usage: /preset save NAME · /preset load NAME · /preset list");
+            if (action === "load" && presetName != null) return {kind: "presetLoad", name: presetName};
+            if (action === "save" && presetName != null) {
+                // everything after the name is the description
+                const description = rest.replace(/^\s*save\s+\S+\s*/, "").trim();
+                return {kind: "presetSave", name: presetName, ...(description !== "" ? {description} : {})};
+            }
+            return invalid("usage: /preset save NAME [DESCRIPTION] · /preset load NAME · /preset list");
         }
         case "/steer":
             return rest === "off" ? {kind: "steerOff"} : invalid("usage: /steer off");

@@ -8,7 +8,7 @@ import {writeFileSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
 import type {Conversation, Reply} from "../engine/conversation.js";
 import {errorMessage} from "../engine/errors.js";
-import {applyPreset, describePreset, presetFromSteering} from "../presets/applyPreset.js";
+import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, type ConversationSettings} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringState} from "../steering/steeringState.js";
@@ -69,6 +69,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const flushTimer = useRef<NodeJS.Timeout | undefined>(undefined);
     const messagesRef = useRef<ChatMessage[]>([]);
     const busyRef = useRef(false);
+    /** the system prompt and sampling before the first /preset load, which later presets build on */
+    const beforePresets = useRef<ConversationSettings | undefined>(undefined);
 
     const addMessage = useCallback((message: Omit<ChatMessage, "id">) => {
         const full = {...message, id: nextId.current++};
@@ -181,6 +183,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 onExit();
                 return;
             case "system":
+                beforePresets.current = undefined; // the user's own prompt is what the next preset falls back to
                 conversation.setSystemPrompt(command.text);
                 note(command.text === "" ? "System prompt cleared." : `System prompt set: ${command.text}`);
                 return;
@@ -224,14 +227,21 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             }
             case "presetSave": {
                 if (presets == null) throw new Error("Presets are unavailable in this session");
-                presets.save(presetFromSteering(command.name, requireSteering().state, {systemPrompt: conversation.systemPrompt}));
+                // re-saving a preset keeps its description unless a new one is given
+                const description = command.description ?? presets.list().find((p) => p.preset.name === command.name && p.origin === "user")?.preset.description;
+                presets.save(presetFromSteering(command.name, requireSteering().state,
+                    {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling)}));
                 note(`Saved preset ${command.name}: ${requireSteering().state.describe()}`);
                 return;
             }
             case "presetLoad": {
                 if (presets == null) throw new Error("Presets are unavailable in this session");
                 const {preset} = presets.get(command.name);
-                const result = await applyPreset(preset, requireSteering(), conversation);
+                const result = await applyPreset(preset, requireSteering());
+                beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
+                const settings = presetConversationSettings(preset, beforePresets.current);
+                if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
+                Object.assign(conversation.sampling, settings.sampling);
                 note([`Loaded preset ${preset.name} — from the next turn: ${requireSteering().state.describe()}`,
                     ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
                 return;

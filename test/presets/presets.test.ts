@@ -4,6 +4,8 @@ import {existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync} from "n
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
+import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
+import {presetConversationSettings, presetSampling} from "../../src/presets/applyPreset.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, writeVector} from "../helpers/steeringTestKit.js";
@@ -130,5 +132,22 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x", vectors: [], colour: "red"})).toBe('unknown field "colour"');
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, layers: [5, 2]}]})).toMatch(/layers must be/);
         expect(readdirSync(fixtureVectors)).toContain("happy.gguf");
+    });
+
+    it("a loaded preset's system prompt and sampling sit over the settings from before any preset, never over the last preset's", () => {
+        const before = {systemPrompt: "You are helpful.", sampling: {...DEFAULT_SAMPLING, temperature: 0.2, seed: 7}};
+        const pirate = {name: "pirate", vectors: [], systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3, topK: 10}};
+        const afterPirate = presetConversationSettings(pirate, before);
+        expect(afterPirate).toEqual({systemPrompt: "Talk like a pirate.", sampling: {...before.sampling, temperature: 1.3, topK: 10}});
+        expect(presetConversationSettings({name: "calm", vectors: []}, before)).toEqual(before);
+        expect(presetConversationSettings({name: "warm", vectors: [], sampling: {minP: 0.1}}, before).sampling)
+            .toEqual({...before.sampling, minP: 0.1});
+    });
+
+    it("a preset stores the sampling that differs from the defaults, and nothing when none does", () => {
+        expect(presetSampling(DEFAULT_SAMPLING)).toBeUndefined();
+        expect(presetSampling({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3})).toBeUndefined(); // not preset fields
+        expect(presetSampling({...DEFAULT_SAMPLING, temperature: 0, topP: 0.5})).toEqual({temperature: 0, topP: 0.5});
+        expect(presetProblem({name: "x", vectors: [], sampling: presetSampling({...DEFAULT_SAMPLING, temperature: 0})})).toBeUndefined();
     });
 });

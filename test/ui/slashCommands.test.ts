@@ -67,8 +67,9 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/layers happy two-five")).toEqual({kind: "invalid", message: expect.stringContaining("two-five")});
     });
 
-    it("/preset save|load NAME and /preset list", () => {
+    it("/preset save NAME [DESCRIPTION], /preset load NAME and /preset list", () => {
         expect(parseSlashCommand("/preset save calm")).toEqual({kind: "presetSave", name: "calm"});
+        expect(parseSlashCommand("/preset save calm  a quiet,  kind voice ")).toEqual({kind: "presetSave", name: "calm", description: "a quiet,  kind voice"});
         expect(parseSlashCommand("/preset load calm")).toEqual({kind: "presetLoad", name: "calm"});
         expect(parseSlashCommand("/preset list")).toEqual({kind: "presetList"});
         expect(parseSlashCommand("/preset save").kind).toBe("invalid");
@@ -100,7 +101,7 @@ describe("parseSlashCommand", () => {
     it("every command in the help list parses to something other than unknown", () => {
         const examples: Record<string, string> = {
             "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
-            "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save|load NAME": "/preset load x",
+            "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
             "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE": "/save f.md", "/train RECIPE": "/train happy",
             "/system <text>": "/system hi"
         };

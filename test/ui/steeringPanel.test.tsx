@@ -250,4 +250,28 @@ describe("the chat's steering controls", () => {
         await waitForFrame(lastFrame, (f) => f.includes(md));
         expect(readFileSync(md, "utf8")).toMatch(/## Model \(replaced by the next reply\) — mood \+0\.50[\s\S]*## Model — mood \+0\.60/);
     });
+
+    it("/preset save keeps the system prompt, sampling and a description; loading another preset drops the last one's", async () => {
+        const {stdin, lastFrame, conversation, presets} = await start();
+        await send(stdin, "/system Talk like a pirate.");
+        conversation.sampling.temperature = 1.3; // as --temperature 1.3 would
+        await send(stdin, "/preset save pirate arr, matey");
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset pirate"));
+        expect(presets.get("pirate").preset).toMatchObject({description: "arr, matey", systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3}});
+        await send(stdin, "/preset save pirate"); // re-saving keeps the description
+        await waitForFrame(lastFrame, (f) => f.split("Saved preset pirate").length === 3);
+        expect(presets.get("pirate").preset.description).toBe("arr, matey");
+
+        await send(stdin, "/system You are terse.");
+        conversation.sampling.temperature = 0;
+        presets.save({name: "plain", vectors: []});
+        await send(stdin, "/preset load pirate");
+        await waitForFrame(lastFrame, (f) => f.includes("Loaded preset pirate"));
+        expect(conversation.systemPrompt).toBe("Talk like a pirate.");
+        expect(conversation.sampling.temperature).toBe(1.3);
+        await send(stdin, "/preset load plain");
+        await waitForFrame(lastFrame, (f) => f.includes("Loaded preset plain"));
+        expect(conversation.systemPrompt).toBe("You are terse.");
+        expect(conversation.sampling.temperature).toBe(0);
+    });
 });
