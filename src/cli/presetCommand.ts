@@ -1,9 +1,10 @@
 /** `steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME`. */
 import {UserFacingError} from "../engine/errors.js";
-import {describePreset} from "../presets/applyPreset.js";
+import {describePreset, presetVectorRef} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
+import {findVectorFile, looksLikePath} from "../steering/vectorLibrary.js";
 import type {CliOptions} from "./options.js";
 
 export function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
@@ -29,7 +30,9 @@ export function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: 
             const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
             const vectors: PresetVector[] = options.vectors.map((spec) => {
                 const {ref, coefficient} = parseVectorSpec(spec);
-                return {vector: ref, coefficient, ...(layers ? {layers: [layers.start, layers.end] as [number, number]} : {})};
+                // files are checked and stored so they load from any folder; names (vectors or recipes) stay names
+                const vector = looksLikePath(ref) ? presetVectorRef(findVectorFile(ref)) : ref;
+                return {vector, coefficient, ...(layers ? {layers: [layers.start, layers.end] as [number, number]} : {})};
             });
             const preset: Preset = {name: needName(), vectors,
                 ...(options.description ? {description: options.description} : {}),

@@ -6,7 +6,7 @@ import {errorMessage} from "../engine/errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
-import {vectorFolders} from "../steering/vectorLibrary.js";
+import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import type {Preset} from "./presetSchema.js";
 
 export type PresetLoadResult = {loaded: string[], skipped: string[]};
@@ -29,17 +29,25 @@ export async function applyPreset(preset: Preset, controller: SteeringController
 
 /** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */
 export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling"> = {}): Preset {
-    const folders = vectorFolders().map((f) => path.resolve(f.dir));
     return {
         name,
         ...stripUndefined(extra),
         vectors: state.entries.map((e) => ({
-            vector: folders.includes(path.dirname(path.resolve(e.source))) ? e.name : e.source,
+            vector: presetVectorRef(e.source),
             coefficient: e.coefficient,
             ...(e.enabled ? {} : {enabled: false}),
             ...(e.layers ? {layers: [e.layers.start, e.layers.end] as [number, number]} : {})
         }))
     };
+}
+
+/**
+ * How a preset refers to a vector file: by name when it lies in a vectors folder (so the preset travels), else by
+ * absolute path (a relative one would depend on the folder steer-chat is started from).
+ */
+export function presetVectorRef(file: string): string {
+    const folders = vectorFolders().map((f) => path.resolve(f.dir));
+    return folders.includes(path.dirname(path.resolve(file))) ? vectorNameOf(file) : path.resolve(file);
 }
 
 export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};

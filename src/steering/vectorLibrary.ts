@@ -15,7 +15,8 @@ export function vectorFolders(): {label: string, dir: string}[] {
     return [{label: "user", dir: userVectorsDir()}, {label: "shipped", dir: shippedVectorsDir()}];
 }
 
-function looksLikePath(ref: string) {
+/** A file reference rather than a name from the vector folders (or a recipe). */
+export function looksLikePath(ref: string) {
     return ref.includes("/") || ref.includes("\\") || ref.toLowerCase().endsWith(".gguf");
 }
 

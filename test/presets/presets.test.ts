@@ -13,12 +13,12 @@ import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, w
 const execFileAsync = promisify(execFile);
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
 
-function cli(xdg: string) {
+function cli(xdg: string, cwd = repoRoot) {
     const env = {...process.env, XDG_CONFIG_HOME: xdg};
     delete env.STEER_CHAT_CONFIG_DIR;
     return async (...args: string[]) => {
         try {
-            const {stdout, stderr} = await execFileAsync(process.execPath, [bin, ...args], {cwd: repoRoot, env});
+            const {stdout, stderr} = await execFileAsync(process.execPath, [bin, ...args], {cwd, env});
             return {code: 0, stdout, stderr};
         } catch (err) {
             const e = err as {code: number, stdout: string, stderr: string};
@@ -132,6 +132,20 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x", vectors: [], colour: "red"})).toBe('unknown field "colour"');
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, layers: [5, 2]}]})).toMatch(/layers must be/);
         expect(readdirSync(fixtureVectors)).toContain("happy.gguf");
+    });
+
+    it("preset save stores a file by absolute path (it must load from any folder), a vectors-folder file by name", async () => {
+        const xdg = tempDir();
+        const work = tempDir();
+        mkdirSync(path.join(work, "sub"));
+        writeVector(vectorOf(8, [1], () => 1), "mine.gguf", path.join(work, "sub"));
+        const run = cli(xdg, work);
+        expect((await run("preset", "save", "rel", "--vector", "sub/mine.gguf:0.5", "--vector", `${path.join(repoRoot, "vectors", "dog.gguf")}:1`, "--vector", "happy:2")).code).toBe(0);
+        const shown = JSON.parse((await run("preset", "show", "rel")).stdout);
+        expect(shown.vectors.map((v: {vector: string}) => v.vector)).toEqual([path.join(work, "sub", "mine.gguf"), "dog", "happy"]);
+        const missing = await run("preset", "save", "gone", "--vector", "sub/nothing.gguf:1");
+        expect(missing.code).not.toBe(0);
+        expect(missing.stderr).toMatch(/^steer-chat: Control vector not found: sub\/nothing\.gguf — check the path/);
     });
 
     it("a loaded preset's system prompt and sampling sit over the settings from before any preset, never over the last preset's", () => {
