@@ -29,7 +29,7 @@ describe("SteeringPanel", () => {
         const {lastFrame} = render(<SteeringPanel state={state} pending={true} focused={true} selected={1} />);
         const frame = lastFrame()!;
         expect(frame).toContain("staged for the next turn");
-        expect(frame).toMatch(/happy\s+\[─+┼█+─+\]\s+\+0\.60\s+on/);
+        expect(frame).toMatch(/happy\s+\[─+┼█+─+\]\s+\+0\.60\s+on\s+all L1-1/);
         expect(frame).toMatch(/❯ formal\s+\[─*█+┼─+\]\s+-1\.50\s+off\s+L3-7/);
     });
 

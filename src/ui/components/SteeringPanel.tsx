@@ -18,6 +18,13 @@ export function barScale(state: SteeringState) {
     return Math.max(2, ...state.entries.map((e) => Math.ceil(Math.abs(e.coefficient))));
 }
 
+/** `L3-7` for a range set with /layers; `all L1-23` when every layer the file has a direction for is used. */
+export function layerLabel(entry: Pick<SteeringState["entries"][number], "layers" | "vector">): string {
+    if (entry.layers) return `L${entry.layers.start}-${entry.layers.end}`;
+    const layers = [...entry.vector.directions.keys()];
+    return layers.length === 0 ? "all" : `all L${Math.min(...layers)}-${Math.max(...layers)}`;
+}
+
 export type SteeringPanelProps = {
     state: SteeringState,
     /** changes wait for the next turn */
@@ -45,7 +52,7 @@ export const SteeringPanel = React.memo(function SteeringPanel({state, pending, 
                 return (
                     <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
                         {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, max)} {value.padStart(6)}
-                        {entry.enabled ? "  on " : "  off"}{entry.layers ? `  L${entry.layers.start}-${entry.layers.end}` : ""}
+                        {entry.enabled ? "  on " : "  off"}  {layerLabel(entry)}
                     </Text>
                 );
             })}
