@@ -13,7 +13,7 @@ import {SteeringState} from "../../src/steering/steeringState.js";
 import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
-import {readFileSync} from "node:fs";
+import {mkdirSync, readFileSync} from "node:fs";
 import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
@@ -273,5 +273,49 @@ describe("the chat's steering controls", () => {
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset plain"));
         expect(conversation.systemPrompt).toBe("You are terse.");
         expect(conversation.sampling.temperature).toBe(0);
+    });
+
+    it("with two vectors ↑/↓ pick which one the keys change; a adds from the picker; ? shows help; bad adds are one line", async () => {
+        mkdirSync(path.join(configDir, "vectors"), {recursive: true});
+        writeVector(vectorOf(32, [2, 3], (l, i) => Math.cos(l * i)), "calm.gguf", path.join(configDir, "vectors"));
+        const {stdin, lastFrame, steering} = await start();
+
+        await press(stdin, keys.tab, "a");
+        let frame = await waitForFrame(lastFrame, (f) => f.includes("Add a vector (Enter adds"));
+        const rows = frame.split("\n").filter((l) => /^[│║ ]*[❯ ] \S+\s+n_embd/.test(l.replace(/^║\s?/, "")));
+        const calmRow = rows.findIndex((l) => /\bcalm\b/.test(l));
+        expect(frame).toMatch(/calm\s+n_embd 32 · 2 layers · user/);
+        for (let i = 0; i < calmRow; i++) await press(stdin, keys.down);
+        await press(stdin, keys.enter);
+        frame = await waitForFrame(lastFrame, (f) => /calm\s+\[.*\]\s+\+1\.00\s+on\s+all L2-3/.test(f));
+        expect(steering.state.entries.map((e) => e.name)).toEqual(["mood", "calm"]);
+
+        // the selection starts on the first vector; ↓ moves to calm, so → changes calm only
+        await press(stdin, keys.down, keys.right);
+        expect(steering.state.get("calm").coefficient).toBe(1.1);
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+        expect(lastFrame()).toMatch(/❯ calm\s+\[.*\]\s+\+1\.10/);
+        await press(stdin, keys.up, keys.left);
+        expect(steering.state.get("mood").coefficient).toBe(0.4);
+        expect(lastFrame()).toMatch(/❯ mood\s+\[.*\]\s+\+0\.40/);
+
+        await press(stdin, "?");
+        await waitForFrame(lastFrame, (f) => f.includes("Keys and commands (any key closes)") && f.includes("/sweep NAME A..B STEP"));
+        await press(stdin, "x");
+        expect(lastFrame()).not.toContain("Keys and commands");
+        expect(steering.state.entries).toHaveLength(2); // the key that closed help did nothing else
+
+        await press(stdin, keys.tab);
+        const before = steering.state;
+        const wide = writeVector(vectorOf(64, [1], () => 1), "wide.gguf");
+        await send(stdin, `/vector add ${wide}:1`);
+        await waitForFrame(lastFrame, (f) => f.includes("n_embd 64, but the model has 32"));
+        await send(stdin, "/vector add /no/such/file.gguf");
+        await waitForFrame(lastFrame, (f) => f.includes("Control vector not found: /no/such/file.gguf"));
+        expect(steering.state).toBe(before);
+
+        await send(stdin, "/preset list");
+        frame = await waitForFrame(lastFrame, (f) => /cheerful\s+shipped\s+happy \+/.test(f));
+        expect(frame).toMatch(/melancholy\s+shipped/);
     });
 });
