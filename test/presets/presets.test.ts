@@ -8,7 +8,7 @@ import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {presetConversationSettings, presetSampling} from "../../src/presets/applyPreset.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
-import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, writeVector} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 const execFileAsync = promisify(execFile);
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
@@ -28,7 +28,7 @@ function cli(xdg: string, cwd = repoRoot) {
 }
 
 describe("preset round trip", () => {
-    it("save, list, show, delete in an isolated config folder; shipped presets are read-only", async () => {
+    it("save, list, show, load, delete in an isolated config folder; shipped presets are read-only", async () => {
         const xdg = tempDir();
         const run = cli(xdg);
         const saved = await run("preset", "save", "sunny", "--vector", "happy:0.75", "--vector", "dog:-0.5", "--layers", "2-4",
@@ -45,6 +45,16 @@ describe("preset round trip", () => {
         const show = JSON.parse((await run("preset", "show", "sunny")).stdout);
         expect(show).toEqual({name: "sunny", description: "bright days", systemPrompt: "Tell a story.", origin: "user",
             vectors: [{vector: "happy", coefficient: 0.75, layers: [2, 4]}, {vector: "dog", coefficient: -0.5, layers: [2, 4]}]});
+
+        // load: start a model with it (a generated one the shipped vectors fit, so no download is needed)
+        const model = writeSyntheticModel({nEmbd: 64, nLayer: 5, seed: 11});
+        const loaded = await run("ask", "--raw", "--temperature", "0", "--max-tokens", "4", "--model", model, "--preset", "sunny", "the cat");
+        expect(loaded.code, loaded.stderr).toBe(0);
+        expect(loaded.stderr).toContain("Preset sunny: loaded happy, dog");
+        expect(loaded.stderr).not.toContain("skipped");
+        const viaFlags = await run("ask", "--raw", "--temperature", "0", "--max-tokens", "4", "--model", model,
+            "--vector", "happy:0.75", "--vector", "dog:-0.5", "--layers", "2-4", "--system", "Tell a story.", "the cat");
+        expect(loaded.stdout).toBe(viaFlags.stdout);
 
         const overwrite = await run("preset", "save", "cheerful", "--vector", "happy:3");
         expect(overwrite.code).toBe(2);
