@@ -7,8 +7,12 @@
 // Anything off throws a JS error instead of touching the pointer.
 
 #include <dlfcn.h>
-#include <link.h>
 #include <unistd.h>
+#if defined(__APPLE__)
+#include <mach-o/dyld.h>
+#else
+#include <link.h>
+#endif
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -25,16 +29,27 @@ struct FoundLibraries {
     std::string ggmlCpu;
 };
 
-int findLibraries(struct dl_phdr_info* info, size_t, void* data) {
-    auto* out = static_cast<FoundLibraries*>(data);
-    const char* name = info->dlpi_name;
-    if (name == nullptr) return 0;
+void noteLibrary(const char* name, FoundLibraries* out) {
+    if (name == nullptr) return;
     const char* base = std::strrchr(name, '/');
     base = base == nullptr ? name : base + 1;
     if (std::strncmp(base, "libllama", 8) == 0 && std::strncmp(base, "libllama-common", 15) != 0 && out->llama.empty()) out->llama = name;
     if (std::strncmp(base, "libggml-base", 12) == 0 && out->ggmlBase.empty()) out->ggmlBase = name;
     if (std::strncmp(base, "libggml-cpu", 11) == 0 && out->ggmlCpu.empty()) out->ggmlCpu = name;
-    return 0;
+}
+
+// The shared libraries already loaded in this process (node-llama-cpp's among them).
+FoundLibraries findLoadedLibraries() {
+    FoundLibraries libs;
+#if defined(__APPLE__)
+    for (uint32_t i = 0, n = _dyld_image_count(); i < n; i++) noteLibrary(_dyld_get_image_name(i), &libs);
+#else
+    dl_iterate_phdr([](struct dl_phdr_info* info, size_t, void* data) {
+        noteLibrary(info->dlpi_name, static_cast<FoundLibraries*>(data));
+        return 0;
+    }, &libs);
+#endif
+    return libs;
 }
 
 template <typename T>
@@ -48,8 +63,7 @@ void resolve(void* handle, const char* symbol, T& target, std::string& missing) 
 Api& api() {
     static Api instance = [] {
         Api a;
-        FoundLibraries libs;
-        dl_iterate_phdr(findLibraries, &libs);
+        FoundLibraries libs = findLoadedLibraries();
         a.libraryPath = libs.llama;
         if (libs.llama.empty()) {
             a.error = a.captureError = "node-llama-cpp's libllama is not loaded in this process (load a model first)";

@@ -30,5 +30,5 @@ if (!existsSync(headers)) {
 // npm gives install scripts the path of its bundled node-gyp; outside npm, look for one on PATH
 const gyp = process.env.npm_config_node_gyp;
 const result = gyp ? run(process.execPath, [gyp, "rebuild"]) : run("node-gyp", ["rebuild"]);
-if (result.status !== 0) fail("node-gyp rebuild failed (needs python3, make and a C++ compiler)");
+if (result.status !== 0) fail("node-gyp rebuild failed");
 console.log("steer-chat: native steering helper built");

@@ -2,7 +2,7 @@
  * Loads the native helper (build/Release/steer_native.node, built by `npm install`) and wraps it with the
  * LlamaContext it works on. If it is missing or broken, steering reports why and how to fix it; chat still works.
  */
-import {existsSync} from "node:fs";
+import {existsSync, readFileSync} from "node:fs";
 import {createRequire} from "node:module";
 import path from "node:path";
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
@@ -55,7 +55,10 @@ export function loadNativeSteering(): NativeSteeringStatus {
     if (process.platform === "win32") {
         cached = {available: false, reason: "steering's native helper supports Linux and macOS only for now", fix: "run steer-chat on Linux or macOS to steer"};
     } else if (!existsSync(file)) {
-        cached = {available: false, reason: `the native steering helper was not built (${file} is missing)`, fix: BUILD_FIX};
+        // npm install records why the build failed; say it here, where the user sees it
+        const buildError = path.join(packageRoot(), "build", "native-build-error.txt");
+        const why = existsSync(buildError) ? `: ${readFileSync(buildError, "utf8").trim()}` : ` (${file} is missing)`;
+        cached = {available: false, reason: `the native steering helper was not built${why}`, fix: BUILD_FIX};
     } else {
         try {
             const mod = createRequire(import.meta.url)(file) as NativeModule;

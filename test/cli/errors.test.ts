@@ -3,7 +3,7 @@
  * or flag, with no stack trace and exit code 2; --help and --version; and `ask` reading its prompt from stdin.
  */
 import {spawn} from "node:child_process";
-import {readFileSync, writeFileSync} from "node:fs";
+import {cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {InsufficientMemoryError} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
@@ -18,9 +18,9 @@ const dir = tempDir("steer-cli-");
 type Result = {code: number | null, stdout: string, stderr: string};
 
 /** Runs the binary with stdin a pipe that gets `input` (or is closed at once: empty stdin). */
-function runCli(args: string[], input = ""): Promise<Result> {
+function runCli(args: string[], input = "", binary = bin): Promise<Result> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [bin, ...args], {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"]});
+        const child = spawn(process.execPath, [binary, ...args], {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"]});
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
@@ -193,5 +193,32 @@ describe.skipIf(!hasStoriesModel)("ask reads the prompt from stdin when none is 
         expect(stderr).toBe("");
         expect(code).toBe(0);
         expect(stdout).toBe(c.expected);
+    });
+});
+
+describe("without the native steering helper", () => {
+    /** a copy of the package whose native build failed at install: no .node file, only the recorded reason */
+    function packageWithoutHelper(): string {
+        const root = tempDir("steer-nohelper-");
+        for (const part of ["bin", "dist", "vectors", "presets", "package.json"])
+            cpSync(path.join(repoRoot, part), path.join(root, part), {recursive: true});
+        symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
+        mkdirSync(path.join(root, "build"));
+        writeFileSync(path.join(root, "build", "native-build-error.txt"), "node-gyp rebuild failed\n");
+        return path.join(root, "bin", "steer-chat.js");
+    }
+
+    it("asking for a vector says why steering is unavailable, with the install's own reason and the fix", async () => {
+        const binary = packageWithoutHelper();
+        const model = tinyModelPath();
+        const line = expectOneLineError(await runCli(["ask", "--raw", "--model", model, "--vector", "happy:1", "hello"], "", binary));
+        expect(line).toBe("steer-chat: Steering is unavailable: the native steering helper was not built: node-gyp rebuild failed " +
+            "— run `npm run build:native` in the steer-chat folder (needs python3, make and a C++ compiler) and look at its output");
+
+        // with no steering asked for, it still answers, exactly as the full install does
+        const args = ["ask", "--raw", "--temperature", "0", "--max-tokens", "6", "--model", model, "hello"];
+        const without = await runCli(args, "", binary);
+        expect(without.code, without.stderr).toBe(0);
+        expect(without.stdout).toBe((await runCli(args)).stdout);
     });
 });
