@@ -191,9 +191,9 @@ async function main() {
     const prompts = renderRecipe(loadRecipe("happy"), loaded.model);
     const prefillPhase = await phase(async () => {
         const sequence = loaded.context.getSequence();
-        for (const text of [...prompts.positives, ...prompts.negatives]) {
+        for (const prompt of [...prompts.positives, ...prompts.negatives]) {
             await sequence.clearHistory();
-            await sequence.evaluateWithoutGeneratingNewTokens(tokenizePrompt(loaded.model, text));
+            await sequence.evaluateWithoutGeneratingNewTokens(typeof prompt === "string" ? tokenizePrompt(loaded.model, prompt) : prompt);
         }
         sequence.dispose();
     });

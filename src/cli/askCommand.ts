@@ -7,6 +7,7 @@ import {UserFacingError} from "../engine/errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
+import {stderrProgressBar} from "./progressBar.js";
 import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
@@ -19,7 +20,9 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
     const modelPath = await resolveModel(options.model);
     const loaded = await loadModel(modelPath, options);
     try {
-        const steering = await setupSteering(loaded, options);
+        // a recipe name trains a vector for this model on first use: show it, it can take a while on a big model
+        const progress = stderrProgressBar(process.stderr, "training", "prompts");
+        const steering = await setupSteering(loaded, options, progress.update).finally(() => progress.end());
         // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering was asked for
         if (options.vectors.length > 0 || options.preset != null) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
         const conversation = createConversation(loaded, {

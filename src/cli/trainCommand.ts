@@ -12,7 +12,8 @@ import {saveControlVector} from "../steering/loadControlVector.js";
 import {parseLayerRange} from "../steering/steeringState.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
-import {trainControlVector} from "../training/trainControlVector.js";
+import {checkPromptPairs, trainControlVector} from "../training/trainControlVector.js";
+import {stderrProgressBar} from "./progressBar.js";
 import type {CliOptions} from "./options.js";
 
 export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Promise<number> {
@@ -25,6 +26,7 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
     const recipe = options.recipe != null ? loadRecipe(options.recipe) : undefined;
     // read the prompt files before loading the model: bad input fails fast
     const files = recipe == null ? {positives: readPromptFile(options.positive!), negatives: readPromptFile(options.negative!)} : undefined;
+    if (files) checkPromptPairs(files.positives, files.negatives);
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
 
     const loaded = await loadModel(await resolveModel(options.model), options);
@@ -33,21 +35,16 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
         const controller = new AbortController();
         const cancel = () => controller.abort();
         process.once("SIGINT", cancel);
+        const progress = stderrProgressBar(err, "training", "prompts");
         let result;
         try {
             result = await trainControlVector(loaded, {
                 ...prompts, method: options.method, positions: options.positions, scale: options.scale, layers,
-                signal: controller.signal,
-                onProgress: (done, total) => {
-                    if (!err.isTTY) return;
-                    const width = 30;
-                    const filled = Math.round((done / total) * width);
-                    err.write(`\rtraining [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total} prompts`);
-                }
+                signal: controller.signal, onProgress: progress.update
             });
         } finally {
             process.off("SIGINT", cancel);
-            if (err.isTTY) err.write("\n");
+            progress.end();
         }
         saveControlVector(options.output, result.vector);
         err.write(`Wrote ${path.resolve(options.output)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +

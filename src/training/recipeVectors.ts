@@ -47,7 +47,7 @@ export async function ensureRecipeVector(loaded: LoadedModel, name: string,
     return file;
 }
 
-export type RecipeTrainer = (name: string, options?: {force?: boolean, onProgress?: (done: number, total: number) => void}) => Promise<string>;
+export type RecipeTrainer = (name: string, options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<string>;
 
 export function recipeTrainerFor(loaded: LoadedModel): RecipeTrainer {
     return (name, options) => ensureRecipeVector(loaded, name, options);
@@ -58,12 +58,13 @@ export function recipeTrainerFor(loaded: LoadedModel): RecipeTrainer {
  * model (or taken from the cache) first.
  */
 export async function addVectorOrRecipe(controller: SteeringController, ref: string, coefficient: number,
-    {layers, train, onProgress}: {layers?: LayerRange, train?: RecipeTrainer, onProgress?: (done: number, total: number) => void} = {}) {
+    {layers, train, onProgress, signal}: {layers?: LayerRange, train?: RecipeTrainer, onProgress?: (done: number, total: number) => void,
+        signal?: AbortSignal} = {}) {
     try {
         return await controller.addVector(ref, coefficient, layers);
     } catch (err) {
         const fitsNothing = err instanceof UserFacingError && /No vector named|n_embd|beyond the model/.test(err.message);
         if (train == null || !fitsNothing || !recipeExists(ref)) throw err;
-        return controller.addVector(await train(ref, {onProgress}), coefficient, layers);
+        return controller.addVector(await train(ref, {onProgress, signal}), coefficient, layers);
     }
 }

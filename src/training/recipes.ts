@@ -4,7 +4,7 @@
  */
 import {readFileSync, readdirSync} from "node:fs";
 import path from "node:path";
-import {resolveChatWrapper, LlamaText, type ChatHistoryItem, type LlamaModel} from "node-llama-cpp";
+import {resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token} from "node-llama-cpp";
 import {shippedVectorsDir} from "../config/paths.js";
 import {UserFacingError} from "../engine/errors.js";
 
@@ -59,8 +59,12 @@ function listRecipeNames() {
     }
 }
 
-/** Renders every question × answer start for both personas, with the model's chat template when it has one. */
-export function renderRecipe(recipe: Recipe, model: LlamaModel): {positives: string[], negatives: string[]} {
+/**
+ * Renders every question × answer start for both personas, with the model's chat template when it has one. A
+ * templated prompt comes back as tokens: its special tokens (BOS, <|im_start|>…) are tokens in the template, and
+ * turning them into text first would write "BOS" as a word.
+ */
+export function renderRecipe(recipe: Recipe, model: LlamaModel): {positives: (string | Token[])[], negatives: (string | Token[])[]} {
     const hasTemplate = typeof model.fileInfo.metadata?.tokenizer?.chat_template === "string";
     const wrapper = hasTemplate ? resolveChatWrapper(model) : undefined;
     const render = (persona: string, question: string, answerStart: string) => {
@@ -71,10 +75,10 @@ export function renderRecipe(recipe: Recipe, model: LlamaModel): {positives: str
             {type: "model", response: [answerStart]}
         ];
         const {contextText} = wrapper.generateContextState({chatHistory: history});
-        return LlamaText(contextText).toString();
+        return contextText.tokenize(model.tokenizer);
     };
-    const positives: string[] = [];
-    const negatives: string[] = [];
+    const positives: (string | Token[])[] = [];
+    const negatives: (string | Token[])[] = [];
     for (const question of recipe.questions) {
         for (const start of recipe.answerStarts) {
             positives.push(render(recipe.positive, question, start));

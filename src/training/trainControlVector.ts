@@ -4,6 +4,7 @@
  * and reduce them to one direction per layer. The direction measured at block N's output is written as
  * `direction.N`, where llama.cpp adds it (cvector-generator writes it one block later).
  */
+import type {Token} from "node-llama-cpp";
 import type {LoadedModel} from "../engine/runtime.js";
 import {UserFacingError} from "../engine/errors.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
@@ -14,9 +15,12 @@ import {computeDirection, type DirectionMethod, type LayerSamples} from "./direc
 
 export type PositionMode = "last" | "all";
 
+/** a prompt as text (tokenized with the model's BOS, special tokens parsed) or as tokens, used as they are */
+export type TrainingPrompt = string | readonly Token[];
+
 export type TrainOptions = {
-    positives: string[],
-    negatives: string[],
+    positives: readonly TrainingPrompt[],
+    negatives: readonly TrainingPrompt[],
     method?: DirectionMethod,
     positions?: PositionMode,
     /** layers to write (default: every steerable layer, 1..n_layer−1) */
@@ -29,13 +33,18 @@ export type TrainOptions = {
 
 export type TrainResult = {vector: ControlVector, evaluatedTokens: number, seconds: number};
 
-export async function trainControlVector(loaded: LoadedModel, options: TrainOptions): Promise<TrainResult> {
-    const {positives, negatives, method = "mean", positions = "last", scale = "unit", signal, onProgress} = options;
+/** Training pairs the i-th positive with the i-th negative prompt: both sides non-empty and equally long. */
+export function checkPromptPairs(positives: readonly unknown[], negatives: readonly unknown[]) {
     if (positives.length === 0 || negatives.length === 0)
         throw new UserFacingError("Training needs at least one positive and one negative prompt");
     if (positives.length !== negatives.length)
         throw new UserFacingError(`Training needs as many positive prompts as negative ones: got ${positives.length} positive and ${negatives.length} negative`,
             "each line of the positive file pairs with the same line of the negative file");
+}
+
+export async function trainControlVector(loaded: LoadedModel, options: TrainOptions): Promise<TrainResult> {
+    const {positives, negatives, method = "mean", positions = "last", scale = "unit", signal, onProgress} = options;
+    checkPromptPairs(positives, negatives);
     const status = loadNativeSteering();
     if (!status.available) throw new UserFacingError(`Training is unavailable: ${status.reason}`, status.fix);
     const {model, context} = loaded;
@@ -47,8 +56,9 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
 
     // tokenize everything first, so bad input fails before any compute
     const pairs = positives.map((p, i) => {
-        let pos = tokenizePrompt(model, p);
-        let neg = tokenizePrompt(model, negatives[i]!);
+        const tokensOf = (prompt: TrainingPrompt) => (typeof prompt === "string" ? tokenizePrompt(model, prompt) : [...prompt]);
+        let pos = tokensOf(p);
+        let neg = tokensOf(negatives[i]!);
         if (positions === "all") {
             // pad the shorter prompt with the token for " ", as cvector-generator does
             const pad = model.tokenize(" ").at(-1)!;
@@ -85,15 +95,19 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
             evaluatedTokens += pos.length + neg.length;
             const rowsOf = (layer: Float32Array) =>
                 Array.from({length: layer.length / info.nEmbd}, (_, r) => layer.subarray(r * info.nEmbd, (r + 1) * info.nEmbd));
-            for (let L = 0; L < info.nLayer; L++) {
+            // a shared BOS row is the same on both sides (no contrast) and is usually far larger than the rest
+            // (an attention sink), so it would only inflate the typical norm
+            const firstRow = allRows && pos[0] === neg[0] && pos[0] === model.tokens.bos ? 1 : 0;
+            // only the layers being trained: with --positions all on a big model, every layer would be gigabytes
+            for (let L = layerRange.start; L <= layerRange.end; L++) {
                 const p = rowsOf(posLayers[L]!);
                 const n = rowsOf(negLayers[L]!);
-                const used = positions === "last" ? [[p.at(-1)!, n.at(-1)!]] : p.map((row, r) => [row, n[r]!]);
+                const used = positions === "last" ? [[p.at(-1)!, n.at(-1)!]] : p.slice(firstRow).map((row, r) => [row, n[r + firstRow]!]);
                 for (const [a, b] of used) {
                     samples[L]!.diffs.push(Float32Array.from(a!, (x, k) => x - b![k]!));
                     normSums[L]! += Math.hypot(...a!) + Math.hypot(...b!);
                 }
-                if (L === 0) normCount += used.length * 2;
+                if (L === layerRange.start) normCount += used.length * 2;
             }
         }
     } finally {

@@ -159,6 +159,17 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         return text;
     };
     const columns = () => options.columns?.() ?? 100;
+    /** a signal that Esc / Ctrl+C (stop) aborts, for work other than a reply; cleared when the work ends */
+    const stoppable = async <T,>(work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+        const controller = new AbortController();
+        abortRef.current = controller;
+        try {
+            return await work(controller.signal);
+        } finally {
+            if (abortRef.current === controller) abortRef.current = undefined;
+            setStreamingText("");
+        }
+    };
     const showTrainingProgress = (done: number, total: number) => {
         const width = 30;
         const filled = Math.round((done / total) * width);
@@ -189,8 +200,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "vectorAdd":
                 await runBusy(async () => {
-                    const state = await addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
-                        {train: options.trainRecipe, onProgress: showTrainingProgress});
+                    const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
+                        {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
                     note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
                 });
                 return;
@@ -198,7 +209,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 await runBusy(async () => {
                     if (options.trainRecipe == null) throw new Error("Training is unavailable in this session");
                     const started = performance.now();
-                    const file = await options.trainRecipe(command.name, {force: true, onProgress: showTrainingProgress});
+                    const train = options.trainRecipe;
+                    const file = await stoppable((signal) => train(command.name, {force: true, onProgress: showTrainingProgress, signal}));
                     note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it`);
                 });
                 return;

@@ -43,6 +43,7 @@ describe.skipIf(!hasStories)("training on stories260K", () => {
             for (const positions of ["last", "all"] as const) {
                 const {vector} = await trainControlVector(loaded, {positives: prompts("dog"), negatives: prompts("cat"), method, positions, layers: {start: 2, end: 3}});
                 expect([...vector.directions.keys()], `${method}/${positions}`).toEqual([2, 3]);
+                for (const [layer, d] of vector.directions) expect(Math.hypot(...d), `${method}/${positions} L${layer}`).toBeCloseTo(1, 5);
                 // project the last-token states of both sides on the layer-3 direction
                 const capture = status.native.createCapture(loaded.context, 64, 1);
                 try {
@@ -54,11 +55,39 @@ describe.skipIf(!hasStories)("training on stories260K", () => {
                         margin += cosine(last(pos[3]!), vector.directions.get(3)!) * Math.hypot(...last(pos[3]!))
                             - cosine(last(neg[3]!), vector.directions.get(3)!) * Math.hypot(...last(neg[3]!));
                     }
+                    // the last-token margin is what "last" optimises; "all" averages every position, so its sign at the
+                    // last token alone is not guaranteed
                     if (positions === "last") expect(margin, `${method}/${positions}`).toBeGreaterThan(0);
                 } finally {
                     capture.free();
                 }
             }
+        }
+    });
+
+    it("--scale typical gives the unit direction scaled to the layer's mean hidden-state norm", async () => {
+        const status = loadNativeSteering();
+        if (!status.available) throw new Error(status.reason);
+        const options = {positives: prompts("dog"), negatives: prompts("cat"), method: "mean" as const, positions: "last" as const, layers: {start: 1, end: 3}};
+        const unit = (await trainControlVector(loaded, options)).vector;
+        const typical = (await trainControlVector(loaded, {...options, scale: "typical"})).vector;
+        // the mean norm of the last-token states of every prompt at each layer, measured here independently
+        const capture = status.native.createCapture(loaded.context, 64, 1);
+        const normSums = [0, 0, 0, 0];
+        let count = 0;
+        try {
+            for (const p of [...prompts("dog"), ...prompts("cat")]) {
+                const layers = await capture.capture(tokenizePrompt(loaded.model, p));
+                for (let L = 1; L <= 3; L++) normSums[L]! += Math.hypot(...layers[L]!.subarray(layers[L]!.length - 64));
+                count++;
+            }
+        } finally {
+            capture.free();
+        }
+        for (let L = 1; L <= 3; L++) {
+            const t = typical.directions.get(L)!;
+            expect(cosine(t, unit.directions.get(L)!), `L${L}`).toBeCloseTo(1, 5);
+            expect(Math.hypot(...t) / (normSums[L]! / count), `L${L}`).toBeCloseTo(1, 4);
         }
     });
 
@@ -117,8 +146,9 @@ describe("training input errors come before any compute", () => {
         // the model path does not exist: reaching it would give a different error
         const common = ["--model", path.join(dir, "no-model.gguf"), "--output", path.join(dir, "o.gguf")];
         const unequal = await train(...common, "--positive", two, "--negative", three);
-        // counts are compared after loading the files; the model is still not needed to say so
-        expect(unequal.stderr).toMatch(/^steer-chat: (Training needs as many positive prompts as negative ones: got 2 positive and 3 negative|Model file not found)/);
+        // counts are compared right after reading the files, before the (missing) model is looked for
+        expect(unequal.code).toBe(2);
+        expect(unequal.stderr).toMatch(/^steer-chat: Training needs as many positive prompts as negative ones: got 2 positive and 3 negative/);
         const emptied = await train(...common, "--positive", empty, "--negative", two);
         expect(emptied.code).toBe(2);
         expect(emptied.stderr).toBe(`steer-chat: Prompt file ${empty} has no prompts — write one prompt a line\n`);

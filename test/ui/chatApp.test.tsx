@@ -13,6 +13,7 @@ import {App} from "../../src/ui/App.js";
 import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 
 /** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
 function ExitProbe({onExit}: {onExit: () => void}) {
@@ -26,10 +27,10 @@ afterEach(() => {
     cleanup = undefined;
 });
 
-async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf") {
+async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf", trainRecipe?: RecipeTrainer) {
     const state = {exited: false};
     const app = render(<>
-        <App conversation={conversation} modelName={modelName} />
+        <App conversation={conversation} modelName={modelName} trainRecipe={trainRecipe} />
         <ExitProbe onExit={() => { state.exited = true; }} />
     </>);
     cleanup = () => app.unmount();
@@ -199,6 +200,7 @@ describe("the chat screen", () => {
             const open = await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
             expect(open).toContain("Keys and commands");
             expect(open).toContain("F1, ? (panel)");
+            await tick(150); // the overlay's key listener attaches in an effect after it is drawn; a loaded machine can lag
             await press(stdin, "x");
             const closed = await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
             expect(closed).not.toContain("Keys and commands");
@@ -206,6 +208,27 @@ describe("the chat screen", () => {
         expect(lastFrame()).toContain("› hi");
         expect(lastFrame()).not.toContain("hix");
         expect(conversation.sent).toEqual([]);
+    });
+
+    it("/train shows a progress bar, and Esc stops it with a clear message; the chat stays usable", async () => {
+        let seen: AbortSignal | undefined;
+        const trainer: RecipeTrainer = (name, {onProgress, signal} = {}) => new Promise((resolve, reject) => {
+            seen = signal;
+            onProgress?.(3, 12);
+            signal?.addEventListener("abort", () => reject(new Error("Training was cancelled")));
+        });
+        const {stdin, lastFrame, conversation} = await start(new FakeConversation(), "tiny-model.gguf", trainer);
+        await typeText(stdin, "/train happy");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => /training \[█+░+\] 3\/12 prompts/.test(f));
+        expect(seen?.aborted).toBe(false);
+        await press(stdin, keys.escape);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Training was cancelled") && idle(f));
+        expect(seen?.aborted).toBe(true);
+        expect(frame).not.toMatch(/training \[/);
+        await submit({stdin, lastFrame}, "hello");
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
+        expect(conversation.sent).toEqual(["hello"]);
     });
 
     it("/clear calls conversation.clear(), shows a note and resets the context figure", async () => {

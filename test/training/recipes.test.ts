@@ -1,0 +1,97 @@
+/**
+ * Recipes on generated models: rendering through a chat template (special tokens stay tokens), training on first
+ * use with a per-model cache, /vector-style fallback from a name to its recipe, and cancelling.
+ */
+import {existsSync, statSync} from "node:fs";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {SteeringController} from "../../src/steering/steeringController.js";
+import {addVectorOrRecipe, ensureRecipeVector, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
+import {listRecipes, loadRecipe, renderRecipe} from "../../src/training/recipes.js";
+import {tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
+
+const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}" +
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+describe("recipes", () => {
+    const previous = process.env.STEER_CHAT_CONFIG_DIR;
+    let templated: LoadedModel;
+    let plain: LoadedModel;
+    beforeAll(async () => {
+        process.env.STEER_CHAT_CONFIG_DIR = tempDir(); // the trained-vector cache lives under it
+        templated = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 21, chatTemplate: CHATML}), {gpu: false, contextSize: 512});
+        plain = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 22}), {gpu: false, contextSize: 512});
+    });
+    afterAll(async () => {
+        await templated?.dispose();
+        await plain?.dispose();
+        if (previous == null) delete process.env.STEER_CHAT_CONFIG_DIR;
+        else process.env.STEER_CHAT_CONFIG_DIR = previous;
+    });
+
+    it("every shipped recipe parses and has both sides and questions", () => {
+        const recipes = listRecipes();
+        expect(recipes.map((r) => r.name)).toEqual(expect.arrayContaining(["happy", "formal", "concise", "confident", "eiffel"]));
+        for (const r of recipes) {
+            expect(r.positive.length, r.name).toBeGreaterThan(0);
+            expect(r.negative, r.name).not.toBe(r.positive);
+            expect(r.questions.length * r.answerStarts.length, r.name).toBeGreaterThan(0);
+        }
+    });
+
+    it("a templated model gets token prompts: one BOS token, never the word \"BOS\"; a plain one gets text", () => {
+        const recipe = loadRecipe("happy");
+        const {positives, negatives} = renderRecipe(recipe, templated.model);
+        expect(positives).toHaveLength(recipe.questions.length * recipe.answerStarts.length);
+        const bos = templated.model.tokens.bos!;
+        for (const prompt of [...positives, ...negatives]) {
+            expect(Array.isArray(prompt)).toBe(true);
+            const tokens = prompt as number[];
+            expect(tokens[0]).toBe(bos);
+            expect(tokens.filter((t) => t === bos)).toHaveLength(1);
+            const text = templated.model.detokenize(tokens as never, true);
+            expect(text).not.toContain("BOS");
+            expect(text).toContain("<|im_start|>system");
+            expect(text).toContain(recipe.questions[0]!.slice(0, 10) === text ? "" : "<|im_start|>assistant");
+        }
+        expect(templated.model.detokenize(positives[0] as never, true)).toContain(recipe.positive);
+        expect(templated.model.detokenize(negatives[0] as never, true)).toContain(recipe.negative);
+
+        const asText = renderRecipe(recipe, plain.model);
+        expect(asText.positives[0]).toBe(`${recipe.positive}\n${recipe.questions[0]}\n${recipe.answerStarts[0]}`);
+    });
+
+    it("trains on first use, then comes from the per-model cache; force retrains; the names fall back to recipes", async () => {
+        const file = await recipeVectorPath(plain, "happy");
+        expect(existsSync(file)).toBe(false);
+        let progressCalls = 0;
+        const trained = await ensureRecipeVector(plain, "happy", {onProgress: () => { progressCalls++; }});
+        expect(trained).toBe(file);
+        expect(progressCalls).toBeGreaterThan(0);
+        const written = statSync(file).mtimeMs;
+
+        progressCalls = 0;
+        expect(await ensureRecipeVector(plain, "happy", {onProgress: () => { progressCalls++; }})).toBe(file);
+        expect(progressCalls).toBe(0); // the cache, not a second training
+        await ensureRecipeVector(plain, "happy", {force: true, onProgress: () => { progressCalls++; }});
+        expect(progressCalls).toBeGreaterThan(0);
+        expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(written);
+
+        // another model has its own cache entry
+        expect(await recipeVectorPath(templated, "happy")).not.toBe(file);
+
+        // the shipped happy.gguf is 64 wide and does not fit this 32-wide model: the name falls back to the recipe
+        const controller = SteeringController.create(plain.context, plain.model);
+        const state = await addVectorOrRecipe(controller, "happy", 0.8, {train: recipeTrainerFor(plain)});
+        expect(state.get("happy")).toMatchObject({source: file, coefficient: 0.8});
+        await expect(addVectorOrRecipe(controller, "happy", 1)).rejects.toThrow(/n_embd 64, but the model has 32/); // no trainer, no fallback
+    });
+
+    it("training a recipe stops when its signal aborts, and caches nothing", async () => {
+        const abort = new AbortController();
+        const file = await recipeVectorPath(templated, "formal");
+        await expect(ensureRecipeVector(templated, "formal", {signal: abort.signal, onProgress: (done) => { if (done === 1) abort.abort(); }}))
+            .rejects.toThrow("Training was cancelled");
+        expect(existsSync(file)).toBe(false);
+    });
+});
