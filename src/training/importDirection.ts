@@ -1,9 +1,19 @@
 /**
  * A raw steering direction for one layer, from NumPy's .npy (float32/float64, shape (n,) or (1, n)), a JSON array,
  * or a Neuronpedia-style JSON export (an object holding the vector under `vector`, `values`, `direction` or
- * `steering_vector`, and optionally its layer under `layer` or `hook_layer`). Pure: bytes in, numbers out.
+ * `steering_vector`, and optionally where it was read: `hook_name` like "blocks.6.hook_resid_pre", or a layer under
+ * `layer` / `hook_layer` (a number, or a Neuronpedia source like "6-res-jb") with `hook_type`). Pure.
+ *
+ * Layers follow llama.cpp: `direction.N` is added to the output of block N (0-based, as TransformerLens counts
+ * blocks). So blocks.N.hook_resid_post is layer N, and blocks.N.hook_resid_pre — the input of block N, which is
+ * the output of block N−1 — is layer N−1. Getting this wrong steers one block off.
  */
-export type ImportedDirection = {values: Float32Array, layer?: number};
+export type ImportedDirection = {
+    values: Float32Array,
+    layer?: number,
+    /** how the layer was read from the file, to show the user (it decides where the vector acts) */
+    layerSource?: string
+};
 
 export function parseDirection(file: string, bytes: Uint8Array): ImportedDirection {
     const fail = (problem: string) => new Error(`Cannot import ${file}: ${problem}`);
@@ -35,11 +45,29 @@ function parseJsonDirection(json: unknown, fail: (p: string) => Error): Imported
         const obj = json as Record<string, unknown>;
         const key = ["vector", "values", "direction", "steering_vector"].find((k) => k in obj);
         if (key == null) throw fail("the JSON object has no vector, values, direction or steering_vector field");
-        const layerValue = obj.layer ?? obj.hook_layer;
-        const layer = typeof layerValue === "number" ? layerValue : typeof layerValue === "string" && /^\d+$/.test(layerValue) ? Number(layerValue) : undefined;
-        return {values: toValues(obj[key]), layer};
+        return {values: toValues(obj[key]), ...layerOf(obj, fail)};
     }
     throw fail("expected a JSON array or object");
+}
+
+function layerOf(obj: Record<string, unknown>, fail: (p: string) => Error): {layer?: number, layerSource?: string} {
+    const fromHook = (block: number, point: string, source: string) => {
+        if (point === "mid") throw fail(`${source} is inside block ${block}; llama.cpp adds control vectors only between blocks (resid_pre / resid_post)`);
+        const layer = point === "pre" ? block - 1 : block;
+        if (layer < 1) throw fail(`${source} is the model's input embedding side; llama.cpp never steers before block 1's output`);
+        return {layer, layerSource: `${source} → layer ${layer} (the output of block ${layer})`};
+    };
+    const hookName = typeof obj.hook_name === "string" ? obj.hook_name : typeof obj.hook_point === "string" ? obj.hook_point : undefined;
+    const named = hookName != null ? /blocks\.(\d+)\.hook_resid_(pre|post|mid)\b/.exec(hookName) : null;
+    if (named) return fromHook(Number(named[1]), named[2]!, hookName!);
+
+    const layerValue = obj.layer ?? obj.hook_layer;
+    const block = typeof layerValue === "number" ? layerValue
+        : typeof layerValue === "string" && /^\d+(?:-|$)/.test(layerValue) ? Number(/^\d+/.exec(layerValue)![0]) : undefined;
+    if (block == null) return {};
+    const hookType = typeof obj.hook_type === "string" ? /resid_(pre|post|mid)/.exec(obj.hook_type)?.[1] : undefined;
+    if (hookType != null) return fromHook(block, hookType, `${JSON.stringify(layerValue)} with hook_type ${obj.hook_type}`);
+    return {layer: block, layerSource: `layer ${JSON.stringify(layerValue)} taken as the output of block ${block} (no hook named; pass --layer to change it)`};
 }
 
 function parseNpy(bytes: Uint8Array, fail: (p: string) => Error): Float32Array {

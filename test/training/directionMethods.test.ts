@@ -80,9 +80,22 @@ describe("prompt files and imports", () => {
         expect(() => parseDirection("c.npy", npy("<i4", [1], 4))).toThrow(/unsupported dtype <i4/);
         expect(() => parseDirection("d.npy", npy("<f4", [1, 2, 3], 4).subarray(0, 70))).toThrow(/truncated/);
         expect([...parseDirection("e.json", Buffer.from("[0.5, 1.5]")).values]).toEqual([0.5, 1.5]);
-        expect(parseDirection("f.json", Buffer.from('{"steering_vector": [[1, 2]], "hook_layer": "7"}'))).toEqual({values: Float32Array.from([1, 2]), layer: 7});
+        expect(parseDirection("f.json", Buffer.from('{"steering_vector": [[1, 2]], "hook_layer": "7"}'))).toMatchObject({values: Float32Array.from([1, 2]), layer: 7});
         expect(() => parseDirection("g.json", Buffer.from('{"name": "x"}'))).toThrow(/no vector, values/);
         expect(() => parseDirection("h.json", Buffer.from("[1, NaN]"))).toThrow(/neither a \.npy file nor JSON/);
         expect(() => parseDirection("i.json", Buffer.from("[1, 1e999]"))).toThrow(/not a finite number/);
+    });
+
+    it("reads a Neuronpedia direction's layer the way llama.cpp counts: resid_pre of block N is layer N-1", () => {
+        const json = (fields: object) => Buffer.from(JSON.stringify({vector: [1, 2], ...fields}));
+        expect(parseDirection("a.json", json({hook_name: "blocks.6.hook_resid_pre"}))).toMatchObject({layer: 5, layerSource: expect.stringContaining("blocks.6.hook_resid_pre → layer 5")});
+        expect(parseDirection("b.json", json({hook_name: "blocks.6.hook_resid_post"})).layer).toBe(6);
+        expect(parseDirection("c.json", json({layer: "6-res-jb", hook_type: "hook_resid_pre"})).layer).toBe(5);
+        expect(parseDirection("d.json", json({layer: 6, hook_type: "resid_post"})).layer).toBe(6);
+        // a source with no hook: the number is taken as the block output, and the note says so
+        expect(parseDirection("e.json", json({layer: "12-gemmascope-res-16k"}))).toMatchObject({layer: 12, layerSource: expect.stringContaining("pass --layer")});
+        expect(() => parseDirection("f.json", json({hook_name: "blocks.3.hook_resid_mid"}))).toThrow(/inside block 3/);
+        expect(() => parseDirection("g.json", json({hook_name: "blocks.0.hook_resid_pre"}))).toThrow(/never steers before block 1/);
+        expect(parseDirection("h.json", json({})).layer).toBeUndefined();
     });
 });

@@ -160,6 +160,23 @@ describe("training input errors come before any compute", () => {
         expect(recipe.stderr).toMatch(/No recipe named "nosuch" — recipes: concise, confident, eiffel, formal, happy/);
     });
 
+    it("import writes a one-layer vector at the llama.cpp layer the file's hook names, and says how it read it", async () => {
+        const dir = tempDir();
+        const source = path.join(dir, "np.json");
+        writeFileSync(source, JSON.stringify({hook_name: "blocks.3.hook_resid_pre", vector: [0.5, -1, 2, 0]}));
+        const output = path.join(dir, "v.gguf");
+        const {stderr} = await run(process.execPath, [bin, "import", source, "--output", output], {cwd: repoRoot});
+        expect(stderr).toContain("Layer from the file: blocks.3.hook_resid_pre → layer 2");
+        const vector = await loadControlVector(output);
+        expect([...vector.directions.keys()]).toEqual([2]);
+        expect([...vector.directions.get(2)!]).toEqual([0.5, -1, 2, 0]);
+        // --layer wins over the file
+        await run(process.execPath, [bin, "import", source, "--layer", "4", "--output", output], {cwd: repoRoot});
+        expect([...(await loadControlVector(output)).directions.keys()]).toEqual([4]);
+        const bad = await run(process.execPath, [bin, "import", path.join(dir, "nope.json"), "--output", output]).catch((e: {stderr: string}) => e);
+        expect(bad.stderr).toBe(`steer-chat: File not found: ${path.join(dir, "nope.json")}\n`);
+    });
+
     it("unequal counts and prompts longer than the context fail before capture starts", async () => {
         const loaded = await loadModel(writeSyntheticModel({nEmbd: 16, nLayer: 3, contextLength: 32, seed: 9}), {gpu: false, contextSize: 32});
         try {
