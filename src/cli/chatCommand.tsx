@@ -20,19 +20,23 @@ type Phase =
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string}
     | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined}
-    | {kind: "failed", message: string};
+    | {kind: "failed"};
+
+type Outcome = {loaded: LoadedModel | undefined, error: unknown};
 
 export async function runChat(options: CliOptions): Promise<number> {
     if (!process.stdin.isTTY)
         throw new UserFacingError("The chat needs an interactive terminal", 'for scripts use: steer-chat ask "prompt" --model M');
-    const outcome = {code: 0, loaded: undefined as LoadedModel | undefined};
+    const outcome: Outcome = {loaded: undefined, error: undefined};
     const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false});
     await instance.waitUntilExit();
     await outcome.loaded?.dispose();
-    return outcome.code;
+    // a start-up failure leaves Ink first, so main reports it like every other command: one line on stderr
+    if (outcome.error !== undefined) throw outcome.error;
+    return 0;
 }
 
-function Startup({options, outcome}: {options: CliOptions, outcome: {code: number, loaded: LoadedModel | undefined}}) {
+function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
     const {exit} = useApp();
     const [phase, setPhase] = useState<Phase>(() => options.model != null ? {kind: "resolve", spec: options.model} : {kind: "pick"});
     const [progress, setProgress] = useState<DownloadProgress>();
@@ -41,8 +45,8 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
         let cancelled = false;
         const fail = (err: unknown) => {
             if (cancelled) return;
-            outcome.code = err instanceof UserFacingError ? 2 : 1;
-            setPhase({kind: "failed", message: errorMessage(err)});
+            outcome.error = err;
+            setPhase({kind: "failed"});
         };
         if (phase.kind === "resolve") {
             resolveModel(phase.spec, {onProgress: setProgress})
@@ -72,7 +76,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
                     notes.push(`Presets are unavailable: ${errorMessage(err)}`);
                 }
                 setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets});
-            }, fail);
+            }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
             exit();
         }
@@ -101,7 +105,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: {code: numbe
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)} />;
         case "failed":
-            return <Text color="red">steer-chat: {phase.message}</Text>;
+            return null;
     }
 }
 

@@ -2,6 +2,7 @@
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, hasStories, storiesModel} from "../helpers/steeringTestKit.js";
+import {tinyModelPath} from "../helpers/tinyModel.js";
 import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
@@ -44,5 +45,26 @@ describe.skipIf(!hasTmux || !hasStories)("terminal edge cases", () => {
         const styles = term.screen({escapes: true}).match(/\u001b\[[0-9;]*m/g) ?? [];
         // plain resets may remain; no colours (30-37, 90-97, 38;…) and no bold/dim/inverse attributes
         expect(styles.filter((c) => c !== "\u001b[0m" && c !== "\u001b[39m" && c !== "\u001b[49m")).toEqual([]);
+    });
+});
+
+describe.skipIf(!hasTmux)("chat start-up errors", () => {
+    it("a bad --preset, --vector or --layers is one line on stderr and exit 2, never a stack trace", async () => {
+        const model = tinyModelPath();
+        const cases: [string[], RegExp][] = [
+            [["--preset", "nosuch"], /^steer-chat: No preset named "nosuch"/],
+            [["--vector", "nosuchvec:1"], /^steer-chat: No vector named "nosuchvec"/],
+            [["--layers", "5-2", "--vector", "happy:1"], /^steer-chat: .*5-2/]
+        ];
+        for (const [args, expected] of cases) {
+            term = startTerminal(["--model", model, ...args], {discardStdout: true});
+            const s = await term.waitFor((x) => x.includes("EXITED:"), `the exit for ${args.join(" ")}`);
+            const lines = s.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+            expect(lines, s).toHaveLength(2);
+            expect(lines[0]).toMatch(expected);
+            expect(lines[1]).toBe("EXITED:2");
+            term.kill();
+            term = undefined;
+        }
     });
 });

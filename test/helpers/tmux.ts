@@ -21,10 +21,15 @@ export type TerminalSession = {
     kill(): void
 };
 
-/** Runs `steer-chat ARGS` in a detached tmux session; `EXITED:<code>` is printed when it ends. */
-export function startTerminal(args: string[], {width = 100, height = 30, env = []}: {width?: number, height?: number, env?: string[]} = {}): TerminalSession {
+/**
+ * Runs `steer-chat ARGS` in a detached tmux session; `EXITED:<code>` is printed when it ends. With `discardStdout`
+ * only stderr reaches the screen (to check where a message goes).
+ */
+export function startTerminal(args: string[], {width = 100, height = 30, env = [], discardStdout = false}:
+    {width?: number, height?: number, env?: string[], discardStdout?: boolean} = {}): TerminalSession {
     const name = `steer-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-    const command = [process.execPath, path.join(repoRoot, "bin", "steer-chat.js"), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const command = [process.execPath, path.join(repoRoot, "bin", "steer-chat.js"), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ") +
+        (discardStdout ? " >/dev/null" : "");
     const socket = path.join(tempDir(), "tmux.sock");
     const tmux = (...args: string[]) => tmuxOn(socket, ...args);
     tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-e", `XDG_CONFIG_HOME=${tempDir()}`,
