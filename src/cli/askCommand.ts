@@ -17,7 +17,10 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
     if (prompt == null || prompt === "")
         throw new UserFacingError("ask needs a prompt", 'pass it as an argument (steer-chat ask "Hello") or on stdin');
 
-    const modelPath = await resolveModel(options.model);
+    const download = stderrProgressBar(process.stderr, "downloading", "MB");
+    const modelPath = await resolveModel(options.model, {
+        onProgress: ({downloadedSize, totalSize}) => download.update(Math.round(downloadedSize / 1e6), Math.round(totalSize / 1e6))
+    }).finally(() => download.end());
     const loaded = await loadModel(modelPath, options);
     try {
         // a recipe name trains a vector for this model on first use: show it, it can take a while on a big model

@@ -34,7 +34,7 @@ export const OPTIONS = {
     layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
-    threads: {type: "string", value: "N", description: "CPU threads (default: node-llama-cpp's choice)"},
+    threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
     gpu: {type: "string", value: "auto|false", description: "GPU offloading: auto-detect, or false for CPU only (default auto)"},
     debug: {type: "boolean", description: "show llama.cpp warnings and stack traces"},
     help: {type: "boolean", short: "h", description: "show this help"},

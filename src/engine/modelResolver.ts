@@ -30,9 +30,19 @@ export function listLocalModels(directory = modelsDirectory()): LocalModel[] {
         }
         for (const entry of entries) {
             const full = path.join(dir, entry.name);
-            if (entry.isDirectory() && depth < 2) visit(full, depth + 1);
-            else if (entry.isFile() && entry.name.toLowerCase().endsWith(".gguf"))
-                found.push({path: full, name: path.relative(directory, full), sizeBytes: statSync(full).size});
+            // a symlink counts as what it points at (people link models in from elsewhere); a dangling one is skipped
+            let kind: "dir" | "file" | undefined = entry.isDirectory() ? "dir" : entry.isFile() ? "file" : undefined;
+            let size = 0;
+            try {
+                const stat = statSync(full);
+                if (entry.isSymbolicLink()) kind = stat.isDirectory() ? "dir" : stat.isFile() ? "file" : undefined;
+                size = stat.size;
+            } catch {
+                continue;
+            }
+            if (kind === "dir" && depth < 2) visit(full, depth + 1);
+            else if (kind === "file" && entry.name.toLowerCase().endsWith(".gguf"))
+                found.push({path: full, name: path.relative(directory, full), sizeBytes: size});
         }
     };
     visit(directory, 0);

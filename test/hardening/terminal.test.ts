@@ -1,8 +1,9 @@
 /** The chat in awkward terminals: 60 columns, a resize mid-session, NO_COLOR. Skips without tmux or stories260K. */
+import {copyFileSync} from "node:fs";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, hasStories, storiesModel} from "../helpers/steeringTestKit.js";
-import {tinyModelPath} from "../helpers/tinyModel.js";
+import {tempDir, tinyModelPath} from "../helpers/tinyModel.js";
 import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
@@ -66,5 +67,18 @@ describe.skipIf(!hasTmux)("chat start-up errors", () => {
             term.kill();
             term = undefined;
         }
+    });
+
+    it("with no --model, offers the models folder's models in a pick list; Enter opens the chat on the picked one", async () => {
+        const models = tempDir();
+        copyFileSync(tinyModelPath(), path.join(models, "tiny.gguf"));
+        term = startTerminal(["--raw", "--max-tokens", "4"], {env: [`STEER_CHAT_MODELS_DIR=${models}`]});
+        const s = await term.waitFor((x) => x.includes("Download a recommended small chat model"), "the pick list");
+        expect(s).toContain(`No --model given. Models in ${models}:`);
+        expect(s).toMatch(/❯ tiny\.gguf\s+\d/);
+        term.keys("Enter");
+        await term.waitFor((x) => x.includes("tiny.gguf · raw · ctx"), "the chat on the picked model");
+        term.keys("C-c");
+        await term.waitFor((x) => x.includes("EXITED:0"), "a clean exit");
     });
 });
