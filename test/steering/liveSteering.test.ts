@@ -121,6 +121,27 @@ describe("crafted steering on a generated model", () => {
         await other.model.dispose();
     });
 
+    it("capture misuse throws JS errors: bad tokens, too many, busy, after free, freed twice", async () => {
+        const status = loadNativeSteering();
+        if (!status.available) throw new Error(status.reason);
+        const capture = status.native.createCapture(r.loaded.context, 16, 1);
+        const layers = await capture.capture([1, 300, 301]);
+        expect(layers).toHaveLength(nLayer);
+        expect(layers[1]).toHaveLength(3 * nEmbd);
+        await expect(capture.capture([1, 999_999])).rejects.toThrow();
+        await expect(capture.capture([1, -5])).rejects.toThrow();
+        expect(() => capture.capture([])).toThrow(/at least one token/);
+        expect(() => capture.capture(Array(17).fill(300))).toThrow(/more than the capture context's 16/);
+        const first = capture.capture([1, 300]);
+        expect(() => capture.capture([1, 301])).toThrow(/busy/);
+        expect(() => capture.free()).toThrow(/still evaluating/);
+        await first;
+        expect((await capture.capture([1, 300, 301]))[2]).toEqual(layers[2]); // still works, and is deterministic
+        capture.free();
+        expect(() => capture.capture([1, 300])).toThrow(/freed/);
+        expect(() => capture.free()).not.toThrow();
+    });
+
     it("a context the helper refuses is one clear line; chat with no vector asked for still starts, with a note", async () => {
         const refused = {...r.loaded, context: {_ctx: {}, contextSize: 512} as never};
         expect(() => SteeringController.create(refused.context, refused.model))
