@@ -7,7 +7,10 @@ import {seededRandom} from "../../src/gguf/syntheticLlama.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
-import {fixtureVectors, repoRoot, tempDir} from "../helpers/steeringTestKit.js";
+import {applyPreset} from "../../src/presets/applyPreset.js";
+import {loadModel} from "../../src/engine/runtime.js";
+import {SteeringController} from "../../src/steering/steeringController.js";
+import {fixtureVectors, repoRoot, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 
 function mutate(bytes: Buffer, rand: () => number): Buffer {
     let out = Buffer.from(bytes);
@@ -92,12 +95,71 @@ describe("fuzzing file inputs", () => {
             const storeDir = path.join(dir, String(i));
             mkdirSync(storeDir);
             writeFileSync(path.join(storeDir, "presets.json"), mutate(seed, rand));
+            const written = readFileSync(path.join(storeDir, "presets.json"));
             const store = new PresetStore({dir: storeDir});
             notices += store.notices.length;
-            for (const n of store.notices) expect(n).not.toContain("\n");
+            for (const n of store.notices) {
+                expect(n).not.toContain("\n");
+                // the unreadable file is kept, byte for byte, where the notice says
+                const backup = /moved to (\S+) and a new one started/.exec(n)?.[1];
+                expect(backup, n).toBeDefined();
+                expect(readFileSync(backup!).equals(written)).toBe(true);
+            }
             store.save({name: "after", vectors: [{vector: "happy", coefficient: 1}]});
             expect(store.get("after").origin).toBe("user");
         }
         expect(notices).toBeGreaterThan(100);
+    });
+
+    it("mutated vectors that load, and structurally mutated presets, are applied to a live model without escaping errors", async () => {
+        // a generated model the shipped vectors fit (64 wide, 5 layers), so many mutants load and get applied
+        const loaded = await loadModel(writeSyntheticModel({nEmbd: 64, nLayer: 5, seed: 31}), {gpu: false, contextSize: 64});
+        try {
+            const controller = SteeringController.create(loaded.context, loaded.model);
+            const rand = seededRandom(17);
+            const seed = readFileSync(path.join(fixtureVectors, "happy.gguf"));
+            const dir = tempDir();
+            let applied = 0;
+            for (let i = 0; i < 300; i++) {
+                const file = path.join(dir, `m${i}.gguf`);
+                writeFileSync(file, mutate(seed, rand));
+                try {
+                    await controller.addVector(file, rand() * 4 - 2);
+                } catch (err) {
+                    expectOneClearLine(err, file);
+                    continue;
+                }
+                controller.applyStaged(); // the native side takes whatever a loadable file holds (NaN and huge included)
+                applied++;
+                controller.update((s) => s.remove(`m${i}`));
+            }
+            expect(applied).toBeGreaterThan(20);
+
+            // presets whose fields are swapped for other types, huge or negative numbers, missing or odd vectors
+            const odd = [0, -1, 1e308, -1e308, Number.MAX_SAFE_INTEGER, "1", null, [], {}, true, "happy", "../../etc/passwd", "nosuch", [2, 1], [0, 99]];
+            const pick = () => odd[Math.floor(rand() * odd.length)];
+            let valid = 0;
+            for (let i = 0; i < 1000; i++) {
+                const vector: Record<string, unknown> = {vector: rand() < 0.5 ? "happy" : pick(), coefficient: rand() < 0.5 ? 0.5 : pick()};
+                if (rand() < 0.3) vector.layers = pick();
+                if (rand() < 0.2) vector.enabled = pick();
+                const preset: Record<string, unknown> = {name: rand() < 0.8 ? "p" : pick(), vectors: rand() < 0.9 ? [vector] : pick()};
+                if (rand() < 0.3) preset.sampling = rand() < 0.5 ? {temperature: pick()} : pick();
+                if (rand() < 0.2) preset.systemPrompt = pick();
+                const problem = presetProblem(preset);
+                if (problem != null) {
+                    expect(problem).not.toContain("\n");
+                    continue;
+                }
+                valid++;
+                const result = await applyPreset(preset as never, controller);
+                expect(result.loaded.length + result.skipped.length).toBe((preset.vectors as unknown[]).length);
+                for (const skipped of result.skipped) expect(skipped).not.toContain("\n");
+                controller.applyStaged();
+            }
+            expect(valid).toBeGreaterThan(50);
+        } finally {
+            await loaded.dispose();
+        }
     });
 });
