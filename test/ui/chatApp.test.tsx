@@ -94,6 +94,21 @@ describe("the chat screen", () => {
         expect(frames.some((f) => f.includes("Once") && !f.includes("a cat."))).toBe(true);
     });
 
+    it("a fast stream is drawn in batches, not once per token", async () => {
+        const conversation = new FakeConversation();
+        conversation.chunkDelayMs = 0;
+        conversation.script = {chunks: Array.from({length: 500}, (_, i) => ` w${i}`), stopReason: "maxTokens"};
+        const {stdin, lastFrame, frames} = await start(conversation);
+        await type({stdin, lastFrame}, "go");
+        const before = frames.length;
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("w499"));
+        const drawn = frames.length - before;
+        // one frame per token would be 500+; the flush timer draws what arrived every 50 ms
+        expect(drawn).toBeGreaterThan(1);
+        expect(drawn).toBeLessThan(100);
+    });
+
     it("a long reply streamed line by line shows each line once, and the transcript keeps it as one message", async () => {
         const conversation = new FakeConversation();
         const lines = Array.from({length: 40}, (_, i) => `line ${i} of the story`);
