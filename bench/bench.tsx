@@ -62,10 +62,15 @@ const quartiles = (xs: number[], ys: number[]) => {
     return [sorted[Math.floor((sorted.length - 1) * 0.25)]!, sorted[Math.ceil((sorted.length - 1) * 0.75)]!];
 };
 
-/** Greedy generation of exactly GENERATE tokens (EOS is ignored by picking a prompt that runs long). */
+/** runs that stopped before GENERATE tokens (an EOS): their tokens/s is not comparable, so the count is reported */
+let shortRuns = 0;
+
+/** Greedy generation of GENERATE tokens from an empty cache (a prompt that runs long, so EOS should not come). */
 async function generate(conversation: Conversation, prompt: string): Promise<Reply> {
     await conversation.clear();
-    return conversation.send(prompt);
+    const reply = await conversation.send(prompt);
+    if (reply.tokenCount < conversation.sampling.maxTokens) shortRuns++;
+    return reply;
 }
 
 async function main() {
@@ -176,6 +181,27 @@ async function main() {
         }
         return median(times.slice(20)); // after warm-up
     };
+    // llama_set_adapter_cvec marks llama.cpp's compute graph for re-reservation, paid by the next decode: time to
+    // the first token of a reply after a switch vs after no change (both from an empty cache), ABBA
+    log("first token after a switch vs after no change");
+    const firstTokenSwitch: number[] = [];
+    const firstTokenSame: number[] = [];
+    const timeToFirstToken = async () => {
+        await conversation.clear();
+        const started = performance.now();
+        let first = 0;
+        await conversation.send(prompt, {onText: () => { if (first === 0) first = performance.now(); }});
+        return first - started;
+    };
+    conversation.sampling.maxTokens = 1;
+    for (let r = 0; r < ROUNDS * 2; r++) {
+        for (const switched of r % 2 === 0 ? [false, true] : [true, false]) {
+            if (switched) controller.update((s) => s.setCoefficient("v0", 0.05 + (r % 2) * 0.01 + (switched ? 0.001 : 0)));
+            (switched ? firstTokenSwitch : firstTokenSame).push(await timeToFirstToken());
+        }
+    }
+    conversation.sampling.maxTokens = GENERATE;
+
     const native = loadNativeSteering();
     const bigMixJs = timeBigMix(scaleAddJs);
     const bigMix = native.available ? timeBigMix(native.native.scaleAdd) : bigMixJs;
@@ -189,7 +215,7 @@ async function main() {
 
     log("training a recipe vector vs plain evaluation of the same tokens");
     const prompts = renderRecipe(loadRecipe("happy"), loaded.model);
-    const prefillPhase = await phase(async () => {
+    const prefill = () => phase(async () => {
         const sequence = loaded.context.getSequence();
         for (const prompt of [...prompts.positives, ...prompts.negatives]) {
             await sequence.clearHistory();
@@ -197,7 +223,23 @@ async function main() {
         }
         sequence.dispose();
     });
-    const trainPhase = await phase(() => trainControlVector(loaded, {...prompts, method: "mean", positions: "last"}));
+    const train = () => phase(() => trainControlVector(loaded, {...prompts, method: "mean", positions: "last"}));
+    const trainRounds = Math.max(1, Math.min(ROUNDS, 5));
+    const prefillTimes: number[] = [];
+    const trainTimes: number[] = [];
+    let trainPhase!: Awaited<ReturnType<typeof train>>;
+    let prefillPhase!: Awaited<ReturnType<typeof prefill>>;
+    for (let r = 0; r < trainRounds; r++) {
+        for (const training of r % 2 === 0 ? [false, true] : [true, false]) {
+            if (training) {
+                trainPhase = await train();
+                trainTimes.push(trainPhase.seconds);
+            } else {
+                prefillPhase = await prefill();
+                prefillTimes.push(prefillPhase.seconds);
+            }
+        }
+    }
     await loaded.dispose();
 
     const results = {
@@ -207,8 +249,13 @@ async function main() {
         main_thread_busy: {plain: median(plainBusy), tui: median(tuiBusy)},
         switch_ms: median(switchTimes), switch_ms_8b_mix_only: bigMix, switch_ms_8b_mix_only_js_kernel: bigMixJs,
         reload_ms: reloadPhase.seconds * 1000,
-        train_seconds: trainPhase.seconds, prefill_seconds: prefillPhase.seconds, train_over_prefill: trainPhase.seconds / prefillPhase.seconds,
+        first_token_ms_after_switch: median(firstTokenSwitch), first_token_ms_no_change: median(firstTokenSame),
+        first_token_after_switch_over_no_change: medianRatio(firstTokenSwitch, firstTokenSame),
+        first_token_after_switch_over_no_change_quartiles: quartiles(firstTokenSwitch, firstTokenSame),
+        train_seconds: median(trainTimes), prefill_seconds: median(prefillTimes), train_over_prefill: medianRatio(trainTimes, prefillTimes),
+        train_over_prefill_quartiles: quartiles(trainTimes, prefillTimes), train_rounds: trainRounds,
         train_tokens: trainPhase.result.evaluatedTokens,
+        short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
             reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
     };
@@ -226,8 +273,12 @@ async function main() {
     row("switch ms (this model)", results.switch_ms.toFixed(3), "coefficient change -> applied (goal < 1 ms)");
     row("switch ms (8B-shaped mix)", results.switch_ms_8b_mix_only.toFixed(3), "32 × 4096 × 4 vectors, re-mix only (goal < 1 ms)");
     row("  same, JS kernel", results.switch_ms_8b_mix_only_js_kernel.toFixed(3), "the fallback when the native helper is missing");
+    row("first token ms", `${results.first_token_ms_after_switch.toFixed(1)} / ${results.first_token_ms_no_change.toFixed(1)}`,
+        `after a switch / after no change (both from an empty cache): ratio ${results.first_token_after_switch_over_no_change.toFixed(2)} [${spread(results.first_token_after_switch_over_no_change_quartiles)}]`);
     row("reload ms", results.reload_ms.toFixed(0), "model + context reload (the llama.cpp CLI way)");
-    row("train s / prefill s", `${results.train_seconds.toFixed(3)} / ${results.prefill_seconds.toFixed(3)}`, `ratio ${results.train_over_prefill.toFixed(2)} (goal <= 1.2), ${results.train_tokens} tokens`);
+    row("train s / prefill s", `${results.train_seconds.toFixed(3)} / ${results.prefill_seconds.toFixed(3)}`,
+        `ratio ${results.train_over_prefill.toFixed(2)} [${spread(results.train_over_prefill_quartiles)}] (goal <= 1.2), ${results.train_tokens} tokens, ${trainRounds} rounds`);
+    if (results.short_runs > 0) row("short runs", String(results.short_runs), `runs that hit EOS before ${GENERATE} tokens: their speeds are less comparable`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
 }
 
