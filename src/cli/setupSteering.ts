@@ -36,7 +36,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     }
     if (controller.architectureWarning) notes.push(controller.architectureWarning);
     if (preset) {
-        const {loaded: names, skipped} = await applyPreset(preset, controller);
+        const {loaded: names, skipped} = await applyPreset(preset, controller, {train: recipeTrainerFor(loaded), onProgress: onTrainProgress});
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }

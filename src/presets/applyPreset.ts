@@ -7,19 +7,25 @@ import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
+import {loadEntryOrRecipe, type RecipeFallback} from "../training/recipeVectors.js";
 import type {Preset} from "./presetSchema.js";
 
 export type PresetLoadResult = {loaded: string[], skipped: string[]};
 
-/** Replaces the staged steering with the preset's (what fits). Its system prompt and sampling: presetConversationSettings. */
-export async function applyPreset(preset: Preset, controller: SteeringController): Promise<PresetLoadResult> {
+/**
+ * Replaces the staged steering with the preset's (what fits; with `train`, a vector that does not fit but has a
+ * recipe is trained for this model, so shipped presets work beyond the model their files were made for).
+ * Its system prompt and sampling: presetConversationSettings.
+ */
+export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {}): Promise<PresetLoadResult> {
     const entries: SteeringEntry[] = [];
     const skipped: string[] = [];
     for (const v of preset.vectors) {
         try {
             const layers = v.layers ? {start: v.layers[0], end: v.layers[1]} : undefined;
-            entries.push(await controller.loadEntry(v.vector, v.coefficient, {layers, enabled: v.enabled ?? true}));
+            entries.push(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
         } catch (err) {
+            if (fallback.signal?.aborted) throw err;
             skipped.push(`${v.vector}: ${errorMessage(err)}`);
         }
     }

@@ -53,18 +53,26 @@ export function recipeTrainerFor(loaded: LoadedModel): RecipeTrainer {
     return (name, options) => ensureRecipeVector(loaded, name, options);
 }
 
+export type RecipeFallback = {train?: RecipeTrainer, onProgress?: (done: number, total: number) => void, signal?: AbortSignal};
+
 /**
- * Adds a vector by path or name; a name with no vector that fits this model, but with a recipe, is trained for the
- * model (or taken from the cache) first.
+ * Loads a vector by path or name; a name with no vector that fits this model, but with a recipe, is trained for the
+ * model (or taken from the cache) first. Shared by --vector, /vector add and presets.
  */
-export async function addVectorOrRecipe(controller: SteeringController, ref: string, coefficient: number,
-    {layers, train, onProgress, signal}: {layers?: LayerRange, train?: RecipeTrainer, onProgress?: (done: number, total: number) => void,
-        signal?: AbortSignal} = {}) {
+export async function loadEntryOrRecipe(controller: SteeringController, ref: string, coefficient: number,
+    {layers, enabled, train, onProgress, signal}: {layers?: LayerRange, enabled?: boolean} & RecipeFallback = {}) {
     try {
-        return await controller.addVector(ref, coefficient, layers);
+        return await controller.loadEntry(ref, coefficient, {layers, enabled});
     } catch (err) {
         const fitsNothing = err instanceof UserFacingError && /No vector named|n_embd|beyond the model/.test(err.message);
         if (train == null || !fitsNothing || !recipeExists(ref)) throw err;
-        return controller.addVector(await train(ref, {onProgress, signal}), coefficient, layers);
+        return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
     }
+}
+
+/** Adds (stages) a vector by path or name, training its recipe for this model when needed (see loadEntryOrRecipe). */
+export async function addVectorOrRecipe(controller: SteeringController, ref: string, coefficient: number,
+    options: {layers?: LayerRange} & RecipeFallback = {}) {
+    const entry = await loadEntryOrRecipe(controller, ref, coefficient, options);
+    return controller.update((s) => s.add(entry));
 }

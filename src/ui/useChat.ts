@@ -249,13 +249,18 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             case "presetLoad": {
                 if (presets == null) throw new Error("Presets are unavailable in this session");
                 const {preset} = presets.get(command.name);
-                const result = await applyPreset(preset, requireSteering());
-                beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
-                const settings = presetConversationSettings(preset, beforePresets.current);
-                if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
-                Object.assign(conversation.sampling, settings.sampling);
-                note([`Loaded preset ${preset.name} — from the next turn: ${requireSteering().state.describe()}`,
-                    ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
+                const steering = requireSteering();
+                // a vector that does not fit this model but has a recipe is trained first: busy, with progress, stoppable
+                await runBusy(async () => {
+                    const result = await stoppable((signal) => applyPreset(preset, steering,
+                        {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
+                    beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
+                    const settings = presetConversationSettings(preset, beforePresets.current);
+                    if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
+                    Object.assign(conversation.sampling, settings.sampling);
+                    note([`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
+                        ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
+                });
                 return;
             }
             case "presetList":

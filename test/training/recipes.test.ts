@@ -6,6 +6,8 @@ import {existsSync, statSync} from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
+import {applyPreset} from "../../src/presets/applyPreset.js";
+import {PresetStore} from "../../src/presets/presetStore.js";
 import {addVectorOrRecipe, ensureRecipeVector, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
 import {listRecipes, loadRecipe, renderRecipe} from "../../src/training/recipes.js";
 import {tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
@@ -85,6 +87,18 @@ describe("recipes", () => {
         const state = await addVectorOrRecipe(controller, "happy", 0.8, {train: recipeTrainerFor(plain)});
         expect(state.get("happy")).toMatchObject({source: file, coefficient: 0.8});
         await expect(addVectorOrRecipe(controller, "happy", 1)).rejects.toThrow(/n_embd 64, but the model has 32/); // no trainer, no fallback
+    });
+
+    it("a shipped preset on a model its files do not fit trains what has a recipe and skips the rest, saying why", async () => {
+        const controller = SteeringController.create(plain.context, plain.model);
+        const dogPerson = new PresetStore().get("dog-person").preset; // dog (no recipe) at L3-4, happy 0.5
+        const without = await applyPreset(dogPerson, controller);
+        expect(without.loaded).toEqual([]);
+        expect(without.skipped).toEqual([expect.stringMatching(/^dog: .*n_embd 64, but the model has 32/), expect.stringMatching(/^happy: .*n_embd 64/)]);
+        const withTraining = await applyPreset(dogPerson, controller, {train: recipeTrainerFor(plain)});
+        expect(withTraining.loaded).toEqual(["happy"]);
+        expect(withTraining.skipped).toEqual([expect.stringMatching(/^dog: .*n_embd 64, but the model has 32/)]);
+        expect(controller.state.get("happy")).toMatchObject({coefficient: 0.5, source: await recipeVectorPath(plain, "happy")});
     });
 
     it("training a recipe stops when its signal aborts, and caches nothing", async () => {
