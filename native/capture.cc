@@ -16,6 +16,9 @@ namespace steer {
 
 struct CaptureContext {
     llama_context* ctx = nullptr;
+    // the node-llama-cpp AddonContext this capture was made from: checked before every capture, because the
+    // capture context runs on that context's model, which node-llama-cpp frees when the model is disposed
+    Napi::ObjectReference owner;
     ggml_threadpool* threadpool = nullptr;
     int32_t nEmbd = 0;
     int32_t nLayer = 0;
@@ -50,15 +53,28 @@ static bool captureCallback(ggml_tensor* t, bool ask, void* userData) {
     return true;
 }
 
-static void releaseCapture(CaptureContext* cc) {
-    if (cc->ctx != nullptr) api().free_ctx(cc->ctx);
+// False once node-llama-cpp disposed the context this capture was made from (and maybe its model with it).
+static bool ownerAlive(napi_env env, CaptureContext* cc) {
+    if (cc->owner.IsEmpty()) return false;
+    void* raw = nullptr;
+    if (napi_unwrap(env, cc->owner.Value(), &raw) != napi_ok || raw == nullptr) return false;
+    auto* addon = static_cast<AddonContext*>(raw);
+    return !addon->disposed && addon->contextLoaded && addon->ctx != nullptr;
+}
+
+static void releaseCapture(napi_env env, CaptureContext* cc) {
+    // llama_free reads the model (llama_context's destructor looks at its hparams): after the model was disposed,
+    // leaking the small capture context is the safe choice
+    const bool modelAlive = ownerAlive(env, cc);
+    if (!cc->owner.IsEmpty()) cc->owner.Reset();
+    if (cc->ctx != nullptr && modelAlive) api().free_ctx(cc->ctx);
     cc->ctx = nullptr;
     if (cc->threadpool != nullptr) api().threadpool_free(cc->threadpool);
     cc->threadpool = nullptr;
 }
 
-static void finalizeCapture(Napi::Env, CaptureContext* cc) {
-    releaseCapture(cc);
+static void finalizeCapture(Napi::Env env, CaptureContext* cc) {
+    releaseCapture(env, cc);
     delete cc;
 }
 
@@ -74,6 +90,7 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     if (maxTokens < 1) throw Napi::RangeError::New(env, "maxTokens must be at least 1");
 
     auto* cc = new CaptureContext();
+    cc->owner = Napi::Persistent(info[0].As<Napi::Object>());
     cc->nEmbd = v.nEmbd;
     cc->nLayer = v.nLayer;
     cc->nCtx = maxTokens;
@@ -180,6 +197,8 @@ Napi::Value Capture(const Napi::CallbackInfo& info) {
     if (info.Length() < 2 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "capture needs a capture context");
     auto* cc = info[0].As<Napi::External<CaptureContext>>().Data();
     if (cc == nullptr || cc->ctx == nullptr) throw Napi::Error::New(env, "the capture context is freed");
+    // throws (never crashes) when the main context, and with it possibly the model, was disposed meanwhile
+    verifyContext(env, cc->owner.Value(), 0);
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
         throw Napi::TypeError::New(env, "tokens must be an Int32Array");
     Napi::Int32Array tokenArray = info[1].As<Napi::Int32Array>();
@@ -211,7 +230,7 @@ Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info) {
     if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(env, "freeCaptureContext needs a capture context");
     auto* cc = info[0].As<Napi::External<CaptureContext>>().Data();
     if (cc->busy) throw Napi::Error::New(env, "the capture context is still evaluating");
-    releaseCapture(cc);
+    releaseCapture(env, cc);
     return env.Undefined();
 }
 

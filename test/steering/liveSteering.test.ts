@@ -140,6 +140,14 @@ describe("crafted steering on a generated model", () => {
         capture.free();
         expect(() => capture.capture([1, 300])).toThrow(/freed/);
         expect(() => capture.free()).not.toThrow();
+
+        // a capture outliving its model refuses to run instead of reading freed memory
+        const other = await loadModel(modelPath, {gpu: false, contextSize: 256});
+        const orphan = status.native.createCapture(other.context, 16, 1);
+        await orphan.capture([1, 300]);
+        await other.dispose();
+        expect(() => orphan.capture([1, 300])).toThrow(/disposed/);
+        orphan.free();
     });
 
     it("a context the helper refuses is one clear line; chat with no vector asked for still starts, with a note", async () => {
