@@ -5,7 +5,8 @@ export function stderrProgressBar(err: NodeJS.WriteStream, label: string, unit: 
         update(done: number, total: number) {
             if (!err.isTTY) return;
             const width = 30;
-            const filled = Math.round((done / Math.max(1, total)) * width);
+            // clamped: a download of unknown size reports a total of 0
+            const filled = Math.max(0, Math.min(width, Math.round((done / Math.max(1, total)) * width)));
             err.write(`\r${label} [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total} ${unit}`);
             drawn = true;
         },

@@ -71,6 +71,8 @@ export function runImport(options: CliOptions, err: NodeJS.WritableStream): numb
     } catch (e) {
         throw new UserFacingError((e as Error).message, "give a .npy (float32/float64, shape (n,)) or a JSON array of numbers");
     }
+    if (options.layer == null && direction.layerProblem != null)
+        throw new UserFacingError(`Cannot import ${file}: ${direction.layerProblem}`, "pass --layer N to place it yourself");
     const layer = options.layer ?? direction.layer;
     if (layer == null || layer < 1)
         throw new UserFacingError(`Which layer does ${file} steer?`, "pass --layer N (1 or more: llama.cpp never steers layer 0)");

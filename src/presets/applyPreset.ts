@@ -7,7 +7,7 @@ import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
-import {loadEntryOrRecipe, type RecipeFallback} from "../training/recipeVectors.js";
+import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import type {Preset} from "./presetSchema.js";
 
 export type PresetLoadResult = {loaded: string[], skipped: string[]};
@@ -53,7 +53,10 @@ export function presetFromSteering(name: string, state: SteeringState, extra: Pi
  */
 export function presetVectorRef(file: string): string {
     const folders = vectorFolders().map((f) => path.resolve(f.dir));
-    return folders.includes(path.dirname(path.resolve(file))) ? vectorNameOf(file) : path.resolve(file);
+    const dir = path.dirname(path.resolve(file));
+    // a vector trained from a recipe lives in a per-model cache folder: by name, it is retrained for other models
+    const trainedCache = path.dirname(dir) === path.resolve(trainedVectorsDir());
+    return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
 }
 
 export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};

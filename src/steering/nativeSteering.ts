@@ -84,11 +84,15 @@ export function checkedContextInfo(native: NativeSteering, context: LlamaContext
         throw new UserFacingError(`${purpose} is unavailable: ${(err as Error).message}`, fix);
     }
     const metadata = model.fileInfo.architectureMetadata as {embedding_length?: unknown, block_count?: unknown} | undefined;
-    const expected = {nEmbd: Number(metadata?.embedding_length), nLayer: Number(metadata?.block_count)};
-    for (const key of ["nEmbd", "nLayer"] as const)
-        if (Number.isFinite(expected[key]) && expected[key] !== info[key])
-            throw new UserFacingError(`${purpose} is unavailable: llama_context check failed: ${key} is ${info[key]} in llama.cpp ` +
-                `but ${expected[key]} in the model file (incompatible node-llama-cpp build?)`, fix);
+    const fileNEmbd = Number(metadata?.embedding_length);
+    const fileBlocks = Number(metadata?.block_count);
+    if (Number.isFinite(fileNEmbd) && fileNEmbd !== info.nEmbd)
+        throw new UserFacingError(`${purpose} is unavailable: llama_context check failed: nEmbd is ${info.nEmbd} in llama.cpp ` +
+            `but ${fileNEmbd} in the model file (incompatible node-llama-cpp build?)`, fix);
+    // llama.cpp's layer count leaves out multi-token-prediction (nextn) blocks, so it may be below block_count
+    if (Number.isFinite(fileBlocks) && (info.nLayer < 1 || info.nLayer > fileBlocks))
+        throw new UserFacingError(`${purpose} is unavailable: llama_context check failed: nLayer is ${info.nLayer} in llama.cpp ` +
+            `but the model file has ${fileBlocks} blocks (incompatible node-llama-cpp build?)`, fix);
     return info;
 }
 

@@ -12,7 +12,9 @@ export type ImportedDirection = {
     values: Float32Array,
     layer?: number,
     /** how the layer was read from the file, to show the user (it decides where the vector acts) */
-    layerSource?: string
+    layerSource?: string,
+    /** why the file's own layer cannot be used (an explicit --layer still can) */
+    layerProblem?: string
 };
 
 export function parseDirection(file: string, bytes: Uint8Array): ImportedDirection {
@@ -45,16 +47,16 @@ function parseJsonDirection(json: unknown, fail: (p: string) => Error): Imported
         const obj = json as Record<string, unknown>;
         const key = ["vector", "values", "direction", "steering_vector"].find((k) => k in obj);
         if (key == null) throw fail("the JSON object has no vector, values, direction or steering_vector field");
-        return {values: toValues(obj[key]), ...layerOf(obj, fail)};
+        return {values: toValues(obj[key]), ...layerOf(obj)};
     }
     throw fail("expected a JSON array or object");
 }
 
-function layerOf(obj: Record<string, unknown>, fail: (p: string) => Error): {layer?: number, layerSource?: string} {
+function layerOf(obj: Record<string, unknown>): {layer?: number, layerSource?: string, layerProblem?: string} {
     const fromHook = (block: number, point: string, source: string) => {
-        if (point === "mid") throw fail(`${source} is inside block ${block}; llama.cpp adds control vectors only between blocks (resid_pre / resid_post)`);
+        if (point === "mid") return {layerProblem: `${source} is inside block ${block}; llama.cpp adds control vectors only between blocks (resid_pre / resid_post)`};
         const layer = point === "pre" ? block - 1 : block;
-        if (layer < 1) throw fail(`${source} is the model's input embedding side; llama.cpp never steers before block 1's output`);
+        if (layer < 1) return {layerProblem: `${source} is at or before block 0's output; llama.cpp steers from block 1's output on`};
         return {layer, layerSource: `${source} → layer ${layer} (the output of block ${layer})`};
     };
     const hookName = typeof obj.hook_name === "string" ? obj.hook_name : typeof obj.hook_point === "string" ? obj.hook_point : undefined;

@@ -32,8 +32,13 @@ export async function modelFileHash(file: string): Promise<string> {
     return sha256;
 }
 
+/** Where recipe vectors are cached: one folder per model (by file hash) below this one. */
+export function trainedVectorsDir(): string {
+    return path.join(dataDir(), "trained");
+}
+
 export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Promise<string> {
-    return path.join(dataDir(), "trained", (await modelFileHash(loaded.modelPath)).slice(0, 16), `${recipe}.gguf`);
+    return path.join(trainedVectorsDir(), (await modelFileHash(loaded.modelPath)).slice(0, 16), `${recipe}.gguf`);
 }
 
 /** The recipe's vector for this model: from the cache, or trained now (with progress) and cached. */

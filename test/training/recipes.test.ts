@@ -6,7 +6,7 @@ import {existsSync, statSync} from "node:fs";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
-import {applyPreset} from "../../src/presets/applyPreset.js";
+import {applyPreset, presetVectorRef} from "../../src/presets/applyPreset.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {addVectorOrRecipe, ensureRecipeVector, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
 import {listRecipes, loadRecipe, renderRecipe} from "../../src/training/recipes.js";
@@ -79,6 +79,8 @@ describe("recipes", () => {
         expect(progressCalls).toBeGreaterThan(0);
         expect(statSync(file).mtimeMs).toBeGreaterThanOrEqual(written);
 
+        // a preset saved with it names the recipe, so on another model it is retrained rather than skipped
+        expect(presetVectorRef(file)).toBe("happy");
         // another model has its own cache entry
         expect(await recipeVectorPath(templated, "happy")).not.toBe(file);
 

@@ -173,6 +173,12 @@ describe("training input errors come before any compute", () => {
         // --layer wins over the file
         await run(process.execPath, [bin, "import", source, "--layer", "4", "--output", output], {cwd: repoRoot});
         expect([...(await loadControlVector(output)).directions.keys()]).toEqual([4]);
+        const mid = path.join(dir, "mid.json");
+        writeFileSync(mid, JSON.stringify({hook_name: "blocks.3.hook_resid_mid", vector: [1, 2, 3, 4]}));
+        const refused = await run(process.execPath, [bin, "import", mid, "--output", output]).catch((e: {stderr: string}) => e);
+        expect(refused.stderr).toMatch(/^steer-chat: Cannot import .*mid\.json: blocks\.3\.hook_resid_mid is inside block 3.* — pass --layer N/);
+        await run(process.execPath, [bin, "import", mid, "--layer", "3", "--output", output], {cwd: repoRoot});
+        expect([...(await loadControlVector(output)).directions.keys()]).toEqual([3]);
         const bad = await run(process.execPath, [bin, "import", path.join(dir, "nope.json"), "--output", output]).catch((e: {stderr: string}) => e);
         expect(bad.stderr).toBe(`steer-chat: File not found: ${path.join(dir, "nope.json")}\n`);
     });
