@@ -48,6 +48,8 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
         const ctrlC = key.ctrl && input === "c";
         if (chat.busy) {
             if (key.escape || ctrlC) chat.stop();
+            // the panel stays reachable while a reply is written: changes made then are staged for the next turn
+            else if (key.tab && steering != null && overlay == null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
             return;
         }
         if (overlay != null) return;

@@ -20,6 +20,10 @@ import {splitStream, tailLines} from "./streamLines.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
 
 export const STREAM_FLUSH_MS = 50;
+/** commands that only stage steering or show something, so they may run while a reply or a training is busy */
+const COMMANDS_WHILE_BUSY: ReadonlySet<SlashCommand["kind"]> = new Set(["help", "vectorSet", "vectorEnable", "vectorRemove", "layers",
+    "steerOff", "steering", "presetSave", "presetList", "unknown", "invalid"]);
+
 /** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
 export const LIVE_TAIL_LINES = 12;
 
@@ -123,7 +127,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             throw err;
         } finally {
             stopFlushing();
-            abortRef.current = undefined;
+            if (abortRef.current === controller) abortRef.current = undefined;
             setStreamingText("");
             setContextUsage(conversation.contextUsage());
         }
@@ -348,7 +352,14 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     }, [conversation, steering, presets, note, onExit, generate, addReply, runBusy, markLastReplyReplaced]);
 
     const command = useCallback((input: string) => {
-        void runCommand(parseSlashCommand(input)).catch((err) => note(errorMessage(err), "error"));
+        const parsed = parseSlashCommand(input);
+        // while a reply or a training runs, only commands that stage or show something may run: a second job would
+        // take over Esc and clear the busy flag under the first (the panel's picker can still send /vector add)
+        if (busyRef.current && !COMMANDS_WHILE_BUSY.has(parsed.kind)) {
+            note(`Busy: ${input.split(" ")[0]} waits until the current reply or training ends (Esc stops it)`, "error");
+            return;
+        }
+        void runCommand(parsed).catch((err) => note(errorMessage(err), "error"));
     }, [runCommand, note]);
 
     const submit = useCallback((input: string) => {

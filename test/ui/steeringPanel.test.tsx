@@ -17,6 +17,7 @@ import {mkdirSync, readFileSync} from "node:fs";
 import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
+import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
@@ -61,13 +62,13 @@ describe("the chat's steering controls", () => {
     let cleanup: (() => void) | undefined;
     afterEach(() => cleanup?.());
 
-    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C) {
+    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C, trainRecipe?: RecipeTrainer) {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
             beforeTurn: steeringBeforeTurn(steering, false)});
         const presets = new PresetStore({dir: configDir});
-        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} />);
+        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} trainRecipe={trainRecipe} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
         await tick(100);
         return {...app, steering, conversation: conversation as C, presets};
@@ -317,5 +318,32 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/preset list");
         frame = await waitForFrame(lastFrame, (f) => /cheerful\s+shipped\s+happy \+/.test(f));
         expect(frame).toMatch(/melancholy\s+shipped/);
+    });
+
+    it("while a training runs, the panel still stages changes but a second job is refused, and Esc still stops the first", async () => {
+        mkdirSync(path.join(configDir, "vectors"), {recursive: true});
+        writeVector(vectorOf(32, [2, 3], (l, i) => Math.cos(l * i)), "calm.gguf", path.join(configDir, "vectors"));
+        let signal: AbortSignal | undefined;
+        const trainer: RecipeTrainer = (_name, options = {}) => new Promise((_, reject) => {
+            signal = options.signal;
+            options.onProgress?.(1, 10);
+            signal?.addEventListener("abort", () => reject(new Error("Training was cancelled")));
+        });
+        const {stdin, lastFrame, steering} = await start(undefined, trainer);
+        await send(stdin, "/train happy");
+        await waitForFrame(lastFrame, (f) => f.includes("1/10 prompts"));
+
+        await press(stdin, keys.tab, keys.right); // staging is fine while busy
+        expect(steering.state.get("mood").coefficient).toBe(0.6);
+        await press(stdin, "a");
+        await waitForFrame(lastFrame, (f) => f.includes("Add a vector (Enter adds"));
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Busy: /vector waits until the current reply or training ends"));
+        expect(steering.state.entries.map((e) => e.name)).toEqual(["mood"]);
+        expect(signal?.aborted).toBe(false);
+
+        await press(stdin, keys.escape);
+        await waitForFrame(lastFrame, (f) => f.includes("Training was cancelled"));
+        expect(signal?.aborted).toBe(true);
     });
 });
