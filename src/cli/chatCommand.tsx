@@ -2,7 +2,7 @@
  * `steer-chat` (the chat): pick or download a model when none was given, load it, then run the Ink app.
  */
 import React, {useEffect, useState} from "react";
-import {Box, render, Text, useApp} from "ink";
+import {Box, render, Text, useApp, useInput} from "ink";
 import {createConversation, type Conversation} from "../engine/conversation.js";
 import {errorMessage, UserFacingError} from "../engine/errors.js";
 import {formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel, type DownloadProgress} from "../engine/modelResolver.js";
@@ -14,12 +14,15 @@ import type {CliOptions} from "./options.js";
 import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
+import {DEFAULT_SAMPLING} from "../engine/sampling.js";
+import type {ConversationSettings} from "../presets/applyPreset.js";
 
 type Phase =
     | {kind: "pick"}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string}
-    | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined}
+    | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined,
+        settingsBeforePresets: ConversationSettings | undefined}
     | {kind: "failed"};
 
 type Outcome = {loaded: LoadedModel | undefined, error: unknown};
@@ -40,6 +43,11 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
     const {exit} = useApp();
     const [phase, setPhase] = useState<Phase>(() => options.model != null ? {kind: "resolve", spec: options.model} : {kind: "pick"});
     const [progress, setProgress] = useState<DownloadProgress>();
+    // Esc / Ctrl+C while loading stops a first-use recipe training (which then ends start-up with one line)
+    const [startupAbort] = useState(() => new AbortController());
+    useInput((input, key) => {
+        if (phase.kind === "load" && (key.escape || (key.ctrl && input === "c"))) startupAbort.abort();
+    }, {isActive: phase.kind === "load" && process.stdin.isTTY === true});
 
     useEffect(() => {
         let cancelled = false;
@@ -60,7 +68,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 outcome.loaded = loaded;
                 if (cancelled) return;
                 const steering = await setupSteering(loaded, options,
-                    (done, total) => setProgress({downloadedSize: done, totalSize: total}));
+                    (done, total) => setProgress({downloadedSize: done, totalSize: total}), startupAbort.signal);
                 const conversation = createConversation(loaded, {
                     mode: options.raw ? "raw" : "chat",
                     beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
@@ -75,7 +83,11 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 } catch (err) {
                     notes.push(`Presets are unavailable: ${errorMessage(err)}`);
                 }
-                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets});
+                // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
+                const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
+                const settingsBeforePresets = options.preset != null
+                    ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
+                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
             exit();
@@ -98,12 +110,13 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
             return progress == null
                 ? <Text>Loading {phase.path}…</Text>
                 : <Box flexDirection="column">
-                    <Text>Training a recipe vector for this model (cached for next time)</Text>
+                    <Text>Training a recipe vector for this model (cached for next time; Esc stops)</Text>
                     <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)} label={`${progress.downloadedSize}/${progress.totalSize} prompts`} />
                 </Box>;
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
-                steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)} />;
+                steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
+                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} />;
         case "failed":
             return null;
     }

@@ -20,7 +20,7 @@ export type SteeringSetup = {
 };
 
 export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers" | "preset">,
-    onTrainProgress?: (done: number, total: number) => void): Promise<SteeringSetup> {
+    onTrainProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<SteeringSetup> {
     const notes: string[] = [];
     // look the preset up first: a misspelt name should fail before anything else happens
     const presetStore = options.preset != null ? new PresetStore() : undefined;
@@ -36,7 +36,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     }
     if (controller.architectureWarning) notes.push(controller.architectureWarning);
     if (preset) {
-        const {loaded: names, skipped} = await applyPreset(preset, controller, {train: recipeTrainerFor(loaded), onProgress: onTrainProgress});
+        const {loaded: names, skipped} = await applyPreset(preset, controller, {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }
@@ -45,7 +45,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
         const {ref, coefficient} = parseVectorSpec(spec);
-        await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress});
+        await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
     }
     return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
 }

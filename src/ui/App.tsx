@@ -7,6 +7,7 @@ import React, {useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
 import type {PresetStore} from "../presets/presetStore.js";
+import type {ConversationSettings} from "../presets/applyPreset.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {MessageView} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
@@ -25,15 +26,20 @@ export type AppProps = {
     presets?: PresetStore,
     trainRecipe?: RecipeTrainer,
     /** lines shown once above the conversation (e.g. warnings from start-up) */
-    banner?: string[]
+    banner?: string[],
+    /** --keep-cache: a steering change does not re-evaluate the history */
+    keepCache?: boolean,
+    /** the system prompt and sampling from the flags alone, when --preset added its own on top */
+    settingsBeforePresets?: ConversationSettings
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = []}: AppProps) {
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets}: AppProps) {
     const {exit} = useApp();
     const {stdout} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, columns: () => stdout.columns ?? 100});
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
+        columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {

@@ -35,7 +35,11 @@ export type ChatOptions = {
     /** width for /compare and /sweep layouts */
     columns?: () => number,
     /** trains (or fetches from the cache) a recipe's vector for the loaded model */
-    trainRecipe?: RecipeTrainer
+    trainRecipe?: RecipeTrainer,
+    /** --keep-cache: steering changes do not drop the evaluated history */
+    keepCache?: boolean,
+    /** what a loaded preset falls back to for system prompt and sampling (default: the settings at the first load) */
+    settingsBeforePresets?: ConversationSettings
 };
 
 export type ChatState = {
@@ -74,7 +78,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const messagesRef = useRef<ChatMessage[]>([]);
     const busyRef = useRef(false);
     /** the system prompt and sampling before the first /preset load, which later presets build on */
-    const beforePresets = useRef<ConversationSettings | undefined>(undefined);
+    const beforePresets = useRef<ConversationSettings | undefined>(options.settingsBeforePresets);
 
     const addMessage = useCallback((message: Omit<ChatMessage, "id">) => {
         const full = {...message, id: nextId.current++};
@@ -198,7 +202,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 onExit();
                 return;
             case "system":
-                beforePresets.current = undefined; // the user's own prompt is what the next preset falls back to
+                // the user's own prompt is what the next preset falls back to (their sampling stays the fallback too)
+                if (beforePresets.current) beforePresets.current = {...beforePresets.current, systemPrompt: command.text || undefined};
                 conversation.setSystemPrompt(command.text);
                 note(command.text === "" ? "System prompt cleared." : `System prompt set: ${command.text}`);
                 return;
@@ -328,7 +333,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                         conversation.restore(history);
                         // the model and its cache hold the last trial value: put the user's steering back now (so
                         // nothing shows as staged that the user did not stage) and have the history evaluated again
-                        if (s.applyStaged()) await conversation.forgetEvaluation();
+                        // (with --keep-cache the trials never dropped the history's evaluation, so there is nothing to redo)
+                        if (s.applyStaged() && !options.keepCache) await conversation.forgetEvaluation();
                     }
                     note(sweepTable(command.name, rows, columns()));
                 });

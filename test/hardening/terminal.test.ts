@@ -3,7 +3,7 @@
  * list. A generated model shaped like stories260K (64 wide, 5 layers, so the shipped vectors fit) keeps these
  * running without the shared model; they skip only without tmux.
  */
-import {copyFileSync} from "node:fs";
+import {copyFileSync, existsSync} from "node:fs";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, writeSyntheticModel} from "../helpers/steeringTestKit.js";
@@ -92,5 +92,19 @@ describe.skipIf(!hasTmux)("chat start-up errors", () => {
         await term.waitFor((x) => x.includes("tiny.gguf · raw · ctx"), "the chat on the picked model");
         term.keys("C-c");
         await term.waitFor((x) => x.includes("EXITED:0"), "a clean exit");
+    });
+
+    it("Esc during a first-use recipe training at start-up stops it: one line, exit 2, nothing cached", async () => {
+        // 256 wide: the shipped happy.gguf (64) does not fit, so --vector happy trains its recipe for this model (about
+        // 2.5 s on one thread here: time enough to press Esc)
+        const model = writeSyntheticModel({nEmbd: 256, nLayer: 6, seed: 43});
+        const config = tempDir();
+        term = startTerminal(["--model", model, "--threads", "1", "--vector", "happy:1"], {env: [`STEER_CHAT_CONFIG_DIR=${config}`]});
+        await term.waitFor((x) => x.includes("Training a recipe vector for this model"), "the training progress", 60_000);
+        term.keys("Escape");
+        const s = await term.waitFor((x) => x.includes("EXITED:"), "the exit");
+        expect(s).toContain("steer-chat: Training was cancelled");
+        expect(s).toContain("EXITED:2");
+        expect(existsSync(path.join(config, "data", "trained"))).toBe(false);
     });
 });

@@ -18,6 +18,8 @@ import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
+import type {ConversationSettings} from "../../src/presets/applyPreset.js";
+import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
@@ -62,13 +64,14 @@ describe("the chat's steering controls", () => {
     let cleanup: (() => void) | undefined;
     afterEach(() => cleanup?.());
 
-    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C, trainRecipe?: RecipeTrainer) {
+    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C, trainRecipe?: RecipeTrainer,
+        settingsBeforePresets?: ConversationSettings) {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
             beforeTurn: steeringBeforeTurn(steering, false)});
         const presets = new PresetStore({dir: configDir});
-        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} trainRecipe={trainRecipe} />);
+        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} trainRecipe={trainRecipe} settingsBeforePresets={settingsBeforePresets} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
         await tick(100);
         return {...app, steering, conversation: conversation as C, presets};
@@ -345,5 +348,27 @@ describe("the chat's steering controls", () => {
         await press(stdin, keys.escape);
         await waitForFrame(lastFrame, (f) => f.includes("Training was cancelled"));
         expect(signal?.aborted).toBe(true);
+    });
+
+    it("started with --preset, a later preset without settings falls back to the flags, and /system replaces only the prompt", async () => {
+        const flags = {systemPrompt: "From the flags.", sampling: {...DEFAULT_SAMPLING, temperature: 0.3}};
+        const {stdin, lastFrame, conversation, presets} = await start(undefined, undefined, flags);
+        // as if --preset pirate had been applied at start-up on top of the flags
+        conversation.setSystemPrompt("Talk like a pirate.");
+        conversation.sampling.temperature = 1.3;
+        presets.save({name: "bare", vectors: []});
+        await send(stdin, "/preset load bare");
+        await waitForFrame(lastFrame, (f) => f.includes("Loaded preset bare"));
+        expect(conversation.systemPrompt).toBe("From the flags.");
+        expect(conversation.sampling.temperature).toBe(0.3);
+
+        presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9}});
+        await send(stdin, "/preset load hot");
+        await waitForFrame(lastFrame, (f) => f.includes("Loaded preset hot"));
+        await send(stdin, "/system Mine now.");
+        await send(stdin, "/preset load bare");
+        await waitForFrame(lastFrame, (f) => f.split("Loaded preset bare").length === 3);
+        expect(conversation.systemPrompt).toBe("Mine now.");
+        expect(conversation.sampling.temperature).toBe(0.3); // not hot's 1.9
     });
 });
