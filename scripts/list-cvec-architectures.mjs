@@ -10,6 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import {createRequire} from "node:module";
+import {pathToFileURL} from "node:url";
 
 /** Default location: the llama.cpp checkout inside the installed node-llama-cpp (present after `npm install`). */
 export function bundledLlamaSourceDir() {
@@ -58,7 +59,8 @@ export function listCvecArchitectures(srcDir = bundledLlamaSourceDir()) {
     const steeringClasses = new Set();
     const modelsDir = path.join(srcDir, "models");
     for (const file of fs.readdirSync(modelsDir).filter((f) => f.endsWith(".cpp"))) {
-        const text = fs.readFileSync(path.join(modelsDir, file), "utf8").replace(/\/\/.*$/gm, ""); // not comments
+        // comments do not count: a build_cvec mentioned in one is not a call
+        const text = fs.readFileSync(path.join(modelsDir, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
         // one graph per file (its constructor and helper methods), so a build_cvec anywhere in it counts
         if (!/\bbuild_cvec\s*\(/.test(text)) continue;
         for (const m of text.matchAll(/(llama_model_\w+)::graph(?:<[^>]*>)?::graph\s*\(/g)) steeringClasses.add(m[1]);
@@ -75,7 +77,7 @@ export function listCvecArchitectures(srcDir = bundledLlamaSourceDir()) {
     return result.sort();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] != null && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
     const names = listCvecArchitectures(process.argv[2]);
     console.log(JSON.stringify(names));
     console.error(`${names.length} architectures add the control vector`);

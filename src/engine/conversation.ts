@@ -197,7 +197,14 @@ class ChatConversation extends BaseConversation {
     async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
         await this.prepareTurn();
         const tokens: Token[] = [];
-        const aborted = (): Reply => ({text: "", tokens: [], tokenCount: 0, stopReason: "aborted", tokensPerSecond: 0, meanLogProb: undefined});
+        const aborted = (): Reply => {
+            // as in raw mode, the prompt stays in the history with an empty reply, so the history matches the screen
+            const history = this.session.getChatHistory();
+            const last = history.at(-1);
+            const withUser = last?.type === "user" && last.text === userText ? history : [...history, {type: "user" as const, text: userText}];
+            this.session.setChatHistory([...withUser, {type: "model", response: []}]);
+            return {text: "", tokens: [], tokenCount: 0, stopReason: "aborted", tokensPerSecond: 0, meanLogProb: undefined};
+        };
         // node-llama-cpp's stopOnAbortSignal only applies once generation runs; before that it throws instead
         if (signal?.aborted) return aborted();
         let firstAt = 0;

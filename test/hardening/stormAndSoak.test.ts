@@ -62,7 +62,8 @@ describe("storm and soak", () => {
         await conversation.forgetEvaluation();
         const again = await conversation.send(user);
         expect(again.text).toBe(last.text);
-        expect(again.meanLogProb).toBe(last.meanLogProb);
+        // close, not bit-equal: a turn whose steering did not change reused the cache, evaluated in other batch sizes
+        expect(again.meanLogProb).toBeCloseTo(last.meanLogProb!, 5);
     }
 
     it("100 replies stopped at random moments, steering changed in between: consistent and flat", {timeout: 600_000}, async () => {
@@ -84,11 +85,11 @@ describe("storm and soak", () => {
             });
             sent++;
             expect(["aborted", "maxTokens", "eos", "contextFull"]).toContain(reply.stopReason);
-            expect(history().lastReply).toBe(reply.text); // stopped replies keep what was written
+            expect(history()).toEqual({turns: sent, lastReply: reply.text}); // every turn kept, stopped ones with what was written
             // a steering change is staged between replies; the next send applies it
             const name = ["a", "b", "c"][i % 3]!;
             controller.update((s) => s.setCoefficient(name, rand() * 4 - 2).setEnabled(name, rand() > 0.3));
-            if (i % 10 === 9) {
+            if (i % 10 === 9 && i < 149) {
                 await conversation.clear();
                 sent = 0;
             }
@@ -164,9 +165,10 @@ describe("storm and soak", () => {
             expect(["aborted", "maxTokens", "eos", "contextFull"]).toContain(reply.stopReason);
             if (reply.stopReason === "aborted" && chunks === 0) expect(reply.text).toBe("");
             sent++;
+            expect(history()).toEqual({turns: sent, lastReply: reply.text}); // aborted before the first token included
             const name = ["a", "b", "c"][i % 3]!;
             controller.update((s) => s.setCoefficient(name, rand() * 4 - 2));
-            if (i % 10 === 9) {
+            if (i % 10 === 9 && i < 59) {
                 await chat.clear();
                 sent = 0;
             }
