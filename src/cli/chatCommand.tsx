@@ -43,11 +43,13 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
     const {exit} = useApp();
     const [phase, setPhase] = useState<Phase>(() => options.model != null ? {kind: "resolve", spec: options.model} : {kind: "pick"});
     const [progress, setProgress] = useState<DownloadProgress>();
-    // Esc / Ctrl+C while loading stops a first-use recipe training (which then ends start-up with one line)
+    // Esc / Ctrl+C during a first-use recipe training stops it (start-up then ends with one line); only while the
+    // training shows, so Ctrl+C during the model load keeps interrupting the process as usual
     const [startupAbort] = useState(() => new AbortController());
+    const training = phase.kind === "load" && progress != null;
     useInput((input, key) => {
-        if (phase.kind === "load" && (key.escape || (key.ctrl && input === "c"))) startupAbort.abort();
-    }, {isActive: phase.kind === "load" && process.stdin.isTTY === true});
+        if (key.escape || (key.ctrl && input === "c")) startupAbort.abort();
+    }, {isActive: training});
 
     useEffect(() => {
         let cancelled = false;

@@ -43,7 +43,9 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
-        onAdd: () => setOverlay("addVector"),
+        // adding may train a recipe: a second job while one runs is refused (staging keys still work)
+        onAdd: () => (chat.busy ? chat.note("Busy: adding a vector waits until the current reply or training ends (Esc stops it)", "error")
+            : setOverlay("addVector")),
         onHelp: () => setOverlay("help"),
         onError: (message) => chat.note(message, "error")
     });
@@ -53,9 +55,11 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
     useInput((input, key) => {
         const ctrlC = key.ctrl && input === "c";
         if (chat.busy) {
+            if (overlay != null) return; // the overlay takes its own keys: Esc closes it, not the reply
             if (key.escape || ctrlC) chat.stop();
             // the panel stays reachable while a reply is written: changes made then are staged for the next turn
-            else if (key.tab && steering != null && overlay == null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
+            // (not during /compare or /sweep, which set the steering for each trial and put it back after)
+            else if (key.tab && steering != null && !chat.trialRunning) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
             return;
         }
         if (overlay != null) return;

@@ -46,6 +46,8 @@ export type ChatState = {
     messages: ChatMessage[],
     streamingText: string,
     busy: boolean,
+    /** /compare or /sweep is running (panel edits would be overwritten by their trials, so the panel is closed) */
+    trialRunning: boolean,
     lastReply: Reply | undefined,
     contextUsage: {used: number, size: number},
     submit(input: string): void,
@@ -67,6 +69,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const [messages, setMessages] = useState<ChatMessage[]>([]);
     const [streamingText, setStreamingText] = useState("");
     const [busy, setBusy] = useState(false);
+    /** /compare or /sweep is running: they own the steering until they put it back */
+    const [trialRunning, setTrialRunning] = useState(false);
     const [lastReply, setLastReply] = useState<Reply>();
     const [contextUsage, setContextUsage] = useState(() => conversation.contextUsage());
     const nextId = useRef(0);
@@ -156,6 +160,16 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             setBusy(false);
         }
     }, [note]);
+
+    /** runBusy for /compare and /sweep, which set the steering per trial */
+    const runTrial = (work: () => Promise<void>) => runBusy(async () => {
+        setTrialRunning(true);
+        try {
+            await work();
+        } finally {
+            setTrialRunning(false);
+        }
+    });
 
     const requireSteering = () => {
         if (steering == null) throw new Error("Steering is unavailable in this session (see the message at the top)");
@@ -286,7 +300,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 });
                 return;
             case "compare":
-                await runBusy(async () => {
+                await runTrial(async () => {
                     const s = requireSteering();
                     const text = requireLastPrompt();
                     const current = s.state;
@@ -311,7 +325,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 });
                 return;
             case "sweep":
-                await runBusy(async () => {
+                await runTrial(async () => {
                     const s = requireSteering();
                     const text = requireLastPrompt();
                     s.state.get(command.name);
@@ -380,5 +394,5 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
 
     const stop = useCallback(() => abortRef.current?.abort(), []);
 
-    return {messages, streamingText, busy, lastReply, contextUsage, submit, command, note, stop};
+    return {messages, streamingText, busy, trialRunning, lastReply, contextUsage, submit, command, note, stop};
 }

@@ -214,6 +214,9 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/sweep mood -1..1 0.5"); // sends 2, 3 (paused), …
         await waitForFrame(lastFrame, () => conversation.paused);
         expect(steering.state.get("mood").coefficient).toBe(-0.5); // the trial value, while it runs
+        await press(stdin, keys.tab, keys.right); // the sweep owns the steering: no panel, so nothing is lost
+        expect(lastFrame()).toContain("Tab to adjust");
+        expect(steering.state.get("mood").coefficient).toBe(-0.5);
         await press(stdin, keys.escape);
         const frame = await waitForFrame(lastFrame, (f) => /-0\.50\s+│/.test(f));
         expect(frame).toMatch(/-1\.00\s+│ 2\.72\s+│ a reply/);
@@ -324,6 +327,7 @@ describe("the chat's steering controls", () => {
     });
 
     it("while a training runs, the panel still stages changes but a second job is refused, and Esc still stops the first", async () => {
+        // (the picker path: a command sent while busy is refused too, see COMMANDS_WHILE_BUSY)
         mkdirSync(path.join(configDir, "vectors"), {recursive: true});
         writeVector(vectorOf(32, [2, 3], (l, i) => Math.cos(l * i)), "calm.gguf", path.join(configDir, "vectors"));
         let signal: AbortSignal | undefined;
@@ -338,10 +342,14 @@ describe("the chat's steering controls", () => {
 
         await press(stdin, keys.tab, keys.right); // staging is fine while busy
         expect(steering.state.get("mood").coefficient).toBe(0.6);
-        await press(stdin, "a");
-        await waitForFrame(lastFrame, (f) => f.includes("Add a vector (Enter adds"));
-        await press(stdin, keys.enter);
-        await waitForFrame(lastFrame, (f) => f.includes("Busy: /vector waits until the current reply or training ends"));
+        await press(stdin, "a"); // no picker: adding could start a second training
+        await waitForFrame(lastFrame, (f) => f.includes("Busy: adding a vector waits until the current reply or training ends"));
+        expect(lastFrame()).not.toContain("Add a vector (Enter adds");
+        await press(stdin, "?"); // help opens, and the Esc that closes it does not stop the training
+        await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
+        await tick(150);
+        await press(stdin, keys.escape);
+        await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
         expect(steering.state.entries.map((e) => e.name)).toEqual(["mood"]);
         expect(signal?.aborted).toBe(false);
 
