@@ -16,6 +16,7 @@ import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
+import {progressBarText} from "./progressText.js";
 import {splitStream, tailLines} from "./streamLines.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
 
@@ -192,11 +193,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             setStreamingText("");
         }
     };
-    const showTrainingProgress = (done: number, total: number) => {
-        const width = 30;
-        const filled = Math.round((done / total) * width);
-        setStreamingText(`training [${"█".repeat(filled)}${"░".repeat(width - filled)}] ${done}/${total} prompts`);
-    };
+    const showTrainingProgress = (done: number, total: number) =>
+        setStreamingText(`training ${progressBarText(done / total)} ${done}/${total} prompts`);
 
     const runCommand = useCallback(async (command: SlashCommand) => {
         switch (command.kind) {
