@@ -30,19 +30,16 @@ export function listLocalModels(directory = modelsDirectory()): LocalModel[] {
         }
         for (const entry of entries) {
             const full = path.join(dir, entry.name);
-            // a symlink counts as what it points at (people link models in from elsewhere); a dangling one is skipped
-            let kind: "dir" | "file" | undefined = entry.isDirectory() ? "dir" : entry.isFile() ? "file" : undefined;
-            let size = 0;
+            // statSync follows links, so a linked model or folder counts as what it points at; a dangling one is skipped
+            let stat;
             try {
-                const stat = statSync(full);
-                if (entry.isSymbolicLink()) kind = stat.isDirectory() ? "dir" : stat.isFile() ? "file" : undefined;
-                size = stat.size;
+                stat = statSync(full);
             } catch {
                 continue;
             }
-            if (kind === "dir" && depth < 2) visit(full, depth + 1);
-            else if (kind === "file" && entry.name.toLowerCase().endsWith(".gguf"))
-                found.push({path: full, name: path.relative(directory, full), sizeBytes: size});
+            if (stat.isDirectory() && depth < 2) visit(full, depth + 1);
+            else if (stat.isFile() && entry.name.toLowerCase().endsWith(".gguf"))
+                found.push({path: full, name: path.relative(directory, full), sizeBytes: stat.size});
         }
     };
     visit(directory, 0);

@@ -55,8 +55,8 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
             `use START-END within 1-${info.nLayer - 1} (llama.cpp never steers layer 0)`);
 
     // tokenize everything first, so bad input fails before any compute
+    const tokensOf = (prompt: TrainingPrompt) => (typeof prompt === "string" ? tokenizePrompt(model, prompt) : [...prompt]);
     const pairs = positives.map((p, i) => {
-        const tokensOf = (prompt: TrainingPrompt) => (typeof prompt === "string" ? tokenizePrompt(model, prompt) : [...prompt]);
         let pos = tokensOf(p);
         let neg = tokensOf(negatives[i]!);
         if (positions === "all") {
