@@ -4,7 +4,7 @@
       "target_name": "steer_native",
       "sources": ["native/steer_native.cc", "native/capture.cc"],
       "include_dirs": ["<!@(node scripts/native-include-dirs.cjs)"],
-      "defines": ["NAPI_VERSION=7", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=7", "NAPI_CPP_EXCEPTIONS", "<!@(node scripts/native-defines.cjs)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-ffp-contract=off"],
       "libraries": ["-ldl"],

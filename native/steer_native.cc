@@ -241,7 +241,19 @@ Napi::Value ScaleAdd(const Napi::CallbackInfo& info) {
 
 }  // namespace steer
 
+#ifndef STEER_NLC_VERSION
+#define STEER_NLC_VERSION "unknown"
+#endif
+#ifndef STEER_NATIVE_SOURCE
+#define STEER_NATIVE_SOURCE "unknown"
+#endif
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    // what this build is for: the loader refuses it next to another node-llama-cpp (AddonContext's layout differs)
+    Napi::Object builtFor = Napi::Object::New(env);
+    builtFor.Set("nodeLlamaCpp", STEER_NLC_VERSION);
+    builtFor.Set("source", STEER_NATIVE_SOURCE);
+    exports.Set("builtFor", builtFor);
     exports.Set("contextInfo", Napi::Function::New(env, steer::ContextInfo));
     exports.Set("setControlVector", Napi::Function::New(env, steer::SetControlVector));
     exports.Set("scaleAdd", Napi::Function::New(env, steer::ScaleAdd));

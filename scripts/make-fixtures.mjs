@@ -7,7 +7,7 @@ import {execFileSync} from "node:child_process";
 import {existsSync, writeFileSync} from "node:fs";
 
 const bin = ".cache/llama-tools/bin/llama-completion";
-const model = "../shared/models/stories260K.gguf";
+const model = "models/stories260K.gguf";
 if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/build-llama-tools.sh first`);
 
 export function runLlamaCompletion(args) {

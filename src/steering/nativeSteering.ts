@@ -1,6 +1,6 @@
 /**
- * Loads the native helper (build/Release/steer_native.node, built by `npm install`) and wraps it with the
- * LlamaContext it works on. If it is missing or broken, steering reports why and how to fix it; chat still works.
+ * Loads the native helper (a prebuild shipped in the package, or build/Release/steer_native.node compiled by
+ * `npm install`) and wraps it with the LlamaContext it works on. If it is missing or broken, steering reports why and how to fix it; chat still works.
  */
 import {existsSync, readFileSync} from "node:fs";
 import {createRequire} from "node:module";
@@ -8,6 +8,7 @@ import path from "node:path";
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../engine/errors.js";
 import {packageRoot} from "../config/paths.js";
+import {installedPackageVersion} from "../config/packages.js";
 import type {MixedControlVector, ScaleAddKernel} from "./mixControlVectors.js";
 
 type NativeModule = {
@@ -16,7 +17,9 @@ type NativeModule = {
     capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
     setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void,
-    scaleAdd: ScaleAddKernel
+    scaleAdd: ScaleAddKernel,
+    /** the node-llama-cpp version and source fingerprint the helper was compiled for */
+    builtFor?: {nodeLlamaCpp?: string, source?: string}
 };
 
 export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string};
@@ -50,24 +53,42 @@ const BUILD_FIX = "run `npm run build:native` in the steer-chat folder (needs py
 let cached: NativeSteeringStatus | undefined;
 
 export function loadNativeSteering(): NativeSteeringStatus {
-    if (cached) return cached;
-    const file = path.join(packageRoot(), "build", "Release", "steer_native.node");
-    if (process.platform === "win32") {
-        cached = {available: false, reason: "steering's native helper supports Linux and macOS only for now", fix: "run steer-chat on Linux or macOS to steer"};
-    } else if (!existsSync(file)) {
-        // npm install records why the build failed; say it here, where the user sees it
-        const buildError = path.join(packageRoot(), "build", "native-build-error.txt");
-        const why = existsSync(buildError) ? `: ${readFileSync(buildError, "utf8").trim()}` : ` (${file} is missing)`;
-        cached = {available: false, reason: `the native steering helper was not built${why}`, fix: BUILD_FIX};
-    } else {
-        try {
-            const mod = createRequire(import.meta.url)(file) as NativeModule;
-            cached = {available: true, native: wrap(mod)};
-        } catch (err) {
-            cached = {available: false, reason: `the native steering helper failed to load: ${(err as Error).message}`, fix: BUILD_FIX};
-        }
-    }
+    cached ??= findNativeSteering();
     return cached;
+}
+
+/**
+ * The helper node-gyp-build picks: build/Release when the install compiled one, else the prebuild shipped for this
+ * platform (prebuilds/<platform>-<arch>/). It must have been built for the node-llama-cpp that is installed, whose
+ * AddonContext it reads.
+ */
+function findNativeSteering(): NativeSteeringStatus {
+    if (process.platform === "win32")
+        return {available: false, reason: "steering's native helper supports Linux and macOS only for now", fix: "run steer-chat on Linux or macOS to steer"};
+    const require = createRequire(import.meta.url);
+    let file: string;
+    try {
+        file = (require("node-gyp-build") as {resolve(dir: string): string}).resolve(packageRoot());
+    } catch {
+        // no prebuild for this platform and no build: npm install records why the build failed, say it here
+        const buildError = path.join(packageRoot(), "build", "native-build-error.txt");
+        const why = existsSync(buildError) ? `: ${readFileSync(buildError, "utf8").trim()}`
+            : ` (no prebuild for ${process.platform}-${process.arch} and no build/Release/steer_native.node)`;
+        return {available: false, reason: `the native steering helper was not built${why}`, fix: BUILD_FIX};
+    }
+    let mod: NativeModule;
+    try {
+        mod = require(file) as NativeModule;
+    } catch (err) {
+        return {available: false, reason: `the native steering helper failed to load: ${(err as Error).message}`, fix: BUILD_FIX};
+    }
+    const installed = installedPackageVersion("node-llama-cpp");
+    const builtFor = mod.builtFor?.nodeLlamaCpp;
+    if (builtFor !== installed)
+        return {available: false, reason: `the native steering helper ${path.relative(packageRoot(), file)} was built for node-llama-cpp ` +
+            `${builtFor ?? "(unknown)"} but ${installed ?? "none"} is installed`,
+        fix: "reinstall steer-chat so node-llama-cpp is the exact version it pins, or " + BUILD_FIX};
+    return {available: true, native: wrap(mod)};
 }
 
 /**
