@@ -12,6 +12,7 @@ import {createConversation, type Conversation, type Reply} from "../src/engine/c
 import {loadModel, type LoadedModel} from "../src/engine/runtime.js";
 import {tokenizePrompt} from "../src/engine/generateTokens.js";
 import {buildSyntheticLlama} from "../src/gguf/syntheticLlama.js";
+import {demoModelPath} from "../src/config/paths.js";
 import {mixControlVectors, scaleAddJs, type ScaleAddKernel} from "../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../src/steering/nativeSteering.js";
 import {SteeringController} from "../src/steering/steeringController.js";
@@ -35,7 +36,7 @@ function modelPath(): string {
         writeFileSync(file, buildSyntheticLlama({nEmbd, nLayer, nHead: Math.max(1, nEmbd! / 64), nFf: Math.round(nEmbd! * 2.75), contextLength: 2048}));
         return file;
     }
-    return path.resolve("..", "shared", "models", "stories260K.gguf");
+    return demoModelPath();
 }
 
 /** Samples RSS every 5 ms while `work` runs; returns its result, seconds and the peak RSS in MB. */

@@ -5,7 +5,8 @@ import React, {useEffect, useState} from "react";
 import {Box, render, Text, useApp, useInput} from "ink";
 import {createConversation, type Conversation} from "../engine/conversation.js";
 import {errorMessage, UserFacingError} from "../engine/errors.js";
-import {formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel, type DownloadProgress} from "../engine/modelResolver.js";
+import {DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel,
+    type DownloadProgress} from "../engine/modelResolver.js";
 import {loadModel, type LoadedModel} from "../engine/runtime.js";
 import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
@@ -20,7 +21,7 @@ import type {ConversationSettings} from "../presets/applyPreset.js";
 type Phase =
     | {kind: "pick"}
     | {kind: "resolve", spec: string}
-    | {kind: "load", path: string}
+    | {kind: "load", path: string, raw: boolean}
     | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined,
         settingsBeforePresets: ConversationSettings | undefined}
     | {kind: "failed"};
@@ -63,7 +64,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 .then((path) => {
                     if (cancelled) return;
                     setProgress(undefined);
-                    setPhase({kind: "load", path});
+                    setPhase({kind: "load", path, raw: options.raw || phase.spec === DEMO_MODEL});
                 }, fail);
         } else if (phase.kind === "load") {
             loadModel(phase.path, options).then(async (loaded) => {
@@ -72,7 +73,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 const steering = await setupSteering(loaded, options,
                     (done, total) => setProgress({downloadedSize: done, totalSize: total}), startupAbort.signal);
                 const conversation = createConversation(loaded, {
-                    mode: options.raw ? "raw" : "chat",
+                    mode: phase.raw ? "raw" : "chat",
                     beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
                     ...conversationSettings(options, steering)
                 });
@@ -127,6 +128,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
 function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: () => void}) {
     const local = listLocalModels();
     const items = [
+        {label: DEMO_MODEL_LABEL, value: DEMO_MODEL, hint: "--model demo"},
         ...local.map((m) => ({label: m.name, value: m.path, hint: formatBytes(m.sizeBytes)})),
         {label: `Download a recommended small chat model`, value: RECOMMENDED_MODEL_URI, hint: RECOMMENDED_MODEL_URI},
         {label: "Quit", value: ""}

@@ -4,6 +4,7 @@
  */
 import {parseArgs} from "node:util";
 import {UserFacingError} from "../engine/errors.js";
+import {DEMO_MODEL} from "../engine/modelResolver.js";
 
 type OptionSpec = {
     type: "string" | "boolean",
@@ -14,7 +15,7 @@ type OptionSpec = {
 };
 
 export const OPTIONS = {
-    model: {type: "string", short: "m", value: "PATH|hf:URI", description: "GGUF model file, or a node-llama-cpp hf: URI to download"},
+    model: {type: "string", short: "m", value: "PATH|hf:URI|demo", description: "GGUF model file, a node-llama-cpp hf: URI to download, or demo (built in, offline)"},
     raw: {type: "boolean", description: "completion mode for base models: continue the text, no chat roles"},
     system: {type: "string", short: "s", value: "TEXT", description: "system prompt (raw mode: text put before the prompt)"},
     temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
@@ -102,7 +103,7 @@ export function parseCli(argv: string[]): CliOptions {
         prompt: command === "ask" ? rest[0] : undefined,
         args: rest,
         model: values.model,
-        raw: values.raw ?? false,
+        raw: (values.raw ?? false) || values.model === DEMO_MODEL, // the demo is a base model with no chat template
         system: values.system,
         temperature: parseNumber("--temperature", values.temperature, {min: 0}),
         maxTokens: parseNumber("--max-tokens", values["max-tokens"], {min: 1, integer: true}),

@@ -38,3 +38,8 @@ export function packageRoot(): string {
 export function shippedVectorsDir(): string {
     return path.join(packageRoot(), "vectors");
 }
+
+/** The built-in demo model: TinyStories 260K (MIT, models/README.md), so a first run works offline. */
+export function demoModelPath(): string {
+    return path.join(packageRoot(), "models", "stories260K.gguf");
+}

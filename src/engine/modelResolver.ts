@@ -8,6 +8,7 @@ import path from "node:path";
 import {resolveModelFile} from "node-llama-cpp";
 import {UserFacingError} from "./errors.js";
 import {checkModelFile} from "./modelFile.js";
+import {demoModelPath} from "../config/paths.js";
 
 /** A small instruct model of the llama architecture, which applies control vectors in llama.cpp. */
 export const RECOMMENDED_MODEL_URI = "hf:bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M";
@@ -46,6 +47,10 @@ export function listLocalModels(directory = modelsDirectory()): LocalModel[] {
     return found.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** `--model demo`: the built-in TinyStories model, a base model with no chat template (so it opens in raw mode) */
+export const DEMO_MODEL = "demo";
+export const DEMO_MODEL_LABEL = "built-in demo (TinyStories 260K, offline)";
+
 export function isRemoteModel(spec: string) {
     return /^(hf:|huggingface:|https?:\/\/)/.test(spec);
 }
@@ -54,6 +59,7 @@ export type DownloadProgress = {downloadedSize: number, totalSize: number};
 
 /** Resolves --model to a local file path, downloading `hf:` URIs (with progress) when needed. */
 export async function resolveModel(spec: string, {onProgress, signal}: {onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal} = {}): Promise<string> {
+    if (spec === DEMO_MODEL) return checkModelFile(demoModelPath());
     if (!isRemoteModel(spec)) return checkModelFile(spec);
     try {
         return await resolveModelFile(spec, {directory: modelsDirectory(), onProgress, signal, cli: false, verify: false});

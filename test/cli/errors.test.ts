@@ -10,7 +10,7 @@ import {describe, expect, it} from "vitest";
 import {UserFacingError} from "../../src/engine/errors.js";
 import {explainLoadError} from "../../src/engine/runtime.js";
 import {buildSyntheticLlama} from "../../src/gguf/syntheticLlama.js";
-import {hasStoriesModel, repoRoot, storiesModelPath, tempDir, tinyModelPath} from "../helpers/tinyModel.js";
+import {repoRoot, storiesModelPath, tempDir, tinyModelPath} from "../helpers/tinyModel.js";
 
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
 const dir = tempDir("steer-cli-");
@@ -182,7 +182,7 @@ describe("--help and --version", () => {
     });
 });
 
-describe.skipIf(!hasStoriesModel)("ask reads the prompt from stdin when none is given", () => {
+describe("ask reads the prompt from stdin when none is given", () => {
     it("piped 'Once upon a time' gives llama.cpp's reply from the fixture", async () => {
         const fixture = JSON.parse(readFileSync(path.join(repoRoot, "test", "fixtures", "llama-completion.json"), "utf8")) as
             {cases: {prompt: string, maxTokens: number, vectors?: string[], expected: string}[]};

@@ -1,17 +1,17 @@
 /**
  * The real binary in a real terminal (tmux): type a prompt, read the reply off the screen, steer with the panel's
- * keys, and quit with Ctrl+C. Skips cleanly without tmux or without the stories260K model.
+ * keys, and quit with Ctrl+C. Skips cleanly without tmux.
  */
 import {execFileSync} from "node:child_process";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
-import {fixtureVectors, hasStories, repoRoot, storiesModel} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, repoRoot, storiesModel} from "../helpers/steeringTestKit.js";
 import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
 
-describe.skipIf(!hasTmux || !hasStories)("steer-chat in a real terminal", () => {
+describe.skipIf(!hasTmux)("steer-chat in a real terminal", () => {
     it("streams a reply to a typed prompt, and Ctrl+C on the idle prompt quits", async () => {
         term = startTerminal(["--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "30"], {width: 110, height: 45});
         await term.waitFor((s) => s.includes("stories260K.gguf · raw · ctx"), "the status line");

@@ -1,6 +1,6 @@
 /**
  * Generation on real models through the real runtime: the tiny synthetic llama (always available) and stories260K
- * (skipped when absent). Greedy decoding must be deterministic, maxTokens and AbortSignals must stop generation with
+ * (the shipped demo). Greedy decoding must be deterministic, maxTokens and AbortSignals must stop generation with
  * the right stop reason keeping what was streamed, and chat mode must work on a model without a chat template.
  * IncrementalDetokenizer is checked on its own with a fake byte-level detokenizer.
  */
@@ -12,18 +12,18 @@ import {createConversation, type Conversation, type ConversationOptions, type Re
 import {tokenizePrompt} from "../../src/engine/generateTokens.js";
 import {IncrementalDetokenizer} from "../../src/engine/incrementalDetokenizer.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
-import {hasStoriesModel, repoRoot, storiesModelPath, tinyModelPath} from "../helpers/tinyModel.js";
+import {repoRoot, storiesModelPath, tinyModelPath} from "../helpers/tinyModel.js";
 
 type Fixture = {cases: {prompt: string, maxTokens: number, vectors?: string[], expected: string}[]};
 const fixture = JSON.parse(readFileSync(path.join(repoRoot, "test", "fixtures", "llama-completion.json"), "utf8")) as Fixture;
 
 const models = [
-    {label: "the tiny synthetic llama", file: () => tinyModelPath({seed: 7}), available: true, prompt: "the cat sat on the"},
-    {label: "stories260K", file: () => storiesModelPath, available: hasStoriesModel, prompt: "Once upon a time"}
+    {label: "the tiny synthetic llama", file: () => tinyModelPath({seed: 7}), prompt: "the cat sat on the"},
+    {label: "stories260K", file: () => storiesModelPath, prompt: "Once upon a time"}
 ];
 
 for (const m of models) {
-    describe.skipIf(!m.available)(`raw generation with ${m.label}`, () => {
+    describe(`raw generation with ${m.label}`, () => {
         let loaded: LoadedModel;
         beforeAll(async () => {
             loaded = await loadModel(m.file(), {gpu: false});
@@ -145,7 +145,7 @@ for (const m of models) {
     });
 }
 
-describe.skipIf(!hasStoriesModel)("in-process raw generation with stories260K matches llama.cpp", () => {
+describe("in-process raw generation with stories260K matches llama.cpp", () => {
     let loaded: LoadedModel;
     beforeAll(async () => {
         loaded = await loadModel(storiesModelPath, {gpu: false});

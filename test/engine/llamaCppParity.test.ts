@@ -10,16 +10,16 @@ import {promisify} from "node:util";
 import {LlamaCompletion} from "node-llama-cpp";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
-import {hasStoriesModel, repoRoot, storiesModelPath} from "../helpers/tinyModel.js";
+import {repoRoot, storiesModelPath} from "../helpers/tinyModel.js";
 
 const run = promisify(execFile);
 type Case = {prompt: string, maxTokens: number, vectors?: string[], expected: string};
 const fixture = JSON.parse(readFileSync(path.join(repoRoot, "test", "fixtures", "llama-completion.json"), "utf8")) as {model: string, cases: Case[]};
 // steered cases (vectors) are covered by test/steering/steeringCli.test.ts
 const plainCases = fixture.cases.filter((c) => c.vectors == null);
-const relativeModel = path.relative(repoRoot, storiesModelPath); // ../shared/models/stories260K.gguf
+const relativeModel = path.relative(repoRoot, storiesModelPath); // models/stories260K.gguf
 
-describe.skipIf(!hasStoriesModel)("steer-chat ask --raw --temperature 0 prints what llama.cpp's llama-completion prints", () => {
+describe("steer-chat ask --raw --temperature 0 prints what llama.cpp's llama-completion prints", () => {
     it("the fixture has plain cases for stories260K, including one with a leading space", () => {
         expect(fixture.model).toBe(path.basename(storiesModelPath));
         expect(plainCases.length).toBeGreaterThanOrEqual(4);
@@ -38,7 +38,7 @@ describe.skipIf(!hasStoriesModel)("steer-chat ask --raw --temperature 0 prints w
     }
 });
 
-describe.skipIf(!hasStoriesModel)("node-llama-cpp's LlamaCompletion (why raw mode has its own loop)", () => {
+describe("node-llama-cpp's LlamaCompletion (why raw mode has its own loop)", () => {
     let loaded: LoadedModel;
     beforeAll(async () => {
         loaded = await loadModel(storiesModelPath, {gpu: false});

@@ -87,9 +87,24 @@ describe.skipIf(!hasTmux)("chat start-up errors", () => {
         term = startTerminal(["--raw", "--max-tokens", "4"], {env: [`STEER_CHAT_MODELS_DIR=${models}`]});
         const s = await term.waitFor((x) => x.includes("Download a recommended small chat model"), "the pick list");
         expect(s).toContain(`No --model given. Models in ${models}:`);
-        expect(s).toMatch(/❯ tiny\.gguf\s+\d/);
+        expect(s).toMatch(/❯ built-in demo \(TinyStories 260K, offline\)/); // the demo comes first
+        expect(s).toMatch(/ {2}tiny\.gguf\s+\d/);
+        term.keys("Down");
+        await term.waitFor((x) => /❯ tiny\.gguf/.test(x), "tiny.gguf selected");
         term.keys("Enter");
         await term.waitFor((x) => x.includes("tiny.gguf · raw · ctx"), "the chat on the picked model");
+        term.keys("C-c");
+        await term.waitFor((x) => x.includes("EXITED:0"), "a clean exit");
+    });
+
+    it("with no --model and no network, Enter on the first item opens the built-in demo in raw mode and it writes", async () => {
+        term = startTerminal(["--max-tokens", "8", "--temperature", "0"], {env: [`STEER_CHAT_MODELS_DIR=${tempDir()}`]});
+        await term.waitFor((x) => x.includes("No models in"), "the pick list");
+        term.keys("Enter");
+        await term.waitFor((x) => x.includes("stories260K.gguf · raw · ctx"), "the demo in raw mode (it has no chat template)");
+        await term.typeLine("Once upon a time");
+        const screen = await term.waitFor((x) => x.includes("[hit --max-tokens"), "a reply");
+        expect(screen).toContain(", there was a little girl");
         term.keys("C-c");
         await term.waitFor((x) => x.includes("EXITED:0"), "a clean exit");
     });

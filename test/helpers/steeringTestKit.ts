@@ -5,12 +5,11 @@ import {readGgufFileInfo} from "node-llama-cpp";
 import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/syntheticLlama.js";
 import {encodeControlVector, type ControlVector} from "../../src/steering/controlVector.js";
 
-import {hasStoriesModel, repoRoot, storiesModelPath, tempDir} from "./tinyModel.js";
+import {repoRoot, storiesModelPath, tempDir} from "./tinyModel.js";
 
 // temp folders come from tinyModel's tempDir, which removes them after each test file
 export {repoRoot, tempDir};
 export const storiesModel = storiesModelPath;
-export const hasStories = hasStoriesModel;
 export const fixtureVectors = path.join(repoRoot, "test", "fixtures", "vectors");
 
 export function writeSyntheticModel(options: SyntheticLlamaOptions = {}): string {

@@ -1,6 +1,6 @@
 /**
  * Model files for tests: a tiny synthetic llama GGUF written once per option set (no download needed), and the
- * stories260K model shared by the machine (tests using it skip when it is absent).
+ * stories260K model the package ships as its built-in demo (models/stories260K.gguf).
  */
 import {existsSync, mkdtempSync, rmSync, writeFileSync} from "node:fs";
 import os from "node:os";
@@ -11,9 +11,8 @@ import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/sy
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** ../shared/models/stories260K.gguf relative to the repository root */
-export const storiesModelPath = path.resolve(repoRoot, "..", "shared", "models", "stories260K.gguf");
-export const hasStoriesModel = existsSync(storiesModelPath);
+/** the built-in demo model, shipped in the package */
+export const storiesModelPath = path.resolve(repoRoot, "models", "stories260K.gguf");
 
 let dir: string | undefined;
 const written = new Map<string, string>();

@@ -8,7 +8,7 @@ import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {presetConversationSettings, presetSampling} from "../../src/presets/applyPreset.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
-import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 const execFileAsync = promisify(execFile);
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
@@ -68,7 +68,7 @@ describe("preset round trip", () => {
         expect(missing.stderr).toContain('No preset named "sunny"');
     });
 
-    it.skipIf(!hasStories)("--preset gives exactly the steering of the same --vector flags", async () => {
+    it("--preset gives exactly the steering of the same --vector flags", async () => {
         const run = cli(tempDir());
         const common = ["ask", "--raw", "--temperature", "0", "--max-tokens", "24", "--model", storiesModel];
         const viaFlags = await run(...common, "--vector", "dog:2", "--vector", "happy:0.5", "--layers", "3-4", "Lily wanted to");
@@ -81,7 +81,7 @@ describe("preset round trip", () => {
         expect(reference.expected.startsWith(viaPreset.stdout)).toBe(true);
     });
 
-    it.skipIf(!hasStories)("a preset whose vectors do not all fit loads what fits and says what it skipped", async () => {
+    it("a preset whose vectors do not all fit loads what fits and says what it skipped", async () => {
         const xdg = tempDir();
         const wide = writeVector(vectorOf(128, [1], () => 1), "wide.gguf");
         mkdirSync(path.join(xdg, "steer-chat"), {recursive: true});

@@ -14,7 +14,7 @@ import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {findVectorFile} from "../../src/steering/vectorLibrary.js";
 import {setupSteering, steeringBeforeTurn} from "../../src/cli/setupSteering.js";
-import {fixtureVectors, hasStories, readTensor, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, readTensor, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: Conversation};
 
@@ -197,7 +197,7 @@ describe("the native mixing kernel", () => {
     });
 });
 
-describe.skipIf(!hasStories)("steering stories260K", () => {
+describe("steering stories260K", () => {
     let r: Rig;
     const happy = path.join(fixtureVectors, "happy.gguf");
     const dog = path.join(fixtureVectors, "dog.gguf");

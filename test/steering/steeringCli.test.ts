@@ -4,7 +4,7 @@ import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
-import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
 
 const run = promisify(execFile);
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
@@ -23,7 +23,7 @@ async function ask(args: string[], env: NodeJS.ProcessEnv = process.env) {
     }
 }
 
-describe.skipIf(!hasStories)("ask --vector equals llama-completion --control-vector-scaled", () => {
+describe("ask --vector equals llama-completion --control-vector-scaled", () => {
     it("has steered fixtures made by llama.cpp", () => {
         expect(steeredCases.length).toBeGreaterThanOrEqual(4);
         expect(steeredCases.some((c) => (c.vectors?.length ?? 0) > 1)).toBe(true);

@@ -12,12 +12,12 @@ import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {cosine} from "../../src/training/directionMethods.js";
 import {readPromptFile} from "../../src/training/promptFiles.js";
 import {trainControlVector} from "../../src/training/trainControlVector.js";
-import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheticModel} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 
 const run = promisify(execFile);
 const prompts = (name: string) => readPromptFile(path.join(repoRoot, "test", "fixtures", "prompts", `${name}.txt`));
 
-describe.skipIf(!hasStories)("training on stories260K", () => {
+describe("training on stories260K", () => {
     let loaded: LoadedModel;
     beforeAll(async () => { loaded = await loadModel(storiesModel, {gpu: false, contextSize: 256}); });
     afterAll(async () => loaded?.dispose());
