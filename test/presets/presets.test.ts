@@ -38,9 +38,9 @@ describe("preset round trip", () => {
 
         const list = await run("preset", "list");
         const lines = list.stdout.trim().split("\n");
-        expect(lines).toHaveLength(4); // three shipped + ours, one a line
+        expect(lines).toHaveLength(6); // five shipped + ours, one a line
         expect(lines.find((l) => l.startsWith("sunny"))).toMatch(/sunny\s+user\s+happy \+0\.75 L2-4 · dog -0\.5 L2-4\s+— bright days/);
-        expect(lines.filter((l) => /shipped/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["cheerful", "dog-person", "melancholy"]);
+        expect(lines.filter((l) => /shipped/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["about-sue", "about-tim", "cheerful", "dog-person", "melancholy"]);
 
         const show = JSON.parse((await run("preset", "show", "sunny")).stdout);
         expect(show).toEqual({name: "sunny", description: "bright days", systemPrompt: "Tell a story.", origin: "user",
