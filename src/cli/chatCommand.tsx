@@ -39,7 +39,9 @@ export async function runChat(options: CliOptions): Promise<number> {
     const outcome: Outcome = {loaded: undefined, error: undefined};
     let interrupted = false;
     // Ctrl+C while nothing reads keys (resolving, downloading, loading): leave quietly, whatever is still loading
-    const keyboard = new TerminalKeyboard(process.stdin, process.stdout, () => {
+    // the terminal is asked for bracketed paste on its output; with stdout redirected there is nothing to ask
+    const terminal = process.stdout.isTTY ? process.stdout : {write: () => true};
+    const keyboard = new TerminalKeyboard(process.stdin, terminal, () => {
         interrupted = true;
         instance.unmount();
     }).start();

@@ -4,7 +4,7 @@
  * - raw mode from the start, so keys typed while the model loads are kept for the prompt (not echoed over the
  *   screen), and Ctrl+C then is a key, not a SIGINT that would kill node-llama-cpp's binary test half-way (which
  *   printed its stack trace): while nothing in Ink reads keys, Ctrl+C calls `onInterrupt` instead;
- * - bracketed paste on (ESC[?2004h), and off again on every way out (stop, exit, a crash, SIGTERM/SIGHUP);
+ * - bracketed paste on (ESC[?2004h), and off again on every way out (stop, exit, a crash, SIGTERM/SIGHUP/SIGINT);
  * - each key and each paste is one read (see keySplitter.ts), so Ink hands them to useInput one by one.
  * Ink turning "raw mode" on and off only says whether it is listening; the terminal stays raw until stop().
  */
@@ -29,7 +29,8 @@ export const KEY_WAIT_MS = 30;
 export const PASTE_WAIT_MS = 1000;
 
 const CTRL_C = "\u0003";
-const EXIT_SIGNALS = ["SIGTERM", "SIGHUP"] as const;
+/** signals that end the process without an exit event (Ctrl+C is a key in raw mode; SIGINT here comes from kill) */
+const EXIT_SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT"] as const;
 
 export class TerminalKeyboard extends Readable {
     readonly isTTY = true;

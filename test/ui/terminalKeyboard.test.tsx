@@ -126,13 +126,13 @@ describe("the chat's keyboard", () => {
         expect(terminal.text).toBe(BRACKETED_PASTE_ON + BRACKETED_PASTE_OFF);
     });
 
-    it("a crash, process.exit or SIGTERM puts the terminal back too", () => {
+    it("a crash, process.exit, SIGTERM or SIGINT puts the terminal back too", () => {
         const script = (end: string) => `
             import {TerminalKeyboard} from ${JSON.stringify(path.join(repoRoot, "dist", "ui", "terminalKeyboard.js"))};
             const tty = {setRawMode: (on) => process.stdout.write("[raw " + on + "]"), setEncoding() {}, on() {}, off() {}, ref() {}, unref() {}, pause() {}, resume() {}};
             new TerminalKeyboard(tty, process.stdout, () => {}).start();
             setTimeout(() => { ${end} }, 10);`;
-        for (const end of ["throw new Error('boom')", "process.exit(3)", "process.kill(process.pid, 'SIGTERM')"]) {
+        for (const end of ["throw new Error('boom')", "process.exit(3)", "process.kill(process.pid, 'SIGTERM')", "process.kill(process.pid, 'SIGINT')"]) {
             const child = spawnSync(process.execPath, ["--input-type=module", "-e", script(end)], {encoding: "utf8"});
             expect(child.stdout, end).toBe(`[raw true]${BRACKETED_PASTE_ON}${BRACKETED_PASTE_OFF}[raw false]`);
         }
