@@ -10,6 +10,7 @@ import React from "react";
 import {render} from "ink";
 import {afterEach, describe, expect, it} from "vitest";
 import {App} from "../../src/ui/App.js";
+import {PresetNamePrompt} from "../../src/ui/components/Overlays.js";
 import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PASTE_END, PASTE_START} from "../../src/ui/keySplitter.js";
 import {TerminalKeyboard} from "../../src/ui/terminalKeyboard.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
@@ -29,18 +30,23 @@ function keyboard(onInterrupt = () => undefined) {
     return {tty, terminal, board};
 }
 
-async function startChat(conversation = new FakeConversation(), existing = keyboard()) {
-    const {tty, board} = existing;
+/** renders a tree reading from a keyboard, as the chat does */
+function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
     const stdout = new FakeStdout();
-    const instance = render(<App conversation={conversation} modelName="tiny-model.gguf" />,
-        {stdout: stdout as unknown as NodeJS.WriteStream, stdin: board as unknown as NodeJS.ReadStream, debug: true, exitOnCtrlC: false, patchConsole: false});
+    const instance = render(tree, {stdout: stdout as unknown as NodeJS.WriteStream, stdin: board as unknown as NodeJS.ReadStream,
+        debug: true, exitOnCtrlC: false, patchConsole: false});
     cleanup = () => {
         instance.unmount();
         board.stop();
     };
-    await waitForFrame(stdout.lastFrame, (f) => f.includes("Type a message"));
+    return {tty, lastFrame: stdout.lastFrame};
+}
+
+async function startChat(conversation = new FakeConversation(), existing = keyboard()) {
+    const {tty, lastFrame} = renderOn(<App conversation={conversation} modelName="tiny-model.gguf" />, existing);
+    await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
     await tick();
-    return {tty, conversation, lastFrame: stdout.lastFrame};
+    return {tty, conversation, lastFrame};
 }
 
 const until = async (check: () => boolean, what: string) => {
@@ -82,6 +88,36 @@ describe("the chat's keyboard", () => {
         tty.type("\r");
         await until(() => conversation.sent.length === 1, "the paste to be sent");
         expect(conversation.sent).toEqual(["a\nb"]);
+    });
+
+    it("a long paste shows the rows around the cursor and says how many more there are; Enter sends every line", async () => {
+        const {tty, conversation, lastFrame} = await startChat();
+        const lines = Array.from({length: 30}, (_, i) => `pasted line ${i}`);
+        tty.type(`${PASTE_START}${lines.join("\r")}${PASTE_END}`);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("pasted line 29"));
+        expect(frame).toContain("… 22 more rows above");
+        expect(frame).not.toContain("pasted line 21\n");
+        tty.type("\r");
+        await until(() => conversation.sent.length === 1, "the paste to be sent");
+        expect(conversation.sent).toEqual([lines.join("\n")]);
+    });
+
+    it("the preset-name field: a name and Enter in one chunk save it; a pasted line break becomes a space", async () => {
+        const saved: string[] = [];
+        const first = renderOn(<PresetNamePrompt onSave={(name) => saved.push(name)} onClose={() => undefined} />);
+        await waitForFrame(first.lastFrame, (f) => f.includes("name:"));
+        await tick();
+        first.tty.type("calm\r");
+        await until(() => saved.length === 1, "the save");
+        cleanup?.();
+        const second = renderOn(<PresetNamePrompt onSave={(name) => saved.push(name)} onClose={() => undefined} />);
+        await waitForFrame(second.lastFrame, (f) => f.includes("name:"));
+        await tick();
+        second.tty.type(`${PASTE_START}two\rwords${PASTE_END}`);
+        await waitForFrame(second.lastFrame, (f) => f.includes("name: two words"));
+        second.tty.type("\r");
+        await until(() => saved.length === 2, "the second save");
+        expect(saved).toEqual(["calm", "two words"]);
     });
 
     it("the Backspace key (DEL) erases before the cursor and the Delete key (ESC[3~) after it", async () => {
