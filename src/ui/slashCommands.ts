@@ -48,8 +48,7 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
     ["/system <text>", "set the system prompt (empty text clears it)"],
-    ["/exit", "quit (also Ctrl+C on an empty prompt)"],
-    ["//TEXT", "send TEXT starting with / (not a command)"]
+    ["/exit", "quit (also Ctrl+C on an empty prompt)"]
 ];
 
 export const KEY_HELP: [string, string][] = [
@@ -64,7 +63,8 @@ export const KEY_HELP: [string, string][] = [
     ["F1, ? (panel)", "this help"],
     ["Esc / Ctrl+C", "stop the reply being written (what was written is kept)"],
     ["Ctrl+C", "clear the prompt; on an empty prompt: quit"],
-    ["Ctrl+L", "clear the screen"]
+    ["Ctrl+L", "clear the screen"],
+    ["//TEXT", "send TEXT that starts with / (not a command)"]
 ];
 
 /** A prompt starting with / is a command; one starting with // is a message that starts with / (see messageText). */
