@@ -38,9 +38,9 @@ export async function runChat(options: CliOptions): Promise<number> {
         throw new UserFacingError("The chat needs an interactive terminal", 'for scripts use: steer-chat ask "prompt" --model M');
     const outcome: Outcome = {loaded: undefined, error: undefined};
     let interrupted = false;
-    // Ctrl+C while nothing reads keys (resolving, downloading, loading): leave quietly, whatever is still loading
     // the terminal is asked for bracketed paste on its output; with stdout redirected there is nothing to ask
     const terminal = process.stdout.isTTY ? process.stdout : {write: () => true};
+    // Ctrl+C while nothing reads keys (resolving, downloading, loading): leave quietly, whatever is still loading
     const keyboard = new TerminalKeyboard(process.stdin, terminal, () => {
         interrupted = true;
         instance.unmount();

@@ -3,9 +3,10 @@
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
  * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
  */
-import React, {useEffect, useState} from "react";
+import React, {useEffect, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
+import {errorMessage} from "../engine/errors.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {ConversationSettings} from "../presets/applyPreset.js";
 import type {SteeringController} from "../steering/steeringController.js";
@@ -14,9 +15,8 @@ import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./compo
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
-import {useChat} from "./useChat.js";
-import {errorMessage} from "../engine/errors.js";
 import type {PromptHistory} from "./promptHistory.js";
+import {useChat} from "./useChat.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
 import type {RecipeTrainer} from "../training/recipeVectors.js";
@@ -49,6 +49,8 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
         columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
+    /** whether the prompt holds text (Ctrl+C in the panel must not throw it away) */
+    const promptEmpty = useRef(true);
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
         // adding may train a recipe: a second job while one runs is refused (staging keys still work)
         onAdd: () => (chat.busy ? chat.note("Busy: adding a vector waits until the current reply or training ends (Esc stops it)", "error")
@@ -74,8 +76,11 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             return;
         }
         if (overlay != null) return;
+        // on the prompt, the prompt clears its line first (or quits when it is empty); in the panel, a half-typed
+        // prompt is not lost: Ctrl+C goes back to it
         if (ctrlC) {
-            if (focus === "panel") exit(); // on the prompt, the prompt clears its line first (or quits when it is empty)
+            if (focus === "panel" && promptEmpty.current) exit();
+            else if (focus === "panel") setFocus("prompt");
         } else if (key.tab && steering != null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
         else if (key.escape && focus === "panel") setFocus("prompt");
         else if (key.ctrl && input === "s" && steering != null && presets != null) setOverlay("savePreset");
@@ -107,7 +112,8 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
             {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {text.replace(/\n/g, " ⏎ ")}</Text>)}
             <Box marginTop={steering != null || chat.busy ? 0 : 1}>
-                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history} />
+                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history}
+                    onEmptyChange={(empty) => { promptEmpty.current = empty; }} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />

@@ -13,7 +13,9 @@ export type PromptLineProps = {
     onSubmit: (text: string) => void,
     /** Ctrl+C on an empty prompt */
     onQuit?: () => void,
-    history?: PromptHistory
+    history?: PromptHistory,
+    /** told when the line becomes empty or stops being empty */
+    onEmptyChange?: (empty: boolean) => void
 };
 
 const PLACEHOLDER = "Type a message, /help for commands";
@@ -26,12 +28,13 @@ export const PROMPT_MAX_ROWS = 8;
  * written. ↑/↓ move between the lines of a multi-line prompt, then through the prompt history; Ctrl+C clears a
  * half-typed prompt, and on an empty one quits.
  */
-export function PromptLine({focused, busy, onSubmit, onQuit, history}: PromptLineProps) {
+export function PromptLine({focused, busy, onSubmit, onQuit, history, onEmptyChange}: PromptLineProps) {
     const lineRef = useRef<Line>(EMPTY_LINE);
     const [line, setLine] = useState<Line>(EMPTY_LINE);
     const columns = useColumns();
     const show = (next: Line) => {
         if (next === lineRef.current) return;
+        if ((next.text === "") !== (lineRef.current.text === "")) onEmptyChange?.(next.text === "");
         lineRef.current = next;
         setLine(next);
     };
