@@ -17,13 +17,19 @@ import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
 import {DEFAULT_SAMPLING} from "../engine/sampling.js";
 import type {ConversationSettings} from "../presets/applyPreset.js";
+import {TerminalKeyboard} from "../ui/terminalKeyboard.js";
+import {PromptHistory} from "../ui/promptHistory.js";
+import {historyFileAppender, historyFilePath, readHistoryFile} from "../ui/historyFile.js";
+
+/** the exit code of a chat left with Ctrl+C before it opened (as a shell reports an interrupted command) */
+export const EXIT_INTERRUPTED = 130;
 
 type Phase =
     | {kind: "pick"}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string, raw: boolean}
     | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined,
-        settingsBeforePresets: ConversationSettings | undefined}
+        settingsBeforePresets: ConversationSettings | undefined, history: PromptHistory}
     | {kind: "failed"};
 
 type Outcome = {loaded: LoadedModel | undefined, error: unknown};
@@ -32,12 +38,36 @@ export async function runChat(options: CliOptions): Promise<number> {
     if (!process.stdin.isTTY)
         throw new UserFacingError("The chat needs an interactive terminal", 'for scripts use: steer-chat ask "prompt" --model M');
     const outcome: Outcome = {loaded: undefined, error: undefined};
-    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false});
-    await instance.waitUntilExit();
+    let interrupted = false;
+    // the terminal is asked for bracketed paste on its output; with stdout redirected there is nothing to ask
+    const terminal = process.stdout.isTTY ? process.stdout : {write: () => true};
+    // Ctrl+C while nothing reads keys (resolving, downloading, loading): leave quietly, whatever is still loading
+    const keyboard = new TerminalKeyboard(process.stdin, terminal, () => {
+        interrupted = true;
+        instance.unmount();
+    }).start();
+    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false, stdin: keyboard as unknown as NodeJS.ReadStream});
+    try {
+        await instance.waitUntilExit();
+    } finally {
+        keyboard.stop();
+    }
+    if (interrupted) return EXIT_INTERRUPTED;
     await outcome.loaded?.dispose();
     // a start-up failure leaves Ink first, so main reports it like every other command: one line on stderr
     if (outcome.error !== undefined) throw outcome.error;
     return 0;
+}
+
+/** the prompt history from the data folder; without it (unreadable), the chat starts with none and says why */
+function openHistory(notes: string[]): PromptHistory {
+    const file = historyFilePath();
+    try {
+        return new PromptHistory(readHistoryFile(file), historyFileAppender(file));
+    } catch (err) {
+        notes.push(`The prompt history is unavailable: ${errorMessage(err)}`);
+        return new PromptHistory();
+    }
 }
 
 function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
@@ -90,7 +120,8 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
                 const settingsBeforePresets = options.preset != null
                     ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
-                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets});
+                const history = openHistory(notes);
+                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets, history});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
             exit();
@@ -119,7 +150,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} />;
+                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} history={phase.history} />;
         case "failed":
             return null;
     }

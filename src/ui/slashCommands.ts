@@ -52,7 +52,9 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
 ];
 
 export const KEY_HELP: [string, string][] = [
-    ["Enter", "send"],
+    ["Enter", "send (while a reply is written: queued until it ends)"],
+    ["Alt+Enter, \\ then Enter", "a new line in the prompt (a paste keeps its lines)"],
+    ["↑/↓ (prompt)", "earlier prompts (kept between sessions)"],
     ["Tab", "move between the prompt and the steering panel"],
     ["↑/↓ (panel)", "select a vector"],
     ["←/→ (panel)", "lower/raise its coefficient by 0.1 (with Shift: 0.5)"],
@@ -60,11 +62,20 @@ export const KEY_HELP: [string, string][] = [
     ["Ctrl+S / Ctrl+P", "save the steering as a preset / pick a preset"],
     ["F1, ? (panel)", "this help"],
     ["Esc / Ctrl+C", "stop the reply being written (what was written is kept)"],
-    ["Ctrl+C", "on an idle prompt: quit"]
+    ["Ctrl+C", "clear the prompt; on an empty prompt: quit"],
+    ["Ctrl+L", "clear the screen"],
+    ["//TEXT", "send TEXT that starts with / (not a command)"]
 ];
 
+/** A prompt starting with / is a command; one starting with // is a message that starts with / (see messageText). */
 export function isSlashCommand(input: string) {
-    return input.trimStart().startsWith("/");
+    const text = input.trimStart();
+    return text.startsWith("/") && !text.startsWith("//");
+}
+
+/** the text a prompt that is not a command sends: `//x` sends `/x` */
+export function messageText(input: string) {
+    return input.replace(/^(\s*)\/\//, "$1/");
 }
 
 export function parseSlashCommand(input: string): SlashCommand {

@@ -14,7 +14,7 @@ import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringState} from "../steering/steeringState.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
-import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
+import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
 import {splitStream, tailLines} from "./streamLines.js";
@@ -47,6 +47,10 @@ export type ChatState = {
     messages: ChatMessage[],
     streamingText: string,
     busy: boolean,
+    /** what the busy job is doing, for the line above the prompt ("writing", "training"…) */
+    busyLabel: string,
+    /** prompts sent while busy, sent in order once the job ends */
+    queued: string[],
     /** /compare or /sweep is running (panel edits would be overwritten by their trials, so the panel is closed) */
     trialRunning: boolean,
     lastReply: Reply | undefined,
@@ -70,6 +74,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const [messages, setMessages] = useState<ChatMessage[]>([]);
     const [streamingText, setStreamingText] = useState("");
     const [busy, setBusy] = useState(false);
+    const [busyLabel, setBusyLabel] = useState("writing");
+    const [queued, setQueued] = useState<string[]>([]);
+    const queuedRef = useRef<string[]>([]);
     /** /compare or /sweep is running: they own the steering until they put it back */
     const [trialRunning, setTrialRunning] = useState(false);
     const [lastReply, setLastReply] = useState<Reply>();
@@ -149,9 +156,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     }, [addMessage, steering]);
 
     /** Runs work with the busy flag set, reporting errors as a message. */
-    const runBusy = useCallback(async (work: () => Promise<void>) => {
+    const runBusy = useCallback(async (work: () => Promise<void>, label = "writing") => {
         busyRef.current = true;
         setBusy(true);
+        setBusyLabel(label);
         try {
             await work();
         } catch (err) {
@@ -224,7 +232,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
                     note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
-                });
+                }, "adding the vector");
                 return;
             case "train":
                 await runBusy(async () => {
@@ -233,7 +241,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const train = options.trainRecipe;
                     const file = await stoppable((signal) => train(command.name, {force: true, onProgress: showTrainingProgress, signal}));
                     note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it`);
-                });
+                }, "training");
                 return;
             case "vectorSet":
                 note(`Next turn: ${requireSteering().update((s) => s.setCoefficient(command.name, command.coefficient)).describe()}`);
@@ -281,7 +289,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     Object.assign(conversation.sampling, settings.sampling);
                     note([`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
                         ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
-                });
+                }, "loading the preset");
                 return;
             }
             case "presetList":
@@ -380,17 +388,37 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         void runCommand(parsed).catch((err) => note(errorMessage(err), "error"));
     }, [runCommand, note]);
 
-    const submit = useCallback((input: string) => {
-        if (busyRef.current || input.trim() === "") return;
+    const send = useCallback((input: string) => {
         if (isSlashCommand(input)) {
             command(input);
             return;
         }
-        addMessage({role: "user", text: input});
-        void runBusy(async () => addReply(await generate(input, {commitLines: true})));
+        const text = messageText(input);
+        addMessage({role: "user", text});
+        void runBusy(async () => addReply(await generate(text, {commitLines: true})));
     }, [command, runBusy, generate, addReply, addMessage]);
+
+    const submit = useCallback((input: string) => {
+        if (input.trim() === "") return;
+        // typed while a reply or a job runs (or while earlier ones still wait): sent in order once it ends
+        if (busyRef.current || queuedRef.current.length > 0) {
+            queuedRef.current = [...queuedRef.current, input];
+            setQueued(queuedRef.current);
+            return;
+        }
+        send(input);
+    }, [send]);
+
+    // the job ended: the next queued prompt goes (a command that is not a job lets the one after it go at once)
+    useEffect(() => {
+        if (busy || queuedRef.current.length === 0) return;
+        const [next, ...rest] = queuedRef.current;
+        queuedRef.current = rest;
+        setQueued(rest);
+        send(next!);
+    }, [busy, queued, send]);
 
     const stop = useCallback(() => abortRef.current?.abort(), []);
 
-    return {messages, streamingText, busy, trialRunning, lastReply, contextUsage, submit, command, note, stop};
+    return {messages, streamingText, busy, busyLabel, queued, trialRunning, lastReply, contextUsage, submit, command, note, stop};
 }

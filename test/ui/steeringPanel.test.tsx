@@ -118,6 +118,17 @@ describe("the chat's steering controls", () => {
         expect(lastFrame()).toContain("› ad0");
     });
 
+    it("Ctrl+C in the panel with a half-typed prompt goes back to the prompt, the text kept", async () => {
+        const {stdin, lastFrame} = await start();
+        await typeText(stdin, "half a thought");
+        await press(stdin, keys.tab);
+        await waitForFrame(lastFrame, (f) => f.includes("↑↓ select"));
+        await tick(100); // the panel's keys attach in an effect after it is drawn
+        await press(stdin, keys.ctrlC);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Tab to adjust"));
+        expect(frame).toContain("› half a thought");
+    });
+
     it("the next reply is made with the staged coefficient and records it", async () => {
         const {stdin, lastFrame, steering} = await start();
         await press(stdin, keys.tab, keys.right, keys.tab);

@@ -1,10 +1,10 @@
 import React, {useEffect, useState} from "react";
 import {Box, Text, useInput} from "ink";
-import TextInput from "ink-text-input";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
 import type {PresetStore} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
+import {LineInput} from "./LineInput.js";
 import {SelectList} from "./SelectList.js";
 
 function Frame({title, children}: {title: string, children: React.ReactNode}) {
@@ -59,7 +59,7 @@ export function PresetNamePrompt({onSave, onClose}: {onSave: (name: string) => v
     useInput((_, key) => { if (key.escape) onClose(); });
     return (
         <Frame title="Save the steering as a preset (Enter saves, Esc closes)">
-            <Box><Text>name: </Text><TextInput value={name} onChange={setName} onSubmit={(value) => (value.trim() ? onSave(value.trim()) : onClose())} /></Box>
+            <Box><Text>name: </Text><LineInput value={name} onChange={setName} indent={10} onSubmit={(value) => (value.trim() ? onSave(value.trim()) : onClose())} /></Box>
         </Frame>
     );
 }
