@@ -5,7 +5,7 @@ import path from "node:path";
 import {errorMessage} from "../engine/errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
+import {SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import type {Preset} from "./presetSchema.js";
@@ -18,19 +18,20 @@ export type PresetLoadResult = {loaded: string[], skipped: string[]};
  * Its system prompt and sampling: presetConversationSettings.
  */
 export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {}): Promise<PresetLoadResult> {
-    const entries: SteeringEntry[] = [];
+    let state = new SteeringState();
     const skipped: string[] = [];
     for (const v of preset.vectors) {
         try {
             const layers = v.layers ? {start: v.layers[0], end: v.layers[1]} : undefined;
-            entries.push(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
+            // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
+            state = state.add(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${v.vector}: ${errorMessage(err)}`);
         }
     }
-    controller.update(() => new SteeringState(entries));
-    return {loaded: entries.map((e) => e.name), skipped};
+    controller.update(() => state);
+    return {loaded: state.entries.map((e) => e.name), skipped};
 }
 
 /** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */

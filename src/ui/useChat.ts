@@ -11,9 +11,8 @@ import {errorMessage} from "../engine/errors.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, type ConversationSettings} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import type {SteeringState} from "../steering/steeringState.js";
-import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {describeEntry, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
+import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
@@ -63,6 +62,17 @@ export function recordSteering(state: SteeringState | undefined): SteeringRecord
         name: e.name, source: e.source, coefficient: e.coefficient, enabled: e.enabled,
         ...(e.layers ? {layers: [e.layers.start, e.layers.end] as [number, number]} : {})
     }));
+}
+
+/**
+ * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
+ * are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as llama.cpp does.
+ */
+export function addOrKeepVector(steering: SteeringController, entry: SteeringEntry): string {
+    const loaded = steering.state.loadedFrom(entry.source);
+    if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
+    const state = steering.update((s) => s.add(entry));
+    return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
 }
 
 export function useChat(conversation: Conversation, options: ChatOptions): ChatState {
@@ -221,9 +231,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "vectorAdd":
                 await runBusy(async () => {
-                    const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
+                    const s = requireSteering();
+                    const entry = await stoppable((signal) => loadEntryOrRecipe(s, command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+                    note(addOrKeepVector(s, entry));
                 });
                 return;
             case "train":
