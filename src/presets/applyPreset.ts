@@ -62,15 +62,27 @@ export function presetVectorRef(file: string): string {
 
 export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};
 
+/** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
+export type PinnedSetting = "systemPrompt" | keyof SamplingOptions;
+
 /**
  * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
  * any preset was loaded, so loading "calm" after "pirate" does not keep the pirate's system prompt or temperature.
+ * Settings the user pinned keep their value from before (presetSettingsKept lists the preset's that were not used).
  */
-export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings): ConversationSettings {
+export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings,
+    pinned: ReadonlySet<PinnedSetting> = new Set()): ConversationSettings {
+    const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
     return {
-        systemPrompt: preset.systemPrompt ?? beforePresets.systemPrompt,
-        sampling: {...beforePresets.sampling, ...preset.sampling}
+        systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,
+        sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)}
     };
+}
+
+/** The preset's settings that pinned ones kept out, e.g. ["temperature"]. */
+export function presetSettingsKept(preset: Preset, pinned: ReadonlySet<PinnedSetting>): PinnedSetting[] {
+    const given = [...(preset.systemPrompt != null ? ["systemPrompt" as const] : []), ...Object.keys(preset.sampling ?? {}) as PinnedSetting[]];
+    return given.filter((key) => pinned.has(key));
 }
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */

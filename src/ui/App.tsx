@@ -7,7 +7,7 @@ import React, {useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
 import type {PresetStore} from "../presets/presetStore.js";
-import type {ConversationSettings} from "../presets/applyPreset.js";
+import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {MessageView} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
@@ -30,16 +30,18 @@ export type AppProps = {
     /** --keep-cache: a steering change does not re-evaluate the history */
     keepCache?: boolean,
     /** the system prompt and sampling from the flags alone, when --preset added its own on top */
-    settingsBeforePresets?: ConversationSettings
+    settingsBeforePresets?: ConversationSettings,
+    /** the settings given as flags, which a preset loaded in the chat leaves as they are */
+    pinnedSettings?: readonly PinnedSetting[]
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets}: AppProps) {
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, pinnedSettings}: AppProps) {
     const {exit} = useApp();
     const {stdout} = useStdout();
     const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
-        columns: () => stdout.columns ?? 100});
+        pinnedSettings, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
@@ -91,7 +93,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
-            {overlay === "savePreset" && <PresetNamePrompt onSave={(name) => runAndClose(`/preset save ${name}`)} onClose={closeOverlay} />}
+            {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())} onClose={closeOverlay} />}
             <Box marginTop={steering != null ? 0 : 1}>
                 <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} />
             </Box>
