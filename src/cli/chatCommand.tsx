@@ -16,7 +16,7 @@ import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSe
 import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
 import {DEFAULT_SAMPLING} from "../engine/sampling.js";
-import type {ConversationSettings} from "../presets/applyPreset.js";
+import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
 import {TerminalKeyboard} from "../ui/terminalKeyboard.js";
 import {PromptHistory} from "../ui/promptHistory.js";
 import {historyFileAppender, historyFilePath, readHistoryFile} from "../ui/historyFile.js";
@@ -150,10 +150,18 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} history={phase.history} />;
+                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} pinnedSettings={pinnedSettings(options)}
+                history={phase.history} />;
         case "failed":
             return null;
     }
+}
+
+/** The settings given as flags: explicit flags win over presets, at start-up and in the chat. */
+function pinnedSettings(options: CliOptions): PinnedSetting[] {
+    const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
+        ["maxTokens", options.maxTokens], ["seed", options.seed]];
+    return given.filter(([, value]) => value != null).map(([key]) => key);
 }
 
 function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: () => void}) {

@@ -27,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
         }
         if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
         if (options.command === "vectors") return await runVectors(process.stdout);
-        if (options.command === "preset") return runPreset(options, process.stdout, process.stderr);
+        if (options.command === "preset") return await runPreset(options, process.stdout, process.stderr);
         if (options.command === "train") return await runTrain(options, process.stderr);
         if (options.command === "import") return runImport(options, process.stderr);
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat

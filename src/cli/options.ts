@@ -33,6 +33,7 @@ export const OPTIONS = {
     scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
     output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
     layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
+    force: {type: "boolean", description: "preset save: replace your preset of that name; train/import: replace an --output that is not a vector"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
@@ -67,6 +68,7 @@ export type CliOptions = {
     layer?: number,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
+    force: boolean,
     keepCache: boolean,
     contextSize?: number,
     threads?: number,
@@ -120,6 +122,7 @@ export function parseCli(argv: string[]): CliOptions {
         scale: oneOf("--scale", values.scale, ["unit", "typical"] as const, "unit"),
         output: values.output,
         layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
+        force: values.force ?? false,
         keepCache: values["keep-cache"] ?? false,
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),

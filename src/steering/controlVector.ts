@@ -71,9 +71,20 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     return {nEmbd, directions, modelHint: typeof hint === "string" ? hint : undefined};
 }
 
-/** The highest layer a vector has a direction for. */
+/** The highest layer a vector has a direction for (0 for none). */
 export function topLayer(vector: ControlVector): number {
-    return Math.max(0, ...vector.directions.keys());
+    return layerSpan(vector)?.last ?? 0;
+}
+
+/**
+ * The lowest and highest layers a vector has directions for (undefined for none). A loop, not Math.max(...keys):
+ * spreading a file's 140k directions into one call overflows the stack.
+ */
+export function layerSpan(vector: ControlVector): {first: number, last: number} | undefined {
+    let span: {first: number, last: number} | undefined;
+    for (const layer of vector.directions.keys())
+        span = span ? {first: Math.min(span.first, layer), last: Math.max(span.last, layer)} : {first: layer, last: layer};
+    return span;
 }
 
 /** Serialises a control vector in llama.cpp's format (what cvector-generator writes). */

@@ -3,9 +3,9 @@
  * infos with their fileOffsets), then each direction's floats are read at its offset. Every problem becomes one
  * UserFacingError naming the file and what is wrong.
  */
-import {closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync} from "node:fs";
-import path from "node:path";
+import {closeSync, openSync, readFileSync, readSync, statSync} from "node:fs";
 import {readGgufFileInfo} from "node-llama-cpp";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {UserFacingError} from "../engine/errors.js";
 import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
 import {ControlVectorFormatError, encodeControlVector, parseControlVector, type ControlVector} from "./controlVector.js";
@@ -53,7 +53,7 @@ export async function loadControlVector(file: string): Promise<ControlVector> {
     }
 }
 
+/** Writes a vector in llama.cpp's format, atomically (a failed write leaves no partial file; a link is replaced, not followed). */
 export function saveControlVector(file: string, vector: ControlVector) {
-    mkdirSync(path.dirname(path.resolve(file)), {recursive: true});
-    writeFileSync(file, encodeControlVector(vector));
+    writeFileAtomic(file, encodeControlVector(vector), {createFolder: true});
 }

@@ -74,7 +74,9 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
         if (longest > limit)
             throw new UserFacingError(`Prompt pair ${i + 1} is ${longest} tokens long, more than the ${limit} the model can take`, "shorten it");
     });
-    const maxTokens = Math.max(...pairs.map(({pos, neg}) => Math.max(pos.length, neg.length)));
+    // loops, not Math.max(...): spreading a 140k-line prompt file into one call overflows the stack
+    let maxTokens = 0;
+    for (const {pos, neg} of pairs) maxTokens = Math.max(maxTokens, pos.length, neg.length);
 
     const started = performance.now();
     const capture = status.native.createCapture(context, maxTokens, context.currentThreads || 1);
@@ -105,7 +107,7 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
                 const used = positions === "last" ? [[p.at(-1)!, n.at(-1)!]] : p.slice(firstRow).map((row, r) => [row, n[r + firstRow]!]);
                 for (const [a, b] of used) {
                     samples[L]!.diffs.push(Float32Array.from(a!, (x, k) => x - b![k]!));
-                    normSums[L]! += Math.hypot(...a!) + Math.hypot(...b!);
+                    normSums[L]! += norm(a!) + norm(b!);
                 }
                 if (L === layerRange.start) normCount += used.length * 2;
             }
@@ -124,4 +126,11 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
         evaluatedTokens,
         seconds: (performance.now() - started) / 1000
     };
+}
+
+/** The Euclidean norm (squares of float32 values summed in double cannot overflow). */
+function norm(values: Float32Array): number {
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+    return Math.sqrt(sum);
 }

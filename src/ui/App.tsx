@@ -8,7 +8,7 @@ import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
 import {errorMessage} from "../engine/errors.js";
 import type {PresetStore} from "../presets/presetStore.js";
-import type {ConversationSettings} from "../presets/applyPreset.js";
+import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {MessageView} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
@@ -34,7 +34,9 @@ export type AppProps = {
     /** the system prompt and sampling from the flags alone, when --preset added its own on top */
     settingsBeforePresets?: ConversationSettings,
     /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
-    history?: PromptHistory
+    history?: PromptHistory,
+    /** the settings given as flags, which a preset loaded in the chat leaves as they are */
+    pinnedSettings?: readonly PinnedSetting[]
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
@@ -42,11 +44,12 @@ type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 /** what Ctrl+L writes: clear the screen and put the cursor home (Ink then draws the live area again at the top) */
 export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, history}: AppProps) {
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, history,
+    pinnedSettings}: AppProps) {
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
-        columns: () => stdout.columns ?? 100});
+        pinnedSettings, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
     /** whether the prompt holds text (Ctrl+C in the panel must not throw it away) */
@@ -108,7 +111,8 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
-            {overlay === "savePreset" && <PresetNamePrompt onSave={(name) => runAndClose(`/preset save ${name}`)} onClose={closeOverlay} />}
+            {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
+                onClose={closeOverlay} />}
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
             {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {text.replace(/\n/g, " ⏎ ")}</Text>)}
             <Box marginTop={steering != null || chat.busy ? 0 : 1}>

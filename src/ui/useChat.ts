@@ -4,16 +4,18 @@
  * fast model does not re-render the screen per token, and a reply's finished lines move into Ink's <Static> as they
  * come (see streamLines.ts).
  */
-import {writeFileSync} from "node:fs";
+import {lstatSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
 import type {Conversation, Reply} from "../engine/conversation.js";
-import {errorMessage} from "../engine/errors.js";
-import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, type ConversationSettings} from "../presets/applyPreset.js";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {errorMessage, UserFacingError} from "../engine/errors.js";
+import {describeSampling, SAMPLING_SETTINGS, samplingSettingName} from "../engine/sampling.js";
+import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
+    type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import type {SteeringState} from "../steering/steeringState.js";
-import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {describeEntry, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
+import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
@@ -23,7 +25,7 @@ import type {ChatMessage, SteeringRecord} from "./types.js";
 export const STREAM_FLUSH_MS = 50;
 /** commands that only stage steering or show something, so they may run while a reply or a training is busy */
 const COMMANDS_WHILE_BUSY: ReadonlySet<SlashCommand["kind"]> = new Set(["help", "vectorSet", "vectorEnable", "vectorRemove", "layers",
-    "steerOff", "steering", "presetSave", "presetList", "unknown", "invalid"]);
+    "steerOff", "steering", "presetSave", "presetList", "set", "settings", "unknown", "invalid"]);
 
 /** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
 export const LIVE_TAIL_LINES = 12;
@@ -40,7 +42,9 @@ export type ChatOptions = {
     /** --keep-cache: steering changes do not drop the evaluated history */
     keepCache?: boolean,
     /** what a loaded preset falls back to for system prompt and sampling (default: the settings at the first load) */
-    settingsBeforePresets?: ConversationSettings
+    settingsBeforePresets?: ConversationSettings,
+    /** settings given on the command line: a preset loaded later does not change them (/set adds to these) */
+    pinnedSettings?: readonly PinnedSetting[]
 };
 
 export type ChatState = {
@@ -69,6 +73,19 @@ export function recordSteering(state: SteeringState | undefined): SteeringRecord
     }));
 }
 
+const settingLabel = (key: PinnedSetting) => (key === "systemPrompt" ? "system prompt" : samplingSettingName(key));
+
+/**
+ * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
+ * are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as llama.cpp does.
+ */
+export function addOrKeepVector(steering: SteeringController, entry: SteeringEntry): string {
+    const loaded = steering.state.loadedFrom(entry.source);
+    if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
+    const state = steering.update((s) => s.add(entry));
+    return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
+}
+
 export function useChat(conversation: Conversation, options: ChatOptions): ChatState {
     const {onExit, steering, presets} = options;
     const [messages, setMessages] = useState<ChatMessage[]>([]);
@@ -91,6 +108,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const busyRef = useRef(false);
     /** the system prompt and sampling before the first /preset load, which later presets build on */
     const beforePresets = useRef<ConversationSettings | undefined>(options.settingsBeforePresets);
+    /** settings the user chose (flags, /set): presets leave them as they are */
+    const pinned = useRef(new Set<PinnedSetting>(options.pinnedSettings));
 
     const addMessage = useCallback((message: Omit<ChatMessage, "id">) => {
         const full = {...message, id: nextId.current++};
@@ -229,9 +248,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "vectorAdd":
                 await runBusy(async () => {
-                    const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
+                    const s = requireSteering();
+                    const entry = await stoppable((signal) => loadEntryOrRecipe(s, command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+                    note(addOrKeepVector(s, entry));
                 }, "adding the vector");
                 return;
             case "train":
@@ -270,9 +290,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 if (presets == null) throw new Error("Presets are unavailable in this session");
                 // re-saving a preset keeps its description unless a new one is given
                 const description = command.description ?? presets.list().find((p) => p.preset.name === command.name && p.origin === "user")?.preset.description;
-                presets.save(presetFromSteering(command.name, requireSteering().state,
+                const notes = presets.save(presetFromSteering(command.name, requireSteering().state,
                     {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling)}));
-                note(`Saved preset ${command.name}: ${requireSteering().state.describe()}`);
+                note([`Saved preset ${command.name}: ${requireSteering().state.describe()}`, ...notes].join("\n"));
                 return;
             }
             case "presetLoad": {
@@ -284,10 +304,12 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const result = await stoppable((signal) => applyPreset(preset, steering,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
                     beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
-                    const settings = presetConversationSettings(preset, beforePresets.current);
+                    const settings = presetConversationSettings(preset, beforePresets.current, pinned.current);
                     if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
                     Object.assign(conversation.sampling, settings.sampling);
+                    const kept = presetSettingsKept(preset, pinned.current).map(settingLabel);
                     note([`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
+                        ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line or with /set) over the preset's`] : []),
                         ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
                 }, "loading the preset");
                 return;
@@ -360,14 +382,29 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 });
                 return;
             case "save": {
+                if (!command.force && lstatSync(command.file, {throwIfNoEntry: false}) != null)
+                    throw new UserFacingError(`${command.file} exists already`, `/save ${command.file} --force writes over it`);
                 const meta = {model: options.modelName ?? "", mode: conversation.mode, systemPrompt: conversation.systemPrompt};
                 const body = command.file.toLowerCase().endsWith(".json")
                     ? transcriptJson(messagesRef.current, meta)
                     : transcriptMarkdown(messagesRef.current, meta);
-                writeFileSync(command.file, body);
+                writeFileAtomic(command.file, body);
                 note(`Saved the transcript to ${command.file}`);
                 return;
             }
+            case "set": {
+                // the user's own choice: later presets keep it, and it is what they fall back to
+                const key = SAMPLING_SETTINGS[command.name].key;
+                pinned.current.add(key);
+                conversation.sampling[key] = command.value as never;
+                if (beforePresets.current) beforePresets.current = {...beforePresets.current, sampling: {...beforePresets.current.sampling, [key]: command.value}};
+                note(`From the next reply: ${describeSampling(conversation.sampling)}`);
+                return;
+            }
+            case "settings":
+                note(`Sampling: ${describeSampling(conversation.sampling)}${pinned.current.size > 0
+                    ? ` (yours, kept over presets: ${[...pinned.current].map(settingLabel).join(", ")})` : ""}`);
+                return;
             case "unknown":
                 note(`Unknown command ${command.name} — /help lists the commands`, "error");
                 return;
