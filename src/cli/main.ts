@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "vectors") return await runVectors(process.stdout);
         if (options.command === "preset") return await runPreset(options, process.stdout, process.stderr);
         if (options.command === "train") return await runTrain(options, process.stderr);
-        if (options.command === "import") return runImport(options, process.stderr);
+        if (options.command === "import") return await runImport(options, process.stderr);
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {

@@ -2,13 +2,13 @@
  * `steer-chat train`: a control vector for the given model from a recipe or two prompt files, written in
  * llama.cpp's format. Progress goes to stderr as a bar; Ctrl+C cancels between prompts.
  */
-import {readFileSync} from "node:fs";
+import {lstatSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {parseDirection} from "../training/importDirection.js";
 import {UserFacingError} from "../engine/errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
-import {saveControlVector} from "../steering/loadControlVector.js";
+import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {parseLayerRange} from "../steering/steeringState.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
@@ -28,6 +28,7 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
     const files = recipe == null ? {positives: readPromptFile(options.positive!), negatives: readPromptFile(options.negative!)} : undefined;
     if (files) checkPromptPairs(files.positives, files.negatives);
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
+    await checkOutput(options.output, options.force);
 
     const loaded = await loadModel(await resolveModel(options.model), options);
     try {
@@ -56,9 +57,10 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
 }
 
 /** `steer-chat import FILE --layer N --output V.gguf`: a raw direction for one layer, as a control vector. */
-export function runImport(options: CliOptions, err: NodeJS.WritableStream): number {
+export async function runImport(options: CliOptions, err: NodeJS.WritableStream): Promise<number> {
     const file = options.args[0]!;
     if (options.output == null) throw new UserFacingError("import needs --output FILE.gguf");
+    await checkOutput(options.output, options.force);
     let bytes: Buffer;
     try {
         bytes = readFileSync(file);
@@ -80,4 +82,14 @@ export function runImport(options: CliOptions, err: NodeJS.WritableStream): numb
     if (options.layer == null && direction.layerSource != null) err.write(`Layer from the file: ${direction.layerSource}\n`);
     err.write(`Wrote ${path.resolve(options.output)}: layer ${layer}, n_embd ${direction.values.length}\n`);
     return 0;
+}
+
+/** --output may replace a control vector (training it again), but nothing else without --force: checked before any work. */
+async function checkOutput(file: string, force: boolean) {
+    if (force || lstatSync(file, {throwIfNoEntry: false}) == null) return;
+    try {
+        await loadControlVector(file);
+    } catch {
+        throw new UserFacingError(`${file} exists and is not a control vector`, "pass --force to replace it, or choose another --output");
+    }
 }
