@@ -60,7 +60,9 @@ function checkFloats(metadata: Metadata, prefix: string): string | undefined {
 
 function checkLayers(metadata: Metadata, prefix: string): string | undefined {
     const blocks = numberAt(metadata, `${prefix}block_count`);
-    if (blocks != null && (!Number.isInteger(blocks) || blocks < 1 || blocks > LLAMA_MAX_LAYERS))
+    if (blocks != null && blocks > LLAMA_MAX_LAYERS)
+        return `${prefix}block_count says ${blocks} layers, more than llama.cpp supports (${LLAMA_MAX_LAYERS})`;
+    if (blocks != null && (!Number.isInteger(blocks) || blocks < 1))
         return `${prefix}block_count is ${describe(blocks)} (llama.cpp loads 1 to ${LLAMA_MAX_LAYERS} layers)`;
     const nextn = numberAt(metadata, `${prefix}nextn_predict_layers`);
     if (nextn != null && blocks != null && nextn > blocks)
