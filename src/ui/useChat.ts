@@ -4,10 +4,10 @@
  * fast model does not re-render the screen per token, and a reply's finished lines move into Ink's <Static> as they
  * come (see streamLines.ts).
  */
-import {writeFileSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
 import type {Conversation, Reply} from "../engine/conversation.js";
 import {errorMessage} from "../engine/errors.js";
+import {writeRegularFile} from "../engine/userFiles.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, type ConversationSettings} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
@@ -356,7 +356,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 const body = command.file.toLowerCase().endsWith(".json")
                     ? transcriptJson(messagesRef.current, meta)
                     : transcriptMarkdown(messagesRef.current, meta);
-                writeFileSync(command.file, body);
+                writeRegularFile(command.file, body, "Transcript file");
                 note(`Saved the transcript to ${command.file}`);
                 return;
             }

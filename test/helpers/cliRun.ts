@@ -8,10 +8,14 @@ export const bin = path.join(repoRoot, "bin", "steer-chat.js");
 
 export type CliResult = {code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string};
 
-/** `steer-chat ARGS` with stdin a pipe that gets `input` (empty: closed at once). */
-export function runCli(args: string[], {input = "", env = {}}: {input?: string, env?: Record<string, string>} = {}): Promise<CliResult> {
+/**
+ * `steer-chat ARGS` with stdin a pipe that gets `input` (empty: closed at once). A child still running after
+ * `timeoutMs` is killed (SIGKILL: a process blocked opening a FIFO ignores every other signal) and fails the test.
+ */
+export function runCli(args: string[], {input = "", env = {}, timeoutMs = 90_000}: {input?: string, env?: Record<string, string>, timeoutMs?: number} = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [bin, ...args], {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"], env: {...process.env, ...env}});
+        const child = spawn(process.execPath, [bin, ...args], {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"], env: {...process.env, ...env},
+            timeout: timeoutMs, killSignal: "SIGKILL"});
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
