@@ -33,6 +33,7 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
             beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
             ...conversationSettings(options, steering)
         });
+        for (const note of conversation.notes ?? []) process.stderr.write(`steer-chat: ${note}\n`);
         const controller = new AbortController();
         const stop = () => controller.abort();
         process.once("SIGINT", stop);
