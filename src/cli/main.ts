@@ -9,12 +9,14 @@ import {runPreset} from "./presetCommand.js";
 import {runImport, runTrain} from "./trainCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
+import {ownInterrupts} from "./interrupts.js";
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
 
 export async function main(argv: string[]): Promise<number> {
     let options: CliOptions | undefined;
+    ownInterrupts();
     try {
         options = parseCli(argv);
         if (options.help) {

@@ -13,6 +13,7 @@ import {parseLayerRange} from "../steering/steeringState.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
 import {checkPromptPairs, trainControlVector} from "../training/trainControlVector.js";
+import {onInterrupt} from "./interrupts.js";
 import {stderrProgressBar} from "./progressBar.js";
 import type {CliOptions} from "./options.js";
 
@@ -34,8 +35,7 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
     try {
         const prompts = files ?? renderRecipe(recipe!, loaded.model);
         const controller = new AbortController();
-        const cancel = () => controller.abort();
-        process.once("SIGINT", cancel);
+        const stopCancelling = onInterrupt(() => controller.abort());
         const progress = stderrProgressBar(err, "training", "prompts");
         let result;
         try {
@@ -44,7 +44,7 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
                 signal: controller.signal, onProgress: progress.update
             });
         } finally {
-            process.off("SIGINT", cancel);
+            stopCancelling();
             progress.end();
         }
         namingFile(options.output, () => saveControlVector(options.output!, result.vector));
