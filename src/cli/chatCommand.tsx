@@ -107,7 +107,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                     beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
                     ...conversationSettings(options, steering)
                 });
-                const notes = [...steering.notes];
+                const notes = [...steering.notes, ...conversation.notes ?? []];
                 if (steering.controller && !steering.controller.state.isNeutral()) notes.push(`Steering: ${steering.controller.state.describe()}`);
                 let presets: PresetStore | undefined;
                 try {

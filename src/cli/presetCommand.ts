@@ -1,4 +1,5 @@
 /** `steer-chat preset list | show NAME | save NAME --vector F:C ... [--force] | delete NAME`. */
+import {displayText} from "../engine/displayText.js";
 import {UserFacingError} from "../engine/errors.js";
 import {describePreset, presetVectorRef} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
@@ -22,7 +23,7 @@ export async function runPreset(options: CliOptions, out: NodeJS.WritableStream,
     switch (action) {
         case "list":
             for (const {preset, origin} of store.list())
-                out.write(`${preset.name.padEnd(20)} ${origin.padEnd(8)} ${describePreset(preset)}${preset.description ? `  — ${preset.description}` : ""}\n`);
+                out.write(`${preset.name.padEnd(20)} ${origin.padEnd(8)} ${describePreset(preset)}${preset.description ? `  — ${displayText(preset.description, 120)}` : ""}\n`);
             return 0;
         case "show": {
             const {preset, origin} = store.get(needName());

@@ -1,4 +1,6 @@
 /** `steer-chat vectors`: the control vectors available by name, one a line, with layers, n_embd and model hint. */
+import {displayText} from "../engine/displayText.js";
+import {shownModelHint} from "../steering/controlVector.js";
 import {listVectors, vectorFolders} from "../steering/vectorLibrary.js";
 
 export async function runVectors(out: NodeJS.WritableStream): Promise<number> {
@@ -9,7 +11,7 @@ export async function runVectors(out: NodeJS.WritableStream): Promise<number> {
     }
     for (const v of listings) {
         out.write(v.ok
-            ? `${v.name.padEnd(20)} ${String(v.layerCount).padStart(3)} layers (top ${v.topLayer})  n_embd ${String(v.nEmbd).padEnd(6)} ${v.modelHint ? `model ${v.modelHint}` : ""}  [${v.folder}] ${v.file}\n`
+            ? `${v.name.padEnd(20)} ${String(v.layerCount).padStart(3)} layers (top ${v.topLayer})  n_embd ${String(v.nEmbd).padEnd(6)} ${v.modelHint ? `model ${shownModelHint(v.modelHint)}` : ""}  [${v.folder}] ${displayText(v.file, 400)}\n`
             : `${v.name.padEnd(20)} unreadable: ${v.problem}  [${v.folder}]\n`);
     }
     return 0;

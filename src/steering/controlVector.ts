@@ -3,6 +3,7 @@
  * repeng's export_gguf): `general.architecture = controlvector`, one 1-D F32 tensor `direction.N` per layer N >= 1.
  * Pure: validation works on already-read metadata, tensor infos and bytes, so it is fuzzed without llama.cpp.
  */
+import {displayText} from "../engine/displayText.js";
 import {gguf, GgufTensor, writeGguf} from "../gguf/ggufWriter.js";
 
 export type ControlVector = {
@@ -35,7 +36,7 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     const fail = (problem: string) => new ControlVectorFormatError(file, problem);
     const architecture = (metadata.general as {architecture?: unknown} | undefined)?.architecture;
     if (architecture != null && architecture !== "controlvector")
-        throw fail(`it is a "${String(architecture)}" GGUF, not a control vector (general.architecture should be "controlvector")`);
+        throw fail(`it is a "${displayText(String(architecture), 64)}" GGUF, not a control vector (general.architecture should be "controlvector")`);
     const directionTensors = tensors.filter((t) => t.name.startsWith("direction."));
     if (directionTensors.length === 0) throw fail("it has no direction.N tensors");
 
@@ -43,7 +44,7 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     const directions = new Map<number, Float32Array>();
     for (const tensor of tensors) {
         const match = DIRECTION_NAME.exec(tensor.name);
-        if (match == null) throw fail(`unexpected tensor "${tensor.name}" (only direction.N tensors belong in a control vector)`);
+        if (match == null) throw fail(`unexpected tensor "${displayText(tensor.name, 64)}" (only direction.N tensors belong in a control vector)`);
         const layer = Number(match[1]);
         if (layer === 0) throw fail("direction.0 is not allowed (llama.cpp never steers layer 0)");
         if (tensor.ggmlType !== GGML_TYPE_F32) throw fail(`${tensor.name} is not F32`);
@@ -69,6 +70,11 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     }
     const hint = (metadata.controlvector as {model_hint?: unknown} | undefined)?.model_hint;
     return {nEmbd, directions, modelHint: typeof hint === "string" ? hint : undefined};
+}
+
+/** A model hint as shown in messages and listings: it comes from the file, so it is bounded and escaped. */
+export function shownModelHint(hint: string): string {
+    return displayText(hint, 80);
 }
 
 /** The highest layer a vector has a direction for (0 for none). */

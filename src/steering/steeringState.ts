@@ -6,7 +6,7 @@
 import path from "node:path";
 import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
-import {topLayer} from "./controlVector.js";
+import {shownModelHint, topLayer} from "./controlVector.js";
 import {mixControlVectors, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
@@ -138,11 +138,11 @@ export function describeEntry(e: SteeringEntry): string {
 export function checkVectorFitsModel(name: string, source: string, vector: ControlVector, shape: ModelShape) {
     if (vector.nEmbd !== shape.nEmbd)
         throw new UserFacingError(`Control vector ${source} has n_embd ${vector.nEmbd}, but the model has ${shape.nEmbd}`,
-            `"${name}" was made for another model${vector.modelHint ? ` (${vector.modelHint})` : ""}; train one for this model`);
+            `"${name}" was made for another model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}; train one for this model`);
     const top = topLayer(vector);
     if (top > shape.nLayer - 1)
         throw new UserFacingError(`Control vector ${source} has direction.${top}, beyond the model's last steerable layer ${shape.nLayer - 1}`,
-            `"${name}" was made for a deeper model${vector.modelHint ? ` (${vector.modelHint})` : ""}`);
+            `"${name}" was made for a deeper model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}`);
 }
 
 export function checkLayerRange(range: LayerRange, shape: ModelShape) {

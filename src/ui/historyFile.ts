@@ -3,7 +3,8 @@
  * Read once when the chat starts; each new entry is appended asynchronously, so a slow disk never holds up a key.
  */
 import {appendFile, mkdir} from "node:fs/promises";
-import {existsSync, readFileSync, writeFileSync} from "node:fs";
+import {existsSync, readFileSync} from "node:fs";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
 import path from "node:path";
 import {dataDir} from "../config/paths.js";
 import {HISTORY_LIMIT} from "./promptHistory.js";
@@ -31,7 +32,7 @@ export function readHistoryFile(file: string, limit = HISTORY_LIMIT): string[] {
         }
     }
     const kept = entries.slice(-limit);
-    if (lines.length > 2 * limit) writeFileSync(file, kept.map((e) => JSON.stringify(e) + "\n").join(""));
+    if (lines.length > 2 * limit) writeFileAtomic(file, kept.map((e) => JSON.stringify(e) + "\n").join(""));
     return kept;
 }
 

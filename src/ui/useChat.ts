@@ -9,6 +9,7 @@ import {useCallback, useEffect, useRef, useState} from "react";
 import type {Conversation, Reply} from "../engine/conversation.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {errorMessage, UserFacingError} from "../engine/errors.js";
+import {checkWritableTarget} from "../engine/userFiles.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName} from "../engine/sampling.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
     type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
@@ -388,6 +389,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 const body = command.file.toLowerCase().endsWith(".json")
                     ? transcriptJson(messagesRef.current, meta)
                     : transcriptMarkdown(messagesRef.current, meta);
+                checkWritableTarget(command.file, "Transcript file"); // a FIFO or a folder is refused, never opened
                 writeFileAtomic(command.file, body);
                 note(`Saved the transcript to ${command.file}`);
                 return;
