@@ -33,6 +33,9 @@ export const OPTIONS = {
     scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
     output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
     layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
+    file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
+    json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
+    npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
@@ -42,7 +45,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import" | "read";
 
 export type CliOptions = {
     command: CliCommand,
@@ -65,6 +68,9 @@ export type CliOptions = {
     scale: "unit" | "typical",
     output?: string,
     layer?: number,
+    file?: string,
+    json: boolean,
+    npy?: string,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
     keepCache: boolean,
@@ -76,7 +82,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -95,12 +101,14 @@ export function parseCli(argv: string[]): CliOptions {
         throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
     if (command === "preset" && (rest.length === 0 || rest.length > 2))
         throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
+    if (command === "read" && rest.length > 1)
+        throw new UserFacingError("read takes one text", 'quote it: steer-chat read --model M --vector V "your text", or pass --file F');
     if (command === "ask" && rest.length > 1)
         throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
 
     return {
         command,
-        prompt: command === "ask" ? rest[0] : undefined,
+        prompt: command === "ask" || command === "read" ? rest[0] : undefined,
         args: rest,
         model: values.model,
         raw: (values.raw ?? false) || values.model === DEMO_MODEL, // the demo is a base model with no chat template
@@ -120,6 +128,9 @@ export function parseCli(argv: string[]): CliOptions {
         scale: oneOf("--scale", values.scale, ["unit", "typical"] as const, "unit"),
         output: values.output,
         layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
+        file: values.file,
+        json: values.json ?? false,
+        npy: values.npy,
         keepCache: values["keep-cache"] ?? false,
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
@@ -179,6 +190,7 @@ export function helpText(version: string): string {
         "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
         "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
         "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
+        "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--json] [--npy F.npy]   how much of V a text carries, per layer",
         "",
         "Options:",
         ...rows,
