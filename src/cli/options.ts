@@ -20,7 +20,7 @@ export const OPTIONS = {
     system: {type: "string", short: "s", value: "TEXT", description: "system prompt (raw mode: text put before the prompt)"},
     temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
     "max-tokens": {type: "string", short: "n", value: "N", description: "most tokens in one reply (default 1024)"},
-    seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies"},
+    seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies; train: the seed of the held-out split (default 0)"},
     vector: {type: "string", multiple: true, value: "FILE|NAME[:C]", description: "add a control vector with coefficient C (default 1); repeat for several"},
     layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
     preset: {type: "string", short: "p", value: "NAME", description: "start with a saved personality preset (steer-chat preset list)"},

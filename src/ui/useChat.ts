@@ -13,6 +13,8 @@ import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringState} from "../steering/steeringState.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
+import {loadControlVector} from "../steering/loadControlVector.js";
+import {addedVectorWarning, describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
@@ -224,6 +226,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
                     note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+                    const weak = addedVectorWarning(state.entries, vectorNameOf(command.ref));
+                    if (weak) note(weak, "error");
                 });
                 return;
             case "train":
@@ -232,7 +236,11 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const started = performance.now();
                     const train = options.trainRecipe;
                     const file = await stoppable((signal) => train(command.name, {force: true, onProgress: showTrainingProgress, signal}));
-                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it`);
+                    const {quality} = await loadControlVector(file);
+                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it` +
+                        (quality ? `\n  ${describeQuality(quality)}` : ""));
+                    const weak = qualityWarning(command.name, quality);
+                    if (weak) note(weak, "error");
                 });
                 return;
             case "vectorSet":
