@@ -9,7 +9,7 @@ import path from "node:path";
 import {promisify} from "node:util";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
-import {loadControlVector} from "../../src/steering/loadControlVector.js";
+import {loadControlVector, saveControlVector} from "../../src/steering/loadControlVector.js";
 import {heldOutSplit} from "../../src/steering/readout.js";
 import {readPromptFile} from "../../src/training/promptFiles.js";
 import {trainControlVector} from "../../src/training/trainControlVector.js";
@@ -45,6 +45,11 @@ describe("held-out quality on the demo model", () => {
             expect(l.pairCosine, `layer ${l.layer}`).toBeGreaterThan(0.3);
         }
         expect(q.bestLayers).toHaveLength(3);
+        // the scores round-trip through the GGUF (as float32)
+        const file = path.join(tempDir(), "sue.gguf");
+        saveControlVector(file, vector);
+        const f = Math.fround;
+        expect((await loadControlVector(file)).quality).toEqual({...q, layers: q.layers.map((l) => ({layer: l.layer, auroc: f(l.auroc), gapZ: f(l.gapZ), pairCosine: f(l.pairCosine)}))});
         // the shipped sue.gguf was trained with the same flags on all ten pairs
         const shipped = await loadControlVector(path.join(repoRoot, "vectors", "sue.gguf"));
         for (const [layer, d] of shipped.directions) expect(vector.directions.get(layer), `layer ${layer}`).toEqual(d);
