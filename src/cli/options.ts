@@ -20,7 +20,7 @@ export const OPTIONS = {
     system: {type: "string", short: "s", value: "TEXT", description: "system prompt (raw mode: text put before the prompt)"},
     temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
     "max-tokens": {type: "string", short: "n", value: "N", description: "most tokens in one reply (default 1024)"},
-    seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies"},
+    seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies; train: the seed of the held-out split (default 0)"},
     vector: {type: "string", multiple: true, value: "FILE|NAME[:C]", description: "add a control vector with coefficient C (default 1); repeat for several"},
     layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
     preset: {type: "string", short: "p", value: "NAME", description: "start with a saved personality preset (steer-chat preset list)"},
@@ -34,6 +34,9 @@ export const OPTIONS = {
     output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
     layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
     force: {type: "boolean", description: "preset save: replace your preset of that name; train/import: replace an --output that is not a vector"},
+    file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
+    json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
+    npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
     "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
@@ -43,7 +46,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import" | "read";
 
 export type CliOptions = {
     command: CliCommand,
@@ -66,6 +69,9 @@ export type CliOptions = {
     scale: "unit" | "typical",
     output?: string,
     layer?: number,
+    file?: string,
+    json: boolean,
+    npy?: string,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
     force: boolean,
@@ -78,7 +84,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -97,12 +103,14 @@ export function parseCli(argv: string[]): CliOptions {
         throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
     if (command === "preset" && (rest.length === 0 || rest.length > 2))
         throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
+    if (command === "read" && rest.length > 1)
+        throw new UserFacingError("read takes one text", 'quote it: steer-chat read --model M --vector V "your text", or pass --file F');
     if (command === "ask" && rest.length > 1)
         throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
 
     return {
         command,
-        prompt: command === "ask" ? rest[0] : undefined,
+        prompt: command === "ask" || command === "read" ? rest[0] : undefined,
         args: rest,
         model: values.model,
         raw: (values.raw ?? false) || values.model === DEMO_MODEL, // the demo is a base model with no chat template
@@ -123,6 +131,9 @@ export function parseCli(argv: string[]): CliOptions {
         output: values.output,
         layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
         force: values.force ?? false,
+        file: values.file,
+        json: values.json ?? false,
+        npy: values.npy,
         keepCache: values["keep-cache"] ?? false,
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
@@ -182,6 +193,7 @@ export function helpText(version: string): string {
         "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
         "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
         "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
+        "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--json] [--npy F.npy]   how much of V a text carries, per layer",
         "",
         "Options:",
         ...rows,

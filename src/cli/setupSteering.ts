@@ -6,6 +6,8 @@ import {UserFacingError} from "../engine/errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
+import {vectorNameOf} from "../steering/vectorLibrary.js";
+import {addedVectorWarning} from "../steering/vectorQuality.js";
 import type {CliOptions} from "./options.js";
 import {applyPreset} from "../presets/applyPreset.js";
 import {addVectorOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
@@ -45,7 +47,9 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
         const {ref, coefficient} = parseVectorSpec(spec);
-        await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        const state = await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        const warning = addedVectorWarning(state.entries, vectorNameOf(ref));
+        if (warning) notes.push(warning);
     }
     return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
 }

@@ -10,6 +10,8 @@ import {checkWritableTarget, namingFile, readRegularFile} from "../engine/userFi
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
+import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
+import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {parseLayerRange} from "../steering/steeringState.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
@@ -42,7 +44,7 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
         let result;
         try {
             result = await trainControlVector(loaded, {
-                ...prompts, method: options.method, positions: options.positions, scale: options.scale, layers,
+                ...prompts, method: options.method, positions: options.positions, scale: options.scale, layers, seed: options.seed,
                 signal: controller.signal, onProgress: progress.update
             });
         } finally {
@@ -52,6 +54,11 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
         namingFile(options.output, () => saveControlVector(options.output!, result.vector));
         err.write(`Wrote ${path.resolve(options.output)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
             `${result.evaluatedTokens} tokens in ${result.seconds.toFixed(2)} s (${options.method}, ${options.positions} positions)\n`);
+        const {quality} = result.vector;
+        if (quality == null) err.write("No held-out check: it needs at least 2 prompt pairs\n");
+        else err.write([...qualityTable(quality), "(the written vector uses every pair)"].join("\n") + "\n");
+        const warning = qualityWarning(vectorNameOf(options.output), quality);
+        if (warning) err.write(`steer-chat: ${warning}\n`);
         return 0;
     } finally {
         await loaded.dispose();

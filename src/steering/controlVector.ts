@@ -5,6 +5,7 @@
  */
 import {displayText} from "../engine/displayText.js";
 import {gguf, GgufTensor, writeGguf} from "../gguf/ggufWriter.js";
+import {parseQualityMetadata, qualityMetadata, type VectorQuality} from "./vectorQuality.js";
 
 export type ControlVector = {
     /** the hidden size each direction has */
@@ -12,7 +13,9 @@ export type ControlVector = {
     /** layer index (1-based, as llama.cpp numbers them) -> direction */
     directions: Map<number, Float32Array>,
     /** the model the vector was made for, if the file says (controlvector.model_hint) */
-    modelHint?: string
+    modelHint?: string,
+    /** the held-out quality score `steer-chat train` stored (steer-chat.quality.*), if any */
+    quality?: VectorQuality
 };
 
 export class ControlVectorFormatError extends Error {
@@ -69,7 +72,8 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
         else directions.set(layer, values);
     }
     const hint = (metadata.controlvector as {model_hint?: unknown} | undefined)?.model_hint;
-    return {nEmbd, directions, modelHint: typeof hint === "string" ? hint : undefined};
+    const quality = parseQualityMetadata(metadata);
+    return {nEmbd, directions, modelHint: typeof hint === "string" ? hint : undefined, ...(quality && {quality})};
 }
 
 /** A model hint as shown in messages and listings: it comes from the file, so it is bounded and escaped. */
@@ -100,6 +104,7 @@ export function encodeControlVector(vector: ControlVector): Buffer {
     return writeGguf({
         "general.architecture": gguf.str("controlvector"),
         "controlvector.model_hint": gguf.str(vector.modelHint ?? ""),
-        "controlvector.layer_count": gguf.i32(layers.length)
+        "controlvector.layer_count": gguf.i32(layers.length),
+        ...(vector.quality && qualityMetadata(vector.quality))
     }, tensors);
 }

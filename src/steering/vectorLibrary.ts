@@ -9,6 +9,7 @@ import {UserFacingError} from "../engine/errors.js";
 import {shippedVectorsDir, userVectorsDir} from "../config/paths.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {topLayer, type ControlVector} from "./controlVector.js";
+import type {VectorQuality} from "./vectorQuality.js";
 
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -48,7 +49,7 @@ export function findVectorFile(ref: string): string {
 }
 
 export type VectorListing = {name: string, file: string, folder: string} & (
-    {ok: true, layerCount: number, topLayer: number, nEmbd: number, modelHint?: string} | {ok: false, problem: string});
+    {ok: true, layerCount: number, topLayer: number, nEmbd: number, modelHint?: string, quality?: VectorQuality} | {ok: false, problem: string});
 
 /** Every vector in the folders, with its layer count, n_embd and model hint (or why it cannot be read). */
 export async function listVectors(): Promise<VectorListing[]> {
@@ -65,7 +66,7 @@ export async function listVectors(): Promise<VectorListing[]> {
             try {
                 const vector: ControlVector = await loadControlVector(file);
                 listings.push({name: vectorNameOf(f), file, folder: label, ok: true, layerCount: vector.directions.size,
-                    topLayer: topLayer(vector), nEmbd: vector.nEmbd, modelHint: vector.modelHint});
+                    topLayer: topLayer(vector), nEmbd: vector.nEmbd, modelHint: vector.modelHint, quality: vector.quality});
             } catch (err) {
                 listings.push({name: vectorNameOf(f), file, folder: label, ok: false, problem: (err as Error).message});
             }

@@ -16,6 +16,8 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {describeEntry, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
+import {loadControlVector} from "../steering/loadControlVector.js";
+import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
@@ -253,6 +255,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const entry = await stoppable((signal) => loadEntryOrRecipe(s, command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
                     note(addOrKeepVector(s, entry));
+                    const weak = qualityWarning(entry.name, entry.vector.quality);
+                    if (weak) note(weak, "error");
                 }, "adding the vector");
                 return;
             case "train":
@@ -261,7 +265,11 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const started = performance.now();
                     const train = options.trainRecipe;
                     const file = await stoppable((signal) => train(command.name, {force: true, onProgress: showTrainingProgress, signal}));
-                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it`);
+                    const {quality} = await loadControlVector(file);
+                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it` +
+                        (quality ? `\n  ${describeQuality(quality)}` : ""));
+                    const weak = qualityWarning(command.name, quality);
+                    if (weak) note(weak, "error");
                 }, "training");
                 return;
             case "vectorSet":

@@ -87,7 +87,7 @@ describe("steer-chat vectors", () => {
         const {stdout} = await run(process.execPath, [bin, "vectors"], {cwd: repoRoot, env: {...process.env, STEER_CHAT_CONFIG_DIR: config}});
         const lines = stdout.trim().split("\n");
         const joy = lines.find((l) => l.startsWith("joy"));
-        expect(joy).toMatch(/joy\s+4 layers \(top 4\)\s+n_embd 64\s+model llama\s+\[user\]/);
+        expect(joy).toMatch(/joy\s+4 layers \(top 4\)\s+n_embd 64\s+model llama\s+no score\s+\[user\]/); // cvector-generator stores no score
         expect(lines.find((l) => l.startsWith("junk"))).toMatch(/unreadable: .*not a GGUF file/);
     });
 });

@@ -1,6 +1,7 @@
 import React, {useEffect, useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
+import {shortQuality} from "../../steering/vectorQuality.js";
 import type {PresetStore} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
 import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
@@ -38,7 +39,7 @@ export function VectorPicker({onPick, onClose}: {onPick: (name: string) => void,
     }
     return (
         <Frame title="Add a vector (Enter adds at +1.00, Esc closes)">
-            <SelectList items={usable.map((v) => ({label: v.name, value: v.name, hint: v.ok ? `n_embd ${v.nEmbd} · ${v.layerCount} layers · ${v.folder}` : ""}))}
+            <SelectList items={usable.map((v) => ({label: v.name, value: v.name, hint: v.ok ? `n_embd ${v.nEmbd} · ${v.layerCount} layers · ${v.folder} · ${shortQuality(v.quality)}` : ""}))}
                 onSelect={onPick} onCancel={onClose} />
         </Frame>
     );

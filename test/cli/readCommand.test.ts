@@ -1,0 +1,151 @@
+/**
+ * `steer-chat read`: the table, --json and --npy agree with each other on the demo model; the .npy is what NumPy
+ * expects; top tokens are grouped by token and word; bad input is one clear line before the model loads.
+ */
+import {execFile} from "node:child_process";
+import {readFileSync, writeFileSync} from "node:fs";
+import path from "node:path";
+import {promisify} from "node:util";
+import {describe, expect, it} from "vitest";
+import {topTokens, wordsOfTokens} from "../../src/cli/readCommand.js";
+import {encodeNpyFloat32} from "../../src/steering/npyWriter.js";
+import {parseDirection} from "../../src/training/importDirection.js";
+import {vectorOf, writeVector} from "../helpers/steeringTestKit.js";
+import {repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";
+
+const run = promisify(execFile);
+const bin = path.join(repoRoot, "bin", "steer-chat.js");
+const sueVector = path.join(repoRoot, "vectors", "sue.gguf");
+
+async function read(...args: string[]) {
+    try {
+        const {stdout, stderr} = await run(process.execPath, [bin, "read", "--threads", "1", ...args], {cwd: repoRoot});
+        return {code: 0, stdout, stderr};
+    } catch (err) {
+        return err as {code: number, stdout: string, stderr: string};
+    }
+}
+
+/** NumPy's .npy header and float32 data, read back by hand */
+function parseNpy2d(bytes: Buffer) {
+    const headerLength = bytes.readUInt16LE(8);
+    const header = bytes.subarray(10, 10 + headerLength).toString("latin1");
+    const shape = /'shape': \((\d+), (\d+)\)/.exec(header)!.slice(1).map(Number);
+    const data = bytes.subarray(10 + headerLength);
+    return {header, dataOffset: 10 + headerLength, shape, values: Float32Array.from({length: data.length / 4}, (_, i) => data.readFloatLE(i * 4))};
+}
+
+describe(".npy writer", () => {
+    it("writes NumPy 1.0 with a 64-byte aligned header, C order, little-endian float32", () => {
+        const bytes = encodeNpyFloat32([2, 3], [1, 2, 3, 4, 5, 6.5]);
+        expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0]));
+        const npy = parseNpy2d(bytes);
+        expect(npy.dataOffset % 64).toBe(0);
+        expect(npy.header.endsWith("\n")).toBe(true);
+        expect(npy.header).toContain("'descr': '<f4', 'fortran_order': False, 'shape': (2, 3)");
+        expect([...npy.values]).toEqual([1, 2, 3, 4, 5, 6.5]);
+        expect(() => encodeNpyFloat32([2, 2], [1, 2, 3])).toThrow(/needs 4 values/);
+    });
+
+    it("a 1-D array reads back through the importer's .npy reader", () => {
+        const direction = parseDirection("x.npy", encodeNpyFloat32([4], [0.5, -1, 2, 3]));
+        expect([...direction.values]).toEqual([0.5, -1, 2, 3]);
+    });
+});
+
+describe("top tokens", () => {
+    it("finds each token's word, leading spaces and punctuation aside", () => {
+        expect(wordsOfTokens(["S", "ue", " went", " h", "ome.", "\n", "S", "ue"])).toEqual(["Sue", "Sue", "went", "home.", "home.", "", "Sue", "Sue"]);
+    });
+
+    it("groups a token in the same word, averages its z, and sorts highest first", () => {
+        const tokens = ["S", "ue", " ran", " S", "ue", " sat"];
+        const top = topTokens(tokens, [1, 3, 0, 2, 5, -1], 3);
+        expect(top).toEqual([
+            {token: "ue", word: "Sue", z: 4, occurrences: 2},
+            {token: " S", word: "Sue", z: 2, occurrences: 1},
+            {token: "S", word: "Sue", z: 1, occurrences: 1}
+        ]);
+    });
+});
+
+describe("steer-chat read on the demo model", () => {
+    it("--json, --npy and the table report the same read-out", async () => {
+        const dir = tempDir();
+        const text = readFileSync(path.join(repoRoot, "vectors", "demo", "sue.txt"), "utf8");
+        const npyFile = path.join(dir, "sue.npy");
+        const json = await read("--model", storiesModelPath, "--vector", sueVector, "--json", "--npy", npyFile, text);
+        expect(json.code, json.stderr).toBe(0);
+        const report = JSON.parse(json.stdout);
+        expect(report.vector).toBe("sue");
+        expect(report.layers.map((l: {layer: number}) => l.layer)).toEqual([1, 2, 3, 4]);
+        expect(report.perToken).toHaveLength(report.tokens);
+        // every token's text, in order, is the text itself
+        expect(report.perToken.map((t: {text: string}) => t.text).join("").trim()).toBe(text.trim());
+        const meanZ = report.layers.reduce((s: number, l: {z: number}) => s + l.z, 0) / 4;
+        expect(report.z).toBeCloseTo(meanZ, 12);
+        for (const l of report.layers) expect(l.z).toBeCloseTo((l.meanProjection - l.baselineMean) / l.baselineSpread, 12);
+
+        const npy = parseNpy2d(readFileSync(npyFile));
+        expect(npy.shape).toEqual([report.tokens, 4]);
+        report.layers.forEach((l: {meanProjection: number}, j: number) => {
+            let sum = 0;
+            for (let t = 0; t < report.tokens; t++) sum += npy.values[t * 4 + j]!;
+            expect(sum / report.tokens).toBeCloseTo(l.meanProjection, 4);
+        });
+        expect(json.stderr).toContain(`${report.tokens} tokens × layers 1, 2, 3, 4`);
+
+        const textFile = path.join(dir, "sue.txt");
+        writeFileSync(textFile, text);
+        const table = await read("--model", storiesModelPath, "--vector", "sue", "--file", textFile);
+        expect(table.code, table.stderr).toBe(0);
+        const lines = table.stdout.trimEnd().split("\n");
+        expect(lines[0]).toBe(`sue read on ${report.tokens} tokens (z-scores against the built-in neutral text)`);
+        for (const [i, l] of report.layers.entries()) {
+            const cells = lines[2 + i]!.trim().split(/\s+/);
+            expect(Number(cells[0])).toBe(l.layer);
+            expect(Number(cells[2])).toBeCloseTo(l.z, 2);
+        }
+        expect(lines.at(-2)).toContain(`overall z ${report.z >= 0 ? "+" : ""}${report.z.toFixed(2)}`);
+        expect(lines.at(-1)).toMatch(/^top tokens: /);
+    });
+
+    it("--layers reads only those of the vector's layers", async () => {
+        const result = await read("--model", storiesModelPath, "--vector", sueVector, "--layers", "2-3", "--json", "Sue went home.");
+        expect(result.code, result.stderr).toBe(0);
+        expect(JSON.parse(result.stdout).layers.map((l: {layer: number}) => l.layer)).toEqual([2, 3]);
+    });
+});
+
+describe("steer-chat read input errors", () => {
+    const missingModel = path.join(tempDir(), "no-model.gguf");
+    const cases: [string, string[], RegExp][] = [
+        ["no vector", ["--model", missingModel, "text"], /read needs one --vector/],
+        ["two vectors", ["--model", missingModel, "--vector", "sue", "--vector", "tim", "text"], /read needs one --vector/],
+        ["no text", ["--model", missingModel, "--vector", sueVector], /read needs a text/],
+        ["a text and a file", ["--model", missingModel, "--vector", sueVector, "--file", "x.txt", "text"], /a text or --file, not both/],
+        ["a missing file", ["--model", missingModel, "--vector", sueVector, "--file", "no-such.txt"], /File not found: no-such\.txt/],
+        ["a missing vector", ["--model", missingModel, "--vector", "no-such-vector", "text"], /No vector named "no-such-vector"/],
+        ["no model", ["--vector", sueVector, "text"], /read needs a model/]
+    ];
+    for (const [what, args, message] of cases) {
+        it(`${what}: one line, exit 2, before the (missing) model is looked for`, async () => {
+            const result = await read(...args);
+            expect(result.code).toBe(2);
+            expect(result.stderr.trim().split("\n")).toHaveLength(1);
+            expect(result.stderr).toMatch(message);
+        });
+    }
+
+    it("a vector of another model's size, or for layers the model lacks, is one clear line", async () => {
+        const dir = tempDir();
+        const wide = writeVector(vectorOf(32, [1, 2], () => 1), "wide.gguf", dir);
+        const deep = writeVector(vectorOf(64, [9], () => 1), "deep.gguf", dir);
+        const zero = writeVector(vectorOf(64, [2], () => 0), "zero.gguf", dir);
+        const results = await Promise.all([wide, deep, zero].map((v) => read("--model", storiesModelPath, "--vector", v, "text")));
+        for (const r of results) expect(r.code, r.stderr).toBe(2);
+        expect(results[0]!.stderr).toMatch(/n_embd 32 but the model has 64/);
+        expect(results[1]!.stderr).toMatch(/no direction at any layer of this model — its layers are 9; the model has 5/);
+        expect(results[2]!.stderr).toMatch(/direction at layer 2 is zero: there is nothing to read/);
+    });
+});
