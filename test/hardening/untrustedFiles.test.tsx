@@ -157,7 +157,7 @@ describe("system errors are one line naming the path and the fix", () => {
         writeFileSync(path.join(home, "steer-chat"), "not a folder");
         const line = expectOneLineError(await runCli(["preset", "list"], {env: {XDG_CONFIG_HOME: home}}));
         expect(line).toContain(path.join(home, "steer-chat"));
-        expect(line).toMatch(/is a file, not a folder — move or rename that file/);
+        expect(line).toMatch(/is a file, not a folder: move it away or set STEER_CHAT_CONFIG_DIR/);
     });
 
     const tmpfs = tempDir("steer-tmpfs-");
@@ -169,7 +169,7 @@ describe("system errors are one line naming the path and the fix", () => {
         writeFileSync(big, JSON.stringify(Array.from({length: 50_000}, () => 0.5)));
         const out = path.join(tmpfs, "big.gguf");
         const line = expectOneLineError(await runCli(["import", big, "--layer", "1", "--output", out]));
-        expect(line).toBe(`steer-chat: No space left on the device while writing ${out} — free some disk space and try again`);
+        expect(line).toBe(`steer-chat: Could not write ${out}: no space left on the device (ENOSPC) — free some disk space and try again`);
     });
 
     it("a broken chat template: one line on stderr instead of a stack trace, and the chat still answers", async () => {
