@@ -111,6 +111,19 @@ describe("the chat's steering controls", () => {
         expect(lastFrame()).toContain("› d0 a"); // typed into the prompt, not taken by the panel
     });
 
+    it("the arrows stop at the coefficient bound, without an error", async () => {
+        const {stdin, lastFrame, steering} = await start(() => new FakeConversation());
+        steering.update((s) => s.setCoefficient("mood", 999.8));
+        await press(stdin, keys.tab, keys.shiftRight);
+        await waitForFrame(lastFrame, (f) => /mood\s+\[─+┼█+\]\s+\+1000\.00/.test(f));
+        expect(steering.state.get("mood").coefficient).toBe(1000);
+        await press(stdin, keys.right);
+        expect(steering.state.get("mood").coefficient).toBe(1000);
+        expect(lastFrame()).not.toContain("out of range");
+        await press(stdin, keys.left);
+        expect(steering.state.get("mood").coefficient).toBe(999.9);
+    });
+
     it("typing in the prompt is never hijacked by the panel's keys", async () => {
         const {stdin, lastFrame, steering} = await start();
         await typeText(stdin, "ad0 ");

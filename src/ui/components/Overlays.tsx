@@ -2,7 +2,8 @@ import React, {useEffect, useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
 import {shortQuality} from "../../steering/vectorQuality.js";
-import type {PresetStore} from "../../presets/presetStore.js";
+import {errorMessage} from "../../engine/errors.js";
+import type {PresetStore, StoredPreset} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
 import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
@@ -46,10 +47,17 @@ export function VectorPicker({onPick, onClose}: {onPick: (name: string) => void,
 }
 
 export function PresetPicker({store, onPick, onClose}: {store: PresetStore, onPick: (name: string) => void, onClose: () => void}) {
-    const presets = store.list();
+    let presets: StoredPreset[] = [];
+    let problem: string | undefined;
+    try {
+        presets = store.list();
+    } catch (err) {
+        problem = errorMessage(err); // the presets file became unreadable since start-up
+    }
     return (
         <Frame title="Load a preset (Enter loads, Esc closes)">
-            {presets.length === 0 ? <Text dimColor>No presets yet: Ctrl+S saves the current steering</Text> : null}
+            {problem != null ? <Text color="red">{problem}</Text> : null}
+            {presets.length === 0 && problem == null ? <Text dimColor>No presets yet: Ctrl+S saves the current steering</Text> : null}
             <SelectList items={presets.map(({preset, origin}) => ({label: preset.name, value: preset.name, hint: `${origin} · ${describePreset(preset)}`}))}
                 onSelect={onPick} onCancel={onClose} />
         </Frame>
