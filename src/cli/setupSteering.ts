@@ -8,7 +8,7 @@ import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import type {CliOptions} from "./options.js";
 import {applyPreset} from "../presets/applyPreset.js";
-import {addVectorOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
+import {loadEntryOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 
@@ -45,7 +45,9 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
         const {ref, coefficient} = parseVectorSpec(spec);
-        await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        const entry = await loadEntryOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        controller.update((s) => s.add(entry));
+        notes.push(...entry.warnings ?? []);
     }
     return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
 }

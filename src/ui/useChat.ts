@@ -12,8 +12,7 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringState} from "../steering/steeringState.js";
-import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
@@ -221,9 +220,11 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "vectorAdd":
                 await runBusy(async () => {
-                    const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
+                    const steering = requireSteering();
+                    const entry = await stoppable((signal) => loadEntryOrRecipe(steering, command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
+                    const state = steering.update((s) => s.add(entry));
+                    note([`Added ${entry.name} — from the next turn: ${state.describe()}`, ...entry.warnings ?? []].join("\n"));
                 });
                 return;
             case "train":
@@ -244,9 +245,11 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             case "vectorRemove":
                 note(`Next turn: ${requireSteering().update((s) => s.remove(command.name)).describe()}`);
                 return;
-            case "layers":
-                note(`Next turn: ${requireSteering().setLayers(command.name, command.range).describe()}`);
+            case "layers": {
+                const {state, warning} = requireSteering().setLayers(command.name, command.range);
+                note([`Next turn: ${state.describe()}`, ...warning != null ? [warning] : []].join("\n"));
                 return;
+            }
             case "steerOff":
                 note(`Next turn: ${requireSteering().update((s) => s.allOff()).describe()}`);
                 return;
