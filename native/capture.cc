@@ -3,14 +3,18 @@
 // Evaluation runs on a worker thread (Napi::AsyncWorker); JS drives the prompts, so it reports progress and can
 // stop between them.
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "napi.h"
 #include "llama_api.h"
+#include "AddonModel.h"
 
 namespace steer {
 
@@ -86,7 +90,9 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     if (info.Length() < 4 || !info[2].IsNumber() || !info[3].IsNumber())
         throw Napi::TypeError::New(env, "createCaptureContext needs maxTokens and threads");
     const uint32_t maxTokens = info[2].As<Napi::Number>().Uint32Value();
-    const int32_t threads = info[3].As<Napi::Number>().Int32Value();
+    // more threads than CPUs only slow ggml down (100000 started thousands of threads): clamp to the CPU count
+    const int32_t cpus = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
+    const int32_t threads = std::clamp(info[3].As<Napi::Number>().Int32Value(), 1, cpus);
     if (maxTokens < 1) throw Napi::RangeError::New(env, "maxTokens must be at least 1");
 
     auto* cc = new CaptureContext();
@@ -124,14 +130,24 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
 
 class CaptureWorker : public Napi::AsyncWorker {
   public:
-    CaptureWorker(Napi::Env env, CaptureContext* cc, std::vector<llama_token> tokens, std::vector<float> cvec, int32_t cvecStart, int32_t cvecEnd,
-        bool allRows)
-        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), cc(cc), tokens(std::move(tokens)),
-          cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd), allRows(allRows) {}
+    // `handle` (the JS External of cc) is held until the worker is done, so garbage collection cannot free cc under
+    // it; `model` is the node-llama-cpp model the capture context runs on
+    CaptureWorker(Napi::Env env, Napi::Value handle, CaptureContext* cc, AddonModel* model, std::vector<llama_token> tokens, std::vector<float> cvec,
+        int32_t cvecStart, int32_t cvecEnd, bool allRows)
+        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), handleRef(Napi::Persistent(handle)), cc(cc), model(model),
+          tokens(std::move(tokens)), cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd), allRows(allRows) {}
 
     Napi::Promise Promise() { return deferred.Promise(); }
 
     void Execute() override {
+        // node-llama-cpp frees the llama_model under this mutex when the model is disposed: holding it for the
+        // evaluation makes a dispose wait for the capture instead of freeing the weights it is reading
+        std::lock_guard<std::mutex> modelLock(model->disposeMutex);
+        if (model->memoryDisposed || model->model == nullptr) return SetError("the model was disposed");
+        Evaluate();
+    }
+
+    void Evaluate() {
         for (auto& rows : cc->layers) rows.clear();
         cc->failed = false;
         const Api& a = api();
@@ -182,7 +198,9 @@ class CaptureWorker : public Napi::AsyncWorker {
 
   private:
     Napi::Promise::Deferred deferred;
+    Napi::Reference<Napi::Value> handleRef;
     CaptureContext* cc;
+    AddonModel* model;
     std::vector<llama_token> tokens;
     std::vector<float> cvec;
     int32_t cvecStart;
@@ -199,6 +217,10 @@ Napi::Value Capture(const Napi::CallbackInfo& info) {
     if (cc == nullptr || cc->ctx == nullptr) throw Napi::Error::New(env, "the capture context is freed");
     // throws (never crashes) when the main context, and with it possibly the model, was disposed meanwhile
     verifyContext(env, cc->owner.Value(), 0);
+    void* rawOwner = nullptr;
+    if (napi_unwrap(env, cc->owner.Value(), &rawOwner) != napi_ok || rawOwner == nullptr || static_cast<AddonContext*>(rawOwner)->model == nullptr)
+        throw Napi::Error::New(env, "the capture context has no model");
+    AddonModel* model = static_cast<AddonContext*>(rawOwner)->model;
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
         throw Napi::TypeError::New(env, "tokens must be an Int32Array");
     Napi::Int32Array tokenArray = info[1].As<Napi::Int32Array>();
@@ -208,17 +230,27 @@ Napi::Value Capture(const Napi::CallbackInfo& info) {
     const bool allRows = info.Length() >= 3 && info[2].ToBoolean().Value();
     std::vector<float> cvec;
     int32_t cvecStart = -1, cvecEnd = -1;
-    if (info.Length() >= 6 && info[3].IsTypedArray()) {
+    if (info.Length() >= 4 && !info[3].IsNull() && !info[3].IsUndefined()) {
+        // any other typed array would be read as floats past its end (a 16 MiB Uint8Array: 64 MiB read)
+        if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+            throw Napi::TypeError::New(env, "the control vector must be a Float32Array");
+        if (info.Length() < 6 || !info[4].IsNumber() || !info[5].IsNumber())
+            throw Napi::TypeError::New(env, "capture with a control vector needs ilStart and ilEnd numbers");
         Napi::Float32Array data = info[3].As<Napi::Float32Array>();
-        cvec.assign(data.Data(), data.Data() + data.ElementLength());
+        if (data.ElementLength() % static_cast<size_t>(cc->nEmbd) != 0)
+            throw Napi::RangeError::New(env, "control vector data length is not a multiple of n_embd");
         cvecStart = info[4].As<Napi::Number>().Int32Value();
         cvecEnd = info[5].As<Napi::Number>().Int32Value();
+        if (cvecStart < 1 || cvecEnd < cvecStart || cvecEnd > cc->nLayer)
+            throw Napi::RangeError::New(env, "control vector layer range " + std::to_string(cvecStart) + "-" + std::to_string(cvecEnd) +
+                " is outside the model's layers 1-" + std::to_string(cc->nLayer));
+        cvec.assign(data.Data(), data.Data() + data.ElementLength());
     }
     bool expected = false;
     if (!cc->busy.compare_exchange_strong(expected, true))
         throw Napi::Error::New(env, "the capture context is busy with another prompt");
     std::vector<llama_token> tokens(tokenArray.Data(), tokenArray.Data() + tokenArray.ElementLength());
-    auto* worker = new CaptureWorker(env, cc, std::move(tokens), std::move(cvec), cvecStart, cvecEnd, allRows);
+    auto* worker = new CaptureWorker(env, info[0], cc, model, std::move(tokens), std::move(cvec), cvecStart, cvecEnd, allRows);
     Napi::Promise promise = worker->Promise();
     worker->Queue();
     return promise;

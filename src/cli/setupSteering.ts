@@ -7,10 +7,10 @@ import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {addedVectorWarning} from "../steering/vectorQuality.js";
+import {qualityWarning} from "../steering/vectorQuality.js";
 import type {CliOptions} from "./options.js";
 import {applyPreset} from "../presets/applyPreset.js";
-import {addVectorOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
+import {loadEntryOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 
@@ -47,9 +47,11 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
         const {ref, coefficient} = parseVectorSpec(spec);
-        const state = await addVectorOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
-        const warning = addedVectorWarning(state.entries, vectorNameOf(ref));
-        if (warning) notes.push(warning);
+        const entry = await loadEntryOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        controller.update((s) => s.add(entry));
+        notes.push(...entry.warnings ?? []);
+        const weak = qualityWarning(entry.name, entry.vector.quality);
+        if (weak) notes.push(weak);
     }
     return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
 }

@@ -14,7 +14,7 @@ export enum GgufValueType {
 }
 
 /** ggml tensor types this writer can emit. */
-export enum GgmlTensorType { F32 = 0 }
+export enum GgmlTensorType { F32 = 0, F16 = 1 }
 
 export type GgufScalarValue =
     | {type: GgufValueType.STRING, value: string}
@@ -31,7 +31,9 @@ export type GgufTensor = {
     name: string,
     /** ggml order: dims[0] is the fastest-varying (row length). */
     dims: number[],
-    data: Float32Array
+    data: Float32Array,
+    /** F32 unless given; F16 stores each value rounded to the nearest half */
+    type?: GgmlTensorType
 };
 
 /** Convenience constructors so call sites stay readable. */
@@ -103,7 +105,36 @@ export function encodeGgufKeyValue(key: string, v: GgufValue): Buffer {
     return out.concat();
 }
 
-/** Serialises metadata and F32 tensors into one GGUF v3 file image. */
+/** The IEEE half-precision bits nearest to `value` (ties to even), as ggml's fp32-to-fp16 conversion gives. */
+export function floatToHalfBits(value: number): number {
+    const bits = new Uint32Array(new Float32Array([value]).buffer)[0]!;
+    const sign = (bits >>> 16) & 0x8000;
+    const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+    let mantissa = bits & 0x7fffff;
+    if (((bits >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
+    if (exponent >= 0x1f) return sign | 0x7c00;
+    let shift = 13;
+    let half = (Math.max(exponent, 0) << 10);
+    if (exponent <= 0) {
+        if (exponent < -10) return sign;
+        mantissa |= 0x800000;
+        shift = 14 - exponent;
+    }
+    half |= mantissa >>> shift;
+    const rest = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1) !== 0)) half++; // a carry into the exponent is right
+    return sign | half;
+}
+
+function tensorBytes(t: GgufTensor): Buffer {
+    if ((t.type ?? GgmlTensorType.F32) === GgmlTensorType.F32) return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const halves = Buffer.alloc(t.data.length * 2);
+    t.data.forEach((v, i) => halves.writeUInt16LE(floatToHalfBits(v), i * 2));
+    return halves;
+}
+
+/** Serialises metadata and F32 (or F16) tensors into one GGUF v3 file image. */
 export function writeGguf(metadata: Record<string, GgufValue>, tensors: GgufTensor[] = [],
     {alignment = GGUF_DEFAULT_ALIGNMENT}: {alignment?: number} = {}): Buffer {
     if (alignment !== GGUF_DEFAULT_ALIGNMENT && metadata["general.alignment"] == null)
@@ -123,20 +154,20 @@ export function writeGguf(metadata: Record<string, GgufValue>, tensors: GgufTens
         if (expected !== t.data.length)
             throw new Error(`Tensor "${t.name}": dims ${t.dims.join("x")} need ${expected} values, got ${t.data.length}`);
         offsets.push(dataOffset);
-        dataOffset += t.data.byteLength;
+        dataOffset += tensorBytes(t).byteLength;
         dataOffset += (alignment - (dataOffset % alignment)) % alignment;
     }
     tensors.forEach((t, i) => {
         out.string(t.name);
         out.u32(t.dims.length);
         for (const d of t.dims) out.u64(d);
-        out.u32(GgmlTensorType.F32);
+        out.u32(t.type ?? GgmlTensorType.F32);
         out.u64(offsets[i]!);
     });
     out.padTo(alignment);
 
     for (const t of tensors) {
-        out.push(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+        out.push(tensorBytes(t));
         out.padTo(alignment);
     }
     return out.concat();

@@ -8,7 +8,7 @@ import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
 import type {LayerRange} from "./mixControlVectors.js";
-import {checkLayerRange, checkVectorFitsModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
+import {fitLayerRange, fitVectorToModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
 import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";
 
 type Listener = () => void;
@@ -63,14 +63,16 @@ export class SteeringController {
         return this.staged;
     }
 
-    /** Loads a vector (path or name) and checks it fits the model, without staging it. */
+    /** Loads a vector (path or name) and checks it fits the model, without staging it; `warnings` say what was adapted. */
     async loadEntry(ref: string, coefficient: number, {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): Promise<SteeringEntry> {
         const source = findVectorFile(ref);
         const vector = await loadControlVector(source);
         const name = vectorNameOf(source);
-        checkVectorFitsModel(name, source, vector, this.shape);
-        if (layers) checkLayerRange(layers, this.shape);
-        return {name, source, vector, coefficient, enabled, layers};
+        const {ignoredLayers, warnings} = fitVectorToModel(name, source, vector, this.shape);
+        const range = layers && fitLayerRange(layers, this.shape);
+        if (range?.warning) warnings.push(`${name}: ${range.warning}`);
+        return {name, source, vector, coefficient, enabled, layers: range?.range,
+            ...(warnings.length > 0 ? {warnings} : {}), ...(ignoredLayers.length > 0 ? {ignoredLayers} : {})};
     }
 
     /** Loads a vector (path or name), checks it fits the model and stages it. */
@@ -79,9 +81,10 @@ export class SteeringController {
         return this.update((s) => s.add(entry));
     }
 
-    setLayers(name: string, layers: LayerRange | undefined): SteeringState {
-        if (layers) checkLayerRange(layers, this.shape);
-        return this.update((s) => s.setLayers(name, layers));
+    /** Stages a vector's layer range; `warning` says how a range llama.cpp would adjust was adjusted. */
+    setLayers(name: string, layers: LayerRange | undefined): {state: SteeringState, warning?: string} {
+        const range = layers && fitLayerRange(layers, this.shape);
+        return {state: this.update((s) => s.setLayers(name, range?.range)), warning: range?.warning};
     }
 
     /** Applies staged changes to the context. Returns true when the model's steering changed. */

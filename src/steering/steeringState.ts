@@ -6,7 +6,7 @@
 import path from "node:path";
 import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
-import {shownModelHint, topLayer} from "./controlVector.js";
+import {shownModelHint} from "./controlVector.js";
 import {mixControlVectors, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
@@ -17,7 +17,11 @@ export type SteeringEntry = {
     vector: ControlVector,
     coefficient: number,
     enabled: boolean,
-    layers?: LayerRange
+    layers?: LayerRange,
+    /** one-line notes from loading it: what the file needed (F16, another architecture) and what the model ignores */
+    warnings?: readonly string[],
+    /** its layers this model does not have (llama.cpp ignores them too) */
+    ignoredLayers?: readonly number[]
 };
 
 export type ModelShape = {nEmbd: number, nLayer: number};
@@ -134,20 +138,45 @@ export function describeEntry(e: SteeringEntry): string {
     return `${e.name} ${e.enabled ? coefficient : "off"}${layers}`;
 }
 
-/** Checks a vector fits the loaded model; throws one clear line naming the vector otherwise. */
-export function checkVectorFitsModel(name: string, source: string, vector: ControlVector, shape: ModelShape) {
+/** "5-7", "2, 5-7": layer numbers as short ranges */
+export function describeLayers(layers: readonly number[]): string {
+    const sorted = [...layers].sort((a, b) => a - b);
+    const parts: string[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+        let j = i;
+        while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+        parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+        i = j;
+    }
+    return parts.join(", ");
+}
+
+/**
+ * Checks a vector fits the loaded model; throws one clear line naming the vector when its n_embd differs. Its
+ * directions for layers the model does not have are ignored, as llama.cpp ignores them, with a warning.
+ */
+export function fitVectorToModel(name: string, source: string, vector: ControlVector, shape: ModelShape): {ignoredLayers: number[], warnings: string[]} {
     if (vector.nEmbd !== shape.nEmbd)
         throw new UserFacingError(`Control vector ${source} has n_embd ${vector.nEmbd}, but the model has ${shape.nEmbd}`,
             `"${name}" was made for another model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}; train one for this model`);
-    const top = topLayer(vector);
-    if (top > shape.nLayer - 1)
-        throw new UserFacingError(`Control vector ${source} has direction.${top}, beyond the model's last steerable layer ${shape.nLayer - 1}`,
-            `"${name}" was made for a deeper model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}`);
+    const warnings = (vector.warnings ?? []).map((w) => `${name}: ${w}`);
+    // llama.cpp steers layers 1..n_layer-1 (it has no control-vector tensor for the others)
+    const ignoredLayers = [...vector.directions.keys()].filter((layer) => layer > shape.nLayer - 1);
+    if (ignoredLayers.length > 0)
+        warnings.push(`${name}: directions ${describeLayers(ignoredLayers)} are beyond this model's layers and are ignored` +
+            (ignoredLayers.length === vector.directions.size ? " (so it has no effect on this model)" : ""));
+    return {ignoredLayers, warnings};
 }
 
-export function checkLayerRange(range: LayerRange, shape: ModelShape) {
-    if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < 1 || range.end < range.start || range.end > shape.nLayer)
+/**
+ * A layer range as llama.cpp's --control-vector-layer-range takes it: a start of 0 means layer 1 (llama.cpp never
+ * steers layer 0), said in the warning. Anything else outside the model's layers is refused in one line.
+ */
+export function fitLayerRange(range: LayerRange, shape: ModelShape): {range: LayerRange, warning?: string} {
+    const fitted = range.start === 0 ? {...range, start: 1} : range;
+    if (!Number.isInteger(fitted.start) || !Number.isInteger(fitted.end) || fitted.start < 1 || fitted.end < fitted.start || fitted.end > shape.nLayer)
         throw new UserFacingError(`Invalid layer range ${range.start}-${range.end}`, `use START-END within 1-${shape.nLayer} (llama.cpp never steers layer 0)`);
+    return fitted === range ? {range} : {range: fitted, warning: `layer 0 is never steered (llama.cpp starts at layer 1): using layers ${fitted.start}-${fitted.end}`};
 }
 
 /** Parses "A-B" (also "A..B"). */

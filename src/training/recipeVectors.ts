@@ -13,6 +13,7 @@ import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
 import {UserFacingError} from "../engine/errors.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
+import {looksLikePath} from "../steering/vectorLibrary.js";
 import {trainControlVector} from "./trainControlVector.js";
 
 export async function modelFileHash(file: string): Promise<string> {
@@ -75,7 +76,11 @@ export type RecipeFallback = {train?: RecipeTrainer, onProgress?: (done: number,
 export async function loadEntryOrRecipe(controller: SteeringController, ref: string, coefficient: number,
     {layers, enabled, train, onProgress, signal}: {layers?: LayerRange, enabled?: boolean} & RecipeFallback = {}) {
     try {
-        return await controller.loadEntry(ref, coefficient, {layers, enabled});
+        const entry = await controller.loadEntry(ref, coefficient, {layers, enabled});
+        // a shipped vector made for a deeper model would steer only some layers: this model's own is better
+        if (entry.ignoredLayers != null && train != null && !looksLikePath(ref) && recipeExists(ref))
+            return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
+        return entry;
     } catch (err) {
         const fitsNothing = err instanceof UserFacingError && /No vector named|n_embd|beyond the model/.test(err.message);
         if (train == null || !fitsNothing || !recipeExists(ref)) throw err;

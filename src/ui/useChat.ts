@@ -254,7 +254,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const s = requireSteering();
                     const entry = await stoppable((signal) => loadEntryOrRecipe(s, command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    note(addOrKeepVector(s, entry));
+                    note([addOrKeepVector(s, entry), ...entry.warnings ?? []].join("\n"));
                     const weak = qualityWarning(entry.name, entry.vector.quality);
                     if (weak) note(weak, "error");
                 }, "adding the vector");
@@ -281,9 +281,11 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             case "vectorRemove":
                 note(`Next turn: ${requireSteering().update((s) => s.remove(command.name)).describe()}`);
                 return;
-            case "layers":
-                note(`Next turn: ${requireSteering().setLayers(command.name, command.range).describe()}`);
+            case "layers": {
+                const {state, warning} = requireSteering().setLayers(command.name, command.range);
+                note([`Next turn: ${state.describe()}`, ...warning != null ? [warning] : []].join("\n"));
                 return;
+            }
             case "steerOff":
                 note(`Next turn: ${requireSteering().update((s) => s.allOff()).describe()}`);
                 return;

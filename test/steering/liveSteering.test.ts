@@ -82,14 +82,17 @@ describe("crafted steering on a generated model", () => {
         expect(await fresh(r, "the cat sat")).toEqual(baseline);
     });
 
-    it("a vector that does not fit the model is refused with one line naming the file, and steering stays as it was", async () => {
+    it("a vector that does not fit the model is refused with one line naming the file, and steering stays as it was; directions past the model's layers are ignored with a warning", async () => {
         r.controller.update((s) => new (s.constructor as typeof import("../../src/steering/steeringState.js").SteeringState)([]));
         await r.controller.addVector(towards(5), 1);
         const before = r.controller.state;
         const wide = writeVector(vectorOf(nEmbd * 2, [1], () => 1), "wide.gguf");
         await expect(r.controller.addVector(wide, 1)).rejects.toThrow(new RegExp(`${wide}.*n_embd 64, but the model has 32`));
         const deep = writeVector(vectorOf(nEmbd, [1, nLayer], () => 1), "deep.gguf");
-        await expect(r.controller.addVector(deep, 1)).rejects.toThrow(/direction\.4, beyond the model's last steerable layer 3/);
+        // llama.cpp has control-vector tensors for layers 1..n_layer-1 only and ignores the rest: so does steer-chat, saying so
+        const entry = await r.controller.loadEntry(deep, 1);
+        expect(entry.warnings).toEqual([`deep: directions ${nLayer} are beyond this model's layers and are ignored`]);
+        expect(entry.ignoredLayers).toEqual([nLayer]);
         expect(() => r.controller.setLayers("token-5", {start: 2, end: 9})).toThrow(UserFacingError);
         expect(r.controller.state).toBe(before);
     });
