@@ -17,11 +17,14 @@ export const keys = {
 
 export const tick = (ms = 60) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Writes keys one at a time with a pause, as typing does (Ink reads one chunk per event). */
+/**
+ * Writes keys one at a time with a pause, as typing does (Ink reads one chunk per event). The pause leaves time for
+ * the render a key causes (Ink throttles frames) on a busy machine too.
+ */
 export async function press(stdin: {write: (data: string) => void}, ...sequence: string[]) {
     for (const k of sequence) {
         stdin.write(k);
-        await tick();
+        await tick(150);
     }
 }
 

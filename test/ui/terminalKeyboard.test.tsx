@@ -102,22 +102,27 @@ describe("the chat's keyboard", () => {
         expect(conversation.sent).toEqual([lines.join("\n")]);
     });
 
-    it("the preset-name field: a name and Enter in one chunk save it; a pasted line break becomes a space", async () => {
+    it("the preset dialog: a name and Enter in one chunk go on to the description; a pasted line break there becomes a space", async () => {
         const saved: string[] = [];
-        const first = renderOn(<PresetNamePrompt onSave={(name) => saved.push(name)} onClose={() => undefined} />);
+        const onSave = (name: string, description: string) => saved.push(`${name}|${description}`);
+        const first = renderOn(<PresetNamePrompt onSave={onSave} onClose={() => undefined} />);
         await waitForFrame(first.lastFrame, (f) => f.includes("name:"));
         await tick();
         first.tty.type("calm\r");
+        await waitForFrame(first.lastFrame, (f) => f.includes("name: calm · description"));
+        first.tty.type("\r"); // Enter alone: no description
         await until(() => saved.length === 1, "the save");
         cleanup?.();
-        const second = renderOn(<PresetNamePrompt onSave={(name) => saved.push(name)} onClose={() => undefined} />);
+        const second = renderOn(<PresetNamePrompt onSave={onSave} onClose={() => undefined} />);
         await waitForFrame(second.lastFrame, (f) => f.includes("name:"));
         await tick();
+        second.tty.type("v1.2\r");
+        await waitForFrame(second.lastFrame, (f) => f.includes("name: v1.2 · description"));
         second.tty.type(`${PASTE_START}two\rwords${PASTE_END}`);
-        await waitForFrame(second.lastFrame, (f) => f.includes("name: two words"));
+        await waitForFrame(second.lastFrame, (f) => f.includes("two words"));
         second.tty.type("\r");
         await until(() => saved.length === 2, "the second save");
-        expect(saved).toEqual(["calm", "two words"]);
+        expect(saved).toEqual(["calm|", "v1.2|two words"]);
     });
 
     it("the Backspace key (DEL) erases before the cursor and the Delete key (ESC[3~) after it", async () => {
