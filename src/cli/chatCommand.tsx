@@ -15,6 +15,7 @@ import type {CliOptions} from "./options.js";
 import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
+import {ReplyReader} from "../steering/replyReadout.js";
 import {DEFAULT_SAMPLING} from "../engine/sampling.js";
 import type {ConversationSettings} from "../presets/applyPreset.js";
 
@@ -26,7 +27,7 @@ type Phase =
         settingsBeforePresets: ConversationSettings | undefined}
     | {kind: "failed"};
 
-type Outcome = {loaded: LoadedModel | undefined, error: unknown};
+type Outcome = {loaded: LoadedModel | undefined, error: unknown, reader?: ReplyReader, readReply?: ReplyReader["read"]};
 
 export async function runChat(options: CliOptions): Promise<number> {
     if (!process.stdin.isTTY)
@@ -34,6 +35,7 @@ export async function runChat(options: CliOptions): Promise<number> {
     const outcome: Outcome = {loaded: undefined, error: undefined};
     const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false});
     await instance.waitUntilExit();
+    await outcome.reader?.free();
     await outcome.loaded?.dispose();
     // a start-up failure leaves Ink first, so main reports it like every other command: one line on stderr
     if (outcome.error !== undefined) throw outcome.error;
@@ -90,6 +92,10 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
                 const settingsBeforePresets = options.preset != null
                     ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
+                if (steering.controller) {
+                    const reader = outcome.reader = new ReplyReader(loaded);
+                    outcome.readReply = (tokens, entries) => reader.read(tokens, entries);
+                }
                 setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
@@ -119,7 +125,8 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} />;
+                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets}
+                readReply={outcome.readReply} />;
         case "failed":
             return null;
     }

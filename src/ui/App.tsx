@@ -14,9 +14,10 @@ import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./compo
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
-import {useChat} from "./useChat.js";
+import {useChat, type ChatOptions} from "./useChat.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
+import {readsOf} from "./readoutView.js";
 import type {RecipeTrainer} from "../training/recipeVectors.js";
 
 export type AppProps = {
@@ -30,15 +31,17 @@ export type AppProps = {
     /** --keep-cache: a steering change does not re-evaluate the history */
     keepCache?: boolean,
     /** the system prompt and sampling from the flags alone, when --preset added its own on top */
-    settingsBeforePresets?: ConversationSettings
+    settingsBeforePresets?: ConversationSettings,
+    /** the live read-out of each reply on the loaded vectors */
+    readReply?: ChatOptions["readReply"]
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets}: AppProps) {
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, readReply}: AppProps) {
     const {exit} = useApp();
     const {stdout} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets, readReply,
         columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
@@ -87,7 +90,8 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
                     : <MessageView key={item.id} message={item} />}
             </Static>
             {chat.busy && <Text>{chat.streamingText}</Text>}
-            {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected} />}
+            {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
+                reads={readsOf(chat.lastReadout)} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}

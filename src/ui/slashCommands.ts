@@ -23,6 +23,7 @@ export type SlashCommand =
     | {kind: "sweep", name: string, from: number, to: number, step: number}
     | {kind: "save", file: string}
     | {kind: "train", name: string}
+    | {kind: "readout"}
     | {kind: "clear"}
     | {kind: "exit"}
     | {kind: "system", text: string}
@@ -46,6 +47,7 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/sweep NAME A..B STEP", "the last prompt answered at each coefficient of NAME, in a table"],
     ["/save FILE", "write the transcript (.md or .json) with each turn's steering"],
     ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
+    ["/readout", "what each vector read on the last reply, per layer and per token (a heat map)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
     ["/system <text>", "set the system prompt (empty text clears it)"],
     ["/exit", "quit (also Ctrl+C on an empty prompt)"]
@@ -104,6 +106,7 @@ export function parseSlashCommand(input: string): SlashCommand {
         case "/steering": return {kind: "steering"};
         case "/regen": return {kind: "regen"};
         case "/compare": return {kind: "compare"};
+        case "/readout": return {kind: "readout"};
         case "/sweep": {
             const [vector, range, step] = words(rest);
             const match = range != null ? /^([-+]?[\d.]+)\.\.([-+]?[\d.]+)$/.exec(range) : null;
