@@ -3,7 +3,7 @@
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
  * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
  */
-import React, {useState} from "react";
+import React, {useMemo, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
 import type {PresetStore} from "../presets/presetStore.js";
@@ -44,6 +44,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
     const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets, readReply,
         columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
+    const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo
     const [overlay, setOverlay] = useState<Overlay>();
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
         // adding may train a recipe: a second job while one runs is refused (staging keys still work)
@@ -91,7 +92,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             </Static>
             {chat.busy && <Text>{chat.streamingText}</Text>}
             {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
-                reads={readsOf(chat.lastReadout)} />}
+                reads={reads} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
