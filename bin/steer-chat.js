@@ -8,10 +8,14 @@ if (!existsSync(entry)) {
     process.exit(1);
 }
 // Terminal settings that must be in place before any module reads them (chalk and is-in-ci decide at import):
-// - Ink draws only the final frame when it thinks it runs in CI (CI=true): a person at a real terminal would see a
-//   blank chat, and an interactive terminal is interactive;
+// - Ink draws only the final frame when it thinks it runs in CI (CI set): a person at a real terminal would see a
+//   blank chat, and an interactive terminal is interactive. The variables are removed, not set to "0": chalk's
+//   colour check only asks whether CI exists, and would then turn colour (and the prompt's inverse-video cursor) off;
 // - no-color.org: chalk only listens to FORCE_COLOR, so NO_COLOR is translated for it.
-if (process.stdin.isTTY && process.stdout.isTTY) process.env.CI = process.env.CONTINUOUS_INTEGRATION = "0";
+if (process.stdin.isTTY && process.stdout.isTTY) {
+    delete process.env.CI;
+    delete process.env.CONTINUOUS_INTEGRATION;
+}
 if (process.env.NO_COLOR) process.env.FORCE_COLOR = "0";
 
 const {main} = await import(entry.href);

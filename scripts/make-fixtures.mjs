@@ -40,7 +40,10 @@ cases.push(
     {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:-1.5"]},
     {prompt: "The little dog", maxTokens: 40, vectors: ["happy.gguf:1.5", "dog.gguf:-0.75"]},
     {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:3"], layers: [2, 3]},
-    {prompt: "Lily wanted to", maxTokens: 40, vectors: ["dog.gguf:2", "happy.gguf:0.5"], layers: [3, 4]}
+    {prompt: "Lily wanted to", maxTokens: 40, vectors: ["dog.gguf:2", "happy.gguf:0.5"], layers: [3, 4]},
+    // the same file twice is summed (llama.cpp adds every --control-vector), also in the middle of a longer sum
+    {prompt: "Once upon a time", maxTokens: 40, vectors: ["happy.gguf:1", "happy.gguf:0.5"]},
+    {prompt: "Lily wanted to", maxTokens: 40, vectors: ["dog.gguf:0.7", "happy.gguf:-0.3", "dog.gguf:1.1"]}
 );
 // a vector trained by steer-chat itself, to show llama.cpp loads what we write (and steers the same way)
 execFileSync(process.execPath, ["bin/steer-chat.js", "train", "--model", model, "--method", "mean", "--positions", "all",

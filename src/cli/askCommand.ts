@@ -7,6 +7,7 @@ import {UserFacingError} from "../engine/errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
+import {onInterrupt} from "./interrupts.js";
 import {stderrProgressBar} from "./progressBar.js";
 import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
 
@@ -25,7 +26,12 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
     try {
         // a recipe name trains a vector for this model on first use: show it, it can take a while on a big model
         const progress = stderrProgressBar(process.stderr, "training", "prompts");
-        const steering = await setupSteering(loaded, options, progress.update).finally(() => progress.end());
+        const setup = new AbortController();
+        const stopSetup = onInterrupt(() => setup.abort());
+        const steering = await setupSteering(loaded, options, progress.update, setup.signal).finally(() => {
+            stopSetup();
+            progress.end();
+        });
         // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering was asked for
         if (options.vectors.length > 0 || options.preset != null) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
         const conversation = createConversation(loaded, {
@@ -33,13 +39,14 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
             beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
             ...conversationSettings(options, steering)
         });
+        for (const note of conversation.notes ?? []) process.stderr.write(`steer-chat: ${note}\n`);
+        // Ctrl+C stops the reply and keeps what was written
         const controller = new AbortController();
-        const stop = () => controller.abort();
-        process.once("SIGINT", stop);
+        const stopReply = onInterrupt(() => controller.abort());
         try {
             await conversation.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
         } finally {
-            process.off("SIGINT", stop);
+            stopReply();
         }
         if (io.stdout.isTTY) io.stdout.write("\n");
         return 0;

@@ -17,14 +17,20 @@ import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
 import {ReplyReader} from "../steering/replyReadout.js";
 import {DEFAULT_SAMPLING} from "../engine/sampling.js";
-import type {ConversationSettings} from "../presets/applyPreset.js";
+import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
+import {TerminalKeyboard} from "../ui/terminalKeyboard.js";
+import {PromptHistory} from "../ui/promptHistory.js";
+import {historyFileAppender, historyFilePath, readHistoryFile} from "../ui/historyFile.js";
+
+/** the exit code of a chat left with Ctrl+C before it opened (as a shell reports an interrupted command) */
+export const EXIT_INTERRUPTED = 130;
 
 type Phase =
     | {kind: "pick"}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string, raw: boolean}
     | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined,
-        settingsBeforePresets: ConversationSettings | undefined}
+        settingsBeforePresets: ConversationSettings | undefined, history: PromptHistory}
     | {kind: "failed"};
 
 type Outcome = {loaded: LoadedModel | undefined, error: unknown, reader?: ReplyReader, readReply?: ReplyReader["read"]};
@@ -33,13 +39,37 @@ export async function runChat(options: CliOptions): Promise<number> {
     if (!process.stdin.isTTY)
         throw new UserFacingError("The chat needs an interactive terminal", 'for scripts use: steer-chat ask "prompt" --model M');
     const outcome: Outcome = {loaded: undefined, error: undefined};
-    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false});
-    await instance.waitUntilExit();
+    let interrupted = false;
+    // the terminal is asked for bracketed paste on its output; with stdout redirected there is nothing to ask
+    const terminal = process.stdout.isTTY ? process.stdout : {write: () => true};
+    // Ctrl+C while nothing reads keys (resolving, downloading, loading): leave quietly, whatever is still loading
+    const keyboard = new TerminalKeyboard(process.stdin, terminal, () => {
+        interrupted = true;
+        instance.unmount();
+    }).start();
+    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false, stdin: keyboard as unknown as NodeJS.ReadStream});
+    try {
+        await instance.waitUntilExit();
+    } finally {
+        keyboard.stop();
+    }
     await outcome.reader?.free();
+    if (interrupted) return EXIT_INTERRUPTED;
     await outcome.loaded?.dispose();
     // a start-up failure leaves Ink first, so main reports it like every other command: one line on stderr
     if (outcome.error !== undefined) throw outcome.error;
     return 0;
+}
+
+/** the prompt history from the data folder; without it (unreadable), the chat starts with none and says why */
+function openHistory(notes: string[]): PromptHistory {
+    const file = historyFilePath();
+    try {
+        return new PromptHistory(readHistoryFile(file), historyFileAppender(file));
+    } catch (err) {
+        notes.push(`The prompt history is unavailable: ${errorMessage(err)}`);
+        return new PromptHistory();
+    }
 }
 
 function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
@@ -79,7 +109,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                     beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
                     ...conversationSettings(options, steering)
                 });
-                const notes = [...steering.notes];
+                const notes = [...steering.notes, ...conversation.notes ?? []];
                 if (steering.controller && !steering.controller.state.isNeutral()) notes.push(`Steering: ${steering.controller.state.describe()}`);
                 let presets: PresetStore | undefined;
                 try {
@@ -92,11 +122,12 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
                 const settingsBeforePresets = options.preset != null
                     ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
+                const history = openHistory(notes);
                 if (steering.controller) {
                     const reader = outcome.reader = new ReplyReader(loaded);
                     outcome.readReply = (tokens, entries) => reader.read(tokens, entries);
                 }
-                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets});
+                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets, history});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
             exit();
@@ -125,11 +156,18 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets}
-                readReply={outcome.readReply} />;
+                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} pinnedSettings={pinnedSettings(options)}
+                history={phase.history} readReply={outcome.readReply} />;
         case "failed":
             return null;
     }
+}
+
+/** The settings given as flags: explicit flags win over presets, at start-up and in the chat. */
+function pinnedSettings(options: CliOptions): PinnedSetting[] {
+    const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
+        ["maxTokens", options.maxTokens], ["seed", options.seed]];
+    return given.filter(([, value]) => value != null).map(([key]) => key);
 }
 
 function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: () => void}) {

@@ -2,7 +2,7 @@
  * Entry point: parse flags, run the command, and turn every failure into one clear line on stderr with a
  * non-zero exit code (a stack trace only with --debug).
  */
-import {UserFacingError, errorMessage} from "../engine/errors.js";
+import {asUserFacing, errorMessage} from "../engine/errors.js";
 import {runAsk} from "./askCommand.js";
 import {runVectors} from "./vectorsCommand.js";
 import {runPreset} from "./presetCommand.js";
@@ -10,12 +10,14 @@ import {runImport, runTrain} from "./trainCommand.js";
 import {runRead} from "./readCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
+import {ownInterrupts} from "./interrupts.js";
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
 
 export async function main(argv: string[]): Promise<number> {
     let options: CliOptions | undefined;
+    ownInterrupts();
     try {
         options = parseCli(argv);
         if (options.help) {
@@ -28,16 +30,18 @@ export async function main(argv: string[]): Promise<number> {
         }
         if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
         if (options.command === "vectors") return await runVectors(process.stdout);
-        if (options.command === "preset") return runPreset(options, process.stdout, process.stderr);
+        if (options.command === "preset") return await runPreset(options, process.stdout, process.stderr);
         if (options.command === "train") return await runTrain(options, process.stderr);
-        if (options.command === "import") return runImport(options, process.stderr);
+        if (options.command === "import") return await runImport(options, process.stderr);
         if (options.command === "read") return await runRead(options, process.stdout, process.stderr);
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {
         const debug = options?.debug ?? argv.includes("--debug");
+        // a system error (ENOSPC, ENOTDIR, ...) is explained like any other error meant for the user
+        const userFacing = asUserFacing(err);
         process.stderr.write(`steer-chat: ${errorMessage(err)}\n`);
-        if (debug && err instanceof Error && !(err instanceof UserFacingError)) process.stderr.write(`${err.stack}\n`);
-        return err instanceof UserFacingError ? EXIT_USAGE : EXIT_FAILURE;
+        if (debug && err instanceof Error && userFacing == null) process.stderr.write(`${err.stack}\n`);
+        return userFacing != null ? EXIT_USAGE : EXIT_FAILURE;
     }
 }

@@ -33,6 +33,7 @@ export const OPTIONS = {
     scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
     output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
     layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
+    force: {type: "boolean", description: "preset save: replace your preset of that name; train/import: replace an --output that is not a vector"},
     file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
     json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
     npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
@@ -73,6 +74,7 @@ export type CliOptions = {
     npy?: string,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
+    force: boolean,
     keepCache: boolean,
     contextSize?: number,
     threads?: number,
@@ -128,6 +130,7 @@ export function parseCli(argv: string[]): CliOptions {
         scale: oneOf("--scale", values.scale, ["unit", "typical"] as const, "unit"),
         output: values.output,
         layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
+        force: values.force ?? false,
         file: values.file,
         json: values.json ?? false,
         npy: values.npy,

@@ -1,15 +1,20 @@
-/** `steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME`. */
+/** `steer-chat preset list | show NAME | save NAME --vector F:C ... [--force] | delete NAME`. */
+import {displayText} from "../engine/displayText.js";
 import {UserFacingError} from "../engine/errors.js";
 import {describePreset, presetVectorRef} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
+import {loadControlVector} from "../steering/loadControlVector.js";
+import type {LayerRange} from "../steering/mixControlVectors.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import {findVectorFile, looksLikePath} from "../steering/vectorLibrary.js";
+import {recipeExists} from "../training/recipes.js";
 import type {CliOptions} from "./options.js";
 
-export function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+export async function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     const store = new PresetStore();
-    for (const notice of store.notices) err.write(`steer-chat: ${notice}\n`);
+    const notify = (notes: string[]) => notes.forEach((note) => err.write(`steer-chat: ${note}\n`));
+    notify(store.notices);
     const [action, name] = options.args;
     const needName = () => {
         if (name == null) throw new UserFacingError(`preset ${action} needs a NAME`);
@@ -18,7 +23,7 @@ export function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: 
     switch (action) {
         case "list":
             for (const {preset, origin} of store.list())
-                out.write(`${preset.name.padEnd(20)} ${origin.padEnd(8)} ${describePreset(preset)}${preset.description ? `  — ${preset.description}` : ""}\n`);
+                out.write(`${preset.name.padEnd(20)} ${origin.padEnd(8)} ${describePreset(preset)}${preset.description ? `  — ${displayText(preset.description, 120)}` : ""}\n`);
             return 0;
         case "show": {
             const {preset, origin} = store.get(needName());
@@ -26,27 +31,47 @@ export function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: 
             return 0;
         }
         case "save": {
-            if (options.vectors.length === 0) throw new UserFacingError("preset save needs at least one --vector F:C");
-            const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
-            const vectors: PresetVector[] = options.vectors.map((spec) => {
-                const {ref, coefficient} = parseVectorSpec(spec);
-                // files are checked and stored so they load from any folder; names (vectors or recipes) stay names
-                const vector = looksLikePath(ref) ? presetVectorRef(findVectorFile(ref)) : ref;
-                return {vector, coefficient, ...(layers ? {layers: [layers.start, layers.end] as [number, number]} : {})};
-            });
-            const preset: Preset = {name: needName(), vectors,
-                ...(options.description ? {description: options.description} : {}),
-                ...(options.system ? {systemPrompt: options.system} : {}),
-                ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {})};
-            store.save(preset);
+            const preset = await presetFromFlags(needName(), options);
+            notify(store.save(preset, {replace: options.force}));
             out.write(`Saved preset ${preset.name} to ${store.file}\n`);
             return 0;
         }
         case "delete":
-            store.delete(needName());
+            notify(store.delete(needName()));
             out.write(`Deleted preset ${name}\n`);
             return 0;
         default:
             throw new UserFacingError(`Unknown preset action "${action}"`, "use list, show, save or delete");
     }
+}
+
+async function presetFromFlags(name: string, options: CliOptions): Promise<Preset> {
+    if (options.vectors.length === 0) throw new UserFacingError("preset save needs at least one --vector F:C");
+    const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
+    const vectors: PresetVector[] = [];
+    for (const spec of options.vectors) vectors.push(await checkedPresetVector(spec, layers));
+    return {name, vectors,
+        ...(options.description ? {description: options.description} : {}),
+        ...(options.system ? {systemPrompt: options.system} : {}),
+        ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {})};
+}
+
+/**
+ * One --vector for a preset, checked as the chat checks /vector add (short of fitting a model, which is checked
+ * when the preset is loaded): the coefficient, and that the file or name is a vector that reads, or a recipe.
+ * Files are stored so they load from any folder; names (vectors or recipes) stay names.
+ */
+async function checkedPresetVector(spec: string, layers: LayerRange | undefined): Promise<PresetVector> {
+    const {ref, coefficient} = parseVectorSpec(spec);
+    const withLayers = layers ? {layers: [layers.start, layers.end] as [number, number]} : {};
+    let file: string;
+    try {
+        file = findVectorFile(ref);
+    } catch (err) {
+        // a recipe is trained for the model the preset is loaded with
+        if (!looksLikePath(ref) && recipeExists(ref)) return {vector: ref, coefficient, ...withLayers};
+        throw err;
+    }
+    await loadControlVector(file);
+    return {vector: looksLikePath(ref) ? presetVectorRef(file) : ref, coefficient, ...withLayers};
 }

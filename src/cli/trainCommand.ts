@@ -2,19 +2,21 @@
  * `steer-chat train`: a control vector for the given model from a recipe or two prompt files, written in
  * llama.cpp's format. Progress goes to stderr as a bar; Ctrl+C cancels between prompts.
  */
-import {readFileSync} from "node:fs";
+import {lstatSync} from "node:fs";
 import path from "node:path";
 import {parseDirection} from "../training/importDirection.js";
 import {UserFacingError} from "../engine/errors.js";
+import {checkWritableTarget, namingFile, readRegularFile} from "../engine/userFiles.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
-import {saveControlVector} from "../steering/loadControlVector.js";
+import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {parseLayerRange} from "../steering/steeringState.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
 import {checkPromptPairs, trainControlVector} from "../training/trainControlVector.js";
+import {onInterrupt} from "./interrupts.js";
 import {stderrProgressBar} from "./progressBar.js";
 import type {CliOptions} from "./options.js";
 
@@ -30,13 +32,14 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
     const files = recipe == null ? {positives: readPromptFile(options.positive!), negatives: readPromptFile(options.negative!)} : undefined;
     if (files) checkPromptPairs(files.positives, files.negatives);
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
+    checkWritableTarget(options.output, "Output file");
+    await checkOutput(options.output, options.force);
 
     const loaded = await loadModel(await resolveModel(options.model), options);
     try {
         const prompts = files ?? renderRecipe(recipe!, loaded.model);
         const controller = new AbortController();
-        const cancel = () => controller.abort();
-        process.once("SIGINT", cancel);
+        const stopCancelling = onInterrupt(() => controller.abort());
         const progress = stderrProgressBar(err, "training", "prompts");
         let result;
         try {
@@ -45,10 +48,10 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
                 signal: controller.signal, onProgress: progress.update
             });
         } finally {
-            process.off("SIGINT", cancel);
+            stopCancelling();
             progress.end();
         }
-        saveControlVector(options.output, result.vector);
+        namingFile(options.output, () => saveControlVector(options.output!, result.vector));
         err.write(`Wrote ${path.resolve(options.output)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
             `${result.evaluatedTokens} tokens in ${result.seconds.toFixed(2)} s (${options.method}, ${options.positions} positions)\n`);
         const {quality} = result.vector;
@@ -63,15 +66,12 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
 }
 
 /** `steer-chat import FILE --layer N --output V.gguf`: a raw direction for one layer, as a control vector. */
-export function runImport(options: CliOptions, err: NodeJS.WritableStream): number {
+export async function runImport(options: CliOptions, err: NodeJS.WritableStream): Promise<number> {
     const file = options.args[0]!;
     if (options.output == null) throw new UserFacingError("import needs --output FILE.gguf");
-    let bytes: Buffer;
-    try {
-        bytes = readFileSync(file);
-    } catch {
-        throw new UserFacingError(`File not found: ${file}`);
-    }
+    checkWritableTarget(options.output, "Output file");
+    await checkOutput(options.output, options.force);
+    const bytes = readRegularFile(file, "Direction file", () => new UserFacingError(`File not found: ${file}`));
     let direction;
     try {
         direction = parseDirection(file, bytes);
@@ -83,8 +83,18 @@ export function runImport(options: CliOptions, err: NodeJS.WritableStream): numb
     const layer = options.layer ?? direction.layer;
     if (layer == null || layer < 1)
         throw new UserFacingError(`Which layer does ${file} steer?`, "pass --layer N (1 or more: llama.cpp never steers layer 0)");
-    saveControlVector(options.output, {nEmbd: direction.values.length, directions: new Map([[layer, direction.values]])});
+    namingFile(options.output, () => saveControlVector(options.output!, {nEmbd: direction.values.length, directions: new Map([[layer, direction.values]])}));
     if (options.layer == null && direction.layerSource != null) err.write(`Layer from the file: ${direction.layerSource}\n`);
     err.write(`Wrote ${path.resolve(options.output)}: layer ${layer}, n_embd ${direction.values.length}\n`);
     return 0;
+}
+
+/** --output may replace a control vector (training it again), but nothing else without --force: checked before any work. */
+async function checkOutput(file: string, force: boolean) {
+    if (force || lstatSync(file, {throwIfNoEntry: false}) == null) return;
+    try {
+        await loadControlVector(file);
+    } catch {
+        throw new UserFacingError(`${file} exists and is not a control vector`, "pass --force to replace it, or choose another --output");
+    }
 }

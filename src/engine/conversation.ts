@@ -5,6 +5,7 @@
  */
 import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import type {LoadedModel} from "./runtime.js";
+import {chatWrapperFor} from "./chatTemplate.js";
 import {generateTokens, tokenizePrompt, type StopReason} from "./generateTokens.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "./sampling.js";
 import {recordTokenConfidence, type ConfidenceRecorder} from "./tokenConfidence.js";
@@ -56,6 +57,8 @@ export interface Conversation {
     forgetEvaluation(): Promise<void>;
     contextUsage(): {used: number, size: number};
     dispose(): void;
+    /** one-line notes for the user about how the conversation runs (e.g. a broken chat template replaced) */
+    readonly notes?: readonly string[];
 }
 
 export function createConversation(loaded: LoadedModel, options: ConversationOptions): Conversation {
@@ -175,11 +178,14 @@ class ChatConversation extends BaseConversation {
     private readonly confidence: ConfidenceRecorder;
     /** true once /system changed the prompt; until then node-llama-cpp's own default applies (and survives /clear) */
     private systemChanged = false;
+    readonly notes: readonly string[];
 
     constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions) {
         super(sequence, sampling, options);
         this.confidence = recordTokenConfidence(sequence);
-        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false});
+        const {wrapper, warning} = chatWrapperFor(sequence.model);
+        this.notes = warning != null ? [warning] : [];
+        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false, chatWrapper: wrapper});
     }
 
     override setSystemPrompt(text: string | undefined) {

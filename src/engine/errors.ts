@@ -1,11 +1,21 @@
 /**
  * An error meant for the person at the terminal: one line saying what is wrong (naming the file or flag)
  * and how to fix it. The CLI prints these without a stack trace; anything else is a bug and shows one with --debug.
+ * Whatever a message quotes from a file is made safe here: control characters escaped, the length bounded.
  */
+import {displayText} from "./displayText.js";
+import {describeSystemError} from "./systemErrors.js";
+
+/** a whole error line: room for two paths and a fix, nothing that floods a terminal */
+const LINE_LIMIT = 1000;
+
 export class UserFacingError extends Error {
-    constructor(message: string, readonly hint?: string) {
-        super(message);
+    readonly hint?: string;
+
+    constructor(message: string, hint?: string) {
+        super(displayText(message, LINE_LIMIT));
         this.name = "UserFacingError";
+        if (hint != null) this.hint = displayText(hint, LINE_LIMIT);
     }
 
     toLine(): string {
@@ -13,8 +23,15 @@ export class UserFacingError extends Error {
     }
 }
 
+/** The error as one line for the user: a UserFacingError, or a Node system error (ENOSPC, EIO, ...) explained. */
+export function asUserFacing(err: unknown): UserFacingError | undefined {
+    if (err instanceof UserFacingError) return err;
+    const system = describeSystemError(err);
+    return system && new UserFacingError(system.message, system.hint);
+}
+
 export function errorMessage(err: unknown): string {
-    if (err instanceof UserFacingError) return err.toLine();
-    if (err instanceof Error) return err.message;
-    return String(err);
+    const userFacing = asUserFacing(err);
+    if (userFacing) return userFacing.toLine();
+    return displayText(err instanceof Error ? err.message : String(err), LINE_LIMIT);
 }

@@ -1,23 +1,18 @@
-import {openSync, readSync, closeSync, statSync} from "node:fs";
+import {readSync, closeSync} from "node:fs";
 import path from "node:path";
 import {UserFacingError} from "./errors.js";
+import {openRegularFile, statRegularFile} from "./userFiles.js";
 
 const GGUF_MAGIC = Buffer.from("GGUF", "ascii");
 
 /** Checks that a model path exists and is a GGUF file before node-llama-cpp sees it, so errors name the file. */
 export function checkModelFile(modelPath: string): string {
     const resolved = path.resolve(modelPath);
-    let stat;
-    try {
-        stat = statSync(resolved);
-    } catch {
+    if (statRegularFile(resolved, "Model path") == null)
         throw new UserFacingError(`Model file not found: ${modelPath}`,
             "pass an existing .gguf file with --model, or run steer-chat without --model to pick one");
-    }
-    if (!stat.isFile())
-        throw new UserFacingError(`Model path is not a file: ${modelPath}`, "pass the path of a .gguf file with --model");
     const head = Buffer.alloc(4);
-    const fd = openSync(resolved, "r");
+    const fd = openRegularFile(resolved, "Model path");
     try {
         readSync(fd, head, 0, 4, 0);
     } finally {

@@ -2,10 +2,11 @@
  * Loads llama.cpp (through node-llama-cpp), a model and one context, turning node-llama-cpp's failures into
  * one-line errors that name the file and the fix.
  */
-import {closeSync, fstatSync, openSync, readSync, statSync} from "node:fs";
+import {closeSync, fstatSync, openSync, readSync} from "node:fs";
 import path from "node:path";
 import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
-import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
+import {readGgufHeader, type ByteSource, type GgufHeader, type GgufHeaderResult} from "../gguf/ggufHeaderCheck.js";
+import {hyperparameterProblem} from "../gguf/modelHyperparameters.js";
 import {UserFacingError} from "./errors.js";
 import {checkModelFile} from "./modelFile.js";
 
@@ -44,51 +45,73 @@ export function getRuntime({gpu = "auto", debug = false}: Pick<RuntimeOptions, "
 }
 
 export const DEFAULT_MAX_CONTEXT = 4096;
-/** llama.cpp's LLAMA_MAX_LAYERS: past it llama.cpp aborts the process instead of returning an error */
-const LLAMA_MAX_LAYERS = 512;
+/** the smallest context steer-chat runs with (--context-size has the same minimum) */
+export const MIN_CONTEXT_SIZE = 16;
+/** node-llama-cpp reads the training context as a signed 32-bit number */
+const MAX_TRAIN_CONTEXT = 2 ** 31 - 1;
 
-/** the metadata of common models fits (a 150k-token vocabulary with its merges is a few MB); past it, no verdict */
-const HEADER_PREFIX_BYTES = 16 * 1024 * 1024;
-
-function readFilePrefix(file: string, maxBytes: number): Buffer {
-    const fd = openSync(file, "r");
-    try {
-        const buffer = Buffer.alloc(Math.min(maxBytes, fstatSync(fd).size));
-        let filled = 0;
-        while (filled < buffer.length) {
-            const n = readSync(fd, buffer, filled, buffer.length - filled, filled);
-            if (n === 0) break;
-            filled += n;
+/** The file as a ByteSource for the header walk: it reads only what the walk asks for. */
+function fileSource(fd: number): ByteSource {
+    return {
+        size: fstatSync(fd).size,
+        read(offset, length) {
+            const buffer = Buffer.alloc(length);
+            let filled = 0;
+            while (filled < length) {
+                const n = readSync(fd, buffer, filled, length - filled, offset + filled);
+                if (n === 0) break;
+                filled += n;
+            }
+            return buffer.subarray(0, filled);
         }
-        return buffer.subarray(0, filled);
+    };
+}
+
+function readModelHeader(resolvedPath: string): GgufHeaderResult {
+    const fd = openSync(resolvedPath, "r");
+    try {
+        return readGgufHeader(fileSource(fd));
     } finally {
         closeSync(fd);
     }
 }
 
+/** The model's training context, when it cannot be used as the default context size (0, 1, past 2^31). */
+function unusableTrainContext(header: GgufHeader): {key: string, value: number} | undefined {
+    const architecture = header.metadata.get("general.architecture");
+    if (architecture?.kind !== "string") return undefined;
+    const key = `${architecture.value}.context_length`;
+    const value = header.metadata.get(key);
+    if (value?.kind !== "number") return undefined;
+    return value.value < MIN_CONTEXT_SIZE || value.value > MAX_TRAIN_CONTEXT ? {key, value: value.value} : undefined;
+}
+
 /** Reads the GGUF header to refuse, with a message, what llama.cpp would abort the whole process on. */
-async function checkModelShape(resolvedPath: string, modelPath: string) {
+async function checkModelShape(resolvedPath: string, modelPath: string, contextSize: number | undefined) {
     // node-llama-cpp's reader trusts the header's counts (a corrupt one surfaces as Node's "size is out of range"),
-    // so walk the start of the header first, checking every count and length against the file's size
-    const problem = checkGgufStructure(readFilePrefix(resolvedPath, HEADER_PREFIX_BYTES), statSync(resolvedPath).size);
-    if (problem)
+    // so walk the whole header first, checking every count and length against the bytes left in the file
+    const {header, problem} = readModelHeader(resolvedPath);
+    if (problem != null)
         throw new UserFacingError(`${modelPath} is not a usable GGUF model: ${problem}`, "re-download or re-convert the file");
-    let blockCount: unknown;
+    const hyperparameter = hyperparameterProblem(header);
+    if (hyperparameter != null)
+        throw new UserFacingError(`${modelPath} has a hyper-parameter llama.cpp cannot run with: ${hyperparameter}`,
+            "the file is corrupt or was converted wrongly; re-download or re-convert it");
+    const trainContext = contextSize == null ? unusableTrainContext(header) : undefined;
+    if (trainContext != null)
+        throw new UserFacingError(`${modelPath} gives its context length as ${trainContext.value} (${trainContext.key})`,
+            `pass a context size with --context-size N (at least ${MIN_CONTEXT_SIZE})`);
     try {
-        const info = await readGgufFileInfo(resolvedPath, {readTensorInfo: false, logWarnings: false, sourceType: "filesystem"});
-        blockCount = (info.architectureMetadata as {block_count?: unknown}).block_count;
+        await readGgufFileInfo(resolvedPath, {readTensorInfo: false, logWarnings: false, sourceType: "filesystem"});
     } catch (err) {
         throw new UserFacingError(`Could not read the GGUF header of ${modelPath}: ${(err as Error).message.split("\n")[0]}`,
             "the file is corrupt or cut short; re-download it");
     }
-    if (typeof blockCount === "number" && blockCount > LLAMA_MAX_LAYERS)
-        throw new UserFacingError(`${modelPath} has ${blockCount} layers, more than llama.cpp supports (${LLAMA_MAX_LAYERS})`,
-            "use a model llama.cpp can load");
 }
 
 export async function loadModel(modelPath: string, options: RuntimeOptions = {}): Promise<LoadedModel> {
     const resolvedPath = checkModelFile(modelPath);
-    await checkModelShape(resolvedPath, modelPath);
+    await checkModelShape(resolvedPath, modelPath, options.contextSize);
     const llama = await getRuntime(options);
     let model: LlamaModel;
     try {
@@ -101,7 +124,7 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
     try {
         // node-llama-cpp's CPU default is twice the math cores; with ggml's spin-waiting threads that oversubscribes
         // small machines badly (measured 20x slower on 2 cores), so default to one thread per core
-        context = await model.createContext({contextSize, threads: options.threads ?? llama.cpuMathCores});
+        context = await model.createContext({contextSize, threads: options.threads ?? defaultThreads(llama)});
     } catch (err) {
         await model.dispose();
         throw explainLoadError(err, modelPath, "context");
@@ -114,6 +137,12 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
             await model.dispose();
         }
     };
+}
+
+/** one thread per core, or STEER_CHAT_THREADS (the test suite sets 1: on a loaded 2-core machine, fewer spinning threads) */
+function defaultThreads(llama: Llama): number {
+    const fromEnv = Number(process.env.STEER_CHAT_THREADS);
+    return Number.isInteger(fromEnv) && fromEnv >= 1 ? fromEnv : llama.cpuMathCores;
 }
 
 export function explainLoadError(err: unknown, modelPath: string, what: "model" | "context"): Error {

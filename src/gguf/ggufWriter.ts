@@ -88,6 +88,21 @@ function scalarBytes(type: GgufValueType, value: number | bigint | boolean | str
     }
 }
 
+/** One metadata key/value as it sits in a GGUF header (key string, value type, value). */
+export function encodeGgufKeyValue(key: string, v: GgufValue): Buffer {
+    const out = new ByteSink();
+    out.string(key);
+    out.u32(v.type);
+    if (v.type === GgufValueType.ARRAY) {
+        out.u32(v.itemType);
+        out.u64(v.value.length);
+        for (const item of v.value) out.push(scalarBytes(v.itemType, item));
+    } else {
+        out.push(scalarBytes(v.type, v.value));
+    }
+    return out.concat();
+}
+
 /** Serialises metadata and F32 tensors into one GGUF v3 file image. */
 export function writeGguf(metadata: Record<string, GgufValue>, tensors: GgufTensor[] = [],
     {alignment = GGUF_DEFAULT_ALIGNMENT}: {alignment?: number} = {}): Buffer {
@@ -99,17 +114,7 @@ export function writeGguf(metadata: Record<string, GgufValue>, tensors: GgufTens
     out.u64(tensors.length);
     out.u64(Object.keys(metadata).length);
 
-    for (const [key, v] of Object.entries(metadata)) {
-        out.string(key);
-        out.u32(v.type);
-        if (v.type === GgufValueType.ARRAY) {
-            out.u32(v.itemType);
-            out.u64(v.value.length);
-            for (const item of v.value) out.push(scalarBytes(v.itemType, item));
-        } else {
-            out.push(scalarBytes(v.type, v.value));
-        }
-    }
+    for (const [key, v] of Object.entries(metadata)) out.push(encodeGgufKeyValue(key, v));
 
     let dataOffset = 0;
     const offsets: number[] = [];

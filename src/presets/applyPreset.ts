@@ -5,7 +5,7 @@ import path from "node:path";
 import {errorMessage} from "../engine/errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
+import {SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import type {Preset} from "./presetSchema.js";
@@ -18,19 +18,20 @@ export type PresetLoadResult = {loaded: string[], skipped: string[]};
  * Its system prompt and sampling: presetConversationSettings.
  */
 export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {}): Promise<PresetLoadResult> {
-    const entries: SteeringEntry[] = [];
+    let state = new SteeringState();
     const skipped: string[] = [];
     for (const v of preset.vectors) {
         try {
             const layers = v.layers ? {start: v.layers[0], end: v.layers[1]} : undefined;
-            entries.push(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
+            // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
+            state = state.add(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${v.vector}: ${errorMessage(err)}`);
         }
     }
-    controller.update(() => new SteeringState(entries));
-    return {loaded: entries.map((e) => e.name), skipped};
+    controller.update(() => state);
+    return {loaded: state.entries.map((e) => e.name), skipped};
 }
 
 /** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */
@@ -61,15 +62,27 @@ export function presetVectorRef(file: string): string {
 
 export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};
 
+/** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
+export type PinnedSetting = "systemPrompt" | keyof SamplingOptions;
+
 /**
  * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
  * any preset was loaded, so loading "calm" after "pirate" does not keep the pirate's system prompt or temperature.
+ * Settings the user pinned keep their value from before (presetSettingsKept lists the preset's that were not used).
  */
-export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings): ConversationSettings {
+export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings,
+    pinned: ReadonlySet<PinnedSetting> = new Set()): ConversationSettings {
+    const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
     return {
-        systemPrompt: preset.systemPrompt ?? beforePresets.systemPrompt,
-        sampling: {...beforePresets.sampling, ...preset.sampling}
+        systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,
+        sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)}
     };
+}
+
+/** The preset's settings that pinned ones kept out, e.g. ["temperature"]. */
+export function presetSettingsKept(preset: Preset, pinned: ReadonlySet<PinnedSetting>): PinnedSetting[] {
+    const given = [...(preset.systemPrompt != null ? ["systemPrompt" as const] : []), ...Object.keys(preset.sampling ?? {}) as PinnedSetting[]];
+    return given.filter((key) => pinned.has(key));
 }
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */

@@ -2,6 +2,8 @@
  * A personality preset: named steering (vectors with coefficients, on/off and layers) plus an optional system prompt
  * and sampling. Pure: validation here is shared by the shipped JSON files and the user's store.
  */
+import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
+
 export type PresetVector = {
     /** a vector name (looked up in the vector folders) or a file path */
     vector: string,
@@ -19,72 +21,60 @@ export type Preset = {
 };
 
 export const PRESET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const PRESET_NAME_RULE = "use 1-64 letters, digits, . _ or -, starting with a letter or digit";
 
-/** JSON Schema for one preset (conf validates the whole store with it). */
-export const presetJsonSchema = {
-    type: "object",
-    required: ["name", "vectors"],
-    additionalProperties: false,
-    properties: {
-        name: {type: "string", pattern: PRESET_NAME.source},
-        description: {type: "string"},
-        systemPrompt: {type: "string"},
-        vectors: {
-            type: "array",
-            items: {
-                type: "object",
-                required: ["vector", "coefficient"],
-                additionalProperties: false,
-                properties: {
-                    vector: {type: "string", minLength: 1},
-                    coefficient: {type: "number"},
-                    enabled: {type: "boolean"},
-                    layers: {type: "array", items: {type: "integer", minimum: 1}, minItems: 2, maxItems: 2}
-                }
-            }
-        },
-        sampling: {
-            type: "object",
-            additionalProperties: false,
-            properties: {
-                temperature: {type: "number", minimum: 0},
-                topK: {type: "integer", minimum: 0},
-                topP: {type: "number", minimum: 0, maximum: 1},
-                minP: {type: "number", minimum: 0, maximum: 1}
-            }
-        }
-    }
-} as const;
+/** A name or key from a file, quoted for a message: control characters escaped, long ones cut. */
+export function quoted(text: unknown): string {
+    const json = JSON.stringify(String(text));
+    return json.length > 66 ? `${json.slice(0, 64)}…"` : json;
+}
 
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */
 export function presetProblem(value: unknown): string | undefined {
-    if (value == null || typeof value !== "object" || Array.isArray(value)) return "a preset must be a JSON object";
-    const p = value as Record<string, unknown>;
-    for (const key of Object.keys(p))
-        if (!["name", "description", "vectors", "systemPrompt", "sampling"].includes(key)) return `unknown field "${key}"`;
-    if (typeof p.name !== "string" || !PRESET_NAME.test(p.name)) return "name must be 1-64 letters, digits, . _ or -";
-    if (p.description != null && typeof p.description !== "string") return "description must be text";
-    if (p.systemPrompt != null && typeof p.systemPrompt !== "string") return "systemPrompt must be text";
-    if (!Array.isArray(p.vectors)) return "vectors must be a list";
-    for (const [i, v] of (p.vectors as unknown[]).entries()) {
-        if (v == null || typeof v !== "object") return `vectors[${i}] must be an object`;
-        const entry = v as Record<string, unknown>;
-        if (typeof entry.vector !== "string" || entry.vector === "") return `vectors[${i}].vector must name a vector`;
-        if (typeof entry.coefficient !== "number" || !Number.isFinite(entry.coefficient)) return `vectors[${i}].coefficient must be a number`;
-        if (entry.enabled != null && typeof entry.enabled !== "boolean") return `vectors[${i}].enabled must be true or false`;
-        if (entry.layers != null) {
-            const l = entry.layers;
-            if (!Array.isArray(l) || l.length !== 2 || !l.every((n) => Number.isInteger(n) && n >= 1) || l[0] > l[1])
-                return `vectors[${i}].layers must be [start, end] with 1 <= start <= end`;
-        }
+    if (!isObject(value)) return "a preset must be a JSON object";
+    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling"]);
+    if (unknown != null) return `unknown field ${quoted(unknown)}`;
+    if (typeof value.name !== "string" || !PRESET_NAME.test(value.name)) return "name must be 1-64 letters, digits, . _ or -";
+    if (value.description != null && typeof value.description !== "string") return "description must be text";
+    if (value.systemPrompt != null && typeof value.systemPrompt !== "string") return "systemPrompt must be text";
+    if (!Array.isArray(value.vectors)) return "vectors must be a list";
+    for (const [i, v] of (value.vectors as unknown[]).entries()) {
+        const problem = vectorProblem(v);
+        if (problem) return `vectors[${i}]${problem}`;
     }
-    if (p.sampling != null) {
-        if (typeof p.sampling !== "object") return "sampling must be an object";
-        const s = p.sampling as Record<string, unknown>;
-        for (const [key, value] of Object.entries(s)) {
-            if (!["temperature", "topK", "topP", "minP"].includes(key)) return `unknown sampling field "${key}"`;
-            if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return `sampling.${key} must be a number >= 0`;
-        }
+    return value.sampling != null ? samplingProblem(value.sampling) : undefined;
+}
+
+/** What is wrong with one of a preset's vectors, as the rest of "vectors[i]…", or undefined. */
+function vectorProblem(v: unknown): string | undefined {
+    if (!isObject(v)) return " must be an object";
+    const unknown = unknownField(v, ["vector", "coefficient", "enabled", "layers"]);
+    if (unknown != null) return ` has an unknown field ${quoted(unknown)}`;
+    if (typeof v.vector !== "string" || v.vector === "") return ".vector must name a vector";
+    if (typeof v.coefficient !== "number" || !Number.isFinite(v.coefficient)) return ".coefficient must be a number";
+    if (coefficientProblem(v.coefficient)) return `.coefficient must be ${COEFFICIENT_RANGE}`;
+    if (v.enabled != null && typeof v.enabled !== "boolean") return ".enabled must be true or false";
+    const l = v.layers;
+    if (l != null && (!Array.isArray(l) || l.length !== 2 || !l.every((n) => Number.isInteger(n) && n >= 1) || l[0] > l[1]))
+        return ".layers must be [start, end] with 1 <= start <= end";
+    return undefined;
+}
+
+function samplingProblem(sampling: unknown): string | undefined {
+    if (!isObject(sampling)) return "sampling must be an object";
+    for (const [key, value] of Object.entries(sampling)) {
+        if (!["temperature", "topK", "topP", "minP"].includes(key)) return `unknown sampling field ${quoted(key)}`;
+        if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return `sampling.${key} must be a number >= 0`;
+        if (key === "topK" && !Number.isInteger(value)) return "sampling.topK must be a whole number";
+        if ((key === "topP" || key === "minP") && value > 1) return `sampling.${key} must be at most 1`;
     }
     return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return value != null && typeof value === "object" && !Array.isArray(value);
+}
+
+function unknownField(value: Record<string, unknown>, known: string[]): string | undefined {
+    return Object.keys(value).find((key) => !known.includes(key));
 }

@@ -1,103 +1,186 @@
 /**
- * Presets: the user's (stored with `conf`, schema-validated, in the config folder) and the shipped ones (JSON files
- * in presets/, read-only: they can be copied under another name, never overwritten or deleted).
- * A corrupted store is moved aside to a backup with a message, never silently dropped.
+ * Presets: the user's (one JSON file in the config folder, presets.json) and the shipped ones (JSON files in presets/,
+ * read-only: they can be copied under another name, never overwritten or deleted).
+ *
+ * The file is `{"presets": {"NAME": {...}}}`, the shape earlier versions wrote with `conf`. It is read into a Map and
+ * never accessed by dotted paths or plain property lookups, so any valid name works ("constructor", "v1.2", "a.b").
+ * Reading never changes anything. A preset that is invalid is skipped with a notice naming it, and the others stay;
+ * the next save sets it aside (its raw JSON) in a `.invalid-…` file beside the store. Only a file that does not parse
+ * is corrupt: the next save moves it to a `.corrupt-…` backup. A file that cannot be read (EACCES…) is an error
+ * naming the file and the fix, and is never moved. Writes are atomic and locked against other running instances.
  */
-import {existsSync, readdirSync, readFileSync, renameSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, renameSync} from "node:fs";
 import path from "node:path";
-import Conf from "conf";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {UserFacingError} from "../engine/errors.js";
 import {configDir, packageRoot} from "../config/paths.js";
 import {withFileLock} from "./fileLock.js";
-import {PRESET_NAME, presetJsonSchema, presetProblem, type Preset} from "./presetSchema.js";
+import {PRESET_NAME, PRESET_NAME_RULE, presetProblem, quoted, type Preset} from "./presetSchema.js";
 
 export type PresetOrigin = "user" | "shipped";
 export type StoredPreset = {preset: Preset, origin: PresetOrigin};
 
-type StoreShape = {presets: Record<string, Preset>};
+type InvalidPreset = {key: string, raw: unknown, problem: string};
+type StoreContents =
+    | {ok: true, presets: Map<string, Preset>, invalid: InvalidPreset[], other: Record<string, unknown>}
+    | {ok: false, problem: string};
+
+/** The presets file (or its folder) cannot be read or written: permissions, a folder in the way… */
+export class PresetStoreAccessError extends UserFacingError {
+    constructor(file: string, err: NodeJS.ErrnoException, verb: "read" | "write") {
+        const hints: Record<string, string> = {
+            EACCES: `fix its permissions (chmod u+rw ${file}) or set STEER_CHAT_CONFIG_DIR to another folder`,
+            EPERM: `fix its permissions (chmod u+rw ${file}) or set STEER_CHAT_CONFIG_DIR to another folder`,
+            EISDIR: "it is a folder: move it away",
+            ENOTDIR: `a part of ${path.dirname(file)} is a file, not a folder: move it away or set STEER_CHAT_CONFIG_DIR`
+        };
+        super(`Cannot ${verb} your presets file ${file}: ${err.code ?? err.message}`, hints[err.code ?? ""] ?? "check the file and its folder");
+        this.name = "PresetStoreAccessError";
+    }
+}
+
+/** Saving over a preset of yours without asking to replace it. */
+export class PresetExistsError extends UserFacingError {
+    constructor(name: string) {
+        super(`You already have a preset named "${name}"`, "pass --force to replace it (its description and sampling too), or choose another name");
+        this.name = "PresetExistsError";
+    }
+}
 
 export function shippedPresetsDir() {
     return path.join(packageRoot(), "presets");
 }
 
 export class PresetStore {
-    /** messages for the user about problems met while opening (e.g. a corrupted store set aside) */
+    /** messages for the user about problems met while opening (an invalid preset skipped, a file that does not parse) */
     readonly notices: string[] = [];
-    private readonly conf: Conf<StoreShape>;
+    readonly file: string;
     private readonly shipped: Map<string, Preset>;
 
     constructor({dir = configDir(), shippedDir = shippedPresetsDir()}: {dir?: string, shippedDir?: string} = {}) {
+        this.file = path.join(dir, "presets.json");
         this.shipped = readShippedPresets(shippedDir, this.notices);
-        this.conf = this.openConf(dir);
-    }
-
-    get file() {
-        return this.conf.path;
+        this.notices.push(...this.readNotices(this.read()));
     }
 
     list(): StoredPreset[] {
-        const user = Object.values(this.readUser()).map((preset) => ({preset, origin: "user" as const}));
+        const user = [...this.userPresets().values()].map((preset) => ({preset, origin: "user" as const}));
         const shipped = [...this.shipped.values()].map((preset) => ({preset, origin: "shipped" as const}));
         return [...user, ...shipped].sort((a, b) => a.preset.name.localeCompare(b.preset.name));
     }
 
     get(name: string): StoredPreset {
-        const user = this.readUser()[name];
+        const user = this.userPresets().get(name);
         if (user) return {preset: user, origin: "user"};
         const shipped = this.shipped.get(name);
         if (shipped) return {preset: shipped, origin: "shipped"};
         throw new UserFacingError(`No preset named "${name}"`, "steer-chat preset list shows them");
     }
 
-    save(preset: Preset): void {
-        if (!PRESET_NAME.test(preset.name))
-            throw new UserFacingError(`Invalid preset name "${preset.name}"`, "use 1-64 letters, digits, . _ or -");
+    /**
+     * Saves a preset of the user's. With `replace: false` an existing one of that name is refused (PresetExistsError).
+     * Returns notes on what the write set aside (invalid presets, a file that did not parse).
+     */
+    save(preset: Preset, {replace = true}: {replace?: boolean} = {}): string[] {
+        if (!PRESET_NAME.test(preset.name)) throw new UserFacingError(`Invalid preset name ${quoted(preset.name)}`, PRESET_NAME_RULE);
         if (this.shipped.has(preset.name))
             throw new UserFacingError(`"${preset.name}" is a shipped preset and cannot be overwritten`, "save it under another name to make your own copy");
         const problem = presetProblem(preset);
         if (problem) throw new UserFacingError(`Invalid preset "${preset.name}": ${problem}`);
-        this.locked(() => this.conf.set(`presets.${preset.name}`, preset));
-    }
-
-    delete(name: string): void {
-        if (this.shipped.has(name)) throw new UserFacingError(`"${name}" is a shipped preset and cannot be deleted`);
-        this.locked(() => {
-            const presets = this.readUser();
-            if (!(name in presets)) throw new UserFacingError(`No preset named "${name}" in your presets`, "steer-chat preset list shows them");
-            delete presets[name];
-            this.conf.set("presets", presets);
+        return this.change((presets) => {
+            if (!replace && presets.has(preset.name)) throw new PresetExistsError(preset.name);
+            presets.set(preset.name, preset);
         });
     }
 
-    private readUser(): Record<string, Preset> {
-        return {...(this.conf.get("presets") ?? {})};
+    delete(name: string): string[] {
+        if (this.shipped.has(name)) throw new UserFacingError(`"${name}" is a shipped preset and cannot be deleted`);
+        return this.change((presets) => {
+            if (!presets.delete(name)) throw new UserFacingError(`No preset named "${name}" in your presets`, "steer-chat preset list shows them");
+        });
     }
 
-    private locked<T>(work: () => T): T {
-        return withFileLock(this.conf.path + ".lock", work);
+    private userPresets(): Map<string, Preset> {
+        const contents = this.read();
+        return contents.ok ? contents.presets : new Map();
     }
 
-    private openConf(dir: string): Conf<StoreShape> {
-        const open = () => {
-            const conf = new Conf<StoreShape>({
-                projectName: "steer-chat", cwd: dir, configName: "presets", clearInvalidConfig: false,
-                accessPropertiesByDotNotation: true,
-                schema: {presets: {type: "object", additionalProperties: presetJsonSchema, default: {}}} as never
-            });
-            void conf.store; // read once now so a corrupted file is found here, not mid-save
-            return conf;
-        };
+    private read(): StoreContents {
+        let text: string;
         try {
-            return open();
+            text = readFileSync(this.file, "utf8");
         } catch (err) {
-            const file = path.join(dir, "presets.json");
-            if (!existsSync(file)) throw err;
-            const backup = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-            renameSync(file, backup);
-            this.notices.push(`Your presets file ${file} was unreadable (${(err as Error).message.split("\n")[0]}); it was moved to ${backup} and a new one started`);
-            return open();
+            if ((err as NodeJS.ErrnoException).code === "ENOENT") return {ok: true, presets: new Map(), invalid: [], other: {}};
+            throw new PresetStoreAccessError(this.file, err as NodeJS.ErrnoException, "read");
+        }
+        return parseStore(text);
+    }
+
+    private readNotices(contents: StoreContents): string[] {
+        if (!contents.ok)
+            return [`Your presets file ${this.file} does not parse (${contents.problem}), so your presets are not shown; it is left as it is — fix it, or the next preset you save moves it to a backup`];
+        return contents.invalid.map(({key, problem}) =>
+            `Skipped your preset ${quoted(key)} in ${this.file}: ${problem} — fix it there, or the next preset you save sets it aside in a backup`);
+    }
+
+    /** Read, change and write the user's presets under the lock; what cannot be kept is set aside first. */
+    private change(edit: (presets: Map<string, Preset>) => void): string[] {
+        try {
+            mkdirSync(path.dirname(this.file), {recursive: true});
+            return withFileLock(this.file + ".lock", () => this.changeLocked(edit));
+        } catch (err) {
+            if (err instanceof UserFacingError || (err as NodeJS.ErrnoException).code == null) throw err;
+            throw new PresetStoreAccessError(this.file, err as NodeJS.ErrnoException, "write");
         }
     }
+
+    private changeLocked(edit: (presets: Map<string, Preset>) => void): string[] {
+        const contents = this.read();
+        const presets = contents.ok ? contents.presets : new Map<string, Preset>();
+        edit(presets); // first: a refused change moves nothing
+        const notes: string[] = [];
+        if (!contents.ok) {
+            const backup = this.backupName("corrupt");
+            renameSync(this.file, backup);
+            notes.push(`Your presets file ${this.file} did not parse (${contents.problem}); it was moved to ${backup} and a new one started`);
+        } else if (contents.invalid.length > 0) {
+            const backup = this.backupName("invalid");
+            writeFileAtomic(backup, JSON.stringify({presets: Object.fromEntries(contents.invalid.map((p) => [p.key, p.raw]))}, null, "\t"));
+            notes.push(`Set aside ${contents.invalid.map((p) => `${quoted(p.key)} (${p.problem})`).join(", ")} from your presets in ${backup}`);
+        }
+        const other = contents.ok ? contents.other : {};
+        writeFileAtomic(this.file, JSON.stringify({...other, presets: Object.fromEntries(presets)}, null, "\t"));
+        return notes;
+    }
+
+    private backupName(kind: "corrupt" | "invalid") {
+        return `${this.file}.${kind}-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    }
+}
+
+/** The store's JSON: valid presets by name, invalid ones kept raw, other top-level keys kept as they are. */
+export function parseStore(text: string): StoreContents {
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (err) {
+        return {ok: false, problem: (err as Error).message.split("\n")[0]!.slice(0, 200)};
+    }
+    if (!isRecord(value)) return {ok: false, problem: "it is not a JSON object"};
+    const {presets: stored = {}, ...other} = value;
+    if (!isRecord(stored)) return {ok: false, problem: '"presets" is not an object'};
+    const presets = new Map<string, Preset>();
+    const invalid: InvalidPreset[] = [];
+    for (const [key, raw] of Object.entries(stored)) {
+        const problem = presetProblem(raw) ?? ((raw as Preset).name !== key ? `its name is ${quoted((raw as Preset).name)}` : undefined);
+        if (problem) invalid.push({key, raw, problem});
+        else presets.set(key, raw as Preset);
+    }
+    return {ok: true, presets, invalid, other};
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+    return value != null && typeof value === "object" && !Array.isArray(value);
 }
 
 function readShippedPresets(dir: string, notices: string[]): Map<string, Preset> {

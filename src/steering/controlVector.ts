@@ -3,6 +3,7 @@
  * repeng's export_gguf): `general.architecture = controlvector`, one 1-D F32 tensor `direction.N` per layer N >= 1.
  * Pure: validation works on already-read metadata, tensor infos and bytes, so it is fuzzed without llama.cpp.
  */
+import {displayText} from "../engine/displayText.js";
 import {gguf, GgufTensor, writeGguf} from "../gguf/ggufWriter.js";
 import {parseQualityMetadata, qualityMetadata, type VectorQuality} from "./vectorQuality.js";
 
@@ -38,7 +39,7 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     const fail = (problem: string) => new ControlVectorFormatError(file, problem);
     const architecture = (metadata.general as {architecture?: unknown} | undefined)?.architecture;
     if (architecture != null && architecture !== "controlvector")
-        throw fail(`it is a "${String(architecture)}" GGUF, not a control vector (general.architecture should be "controlvector")`);
+        throw fail(`it is a "${displayText(String(architecture), 64)}" GGUF, not a control vector (general.architecture should be "controlvector")`);
     const directionTensors = tensors.filter((t) => t.name.startsWith("direction."));
     if (directionTensors.length === 0) throw fail("it has no direction.N tensors");
 
@@ -46,7 +47,7 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     const directions = new Map<number, Float32Array>();
     for (const tensor of tensors) {
         const match = DIRECTION_NAME.exec(tensor.name);
-        if (match == null) throw fail(`unexpected tensor "${tensor.name}" (only direction.N tensors belong in a control vector)`);
+        if (match == null) throw fail(`unexpected tensor "${displayText(tensor.name, 64)}" (only direction.N tensors belong in a control vector)`);
         const layer = Number(match[1]);
         if (layer === 0) throw fail("direction.0 is not allowed (llama.cpp never steers layer 0)");
         if (tensor.ggmlType !== GGML_TYPE_F32) throw fail(`${tensor.name} is not F32`);
@@ -75,9 +76,25 @@ export function parseControlVector(file: string, metadata: Record<string, unknow
     return {nEmbd, directions, modelHint: typeof hint === "string" ? hint : undefined, ...(quality && {quality})};
 }
 
-/** The highest layer a vector has a direction for. */
+/** A model hint as shown in messages and listings: it comes from the file, so it is bounded and escaped. */
+export function shownModelHint(hint: string): string {
+    return displayText(hint, 80);
+}
+
+/** The highest layer a vector has a direction for (0 for none). */
 export function topLayer(vector: ControlVector): number {
-    return Math.max(0, ...vector.directions.keys());
+    return layerSpan(vector)?.last ?? 0;
+}
+
+/**
+ * The lowest and highest layers a vector has directions for (undefined for none). A loop, not Math.max(...keys):
+ * spreading a file's 140k directions into one call overflows the stack.
+ */
+export function layerSpan(vector: ControlVector): {first: number, last: number} | undefined {
+    let span: {first: number, last: number} | undefined;
+    for (const layer of vector.directions.keys())
+        span = span ? {first: Math.min(span.first, layer), last: Math.max(span.last, layer)} : {first: layer, last: layer};
+    return span;
 }
 
 /** Serialises a control vector in llama.cpp's format (what cvector-generator writes). */

@@ -3,10 +3,11 @@
  * infos with their fileOffsets), then each direction's floats are read at its offset. Every problem becomes one
  * UserFacingError naming the file and what is wrong.
  */
-import {closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync} from "node:fs";
-import path from "node:path";
+import {closeSync, readSync} from "node:fs";
 import {readGgufFileInfo} from "node-llama-cpp";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {UserFacingError} from "../engine/errors.js";
+import {openRegularFile, readRegularFile, statRegularFile} from "../engine/userFiles.js";
 import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
 import {ControlVectorFormatError, encodeControlVector, parseControlVector, type ControlVector} from "./controlVector.js";
 
@@ -14,19 +15,15 @@ import {ControlVectorFormatError, encodeControlVector, parseControlVector, type 
 const MAX_VECTOR_FILE_BYTES = 256 * 1024 * 1024;
 
 export async function loadControlVector(file: string): Promise<ControlVector> {
-    let size: number;
-    try {
-        const stat = statSync(file);
-        if (!stat.isFile()) throw new Error("not a file");
-        size = stat.size;
-    } catch {
-        throw new UserFacingError(`Control vector not found: ${file}`, "check the path, or run steer-chat vectors to list the available vectors");
-    }
+    const notFound = () => new UserFacingError(`Control vector not found: ${file}`, "check the path, or run steer-chat vectors to list the available vectors");
+    const stat = statRegularFile(file, "Control vector");
+    if (stat == null) throw notFound();
+    const size = stat.size;
     const fail = (problem: string) => new UserFacingError(`Bad control vector ${file}: ${problem}`,
         "use a control vector made by llama.cpp's cvector-generator, repeng's export_gguf or steer-chat train");
     if (size > MAX_VECTOR_FILE_BYTES) throw fail(`it is ${size} bytes, far larger than any control vector`);
     // control vectors are small (layers × n_embd floats), so the whole file is checked in memory before parsing
-    const structureProblem = checkGgufStructure(readFileSync(file));
+    const structureProblem = checkGgufStructure(readRegularFile(file, "Control vector", notFound));
     if (structureProblem) throw fail(structureProblem);
     let info;
     try {
@@ -37,7 +34,7 @@ export async function loadControlVector(file: string): Promise<ControlVector> {
     }
     // node-llama-cpp's reader does not notice a header cut short: it reads past the end as zeros
     if (info.infoEndOffset != null && info.infoEndOffset > size) throw fail("its header runs past the end of the file (truncated?)");
-    const dataFd = openSync(file, "r");
+    const dataFd = openRegularFile(file, "Control vector");
     try {
         return parseControlVector(file, info.metadata as unknown as Record<string, unknown>, info.tensorInfo ?? [],
             (offset, byteLength) => {
@@ -53,7 +50,7 @@ export async function loadControlVector(file: string): Promise<ControlVector> {
     }
 }
 
+/** Writes a vector in llama.cpp's format, atomically (a failed write leaves no partial file; a link is replaced, not followed). */
 export function saveControlVector(file: string, vector: ControlVector) {
-    mkdirSync(path.dirname(path.resolve(file)), {recursive: true});
-    writeFileSync(file, encodeControlVector(vector));
+    writeFileAtomic(file, encodeControlVector(vector), {createFolder: true});
 }

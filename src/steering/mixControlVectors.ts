@@ -4,6 +4,7 @@
  * at each step in file order (common_control_vector_load), layers 1..n_layer-1 laid out from layer 1.
  * Pure: no llama.cpp, so it is tested directly.
  */
+import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
 
 export type LayerRange = {start: number, end: number};
@@ -13,8 +14,20 @@ export type MixEntry = {
     coefficient: number,
     enabled: boolean,
     /** layers this vector applies to; all layers when absent */
-    layers?: LayerRange
+    layers?: LayerRange,
+    /** for messages: what the vector is called and where it came from */
+    name?: string,
+    source?: string
 };
+
+/** Finite vectors whose sum is not: adding `entry` made a layer of the mix overflow float32. */
+export class SteeringOverflowError extends UserFacingError {
+    constructor(entry: MixEntry, layer: number) {
+        super(`Adding ${entry.name ?? "a vector"}${entry.source ? ` (${entry.source})` : ""} at ${entry.coefficient} makes the steering at layer ${layer} overflow float32 (infinite values)`,
+            "lower the coefficients, or check the vector files' values");
+        this.name = "SteeringOverflowError";
+    }
+}
 
 export type MixedControlVector = {
     /** n_embd × (n_layer − 1) floats: layer 1 first, as llama_set_adapter_cvec expects */
@@ -38,7 +51,9 @@ export const scaleAddJs: ScaleAddKernel = (out, direction, coefficient) => {
 
 /**
  * Returns the mixed buffer, or null when nothing would change the model (no entries on, or every coefficient 0):
- * null means "clear the control vector", which makes output bit-for-bit the unsteered output.
+ * null means "clear the control vector", which makes output bit-for-bit the unsteered output. Every input is finite,
+ * but a sum can still overflow: that throws a SteeringOverflowError naming the vector that tipped it, so infinite
+ * values never reach the model.
  */
 export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: number, nLayer: number},
     scaleAdd: ScaleAddKernel = scaleAddJs): MixedControlVector | null {
@@ -59,8 +74,15 @@ export function mixControlVectors(entries: readonly MixEntry[], model: {nEmbd: n
         const coefficient = Math.fround(entry.coefficient); // llama.cpp keeps the strength as a float
         for (const [layer, direction] of entry.vector.directions) {
             if (layer < start || layer > end || layer > nLayer - 1) continue;
-            scaleAdd(data.subarray((layer - 1) * nEmbd, layer * nEmbd), direction, coefficient);
+            const slice = data.subarray((layer - 1) * nEmbd, layer * nEmbd);
+            scaleAdd(slice, direction, coefficient);
+            if (!allFinite(slice)) throw new SteeringOverflowError(entry, layer);
         }
     }
     return {data, nEmbd, layerStart, layerEnd};
+}
+
+function allFinite(values: Float32Array): boolean {
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+    return true;
 }

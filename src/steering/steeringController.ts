@@ -51,9 +51,14 @@ export class SteeringController {
         return () => this.listeners.delete(listener);
     }
 
-    /** Stages a change; an error leaves the previous steering untouched. */
+    /**
+     * Stages a change; an error leaves the previous steering untouched. The change is mixed once here, so steering
+     * whose sum overflows float32 is refused when it is made, not when the next turn applies it.
+     */
     update(change: (state: SteeringState) => SteeringState): SteeringState {
-        this.staged = change(this.staged);
+        const next = change(this.staged);
+        next.mix(this.shape, this.native.scaleAdd);
+        this.staged = next;
         this.listeners.forEach((l) => l());
         return this.staged;
     }

@@ -3,9 +3,10 @@
  * optional layer range. Immutable (every change returns a new state) so the UI can render it and each reply can
  * record the steering it was made with. Pure: no llama.cpp.
  */
+import path from "node:path";
 import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
-import {topLayer} from "./controlVector.js";
+import {shownModelHint, topLayer} from "./controlVector.js";
 import {mixControlVectors, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
@@ -20,6 +21,28 @@ export type SteeringEntry = {
 };
 
 export type ModelShape = {nEmbd: number, nLayer: number};
+
+/**
+ * The largest coefficient taken, of either sign: the panel's range, and the bound on every coefficient that comes in
+ * (--vector, /vector, /sweep, presets). Far past where any vector still gives text, and well inside what float32
+ * and the rounding below keep finite.
+ */
+export const MAX_COEFFICIENT = 1000;
+
+export const COEFFICIENT_RANGE = `from -${MAX_COEFFICIENT} to ${MAX_COEFFICIENT}`;
+
+/** Why a coefficient is refused ("not a number", "out of range"), or undefined when it is fine. */
+export function coefficientProblem(value: number): string | undefined {
+    if (!Number.isFinite(value)) return "not a number";
+    if (Math.abs(value) > MAX_COEFFICIENT) return "out of range";
+    return undefined;
+}
+
+export function checkCoefficient(value: number, name: string): number {
+    const problem = coefficientProblem(value);
+    if (problem) throw new UserFacingError(`Coefficient ${value} for ${name} is ${problem}`, `use a number ${COEFFICIENT_RANGE}, e.g. 0.5`);
+    return value;
+}
 
 export class SteeringState {
     constructor(readonly entries: readonly SteeringEntry[] = []) {}
@@ -36,11 +59,20 @@ export class SteeringState {
         return this.entries.some((e) => e.name === name);
     }
 
-    /** Adds a vector, or replaces the one of the same name. */
+    /** The entry loaded from this file, if any (the first, when it was given more than once). */
+    loadedFrom(source: string): SteeringEntry | undefined {
+        return this.entries.find((e) => path.resolve(e.source) === path.resolve(source));
+    }
+
+    /**
+     * Adds a vector as a row of its own, as llama.cpp adds every --control-vector: the same file twice is summed, and
+     * two files with one name are both kept. A name already taken gets a number (x, x-2, x-3 …).
+     */
     add(entry: SteeringEntry): SteeringState {
-        return this.has(entry.name)
-            ? this.update(entry.name, () => entry)
-            : new SteeringState([...this.entries, entry]);
+        checkCoefficient(entry.coefficient, entry.name);
+        let name = entry.name;
+        for (let n = 2; this.has(name); n++) name = `${entry.name}-${n}`;
+        return new SteeringState([...this.entries, {...entry, name}]);
     }
 
     remove(name: string): SteeringState {
@@ -49,7 +81,7 @@ export class SteeringState {
     }
 
     setCoefficient(name: string, coefficient: number): SteeringState {
-        if (!Number.isFinite(coefficient)) throw new UserFacingError(`Invalid coefficient for ${name}: ${coefficient}`, "use a number such as 0.5 or -1");
+        checkCoefficient(coefficient, name);
         // round away float noise from repeated steps (0.1 + 0.2 …) so displays and signatures stay clean
         return this.update(name, (e) => ({...e, coefficient: Math.round(coefficient * 1e6) / 1e6}));
     }
@@ -66,10 +98,13 @@ export class SteeringState {
         return new SteeringState(this.entries.map((e) => ({...e, enabled: false})));
     }
 
-    /** A key that changes exactly when the model's steering would change. */
+    /**
+     * A key that changes exactly when the model's steering would change. The order of the vectors is left out: the
+     * same vectors in another order are the same steering (their sum differs at most in float32 rounding).
+     */
     signature(): string {
         return JSON.stringify(this.entries.filter((e) => e.enabled && e.coefficient !== 0)
-            .map((e) => [e.source, e.coefficient, e.layers?.start ?? null, e.layers?.end ?? null]));
+            .map((e) => JSON.stringify([path.resolve(e.source), e.coefficient, e.layers?.start ?? null, e.layers?.end ?? null])).sort());
     }
 
     isNeutral(): boolean {
@@ -83,11 +118,7 @@ export class SteeringState {
     /** One line for status displays and transcripts, e.g. `happy +0.50 · formal off`. */
     describe(): string {
         if (this.entries.length === 0) return "no steering";
-        return this.entries.map((e) => {
-            const coefficient = `${e.coefficient >= 0 ? "+" : ""}${e.coefficient.toFixed(2)}`;
-            const layers = e.layers ? ` L${e.layers.start}-${e.layers.end}` : "";
-            return `${e.name} ${e.enabled ? coefficient : "off"}${layers}`;
-        }).join(" · ");
+        return this.entries.map(describeEntry).join(" · ");
     }
 
     private update(name: string, change: (entry: SteeringEntry) => SteeringEntry): SteeringState {
@@ -96,15 +127,22 @@ export class SteeringState {
     }
 }
 
+/** One vector for displays, e.g. `happy +0.50`, `formal off L3-7`. */
+export function describeEntry(e: SteeringEntry): string {
+    const coefficient = `${e.coefficient >= 0 ? "+" : ""}${e.coefficient.toFixed(2)}`;
+    const layers = e.layers ? ` L${e.layers.start}-${e.layers.end}` : "";
+    return `${e.name} ${e.enabled ? coefficient : "off"}${layers}`;
+}
+
 /** Checks a vector fits the loaded model; throws one clear line naming the vector otherwise. */
 export function checkVectorFitsModel(name: string, source: string, vector: ControlVector, shape: ModelShape) {
     if (vector.nEmbd !== shape.nEmbd)
         throw new UserFacingError(`Control vector ${source} has n_embd ${vector.nEmbd}, but the model has ${shape.nEmbd}`,
-            `"${name}" was made for another model${vector.modelHint ? ` (${vector.modelHint})` : ""}; train one for this model`);
+            `"${name}" was made for another model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}; train one for this model`);
     const top = topLayer(vector);
     if (top > shape.nLayer - 1)
         throw new UserFacingError(`Control vector ${source} has direction.${top}, beyond the model's last steerable layer ${shape.nLayer - 1}`,
-            `"${name}" was made for a deeper model${vector.modelHint ? ` (${vector.modelHint})` : ""}`);
+            `"${name}" was made for a deeper model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}`);
 }
 
 export function checkLayerRange(range: LayerRange, shape: ModelShape) {
@@ -119,10 +157,17 @@ export function parseLayerRange(text: string): LayerRange {
     return {start: Number(match[1]), end: Number(match[2])};
 }
 
-/** Parses "NAME_OR_PATH[:COEFF]"; a trailing ":number" is the coefficient (default 1, as llama.cpp's --control-vector). */
+/**
+ * Parses "NAME_OR_PATH[:COEFF]"; a trailing ":number" is the coefficient (default 1, as llama.cpp's --control-vector).
+ * A trailing ":word" that is not a file name ("happy:abc") is a bad coefficient, not part of the name.
+ */
 export function parseVectorSpec(spec: string): {ref: string, coefficient: number} {
-    const match = /^(.*):([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)$/i.exec(spec);
-    if (match && match[1] !== "") return {ref: match[1]!, coefficient: Number(match[2])};
     if (spec.trim() === "") throw new UserFacingError("Empty vector name", "use --vector NAME_OR_FILE[:COEFF]");
-    return {ref: spec, coefficient: 1};
+    const colon = spec.lastIndexOf(":");
+    const [ref, suffix] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [spec, undefined];
+    if (suffix == null || /[\\/]|\.gguf$/i.test(suffix)) return {ref: spec, coefficient: 1};
+    const coefficient = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(suffix) ? Number(suffix) : NaN;
+    const problem = coefficientProblem(coefficient);
+    if (problem) throw new UserFacingError(`Coefficient "${suffix}" in "${spec}" is ${problem}`, `write NAME:C with C a number ${COEFFICIENT_RANGE}, e.g. ${ref}:0.5`);
+    return {ref, coefficient};
 }

@@ -4,6 +4,7 @@
  */
 import {existsSync, readdirSync} from "node:fs";
 import path from "node:path";
+import {displayText} from "../engine/displayText.js";
 import {UserFacingError} from "../engine/errors.js";
 import {shippedVectorsDir, userVectorsDir} from "../config/paths.js";
 import {loadControlVector} from "./loadControlVector.js";
@@ -23,7 +24,8 @@ export function looksLikePath(ref: string) {
 
 /** The display name of a vector: its file name without .gguf. */
 export function vectorNameOf(file: string) {
-    return path.basename(file).replace(/\.gguf$/i, "");
+    // a file name may hold control characters: the name is shown everywhere, so it is escaped once here
+    return displayText(path.basename(file).replace(/\.gguf$/i, ""), 300);
 }
 
 /** Resolves a vector reference (a path, or a name in the vector folders) to a file path. */

@@ -2,8 +2,8 @@
  * Prompt files as llama.cpp's cvector-generator takes them: one prompt a line, blank lines skipped, and escapes
  * such as `\n` turned into the characters they stand for.
  */
-import {readFileSync} from "node:fs";
 import {UserFacingError} from "../engine/errors.js";
+import {readRegularFile} from "../engine/userFiles.js";
 
 export function unescapePrompt(line: string): string {
     return line.replace(/\\(n|t|r|\\|"|')/g, (_, c: string) => ({n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'"})[c]!);
@@ -14,12 +14,8 @@ export function parsePromptLines(text: string): string[] {
 }
 
 export function readPromptFile(file: string): string[] {
-    let text: string;
-    try {
-        text = readFileSync(file, "utf8");
-    } catch {
-        throw new UserFacingError(`Prompt file not found: ${file}`, "pass a text file with one prompt a line");
-    }
+    const text = readRegularFile(file, "Prompt file",
+        () => new UserFacingError(`Prompt file not found: ${file}`, "pass a text file with one prompt a line")).toString("utf8");
     const prompts = parsePromptLines(text);
     if (prompts.length === 0) throw new UserFacingError(`Prompt file ${file} has no prompts`, "write one prompt a line");
     return prompts;

@@ -3,11 +3,12 @@
  * SHA-256 (itself cached by path, size and modification time so big models are hashed once).
  */
 import {createHash} from "node:crypto";
-import {createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from "node:fs";
+import {createReadStream, existsSync, readFileSync, statSync} from "node:fs";
 import path from "node:path";
 import {dataDir} from "../config/paths.js";
 import type {LoadedModel} from "../engine/runtime.js";
-import {saveControlVector} from "../steering/loadControlVector.js";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
 import {UserFacingError} from "../engine/errors.js";
 import type {SteeringController} from "../steering/steeringController.js";
@@ -27,8 +28,7 @@ export async function modelFileHash(file: string): Promise<string> {
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
     const sha256 = hash.digest("hex");
     cache[file] = {size: stat.size, mtimeMs: stat.mtimeMs, sha256};
-    mkdirSync(path.dirname(cacheFile), {recursive: true});
-    writeFileSync(cacheFile, JSON.stringify(cache, null, 2));
+    writeFileAtomic(cacheFile, JSON.stringify(cache, null, 2), {createFolder: true});
     return sha256;
 }
 
@@ -41,15 +41,23 @@ export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Pro
     return path.join(trainedVectorsDir(), (await modelFileHash(loaded.modelPath)).slice(0, 16), `${recipe}.gguf`);
 }
 
-/** The recipe's vector for this model: from the cache, or trained now (with progress) and cached. */
+/**
+ * The recipe's vector for this model: from the cache, or trained now (with progress) and cached. A cached file that
+ * does not parse (left by an older version's failed write, or damaged since) is trained again.
+ */
 export async function ensureRecipeVector(loaded: LoadedModel, name: string,
     {force = false, onProgress, signal}: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<string> {
     const recipe = loadRecipe(name);
     const file = await recipeVectorPath(loaded, name);
-    if (!force && existsSync(file)) return file;
+    if (!force && await parses(file)) return file;
     const {vector} = await trainControlVector(loaded, {...renderRecipe(recipe, loaded.model), method: "mean", positions: "last", onProgress, signal});
     saveControlVector(file, vector);
     return file;
+}
+
+async function parses(file: string): Promise<boolean> {
+    if (!existsSync(file)) return false;
+    return loadControlVector(file).then(() => true, () => false);
 }
 
 export type RecipeTrainer = (name: string, options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<string>;

@@ -81,7 +81,9 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
             throw new UserFacingError(`Prompt pair ${i + 1} is ${longest} tokens long, more than the ${limit} the model can take`, "shorten it");
     });
     const baselineTokens = tokenizePrompt(model, NEUTRAL_BASELINE_TEXT);
-    const maxTokens = Math.max(baselineTokens.length, ...pairs.map(({pos, neg}) => Math.max(pos.length, neg.length)));
+    // loops, not Math.max(...): spreading a 140k-line prompt file into one call overflows the stack
+    let maxTokens = baselineTokens.length;
+    for (const {pos, neg} of pairs) maxTokens = Math.max(maxTokens, pos.length, neg.length);
     const layers = Array.from({length: layerRange.end - layerRange.start + 1}, (_, i) => layerRange.start + i);
 
     const split = heldOutSplit(pairs.length, {seed});
@@ -153,10 +155,17 @@ function pairFeatures(posLayers: Float32Array[], negLayers: Float32Array[],
         const n = rowsOf(negLayers[L]!);
         const used = positions === "last" ? [[p.at(-1)!, n.at(-1)!]] : p.slice(firstRow).map((row, r) => [row, n[r + firstRow]!]);
         pair.diffs.set(L, used.map(([a, b]) => Float32Array.from(a!, (x, k) => x - b![k]!)));
-        pair.normSums.set(L, used.reduce((sum, [a, b]) => sum + Math.hypot(...a!) + Math.hypot(...b!), 0));
+        pair.normSums.set(L, used.reduce((sum, [a, b]) => sum + norm(a!) + norm(b!), 0));
         pair.rowCount = used.length * 2;
         pair.positive.set(L, scoredState(posLayers[L]!, lengths.pos, pos));
         pair.negative.set(L, scoredState(negLayers[L]!, lengths.neg, neg));
     }
     return pair;
+}
+
+/** The Euclidean norm (squares of float32 values summed in double cannot overflow). */
+function norm(values: Float32Array): number {
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!;
+    return Math.sqrt(sum);
 }

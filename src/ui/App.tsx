@@ -3,17 +3,19 @@
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
  * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
  */
-import React, {useMemo, useState} from "react";
+import React, {useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
+import {errorMessage} from "../engine/errors.js";
 import type {PresetStore} from "../presets/presetStore.js";
-import type {ConversationSettings} from "../presets/applyPreset.js";
+import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {MessageView} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
+import type {PromptHistory} from "./promptHistory.js";
 import {useChat, type ChatOptions} from "./useChat.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
@@ -32,20 +34,30 @@ export type AppProps = {
     keepCache?: boolean,
     /** the system prompt and sampling from the flags alone, when --preset added its own on top */
     settingsBeforePresets?: ConversationSettings,
+    /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
+    history?: PromptHistory,
+    /** the settings given as flags, which a preset loaded in the chat leaves as they are */
+    pinnedSettings?: readonly PinnedSetting[],
     /** the live read-out of each reply on the loaded vectors */
     readReply?: ChatOptions["readReply"]
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, readReply}: AppProps) {
+/** what Ctrl+L writes: clear the screen and put the cursor home (Ink then draws the live area again at the top) */
+export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
+
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, history,
+    pinnedSettings, readReply}: AppProps) {
     const {exit} = useApp();
-    const {stdout} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets, readReply,
-        columns: () => stdout.columns ?? 100});
+    const {stdout, write} = useStdout();
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
+        pinnedSettings, readReply, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo
     const [overlay, setOverlay] = useState<Overlay>();
+    /** whether the prompt holds text (Ctrl+C in the panel must not throw it away) */
+    const promptEmpty = useRef(true);
     const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
         // adding may train a recipe: a second job while one runs is refused (staging keys still work)
         onAdd: () => (chat.busy ? chat.note("Busy: adding a vector waits until the current reply or training ends (Esc stops it)", "error")
@@ -55,10 +67,14 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
     });
 
     useHelpKey(() => setOverlay("help"), !chat.busy && overlay == null);
+    useEffect(() => {
+        if (history) history.onError = (err) => chat.note(`The prompt history could not be saved: ${errorMessage(err)}`, "error");
+    }, [history, chat.note]);
 
     useInput((input, key) => {
         const ctrlC = key.ctrl && input === "c";
-        if (chat.busy) {
+        if (key.ctrl && input === "l") write(CLEAR_SCREEN);
+        else if (chat.busy) {
             if (overlay != null) return; // the overlay takes its own keys: Esc closes it, not the reply
             if (key.escape || ctrlC) chat.stop();
             // the panel stays reachable while a reply is written: changes made then are staged for the next turn
@@ -67,8 +83,12 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             return;
         }
         if (overlay != null) return;
-        if (ctrlC) exit();
-        else if (key.tab && steering != null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
+        // on the prompt, the prompt clears its line first (or quits when it is empty); in the panel, a half-typed
+        // prompt is not lost: Ctrl+C goes back to it
+        if (ctrlC) {
+            if (focus === "panel" && promptEmpty.current) exit();
+            else if (focus === "panel") setFocus("prompt");
+        } else if (key.tab && steering != null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
         else if (key.escape && focus === "panel") setFocus("prompt");
         else if (key.ctrl && input === "s" && steering != null && presets != null) setOverlay("savePreset");
         else if (key.ctrl && input === "p" && steering != null && presets != null) setOverlay("loadPreset");
@@ -96,9 +116,13 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
-            {overlay === "savePreset" && <PresetNamePrompt onSave={(name) => runAndClose(`/preset save ${name}`)} onClose={closeOverlay} />}
-            <Box marginTop={steering != null ? 0 : 1}>
-                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} />
+            {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
+                onClose={closeOverlay} />}
+            {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
+            {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {text.replace(/\n/g, " ⏎ ")}</Text>)}
+            <Box marginTop={steering != null || chat.busy ? 0 : 1}>
+                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history}
+                    onEmptyChange={(empty) => { promptEmpty.current = empty; }} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />

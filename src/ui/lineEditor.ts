@@ -2,8 +2,14 @@
  * The prompt's line editing as a pure function of (line, key). The prompt keeps the line in a ref and applies every
  * key to the latest line at once, so keys that arrive before React re-renders are never lost (ink-text-input edits
  * the value it last rendered, which dropped keys typed quickly while the app was busy).
+ *
+ * It edits by grapheme (👍🏽 is one character to move over and to erase). Backspace erases before the cursor and
+ * Delete after it: the keyboard (terminalKeyboard.ts) hands Ink the Backspace key's DEL as BS, so Ink's `delete` is
+ * only the Delete key. A multi-line prompt keeps a paste's line breaks, and Alt+Enter or a `\` at the end of the
+ * line before Enter starts a new line; a single-line one (a dialog's name field) turns line breaks into spaces.
  */
 import type {Key} from "ink";
+import {nextBoundary, previousBoundary} from "./graphemes.js";
 
 export type Line = {text: string, cursor: number};
 
@@ -11,33 +17,100 @@ export const EMPTY_LINE: Line = {text: "", cursor: 0};
 
 export type LineEdit = {line: Line, submitted?: string};
 
+export type EditOptions = {
+    /** line breaks are kept (the chat prompt); otherwise they become spaces */
+    multiline?: boolean
+};
+
+/** a line holding text with the cursor at its end */
+export const lineOf = (text: string): Line => ({text, cursor: text.length});
+
 const isWordChar = (ch: string | undefined) => ch != null && /\S/.test(ch);
 
-export function editLine(line: Line, input: string, key: Partial<Key>): LineEdit {
+function wordStartBefore(text: string, cursor: number): number {
+    let start = cursor;
+    while (start > 0 && !isWordChar(text[start - 1])) start--;
+    while (start > 0 && isWordChar(text[start - 1])) start--;
+    return start;
+}
+
+function wordEndAfter(text: string, cursor: number): number {
+    let end = cursor;
+    while (end < text.length && !isWordChar(text[end])) end++;
+    while (end < text.length && isWordChar(text[end])) end++;
+    return end;
+}
+
+const lineStart = (text: string, cursor: number) => text.lastIndexOf("\n", cursor - 1) + 1;
+const lineEnd = (text: string, cursor: number) => {
+    const end = text.indexOf("\n", cursor);
+    return end < 0 ? text.length : end;
+};
+
+/** typed or pasted text as it goes into the line: no control bytes, tabs as spaces, line breaks kept or made spaces */
+export function insertableText(input: string, multiline: boolean): string {
+    const text = input.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, "");
+    return multiline ? text : text.replace(/\n/g, " ");
+}
+
+function replace(line: Line, from: number, to: number, inserted: string): Line {
+    return {text: line.text.slice(0, from) + inserted + line.text.slice(to), cursor: from + inserted.length};
+}
+
+/** Enter: sends the line, or in a multi-line prompt starts a new line after Alt or a `\` ending the line */
+function enter(line: Line, key: Partial<Key>, multiline: boolean): LineEdit {
     const {text, cursor} = line;
-    const at = (next: Partial<Line>): LineEdit => ({line: {text: next.text ?? text, cursor: next.cursor ?? cursor}});
-    if (key.return) return {line: EMPTY_LINE, submitted: text};
-    if (key.leftArrow) return at({cursor: Math.max(0, cursor - 1)});
-    if (key.rightArrow) return at({cursor: Math.min(text.length, cursor + 1)});
-    if (key.home || (key.ctrl && input === "a")) return at({cursor: 0});
-    if (key.end || (key.ctrl && input === "e")) return at({cursor: text.length});
-    // terminals send DEL (which Ink names "delete") for the Backspace key, so both erase before the cursor
-    if (key.backspace || key.delete) {
-        if (cursor === 0) return {line};
-        return at({text: text.slice(0, cursor - 1) + text.slice(cursor), cursor: cursor - 1});
-    }
-    if (key.ctrl && input === "u") return at({text: text.slice(cursor), cursor: 0});
-    if (key.ctrl && input === "k") return at({text: text.slice(0, cursor)});
-    if (key.ctrl && input === "w") {
-        let start = cursor;
-        while (start > 0 && !isWordChar(text[start - 1])) start--;
-        while (start > 0 && isWordChar(text[start - 1])) start--;
-        return at({text: text.slice(0, start) + text.slice(cursor), cursor: start});
-    }
-    // everything else with Ctrl/Meta is a shortcut for someone else (Ctrl+S, Ctrl+P, Ctrl+C, Esc), as are these keys
+    if (multiline && key.meta) return {line: replace(line, cursor, cursor, "\n")};
+    if (multiline && text.slice(0, cursor).endsWith("\\") && lineEnd(text, cursor) === cursor)
+        return {line: replace(line, cursor - 1, cursor, "\n")};
+    return {line: EMPTY_LINE, submitted: text};
+}
+
+export function editLine(line: Line, input: string, key: Partial<Key>, {multiline = false}: EditOptions = {}): LineEdit {
+    const {text, cursor} = line;
+    const at = (next: Line): LineEdit => ({line: next});
+    const moveTo = (position: number): LineEdit => at({text, cursor: position});
+    const cut = (from: number, to: number): LineEdit => at(replace(line, from, to, ""));
+    if (key.return) return enter(line, key, multiline);
+    const word = key.ctrl || key.meta;
+    if (key.leftArrow) return moveTo(word ? wordStartBefore(text, cursor) : previousBoundary(text, cursor));
+    if (key.rightArrow) return moveTo(word ? wordEndAfter(text, cursor) : nextBoundary(text, cursor));
+    if (key.meta && input === "b") return moveTo(wordStartBefore(text, cursor));
+    if (key.meta && input === "f") return moveTo(wordEndAfter(text, cursor));
+    if (key.home || (key.ctrl && input === "a")) return moveTo(lineStart(text, cursor));
+    if (key.end || (key.ctrl && input === "e")) return moveTo(lineEnd(text, cursor));
+    if (key.backspace) return cut(key.meta ? wordStartBefore(text, cursor) : previousBoundary(text, cursor), cursor);
+    if (key.delete || (key.ctrl && input === "d")) return cut(cursor, nextBoundary(text, cursor));
+    if (key.meta && input === "d") return cut(cursor, wordEndAfter(text, cursor));
+    if (key.ctrl && input === "u") return cut(lineStart(text, cursor), cursor);
+    if (key.ctrl && input === "k") return cut(cursor, lineEnd(text, cursor));
+    if (key.ctrl && input === "w") return cut(wordStartBefore(text, cursor), cursor);
+    // everything else with Ctrl/Meta is a shortcut for someone else (Ctrl+S, Ctrl+P, Ctrl+C, Ctrl+L, Esc), as are these keys
     if (key.ctrl || key.meta || key.escape || key.tab || key.upArrow || key.downArrow || key.pageUp || key.pageDown) return {line};
-    // pasted line breaks become spaces: the prompt is one line and Enter sends it
-    const inserted = input.replace(/\r\n|\r|\n/g, " ").replace(/[\u0000-\u001f\u007f]/g, "");
+    const inserted = insertableText(input, multiline);
     if (inserted === "") return {line};
-    return at({text: text.slice(0, cursor) + inserted + text.slice(cursor), cursor: cursor + inserted.length});
+    return at(replace(line, cursor, cursor, inserted));
+}
+
+/**
+ * ↑/↓ inside a multi-line text: the same column (in graphemes) on the line above or below; undefined on the first
+ * (or last) line, where the arrow is the prompt history's.
+ */
+export function moveVertical(line: Line, direction: -1 | 1): Line | undefined {
+    const {text, cursor} = line;
+    const start = lineStart(text, cursor);
+    let column = 0;
+    for (let i = start; i < cursor; i = nextBoundary(text, i)) column++;
+    let target: number;
+    if (direction < 0) {
+        if (start === 0) return undefined;
+        target = lineStart(text, start - 1);
+    } else {
+        const end = lineEnd(text, cursor);
+        if (end === text.length) return undefined;
+        target = end + 1;
+    }
+    const targetEnd = lineEnd(text, target);
+    for (let n = 0; n < column && target < targetEnd; n++) target = nextBoundary(text, target);
+    return {text, cursor: target};
 }

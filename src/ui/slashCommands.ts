@@ -1,6 +1,7 @@
 import {errorMessage} from "../engine/errors.js";
+import {SAMPLING_SETTINGS, type SamplingSettingName} from "../engine/sampling.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
+import {checkCoefficient, COEFFICIENT_RANGE, coefficientProblem, parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 
 /**
  * Slash commands typed at the prompt. Parsing is pure (no Ink, no model) so it is tested on its own;
@@ -21,7 +22,9 @@ export type SlashCommand =
     | {kind: "regen"}
     | {kind: "compare"}
     | {kind: "sweep", name: string, from: number, to: number, step: number}
-    | {kind: "save", file: string}
+    | {kind: "save", file: string, force: boolean}
+    | {kind: "set", name: SamplingSettingName, value: number | undefined}
+    | {kind: "settings"}
     | {kind: "train", name: string}
     | {kind: "readout"}
     | {kind: "clear"}
@@ -45,7 +48,9 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/regen", "write the last reply again with the current steering"],
     ["/compare", "the last prompt answered with steering off and on, side by side"],
     ["/sweep NAME A..B STEP", "the last prompt answered at each coefficient of NAME, in a table"],
-    ["/save FILE", "write the transcript (.md or .json) with each turn's steering"],
+    ["/save FILE [--force]", "write the transcript (.md or .json) with each turn's steering (--force: over a file)"],
+    ["/set NAME VALUE", "sampling: temperature, top-k, top-p, min-p, seed (or random), max-tokens"],
+    ["/settings", "show the sampling in use"],
     ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
     ["/readout", "what each vector read on the last reply, per layer and per token (a heat map)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
@@ -54,7 +59,9 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
 ];
 
 export const KEY_HELP: [string, string][] = [
-    ["Enter", "send"],
+    ["Enter", "send (while a reply is written: queued until it ends)"],
+    ["Alt+Enter, \\ then Enter", "a new line in the prompt (a paste keeps its lines)"],
+    ["↑/↓ (prompt)", "earlier prompts (kept between sessions)"],
     ["Tab", "move between the prompt and the steering panel"],
     ["↑/↓ (panel)", "select a vector"],
     ["←/→ (panel)", "lower/raise its coefficient by 0.1 (with Shift: 0.5)"],
@@ -62,11 +69,20 @@ export const KEY_HELP: [string, string][] = [
     ["Ctrl+S / Ctrl+P", "save the steering as a preset / pick a preset"],
     ["F1, ? (panel)", "this help"],
     ["Esc / Ctrl+C", "stop the reply being written (what was written is kept)"],
-    ["Ctrl+C", "on an idle prompt: quit"]
+    ["Ctrl+C", "clear the prompt; on an empty prompt: quit"],
+    ["Ctrl+L", "clear the screen"],
+    ["//TEXT", "send TEXT that starts with / (not a command)"]
 ];
 
+/** A prompt starting with / is a command; one starting with // is a message that starts with / (see messageText). */
 export function isSlashCommand(input: string) {
-    return input.trimStart().startsWith("/");
+    const text = input.trimStart();
+    return text.startsWith("/") && !text.startsWith("//");
+}
+
+/** the text a prompt that is not a command sends: `//x` sends `/x` */
+export function messageText(input: string) {
+    return input.replace(/^(\s*)\/\//, "$1/");
 }
 
 export function parseSlashCommand(input: string): SlashCommand {
@@ -115,13 +131,20 @@ export function parseSlashCommand(input: string): SlashCommand {
             const from = Number(match[1]);
             const to = Number(match[2]);
             if (!Number.isFinite(from) || !Number.isFinite(to)) return invalid("usage: /sweep NAME A..B STEP");
+            if (coefficientProblem(from) || coefficientProblem(to)) return invalid(`a sweep's coefficients go ${COEFFICIENT_RANGE}`);
             if (Math.abs(to - from) / stepValue > 40) return invalid("a sweep is limited to 41 replies; use a larger STEP");
             return {kind: "sweep", name: vector, from, to, step: stepValue};
         }
         case "/train":
             return rest === "" ? invalid("usage: /train RECIPE (see vectors/recipes)") : {kind: "train", name: rest};
-        case "/save":
-            return rest === "" ? invalid("usage: /save FILE.md or /save FILE.json") : {kind: "save", file: rest};
+        case "/save": {
+            // a trailing --force allows writing over an existing file
+            const file = rest.replace(/\s+--force$/, "");
+            if (file === "" || file === "--force") return invalid("usage: /save FILE.md or /save FILE.json (add --force to write over a file)");
+            return {kind: "save", file, force: file !== rest};
+        }
+        case "/set": return parseSetCommand(rest);
+        case "/settings": return {kind: "settings"};
         default: return {kind: "unknown", name};
     }
 }
@@ -148,11 +171,29 @@ function parseVectorCommand(rest: string): SlashCommand {
         }
         case "set": {
             const coefficient = Number(value);
-            if (value == null || !Number.isFinite(coefficient)) return invalid("usage: /vector set NAME C (C a number, e.g. 0.5)");
-            return {kind: "vectorSet", name: target, coefficient};
+            if (value == null || value.trim() === "" || Number.isNaN(coefficient)) return invalid("usage: /vector set NAME C (C a number, e.g. 0.5)");
+            try {
+                return {kind: "vectorSet", name: target, coefficient: checkCoefficient(coefficient, target)};
+            } catch (err) {
+                return invalid(errorMessage(err));
+            }
         }
         case "off": case "on": return {kind: "vectorEnable", name: target, enabled: action === "on"};
         case "rm": case "remove": return {kind: "vectorRemove", name: target};
         default: return invalid(`unknown /vector action "${action}": use add, set, off, on or rm`);
     }
+}
+
+/** `/set temperature 0.2`, `/set seed random` (a new seed each reply). */
+function parseSetCommand(rest: string): SlashCommand {
+    const [name, raw, extra] = words(rest);
+    const usage = `usage: /set NAME VALUE with NAME one of ${Object.keys(SAMPLING_SETTINGS).join(", ")}`;
+    if (name == null || raw == null || extra != null || !Object.hasOwn(SAMPLING_SETTINGS, name)) return invalid(usage);
+    const setting = SAMPLING_SETTINGS[name as SamplingSettingName];
+    if (name === "seed" && raw === "random") return {kind: "set", name: "seed", value: undefined};
+    const value = Number(raw);
+    const max = "max" in setting ? setting.max : undefined;
+    if (!Number.isFinite(value) || value < setting.min || (max != null && value > max) || (setting.integer && !Number.isInteger(value)))
+        return invalid(`Invalid value for ${name}: "${raw}" — use ${setting.integer ? "a whole number" : "a number"} >= ${setting.min}${max != null ? ` and <= ${max}` : ""}${name === "seed" ? ", or random" : ""}`);
+    return {kind: "set", name: name as SamplingSettingName, value};
 }

@@ -4,22 +4,25 @@
  * fast model does not re-render the screen per token, and a reply's finished lines move into Ink's <Static> as they
  * come (see streamLines.ts).
  */
-import {writeFileSync} from "node:fs";
+import {lstatSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
 import type {Token} from "node-llama-cpp";
 import type {Conversation, Reply} from "../engine/conversation.js";
-import {errorMessage} from "../engine/errors.js";
-import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, type ConversationSettings} from "../presets/applyPreset.js";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {errorMessage, UserFacingError} from "../engine/errors.js";
+import {checkWritableTarget} from "../engine/userFiles.js";
+import {describeSampling, SAMPLING_SETTINGS, samplingSettingName} from "../engine/sampling.js";
+import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
+    type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
+import {describeEntry, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import {readoutReport} from "./readoutView.js";
-import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
-import {addedVectorWarning, describeQuality, qualityWarning} from "../steering/vectorQuality.js";
-import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
-import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
+import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
+import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
 import {splitStream, tailLines} from "./streamLines.js";
@@ -28,7 +31,7 @@ import type {ChatMessage, SteeringRecord} from "./types.js";
 export const STREAM_FLUSH_MS = 50;
 /** commands that only stage steering or show something, so they may run while a reply or a training is busy */
 const COMMANDS_WHILE_BUSY: ReadonlySet<SlashCommand["kind"]> = new Set(["help", "vectorSet", "vectorEnable", "vectorRemove", "layers",
-    "steerOff", "steering", "presetSave", "presetList", "readout", "unknown", "invalid"]);
+    "steerOff", "steering", "presetSave", "presetList", "set", "settings", "readout", "unknown", "invalid"]);
 
 /** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
 export const LIVE_TAIL_LINES = 12;
@@ -47,13 +50,19 @@ export type ChatOptions = {
     /** reads a reply on the loaded vectors, off the main thread (the live read-out; see steering/replyReadout.ts) */
     readReply?: (tokens: readonly Token[], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** what a loaded preset falls back to for system prompt and sampling (default: the settings at the first load) */
-    settingsBeforePresets?: ConversationSettings
+    settingsBeforePresets?: ConversationSettings,
+    /** settings given on the command line: a preset loaded later does not change them (/set adds to these) */
+    pinnedSettings?: readonly PinnedSetting[]
 };
 
 export type ChatState = {
     messages: ChatMessage[],
     streamingText: string,
     busy: boolean,
+    /** what the busy job is doing, for the line above the prompt ("writing", "training"…) */
+    busyLabel: string,
+    /** prompts sent while busy, sent in order once the job ends */
+    queued: string[],
     /** /compare or /sweep is running (panel edits would be overwritten by their trials, so the panel is closed) */
     trialRunning: boolean,
     lastReply: Reply | undefined,
@@ -74,11 +83,27 @@ export function recordSteering(state: SteeringState | undefined): SteeringRecord
     }));
 }
 
+const settingLabel = (key: PinnedSetting) => (key === "systemPrompt" ? "system prompt" : samplingSettingName(key));
+
+/**
+ * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
+ * are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as llama.cpp does.
+ */
+export function addOrKeepVector(steering: SteeringController, entry: SteeringEntry): string {
+    const loaded = steering.state.loadedFrom(entry.source);
+    if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
+    const state = steering.update((s) => s.add(entry));
+    return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
+}
+
 export function useChat(conversation: Conversation, options: ChatOptions): ChatState {
     const {onExit, steering, presets} = options;
     const [messages, setMessages] = useState<ChatMessage[]>([]);
     const [streamingText, setStreamingText] = useState("");
     const [busy, setBusy] = useState(false);
+    const [busyLabel, setBusyLabel] = useState("writing");
+    const [queued, setQueued] = useState<string[]>([]);
+    const queuedRef = useRef<string[]>([]);
     /** /compare or /sweep is running: they own the steering until they put it back */
     const [trialRunning, setTrialRunning] = useState(false);
     const [lastReply, setLastReply] = useState<Reply>();
@@ -95,6 +120,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     const busyRef = useRef(false);
     /** the system prompt and sampling before the first /preset load, which later presets build on */
     const beforePresets = useRef<ConversationSettings | undefined>(options.settingsBeforePresets);
+    /** settings the user chose (flags, /set): presets leave them as they are */
+    const pinned = useRef(new Set<PinnedSetting>(options.pinnedSettings));
 
     const addMessage = useCallback((message: Omit<ChatMessage, "id">) => {
         const full = {...message, id: nextId.current++};
@@ -170,9 +197,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     }, [addMessage, steering, note, options.readReply]);
 
     /** Runs work with the busy flag set, reporting errors as a message. */
-    const runBusy = useCallback(async (work: () => Promise<void>) => {
+    const runBusy = useCallback(async (work: () => Promise<void>, label = "writing") => {
         busyRef.current = true;
         setBusy(true);
+        setBusyLabel(label);
         try {
             await work();
         } catch (err) {
@@ -242,12 +270,13 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "vectorAdd":
                 await runBusy(async () => {
-                    const state = await stoppable((signal) => addVectorOrRecipe(requireSteering(), command.ref, command.coefficient,
+                    const s = requireSteering();
+                    const entry = await stoppable((signal) => loadEntryOrRecipe(s, command.ref, command.coefficient,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    note(`Added ${state.entries.find((e) => e.name === vectorNameOf(command.ref)) ? vectorNameOf(command.ref) : state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`);
-                    const weak = addedVectorWarning(state.entries, vectorNameOf(command.ref));
+                    note(addOrKeepVector(s, entry));
+                    const weak = qualityWarning(entry.name, entry.vector.quality);
                     if (weak) note(weak, "error");
-                });
+                }, "adding the vector");
                 return;
             case "train":
                 await runBusy(async () => {
@@ -260,7 +289,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                         (quality ? `\n  ${describeQuality(quality)}` : ""));
                     const weak = qualityWarning(command.name, quality);
                     if (weak) note(weak, "error");
-                });
+                }, "training");
                 return;
             case "vectorSet":
                 note(`Next turn: ${requireSteering().update((s) => s.setCoefficient(command.name, command.coefficient)).describe()}`);
@@ -289,9 +318,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 if (presets == null) throw new Error("Presets are unavailable in this session");
                 // re-saving a preset keeps its description unless a new one is given
                 const description = command.description ?? presets.list().find((p) => p.preset.name === command.name && p.origin === "user")?.preset.description;
-                presets.save(presetFromSteering(command.name, requireSteering().state,
+                const notes = presets.save(presetFromSteering(command.name, requireSteering().state,
                     {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling)}));
-                note(`Saved preset ${command.name}: ${requireSteering().state.describe()}`);
+                note([`Saved preset ${command.name}: ${requireSteering().state.describe()}`, ...notes].join("\n"));
                 return;
             }
             case "presetLoad": {
@@ -303,12 +332,14 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const result = await stoppable((signal) => applyPreset(preset, steering,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
                     beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
-                    const settings = presetConversationSettings(preset, beforePresets.current);
+                    const settings = presetConversationSettings(preset, beforePresets.current, pinned.current);
                     if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
                     Object.assign(conversation.sampling, settings.sampling);
+                    const kept = presetSettingsKept(preset, pinned.current).map(settingLabel);
                     note([`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
+                        ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line or with /set) over the preset's`] : []),
                         ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
-                });
+                }, "loading the preset");
                 return;
             }
             case "presetList":
@@ -383,14 +414,30 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     : options.readReply ? "No read-out yet: it comes after a reply, with at least one vector loaded" : "The read-out is unavailable in this session");
                 return;
             case "save": {
+                if (!command.force && lstatSync(command.file, {throwIfNoEntry: false}) != null)
+                    throw new UserFacingError(`${command.file} exists already`, `/save ${command.file} --force writes over it`);
                 const meta = {model: options.modelName ?? "", mode: conversation.mode, systemPrompt: conversation.systemPrompt};
                 const body = command.file.toLowerCase().endsWith(".json")
                     ? transcriptJson(messagesRef.current, meta)
                     : transcriptMarkdown(messagesRef.current, meta);
-                writeFileSync(command.file, body);
+                checkWritableTarget(command.file, "Transcript file"); // a FIFO or a folder is refused, never opened
+                writeFileAtomic(command.file, body);
                 note(`Saved the transcript to ${command.file}`);
                 return;
             }
+            case "set": {
+                // the user's own choice: later presets keep it, and it is what they fall back to
+                const key = SAMPLING_SETTINGS[command.name].key;
+                pinned.current.add(key);
+                conversation.sampling[key] = command.value as never;
+                if (beforePresets.current) beforePresets.current = {...beforePresets.current, sampling: {...beforePresets.current.sampling, [key]: command.value}};
+                note(`From the next reply: ${describeSampling(conversation.sampling)}`);
+                return;
+            }
+            case "settings":
+                note(`Sampling: ${describeSampling(conversation.sampling)}${pinned.current.size > 0
+                    ? ` (yours, kept over presets: ${[...pinned.current].map(settingLabel).join(", ")})` : ""}`);
+                return;
             case "unknown":
                 note(`Unknown command ${command.name} — /help lists the commands`, "error");
                 return;
@@ -411,17 +458,37 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         void runCommand(parsed).catch((err) => note(errorMessage(err), "error"));
     }, [runCommand, note]);
 
-    const submit = useCallback((input: string) => {
-        if (busyRef.current || input.trim() === "") return;
+    const send = useCallback((input: string) => {
         if (isSlashCommand(input)) {
             command(input);
             return;
         }
-        addMessage({role: "user", text: input});
-        void runBusy(async () => addReply(await generate(input, {commitLines: true})));
+        const text = messageText(input);
+        addMessage({role: "user", text});
+        void runBusy(async () => addReply(await generate(text, {commitLines: true})));
     }, [command, runBusy, generate, addReply, addMessage]);
+
+    const submit = useCallback((input: string) => {
+        if (input.trim() === "") return;
+        // typed while a reply or a job runs (or while earlier ones still wait): sent in order once it ends
+        if (busyRef.current || queuedRef.current.length > 0) {
+            queuedRef.current = [...queuedRef.current, input];
+            setQueued(queuedRef.current);
+            return;
+        }
+        send(input);
+    }, [send]);
+
+    // the job ended: the next queued prompt goes (a command that is not a job lets the one after it go at once)
+    useEffect(() => {
+        if (busy || queuedRef.current.length === 0) return;
+        const [next, ...rest] = queuedRef.current;
+        queuedRef.current = rest;
+        setQueued(rest);
+        send(next!);
+    }, [busy, queued, send]);
 
     const stop = useCallback(() => abortRef.current?.abort(), []);
 
-    return {messages, streamingText, busy, trialRunning, lastReply, lastReadout, contextUsage, submit, command, note, stop};
+    return {messages, streamingText, busy, busyLabel, queued, trialRunning, lastReply, lastReadout, contextUsage, submit, command, note, stop};
 }

@@ -5,7 +5,7 @@
 import {useEffect, useState, useSyncExternalStore} from "react";
 import {useInput} from "ink";
 import type {SteeringController} from "../steering/steeringController.js";
-import {SteeringState} from "../steering/steeringState.js";
+import {MAX_COEFFICIENT, SteeringState} from "../steering/steeringState.js";
 
 export const COEFFICIENT_STEP = 0.1;
 export const SHIFT_MULTIPLIER = 5;
@@ -54,7 +54,9 @@ export function useSteeringPanel(controller: SteeringController | undefined, act
         else if (key.downArrow) setSelected((i) => Math.min(state.entries.length - 1, i + 1));
         else if (key.leftArrow || key.rightArrow) {
             const step = COEFFICIENT_STEP * (key.shift ? SHIFT_MULTIPLIER : 1) * (key.leftArrow ? -1 : 1);
-            change((s) => s.setCoefficient(entry.name, entry.coefficient + step));
+            // the arrows stop at the coefficient bound, the panel's range
+            const value = Math.max(-MAX_COEFFICIENT, Math.min(MAX_COEFFICIENT, entry.coefficient + step));
+            change((s) => s.setCoefficient(entry.name, value));
         } else if (input === " ") change((s) => s.setEnabled(entry.name, !entry.enabled));
         else if (input === "0") change((s) => s.setCoefficient(entry.name, 0));
         else if (input === "d") change((s) => s.remove(entry.name));

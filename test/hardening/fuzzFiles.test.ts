@@ -1,9 +1,13 @@
-/** Thousands of mutated vector and preset files: each loads or fails with one clear line; nothing else escapes. */
+/**
+ * Thousands of mutated vector and preset files, and mutated model metadata: each loads or fails with one clear line;
+ * nothing else escapes, and no model makes llama.cpp abort.
+ */
+import {spawnSync} from "node:child_process";
 import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {UserFacingError} from "../../src/engine/errors.js";
-import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama, seededRandom} from "../../src/gguf/syntheticLlama.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
@@ -11,6 +15,7 @@ import {applyPreset} from "../../src/presets/applyPreset.js";
 import {loadModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {fixtureVectors, repoRoot, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
+import {metadataMutants} from "../helpers/metadataMutants.js";
 
 function mutate(bytes: Buffer, rand: () => number): Buffer {
     let out = Buffer.from(bytes);
@@ -86,7 +91,7 @@ describe("fuzzing file inputs", () => {
         expect(valid).toBeGreaterThan(0);
     });
 
-    it("500 corrupted preset stores open with a backup and a notice, and keep working", () => {
+    it("500 corrupted preset stores open with a notice and untouched, and the next save keeps the damaged file in a backup", () => {
         const seed = Buffer.from(JSON.stringify({presets: {mine: {name: "mine", vectors: [{vector: "happy", coefficient: 0.5}]}}}));
         const rand = seededRandom(3);
         const dir = tempDir();
@@ -98,14 +103,17 @@ describe("fuzzing file inputs", () => {
             const written = readFileSync(path.join(storeDir, "presets.json"));
             const store = new PresetStore({dir: storeDir});
             notices += store.notices.length;
-            for (const n of store.notices) {
+            for (const n of store.notices) expect(n).not.toContain("\n");
+            expect(readFileSync(path.join(storeDir, "presets.json")).equals(written)).toBe(true); // opening changes nothing
+            for (const n of store.save({name: "after", vectors: [{vector: "happy", coefficient: 1}]})) {
                 expect(n).not.toContain("\n");
-                // the unreadable file is kept, byte for byte, where the notice says
-                const backup = /moved to (\S+) and a new one started/.exec(n)?.[1];
-                expect(backup, n).toBeDefined();
-                expect(readFileSync(backup!).equals(written)).toBe(true);
+                // what could not be kept is where the note says: the whole file byte for byte, or the invalid presets
+                const moved = /moved to (\S+) and a new one started/.exec(n)?.[1];
+                const setAside = / in (\S+\.invalid-\S+)$/.exec(n)?.[1];
+                expect(moved ?? setAside, n).toBeDefined();
+                if (moved) expect(readFileSync(moved).equals(written)).toBe(true);
+                else expect(readFileSync(setAside!, "utf8")).toContain('"presets"');
             }
-            store.save({name: "after", vectors: [{vector: "happy", coefficient: 1}]});
             expect(store.get("after").origin).toBe("user");
         }
         expect(notices).toBeGreaterThan(100);
@@ -161,5 +169,38 @@ describe("fuzzing file inputs", () => {
         } finally {
             await loaded.dispose();
         }
+    });
+
+    it("120 models with mutated hyper-parameters: none aborts the process, each runs or is refused in one line", () => {
+        const nLayer = 3;
+        const model = buildSyntheticLlama({nEmbd: 32, nLayer, nHead: 4, nHeadKv: 2, seed: 3});
+        const dir = tempDir();
+        const mutants = metadataMutants(model, nLayer, 120, seededRandom(2024));
+        const files = mutants.map((m, i) => {
+            const file = path.join(dir, `model-${i}.gguf`);
+            writeFileSync(file, m.bytes);
+            return file;
+        });
+        // one child loads them all and decodes a few tokens with each: an abort ends the child, not vitest
+        const child = spawnSync(process.execPath, ["--import", "tsx", path.join(repoRoot, "test", "helpers", "loadModelsChild.ts"), ...files],
+            {cwd: repoRoot, encoding: "utf8", maxBuffer: 64 * 1024 * 1024});
+        const results = child.stdout.trim().split("\n").map((l) => JSON.parse(l) as {file: string, outcome: string, line?: string})
+            .filter((r) => r.outcome !== "started");
+        const last = results.at(-1)?.file;
+        const aborted = files[last == null ? 0 : files.indexOf(last) + 1];
+        expect(child.signal, `aborted on ${mutants[files.indexOf(aborted!)]?.edits}: ${child.stderr.slice(-400)}`).toBeNull();
+        expect(child.status, child.stderr).toBe(0);
+        expect(results.map((r) => r.file)).toEqual(files);
+        const outcomes = {ran: 0, refused: 0};
+        for (const [i, r] of results.entries()) {
+            expect(r.outcome, `${mutants[i]!.edits}: ${r.line}`).toMatch(/^(ran|refused)$/);
+            outcomes[r.outcome as "ran" | "refused"]++;
+            if (r.outcome === "refused") {
+                expect(r.line).not.toContain("\n");
+                expect(r.line).toContain(r.file);
+            }
+        }
+        expect(outcomes.ran).toBeGreaterThan(5);
+        expect(outcomes.refused).toBeGreaterThan(50);
     });
 });

@@ -1,4 +1,5 @@
 /** Helpers for driving Ink apps in ink-testing-library like a person at a keyboard. */
+import {EventEmitter} from "node:events";
 export const keys = {
     enter: "\r",
     tab: "\t",
@@ -40,5 +41,48 @@ export async function waitForFrame(frame: () => string | undefined, check: (f: s
         if (check(f)) return f;
         if (Date.now() > deadline) throw new Error(`waitForFrame: timed out after ${timeoutMs} ms waiting for ${check.toString()}; last frame:\n${f}`);
         await tick(40);
+    }
+}
+
+/**
+ * A terminal's input for TerminalKeyboard (src/ui/terminalKeyboard.ts): what `type` sends arrives as one chunk, as
+ * a pty read delivers it; the raw-mode switches are recorded.
+ */
+export class FakeTty extends EventEmitter {
+    rawMode = false;
+    readonly rawModeCalls: boolean[] = [];
+    setRawMode(enabled: boolean) {
+        this.rawMode = enabled;
+        this.rawModeCalls.push(enabled);
+        return this;
+    }
+    setEncoding() { return this; }
+    ref() { return this; }
+    unref() { return this; }
+    pause() { return this; }
+    resume() { return this; }
+    type(chunk: string) {
+        this.emit("data", chunk);
+    }
+}
+
+/** Ink's output in debug mode: every write is a whole frame */
+export class FakeStdout extends EventEmitter {
+    columns = 100;
+    rows = 40;
+    readonly frames: string[] = [];
+    write = (data: string) => {
+        this.frames.push(data);
+        return true;
+    };
+    lastFrame = () => this.frames.at(-1);
+}
+
+/** collects what is written (the keyboard's mode switches) */
+export class Recorder {
+    text = "";
+    write(data: string) {
+        this.text += data;
+        return true;
     }
 }

@@ -15,8 +15,10 @@ export type TerminalSession = {
     /** any tmux command on this session's server, e.g. resize-window */
     tmux(...args: string[]): string,
     waitFor(check: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>,
-    /** text then Enter separately, as typing does (a chunk with \r in it is a paste, not an Enter) */
+    /** text, a pause, then Enter: as a person types (send-keys "text" Enter is the burst a script or ssh sends) */
     typeLine(text: string): Promise<void>,
+    /** pastes text as a terminal does (tmux paste-buffer: bracketed when the app asked for it, line breaks as CR) */
+    paste(text: string): void,
     keys(...keys: string[]): void,
     kill(): void
 };
@@ -32,7 +34,8 @@ export function startTerminal(args: string[], {width = 100, height = 30, env = [
         (discardStdout ? " >/dev/null" : "");
     const socket = path.join(tempDir(), "tmux.sock");
     const tmux = (...args: string[]) => tmuxOn(socket, ...args);
-    tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-e", `XDG_CONFIG_HOME=${tempDir()}`,
+    // the user's config and data folders stay untouched: presets, trained vectors and the prompt history go to temp folders
+    tmux("new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), "-e", `XDG_CONFIG_HOME=${tempDir()}`, "-e", `XDG_DATA_HOME=${tempDir()}`,
         ...env.flatMap((e) => ["-e", e]), `cd '${repoRoot}' && ${command}; echo EXITED:$?; sleep 600`);
     const screen = ({escapes = false} = {}) => tmux("capture-pane", "-t", name, "-p", "-J", ...(escapes ? ["-e"] : []));
     return {
@@ -52,6 +55,10 @@ export function startTerminal(args: string[], {width = 100, height = 30, env = [
             tmux("send-keys", "-t", name, "-l", text);
             await new Promise((r) => setTimeout(r, 300));
             tmux("send-keys", "-t", name, "Enter");
+        },
+        paste(text) {
+            tmux("set-buffer", "-b", name, text);
+            tmux("paste-buffer", "-p", "-d", "-b", name, "-t", name);
         },
         keys: (...keys) => { tmux("send-keys", "-t", name, ...keys); },
         kill: () => {

@@ -3,7 +3,7 @@
  * the build when a current helper is there, and a rebuild that fails keeps the helper that worked.
  */
 import {execFileSync, spawnSync} from "node:child_process";
-import {cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync} from "node:fs";
+import {cpSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync} from "node:fs";
 import {createRequire} from "node:module";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
@@ -39,6 +39,23 @@ function pathWithoutCompilers(): string {
 
 const runInstallStep = (pkg: string, args: string[] = []) => spawnSync(process.execPath, [path.join(pkg, "scripts", "build-native.mjs"), ...args],
     {cwd: pkg, encoding: "utf8", env: {HOME: tempDir("steer-home-"), PATH: pathWithoutCompilers()}});
+
+describe("the native helper's run-time check", () => {
+    it("refuses a helper built for another node-llama-cpp with one line saying both versions and the fix", () => {
+        const {project, pkg} = installedCopy();
+        cpSync(path.join(repoRoot, "dist"), path.join(pkg, "dist"), {recursive: true});
+        // the same helper, next to a node-llama-cpp of another version (its AddonContext layout may differ)
+        const other = path.join(project, "node_modules", "node-llama-cpp");
+        rmSync(other);
+        mkdirSync(other);
+        writeFileSync(path.join(other, "package.json"), JSON.stringify({name: "node-llama-cpp", version: "3.99.0"}));
+        const script = `const {loadNativeSteering} = await import(${JSON.stringify(path.join(pkg, "dist", "steering", "nativeSteering.js"))});` +
+            "const s = loadNativeSteering(); console.log(s.available ? 'available' : `${s.reason} — ${s.fix}`);";
+        const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {cwd: project, encoding: "utf8"}).trim();
+        expect(out.split("\n")).toHaveLength(1);
+        expect(out).toMatch(/^the native steering helper build\/Release\/steer_native\.node was built for node-llama-cpp 3\.22\.1 but 3\.99\.0 is installed — reinstall steer-chat/);
+    });
+});
 
 describe("the native helper's install step", () => {
     it("finds node-llama-cpp hoisted beside the package, as Node resolves it", () => {

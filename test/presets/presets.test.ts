@@ -1,6 +1,6 @@
 /** Presets end to end through the real binary, in an isolated config folder (XDG_CONFIG_HOME). */
 import {execFile, spawn} from "node:child_process";
-import {existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync} from "node:fs";
+import {chmodSync, existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
@@ -13,12 +13,13 @@ import {fixtureVectors, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheti
 const execFileAsync = promisify(execFile);
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
 
-function cli(xdg: string, cwd = repoRoot) {
+/** Runs the binary with its config in `xdg`; `asUser` runs it as another user (root reads any file, so EACCES needs one). */
+function cli(xdg: string, cwd = repoRoot, asUser?: {uid: number, gid: number}) {
     const env = {...process.env, XDG_CONFIG_HOME: xdg};
     delete env.STEER_CHAT_CONFIG_DIR;
     return async (...args: string[]) => {
         try {
-            const {stdout, stderr} = await execFileAsync(process.execPath, [bin, ...args], {cwd, env});
+            const {stdout, stderr} = await execFileAsync(process.execPath, [bin, ...args], {cwd, env, ...asUser});
             return {code: 0, stdout, stderr};
         } catch (err) {
             const e = err as {code: number, stdout: string, stderr: string};
@@ -38,9 +39,9 @@ describe("preset round trip", () => {
 
         const list = await run("preset", "list");
         const lines = list.stdout.trim().split("\n");
-        expect(lines).toHaveLength(4); // three shipped + ours, one a line
+        expect(lines).toHaveLength(6); // five shipped + ours, one a line
         expect(lines.find((l) => l.startsWith("sunny"))).toMatch(/sunny\s+user\s+happy \+0\.75 L2-4 · dog -0\.5 L2-4\s+— bright days/);
-        expect(lines.filter((l) => /shipped/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["cheerful", "dog-person", "melancholy"]);
+        expect(lines.filter((l) => /shipped/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["about-sue", "about-tim", "cheerful", "dog-person", "melancholy"]);
 
         const show = JSON.parse((await run("preset", "show", "sunny")).stdout);
         expect(show).toEqual({name: "sunny", description: "bright days", systemPrompt: "Tell a story.", origin: "user",
@@ -97,22 +98,143 @@ describe("preset round trip", () => {
         expect(result.stdout).toBe(alone.stdout);
     });
 
-    it("a corrupted presets file is set aside with a backup and a message, never silently lost", async () => {
+    it("a presets file that does not parse is left alone by reading commands, and moved to a backup by the next save", async () => {
         const xdg = tempDir();
         const dir = path.join(xdg, "steer-chat");
         mkdirSync(dir, {recursive: true});
-        writeFileSync(path.join(dir, "presets.json"), '{"presets": {"mine": {"name": "mine", "vectors": [');
+        const file = path.join(dir, "presets.json");
+        const broken = '{"presets": {"mine": {"name": "mine", "vectors": [';
+        writeFileSync(file, broken);
         const result = await cli(xdg)("preset", "list");
         expect(result.code).toBe(0);
-        expect(result.stderr).toMatch(/presets\.json was unreadable .*moved to .*presets\.json\.corrupt-/);
+        expect(result.stderr).toMatch(/^steer-chat: Your presets file .*presets\.json does not parse \(.*\), so your presets are not shown; it is left as it is/);
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        expect(readdirSync(dir)).toEqual(["presets.json"]);
+        expect(readFileSync(file, "utf8")).toBe(broken);
+
+        const saved = await cli(xdg)("preset", "save", "fresh", "--vector", "happy:1");
+        expect(saved.code).toBe(0);
+        expect(saved.stderr).toMatch(/did not parse .*; it was moved to .*presets\.json\.corrupt-.* and a new one started/);
         const backups = readdirSync(dir).filter((f) => f.startsWith("presets.json.corrupt-"));
         expect(backups).toHaveLength(1);
-        expect(readFileSync(path.join(dir, backups[0]!), "utf8")).toContain('"mine"');
+        expect(readFileSync(path.join(dir, backups[0]!), "utf8")).toBe(broken);
+        expect((await cli(xdg)("preset", "list")).stdout).toMatch(/^fresh\s+user/m);
+    });
 
-        writeFileSync(path.join(dir, "presets.json"), JSON.stringify({presets: {bad: {name: "bad", vectors: "nope"}}}));
-        const invalid = await cli(xdg)("preset", "list");
-        expect(invalid.stderr).toMatch(/unreadable/);
-        expect(readdirSync(dir).filter((f) => f.startsWith("presets.json.corrupt-"))).toHaveLength(2);
+    it("one bad preset hides nothing else: it is named and skipped, and the next save sets only it aside, raw", async () => {
+        const xdg = tempDir();
+        const dir = path.join(xdg, "steer-chat");
+        mkdirSync(dir, {recursive: true});
+        const file = path.join(dir, "presets.json");
+        const stored = {presets: {
+            good: {name: "good", vectors: [{vector: "happy", coefficient: 0.5}]},
+            typo: {name: "typo", vectors: [{vector: "happy", coefficient: "abc"}]},
+            extra: {name: "extra", vectors: [], colour: "red"},
+            "also-good": {name: "also-good", vectors: [{vector: "dog", coefficient: -1}], description: "kept"}
+        }};
+        writeFileSync(file, JSON.stringify(stored, null, "\t")); // as conf wrote it
+        const run = cli(xdg);
+        const list = await run("preset", "list");
+        expect(list.code).toBe(0);
+        expect(list.stdout).toMatch(/^good\s+user/m);
+        expect(list.stdout).toMatch(/^also-good\s+user .* — kept$/m);
+        expect(list.stdout).not.toMatch(/^(typo|extra)\s/m);
+        expect(list.stderr.trim().split("\n")).toEqual([
+            `steer-chat: Skipped your preset "typo" in ${file}: vectors[0].coefficient must be a number — fix it there, or the next preset you save sets it aside in a backup`,
+            `steer-chat: Skipped your preset "extra" in ${file}: unknown field "colour" — fix it there, or the next preset you save sets it aside in a backup`
+        ]);
+        expect(readdirSync(dir)).toEqual(["presets.json"]); // reading moved nothing
+
+        const saved = await run("preset", "save", "new", "--vector", "happy:1");
+        expect(saved.code).toBe(0);
+        const aside = readdirSync(dir).filter((f) => f.startsWith("presets.json.invalid-"));
+        expect(aside).toHaveLength(1);
+        expect(saved.stderr).toBe(`steer-chat: Skipped your preset "typo" in ${file}: vectors[0].coefficient must be a number — fix it there, or the next preset you save sets it aside in a backup\n` +
+            `steer-chat: Skipped your preset "extra" in ${file}: unknown field "colour" — fix it there, or the next preset you save sets it aside in a backup\n` +
+            `steer-chat: Set aside "typo" (vectors[0].coefficient must be a number), "extra" (unknown field "colour") from your presets in ${path.join(dir, aside[0]!)}\n`);
+        expect(JSON.parse(readFileSync(path.join(dir, aside[0]!), "utf8"))).toEqual({presets: {typo: stored.presets.typo, extra: stored.presets.extra}});
+        const after = await run("preset", "list");
+        expect(after.stderr).toBe("");
+        expect(after.stdout.split("\n").filter((l) => / user /.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["also-good", "good", "new"]);
+    });
+
+    it("any valid name works, even JavaScript's own property names and dotted ones; __proto__ is not a valid name", async () => {
+        const run = cli(tempDir());
+        const names = ["constructor", "prototype", "hasOwnProperty", "toString", "v1.2", "a.b"];
+        for (const [i, name] of names.entries()) {
+            const saved = await run("preset", "save", name, "--vector", `happy:${i + 1}`);
+            expect(saved.code, saved.stderr).toBe(0);
+        }
+        const list = (await run("preset", "list")).stdout;
+        for (const [i, name] of names.entries()) {
+            expect(list).toMatch(new RegExp(`^${name.replace(".", "\\.")}\\s+user\\s+happy \\+${i + 1}$`, "m"));
+            expect(JSON.parse((await run("preset", "show", name)).stdout)).toEqual({name, origin: "user", vectors: [{vector: "happy", coefficient: i + 1}]});
+        }
+        const proto = await run("preset", "show", "__proto__");
+        expect(proto.code).toBe(2);
+        expect(proto.stderr).toBe('steer-chat: No preset named "__proto__" — steer-chat preset list shows them\n');
+        expect((await run("preset", "show", "valueOf")).stderr).toContain('No preset named "valueOf"');
+        expect((await run("preset", "save", "__proto__", "--vector", "happy:1")).stderr).toMatch(/^steer-chat: Invalid preset name "__proto__" — use 1-64 letters/);
+        const model = writeSyntheticModel({nEmbd: 64, nLayer: 5, seed: 11});
+        const loaded = await run("ask", "--raw", "--temperature", "0", "--max-tokens", "2", "--model", model, "--preset", "constructor", "the cat");
+        expect(loaded.code, loaded.stderr).toBe(0);
+        expect(loaded.stderr).toContain("Preset constructor: loaded happy");
+        expect((await run("preset", "delete", "constructor")).code).toBe(0);
+        expect((await run("preset", "list")).stdout).not.toMatch(/^constructor\s/m);
+    });
+
+    it("saving over one of your presets is refused, naming --force; --force replaces it", async () => {
+        const run = cli(tempDir());
+        expect((await run("preset", "save", "mine", "--vector", "happy:1", "--description", "first", "--temperature", "0.3")).code).toBe(0);
+        const again = await run("preset", "save", "mine", "--vector", "dog:2");
+        expect(again.code).toBe(2);
+        expect(again.stderr).toBe('steer-chat: You already have a preset named "mine" — pass --force to replace it (its description and sampling too), or choose another name\n');
+        expect(JSON.parse((await run("preset", "show", "mine")).stdout)).toMatchObject({description: "first", sampling: {temperature: 0.3}});
+        expect((await run("preset", "save", "mine", "--vector", "dog:2", "--force")).code).toBe(0);
+        expect(JSON.parse((await run("preset", "show", "mine")).stdout)).toEqual({name: "mine", origin: "user", vectors: [{vector: "dog", coefficient: 2}]});
+    });
+
+    it("preset save checks names and coefficients as the chat does; a recipe name is fine", async () => {
+        const run = cli(tempDir());
+        const refused = async (spec: string) => {
+            const result = await run("preset", "save", "p", "--vector", spec);
+            expect(result.code, spec).toBe(2);
+            expect(result.stderr.trim().split("\n"), spec).toHaveLength(1);
+            return result.stderr;
+        };
+        expect(await refused("nosuch:1")).toMatch(/^steer-chat: No vector named "nosuch" — looked in /);
+        expect(await refused("happy:abc")).toMatch(/^steer-chat: Coefficient "abc" in "happy:abc" is not a number — /);
+        expect(await refused("happy:1e308")).toMatch(/^steer-chat: Coefficient "1e308" in "happy:1e308" is out of range — write NAME:C with C a number from -1000 to 1000/);
+        const notVector = path.join(tempDir(), "notes.gguf");
+        writeFileSync(notVector, "not a vector");
+        expect(await refused(notVector)).toContain(`Bad control vector ${notVector}`);
+        expect((await run("preset", "list")).stdout).not.toMatch(/^p\s/m);
+        expect((await run("preset", "save", "p", "--vector", "formal:0.5", "--vector", "happy:-1000")).code).toBe(0);
+        expect(JSON.parse((await run("preset", "show", "p")).stdout).vectors).toEqual([{vector: "formal", coefficient: 0.5}, {vector: "happy", coefficient: -1000}]);
+    });
+
+    it("a presets file that cannot be read (EACCES) is one line naming the file and the fix, and is never moved", async () => {
+        const xdg = tempDir();
+        const dir = path.join(xdg, "steer-chat");
+        mkdirSync(dir, {recursive: true});
+        const file = path.join(dir, "presets.json");
+        writeFileSync(file, JSON.stringify({presets: {mine: {name: "mine", vectors: []}}}));
+        // the folders stay writable, so moving the file away would succeed: nothing may do it
+        chmodSync(xdg, 0o777);
+        chmodSync(dir, 0o777);
+        chmodSync(file, 0o600);
+        const isRoot = process.getuid?.() === 0;
+        if (!isRoot) chmodSync(file, 0o000);
+        const run = cli(xdg, repoRoot, isRoot ? {uid: 65534, gid: 65534} : undefined);
+        const expected = `steer-chat: Cannot read your presets file ${file}: EACCES — fix its permissions (chmod u+rw ${file}) or set STEER_CHAT_CONFIG_DIR to another folder\n`;
+        for (const args of [["list"], ["show", "mine"], ["save", "other", "--vector", "happy:1"], ["delete", "mine"]]) {
+            const result = await run("preset", ...args);
+            expect(result.code, args.join(" ")).toBe(2);
+            expect(result.stderr, args.join(" ")).toBe(expected);
+            expect(readdirSync(dir)).toEqual(["presets.json"]);
+        }
+        chmodSync(file, 0o644);
+        expect((await run("preset", "list")).stdout).toMatch(/^mine\s+user/m);
     });
 
     it("two instances saving presets at the same time keep each other's presets", async () => {
@@ -141,6 +263,10 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x y", vectors: []})).toMatch(/name must be/);
         expect(presetProblem({name: "x", vectors: [], colour: "red"})).toBe('unknown field "colour"');
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, layers: [5, 2]}]})).toMatch(/layers must be/);
+        expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1e308}]})).toBe("vectors[0].coefficient must be from -1000 to 1000");
+        expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, weight: 2}]})).toBe('vectors[0] has an unknown field "weight"');
+        expect(presetProblem({name: "x", vectors: [], sampling: {topP: 1.5}})).toBe("sampling.topP must be at most 1");
+        expect(presetProblem({name: "x", vectors: [], "\u001b[2J": 1})).toBe('unknown field "\\u001b[2J"');
         expect(readdirSync(fixtureVectors)).toContain("happy.gguf");
     });
 

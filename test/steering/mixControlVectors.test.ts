@@ -1,5 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {mixControlVectors} from "../../src/steering/mixControlVectors.js";
+import {UserFacingError} from "../../src/engine/errors.js";
+import {mixControlVectors, SteeringOverflowError} from "../../src/steering/mixControlVectors.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
 
 const shape = {nEmbd: 4, nLayer: 5};
@@ -59,5 +60,26 @@ describe("mixControlVectors", () => {
     it("refuses a vector of another width", () => {
         const v = vectorOf(8, [1], () => 1);
         expect(() => mixControlVectors([{vector: v, coefficient: 1, enabled: true}], shape)).toThrow(/n_embd 8/);
+    });
+
+    it("refuses a mix whose sum overflows float32, naming the vector that tipped it, though every input is finite", () => {
+        const big = vectorOf(4, [2], () => 3.4e38);
+        const a = {vector: big, coefficient: 1, enabled: true, name: "a", source: "/v/a/x.gguf"};
+        const b = {vector: big, coefficient: 1, enabled: true, name: "x-2", source: "/v/b/x.gguf"};
+        expect(mixControlVectors([a], shape)!.data[4]).toBe(Math.fround(3.4e38));
+        let error: unknown;
+        try {
+            mixControlVectors([a, b], shape);
+        } catch (err) {
+            error = err;
+        }
+        expect(error).toBeInstanceOf(SteeringOverflowError);
+        expect(error).toBeInstanceOf(UserFacingError);
+        expect((error as UserFacingError).toLine()).toBe("Adding x-2 (/v/b/x.gguf) at 1 makes the steering at layer 2 overflow float32 " +
+            "(infinite values) — lower the coefficients, or check the vector files' values");
+        // a product alone can overflow too
+        expect(() => mixControlVectors([{...a, coefficient: 2}], shape)).toThrow(/Adding a .* at 2 makes the steering at layer 2 overflow/);
+        // opposite signs cancel: finite, so fine
+        expect(mixControlVectors([a, {...b, coefficient: -1}], shape)!.data[4]).toBe(0);
     });
 });

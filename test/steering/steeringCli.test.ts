@@ -42,6 +42,24 @@ describe("ask --vector equals llama-completion --control-vector-scaled", () => {
         });
     }
 
+    it("has llama.cpp's output for the same file given twice (it sums them)", () => {
+        const files = (c: Case) => c.vectors!.map((v) => v.split(":")[0]);
+        expect(steeredCases.filter((c) => new Set(files(c)).size < files(c).length).map((c) => c.vectors!.length)).toEqual([2, 3]);
+    });
+
+    it("two different files with one name are both applied, as llama.cpp applies them", async () => {
+        const reference = steeredCases.find((c) => c.vectors!.join() === "happy.gguf:1.5,dog.gguf:-0.75")!;
+        const dir = tempDir();
+        for (const [sub, source] of [["a", "happy.gguf"], ["b", "dog.gguf"]] as const) {
+            mkdirSync(path.join(dir, sub));
+            copyFileSync(path.join(fixtureVectors, source), path.join(dir, sub, "x.gguf"));
+        }
+        const result = await ask(["--raw", "--temperature", "0", "--max-tokens", String(reference.maxTokens), "--model", storiesModel,
+            "--vector", `${path.join(dir, "a", "x.gguf")}:1.5`, "--vector", `${path.join(dir, "b", "x.gguf")}:-0.75`, reference.prompt]);
+        expect(result.stderr).toBe("");
+        expect(result.stdout).toBe(reference.expected);
+    });
+
     it("a bad vector file fails with one line naming the file, exit code 2, no stack trace", async () => {
         const bad = path.join(tempDir(), "broken.gguf");
         writeFileSync(bad, "GGUF but not really");

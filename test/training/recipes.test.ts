@@ -2,7 +2,8 @@
  * Recipes on generated models: rendering through a chat template (special tokens stay tokens), training on first
  * use with a per-model cache, /vector-style fallback from a name to its recipe, and cancelling.
  */
-import {existsSync, statSync} from "node:fs";
+import {copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from "node:fs";
+import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
@@ -10,7 +11,9 @@ import {applyPreset, presetVectorRef} from "../../src/presets/applyPreset.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {addVectorOrRecipe, ensureRecipeVector, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
 import {listRecipes, loadRecipe, renderRecipe} from "../../src/training/recipes.js";
-import {tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
+import {loadControlVector} from "../../src/steering/loadControlVector.js";
+import {fixtureVectors, repoRoot, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
+import {runLimitedScript} from "../helpers/limitedScript.js";
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}" +
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
@@ -109,5 +112,54 @@ describe("recipes", () => {
         await expect(ensureRecipeVector(templated, "formal", {signal: abort.signal, onProgress: (done) => { if (done === 1) abort.abort(); }}))
             .rejects.toThrow("Training was cancelled");
         expect(existsSync(file)).toBe(false);
+    });
+
+    it("a cached file that does not parse (a failed write of an older version left 0 bytes) is trained again", async () => {
+        const file = await recipeVectorPath(plain, "concise");
+        mkdirSync(path.dirname(file), {recursive: true});
+        writeFileSync(file, "");
+        let progressCalls = 0;
+        expect(await ensureRecipeVector(plain, "concise", {onProgress: () => { progressCalls++; }})).toBe(file);
+        expect(progressCalls).toBeGreaterThan(0);
+        expect((await loadControlVector(file)).nEmbd).toBe(32);
+    });
+
+    it("a symlinked cache file is replaced by the trained vector, never written through", async () => {
+        const file = await recipeVectorPath(plain, "confident");
+        mkdirSync(path.dirname(file), {recursive: true});
+        const victim = path.join(tempDir(), "elsewhere.gguf");
+        copyFileSync(path.join(fixtureVectors, "happy.gguf"), victim);
+        const before = readFileSync(victim);
+        symlinkSync(victim, file);
+        await ensureRecipeVector(plain, "confident", {force: true});
+        expect(readFileSync(victim).equals(before)).toBe(true);
+        expect(lstatSync(file).isSymbolicLink()).toBe(false);
+        expect((await loadControlVector(file)).nEmbd).toBe(32);
+    });
+
+    it("a write that fails while caching leaves no file behind, so the next run trains instead of failing", async () => {
+        // 128 wide: the vector is larger than the 1 KiB the child process may write once it is limited
+        const modelFile = writeSyntheticModel({nEmbd: 128, nLayer: 3, seed: 23});
+        const dist = (file: string) => JSON.stringify(path.join(repoRoot, "dist", file));
+        const script = `
+            const {loadModel} = await import(${dist("engine/runtime.js")});
+            const {ensureRecipeVector, modelFileHash} = await import(${dist("training/recipeVectors.js")});
+            const loaded = await loadModel(${JSON.stringify(modelFile)}, {gpu: false, contextSize: 512});
+            await modelFileHash(${JSON.stringify(modelFile)}); // the model-hash cache is written before the limit
+            limitFileSize(1024);
+            try { await ensureRecipeVector(loaded, "formal"); console.log("cached"); }
+            catch (err) { console.log(err.toLine?.() ?? err.message); }
+            await loaded.dispose();`;
+        const result = runLimitedScript(script);
+        const wide = await loadModel(modelFile, {gpu: false, contextSize: 512});
+        try {
+            const file = await recipeVectorPath(wide, "formal");
+            expect(result.stdout.trim(), result.stderr).toBe(`Could not write ${file}: the file is too large (EFBIG) — the system limits file sizes here (ulimit -f)`);
+            expect(readdirSync(path.dirname(file))).toEqual([]); // no formal.gguf, no temporary file
+            expect(await ensureRecipeVector(wide, "formal")).toBe(file);
+            expect((await loadControlVector(file)).nEmbd).toBe(128);
+        } finally {
+            await wide.dispose();
+        }
     });
 });

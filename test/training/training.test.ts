@@ -197,6 +197,10 @@ describe("training input errors come before any compute", () => {
             const aborted = new AbortController();
             aborted.abort();
             await expect(trainControlVector(loaded, {positives: ["the cat"], negatives: ["the dog"], signal: aborted.signal})).rejects.toThrow(/cancelled/);
+            // 140k pairs (prompt files of 140k lines): the longest pair is found without spreading into Math.max,
+            // which overflowed the stack; cancelled before the first capture, so nothing is evaluated
+            const many = Array.from({length: 140_000}, (_, i) => (i % 2 ? "the cat" : "a sun"));
+            await expect(trainControlVector(loaded, {positives: many, negatives: many, signal: aborted.signal})).rejects.toThrow("Training was cancelled");
         } finally {
             await loaded.dispose();
         }

@@ -14,6 +14,7 @@ import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
+import {PromptHistory} from "../../src/ui/promptHistory.js";
 
 /** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
 function ExitProbe({onExit}: {onExit: () => void}) {
@@ -235,7 +236,9 @@ describe("the chat screen", () => {
         const {stdin, lastFrame, conversation} = await start(new FakeConversation(), "tiny-model.gguf", trainer);
         await typeText(stdin, "/train happy");
         await press(stdin, keys.enter);
-        await waitForFrame(lastFrame, (f) => /training \[█+░+\] 3\/12 prompts/.test(f));
+        const training = await waitForFrame(lastFrame, (f) => /training \[█+░+\] 3\/12 prompts/.test(f));
+        expect(training).toContain("… training (Esc to stop)");
+        expect(training).not.toContain("writing");
         expect(seen?.aborted).toBe(false);
         await press(stdin, keys.escape);
         const frame = await waitForFrame(lastFrame, (f) => f.includes("Training was cancelled") && idle(f));
@@ -343,18 +346,60 @@ describe("the chat screen", () => {
         expect(status).toContain(`ppl ${Math.exp(0.5).toFixed(2)}`);
     });
 
-    it("while busy the status line says Esc stops, and typing is not taken as a new prompt", async () => {
+    it("while busy the prompt stays editable: Enter queues the line, says so, and sends it when the reply ends", async () => {
         const conversation = new FakeConversation();
-        conversation.script = {chunks: ["x", "y"], pauseBefore: 1};
+        conversation.script = (text) => (text === "go" ? {chunks: ["x", "y"], pauseBefore: 1} : {chunks: ["second"]});
         const {stdin, lastFrame} = await start(conversation);
         await submit({stdin, lastFrame}, "go");
         const busy = await waitForFrame(lastFrame, (f) => f.includes("writing"));
         expect(busy).toContain("Esc to stop");
-        stdin.write("ignored");
-        await tick();
+        await typeText(stdin, "next one");
+        expect(lastFrame()).toContain("› next one");
         await press(stdin, keys.enter);
-        conversation.release();
-        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("xy"));
+        const queued = await waitForFrame(lastFrame, (f) => f.includes("queued: next one"));
+        expect(queued).toContain("› Type a message"); // the line is free for more
         expect(conversation.sent).toEqual(["go"]);
+        conversation.release();
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("second"));
+        expect(conversation.sent).toEqual(["go", "next one"]);
+        expect(lastFrame()).not.toContain("queued:");
+    });
+
+    it("Ctrl+C with a half-typed prompt clears the line and keeps the chat; on the empty prompt it quits", async () => {
+        const {stdin, lastFrame, state, conversation} = await start();
+        await type({stdin, lastFrame}, "half a thou");
+        await press(stdin, keys.ctrlC);
+        const cleared = await waitForFrame(lastFrame, (f) => f.includes("› Type a message"));
+        expect(cleared).not.toContain("half a thou");
+        await tick(100);
+        expect(state.exited).toBe(false);
+        await press(stdin, keys.ctrlC);
+        expect(await until(() => state.exited)).toBe(true);
+        expect(conversation.sent).toEqual([]);
+    });
+
+    it("↑ brings back earlier prompts, newest first, and ↓ returns to the line being typed", async () => {
+        const history = new PromptHistory(["from last time"]);
+        const app = render(<App conversation={new FakeConversation()} modelName="m" history={history} />);
+        cleanup = () => app.unmount();
+        await tick(100);
+        await submit(app, "hello");
+        await waitForFrame(app.lastFrame, (f) => idle(f) && f.includes("Hello there!"));
+        await type(app, "draft");
+        await press(app.stdin, keys.up);
+        await waitForFrame(app.lastFrame, (f) => f.includes("› hello"));
+        await press(app.stdin, keys.up);
+        await waitForFrame(app.lastFrame, (f) => f.includes("› from last time"));
+        await press(app.stdin, keys.down, keys.down);
+        await waitForFrame(app.lastFrame, (f) => f.includes("› draft"));
+        expect(history.all).toEqual(["from last time", "hello"]);
+    });
+
+    it("//text sends text that starts with / instead of running a command", async () => {
+        const {stdin, lastFrame, conversation} = await start();
+        await submit({stdin, lastFrame}, "//help is a word here");
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
+        expect(conversation.sent).toEqual(["/help is a word here"]);
+        expect(lastFrame()).not.toContain("Commands:");
     });
 });

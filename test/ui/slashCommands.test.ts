@@ -60,6 +60,33 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/vector frob happy")).toEqual({kind: "invalid", message: expect.stringContaining("frob")});
     });
 
+    it("coefficients beyond the bound are refused with one line naming it (/vector set, /vector add, /sweep)", () => {
+        expect(parseSlashCommand("/vector set happy 1e308")).toEqual({kind: "invalid",
+            message: "Coefficient 1e+308 for happy is out of range — use a number from -1000 to 1000, e.g. 0.5"});
+        expect(parseSlashCommand("/vector set happy -1000")).toEqual({kind: "vectorSet", name: "happy", coefficient: -1000});
+        expect(parseSlashCommand("/vector set happy Infinity")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient Infinity for happy is not a number/)});
+        expect(parseSlashCommand("/vector add happy:3e38")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient "3e38" in "happy:3e38" is out of range/)});
+        expect(parseSlashCommand("/vector add happy:abc")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient "abc" in "happy:abc" is not a number/)});
+        expect(parseSlashCommand("/sweep happy 0..2000 100")).toEqual({kind: "invalid", message: "a sweep's coefficients go from -1000 to 1000"});
+    });
+
+    it("/set NAME VALUE for the sampling, checked as the flags are; /settings", () => {
+        expect(parseSlashCommand("/set temperature 0.2")).toEqual({kind: "set", name: "temperature", value: 0.2});
+        expect(parseSlashCommand("/set top-k 5")).toEqual({kind: "set", name: "top-k", value: 5});
+        expect(parseSlashCommand("/set top-p 1")).toEqual({kind: "set", name: "top-p", value: 1});
+        expect(parseSlashCommand("/set min-p 0")).toEqual({kind: "set", name: "min-p", value: 0});
+        expect(parseSlashCommand("/set seed 42")).toEqual({kind: "set", name: "seed", value: 42});
+        expect(parseSlashCommand("/set seed random")).toEqual({kind: "set", name: "seed", value: undefined});
+        expect(parseSlashCommand("/set max-tokens 64")).toEqual({kind: "set", name: "max-tokens", value: 64});
+        expect(parseSlashCommand("/set temperature -1")).toEqual({kind: "invalid", message: 'Invalid value for temperature: "-1" — use a number >= 0'});
+        expect(parseSlashCommand("/set top-p 1.5")).toEqual({kind: "invalid", message: 'Invalid value for top-p: "1.5" — use a number >= 0 and <= 1'});
+        expect(parseSlashCommand("/set top-k 2.5")).toEqual({kind: "invalid", message: 'Invalid value for top-k: "2.5" — use a whole number >= 0'});
+        expect(parseSlashCommand("/set max-tokens 0")).toEqual({kind: "invalid", message: 'Invalid value for max-tokens: "0" — use a whole number >= 1'});
+        for (const bad of ["/set", "/set temperature", "/set colour 1", "/set constructor 1", "/set temperature 1 2"])
+            expect(parseSlashCommand(bad)).toEqual({kind: "invalid", message: expect.stringContaining("usage: /set NAME VALUE")});
+        expect(parseSlashCommand("/settings")).toEqual({kind: "settings"});
+    });
+
     it("/layers NAME A-B | all", () => {
         expect(parseSlashCommand("/layers happy 2-5")).toEqual({kind: "layers", name: "happy", range: {start: 2, end: 5}});
         expect(parseSlashCommand("/layers happy all")).toEqual({kind: "layers", name: "happy", range: undefined});
@@ -92,7 +119,9 @@ describe("parseSlashCommand", () => {
     });
 
     it("/save FILE and /train RECIPE need their argument", () => {
-        expect(parseSlashCommand("/save chat.md")).toEqual({kind: "save", file: "chat.md"});
+        expect(parseSlashCommand("/save chat.md")).toEqual({kind: "save", file: "chat.md", force: false});
+        expect(parseSlashCommand("/save my chat.md --force")).toEqual({kind: "save", file: "my chat.md", force: true});
+        expect(parseSlashCommand("/save --force").kind).toBe("invalid");
         expect(parseSlashCommand("/save")).toEqual({kind: "invalid", message: expect.stringContaining("/save")});
         expect(parseSlashCommand("/train happy")).toEqual({kind: "train", name: "happy"});
         expect(parseSlashCommand("/train").kind).toBe("invalid");
@@ -102,7 +131,8 @@ describe("parseSlashCommand", () => {
         const examples: Record<string, string> = {
             "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
-            "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE": "/save f.md", "/train RECIPE": "/train happy",
+            "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
+            "/set NAME VALUE": "/set temperature 0.5",
             "/system <text>": "/system hi"
         };
         for (const [command] of SLASH_COMMAND_HELP) {

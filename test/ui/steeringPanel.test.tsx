@@ -13,12 +13,12 @@ import {SteeringState} from "../../src/steering/steeringState.js";
 import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
-import {mkdirSync, readFileSync} from "node:fs";
+import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
-import type {ConversationSettings} from "../../src/presets/applyPreset.js";
+import type {ConversationSettings, PinnedSetting} from "../../src/presets/applyPreset.js";
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
@@ -65,13 +65,14 @@ describe("the chat's steering controls", () => {
     afterEach(() => cleanup?.());
 
     async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C, trainRecipe?: RecipeTrainer,
-        settingsBeforePresets?: ConversationSettings) {
+        settingsBeforePresets?: ConversationSettings, pinnedSettings?: PinnedSetting[]) {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
             beforeTurn: steeringBeforeTurn(steering, false)});
         const presets = new PresetStore({dir: configDir});
-        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} trainRecipe={trainRecipe} settingsBeforePresets={settingsBeforePresets} />);
+        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} trainRecipe={trainRecipe}
+            settingsBeforePresets={settingsBeforePresets} pinnedSettings={pinnedSettings} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
         await tick(100);
         return {...app, steering, conversation: conversation as C, presets};
@@ -118,6 +119,17 @@ describe("the chat's steering controls", () => {
         expect(lastFrame()).toContain("› ad0");
     });
 
+    it("Ctrl+C in the panel with a half-typed prompt goes back to the prompt, the text kept", async () => {
+        const {stdin, lastFrame} = await start();
+        await typeText(stdin, "half a thought");
+        await press(stdin, keys.tab);
+        await waitForFrame(lastFrame, (f) => f.includes("↑↓ select"));
+        await tick(100); // the panel's keys attach in an effect after it is drawn
+        await press(stdin, keys.ctrlC);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Tab to adjust"));
+        expect(frame).toContain("› half a thought");
+    });
+
     it("the next reply is made with the staged coefficient and records it", async () => {
         const {stdin, lastFrame, steering} = await start();
         await press(stdin, keys.tab, keys.right, keys.tab);
@@ -155,8 +167,42 @@ describe("the chat's steering controls", () => {
         const {stdin, lastFrame, steering, presets} = await start();
         await press(stdin, keys.ctrlS);
         expect(lastFrame()).toContain("Save the steering as a preset");
-        await typeText(stdin, "calm");
+        // the name is one word: "two words" is refused, not split into a name and a description
+        // each text in one chunk: ink-text-input (this dialog's field) edits the value of a render before the last,
+        // so keys typed one by one get lost when renders lag; a chunk is one edit
+        const enter = async (text: string, label = "name: ") => {
+            stdin.write(text);
+            await waitForFrame(lastFrame, (f) => f.includes(label + text));
+        };
+        await tick();
+        await enter("two words");
         await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes('"two words" cannot be a name: use 1-64 letters, digits, . _ or -'));
+        expect(presets.list().filter((p) => p.origin === "user")).toEqual([]);
+        // start again
+        await press(stdin, keys.escape);
+        await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
+        await tick();
+        await press(stdin, keys.ctrlS);
+        await waitForFrame(lastFrame, (f) => f.includes("name: ") && !f.includes("cannot be a name"));
+        await tick();
+        await enter("v1.2");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("name: v1.2 · description (Enter alone skips):"));
+        await enter("two words", "skips): ");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset v1.2"));
+        expect(presets.get("v1.2").preset).toMatchObject({description: "two words", vectors: [{vector: vectorFile, coefficient: 0.5}]});
+        // Enter alone skips the description
+        await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
+        await tick();
+        await press(stdin, keys.ctrlS);
+        await waitForFrame(lastFrame, (f) => f.includes("Save the steering as a preset"));
+        await tick();
+        await enter("calm");
+        await press(stdin, keys.enter, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset calm"));
+        expect(presets.get("calm").preset).not.toHaveProperty("description");
         expect(presets.get("calm").preset.vectors).toEqual([{vector: vectorFile, coefficient: 0.5}]);
         expect(lastFrame()).toContain("› Type a message"); // the prompt is still empty: no stray "s"
 
@@ -378,5 +424,72 @@ describe("the chat's steering controls", () => {
         await waitForFrame(lastFrame, (f) => f.split("Loaded preset bare").length === 3);
         expect(conversation.systemPrompt).toBe("Mine now.");
         expect(conversation.sampling.temperature).toBe(0.3); // not hot's 1.9
+    });
+
+    /** the frame with Ink's line wrapping undone, to look for a long line */
+    const unwrapped = (f: string) => f.replace(/\s+/g, " ");
+    const ready = (lastFrame: () => string | undefined) => waitForFrame(lastFrame, (f) => f.includes("› Type a message"));
+
+    it("a flag wins over a loaded preset, and so does /set; /settings shows the sampling in use", async () => {
+        const flags = {systemPrompt: undefined, sampling: {...DEFAULT_SAMPLING, temperature: 0.2}};
+        const {stdin, lastFrame, conversation, presets} = await start(() => new FakeConversation(), undefined, flags, ["temperature"]);
+        const shows = (text: string) => waitForFrame(lastFrame, (f) => unwrapped(f).includes(text));
+        conversation.sampling.temperature = 0.2; // as --temperature 0.2 set it
+        presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
+        await send(stdin, "/preset load hot");
+        await shows("Loaded preset hot — from the next turn: no steering kept your temperature (set on the command line or with /set) over the preset's");
+        expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 5});
+        await ready(lastFrame);
+
+        await send(stdin, "/set top-p 0.5");
+        await shows("From the next reply: temperature 0.2 · top-k 5 · top-p 0.5");
+        await send(stdin, "/set seed 7");
+        await shows("seed 7 · max-tokens");
+        presets.save({name: "narrow", vectors: [], sampling: {topP: 0.9, minP: 0.2}});
+        await send(stdin, "/preset load narrow");
+        await shows("Loaded preset narrow");
+        expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 40, topP: 0.5, minP: 0.2, seed: 7});
+        await ready(lastFrame);
+        await send(stdin, "/set seed random");
+        await send(stdin, "/settings");
+        await shows("Sampling: temperature 0.2 · top-k 40 · top-p 0.5 · min-p 0.2 · seed random · max-tokens 1024 (yours, kept over presets: temperature, top-p, seed)");
+        expect(conversation.sampling.seed).toBeUndefined();
+        await send(stdin, "/set temperature -1");
+        await shows('Invalid value for temperature: "-1" — use a number >= 0');
+        expect(conversation.sampling.temperature).toBe(0.2);
+    });
+
+    it("/save over an existing file is refused until --force; the write replaces it whole", async () => {
+        const {stdin, lastFrame} = await start(() => new FakeConversation());
+        const file = path.join(tempDir(), "notes.md");
+        writeFileSync(file, "my own notes\n");
+        await send(stdin, `/save ${file}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`${file} exists already — /save ${file} --force writes over it`));
+        expect(readFileSync(file, "utf8")).toBe("my own notes\n");
+        await send(stdin, `/save ${file} --force`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Saved the transcript to ${file}`));
+        expect(readFileSync(file, "utf8")).toMatch(/^# /);
+    });
+
+    it("re-adding a loaded vector keeps its value and on/off and says so; the same vectors in another order are not staged", async () => {
+        const {stdin, lastFrame, steering} = await start(() => new FakeConversation());
+        await send(stdin, "/vector set mood 2");
+        await send(stdin, "/vector off mood");
+        await send(stdin, `/vector add ${vectorFile}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes("mood is loaded already (mood off) and is kept as it is — /vector set mood C changes it"));
+        expect(steering.state.entries.map((e) => [e.name, e.coefficient, e.enabled])).toEqual([["mood", 2, false]]);
+        await ready(lastFrame);
+
+        const calm = writeVector(vectorOf(32, [2], (l, i) => Math.cos(l + i)), "calm.gguf");
+        await send(stdin, "/vector on mood");
+        await send(stdin, `/vector add ${calm}:0.5`);
+        await waitForFrame(lastFrame, (f) => f.includes("Added calm"));
+        await ready(lastFrame);
+        steering.applyStaged();
+        await send(stdin, "/vector rm mood");
+        await send(stdin, `/vector add ${vectorFile}:2`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Added mood — from the next turn: calm +0.50 · mood +2.00"));
+        expect(steering.hasPendingChanges).toBe(false);
+        expect(lastFrame()).not.toContain("staged for the next turn");
     });
 });

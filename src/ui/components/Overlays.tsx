@@ -1,11 +1,12 @@
-import React, {useEffect, useState} from "react";
+import React, {useEffect, useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
-import TextInput from "ink-text-input";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
 import {shortQuality} from "../../steering/vectorQuality.js";
 import type {PresetStore} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
+import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
+import {LineInput} from "./LineInput.js";
 import {SelectList} from "./SelectList.js";
 
 function Frame({title, children}: {title: string, children: React.ReactNode}) {
@@ -55,12 +56,27 @@ export function PresetPicker({store, onPick, onClose}: {store: PresetStore, onPi
     );
 }
 
-export function PresetNamePrompt({onSave, onClose}: {onSave: (name: string) => void, onClose: () => void}) {
-    const [name, setName] = useState("");
+/** Asks for the preset's name (one word), then its description (any text; Enter alone skips it). */
+export function PresetNamePrompt({onSave, onClose}: {onSave: (name: string, description: string) => void, onClose: () => void}) {
+    const [text, setText] = useState("");
+    const [name, setName] = useState<string>();
+    const [problem, setProblem] = useState<string>();
     useInput((_, key) => { if (key.escape) onClose(); });
+    const submitName = (typed: string) => {
+        const value = typed.trim();
+        if (value === "") return onClose();
+        if (!PRESET_NAME.test(value)) return setProblem(`"${value}" cannot be a name: ${PRESET_NAME_RULE} (the description comes next)`);
+        setName(value);
+        setText("");
+        setProblem(undefined);
+    };
     return (
         <Frame title="Save the steering as a preset (Enter saves, Esc closes)">
-            <Box><Text>name: </Text><TextInput value={name} onChange={setName} onSubmit={(value) => (value.trim() ? onSave(value.trim()) : onClose())} /></Box>
+            {name == null
+                ? <Box><Text>name: </Text><LineInput key="name" value={text} onChange={setText} indent={10} onSubmit={submitName} /></Box>
+                : <Box><Text>name: {name} · description (Enter alone skips): </Text>
+                    <LineInput key="description" value={text} onChange={setText} indent={50} onSubmit={(typed) => onSave(name, typed.trim())} /></Box>}
+            {problem != null && <Text color="red">{problem}</Text>}
         </Frame>
     );
 }

@@ -1,40 +1,87 @@
 import React, {useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
-import {EMPTY_LINE, editLine, type Line} from "../lineEditor.js";
+import {EMPTY_LINE, editLine, lineOf, moveVertical, type Line} from "../lineEditor.js";
+import {layoutPrompt} from "../promptLayout.js";
+import type {PromptHistory} from "../promptHistory.js";
+import {useColumns} from "../useColumns.js";
+import {RowText} from "./LineText.js";
 
 export type PromptLineProps = {
-    busy: boolean,
     focused: boolean,
-    onSubmit: (text: string) => void
+    /** a reply or a job is running: typing goes on (the chat queues what is sent), Ctrl+C is the app's (it stops it) */
+    busy: boolean,
+    onSubmit: (text: string) => void,
+    /** Ctrl+C on an empty prompt */
+    onQuit?: () => void,
+    history?: PromptHistory,
+    /** told when the line becomes empty or stops being empty */
+    onEmptyChange?: (empty: boolean) => void
 };
 
 const PLACEHOLDER = "Type a message, /help for commands";
+const PREFIX = "› ";
+/** rows of a long prompt shown at once (the rest scrolls with the cursor) */
+export const PROMPT_MAX_ROWS = 8;
 
-/** The input line. It keeps its own text; while a reply is written it shows that instead of taking input. */
-export function PromptLine({busy, focused, onSubmit}: PromptLineProps) {
-    // the ref is the line; the state only makes React render it (see lineEditor.ts for why)
+/**
+ * The input line. It keeps its own text (see lineEditor.ts for why a ref); it stays editable while a reply is
+ * written. ↑/↓ move between the lines of a multi-line prompt, then through the prompt history; Ctrl+C clears a
+ * half-typed prompt, and on an empty one quits.
+ */
+export function PromptLine({focused, busy, onSubmit, onQuit, history, onEmptyChange}: PromptLineProps) {
     const lineRef = useRef<Line>(EMPTY_LINE);
     const [line, setLine] = useState<Line>(EMPTY_LINE);
+    const columns = useColumns();
+    const show = (next: Line) => {
+        if (next === lineRef.current) return;
+        if ((next.text === "") !== (lineRef.current.text === "")) onEmptyChange?.(next.text === "");
+        lineRef.current = next;
+        setLine(next);
+    };
     useInput((input, key) => {
-        const {line: next, submitted} = editLine(lineRef.current, input, key);
-        if (next !== lineRef.current) {
-            lineRef.current = next;
-            setLine(next);
+        const current = lineRef.current;
+        if (key.ctrl && input === "c") {
+            if (busy) return; // the app stops the reply; the line stays
+            if (current.text === "") onQuit?.();
+            history?.reset();
+            show(EMPTY_LINE);
+            return;
         }
-        if (submitted != null) onSubmit(submitted);
-    }, {isActive: focused && !busy});
+        if (key.upArrow || key.downArrow) {
+            const moved = moveVertical(current, key.upArrow ? -1 : 1);
+            const recalled = moved == null ? (key.upArrow ? history?.previous(current.text) : history?.next()) : undefined;
+            if (moved != null) show(moved);
+            else if (recalled != null) show(lineOf(recalled));
+            return;
+        }
+        const {line: next, submitted} = editLine(current, input, key, {multiline: true});
+        show(next);
+        if (submitted != null) {
+            history?.add(submitted);
+            onSubmit(submitted);
+        }
+    }, {isActive: focused});
 
-    if (busy) return <Text dimColor>… writing (Esc to stop)</Text>;
+    const prefix = <Text color={focused ? "cyan" : "gray"} bold>{PREFIX}</Text>;
+    if (line.text === "") {
+        return (
+            <Box>
+                {prefix}
+                <Text>{focused ? <Text inverse>{PLACEHOLDER[0]}</Text> : PLACEHOLDER[0]}<Text dimColor>{PLACEHOLDER.slice(1)}</Text></Text>
+            </Box>
+        );
+    }
+    const {rows, hiddenAbove, hiddenBelow} = layoutPrompt(line, columns - PREFIX.length, PROMPT_MAX_ROWS);
     return (
-        <Box>
-            <Text color={focused ? "cyan" : "gray"} bold>{"› "}</Text>
-            {line.text === ""
-                ? <Text>{focused ? <Text inverse>{PLACEHOLDER[0]}</Text> : PLACEHOLDER[0]}<Text dimColor>{PLACEHOLDER.slice(1)}</Text></Text>
-                : <Text>
-                    {line.text.slice(0, line.cursor)}
-                    {focused ? <Text inverse>{line.text[line.cursor] ?? " "}</Text> : (line.text[line.cursor] ?? "")}
-                    {line.text.slice(line.cursor + 1)}
-                </Text>}
+        <Box flexDirection="column">
+            {hiddenAbove > 0 && <Text dimColor>{"  "}… {hiddenAbove} more {hiddenAbove === 1 ? "row" : "rows"} above</Text>}
+            {rows.map((row, i) => (
+                <Box key={i}>
+                    {i === 0 ? prefix : <Text>{" ".repeat(PREFIX.length)}</Text>}
+                    <RowText row={row} showCursor={focused} />
+                </Box>
+            ))}
+            {hiddenBelow > 0 && <Text dimColor>{"  "}… {hiddenBelow} more {hiddenBelow === 1 ? "row" : "rows"} below</Text>}
         </Box>
     );
 }

@@ -1,6 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
-import type {SteeringState} from "../../steering/steeringState.js";
+import {layerSpan} from "../../steering/controlVector.js";
+import {MAX_COEFFICIENT, type SteeringState} from "../../steering/steeringState.js";
 import {readsLabel} from "../readoutView.js";
 
 export const BAR_WIDTH = 21;
@@ -14,16 +15,18 @@ export function coefficientBar(coefficient: number, max: number, width = BAR_WID
     return `[${chars.join("")}]`;
 }
 
-/** The scale the bars use: at least ±2, widened to fit the largest coefficient. */
+/** The scale the bars use: at least ±2, widened to fit the largest coefficient, at most the coefficient bound. */
 export function barScale(state: SteeringState) {
-    return Math.max(2, ...state.entries.map((e) => Math.ceil(Math.abs(e.coefficient))));
+    let max = 2;
+    for (const e of state.entries) max = Math.max(max, Math.ceil(Math.abs(e.coefficient)));
+    return Math.min(max, MAX_COEFFICIENT);
 }
 
 /** `L3-7` for a range set with /layers; `all L1-23` when every layer the file has a direction for is used. */
 export function layerLabel(entry: Pick<SteeringState["entries"][number], "layers" | "vector">): string {
     if (entry.layers) return `L${entry.layers.start}-${entry.layers.end}`;
-    const layers = [...entry.vector.directions.keys()];
-    return layers.length === 0 ? "all" : `all L${Math.min(...layers)}-${Math.max(...layers)}`;
+    const span = layerSpan(entry.vector);
+    return span == null ? "all" : `all L${span.first}-${span.last}`;
 }
 
 export type SteeringPanelProps = {

@@ -1,0 +1,176 @@
+/**
+ * The chat's keyboard (src/ui/terminalKeyboard.ts) between a terminal and Ink: the real Ink reads it, as in the
+ * chat, with the App on an in-memory Conversation. Each `tty.type` is one chunk, as a pty read delivers it, so these
+ * are the cases a person at a terminal meets: Enter that comes with the text, a bracketed paste, Backspace and
+ * Delete, keys typed before the chat opened. The terminal's mode is put back on every way out.
+ */
+import {spawnSync} from "node:child_process";
+import path from "node:path";
+import React from "react";
+import {render} from "ink";
+import {afterEach, describe, expect, it} from "vitest";
+import {App} from "../../src/ui/App.js";
+import {PresetNamePrompt} from "../../src/ui/components/Overlays.js";
+import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PASTE_END, PASTE_START} from "../../src/ui/keySplitter.js";
+import {TerminalKeyboard} from "../../src/ui/terminalKeyboard.js";
+import {FakeConversation} from "../helpers/fakeConversation.js";
+import {FakeStdout, FakeTty, Recorder, tick, waitForFrame} from "../helpers/ink.js";
+import {repoRoot} from "../helpers/steeringTestKit.js";
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+    cleanup?.();
+    cleanup = undefined;
+});
+
+function keyboard(onInterrupt = () => undefined) {
+    const tty = new FakeTty();
+    const terminal = new Recorder();
+    const board = new TerminalKeyboard(tty, terminal, onInterrupt).start();
+    return {tty, terminal, board};
+}
+
+/** renders a tree reading from a keyboard, as the chat does */
+function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
+    const stdout = new FakeStdout();
+    const instance = render(tree, {stdout: stdout as unknown as NodeJS.WriteStream, stdin: board as unknown as NodeJS.ReadStream,
+        debug: true, exitOnCtrlC: false, patchConsole: false});
+    cleanup = () => {
+        instance.unmount();
+        board.stop();
+    };
+    return {tty, lastFrame: stdout.lastFrame};
+}
+
+async function startChat(conversation = new FakeConversation(), existing = keyboard()) {
+    const {tty, lastFrame} = renderOn(<App conversation={conversation} modelName="tiny-model.gguf" />, existing);
+    await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
+    await tick();
+    return {tty, conversation, lastFrame};
+}
+
+const until = async (check: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!check()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await tick(20);
+    }
+};
+
+describe("the chat's keyboard", () => {
+    it("text and Enter in one chunk send the text", async () => {
+        const {tty, conversation, lastFrame} = await startChat();
+        tty.type("The dog\r");
+        await until(() => conversation.sent.length === 1, "the prompt to be sent");
+        expect(conversation.sent).toEqual(["The dog"]);
+        await waitForFrame(lastFrame, (f) => f.includes("Hello there!"));
+        tty.type("one\rtwo\r"); // two lines typed at once (a burst over ssh): both are sent, the second after the first reply
+        await until(() => conversation.sent.length === 3, "both prompts");
+        expect(conversation.sent).toEqual(["The dog", "one", "two"]);
+    });
+
+    it("a bracketed paste of two lines stays on the prompt as two lines, and Enter sends both as one message", async () => {
+        const {tty, conversation, lastFrame} = await startChat();
+        tty.type(`${PASTE_START}first line\rsecond line${PASTE_END}`);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("second line"));
+        expect(frame).toMatch(/› first line\n\s+second line/);
+        await tick(100);
+        expect(conversation.sent).toEqual([]);
+        tty.type("\r");
+        await until(() => conversation.sent.length === 1, "the paste to be sent");
+        expect(conversation.sent).toEqual(["first line\nsecond line"]);
+    });
+
+    it("a paste whose markers and text come in several chunks is still one paste", async () => {
+        const {tty, conversation, lastFrame} = await startChat();
+        for (const chunk of ["\u001b[20", "0~a\r", "b\u001b[2", "01~"]) tty.type(chunk);
+        await waitForFrame(lastFrame, (f) => /› a\n\s+b/.test(f));
+        tty.type("\r");
+        await until(() => conversation.sent.length === 1, "the paste to be sent");
+        expect(conversation.sent).toEqual(["a\nb"]);
+    });
+
+    it("a long paste shows the rows around the cursor and says how many more there are; Enter sends every line", async () => {
+        const {tty, conversation, lastFrame} = await startChat();
+        const lines = Array.from({length: 30}, (_, i) => `pasted line ${i}`);
+        tty.type(`${PASTE_START}${lines.join("\r")}${PASTE_END}`);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("pasted line 29"));
+        expect(frame).toContain("… 22 more rows above");
+        expect(frame).not.toContain("pasted line 21\n");
+        tty.type("\r");
+        await until(() => conversation.sent.length === 1, "the paste to be sent");
+        expect(conversation.sent).toEqual([lines.join("\n")]);
+    });
+
+    it("the preset-name field: a name and Enter in one chunk save it; a pasted line break becomes a space", async () => {
+        const saved: string[] = [];
+        const first = renderOn(<PresetNamePrompt onSave={(name) => saved.push(name)} onClose={() => undefined} />);
+        await waitForFrame(first.lastFrame, (f) => f.includes("name:"));
+        await tick();
+        first.tty.type("calm\r");
+        await until(() => saved.length === 1, "the save");
+        cleanup?.();
+        const second = renderOn(<PresetNamePrompt onSave={(name) => saved.push(name)} onClose={() => undefined} />);
+        await waitForFrame(second.lastFrame, (f) => f.includes("name:"));
+        await tick();
+        second.tty.type(`${PASTE_START}two\rwords${PASTE_END}`);
+        await waitForFrame(second.lastFrame, (f) => f.includes("name: two words"));
+        second.tty.type("\r");
+        await until(() => saved.length === 2, "the second save");
+        expect(saved).toEqual(["calm", "two words"]);
+    });
+
+    it("the Backspace key (DEL) erases before the cursor and the Delete key (ESC[3~) after it", async () => {
+        const {tty, conversation} = await startChat();
+        tty.type("abcd");
+        tty.type("\u001b[D\u001b[D"); // ← ←: the cursor before c
+        tty.type("\u007f"); // Backspace: b goes
+        tty.type("\u001b[3~"); // Delete: c goes
+        tty.type("\r");
+        await until(() => conversation.sent.length === 1, "the prompt to be sent");
+        expect(conversation.sent).toEqual(["ad"]);
+    });
+
+    it("keys typed before the chat listens (while the model loads) are kept for the prompt, Enter included", async () => {
+        const early = keyboard();
+        early.tty.type("typed early\r");
+        const {conversation} = await startChat(new FakeConversation(), early);
+        await until(() => conversation.sent.length === 1, "the early prompt to be sent");
+        expect(conversation.sent).toEqual(["typed early"]);
+    });
+
+    it("Ctrl+C while nothing listens (the model loading) interrupts; once the chat listens it is a key", async () => {
+        let interrupts = 0;
+        const {tty, board} = keyboard(() => { interrupts++; });
+        tty.type("\u0003");
+        expect(interrupts).toBe(1);
+        board.setRawMode(true);
+        tty.type("\u0003");
+        expect(interrupts).toBe(1);
+        expect(board.read()).toBe("\u0003");
+        board.stop();
+    });
+
+    it("raw mode and bracketed paste are on from start to stop, and off after", () => {
+        const {tty, terminal, board} = keyboard();
+        expect(tty.rawMode).toBe(true);
+        expect(terminal.text).toBe(BRACKETED_PASTE_ON);
+        board.stop();
+        expect(tty.rawModeCalls).toEqual([true, false]);
+        expect(terminal.text).toBe(BRACKETED_PASTE_ON + BRACKETED_PASTE_OFF);
+        board.stop(); // twice is harmless
+        expect(terminal.text).toBe(BRACKETED_PASTE_ON + BRACKETED_PASTE_OFF);
+    });
+
+    it("a crash, process.exit, SIGTERM or SIGINT puts the terminal back too", () => {
+        const script = (end: string) => `
+            import {TerminalKeyboard} from ${JSON.stringify(path.join(repoRoot, "dist", "ui", "terminalKeyboard.js"))};
+            const tty = {setRawMode: (on) => process.stdout.write("[raw " + on + "]"), setEncoding() {}, on() {}, off() {}, ref() {}, unref() {}, pause() {}, resume() {}};
+            new TerminalKeyboard(tty, process.stdout, () => {}).start();
+            setTimeout(() => { ${end} }, 10);`;
+        for (const end of ["throw new Error('boom')", "process.exit(3)", "process.kill(process.pid, 'SIGTERM')", "process.kill(process.pid, 'SIGINT')"]) {
+            const child = spawnSync(process.execPath, ["--input-type=module", "-e", script(end)], {encoding: "utf8"});
+            expect(child.stdout, end).toBe(`[raw true]${BRACKETED_PASTE_ON}${BRACKETED_PASTE_OFF}[raw false]`);
+        }
+    });
+});
