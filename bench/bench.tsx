@@ -16,6 +16,7 @@ import {demoModelPath} from "../src/config/paths.js";
 import {mixControlVectors, scaleAddJs, type ScaleAddKernel} from "../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../src/steering/nativeSteering.js";
 import {SteeringController} from "../src/steering/steeringController.js";
+import {ReplyReader} from "../src/steering/replyReadout.js";
 import {saveControlVector} from "../src/steering/loadControlVector.js";
 import {renderRecipe, loadRecipe} from "../src/training/recipes.js";
 import {trainControlVector} from "../src/training/trainControlVector.js";
@@ -158,6 +159,25 @@ async function main() {
         }
     });
 
+    // the chat's read-out: after each reply, its tokens evaluated unsteered on the capture context and read on each
+    // loaded vector; its cost next to the reply's generation (the goal: under 25 %, and it runs after the reply is shown)
+    log("read-out of a reply on 4 vectors vs the reply's generation");
+    steeringOn();
+    const reader = new ReplyReader(loaded);
+    const readSeconds: number[] = [];
+    const replySeconds: number[] = [];
+    const readPhase = await phase(async () => {
+        await reader.read((await generate(conversation, prompt)).tokens, controller.appliedState.entries); // warm-up: capture context and baseline
+        for (let r = 0; r < ROUNDS; r++) {
+            const started = performance.now();
+            const reply = await generate(conversation, prompt);
+            replySeconds.push((performance.now() - started) / 1000);
+            readSeconds.push((await reader.read(reply.tokens, controller.appliedState.entries))!.seconds);
+        }
+    });
+    await reader.free();
+    steeringOff();
+
     log("switch: coefficient change -> re-mix + apply");
     steeringOn(); // the four vectors on all layers: a real re-mix and apply each time
     const switchTimes: number[] = [];
@@ -256,9 +276,11 @@ async function main() {
         train_seconds: median(trainTimes), prefill_seconds: median(prefillTimes), train_over_prefill: medianRatio(trainTimes, prefillTimes),
         train_over_prefill_quartiles: quartiles(trainTimes, prefillTimes), train_rounds: trainRounds,
         train_tokens: trainPhase.result.evaluatedTokens,
+        readout_seconds: median(readSeconds), reply_seconds: median(replySeconds), readout_over_reply: medianRatio(readSeconds, replySeconds),
+        readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
         short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
-            reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
+            readout: readPhase.peakRssMb, reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
     };
     if (values.json) {
         process.stdout.write(JSON.stringify(results) + "\n");
@@ -279,6 +301,8 @@ async function main() {
     row("reload ms", results.reload_ms.toFixed(0), "model + context reload (the llama.cpp CLI way)");
     row("train s / prefill s", `${results.train_seconds.toFixed(3)} / ${results.prefill_seconds.toFixed(3)}`,
         `ratio ${results.train_over_prefill.toFixed(2)} [${spread(results.train_over_prefill_quartiles)}] (goal <= 1.2), ${results.train_tokens} tokens, ${trainRounds} rounds`);
+    row("read-out s / reply s", `${results.readout_seconds.toFixed(3)} / ${results.reply_seconds.toFixed(3)}`,
+        `ratio ${results.readout_over_reply.toFixed(3)} [${spread(results.readout_over_reply_quartiles)}] (goal < 0.25), 4 vectors, after the reply`);
     if (results.short_runs > 0) row("short runs", String(results.short_runs), `runs that hit EOS before ${GENERATE} tokens: their speeds are less comparable`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
 }

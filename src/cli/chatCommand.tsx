@@ -15,6 +15,7 @@ import type {CliOptions} from "./options.js";
 import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
+import {ReplyReader} from "../steering/replyReadout.js";
 import {DEFAULT_SAMPLING} from "../engine/sampling.js";
 import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
 import {TerminalKeyboard} from "../ui/terminalKeyboard.js";
@@ -32,7 +33,7 @@ type Phase =
         settingsBeforePresets: ConversationSettings | undefined, history: PromptHistory}
     | {kind: "failed"};
 
-type Outcome = {loaded: LoadedModel | undefined, error: unknown};
+type Outcome = {loaded: LoadedModel | undefined, error: unknown, reader?: ReplyReader, readReply?: ReplyReader["read"]};
 
 export async function runChat(options: CliOptions): Promise<number> {
     if (!process.stdin.isTTY)
@@ -52,6 +53,7 @@ export async function runChat(options: CliOptions): Promise<number> {
     } finally {
         keyboard.stop();
     }
+    await outcome.reader?.free();
     if (interrupted) return EXIT_INTERRUPTED;
     await outcome.loaded?.dispose();
     // a start-up failure leaves Ink first, so main reports it like every other command: one line on stderr
@@ -121,6 +123,10 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 const settingsBeforePresets = options.preset != null
                     ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
                 const history = openHistory(notes);
+                if (steering.controller) {
+                    const reader = outcome.reader = new ReplyReader(loaded);
+                    outcome.readReply = (tokens, entries) => reader.read(tokens, entries);
+                }
                 setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets, history});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
@@ -151,7 +157,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
                 keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} pinnedSettings={pinnedSettings(options)}
-                history={phase.history} />;
+                history={phase.history} readReply={outcome.readReply} />;
         case "failed":
             return null;
     }

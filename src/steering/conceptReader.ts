@@ -97,9 +97,14 @@ export class ConceptReader {
     /** Projections of a text's hidden states on the vector, and their read-out against the baseline. */
     async read(text: string | readonly Token[], vector: ControlVector, {layers, steering}: ReadOptions = {}): Promise<TextReading> {
         const tokens = typeof text === "string" ? this.tokenize(text) : [...text];
+        this.layersOf(vector, layers); // a vector that cannot be read fails before any compute
+        return this.project(tokens, await this.hiddenStates(tokens, steering), vector, layers);
+    }
+
+    /** The read-out of already captured hidden states (from `hiddenStates`), so one capture serves several vectors. */
+    async project(tokens: readonly Token[], states: readonly Float32Array[], vector: ControlVector, layers?: readonly number[]): Promise<TextReading> {
         const chosen = this.layersOf(vector, layers);
         const baselines = await this.baselines(vector, chosen);
-        const states = await this.hiddenStates(tokens, steering);
         const bos = tokens[0] === this.loaded.model.tokens.bos ? 1 : 0;
         if (tokens.length - bos === 0) throw new UserFacingError("There is no text to read", "give a text with at least one token");
         const matrix = projectionMatrix(new Map(chosen.map((layer) =>

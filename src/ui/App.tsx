@@ -3,7 +3,7 @@
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
  * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
  */
-import React, {useEffect, useRef, useState} from "react";
+import React, {useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
 import {errorMessage} from "../engine/errors.js";
@@ -16,9 +16,10 @@ import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
-import {useChat} from "./useChat.js";
+import {useChat, type ChatOptions} from "./useChat.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
+import {readsOf} from "./readoutView.js";
 import type {RecipeTrainer} from "../training/recipeVectors.js";
 
 export type AppProps = {
@@ -36,7 +37,9 @@ export type AppProps = {
     /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
     history?: PromptHistory,
     /** the settings given as flags, which a preset loaded in the chat leaves as they are */
-    pinnedSettings?: readonly PinnedSetting[]
+    pinnedSettings?: readonly PinnedSetting[],
+    /** the live read-out of each reply on the loaded vectors */
+    readReply?: ChatOptions["readReply"]
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
@@ -45,12 +48,13 @@ type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
 
 export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, history,
-    pinnedSettings}: AppProps) {
+    pinnedSettings, readReply}: AppProps) {
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
-        pinnedSettings, columns: () => stdout.columns ?? 100});
+        pinnedSettings, readReply, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
+    const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo
     const [overlay, setOverlay] = useState<Overlay>();
     /** whether the prompt holds text (Ctrl+C in the panel must not throw it away) */
     const promptEmpty = useRef(true);
@@ -107,7 +111,8 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
                     : <MessageView key={item.id} message={item} />}
             </Static>
             {chat.busy && <Text>{chat.streamingText}</Text>}
-            {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected} />}
+            {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
+                reads={reads} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}

@@ -26,6 +26,7 @@ export type SlashCommand =
     | {kind: "set", name: SamplingSettingName, value: number | undefined}
     | {kind: "settings"}
     | {kind: "train", name: string}
+    | {kind: "readout"}
     | {kind: "clear"}
     | {kind: "exit"}
     | {kind: "system", text: string}
@@ -51,6 +52,7 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/set NAME VALUE", "sampling: temperature, top-k, top-p, min-p, seed (or random), max-tokens"],
     ["/settings", "show the sampling in use"],
     ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
+    ["/readout", "what each vector read on the last reply, per layer and per token (a heat map)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
     ["/system <text>", "set the system prompt (empty text clears it)"],
     ["/exit", "quit (also Ctrl+C on an empty prompt)"]
@@ -120,6 +122,7 @@ export function parseSlashCommand(input: string): SlashCommand {
         case "/steering": return {kind: "steering"};
         case "/regen": return {kind: "regen"};
         case "/compare": return {kind: "compare"};
+        case "/readout": return {kind: "readout"};
         case "/sweep": {
             const [vector, range, step] = words(rest);
             const match = range != null ? /^([-+]?[\d.]+)\.\.([-+]?[\d.]+)$/.exec(range) : null;

@@ -20,7 +20,8 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
     const turns = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => m.role === "user"
         ? {role: "user", text: m.text}
         : {role: "assistant", text: m.text, steering: m.steering ?? [], stopReason: m.reply?.stopReason,
-            meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.replaced ? {replaced: true} : {})});
+            meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
+            ...(m.replaced ? {replaced: true} : {})});
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
 }
 

@@ -14,6 +14,8 @@ export type ChatMessage = {
     reply?: Omit<Reply, "text" | "tokens">,
     /** for assistant messages: the steering it was made with */
     steering?: SteeringRecord,
+    /** for assistant messages: what each loaded vector read on the reply (z against the neutral text), once read */
+    readout?: Record<string, number>,
     /** for assistant messages: /regen or /compare answered the same prompt again, so the conversation moved on without it */
     replaced?: boolean
 };

@@ -6,6 +6,7 @@
  */
 import {lstatSync} from "node:fs";
 import {useCallback, useEffect, useRef, useState} from "react";
+import type {Token} from "node-llama-cpp";
 import type {Conversation, Reply} from "../engine/conversation.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {errorMessage, UserFacingError} from "../engine/errors.js";
@@ -16,6 +17,8 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {describeEntry, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
+import type {ReplyReadout} from "../steering/replyReadout.js";
+import {readoutReport} from "./readoutView.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
@@ -28,7 +31,7 @@ import type {ChatMessage, SteeringRecord} from "./types.js";
 export const STREAM_FLUSH_MS = 50;
 /** commands that only stage steering or show something, so they may run while a reply or a training is busy */
 const COMMANDS_WHILE_BUSY: ReadonlySet<SlashCommand["kind"]> = new Set(["help", "vectorSet", "vectorEnable", "vectorRemove", "layers",
-    "steerOff", "steering", "presetSave", "presetList", "set", "settings", "unknown", "invalid"]);
+    "steerOff", "steering", "presetSave", "presetList", "set", "settings", "readout", "unknown", "invalid"]);
 
 /** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
 export const LIVE_TAIL_LINES = 12;
@@ -44,6 +47,8 @@ export type ChatOptions = {
     trainRecipe?: RecipeTrainer,
     /** --keep-cache: steering changes do not drop the evaluated history */
     keepCache?: boolean,
+    /** reads a reply on the loaded vectors, off the main thread (the live read-out; see steering/replyReadout.ts) */
+    readReply?: (tokens: readonly Token[], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** what a loaded preset falls back to for system prompt and sampling (default: the settings at the first load) */
     settingsBeforePresets?: ConversationSettings,
     /** settings given on the command line: a preset loaded later does not change them (/set adds to these) */
@@ -61,6 +66,8 @@ export type ChatState = {
     /** /compare or /sweep is running (panel edits would be overwritten by their trials, so the panel is closed) */
     trialRunning: boolean,
     lastReply: Reply | undefined,
+    /** what the loaded vectors read on the last reply, once read */
+    lastReadout: ReplyReadout | undefined,
     contextUsage: {used: number, size: number},
     submit(input: string): void,
     /** runs a slash command given as text (the panel's keys and pickers use this too) */
@@ -100,6 +107,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     /** /compare or /sweep is running: they own the steering until they put it back */
     const [trialRunning, setTrialRunning] = useState(false);
     const [lastReply, setLastReply] = useState<Reply>();
+    const [lastReadout, setLastReadout] = useState<ReplyReadout>();
+    const lastReadoutRef = useRef<ReplyReadout | undefined>(undefined);
     const [contextUsage, setContextUsage] = useState(() => conversation.contextUsage());
     const nextId = useRef(0);
     const abortRef = useRef<AbortController | undefined>(undefined);
@@ -173,9 +182,19 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
 
     const addReply = useCallback(({reply, shownText}: {reply: Reply, shownText?: string}) => {
         const {text, tokens: _tokens, ...stats} = reply;
+        const id = nextId.current;
         addMessage({role: "assistant", text, shownText, reply: stats, steering: recordSteering(steering?.appliedState)});
         setLastReply(reply);
-    }, [addMessage, steering]);
+        // the read-out runs after the reply is shown; the transcript records it on the reply's message
+        if (options.readReply && steering) void options.readReply(reply.tokens, steering.appliedState.entries).then((readout) => {
+            if (readout == null) return;
+            lastReadoutRef.current = readout;
+            setLastReadout(readout);
+            const reads = Object.fromEntries(readout.vectors.map((v) => [v.name, v.z]));
+            messagesRef.current = messagesRef.current.map((m) => (m.id === id ? {...m, readout: reads} : m));
+            setMessages(messagesRef.current);
+        }, (err) => note(`Read-out failed: ${errorMessage(err)}`, "error"));
+    }, [addMessage, steering, note, options.readReply]);
 
     /** Runs work with the busy flag set, reporting errors as a message. */
     const runBusy = useCallback(async (work: () => Promise<void>, label = "writing") => {
@@ -392,6 +411,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     note(sweepTable(command.name, rows, columns()));
                 });
                 return;
+            case "readout":
+                note(lastReadoutRef.current ? readoutReport(lastReadoutRef.current, columns())
+                    : options.readReply ? "No read-out yet: it comes after a reply, with at least one vector loaded" : "The read-out is unavailable in this session");
+                return;
             case "save": {
                 checkWritableTarget(command.file, "Transcript file"); // a FIFO or a folder is refused, never opened
                 if (!command.force && lstatSync(command.file, {throwIfNoEntry: false}) != null)
@@ -469,5 +492,5 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
 
     const stop = useCallback(() => abortRef.current?.abort(), []);
 
-    return {messages, streamingText, busy, busyLabel, queued, trialRunning, lastReply, contextUsage, submit, command, note, stop};
+    return {messages, streamingText, busy, busyLabel, queued, trialRunning, lastReply, lastReadout, contextUsage, submit, command, note, stop};
 }

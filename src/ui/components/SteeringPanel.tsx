@@ -2,6 +2,7 @@ import React from "react";
 import {Box, Text} from "ink";
 import {layerSpan} from "../../steering/controlVector.js";
 import {MAX_COEFFICIENT, type SteeringState} from "../../steering/steeringState.js";
+import {readsLabel} from "../readoutView.js";
 
 export const BAR_WIDTH = 21;
 
@@ -34,12 +35,14 @@ export type SteeringPanelProps = {
     pending: boolean,
     focused: boolean,
     selected: number,
-    unavailable?: string
+    unavailable?: string,
+    /** what each vector read on the last reply (z), by name */
+    reads?: ReadonlyMap<string, number>
 };
 
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
 // memo: streamed text re-renders the app every flush; this only when its own props change
-export const SteeringPanel = React.memo(function SteeringPanel({state, pending, focused, selected, unavailable}: SteeringPanelProps) {
+export const SteeringPanel = React.memo(function SteeringPanel({state, pending, focused, selected, unavailable, reads}: SteeringPanelProps) {
     const max = barScale(state);
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
@@ -55,7 +58,7 @@ export const SteeringPanel = React.memo(function SteeringPanel({state, pending, 
                 return (
                     <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
                         {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, max)} {value.padStart(6)}
-                        {entry.enabled ? "  on " : "  off"}  {layerLabel(entry)}
+                        {entry.enabled ? "  on " : "  off"}  {layerLabel(entry)}{reads?.has(entry.name) ? `  ${readsLabel(reads.get(entry.name))}` : ""}
                     </Text>
                 );
             })}
