@@ -368,7 +368,7 @@ describe("the chat's steering controls", () => {
         await press(stdin, "?");
         await waitForFrame(lastFrame, (f) => f.includes("Keys and commands (any key closes)") && f.includes("/sweep NAME A..B STEP"));
         await press(stdin, "x");
-        expect(lastFrame()).not.toContain("Keys and commands");
+        await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands")); // the large overlay may take a frame to go
         expect(steering.state.entries).toHaveLength(2); // the key that closed help did nothing else
 
         await press(stdin, keys.tab);
