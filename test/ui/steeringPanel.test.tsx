@@ -84,12 +84,19 @@ describe("the chat's steering controls", () => {
     };
     /** finished replies on screen: each ends with its details line, "[ppl 2.72]" or "[hit --max-tokens · ppl 3.10]" */
     const replies = (frame: string) => frame.match(/\[[^\]\n]*ppl \d/g)?.length ?? 0;
+    /** Tab to the panel, then wait until it takes keys (its input turns on in an effect after the frame that shows it) */
+    const focusPanel = async (stdin: {write: (data: string) => void}, lastFrame: () => string | undefined) => {
+        await press(stdin, keys.tab);
+        await waitForFrame(lastFrame, (f) => f.includes("Tab back"));
+        await tick(150);
+    };
 
     it("Tab then ←/→ (Shift ×5), Space, 0 and d change the staged steering; Tab again goes back to the prompt", async () => {
         const {stdin, lastFrame, steering} = await start();
         expect(lastFrame()).toMatch(/mood\s+\[.*\]\s+\+0\.50\s+on/);
-        await press(stdin, keys.tab, keys.right);
-        expect(lastFrame()).toMatch(/❯ mood\s+\[.*\]\s+\+0\.60\s+on/);
+        await focusPanel(stdin, lastFrame);
+        await press(stdin, keys.right);
+        await waitForFrame(lastFrame, (f) => /❯ mood\s+\[.*\]\s+\+0\.60\s+on/.test(f));
         expect(lastFrame()).toContain("staged for the next turn");
         expect(steering.state.get("mood").coefficient).toBe(0.6);
         expect(steering.appliedState.has("mood")).toBe(false); // nothing applied until the next turn
@@ -346,11 +353,13 @@ describe("the chat's steering controls", () => {
         writeVector(vectorOf(32, [2, 3], (l, i) => Math.cos(l * i)), "calm.gguf", path.join(configDir, "vectors"));
         const {stdin, lastFrame, steering} = await start();
 
-        await press(stdin, keys.tab, "a");
+        await focusPanel(stdin, lastFrame);
+        await press(stdin, "a");
         let frame = await waitForFrame(lastFrame, (f) => f.includes("Add a vector (Enter adds"));
         const rows = frame.split("\n").filter((l) => /^[│║ ]*[❯ ] \S+\s+n_embd/.test(l.replace(/^║\s?/, "")));
         const calmRow = rows.findIndex((l) => /\bcalm\b/.test(l));
         expect(frame).toMatch(/calm\s+n_embd 32 · 2 layers · user/);
+        await tick(150); // the list takes keys from an effect after the frame that shows it
         for (let i = 0; i < calmRow; i++) await press(stdin, keys.down);
         await press(stdin, keys.enter);
         frame = await waitForFrame(lastFrame, (f) => /calm\s+\[.*\]\s+\+1\.00\s+on\s+all L2-3/.test(f));
@@ -358,12 +367,12 @@ describe("the chat's steering controls", () => {
 
         // the selection starts on the first vector; ↓ moves to calm, so → changes calm only
         await press(stdin, keys.down, keys.right);
+        await waitForFrame(lastFrame, (f) => /❯ calm\s+\[.*\]\s+\+1\.10/.test(f));
         expect(steering.state.get("calm").coefficient).toBe(1.1);
         expect(steering.state.get("mood").coefficient).toBe(0.5);
-        expect(lastFrame()).toMatch(/❯ calm\s+\[.*\]\s+\+1\.10/);
         await press(stdin, keys.up, keys.left);
+        await waitForFrame(lastFrame, (f) => /❯ mood\s+\[.*\]\s+\+0\.40/.test(f));
         expect(steering.state.get("mood").coefficient).toBe(0.4);
-        expect(lastFrame()).toMatch(/❯ mood\s+\[.*\]\s+\+0\.40/);
 
         await press(stdin, "?");
         await waitForFrame(lastFrame, (f) => f.includes("Keys and commands (any key closes)") && f.includes("/sweep NAME A..B STEP"));
