@@ -68,7 +68,8 @@ function textToRead(options: CliOptions): string {
 function tokenTexts(model: LlamaModel, tokens: readonly Token[]): string[] {
     const bos = model.tokens.bos;
     const preceding = bos != null ? [bos] : [];
-    return tokens.map((t, i) => model.detokenize([t], false, [...preceding, ...tokens.slice(0, i)].slice(-8)));
+    // the 8 tokens before each one are context enough (and keep a long text linear)
+    return tokens.map((t, i) => model.detokenize([t], false, [...preceding, ...tokens.slice(Math.max(0, i - 8), i)].slice(-8)));
 }
 
 type Report = {name: string, file: string, tokenTexts: string[], reading: TextReading};

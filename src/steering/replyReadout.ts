@@ -57,7 +57,8 @@ export class ReplyReader {
         }
         const model = this.loaded.model;
         const read = input.slice(input[0] === bos ? 1 : 0);
-        const tokenTexts = read.map((t, i) => model.detokenize([t], false, [...(bos != null ? [bos] : []), ...read.slice(0, i)].slice(-8)));
+        const before = (i: number) => (i >= 8 || bos == null ? read.slice(Math.max(0, i - 8), i) : [bos, ...read.slice(0, i)]);
+        const tokenTexts = read.map((t, i) => model.detokenize([t], false, before(i)));
         return {tokenTexts, vectors, seconds: (performance.now() - started) / 1000};
     }
 
