@@ -2,7 +2,6 @@
  * The real binary's failure modes: each error is one line on stderr starting with "steer-chat:", naming the file
  * or flag, with no stack trace and exit code 2; --help and --version; and `ask` reading its prompt from stdin.
  */
-import {spawn} from "node:child_process";
 import {cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {InsufficientMemoryError} from "node-llama-cpp";
@@ -11,24 +10,16 @@ import {UserFacingError} from "../../src/engine/errors.js";
 import {explainLoadError} from "../../src/engine/runtime.js";
 import {buildSyntheticLlama} from "../../src/gguf/syntheticLlama.js";
 import {repoRoot, storiesModelPath, tempDir, tinyModelPath} from "../helpers/tinyModel.js";
+import {runProcess, type ProcessResult} from "../helpers/runProcess.js";
 
 const bin = path.join(repoRoot, "bin", "steer-chat.js");
 const dir = tempDir("steer-cli-");
 
-type Result = {code: number | null, stdout: string, stderr: string};
+type Result = ProcessResult;
 
 /** Runs the binary with stdin a pipe that gets `input` (or is closed at once: empty stdin). */
 function runCli(args: string[], input = "", binary = bin): Promise<Result> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [binary, ...args], {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"]});
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-        child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
-        child.on("error", reject);
-        child.on("close", (code) => resolve({code, stdout, stderr}));
-        child.stdin.end(input);
-    });
+    return runProcess(process.execPath, [binary, ...args], {cwd: repoRoot, input});
 }
 
 /** the error contract: exit 2, nothing on stdout, exactly one line on stderr, "steer-chat: ...", no stack */

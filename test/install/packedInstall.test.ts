@@ -3,10 +3,11 @@
  * with a fresh HOME (empty npm cache, no ~/.npmrc) and a PATH holding only node, npm, npx and a shell: no git, make,
  * cc, c++ or python. The packed prebuild must steer exactly as llama.cpp does, and nothing may be compiled.
  */
-import {execFileSync, spawn} from "node:child_process";
+import {execFileSync} from "node:child_process";
 import {existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync} from "node:fs";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
+import {runProcess} from "../helpers/runProcess.js";
 import {repoRoot, tempDir} from "../helpers/tinyModel.js";
 
 type Fixture = {prompt: string, maxTokens: number, vectors?: string[], layers?: [number, number], expected: string};
@@ -18,18 +19,6 @@ function minimalPath(): string {
     const which = (tool: string) => realpathSync(execFileSync("sh", ["-c", `command -v ${tool}`], {encoding: "utf8"}).trim());
     for (const tool of ["node", "npm", "npx", "sh"]) symlinkSync(which(tool), path.join(bin, tool));
     return bin;
-}
-
-function run(cmd: string, args: string[], options: {cwd: string, env: NodeJS.ProcessEnv}): Promise<{code: number | null, stdout: string, stderr: string}> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(cmd, args, {...options, stdio: ["ignore", "pipe", "pipe"]});
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d; });
-        child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d; });
-        child.on("error", reject);
-        child.on("close", (code) => resolve({code, stdout, stderr}));
-    });
 }
 
 describe("a packed package installed as a registry user installs it", () => {
@@ -54,7 +43,7 @@ describe("a packed package installed as a registry user installs it", () => {
                 "--model", model];
             for (const v of c.vectors ?? []) args.push("--vector", path.join(vectorsDir, v));
             if (c.layers) args.push("--layers", `${c.layers[0]}-${c.layers[1]}`);
-            const result = await run("npx", [...args, c.prompt], {cwd: project, env});
+            const result = await runProcess("npx", [...args, c.prompt], {cwd: project, env});
             expect(result.stderr, JSON.stringify(c.vectors)).toBe("");
             expect(result.code).toBe(0);
             expect(result.stdout).toBe(c.expected);
@@ -66,7 +55,7 @@ describe("a packed package installed as a registry user installs it", () => {
         expect(existsSync(path.join(installed, "prebuilds", `${process.platform}-${process.arch}`))).toBe(true);
         expect(existsSync(path.join(installed, "build"))).toBe(false);
         mkdirSync(path.join(project, "check"));
-        const status = await run("node", ["--input-type=module", "-e",
+        const status = await runProcess("node", ["--input-type=module", "-e",
             `const {loadNativeSteering} = await import(${JSON.stringify(path.join(installed, "dist", "steering", "nativeSteering.js"))});` +
             "const s = loadNativeSteering(); console.log(s.available ? 'available' : s.reason);"], {cwd: path.join(project, "check"), env});
         expect(status.stdout.trim()).toBe("available");
