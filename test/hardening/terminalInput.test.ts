@@ -93,6 +93,8 @@ describe.skipIf(!hasTmux)("typing in a real terminal", () => {
         term.keys("C-s");
         await term.waitFor((s) => s.includes("Save the steering as a preset"), "the name dialog");
         term.keys("calm", "Enter");
+        await term.waitFor((s) => s.includes("name: calm · description"), "the description step");
+        term.keys("Enter"); // no description
         await term.waitFor((s) => s.includes("Saved preset calm"), "the saved note");
         await term.typeLine("/preset list");
         const s = await term.waitFor((x) => /calm\s+user/.test(x), "the preset list");
