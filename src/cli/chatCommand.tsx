@@ -4,6 +4,7 @@
 import React, {useEffect, useState} from "react";
 import {Box, render, Text, useApp, useInput} from "ink";
 import {createConversation, type Conversation} from "../engine/conversation.js";
+import {displayText} from "../engine/displayText.js";
 import {errorMessage, UserFacingError} from "../engine/errors.js";
 import {DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel,
     type DownloadProgress} from "../engine/modelResolver.js";
@@ -174,7 +175,7 @@ function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: ()
     const local = listLocalModels();
     const items = [
         {label: DEMO_MODEL_LABEL, value: DEMO_MODEL, hint: "--model demo"},
-        ...local.map((m) => ({label: m.name, value: m.path, hint: formatBytes(m.sizeBytes)})),
+        ...local.map((m) => ({label: displayText(m.name), value: m.path, hint: formatBytes(m.sizeBytes)})),
         {label: `Download a recommended small chat model`, value: RECOMMENDED_MODEL_URI, hint: RECOMMENDED_MODEL_URI},
         {label: "Quit", value: ""}
     ];

@@ -7,6 +7,7 @@ import path from "node:path";
 import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {readGgufHeader, type ByteSource, type GgufHeader, type GgufHeaderResult} from "../gguf/ggufHeaderCheck.js";
 import {hyperparameterProblem} from "../gguf/modelHyperparameters.js";
+import {displayText} from "./displayText.js";
 import {UserFacingError} from "./errors.js";
 import {checkModelFile} from "./modelFile.js";
 
@@ -131,7 +132,7 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
     }
     return {
         llama, model, context, modelPath: resolvedPath,
-        modelName: path.basename(resolvedPath),
+        modelName: displayText(path.basename(resolvedPath)),
         async dispose() {
             await context.dispose();
             await model.dispose();

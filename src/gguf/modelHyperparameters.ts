@@ -151,7 +151,7 @@ export function hyperparameterProblem(header: Pick<GgufHeader, "metadata" | "ten
         return `tokenizer.ggml.model is "${tokenizer.value}": the model has no tokenizer to read text with`;
     const rope = metadata.get(`${prefix}rope.scaling.type`);
     const ropeProblem = rope?.kind === "string" && !ROPE_SCALING_TYPES.includes(rope.value)
-        ? `${prefix}rope.scaling.type is "${rope.value}" (llama.cpp knows ${ROPE_SCALING_TYPES.join(", ")})` : undefined;
+        ? `${prefix}rope.scaling.type is "${rope.value.slice(0, 64)}" (llama.cpp knows ${ROPE_SCALING_TYPES.join(", ")})` : undefined;
     return checkTensorAlignment(header) ?? checkLayers(metadata, prefix) ?? checkExperts(metadata, prefix, tensorNames) ?? ropeProblem
         ?? checkFloats(metadata, prefix)
         ?? (ARCHITECTURES_WITHOUT_ATTENTION_EVERYWHERE.has(architecture.value) ? undefined

@@ -68,7 +68,7 @@ export async function listVectors(): Promise<VectorListing[]> {
                 listings.push({name: vectorNameOf(f), file, folder: label, ok: true, layerCount: vector.directions.size,
                     topLayer: topLayer(vector), nEmbd: vector.nEmbd, modelHint: vector.modelHint, quality: vector.quality});
             } catch (err) {
-                listings.push({name: vectorNameOf(f), file, folder: label, ok: false, problem: (err as Error).message});
+                listings.push({name: vectorNameOf(f), file, folder: label, ok: false, problem: displayText((err as Error).message, 1000)});
             }
         }
     }

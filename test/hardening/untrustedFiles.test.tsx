@@ -6,13 +6,15 @@
  * chat template is one line, not a stack trace. The CLI runs as a child, killed if it blocks.
  */
 import {execFileSync, spawnSync} from "node:child_process";
-import {closeSync, constants, mkdirSync, openSync, writeFileSync} from "node:fs";
+import {closeSync, constants, copyFileSync, mkdirSync, openSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import React from "react";
 import {render} from "ink-testing-library";
-import {afterAll, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {displayText} from "../../src/engine/displayText.js";
 import {errorMessage, UserFacingError} from "../../src/engine/errors.js";
+import {loadModel} from "../../src/engine/runtime.js";
+import {architectureSteeringWarning} from "../../src/steering/cvecArchitectures.js";
 import {gguf, writeGguf} from "../../src/gguf/ggufWriter.js";
 import {encodeControlVector} from "../../src/steering/controlVector.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
@@ -127,6 +129,18 @@ describe("text from files is shown bounded and escaped", () => {
         app.unmount();
     });
 
+    it("a model file name and an architecture name are shown escaped (status line, architecture warning)", async () => {
+        const evil = path.join(dir, "evil\u001b[2J.gguf");
+        copyFileSync(model, evil);
+        const loaded = await loadModel(evil, {gpu: false, contextSize: 64});
+        try {
+            expect(loaded.modelName).toBe("evil\\e[2J.gguf");
+        } finally {
+            await loaded.dispose();
+        }
+        expect(architectureSteeringWarning("bert\u001b[2J")).toContain('"bert\\e[2J" architecture');
+    });
+
     it("a UserFacingError is one line whatever it quotes", () => {
         const err = new UserFacingError(`Bad control vector x.gguf: unexpected tensor "direction.1\n"`, `fix\r\nit`);
         expect(err.toLine()).toBe('Bad control vector x.gguf: unexpected tensor "direction.1\\n" — fix\\r\\nit');
@@ -160,16 +174,18 @@ describe("system errors are one line naming the path and the fix", () => {
         expect(line).toMatch(/is a file, not a folder: move it away or set STEER_CHAT_CONFIG_DIR/);
     });
 
-    const tmpfs = tempDir("steer-tmpfs-");
-    const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", tmpfs]).status === 0;
-    afterAll(() => { if (mounted) spawnSync("umount", [tmpfs]); });
-
-    it.skipIf(!mounted)("ENOSPC on a full disk (a 64 KB tmpfs): import --output names the file", async () => {
-        const big = path.join(dir, "big.json");
-        writeFileSync(big, JSON.stringify(Array.from({length: 50_000}, () => 0.5)));
-        const out = path.join(tmpfs, "big.gguf");
-        const line = expectOneLineError(await runCli(["import", big, "--layer", "1", "--output", out]));
-        expect(line).toBe(`steer-chat: Could not write ${out}: no space left on the device (ENOSPC) — free some disk space and try again`);
+    it("ENOSPC on a full disk (a 64 KB tmpfs, where the test may mount one): import --output names the file", async (ctx) => {
+        const tmpfs = tempDir("steer-tmpfs-");
+        if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", tmpfs]).status !== 0) ctx.skip();
+        try {
+            const big = path.join(dir, "big.json");
+            writeFileSync(big, JSON.stringify(Array.from({length: 50_000}, () => 0.5)));
+            const out = path.join(tmpfs, "big.gguf");
+            const line = expectOneLineError(await runCli(["import", big, "--layer", "1", "--output", out]));
+            expect(line).toBe(`steer-chat: Could not write ${out}: no space left on the device (ENOSPC) — free some disk space and try again`);
+        } finally {
+            spawnSync("umount", [tmpfs]);
+        }
     });
 
     it("a broken chat template: one line on stderr instead of a stack trace, and the chat still answers", async () => {
