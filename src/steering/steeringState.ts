@@ -7,7 +7,7 @@ import path from "node:path";
 import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint, topLayer} from "./controlVector.js";
-import {mixControlVectors, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
+import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
     /** short name used in commands (file name without .gguf) */
@@ -145,9 +145,13 @@ export function checkVectorFitsModel(name: string, source: string, vector: Contr
             `"${name}" was made for a deeper model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}`);
 }
 
-export function checkLayerRange(range: LayerRange, shape: ModelShape) {
-    if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < 1 || range.end < range.start || range.end > shape.nLayer)
-        throw new UserFacingError(`Invalid layer range ${range.start}-${range.end}`, `use START-END within 1-${shape.nLayer} (llama.cpp never steers layer 0)`);
+/** Checks `range` lies within the model's steerable layers (1..n_layer-1); `what` names the use in the message. */
+export function checkLayerRange(range: LayerRange, shape: ModelShape, what = "") {
+    const steerable = steerableLayers(shape.nLayer);
+    if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < steerable.start || range.end < range.start
+        || range.end > steerable.end)
+        throw new UserFacingError(`Invalid layer range ${range.start}-${range.end}${what}`,
+            `use START-END within ${steerable.start}-${steerable.end}, this model's steerable layers (llama.cpp never steers layer 0)`);
 }
 
 /** Parses "A-B" (also "A..B"). */

@@ -74,7 +74,13 @@ describe("ask --vector equals llama-completion --control-vector-scaled", () => {
     it("a bad --layers value is one clear line", async () => {
         const result = await ask(["--raw", "--model", storiesModel, "--vector", path.join(fixtureVectors, "happy.gguf"), "--layers", "3-99", "Hi"]);
         expect(result.code).toBe(2);
-        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 3-99 — use START-END within 1-5/);
+        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 3-99 — use START-END within 1-4/);
+    });
+
+    it("--layers 5-5 is refused on stories260K, whose steerable layers are 1-4 (it has 5)", async () => {
+        const result = await ask(["--raw", "--model", storiesModel, "--vector", path.join(fixtureVectors, "happy.gguf"), "--layers", "5-5", "Hi"]);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 5-5 — use START-END within 1-4/);
     });
 });
 
