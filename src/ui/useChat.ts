@@ -383,13 +383,14 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 });
                 return;
             case "save": {
+                checkWritableTarget(command.file, "Transcript file"); // a FIFO or a folder is refused, never opened
                 if (!command.force && lstatSync(command.file, {throwIfNoEntry: false}) != null)
                     throw new UserFacingError(`${command.file} exists already`, `/save ${command.file} --force writes over it`);
                 const meta = {model: options.modelName ?? "", mode: conversation.mode, systemPrompt: conversation.systemPrompt};
                 const body = command.file.toLowerCase().endsWith(".json")
                     ? transcriptJson(messagesRef.current, meta)
                     : transcriptMarkdown(messagesRef.current, meta);
-                checkWritableTarget(command.file, "Transcript file"); // a FIFO or a folder is refused, never opened
+                checkWritableTarget(command.file, "Transcript file"); // checked again: the file may have changed meanwhile
                 writeFileAtomic(command.file, body);
                 note(`Saved the transcript to ${command.file}`);
                 return;

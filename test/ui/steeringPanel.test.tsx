@@ -13,7 +13,7 @@ import {SteeringState} from "../../src/steering/steeringState.js";
 import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
-import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
@@ -469,6 +469,17 @@ describe("the chat's steering controls", () => {
         await send(stdin, `/save ${file} --force`);
         await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Saved the transcript to ${file}`));
         expect(readFileSync(file, "utf8")).toMatch(/^# /);
+    });
+
+    it("/save FOLDER says it is a folder, with or without --force, and writes nothing", async () => {
+        const {stdin, lastFrame} = await start(() => new FakeConversation());
+        const folder = tempDir();
+        await send(stdin, `/save ${folder}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Transcript file ${folder} is a folder, not a regular file`));
+        expect(unwrapped(lastFrame()!)).not.toContain("exists already");
+        await send(stdin, `/save ${folder} --force`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).split(`${folder} is a folder`).length === 3);
+        expect(readdirSync(folder)).toEqual([]);
     });
 
     it("re-adding a loaded vector keeps its value and on/off and says so; the same vectors in another order are not staged", async () => {
