@@ -16,7 +16,7 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
 import type {PresetStore} from "../presets/presetStore.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {describeEntry, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
-import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
@@ -261,7 +261,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const started = performance.now();
                     const train = options.trainRecipe;
                     const file = await stoppable((signal) => train(command.name, {force: true, onProgress: showTrainingProgress, signal}));
-                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it`);
+                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); ${adoptTrainedVector(options.steering, command.name, file)}`);
                 }, "training");
                 return;
             case "vectorSet":

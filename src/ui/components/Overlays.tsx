@@ -27,12 +27,15 @@ export function HelpOverlay({onClose}: {onClose: () => void}) {
     );
 }
 
-/** Picks a vector from the vector folders; returns its name. */
-export function VectorPicker({onPick, onClose}: {onPick: (name: string) => void, onClose: () => void}) {
+/**
+ * Picks a vector from the vector folders; returns its name. Each name is shown once, with the folder it resolves to
+ * (user, trained for this model, shipped: the first has it); `trainedDir` is the loaded model's trained folder.
+ */
+export function VectorPicker({trainedDir, onPick, onClose}: {trainedDir?: string, onPick: (name: string) => void, onClose: () => void}) {
     const [vectors, setVectors] = useState<VectorListing[]>();
-    useEffect(() => { void listVectors().then(setVectors); }, []);
+    useEffect(() => { void listVectors(trainedDir).then(setVectors); }, [trainedDir]);
     if (vectors == null) return <Frame title="Add a vector"><Text dimColor>reading the vector folders…</Text></Frame>;
-    const usable = vectors.filter((v) => v.ok);
+    const usable = vectors.filter((v) => v.ok && v.shadowedBy == null);
     if (usable.length === 0) {
         return <Frame title="Add a vector"><Text>No vectors found. Use /vector add PATH.gguf (Esc closes)</Text><SelectList items={[]} onSelect={onClose} onCancel={onClose} /></Frame>;
     }
