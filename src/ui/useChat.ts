@@ -346,10 +346,19 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     } finally {
                         s.update(() => current);
                     }
+                    if (off.stopReason === "aborted") {
+                        // cut short, the "off" side is no fair half of a comparison: nothing is shown as one
+                        conversation.restore(history);
+                        if (s.applyStaged() && !options.keepCache) await conversation.forgetEvaluation();
+                        note("/compare stopped before the reply without steering was complete: no comparison");
+                        return;
+                    }
                     conversation.restore(before);
                     const on = await generate(text);
                     markLastReplyReplaced();
                     addReply(on);
+                    if (on.reply.stopReason === "aborted")
+                        return note("/compare stopped before the steered reply was complete: no comparison (the partial reply is kept, marked)");
                     note(sideBySide({title: "steering off", text: off.text}, {title: current.describe(), text: on.reply.text}, columns()));
                 });
                 return;
@@ -368,7 +377,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                             s.update(() => original.setCoefficient(command.name, coefficient).setEnabled(command.name, true));
                             conversation.restore(before);
                             const {reply} = await generate(text);
-                            rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb});
+                            rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb, stopped: reply.stopReason === "aborted"});
                             if (reply.stopReason === "aborted") break;
                         }
                     } finally {

@@ -267,6 +267,8 @@ describe("the chat's steering controls", () => {
         const frame = await waitForFrame(lastFrame, (f) => /-0\.50\s+│/.test(f));
         expect(frame).toMatch(/-1\.00\s+│ 2\.72\s+│ a reply/);
         expect(frame).not.toMatch(/\+0\.00\s+│/); // stopped: no further trials
+        expect(frame).toMatch(/-0\.50\s+│ \S+\s+│ \[stopped\] a$/m); // the cut-short row says so
+        expect(frame).not.toMatch(/-1\.00\s+│.*\[stopped\]/);
         expect(conversation.snapshot()).toEqual(history);
         expect(steering.state.get("mood").coefficient).toBe(0.5);
         expect(steering.hasPendingChanges).toBe(false);
@@ -281,6 +283,27 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/compare");
         await waitForFrame(lastFrame, (f) => /steering off\s+│/.test(f));
         expect(conversation.snapshot()).toEqual(history);
+    });
+
+    it("Esc during /compare's first half stops it: no table, a line saying so, the history and steering as they were", async () => {
+        let sends = 0;
+        const {stdin, lastFrame, steering, conversation} = await start(() => new FakeConversation());
+        conversation.script = () => {
+            sends++;
+            return {chunks: ["a", " reply"], pauseBefore: sends === 2 ? 1 : undefined, meanLogProb: -1};
+        };
+        await send(stdin, "the cat");
+        await waitForFrame(lastFrame, (f) => replies(f) === 1);
+        const history = conversation.snapshot();
+        await send(stdin, "/compare"); // send 2 is the "off" side, paused
+        await waitForFrame(lastFrame, () => conversation.paused);
+        await press(stdin, keys.escape);
+        const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("/compare stopped before the reply without steering was complete: no comparison"));
+        expect(frame).not.toMatch(/steering off\s+│/);
+        expect(sends).toBe(2); // the steered side never ran
+        expect(conversation.snapshot()).toEqual(history);
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+        expect(steering.hasPendingChanges).toBe(false);
     });
 
     it("/regen's replaced reply stays in /save, marked, so the transcript never shows two answers as one exchange", async () => {
