@@ -5,7 +5,7 @@ import React, {useEffect, useState} from "react";
 import {Box, render, Text, useApp, useInput} from "ink";
 import {createConversation, type Conversation} from "../engine/conversation.js";
 import {displayText} from "../engine/displayText.js";
-import {errorMessage, UserFacingError} from "../engine/errors.js";
+import {asUserFacing, errorMessage, UserFacingError} from "../engine/errors.js";
 import {DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel,
     type DownloadProgress} from "../engine/modelResolver.js";
 import {loadModel, type LoadedModel} from "../engine/runtime.js";
@@ -27,7 +27,8 @@ import {historyFileAppender, historyFilePath, readHistoryFile} from "../ui/histo
 export const EXIT_INTERRUPTED = 130;
 
 type Phase =
-    | {kind: "pick"}
+    /** `error`: why the model picked last could not be opened (the list is shown again) */
+    | {kind: "pick", error?: string}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string, raw: boolean}
     | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined,
@@ -89,6 +90,13 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         let cancelled = false;
         const fail = (err: unknown) => {
             if (cancelled) return;
+            // a model picked from the list that does not open: back to the list, saying why
+            const userFacing = asUserFacing(err);
+            if (options.model == null && outcome.loaded == null && userFacing != null) {
+                setProgress(undefined);
+                setPhase({kind: "pick", error: userFacing.toLine()});
+                return;
+            }
             outcome.error = err;
             setPhase({kind: "failed"});
         };
@@ -138,7 +146,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
 
     switch (phase.kind) {
         case "pick":
-            return <ModelPick onPick={(spec) => setPhase({kind: "resolve", spec})} onQuit={exit} />;
+            return <ModelPick error={phase.error} onPick={(spec) => setPhase({kind: "resolve", spec})} onQuit={exit} />;
         case "resolve":
             return progress == null
                 ? <Text>Resolving {phase.spec}…</Text>
@@ -171,7 +179,7 @@ function pinnedSettings(options: CliOptions): PinnedSetting[] {
     return given.filter(([, value]) => value != null).map(([key]) => key);
 }
 
-function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: () => void}) {
+function ModelPick({error, onPick, onQuit}: {error?: string, onPick: (spec: string) => void, onQuit: () => void}) {
     const local = listLocalModels();
     const items = [
         {label: DEMO_MODEL_LABEL, value: DEMO_MODEL, hint: "--model demo"},
@@ -181,6 +189,7 @@ function ModelPick({onPick, onQuit}: {onPick: (spec: string) => void, onQuit: ()
     ];
     return (
         <Box flexDirection="column">
+            {error != null && <Text color="red">{error}</Text>}
             <Text bold>No --model given. {local.length > 0 ? `Models in ${modelsDirectory()}:` : `No models in ${modelsDirectory()} yet.`}</Text>
             <SelectList items={items} onSelect={(value) => (value === "" ? onQuit() : onPick(value))} onCancel={onQuit} />
             <Text dimColor>Or pass one: steer-chat --model path/to/model.gguf</Text>

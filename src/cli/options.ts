@@ -89,9 +89,9 @@ const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "im
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
     try {
-        parsed = parseArgs({args: argv, options: OPTIONS, allowPositionals: true, strict: true});
+        parsed = parseArgs({args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true});
     } catch (err) {
-        throw new UserFacingError(cleanParseError(err), "run steer-chat --help to see the options");
+        throw explainParseError(err, argv);
     }
     const {values, positionals} = parsed;
     let command: CliCommand = "chat";
@@ -101,10 +101,13 @@ export function parseCli(argv: string[]): CliOptions {
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
     if (command === "import" && rest.length !== 1)
         throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
-    if (command === "preset" && (rest.length === 0 || rest.length > 2))
+    if (command === "preset" && rest.length === 0)
         throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
     if (command === "read" && rest.length > 1)
         throw new UserFacingError("read takes one text", 'quote it: steer-chat read --model M --vector V "your text", or pass --file F');
+    if (command === "preset" && rest.length > 2)
+        throw new UserFacingError(`preset ${rest[0]} takes one name, got ${rest.length - 1}: ${rest.slice(1).join(" ")}`,
+            'quote a name with spaces ("two words"); give what it does with --description "..."');
     if (command === "ask" && rest.length > 1)
         throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
 
@@ -167,6 +170,39 @@ function parseGpu(raw: string | undefined): "auto" | false {
     if (raw == null || raw === "auto") return "auto";
     if (raw === "false" || raw === "cpu" || raw === "off") return false;
     throw new UserFacingError(`Invalid value for --gpu: "${raw}"`, "use --gpu auto or --gpu false");
+}
+
+const STRING_FLAGS = new Set(Object.entries(OPTIONS as Record<string, OptionSpec>).filter(([, spec]) => spec.type === "string")
+    .flatMap(([name, spec]) => [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])]));
+
+/** `--temperature -1` → `--temperature=-1`: node's parseArgs takes a value starting with "-" for an option. */
+function joinNegativeValues(argv: readonly string[]): string[] {
+    const joined: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i]!;
+        if (arg === "--") return [...joined, ...argv.slice(i)];
+        const next = argv[i + 1];
+        if (STRING_FLAGS.has(arg) && next != null && /^-(?:\d|\.\d)/.test(next)) {
+            joined.push(arg.startsWith("--") ? `${arg}=${next}` : `${arg}${next}`);
+            i++;
+        } else joined.push(arg);
+    }
+    return joined;
+}
+
+/** One line for a parseArgs failure; text starting with "-" (a prompt, a value) gets the way to pass it. */
+function explainParseError(err: unknown, argv: readonly string[]): UserFacingError {
+    const message = err instanceof Error ? err.message : String(err);
+    const ambiguous = /Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (ambiguous) {
+        const value = argv[argv.indexOf(ambiguous[1]!) + 1] ?? "";
+        return new UserFacingError(`The value "${value}" for ${ambiguous[1]} starts with "-"`, `write it as ${ambiguous[1]}="${value}"`);
+    }
+    const dashed = argv.slice(0, argv.includes("--") ? argv.indexOf("--") : argv.length)
+        .find((a) => /^-[^-]{2,}/.test(a) && !STRING_FLAGS.has(a.slice(0, 2)));
+    if (/Unknown option '-\w'/.test(message) && dashed != null)
+        return new UserFacingError(`Unknown option: ${dashed}`, `to send text that starts with "-", put -- before it: steer-chat ask -- "${dashed}"`);
+    return new UserFacingError(cleanParseError(err), "run steer-chat --help to see the options");
 }
 
 function cleanParseError(err: unknown): string {

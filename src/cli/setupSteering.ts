@@ -2,15 +2,15 @@
  * Sets up steering for a loaded model from the command line (--vector, --layers): the controller, the vectors,
  * and the notes to show (why steering is unavailable, architecture warnings).
  */
+import {existsSync} from "node:fs";
 import {UserFacingError} from "../engine/errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
-import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import type {CliOptions} from "./options.js";
 import {applyPreset} from "../presets/applyPreset.js";
-import {loadEntryOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
+import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 
@@ -37,6 +37,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
         return {controller: undefined, notes};
     }
     if (controller.architectureWarning) notes.push(controller.architectureWarning);
+    // hashing a big model takes a while the first time: only once something was ever trained
+    if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
         const {loaded: names, skipped} = await applyPreset(preset, controller, {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);

@@ -5,6 +5,8 @@
  * and again on the open descriptor (opened non-blocking), so a path swapped in between cannot block either.
  */
 import {closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats} from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {UserFacingError} from "./errors.js";
 
 /** A user-given path that exists but is not a regular file. */
@@ -61,8 +63,16 @@ export function readRegularFile(file: string, what: string, missing: () => Error
     }
 }
 
+/** `~` and `~/x` mean the home folder, as in a shell (a path typed inside the chat never passes through one). */
+export function expandHome(file: string): string {
+    if (file === "~") return os.homedir();
+    return /^~[\\/]/.test(file) ? path.join(os.homedir(), file.slice(2)) : file;
+}
+
 /** Throws unless `file` is a regular file or nothing yet (checked before slow work whose result goes there). */
 export function checkWritableTarget(file: string, what: string) {
+    if (/[\\/]$/.test(file))
+        throw new NotARegularFileError(`${what} ${file} ends in "${file.at(-1)}", so it names a folder`, "give the path of a file (a name after the last /)");
     statRegularFile(file, what);
 }
 

@@ -9,6 +9,11 @@ import type {ControlVector} from "./controlVector.js";
 
 export type LayerRange = {start: number, end: number};
 
+/** The layers llama.cpp can steer: it makes control-vector tensors for layers 1..n_layer-1 only (llama_adapter_cvec). */
+export function steerableLayers(nLayer: number): LayerRange {
+    return {start: 1, end: nLayer - 1};
+}
+
 export type MixEntry = {
     vector: ControlVector,
     coefficient: number,

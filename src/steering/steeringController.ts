@@ -63,9 +63,12 @@ export class SteeringController {
         return this.staged;
     }
 
+    /** The folder of vectors trained for this model (the recipe cache); names look there after the user's folder. */
+    trainedDir: string | undefined;
+
     /** Loads a vector (path or name) and checks it fits the model, without staging it; `warnings` say what was adapted. */
     async loadEntry(ref: string, coefficient: number, {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): Promise<SteeringEntry> {
-        const source = findVectorFile(ref);
+        const source = findVectorFile(ref, this.trainedDir);
         const vector = await loadControlVector(source);
         const name = vectorNameOf(source);
         const {ignoredLayers, warnings} = fitVectorToModel(name, source, vector, this.shape);

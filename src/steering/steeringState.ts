@@ -7,7 +7,7 @@ import path from "node:path";
 import {UserFacingError} from "../engine/errors.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
-import {mixControlVectors, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
+import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
     /** short name used in commands (file name without .gguf) */
@@ -168,15 +168,27 @@ export function fitVectorToModel(name: string, source: string, vector: ControlVe
     return {ignoredLayers, warnings};
 }
 
+/** Checks `range` lies within the model's steerable layers (1..n_layer-1); `what` names the use in the message. */
+export function checkLayerRange(range: LayerRange, shape: ModelShape, what = "") {
+    const steerable = steerableLayers(shape.nLayer);
+    if (!Number.isInteger(range.start) || !Number.isInteger(range.end) || range.start < steerable.start || range.end < range.start
+        || range.end > steerable.end)
+        throw new UserFacingError(`Invalid layer range ${range.start}-${range.end}${what}`,
+            `use START-END within ${steerable.start}-${steerable.end}, this model's steerable layers (llama.cpp never steers layer 0)`);
+}
+
 /**
  * A layer range as llama.cpp's --control-vector-layer-range takes it: a start of 0 means layer 1 (llama.cpp never
- * steers layer 0), said in the warning. Anything else outside the model's layers is refused in one line.
+ * steers layer 0), said in the warning. Anything else outside the steerable layers is refused in one line.
  */
 export function fitLayerRange(range: LayerRange, shape: ModelShape): {range: LayerRange, warning?: string} {
-    const fitted = range.start === 0 ? {...range, start: 1} : range;
-    if (!Number.isInteger(fitted.start) || !Number.isInteger(fitted.end) || fitted.start < 1 || fitted.end < fitted.start || fitted.end > shape.nLayer)
-        throw new UserFacingError(`Invalid layer range ${range.start}-${range.end}`, `use START-END within 1-${shape.nLayer} (llama.cpp never steers layer 0)`);
-    return fitted === range ? {range} : {range: fitted, warning: `layer 0 is never steered (llama.cpp starts at layer 1): using layers ${fitted.start}-${fitted.end}`};
+    if (range.start !== 0) {
+        checkLayerRange(range, shape);
+        return {range};
+    }
+    const fitted = {...range, start: 1};
+    checkLayerRange(fitted, shape, ` (${range.start}-${range.end}, from layer 1)`);
+    return {range: fitted, warning: `layer 0 is never steered (llama.cpp starts at layer 1): using layers ${fitted.start}-${fitted.end}`};
 }
 
 /** Parses "A-B" (also "A..B"). */

@@ -12,6 +12,7 @@ import {loadControlVector, saveControlVector} from "../steering/loadControlVecto
 import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
 import {UserFacingError} from "../engine/errors.js";
 import type {SteeringController} from "../steering/steeringController.js";
+import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
 import {looksLikePath} from "../steering/vectorLibrary.js";
 import {trainControlVector} from "./trainControlVector.js";
@@ -38,8 +39,13 @@ export function trainedVectorsDir(): string {
     return path.join(dataDir(), "trained");
 }
 
+/** The folder of vectors trained for this model: the third place a name is looked up (see vectorLibrary.ts). */
+export async function modelTrainedDir(loaded: Pick<LoadedModel, "modelPath">): Promise<string> {
+    return path.join(trainedVectorsDir(), (await modelFileHash(loaded.modelPath)).slice(0, 16));
+}
+
 export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Promise<string> {
-    return path.join(trainedVectorsDir(), (await modelFileHash(loaded.modelPath)).slice(0, 16), `${recipe}.gguf`);
+    return path.join(await modelTrainedDir(loaded), `${recipe}.gguf`);
 }
 
 /**
@@ -59,6 +65,21 @@ export async function ensureRecipeVector(loaded: LoadedModel, name: string,
 async function parses(file: string): Promise<boolean> {
     if (!existsSync(file)) return false;
     return loadControlVector(file).then(() => true, () => false);
+}
+
+/**
+ * After /train: names now also look in this model's trained folder. Says truly what `/vector add NAME` will load:
+ * the new file, or a file of the same name in the user's folder, which comes first.
+ */
+export function adoptTrainedVector(controller: SteeringController | undefined, name: string, file: string): string {
+    if (controller) controller.trainedDir = path.dirname(file);
+    let means: string | undefined;
+    try {
+        means = findVectorFile(name, path.dirname(file));
+    } catch { /* the name finds nothing: only the path reaches the file */ }
+    if (means != null && path.resolve(means) === path.resolve(file)) return `/vector add ${name} uses it`;
+    return means != null ? `/vector add ${name} still means ${means} (your vectors folder comes first); /vector add ${file} uses the new one`
+        : `/vector add ${file} uses it`;
 }
 
 export type RecipeTrainer = (name: string, options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<string>;
@@ -86,11 +107,4 @@ export async function loadEntryOrRecipe(controller: SteeringController, ref: str
         if (train == null || !fitsNothing || !recipeExists(ref)) throw err;
         return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
     }
-}
-
-/** Adds (stages) a vector by path or name, training its recipe for this model when needed (see loadEntryOrRecipe). */
-export async function addVectorOrRecipe(controller: SteeringController, ref: string, coefficient: number,
-    options: {layers?: LayerRange} & RecipeFallback = {}) {
-    const entry = await loadEntryOrRecipe(controller, ref, coefficient, options);
-    return controller.update((s) => s.add(entry));
 }

@@ -9,10 +9,11 @@ import type {LoadedModel} from "../engine/runtime.js";
 import {UserFacingError} from "../engine/errors.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
 import type {ControlVector} from "../steering/controlVector.js";
-import type {LayerRange} from "../steering/mixControlVectors.js";
+import {type LayerRange, steerableLayers} from "../steering/mixControlVectors.js";
 import {NEUTRAL_BASELINE_TEXT} from "../steering/conceptReader.js";
 import {checkedContextInfo, loadNativeSteering} from "../steering/nativeSteering.js";
 import {heldOutSplit} from "../steering/readout.js";
+import {checkLayerRange} from "../steering/steeringState.js";
 import {computeDirection, type DirectionMethod, type LayerSamples} from "./directionMethods.js";
 import {promptState, scoreHeldOut, type PairFeatures} from "./heldOutQuality.js";
 
@@ -54,10 +55,8 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
     if (!status.available) throw new UserFacingError(`Training is unavailable: ${status.reason}`, status.fix);
     const {model, context} = loaded;
     const info = checkedContextInfo(status.native, context, model, "Training");
-    const layerRange = options.layers ?? {start: 1, end: info.nLayer - 1};
-    if (layerRange.start < 1 || layerRange.end > info.nLayer - 1 || layerRange.start > layerRange.end)
-        throw new UserFacingError(`Invalid layer range ${layerRange.start}-${layerRange.end} for training`,
-            `use START-END within 1-${info.nLayer - 1} (llama.cpp never steers layer 0)`);
+    const layerRange = options.layers ?? steerableLayers(info.nLayer);
+    checkLayerRange(layerRange, info, " for training");
 
     // tokenize everything first, so bad input fails before any compute
     const tokensOf = (prompt: TrainingPrompt) => (typeof prompt === "string" ? tokenizePrompt(model, prompt) : [...prompt]);

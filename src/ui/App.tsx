@@ -114,7 +114,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 reads={reads} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
-            {overlay === "addVector" && <VectorPicker onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
+            {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
             {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
                 onClose={closeOverlay} />}

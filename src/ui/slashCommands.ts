@@ -1,4 +1,5 @@
 import {errorMessage} from "../engine/errors.js";
+import {expandHome} from "../engine/userFiles.js";
 import {SAMPLING_SETTINGS, type SamplingSettingName} from "../engine/sampling.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
 import {checkCoefficient, COEFFICIENT_RANGE, coefficientProblem, parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
@@ -141,7 +142,7 @@ export function parseSlashCommand(input: string): SlashCommand {
             // a trailing --force allows writing over an existing file
             const file = rest.replace(/\s+--force$/, "");
             if (file === "" || file === "--force") return invalid("usage: /save FILE.md or /save FILE.json (add --force to write over a file)");
-            return {kind: "save", file, force: file !== rest};
+            return {kind: "save", file: expandHome(file), force: file !== rest};
         }
         case "/set": return parseSetCommand(rest);
         case "/settings": return {kind: "settings"};
@@ -164,7 +165,7 @@ function parseVectorCommand(rest: string): SlashCommand {
         case "add": {
             try {
                 const {ref, coefficient} = parseVectorSpec(target);
-                return {kind: "vectorAdd", ref, coefficient};
+                return {kind: "vectorAdd", ref: expandHome(ref), coefficient};
             } catch (err) {
                 return invalid(errorMessage(err));
             }

@@ -66,7 +66,8 @@ export function sideBySide(left: {title: string, text: string}, right: {title: s
     return Array.from({length: rows}, (_, i) => `${(a[i] ?? "").padEnd(width)} │ ${b[i] ?? ""}`.trimEnd()).join("\n");
 }
 
-export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined};
+/** `stopped`: Esc cut the reply short, so its text and perplexity are not a whole reply's */
+export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined, stopped?: boolean};
 
 /** /sweep's table: one row per coefficient with the reply (one line, cut to fit) and its perplexity. */
 export function sweepTable(vector: string, rows: SweepRow[], totalWidth: number): string {
@@ -74,7 +75,7 @@ export function sweepTable(vector: string, rows: SweepRow[], totalWidth: number)
     const header = `${vector.padEnd(8).slice(0, 8)} │ ppl    │ reply`;
     const lines = rows.map((r) => {
         const ppl = perplexity(r.meanLogProb);
-        const oneLine = r.text.replace(/\s+/g, " ").trim();
+        const oneLine = `${r.stopped ? "[stopped] " : ""}${r.text.replace(/\s+/g, " ").trim()}`;
         const cut = oneLine.length > textWidth ? oneLine.slice(0, textWidth - 1) + "…" : oneLine;
         return `${`${r.coefficient >= 0 ? "+" : ""}${r.coefficient.toFixed(2)}`.padEnd(8)} │ ${(ppl != null ? ppl.toFixed(2) : "—").padEnd(6)} │ ${cut}`;
     });

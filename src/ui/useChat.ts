@@ -21,7 +21,7 @@ import type {ReplyReadout} from "../steering/replyReadout.js";
 import {readoutReport} from "./readoutView.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
-import {loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
@@ -285,7 +285,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     const train = options.trainRecipe;
                     const file = await stoppable((signal) => train(command.name, {force: true, onProgress: showTrainingProgress, signal}));
                     const {quality} = await loadControlVector(file);
-                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); /vector add ${command.name} uses it` +
+                    note(`Trained ${command.name} for this model in ${((performance.now() - started) / 1000).toFixed(1)} s (${file}); ${adoptTrainedVector(options.steering, command.name, file)}` +
                         (quality ? `\n  ${describeQuality(quality)}` : ""));
                     const weak = qualityWarning(command.name, quality);
                     if (weak) note(weak, "error");
@@ -375,10 +375,19 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     } finally {
                         s.update(() => current);
                     }
+                    if (off.stopReason === "aborted") {
+                        // cut short, the "off" side is no fair half of a comparison: nothing is shown as one
+                        conversation.restore(history);
+                        if (s.applyStaged() && !options.keepCache) await conversation.forgetEvaluation();
+                        note("/compare stopped before the reply without steering was complete: no comparison");
+                        return;
+                    }
                     conversation.restore(before);
                     const on = await generate(text);
                     markLastReplyReplaced();
                     addReply(on);
+                    if (on.reply.stopReason === "aborted")
+                        return note("/compare stopped before the steered reply was complete: no comparison (the partial reply is kept, marked)");
                     note(sideBySide({title: "steering off", text: off.text}, {title: current.describe(), text: on.reply.text}, columns()));
                 });
                 return;
@@ -397,7 +406,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                             s.update(() => original.setCoefficient(command.name, coefficient).setEnabled(command.name, true));
                             conversation.restore(before);
                             const {reply} = await generate(text);
-                            rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb});
+                            rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb, stopped: reply.stopReason === "aborted"});
                             if (reply.stopReason === "aborted") break;
                         }
                     } finally {
@@ -423,6 +432,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 const body = command.file.toLowerCase().endsWith(".json")
                     ? transcriptJson(messagesRef.current, meta)
                     : transcriptMarkdown(messagesRef.current, meta);
+                checkWritableTarget(command.file, "Transcript file"); // checked again: the file may have changed meanwhile
                 writeFileAtomic(command.file, body);
                 note(`Saved the transcript to ${command.file}`);
                 return;

@@ -2,7 +2,8 @@
  * The real binary's failure modes: each error is one line on stderr starting with "steer-chat:", naming the file
  * or flag, with no stack trace and exit code 2; --help and --version; and `ask` reading its prompt from stdin.
  */
-import {cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
+import {spawn} from "node:child_process";
+import {cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {InsufficientMemoryError} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
@@ -71,6 +72,38 @@ describe("steer-chat errors are one clear line", () => {
         expect(expectOneLineError(await runCli(["ask", "x", "--gpu", "maybe"]))).toMatch(/--gpu.*"maybe".*auto.*false/);
         expect(expectOneLineError(await runCli(["ask", "x", "--max-tokens", "0"]))).toMatch(/--max-tokens.*"0".*whole number >= 1/);
         expect(expectOneLineError(await runCli(["ask", "x", "--context-size", "1.5"]))).toMatch(/--context-size.*"1\.5"/);
+    });
+
+    it("a negative number after a flag is its value: --temperature -1 and -t -1 say the value is out of range", async () => {
+        for (const flag of ["--temperature", "-t"]) {
+            const line = expectOneLineError(await runCli(["ask", flag, "-1", "--model", tinyModelPath(), "hi"]));
+            expect(line).toMatch(/^steer-chat: Invalid value for --temperature: "-1" — expected a number >= 0$/);
+        }
+    });
+
+    it("a text value starting with - says how to pass it", async () => {
+        const line = expectOneLineError(await runCli(["ask", "--system", "-be brief", "--model", tinyModelPath(), "hi"]));
+        expect(line).toBe('steer-chat: The value "-be brief" for --system starts with "-" — write it as --system="-be brief"');
+    });
+
+    it("a prompt starting with - is named whole, with the way to send it: -- before it, which works", async () => {
+        const line = expectOneLineError(await runCli(["ask", "--raw", "--model", tinyModelPath(), "-hello"]));
+        expect(line).toBe('steer-chat: Unknown option: -hello — to send text that starts with "-", put -- before it: steer-chat ask -- "-hello"');
+        const sent = await runCli(["ask", "--raw", "--model", tinyModelPath(), "--max-tokens", "2", "--threads", "1", "--", "-hello"]);
+        expect(sent.stderr).toBe("");
+        expect(sent.code).toBe(0);
+    });
+
+    it("preset save with several names says it takes one", async () => {
+        const line = expectOneLineError(await runCli(["preset", "save", "x", "y", "z"]));
+        expect(line).toMatch(/^steer-chat: preset save takes one name, got 3: x y z — quote a name with spaces/);
+    });
+
+    it("train --output ending in / is refused before the model loads, and nothing is written", async () => {
+        const folder = path.join(tempDir("steer-out-"), "vectors");
+        const line = expectOneLineError(await runCli(["train", "--model", storiesModelPath, "--threads", "1", "--recipe", "happy", "--output", `${folder}/`]));
+        expect(line).toContain(`${folder}/ ends in "/", so it names a folder`);
+        expect(existsSync(folder)).toBe(false);
     });
 
     it("a flag without its value says so", async () => {

@@ -3,7 +3,7 @@
  * list. A generated model shaped like stories260K (64 wide, 5 layers, so the shipped vectors fit) keeps these
  * running without the shared model; they skip only without tmux.
  */
-import {copyFileSync, existsSync} from "node:fs";
+import {copyFileSync, existsSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, writeSyntheticModel} from "../helpers/steeringTestKit.js";
@@ -90,6 +90,26 @@ describe.skipIf(!hasTmux)("chat start-up errors", () => {
         expect(s).toMatch(/❯ built-in demo \(TinyStories 260K, offline\)/); // the demo comes first
         expect(s).toMatch(/ {2}tiny\.gguf\s+\d/);
         term.keys("Down");
+        await term.waitFor((x) => /❯ tiny\.gguf/.test(x), "tiny.gguf selected");
+        term.keys("Enter");
+        await term.waitFor((x) => x.includes("tiny.gguf · raw · ctx"), "the chat on the picked model");
+        term.keys("C-c");
+        await term.waitFor((x) => x.includes("EXITED:0"), "a clean exit");
+    });
+
+    it("a broken model picked from the list goes back to the list with the error shown, and another pick works", async () => {
+        const models = tempDir();
+        writeFileSync(path.join(models, "broken.gguf"), "this is not a model\n");
+        copyFileSync(tinyModelPath(), path.join(models, "tiny.gguf"));
+        term = startTerminal(["--raw", "--max-tokens", "4"], {env: [`STEER_CHAT_MODELS_DIR=${models}`]});
+        await term.waitFor((x) => x.includes("Download a recommended small chat model"), "the pick list");
+        term.keys("Down");
+        await term.waitFor((x) => /❯ broken\.gguf/.test(x), "broken.gguf selected");
+        term.keys("Enter");
+        const s = await term.waitFor((x) => /not a GGUF/i.test(x) && x.includes("No --model given."), "the list again, with the error");
+        expect(s).toContain(path.join(models, "broken.gguf"));
+        expect(s).not.toContain("EXITED:");
+        term.keys("Down", "Down");
         await term.waitFor((x) => /❯ tiny\.gguf/.test(x), "tiny.gguf selected");
         term.keys("Enter");
         await term.waitFor((x) => x.includes("tiny.gguf · raw · ctx"), "the chat on the picked model");

@@ -1,5 +1,6 @@
 /** The real binary with --vector / --layers against llama.cpp's own output, bad vectors, and `steer-chat vectors`. */
 import {execFile} from "node:child_process";
+import {createHash} from "node:crypto";
 import {copyFileSync, mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
@@ -74,7 +75,13 @@ describe("ask --vector equals llama-completion --control-vector-scaled", () => {
     it("a bad --layers value is one clear line", async () => {
         const result = await ask(["--raw", "--model", storiesModel, "--vector", path.join(fixtureVectors, "happy.gguf"), "--layers", "3-99", "Hi"]);
         expect(result.code).toBe(2);
-        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 3-99 — use START-END within 1-5/);
+        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 3-99 — use START-END within 1-4/);
+    });
+
+    it("--layers 5-5 is refused on stories260K, whose steerable layers are 1-4 (it has 5)", async () => {
+        const result = await ask(["--raw", "--model", storiesModel, "--vector", path.join(fixtureVectors, "happy.gguf"), "--layers", "5-5", "Hi"]);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toMatch(/^steer-chat: Invalid layer range 5-5 — use START-END within 1-4/);
     });
 });
 
@@ -89,5 +96,18 @@ describe("steer-chat vectors", () => {
         const joy = lines.find((l) => l.startsWith("joy"));
         expect(joy).toMatch(/joy\s+4 layers \(top 4\)\s+n_embd 64\s+model llama\s+no score\s+\[user\]/); // cvector-generator stores no score
         expect(lines.find((l) => l.startsWith("junk"))).toMatch(/unreadable: .*not a GGUF file/);
+    });
+
+    it("with --model it lists the vectors trained for that model, and says which file a shared name means", async () => {
+        const config = tempDir();
+        const hash = createHash("sha256").update(readFileSync(storiesModel)).digest("hex").slice(0, 16);
+        const trained = path.join(config, "data", "trained", hash);
+        mkdirSync(trained, {recursive: true});
+        copyFileSync(path.join(fixtureVectors, "happy.gguf"), path.join(trained, "happy.gguf"));
+        const {stdout} = await run(process.execPath, [bin, "vectors", "--model", storiesModel], {cwd: repoRoot, env: {...process.env, STEER_CHAT_CONFIG_DIR: config}});
+        const happy = stdout.trim().split("\n").filter((l) => l.startsWith("happy "));
+        expect(happy).toHaveLength(2);
+        expect(happy[0]).toMatch(/\[trained for this model\] .*happy\.gguf$/);
+        expect(happy[1]).toMatch(/\[shipped\] .*\(the name happy means the \[trained for this model\] one\)$/);
     });
 });

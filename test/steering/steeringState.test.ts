@@ -2,7 +2,7 @@
 import {describe, expect, it} from "vitest";
 import {UserFacingError} from "../../src/engine/errors.js";
 import {layerSpan, topLayer} from "../../src/steering/controlVector.js";
-import {MAX_COEFFICIENT, parseVectorSpec, SteeringState, type SteeringEntry} from "../../src/steering/steeringState.js";
+import {checkLayerRange, MAX_COEFFICIENT, parseVectorSpec, SteeringState, type SteeringEntry} from "../../src/steering/steeringState.js";
 import {layerLabel} from "../../src/ui/components/SteeringPanel.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
 
@@ -81,5 +81,24 @@ describe("layer spans without spreading into a call", () => {
         expect(layerSpan(vector)).toEqual({first: 1, last: 140_000});
         expect(layerLabel({vector})).toBe("all L1-140000");
         expect(topLayer({nEmbd: 1, directions: new Map()})).toBe(0);
+    });
+});
+
+describe("layer ranges are llama.cpp's steerable layers, 1..n_layer-1", () => {
+    const shape = {nEmbd: 64, nLayer: 5};
+
+    it("accepts 1-4 and 4-4 on a five-layer model", () => {
+        expect(() => checkLayerRange({start: 1, end: 4}, shape)).not.toThrow();
+        expect(() => checkLayerRange({start: 4, end: 4}, shape)).not.toThrow();
+    });
+
+    it("refuses 5-5 and 0-2, and the message names the range it checks", () => {
+        for (const range of [{start: 5, end: 5}, {start: 0, end: 2}, {start: 3, end: 5}]) {
+            const error = (() => {
+                try { checkLayerRange(range, shape); } catch (e) { return e; }
+            })();
+            expect(error).toBeInstanceOf(UserFacingError);
+            expect((error as UserFacingError).toLine()).toMatch(/within 1-4,/);
+        }
     });
 });

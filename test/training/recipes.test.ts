@@ -9,7 +9,7 @@ import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {applyPreset, presetVectorRef} from "../../src/presets/applyPreset.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
-import {addVectorOrRecipe, ensureRecipeVector, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
+import {ensureRecipeVector, loadEntryOrRecipe, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
 import {listRecipes, loadRecipe, renderRecipe} from "../../src/training/recipes.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
 import {fixtureVectors, repoRoot, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
@@ -89,9 +89,10 @@ describe("recipes", () => {
 
         // the shipped happy.gguf is 64 wide and does not fit this 32-wide model: the name falls back to the recipe
         const controller = SteeringController.create(plain.context, plain.model);
-        const state = await addVectorOrRecipe(controller, "happy", 0.8, {train: recipeTrainerFor(plain)});
+        const entry = await loadEntryOrRecipe(controller, "happy", 0.8, {train: recipeTrainerFor(plain)});
+        const state = controller.update((s) => s.add(entry));
         expect(state.get("happy")).toMatchObject({source: file, coefficient: 0.8});
-        await expect(addVectorOrRecipe(controller, "happy", 1)).rejects.toThrow(/n_embd 64, but the model has 32/); // no trainer, no fallback
+        await expect(loadEntryOrRecipe(controller, "happy", 1)).rejects.toThrow(/n_embd 64, but the model has 32/); // no trainer, no fallback
     });
 
     it("a shipped preset on a model its files do not fit trains what has a recipe and skips the rest, saying why", async () => {

@@ -1,5 +1,11 @@
 /** The chat's small components on their own: the status line, finished messages and the progress bar. */
+import {mkdtempSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import React from "react";
+import {listVectors} from "../../src/steering/vectorLibrary.js";
+import {listRecipes} from "../../src/training/recipes.js";
+import {vectorPickerItems} from "../../src/ui/components/Overlays.js";
 import {describe, expect, it} from "vitest";
 import {render} from "ink-testing-library";
 import {MessageView} from "../../src/ui/components/MessageView.js";
@@ -70,5 +76,28 @@ describe("ProgressBar", () => {
         expect(frameOf(<ProgressBar fraction={2} width={4} />)).toBe("[████] 100%");
         expect(frameOf(<ProgressBar fraction={-1} width={4} />)).toBe("[░░░░] 0%");
         expect(frameOf(<ProgressBar fraction={Number.NaN} width={4} />)).toBe("[░░░░] 0%");
+    });
+});
+
+describe("the a picker's rows", () => {
+    it("marks vectors that do not fit the model and lists the recipes that would train for it", async () => {
+        const saved = process.env.STEER_CHAT_CONFIG_DIR;
+        process.env.STEER_CHAT_CONFIG_DIR = mkdtempSync(path.join(os.tmpdir(), "steer-picker-")); // no user vectors: the shipped ones
+        const vectors = await listVectors().finally(() => {
+            if (saved == null) delete process.env.STEER_CHAT_CONFIG_DIR;
+            else process.env.STEER_CHAT_CONFIG_DIR = saved;
+        });
+        const recipes = listRecipes().map((r) => r.name);
+        expect(recipes).toContain("formal");
+        const wide = vectorPickerItems(vectors, recipes, {nEmbd: 256, nLayer: 6});
+        expect(wide.find((i) => i.value === "dog")?.hint).toMatch(/^does not fit: n_embd 64, the model has 256 · shipped$/);
+        expect(wide.find((i) => i.value === "happy")?.hint).toMatch(/^does not fit: .* · adding trains its recipe$/);
+        expect(wide.filter((i) => i.value === "happy")).toHaveLength(1);
+        expect(wide.find((i) => i.value === "formal")?.hint).toBe("recipe · train for this model");
+        const fits = vectorPickerItems(vectors, recipes, {nEmbd: 64, nLayer: 5});
+        expect(fits.find((i) => i.value === "happy")?.hint).toMatch(/^n_embd 64 · 4 layers · no score · shipped$/);
+        expect(fits.find((i) => i.value === "formal")?.hint).toBe("recipe · train for this model");
+        const shallow = vectorPickerItems(vectors, recipes, {nEmbd: 64, nLayer: 3});
+        expect(shallow.find((i) => i.value === "dog")?.hint).toMatch(/^does not fit: layer \d+, the model steers 1-2/);
     });
 });

@@ -1,4 +1,6 @@
 /** parseSlashCommand and isSlashCommand: pure parsing of what is typed at the prompt. */
+import os from "node:os";
+import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {isSlashCommand, parseSlashCommand, SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 
@@ -122,6 +124,11 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/save chat.md")).toEqual({kind: "save", file: "chat.md", force: false});
         expect(parseSlashCommand("/save my chat.md --force")).toEqual({kind: "save", file: "my chat.md", force: true});
         expect(parseSlashCommand("/save --force").kind).toBe("invalid");
+        // typed in the chat, no shell expands ~
+        expect(parseSlashCommand("/save ~/t.md")).toEqual({kind: "save", file: path.join(os.homedir(), "t.md"), force: false});
+        expect(parseSlashCommand("/save ~/notes/t.md --force")).toEqual({kind: "save", file: path.join(os.homedir(), "notes", "t.md"), force: true});
+        expect(parseSlashCommand("/save a~/t.md")).toEqual({kind: "save", file: "a~/t.md", force: false});
+        expect(parseSlashCommand("/vector add ~/v/joy.gguf:0.5")).toEqual({kind: "vectorAdd", ref: path.join(os.homedir(), "v", "joy.gguf"), coefficient: 0.5});
         expect(parseSlashCommand("/save")).toEqual({kind: "invalid", message: expect.stringContaining("/save")});
         expect(parseSlashCommand("/train happy")).toEqual({kind: "train", name: "happy"});
         expect(parseSlashCommand("/train").kind).toBe("invalid");

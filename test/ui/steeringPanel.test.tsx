@@ -13,7 +13,7 @@ import {SteeringState} from "../../src/steering/steeringState.js";
 import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
-import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
+import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
@@ -287,6 +287,8 @@ describe("the chat's steering controls", () => {
         const frame = await waitForFrame(lastFrame, (f) => /-0\.50\s+│/.test(f));
         expect(frame).toMatch(/-1\.00\s+│ 2\.72\s+│ a reply/);
         expect(frame).not.toMatch(/\+0\.00\s+│/); // stopped: no further trials
+        expect(frame).toMatch(/-0\.50\s+│ \S+\s+│ \[stopped\] a$/m); // the cut-short row says so
+        expect(frame).not.toMatch(/-1\.00\s+│.*\[stopped\]/);
         expect(conversation.snapshot()).toEqual(history);
         expect(steering.state.get("mood").coefficient).toBe(0.5);
         expect(steering.hasPendingChanges).toBe(false);
@@ -301,6 +303,27 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/compare");
         await waitForFrame(lastFrame, (f) => /steering off\s+│/.test(f));
         expect(conversation.snapshot()).toEqual(history);
+    });
+
+    it("Esc during /compare's first half stops it: no table, a line saying so, the history and steering as they were", async () => {
+        let sends = 0;
+        const {stdin, lastFrame, steering, conversation} = await start(() => new FakeConversation());
+        conversation.script = () => {
+            sends++;
+            return {chunks: ["a", " reply"], pauseBefore: sends === 2 ? 1 : undefined, meanLogProb: -1};
+        };
+        await send(stdin, "the cat");
+        await waitForFrame(lastFrame, (f) => replies(f) === 1);
+        const history = conversation.snapshot();
+        await send(stdin, "/compare"); // send 2 is the "off" side, paused
+        await waitForFrame(lastFrame, () => conversation.paused);
+        await press(stdin, keys.escape);
+        const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("/compare stopped before the reply without steering was complete: no comparison"));
+        expect(frame).not.toMatch(/steering off\s+│/);
+        expect(sends).toBe(2); // the steered side never ran
+        expect(conversation.snapshot()).toEqual(history);
+        expect(steering.state.get("mood").coefficient).toBe(0.5);
+        expect(steering.hasPendingChanges).toBe(false);
     });
 
     it("/regen's replaced reply stays in /save, marked, so the transcript never shows two answers as one exchange", async () => {
@@ -491,6 +514,17 @@ describe("the chat's steering controls", () => {
         await send(stdin, `/save ${file} --force`);
         await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Saved the transcript to ${file}`));
         expect(readFileSync(file, "utf8")).toMatch(/^# /);
+    });
+
+    it("/save FOLDER says it is a folder, with or without --force, and writes nothing", async () => {
+        const {stdin, lastFrame} = await start(() => new FakeConversation());
+        const folder = tempDir();
+        await send(stdin, `/save ${folder}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Transcript file ${folder} is a folder, not a regular file`));
+        expect(unwrapped(lastFrame()!)).not.toContain("exists already");
+        await send(stdin, `/save ${folder} --force`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).split(`${folder} is a folder`).length === 3);
+        expect(readdirSync(folder)).toEqual([]);
     });
 
     it("re-adding a loaded vector keeps its value and on/off and says so; the same vectors in another order are not staged", async () => {

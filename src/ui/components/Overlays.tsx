@@ -1,14 +1,16 @@
-import React, {useEffect, useRef, useState} from "react";
+import React, {useEffect, useState} from "react";
 import {Box, Text, useInput} from "ink";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
 import {shortQuality} from "../../steering/vectorQuality.js";
 import {errorMessage} from "../../engine/errors.js";
+import type {ModelShape} from "../../steering/steeringState.js";
+import {listRecipes} from "../../training/recipes.js";
 import type {PresetStore, StoredPreset} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
 import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
 import {LineInput} from "./LineInput.js";
-import {SelectList} from "./SelectList.js";
+import {SelectList, type SelectItem} from "./SelectList.js";
 
 function Frame({title, children}: {title: string, children: React.ReactNode}) {
     return (
@@ -29,19 +31,48 @@ export function HelpOverlay({onClose}: {onClose: () => void}) {
     );
 }
 
-/** Picks a vector from the vector folders; returns its name. */
-export function VectorPicker({onPick, onClose}: {onPick: (name: string) => void, onClose: () => void}) {
+/** Why a listed vector cannot steer a model of this shape, or undefined when it fits. */
+function misfit(v: VectorListing & {ok: true}, shape: ModelShape): string | undefined {
+    if (v.nEmbd !== shape.nEmbd) return `does not fit: n_embd ${v.nEmbd}, the model has ${shape.nEmbd}`;
+    if (v.topLayer > shape.nLayer - 1) return `does not fit: layer ${v.topLayer}, the model steers 1-${shape.nLayer - 1}`;
+    return undefined;
+}
+
+/**
+ * The picker's rows: each vector name once, as it resolves (user, trained for this model, shipped), marked when it
+ * does not fit the model; then the recipes with no fitting vector, which adding trains for this model.
+ */
+export function vectorPickerItems(vectors: readonly VectorListing[], recipes: readonly string[], shape: ModelShape | undefined): SelectItem<string>[] {
+    const items: SelectItem<string>[] = [];
+    const fitting = new Set<string>();
+    for (const v of vectors) {
+        if (!v.ok || v.shadowedBy != null) continue;
+        const problem = shape && misfit(v, shape);
+        if (problem == null) fitting.add(v.name);
+        const trains = problem != null && recipes.includes(v.name) ? " · adding trains its recipe" : "";
+        items.push({label: v.name, value: v.name, hint: `${problem ?? `n_embd ${v.nEmbd} · ${v.layerCount} layers · ${shortQuality(v.quality)}`} · ${v.folder}${trains}`});
+    }
+    const listed = new Set(items.map((i) => i.value));
+    for (const name of recipes)
+        if (!fitting.has(name) && !listed.has(name)) items.push({label: name, value: name, hint: "recipe · train for this model"});
+    return items;
+}
+
+/**
+ * Picks a vector from the vector folders or a recipe; returns its name. `trainedDir` is the loaded model's trained
+ * folder and `shape` its size (vectors that do not fit are marked).
+ */
+export function VectorPicker({trainedDir, shape, onPick, onClose}: {trainedDir?: string, shape?: ModelShape, onPick: (name: string) => void, onClose: () => void}) {
     const [vectors, setVectors] = useState<VectorListing[]>();
-    useEffect(() => { void listVectors().then(setVectors); }, []);
+    useEffect(() => { void listVectors(trainedDir).then(setVectors); }, [trainedDir]);
     if (vectors == null) return <Frame title="Add a vector"><Text dimColor>reading the vector folders…</Text></Frame>;
-    const usable = vectors.filter((v) => v.ok);
-    if (usable.length === 0) {
+    const items = vectorPickerItems(vectors, listRecipes().map((r) => r.name), shape);
+    if (items.length === 0) {
         return <Frame title="Add a vector"><Text>No vectors found. Use /vector add PATH.gguf (Esc closes)</Text><SelectList items={[]} onSelect={onClose} onCancel={onClose} /></Frame>;
     }
     return (
         <Frame title="Add a vector (Enter adds at +1.00, Esc closes)">
-            <SelectList items={usable.map((v) => ({label: v.name, value: v.name, hint: v.ok ? `n_embd ${v.nEmbd} · ${v.layerCount} layers · ${v.folder} · ${shortQuality(v.quality)}` : ""}))}
-                onSelect={onPick} onCancel={onClose} />
+            <SelectList items={items} onSelect={onPick} onCancel={onClose} />
         </Frame>
     );
 }
