@@ -8,7 +8,7 @@ import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
 import {stderrProgressBar} from "./progressBar.js";
-import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringHooks} from "./setupSteering.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
     if (options.model == null)
@@ -30,7 +30,7 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         if (options.vectors.length > 0 || options.preset != null) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
         const conversation = createConversation(loaded, {
             mode: options.raw ? "raw" : "chat",
-            beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
+            ...steeringHooks(steering.controller),
             ...conversationSettings(options, steering)
         });
         const controller = new AbortController();

@@ -11,7 +11,7 @@ import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
 import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
-import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringHooks, type SteeringSetup} from "./setupSteering.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
 import {DEFAULT_SAMPLING} from "../engine/sampling.js";
@@ -73,7 +73,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                     (done, total) => setProgress({downloadedSize: done, totalSize: total}), startupAbort.signal);
                 const conversation = createConversation(loaded, {
                     mode: options.raw ? "raw" : "chat",
-                    beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
+                    ...steeringHooks(steering.controller),
                     ...conversationSettings(options, steering)
                 });
                 const notes = [...steering.notes];
@@ -88,7 +88,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
                 const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
                 const settingsBeforePresets = options.preset != null
-                    ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
+                    ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history} : undefined;
                 setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
@@ -118,7 +118,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} />;
+                settingsBeforePresets={phase.settingsBeforePresets} />;
         case "failed":
             return null;
     }

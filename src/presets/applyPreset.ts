@@ -4,6 +4,7 @@
 import path from "node:path";
 import {errorMessage} from "../engine/errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
+import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {SteeringState, type SteeringEntry} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
@@ -34,7 +35,7 @@ export async function applyPreset(preset: Preset, controller: SteeringController
 }
 
 /** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */
-export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling"> = {}): Preset {
+export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling" | "history"> = {}): Preset {
     return {
         name,
         ...stripUndefined(extra),
@@ -59,7 +60,7 @@ export function presetVectorRef(file: string): string {
     return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
 }
 
-export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};
+export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions, history?: HistoryPolicy};
 
 /**
  * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
@@ -68,7 +69,8 @@ export type ConversationSettings = {systemPrompt: string | undefined, sampling: 
 export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings): ConversationSettings {
     return {
         systemPrompt: preset.systemPrompt ?? beforePresets.systemPrompt,
-        sampling: {...beforePresets.sampling, ...preset.sampling}
+        sampling: {...beforePresets.sampling, ...preset.sampling},
+        history: preset.history ?? beforePresets.history
     };
 }
 

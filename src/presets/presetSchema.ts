@@ -1,7 +1,9 @@
 /**
- * A personality preset: named steering (vectors with coefficients, on/off and layers) plus an optional system prompt
- * and sampling. Pure: validation here is shared by the shipped JSON files and the user's store.
+ * A personality preset: named steering (vectors with coefficients, on/off and layers) plus an optional system prompt,
+ * sampling and history policy. Pure: validation here is shared by the shipped JSON files and the user's store.
  */
+import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
+
 export type PresetVector = {
     /** a vector name (looked up in the vector folders) or a file path */
     vector: string,
@@ -15,7 +17,9 @@ export type Preset = {
     description?: string,
     vectors: PresetVector[],
     systemPrompt?: string,
-    sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number}
+    sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number},
+    /** what a steering change does to the evaluated history (see HistoryPolicy) */
+    history?: HistoryPolicy
 };
 
 export const PRESET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -29,6 +33,7 @@ export const presetJsonSchema = {
         name: {type: "string", pattern: PRESET_NAME.source},
         description: {type: "string"},
         systemPrompt: {type: "string"},
+        history: {enum: [...HISTORY_POLICIES]},
         vectors: {
             type: "array",
             items: {
@@ -61,10 +66,11 @@ export function presetProblem(value: unknown): string | undefined {
     if (value == null || typeof value !== "object" || Array.isArray(value)) return "a preset must be a JSON object";
     const p = value as Record<string, unknown>;
     for (const key of Object.keys(p))
-        if (!["name", "description", "vectors", "systemPrompt", "sampling"].includes(key)) return `unknown field "${key}"`;
+        if (!["name", "description", "vectors", "systemPrompt", "sampling", "history"].includes(key)) return `unknown field "${key}"`;
     if (typeof p.name !== "string" || !PRESET_NAME.test(p.name)) return "name must be 1-64 letters, digits, . _ or -";
     if (p.description != null && typeof p.description !== "string") return "description must be text";
     if (p.systemPrompt != null && typeof p.systemPrompt !== "string") return "systemPrompt must be text";
+    if (p.history != null && !(HISTORY_POLICIES as readonly unknown[]).includes(p.history)) return `history must be ${HISTORY_POLICIES.join(" or ")}`;
     if (!Array.isArray(p.vectors)) return "vectors must be a list";
     for (const [i, v] of (p.vectors as unknown[]).entries()) {
         if (v == null || typeof v !== "object") return `vectors[${i}] must be an object`;

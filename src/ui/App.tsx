@@ -27,18 +27,16 @@ export type AppProps = {
     trainRecipe?: RecipeTrainer,
     /** lines shown once above the conversation (e.g. warnings from start-up) */
     banner?: string[],
-    /** --keep-cache: a steering change does not re-evaluate the history */
-    keepCache?: boolean,
     /** the system prompt and sampling from the flags alone, when --preset added its own on top */
     settingsBeforePresets?: ConversationSettings
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets}: AppProps) {
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], settingsBeforePresets}: AppProps) {
     const {exit} = useApp();
     const {stdout} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, settingsBeforePresets,
         columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const [overlay, setOverlay] = useState<Overlay>();
@@ -95,7 +93,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             <Box marginTop={steering != null ? 0 : 1}>
                 <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} />
             </Box>
-            <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
+            <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage} historyPolicy={conversation.historyPolicy}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />
         </Box>
     );

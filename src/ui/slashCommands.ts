@@ -1,4 +1,5 @@
 import {errorMessage} from "../engine/errors.js";
+import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 
@@ -23,6 +24,8 @@ export type SlashCommand =
     | {kind: "sweep", name: string, from: number, to: number, step: number}
     | {kind: "save", file: string}
     | {kind: "train", name: string}
+    | {kind: "history", policy?: HistoryPolicy}
+    | {kind: "reeval"}
     | {kind: "clear"}
     | {kind: "exit"}
     | {kind: "system", text: string}
@@ -46,6 +49,8 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/sweep NAME A..B STEP", "the last prompt answered at each coefficient of NAME, in a table"],
     ["/save FILE", "write the transcript (.md or .json) with each turn's steering"],
     ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
+    ["/history keep|reeval", "after a steering change keep the evaluated history, or evaluate it again (no word: show)"],
+    ["/reeval", "evaluate the history again under the current steering now (Esc stops)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
     ["/system <text>", "set the system prompt (empty text clears it)"],
     ["/exit", "quit (also Ctrl+C on an empty prompt)"]
@@ -75,6 +80,11 @@ export function parseSlashCommand(input: string): SlashCommand {
     switch (name) {
         case "/help": case "/?": return {kind: "help"};
         case "/clear": return {kind: "clear"};
+        case "/reeval": return {kind: "reeval"};
+        case "/history":
+            if (rest === "") return {kind: "history"};
+            return (HISTORY_POLICIES as readonly string[]).includes(rest) ? {kind: "history", policy: rest as HistoryPolicy}
+                : invalid(`usage: /history ${HISTORY_POLICIES.join("|")}`);
         case "/exit": case "/quit": return {kind: "exit"};
         case "/system": return {kind: "system", text: rest};
         case "/vector": return parseVectorCommand(rest);

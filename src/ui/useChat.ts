@@ -23,7 +23,7 @@ import type {ChatMessage, SteeringRecord} from "./types.js";
 export const STREAM_FLUSH_MS = 50;
 /** commands that only stage steering or show something, so they may run while a reply or a training is busy */
 const COMMANDS_WHILE_BUSY: ReadonlySet<SlashCommand["kind"]> = new Set(["help", "vectorSet", "vectorEnable", "vectorRemove", "layers",
-    "steerOff", "steering", "presetSave", "presetList", "unknown", "invalid"]);
+    "steerOff", "steering", "presetSave", "presetList", "history", "unknown", "invalid"]);
 
 /** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
 export const LIVE_TAIL_LINES = 12;
@@ -37,8 +37,6 @@ export type ChatOptions = {
     columns?: () => number,
     /** trains (or fetches from the cache) a recipe's vector for the loaded model */
     trainRecipe?: RecipeTrainer,
-    /** --keep-cache: steering changes do not drop the evaluated history */
-    keepCache?: boolean,
     /** what a loaded preset falls back to for system prompt and sampling (default: the settings at the first load) */
     settingsBeforePresets?: ConversationSettings
 };
@@ -50,13 +48,18 @@ export type ChatState = {
     /** /compare or /sweep is running (panel edits would be overwritten by their trials, so the panel is closed) */
     trialRunning: boolean,
     lastReply: Reply | undefined,
-    contextUsage: {used: number, size: number},
+    /** staleTokens: cached tokens evaluated under older steering (history policy keep) */
+    contextUsage: {used: number, size: number, staleTokens?: number},
     submit(input: string): void,
     /** runs a slash command given as text (the panel's keys and pickers use this too) */
     command(input: string): void,
     note(text: string, role?: "note" | "error"): void,
     stop(): void
 };
+
+export function historyProgressText(done: number, total: number) {
+    return `evaluating the history ${progressBarText(done / total)} ${done}/${total} tokens (Esc stops)`;
+}
 
 export function recordSteering(state: SteeringState | undefined): SteeringRecord {
     return (state?.entries ?? []).map((e) => ({
@@ -119,7 +122,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         bufferRef.current = "";
         committedRef.current = 0;
         setStreamingText("");
+        let prefill = "";
         const flush = () => {
+            if (bufferRef.current === "" && prefill !== "") return setStreamingText(prefill);
             if (!commitLines) return setStreamingText(tailLines(bufferRef.current, LIVE_TAIL_LINES));
             const {finished, committed, live} = splitStream(bufferRef.current, committedRef.current);
             if (finished != null) addMessage({role: "stream", text: finished});
@@ -129,7 +134,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         flushTimer.current = setInterval(flush, STREAM_FLUSH_MS);
         const shownText = () => (committedRef.current > 0 ? bufferRef.current.slice(committedRef.current) : undefined);
         try {
-            const reply = await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; }});
+            const reply = await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; },
+                onPrefill: (done, total) => { prefill = historyProgressText(done, total); }});
             return {reply, shownText: shownText()};
         } catch (err) {
             if (bufferRef.current !== "") addMessage({role: "assistant", text: bufferRef.current, shownText: shownText()});
@@ -195,6 +201,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     };
     const showTrainingProgress = (done: number, total: number) =>
         setStreamingText(`training ${progressBarText(done / total)} ${done}/${total} prompts`);
+    const describeHistory = () => {
+        const stale = conversation.contextUsage().staleTokens;
+        return `History policy ${conversation.historyPolicy}${stale > 0 ? `; ${stale} tokens of the history were evaluated under older steering (/reeval)` : ""}`;
+    };
 
     const runCommand = useCallback(async (command: SlashCommand) => {
         switch (command.kind) {
@@ -212,6 +222,20 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "exit":
                 onExit();
+                return;
+            case "history":
+                if (command.policy) conversation.historyPolicy = command.policy;
+                note(command.policy == null ? describeHistory() : `${describeHistory()} — ${command.policy === "keep"
+                    ? "a steering change applies to new tokens from the next turn" : "after a steering change the next turn evaluates the history again"}`);
+                return;
+            case "reeval":
+                await runBusy(async () => {
+                    const result = await stoppable((signal) => conversation.reevaluate({signal,
+                        onProgress: (done, total) => setStreamingText(historyProgressText(done, total))}));
+                    setContextUsage(conversation.contextUsage());
+                    note(result.stopped ? `Stopped: ${result.evaluated} of ${result.total} history tokens evaluated again (the next turn does the rest)`
+                        : result.total === 0 ? "The history is already evaluated under the current steering" : `Evaluated the history again: ${result.total} tokens`);
+                });
                 return;
             case "system":
                 // the user's own prompt is what the next preset falls back to (their sampling stays the fallback too)
@@ -263,7 +287,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 // re-saving a preset keeps its description unless a new one is given
                 const description = command.description ?? presets.list().find((p) => p.preset.name === command.name && p.origin === "user")?.preset.description;
                 presets.save(presetFromSteering(command.name, requireSteering().state,
-                    {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling)}));
+                    {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling), history: conversation.historyPolicy}));
                 note(`Saved preset ${command.name}: ${requireSteering().state.describe()}`);
                 return;
             }
@@ -275,9 +299,10 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 await runBusy(async () => {
                     const result = await stoppable((signal) => applyPreset(preset, steering,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
+                    beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}, history: conversation.historyPolicy};
                     const settings = presetConversationSettings(preset, beforePresets.current);
                     if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
+                    if (settings.history) conversation.historyPolicy = settings.history;
                     Object.assign(conversation.sampling, settings.sampling);
                     note([`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
                         ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
@@ -344,9 +369,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                         s.update(() => original);
                         conversation.restore(history);
                         // the model and its cache hold the last trial value: put the user's steering back now (so
-                        // nothing shows as staged that the user did not stage) and have the history evaluated again
-                        // (with --keep-cache the trials never dropped the history's evaluation, so there is nothing to redo)
-                        if (s.applyStaged() && !options.keepCache) await conversation.forgetEvaluation();
+                        // nothing shows as staged that the user did not stage) and, under reeval, have the history
+                        // evaluated again (under keep the trials never dropped the history's evaluation)
+                        if (s.applyStaged() && conversation.historyPolicy === "reeval") await conversation.forgetEvaluation();
                     }
                     note(sweepTable(command.name, rows, columns()));
                 });
