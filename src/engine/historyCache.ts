@@ -4,7 +4,8 @@
  * A control vector is added at every position, so a token evaluated under one steering is not valid under another:
  * after a change, the cache's keys and values still carry the old steering. The ledger records, per cached token,
  * the settings it was evaluated under, so the conversation can say how much of its history is stale (policy
- * `keep`) or drop exactly the stale part (policy `reeval`).
+ * `keep`) or drop exactly the stale part (policy `reeval`). Stale is everything from the first token evaluated under
+ * other settings on: a later token attended to it, so it differs from a fresh evaluation too.
  */
 import type {LlamaContextSequence, Token} from "node-llama-cpp";
 
@@ -33,15 +34,18 @@ export class EvaluationLedger {
         while (this.keys.length < length) this.keys.push(key);
     }
 
-    /** how many cached tokens were evaluated under a key other than `key` */
-    staleCount(key: string): number {
-        return this.keys.reduce((n, k) => n + (k === key ? 0 : 1), 0);
-    }
-
     /** the index of the first token evaluated under a key other than `key` (the length when none) */
     firstStale(key: string): number {
         const index = this.keys.findIndex((k) => k !== key);
         return index < 0 ? this.keys.length : index;
+    }
+
+    /**
+     * How many cached tokens differ from a fresh evaluation under `key`: from the first one evaluated under other
+     * settings on, since every later token attended to it.
+     */
+    staleCount(key: string): number {
+        return this.keys.length - this.firstStale(key);
     }
 }
 
