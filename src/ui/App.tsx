@@ -93,7 +93,7 @@ export function App({conversation, modelName, steering, presets, trainRecipe, ba
             <Box marginTop={steering != null ? 0 : 1}>
                 <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} />
             </Box>
-            <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage} historyPolicy={conversation.historyPolicy}
+            <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />
         </Box>
     );

@@ -17,6 +17,7 @@ import {addVectorOrRecipe, type RecipeTrainer} from "../training/recipeVectors.j
 import {isSlashCommand, KEY_HELP, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
+import {historyNote, historyProgressText, reevaluateNote} from "./historyNotes.js";
 import {splitStream, tailLines} from "./streamLines.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
 
@@ -56,10 +57,6 @@ export type ChatState = {
     note(text: string, role?: "note" | "error"): void,
     stop(): void
 };
-
-export function historyProgressText(done: number, total: number) {
-    return `evaluating the history ${progressBarText(done / total)} ${done}/${total} tokens (Esc stops)`;
-}
 
 export function recordSteering(state: SteeringState | undefined): SteeringRecord {
     return (state?.entries ?? []).map((e) => ({
@@ -201,10 +198,6 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
     };
     const showTrainingProgress = (done: number, total: number) =>
         setStreamingText(`training ${progressBarText(done / total)} ${done}/${total} prompts`);
-    const describeHistory = () => {
-        const stale = conversation.contextUsage().staleTokens;
-        return `History policy ${conversation.historyPolicy}${stale > 0 ? `; ${stale} tokens of the history were evaluated under older steering (/reeval)` : ""}`;
-    };
 
     const runCommand = useCallback(async (command: SlashCommand) => {
         switch (command.kind) {
@@ -225,16 +218,13 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 return;
             case "history":
                 if (command.policy) conversation.historyPolicy = command.policy;
-                note(command.policy == null ? describeHistory() : `${describeHistory()} — ${command.policy === "keep"
-                    ? "a steering change applies to new tokens from the next turn" : "after a steering change the next turn evaluates the history again"}`);
+                note(historyNote(conversation.historyPolicy, conversation.contextUsage().staleTokens, command.policy != null));
                 return;
             case "reeval":
                 await runBusy(async () => {
-                    const result = await stoppable((signal) => conversation.reevaluate({signal,
-                        onProgress: (done, total) => setStreamingText(historyProgressText(done, total))}));
+                    note(reevaluateNote(await stoppable((signal) => conversation.reevaluate({signal,
+                        onProgress: (done, total) => setStreamingText(historyProgressText(done, total))}))));
                     setContextUsage(conversation.contextUsage());
-                    note(result.stopped ? `Stopped: ${result.evaluated} of ${result.total} history tokens evaluated again (the next turn does the rest)`
-                        : result.total === 0 ? "The history is already evaluated under the current steering" : `Evaluated the history again: ${result.total} tokens`);
                 });
                 return;
             case "system":

@@ -1,15 +1,12 @@
 import React from "react";
 import {Box, Text} from "ink";
 import {perplexity} from "../transcript.js";
-import type {HistoryPolicy} from "../../engine/historyCache.js";
 
 export type StatusBarProps = {
     modelName: string,
     mode: "chat" | "raw",
     /** staleTokens: cached tokens evaluated under older steering */
     contextUsage: {used: number, size: number, staleTokens?: number},
-    /** what a steering change does to the evaluated history (shown when given) */
-    historyPolicy?: HistoryPolicy,
     tokensPerSecond: number | undefined,
     /** the last reply's mean token log-probability: shown as perplexity, the coherence gauge */
     meanLogProb?: number,
@@ -17,11 +14,11 @@ export type StatusBarProps = {
 };
 
 /**
- * The bottom line: model, mode, context use, the history policy (and when the history was evaluated under older
- * steering) and the speed of the last reply.
+ * The bottom line: model, mode, context use (and how much of the history was evaluated under older steering, under
+ * the keep policy) and the speed of the last reply.
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
-export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, historyPolicy, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
+export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
@@ -29,8 +26,7 @@ export const StatusBar = React.memo(function StatusBar({modelName, mode, context
         <Box>
             <Text dimColor wrap="truncate-end">
                 {modelName} · {mode} · ctx {contextUsage.used}/{contextUsage.size} ({percent}%)
-                {historyPolicy != null ? ` · history ${historyPolicy}` : ""}
-                {stale > 0 ? ` (${stale} tok under older steering: /reeval)` : ""}
+                {stale > 0 ? ` · ${stale} tok under older steering: /reeval` : ""}
                 {tokensPerSecond != null && tokensPerSecond > 0 ? ` · ${tokensPerSecond.toFixed(1)} tok/s` : ""}
                 {ppl != null ? ` · ppl ${ppl.toFixed(2)}` : ""}
                 {busy ? " · Esc to stop" : " · /help"}
