@@ -37,7 +37,8 @@ export function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: 
             const preset: Preset = {name: needName(), vectors,
                 ...(options.description ? {description: options.description} : {}),
                 ...(options.system ? {systemPrompt: options.system} : {}),
-                ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {})};
+                ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {}),
+                ...(options.history != null ? {history: options.history} : {})};
             store.save(preset);
             out.write(`Saved preset ${preset.name} to ${store.file}\n`);
             return 0;

@@ -10,6 +10,9 @@ import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {presetConversationSettings, presetFromSteering} from "../../src/presets/applyPreset.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
+import {runPreset} from "../../src/cli/presetCommand.js";
+import {PresetStore} from "../../src/presets/presetStore.js";
+import {tempDir} from "../helpers/tinyModel.js";
 
 describe("--history", () => {
     it("takes keep or reeval; --keep-cache is --history keep; none given leaves it to the preset or the default", () => {
@@ -41,6 +44,22 @@ describe("a preset's history policy", () => {
         expect(presetProblem({name: "p", vectors: []})).toBeUndefined();
         expect(presetProblem({name: "p", vectors: [], history: "sometimes"})).toBe("history must be reeval or keep");
         expect(presetFromSteering("p", new SteeringState([]), {history: "keep"})).toEqual({name: "p", history: "keep", vectors: []});
+    });
+
+    it("goes through the preset store, and `preset save --history` stores it", () => {
+        const dir = tempDir();
+        new PresetStore({dir}).save({name: "exact", vectors: [{vector: "happy", coefficient: 0.5}], history: "reeval"});
+        expect(new PresetStore({dir}).get("exact").preset.history).toBe("reeval");
+        const previous = process.env.STEER_CHAT_CONFIG_DIR;
+        process.env.STEER_CHAT_CONFIG_DIR = dir;
+        try {
+            const sink = {write: () => true} as unknown as NodeJS.WritableStream;
+            expect(runPreset(parseCli(["preset", "save", "quick", "--vector", "happy:0.3", "--history", "keep"]), sink, sink)).toBe(0);
+        } finally {
+            if (previous == null) delete process.env.STEER_CHAT_CONFIG_DIR;
+            else process.env.STEER_CHAT_CONFIG_DIR = previous;
+        }
+        expect(new PresetStore({dir}).get("quick").preset).toMatchObject({name: "quick", history: "keep"});
     });
 
     it("applies when loaded; a preset without one falls back to the policy from before any preset", () => {
