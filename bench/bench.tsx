@@ -84,8 +84,8 @@ const LONG_HISTORY_REPLY = 16;
 
 /**
  * The turn after a steering change on a long history (issue 18), raw mode with 16-token replies, per round:
- * one prefill of the history from an empty cache (P), an unchanged turn (A), a coefficient nudge and the turn after
- * it under reeval (B), the next unchanged turn (C), then a nudge under keep (K). Ratios per round, then medians:
+ * one prefill of the history from an empty cache (P), a turn, an unchanged turn (A), a coefficient nudge and the
+ * turn after it under reeval (B), the next unchanged turn (C), then a nudge under keep (K). Ratios per round, then medians:
  * B/P (goal <= 1.1), C/A (goal <= 1.2), K/A. Tokens evaluated (node-llama-cpp's meter) show what each turn did.
  */
 async function longHistory(loaded: LoadedModel, vector: string, text: string) {
@@ -126,6 +126,8 @@ async function longHistory(loaded: LoadedModel, vector: string, text: string) {
         log(`  round ${r + 1}/${LONG_HISTORY_ROUNDS}: history ${histories.at(-1)} tokens`);
         await conversation.forgetEvaluation();
         await measure("prefill", () => conversation.reevaluate());
+        // A follows a reply, as C does: a turn re-tokenizes the reply before it, which may differ from the sampled tokens
+        await turn("reeval", `The girl ${r}.`)();
         await measure("unchanged", turn("reeval", `The dog ${r}.`));
         nudge();
         await measure("afterChange", turn("reeval", `The cat ${r}.`));
