@@ -143,7 +143,10 @@ async function longHistory(loaded: LoadedModel, vector: string, text: string) {
         evaluated_tokens: tokens,
         after_change_over_prefill: medianRatio(seconds.afterChange, seconds.prefill), after_change_over_prefill_quartiles: quartiles(seconds.afterChange, seconds.prefill),
         next_unchanged_over_unchanged: medianRatio(seconds.nextUnchanged, seconds.unchanged), next_unchanged_over_unchanged_quartiles: quartiles(seconds.nextUnchanged, seconds.unchanged),
-        after_change_keep_over_unchanged: medianRatio(seconds.afterChangeKeep, seconds.unchanged)
+        after_change_keep_over_unchanged: medianRatio(seconds.afterChangeKeep, seconds.unchanged),
+        // the same ratios in evaluated tokens: what the machine's load cannot blur
+        after_change_over_prefill_tokens: medianRatio(tokens.afterChange, tokens.prefill),
+        next_unchanged_over_unchanged_tokens: medianRatio(tokens.nextUnchanged, tokens.unchanged)
     };
 }
 
@@ -158,9 +161,9 @@ function printLongHistory(lh: LongHistoryResults) {
     row("  prefill of the history", `${s.prefill!.toFixed(2)} s`, `evaluated ${t("prefill")} tokens`);
     row("  unchanged turn", `${s.unchanged!.toFixed(2)} s`, `evaluated ${t("unchanged")}`);
     row("  after a change (reeval)", `${s.afterChange!.toFixed(2)} s`,
-        `evaluated ${t("afterChange")}; / prefill ${lh.after_change_over_prefill.toFixed(2)} [${spread(lh.after_change_over_prefill_quartiles)}] (goal <= 1.1)`);
+        `evaluated ${t("afterChange")}; / prefill ${lh.after_change_over_prefill.toFixed(2)} [${spread(lh.after_change_over_prefill_quartiles)}] (goal <= 1.1), in tokens ${lh.after_change_over_prefill_tokens.toFixed(3)}`);
     row("  next unchanged turn", `${s.nextUnchanged!.toFixed(2)} s`,
-        `evaluated ${t("nextUnchanged")}; / unchanged ${lh.next_unchanged_over_unchanged.toFixed(2)} [${spread(lh.next_unchanged_over_unchanged_quartiles)}] (goal <= 1.2)`);
+        `evaluated ${t("nextUnchanged")}; / unchanged ${lh.next_unchanged_over_unchanged.toFixed(2)} [${spread(lh.next_unchanged_over_unchanged_quartiles)}] (goal <= 1.2), in tokens ${lh.next_unchanged_over_unchanged_tokens.toFixed(3)}`);
     row("  after a change (keep)", `${s.afterChangeKeep!.toFixed(2)} s`,
         `evaluated ${t("afterChangeKeep")}; / unchanged ${lh.after_change_keep_over_unchanged.toFixed(2)}`);
 }
