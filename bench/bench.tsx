@@ -1,6 +1,7 @@
 /**
  * steer-chat benchmarks: what steering costs, measured side by side in one run (machines here are noisy, so every
- * figure that matters is a ratio of interleaved runs). `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json]`
+ * figure that matters is a ratio of interleaved runs).
+ * `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json] [--long-history-only]`
  */
 import {mkdtempSync, writeFileSync} from "node:fs";
 import os from "node:os";
@@ -8,7 +9,8 @@ import path from "node:path";
 import {parseArgs} from "node:util";
 import React from "react";
 import {render} from "ink-testing-library";
-import {createConversation, type Conversation, type Reply} from "../src/engine/conversation.js";
+import type {LlamaContextSequence} from "node-llama-cpp";
+import {createConversation, type Conversation, type HistoryPolicy, type Reply} from "../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../src/engine/runtime.js";
 import {tokenizePrompt} from "../src/engine/generateTokens.js";
 import {buildSyntheticLlama} from "../src/gguf/syntheticLlama.js";
@@ -21,9 +23,11 @@ import {saveControlVector} from "../src/steering/loadControlVector.js";
 import {renderRecipe, loadRecipe} from "../src/training/recipes.js";
 import {trainControlVector} from "../src/training/trainControlVector.js";
 import {App} from "../src/ui/App.js";
+import {steeringHooks} from "../src/cli/setupSteering.js";
 
 const {values} = parseArgs({options: {
-    model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"}
+    model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"},
+    "long-history-only": {type: "boolean"}
 }});
 const GENERATE = Number(values.tokens ?? 96);
 const ROUNDS = Number(values.rounds ?? 9);
@@ -34,7 +38,7 @@ function modelPath(): string {
     if (values.synthetic) {
         const [nEmbd, nLayer] = values.synthetic.split("x").map(Number);
         const file = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-bench-")), `synthetic-${values.synthetic}.gguf`);
-        writeFileSync(file, buildSyntheticLlama({nEmbd, nLayer, nHead: Math.max(1, nEmbd! / 64), nFf: Math.round(nEmbd! * 2.75), contextLength: 2048}));
+        writeFileSync(file, buildSyntheticLlama({nEmbd, nLayer, nHead: Math.max(1, nEmbd! / 64), nFf: Math.round(nEmbd! * 2.75), contextLength: 4096}));
         return file;
     }
     return demoModelPath();
@@ -75,6 +79,97 @@ async function generate(conversation: Conversation, prompt: string): Promise<Rep
     return reply;
 }
 
+/** turns and rounds of the long-history phase: each round costs two prefills of the history */
+const LONG_HISTORY_TOKENS = 2000;
+const LONG_HISTORY_ROUNDS = 3;
+const LONG_HISTORY_REPLY = 16;
+
+/**
+ * The turn after a steering change on a long history (issue 18), raw mode with 16-token replies, per round:
+ * one prefill of the history from an empty cache (P), a turn, an unchanged turn (A), a coefficient nudge and the
+ * turn after it under reeval (B), the next unchanged turn (C), then a nudge under keep (K). Ratios per round, then medians:
+ * B/P (goal <= 1.1), C/A (goal <= 1.2), K/A. Tokens evaluated (node-llama-cpp's meter) show what each turn did.
+ */
+async function longHistory(loaded: LoadedModel, vector: string, text: string) {
+    const context = await loaded.model.createContext({contextSize: 4096, threads: loaded.llama.cpuMathCores});
+    const controller = SteeringController.create(context, loaded.model);
+    await controller.addVector(vector, 0.05);
+    // the conversation's sequence, for node-llama-cpp's count of the tokens it evaluates
+    let sequence!: LlamaContextSequence;
+    const getSequence = context.getSequence.bind(context);
+    context.getSequence = (options) => (sequence = getSequence(options));
+    const conversation = createConversation({...loaded, context}, {mode: "raw", history: "reeval",
+        sampling: {temperature: 0, maxTokens: LONG_HISTORY_REPLY}, ...steeringHooks(controller)});
+    const evaluated = () => sequence.tokenMeter.usedInputTokens + sequence.tokenMeter.usedOutputTokens;
+    let long = "";
+    while (tokenizePrompt(loaded.model, long).length < LONG_HISTORY_TOKENS) long += text + " ";
+    await conversation.send(long);
+
+    const kinds = ["prefill", "unchanged", "afterChange", "nextUnchanged", "afterChangeKeep"] as const;
+    const seconds = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<typeof kinds[number], number[]>;
+    const tokens = Object.fromEntries(kinds.map((k) => [k, [] as number[]])) as Record<typeof kinds[number], number[]>;
+    const measure = async (kind: typeof kinds[number], work: () => Promise<unknown>) => {
+        const before = evaluated();
+        const started = performance.now();
+        await work();
+        seconds[kind].push((performance.now() - started) / 1000);
+        tokens[kind].push(evaluated() - before);
+    };
+    const turn = (policy: HistoryPolicy, prompt: string) => async () => {
+        conversation.historyPolicy = policy;
+        const reply = await conversation.send(prompt);
+        if (reply.tokenCount < LONG_HISTORY_REPLY) shortRuns++;
+    };
+    let coefficient = 0.05;
+    const nudge = () => controller.update((s) => s.setCoefficient(s.entries[0]!.name, (coefficient += 0.01)));
+    const histories: number[] = [];
+    for (let r = 0; r < LONG_HISTORY_ROUNDS; r++) {
+        histories.push(conversation.contextUsage().used);
+        log(`  round ${r + 1}/${LONG_HISTORY_ROUNDS}: history ${histories.at(-1)} tokens`);
+        await conversation.forgetEvaluation();
+        await measure("prefill", () => conversation.reevaluate());
+        // A follows a reply, as C does: a turn re-tokenizes the reply before it, which may differ from the sampled tokens
+        await turn("reeval", `The girl ${r}.`)();
+        await measure("unchanged", turn("reeval", `The dog ${r}.`));
+        nudge();
+        await measure("afterChange", turn("reeval", `The cat ${r}.`));
+        await measure("nextUnchanged", turn("reeval", `The bird ${r}.`));
+        nudge();
+        await measure("afterChangeKeep", turn("keep", `The sun ${r}.`));
+    }
+    conversation.dispose();
+    await context.dispose();
+    return {
+        history_tokens: histories, rounds: LONG_HISTORY_ROUNDS, reply_tokens: LONG_HISTORY_REPLY,
+        seconds: Object.fromEntries(kinds.map((k) => [k, median(seconds[k])])),
+        evaluated_tokens: tokens,
+        after_change_over_prefill: medianRatio(seconds.afterChange, seconds.prefill), after_change_over_prefill_quartiles: quartiles(seconds.afterChange, seconds.prefill),
+        next_unchanged_over_unchanged: medianRatio(seconds.nextUnchanged, seconds.unchanged), next_unchanged_over_unchanged_quartiles: quartiles(seconds.nextUnchanged, seconds.unchanged),
+        after_change_keep_over_unchanged: medianRatio(seconds.afterChangeKeep, seconds.unchanged),
+        // the same ratios in evaluated tokens: what the machine's load cannot blur
+        after_change_over_prefill_tokens: medianRatio(tokens.afterChange, tokens.prefill),
+        next_unchanged_over_unchanged_tokens: medianRatio(tokens.nextUnchanged, tokens.unchanged)
+    };
+}
+
+type LongHistoryResults = Awaited<ReturnType<typeof longHistory>>;
+
+function printLongHistory(lh: LongHistoryResults) {
+    const spread = ([low, high]: number[]) => `${low!.toFixed(2)}–${high!.toFixed(2)}`;
+    const row = (k: string, v: string, goal = "") => process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}  ${goal}\n`);
+    const s = lh.seconds as Record<string, number>;
+    const t = (k: keyof LongHistoryResults["evaluated_tokens"]) => lh.evaluated_tokens[k].join("/");
+    row("long history", `${lh.history_tokens.join("/")} tok`, `${lh.rounds} rounds, ${lh.reply_tokens}-token replies, raw mode; per round:`);
+    row("  prefill of the history", `${s.prefill!.toFixed(2)} s`, `evaluated ${t("prefill")} tokens`);
+    row("  unchanged turn", `${s.unchanged!.toFixed(2)} s`, `evaluated ${t("unchanged")}`);
+    row("  after a change (reeval)", `${s.afterChange!.toFixed(2)} s`,
+        `evaluated ${t("afterChange")}; / prefill ${lh.after_change_over_prefill.toFixed(2)} [${spread(lh.after_change_over_prefill_quartiles)}] (goal <= 1.1), in tokens ${lh.after_change_over_prefill_tokens.toFixed(3)}`);
+    row("  next unchanged turn", `${s.nextUnchanged!.toFixed(2)} s`,
+        `evaluated ${t("nextUnchanged")}; / unchanged ${lh.next_unchanged_over_unchanged.toFixed(2)} [${spread(lh.next_unchanged_over_unchanged_quartiles)}] (goal <= 1.2), in tokens ${lh.next_unchanged_over_unchanged_tokens.toFixed(3)}`);
+    row("  after a change (keep)", `${s.afterChangeKeep!.toFixed(2)} s`,
+        `evaluated ${t("afterChangeKeep")}; / unchanged ${lh.after_change_keep_over_unchanged.toFixed(2)}`);
+}
+
 async function main() {
     const file = modelPath();
     log(`model: ${file}`);
@@ -95,6 +190,18 @@ async function main() {
         saveControlVector(out, vector);
         return out;
     });
+
+    if (values["long-history-only"]) {
+        log("long history: the turn after a steering change");
+        const lh = await longHistory(loaded, vectors[0]!, prompt);
+        await loaded.dispose();
+        if (values.json) process.stdout.write(JSON.stringify({model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, long_history: lh}) + "\n");
+        else {
+            process.stdout.write(`\n${path.basename(file)} (n_embd ${nEmbd}, ${nLayer} layers), medians [quartiles of the per-round ratios]\n\n`);
+            printLongHistory(lh);
+        }
+        return;
+    }
 
     const controller = SteeringController.create(loaded.context, loaded.model);
     const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: GENERATE},
@@ -261,6 +368,8 @@ async function main() {
             }
         }
     }
+    log("long history: the turn after a steering change");
+    const longHistoryResults = await longHistory(loaded, vectors[0]!, prompt);
     await loaded.dispose();
 
     const results = {
@@ -278,6 +387,7 @@ async function main() {
         train_tokens: trainPhase.result.evaluatedTokens,
         readout_seconds: median(readSeconds), reply_seconds: median(replySeconds), readout_over_reply: medianRatio(readSeconds, replySeconds),
         readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
+        long_history: longHistoryResults,
         short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
             readout: readPhase.peakRssMb, reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
@@ -303,6 +413,7 @@ async function main() {
         `ratio ${results.train_over_prefill.toFixed(2)} [${spread(results.train_over_prefill_quartiles)}] (goal <= 1.2), ${results.train_tokens} tokens, ${trainRounds} rounds`);
     row("read-out s / reply s", `${results.readout_seconds.toFixed(3)} / ${results.reply_seconds.toFixed(3)}`,
         `ratio ${results.readout_over_reply.toFixed(3)} [${spread(results.readout_over_reply_quartiles)}] (goal < 0.25), 4 vectors, after the reply`);
+    printLongHistory(results.long_history);
     if (results.short_runs > 0) row("short runs", String(results.short_runs), `runs that hit EOS before ${GENERATE} tokens: their speeds are less comparable`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
 }

@@ -9,7 +9,7 @@ import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
 import {onInterrupt} from "./interrupts.js";
 import {stderrProgressBar} from "./progressBar.js";
-import {conversationSettings, setupSteering, steeringBeforeTurn} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringHooks} from "./setupSteering.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
     if (options.model == null)
@@ -36,7 +36,7 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         if (options.vectors.length > 0 || options.preset != null) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
         const conversation = createConversation(loaded, {
             mode: options.raw ? "raw" : "chat",
-            beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
+            ...steeringHooks(steering.controller),
             ...conversationSettings(options, steering)
         });
         for (const note of conversation.notes ?? []) process.stderr.write(`steer-chat: ${note}\n`);

@@ -13,7 +13,7 @@ import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
 import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
-import {conversationSettings, setupSteering, steeringBeforeTurn, type SteeringSetup} from "./setupSteering.js";
+import {conversationSettings, setupSteering, steeringHooks, type SteeringSetup} from "./setupSteering.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
 import {ReplyReader} from "../steering/replyReadout.js";
@@ -115,7 +115,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                     (done, total) => setProgress({downloadedSize: done, totalSize: total}), startupAbort.signal);
                 const conversation = createConversation(loaded, {
                     mode: phase.raw ? "raw" : "chat",
-                    beforeTurn: steeringBeforeTurn(steering.controller, options.keepCache),
+                    ...steeringHooks(steering.controller),
                     ...conversationSettings(options, steering)
                 });
                 const notes = [...steering.notes, ...conversation.notes ?? []];
@@ -130,7 +130,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                 // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
                 const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
                 const settingsBeforePresets = options.preset != null
-                    ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}} : undefined;
+                    ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history} : undefined;
                 const history = openHistory(notes);
                 if (steering.controller) {
                     const reader = outcome.reader = new ReplyReader(loaded);
@@ -165,7 +165,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
         case "chat":
             return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
                 steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                keepCache={options.keepCache} settingsBeforePresets={phase.settingsBeforePresets} pinnedSettings={pinnedSettings(options)}
+                settingsBeforePresets={phase.settingsBeforePresets} pinnedSettings={pinnedSettings(options)}
                 history={phase.history} readReply={outcome.readReply} />;
         case "failed":
             return null;
@@ -175,7 +175,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
 /** The settings given as flags: explicit flags win over presets, at start-up and in the chat. */
 function pinnedSettings(options: CliOptions): PinnedSetting[] {
     const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
-        ["maxTokens", options.maxTokens], ["seed", options.seed]];
+        ["maxTokens", options.maxTokens], ["seed", options.seed], ["history", options.history]];
     return given.filter(([, value]) => value != null).map(([key]) => key);
 }
 

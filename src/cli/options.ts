@@ -5,6 +5,7 @@
 import {parseArgs} from "node:util";
 import {UserFacingError} from "../engine/errors.js";
 import {DEMO_MODEL} from "../engine/modelResolver.js";
+import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 
 type OptionSpec = {
     type: "string" | "boolean",
@@ -37,7 +38,8 @@ export const OPTIONS = {
     file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
     json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
     npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
-    "keep-cache": {type: "boolean", description: "after a steering change keep old turns' cache (faster; those turns stay as evaluated before)"},
+    history: {type: "string", value: "keep|reeval", description: "after a steering change: keep the evaluated history (default, no wait) or evaluate it again"},
+    "keep-cache": {type: "boolean", description: "the same as --history keep"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
     gpu: {type: "string", value: "auto|false", description: "GPU offloading: auto-detect, or false for CPU only (default auto)"},
@@ -75,7 +77,8 @@ export type CliOptions = {
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
     force: boolean,
-    keepCache: boolean,
+    /** --history (or --keep-cache); undefined when not given, so a preset's policy or the default applies */
+    history?: HistoryPolicy,
     contextSize?: number,
     threads?: number,
     gpu: "auto" | false,
@@ -137,7 +140,7 @@ export function parseCli(argv: string[]): CliOptions {
         file: values.file,
         json: values.json ?? false,
         npy: values.npy,
-        keepCache: values["keep-cache"] ?? false,
+        history: parseHistory(values.history, values["keep-cache"] ?? false),
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
@@ -164,6 +167,13 @@ function oneOf<const T extends string>(flag: string, raw: string | undefined, al
     if (raw == null) return fallback;
     if ((allowed as readonly string[]).includes(raw)) return raw as T;
     throw new UserFacingError(`Invalid value for ${flag}: "${raw}"`, `use one of ${allowed.join(", ")}`);
+}
+
+function parseHistory(raw: string | undefined, keepCache: boolean): HistoryPolicy | undefined {
+    const policy = raw == null ? undefined : oneOf("--history", raw, HISTORY_POLICIES, "keep");
+    if (keepCache && policy === "reeval")
+        throw new UserFacingError("--keep-cache contradicts --history reeval", "give one of them (--keep-cache is --history keep)");
+    return keepCache ? "keep" : policy;
 }
 
 function parseGpu(raw: string | undefined): "auto" | false {

@@ -53,7 +53,8 @@ async function presetFromFlags(name: string, options: CliOptions): Promise<Prese
     return {name, vectors,
         ...(options.description ? {description: options.description} : {}),
         ...(options.system ? {systemPrompt: options.system} : {}),
-        ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {})};
+        ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {}),
+        ...(options.history != null ? {history: options.history} : {})};
 }
 
 /**

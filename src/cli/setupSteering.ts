@@ -13,12 +13,19 @@ import {applyPreset} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
+import type {HistoryPolicy} from "../engine/conversation.js";
+
+/**
+ * The chat's history policy when neither --history nor the preset sets one: keep, so a live tweak costs no wait
+ * (the README argues it; the status line says when the history was evaluated under older steering).
+ */
+export const DEFAULT_HISTORY_POLICY: HistoryPolicy = "keep";
 
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
     /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
-    preset?: Pick<Preset, "systemPrompt" | "sampling">
+    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history">
 };
 
 export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers" | "preset">,
@@ -55,18 +62,34 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<CliOption
         const weak = qualityWarning(entry.name, entry.vector.quality);
         if (weak) notes.push(weak);
     }
-    return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling}};
+    return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history}};
 }
 
-/** The conversation hook: apply staged steering before each turn; drop the cache when it changed (unless kept). */
-export function steeringBeforeTurn(controller: SteeringController | undefined, keepCache: boolean) {
-    return () => (controller?.applyStaged() ?? false) && !keepCache;
+/**
+ * The conversation hooks for steering: apply staged steering before each turn (and before /reeval), and name the
+ * applied steering, so the conversation knows which cached tokens were evaluated under another. What a change does
+ * to the history is the conversation's history policy.
+ */
+export function steeringHooks(controller: SteeringController | undefined) {
+    return {
+        beforeTurn: () => controller?.applyStaged() ?? false,
+        settingsKey: () => controller?.appliedState.signature() ?? "[]"
+    };
+}
+
+/**
+ * The hook alone, for callers that only need changes applied (and dropped from the cache under the conversation's
+ * default policy, reeval). `hideChanges` makes every change invisible to the conversation: the old --keep-cache.
+ */
+export function steeringBeforeTurn(controller: SteeringController | undefined, hideChanges = false) {
+    return () => (controller?.applyStaged() ?? false) && !hideChanges;
 }
 
 /** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
-export function conversationSettings(options: Pick<CliOptions, "system" | "temperature" | "maxTokens" | "seed">, setup: SteeringSetup) {
+export function conversationSettings(options: Pick<CliOptions, "system" | "temperature" | "maxTokens" | "seed" | "history">, setup: SteeringSetup) {
     return {
         systemPrompt: options.system ?? setup.preset?.systemPrompt,
+        history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,
         sampling: {...setup.preset?.sampling, ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})}
     };
 }

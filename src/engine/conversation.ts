@@ -2,15 +2,32 @@
  * A conversation with the loaded model: chat mode (the model's own chat template through node-llama-cpp's chat
  * wrappers) or raw mode (plain text continuation for base models). Both stream text, stop on an AbortSignal keeping
  * what was written, and call a `beforeTurn` hook first, which is where staged steering changes get applied.
+ *
+ * The history is evaluated once and kept in the KV cache; each turn evaluates only what is new. A long stretch to
+ * evaluate (a cold cache, or the history again after a steering change under the `reeval` policy) goes in full
+ * batches with progress, and the signal stops it between batches.
  */
 import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import type {LoadedModel} from "./runtime.js";
 import {chatWrapperFor} from "./chatTemplate.js";
 import {generateTokens, tokenizePrompt, type StopReason} from "./generateTokens.js";
+import {commonPrefixLength, EvaluationLedger, evaluateInBatches, splitForPrefill, type HistoryPolicy, type Progress} from "./historyCache.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "./sampling.js";
 import {recordTokenConfidence, type ConfidenceRecorder} from "./tokenConfidence.js";
 
 export type ConversationMode = "chat" | "raw";
+export {HISTORY_POLICIES, type HistoryPolicy} from "./historyCache.js";
+
+/** How a reply's history was evaluated (for the transcript). */
+export type HistoryRecord = {
+    policy: HistoryPolicy,
+    /** the settings changed before this reply and the history was evaluated again under them */
+    reevaluated: boolean,
+    /** tokens evaluated for this reply, its prompt and its own tokens (the rest came from the cache) */
+    evaluatedTokens: number,
+    /** tokens of the history the reply read that were evaluated under older settings (policy keep) */
+    staleTokens: number
+};
 
 export type Reply = {
     text: string,
@@ -20,23 +37,36 @@ export type Reply = {
     stopReason: StopReason,
     tokensPerSecond: number,
     /** mean log-probability of the reply's sampled tokens (undefined when none were sampled) */
-    meanLogProb: number | undefined
+    meanLogProb: number | undefined,
+    history?: HistoryRecord
 };
 
 export type SendOptions = {
     signal?: AbortSignal,
-    onText?: (chunk: string) => void
+    onText?: (chunk: string) => void,
+    /** progress of evaluating a long stretch of history before the reply (more than one batch) */
+    onPrefill?: Progress
 };
+
+export type ReevaluateResult = {evaluated: number, total: number, stopped: boolean};
 
 export type ConversationOptions = {
     mode: ConversationMode,
     systemPrompt?: string,
     sampling?: Partial<SamplingOptions>,
     /**
-     * Runs before each turn. Returns true when the model's behaviour changed (e.g. new steering), so cached
-     * evaluation of the history is dropped and the history is evaluated again under the new settings.
+     * Runs before each turn (and before /reeval). Returns true when the model's behaviour changed (e.g. new
+     * steering): the history evaluated before is then stale, and the history policy says what happens to it.
      */
-    beforeTurn?: () => Promise<boolean> | boolean
+    beforeTurn?: () => Promise<boolean> | boolean,
+    /**
+     * Names the settings the model runs with now (e.g. the applied steering's signature), so a cached token is
+     * stale only when it was evaluated under other settings (back to the old steering, the old cache is valid
+     * again). Without it, every change reported by beforeTurn makes the whole cache stale.
+     */
+    settingsKey?: () => string,
+    /** what a change does to the evaluated history (default reeval: exact; the chat's default is set by the CLI) */
+    history?: HistoryPolicy
 };
 
 export interface Conversation {
@@ -55,7 +85,15 @@ export interface Conversation {
     restore(snapshot: unknown): void;
     /** drops the cached evaluation (the history stays and is evaluated again next turn), e.g. after a trial steering */
     forgetEvaluation(): Promise<void>;
-    contextUsage(): {used: number, size: number};
+    /** what a change of settings does to the evaluated history; a change of policy applies from the next turn */
+    historyPolicy: HistoryPolicy;
+    /**
+     * Applies the staged settings (beforeTurn) and evaluates the history again where it was evaluated under other
+     * settings, in full batches, stopping between batches on the signal (what was evaluated is kept).
+     */
+    reevaluate(options?: {signal?: AbortSignal, onProgress?: Progress}): Promise<ReevaluateResult>;
+    /** tokens in the cache, the context's size, and how many cached tokens were evaluated under older settings */
+    contextUsage(): {used: number, size: number, staleTokens: number};
     dispose(): void;
     /** one-line notes for the user about how the conversation runs (e.g. a broken chat template replaced) */
     readonly notes?: readonly string[];
@@ -69,13 +107,21 @@ export function createConversation(loaded: LoadedModel, options: ConversationOpt
         : new ChatConversation(sequence, sampling, options);
 }
 
+/** How a turn began: its policy, whether the history was dropped to be evaluated again, and the cache it began with. */
+type TurnStart = {policy: HistoryPolicy, reevaluated: boolean, cached: Token[]};
+
 abstract class BaseConversation implements Conversation {
     abstract readonly mode: ConversationMode;
     protected system: string | undefined;
+    historyPolicy: HistoryPolicy;
+    private readonly ledger = new EvaluationLedger();
+    /** changes reported by beforeTurn: the settings key when no settingsKey hook is given */
+    private changes = 0;
 
     constructor(protected readonly sequence: LlamaContextSequence, readonly sampling: SamplingOptions,
         protected readonly options: ConversationOptions) {
         this.system = options.systemPrompt || undefined;
+        this.historyPolicy = options.history ?? "reeval";
     }
 
     get systemPrompt() {
@@ -92,23 +138,101 @@ abstract class BaseConversation implements Conversation {
     abstract rewind(): string | undefined;
     abstract snapshot(): unknown;
     abstract restore(snapshot: unknown): void;
+    /** the history's tokens, as the next turn's prompt begins with them */
+    protected abstract historyTokens(): Token[];
 
     contextUsage() {
-        return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize};
+        return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize, staleTokens: this.ledger.staleCount(this.settingsKey())};
     }
 
     async forgetEvaluation() {
         await this.sequence.clearHistory();
+        this.ledger.truncate(0);
     }
 
-    /** Applies the beforeTurn hook; drops the cache when the hook says the model changed. */
-    protected async prepareTurn() {
-        const changed = await this.options.beforeTurn?.();
-        if (changed) await this.sequence.clearHistory();
+    async reevaluate({signal, onProgress}: {signal?: AbortSignal, onProgress?: Progress} = {}): Promise<ReevaluateResult> {
+        await this.applySettings();
+        await this.dropStale();
+        const start: TurnStart = {policy: this.historyPolicy, reevaluated: true, cached: this.sequence.contextTokens};
+        // the last token is left to the next turn: its prompt may tokenize differently where the text goes on
+        const target = this.historyTokens().slice(0, -1);
+        if (target.length >= this.sequence.context.contextSize)
+            throw new Error(`The history (${target.length} tokens) does not fit the context (${this.sequence.context.contextSize}): /clear it`);
+        let kept = 0;
+        let evaluated = 0;
+        try {
+            kept = await this.alignCache(target);
+            evaluated = await evaluateInBatches(this.sequence, target.slice(kept), {signal, onProgress});
+        } finally {
+            this.finishTurn(start, kept);
+        }
+        return {evaluated, total: target.length - kept, stopped: kept + evaluated < target.length};
     }
 
     dispose() {
         this.sequence.dispose();
+    }
+
+    private settingsKey() {
+        return this.options.settingsKey?.() ?? `change ${this.changes}`;
+    }
+
+    private async applySettings() {
+        if (await this.options.beforeTurn?.()) this.changes++;
+    }
+
+    /** Drops the cache from its first token evaluated under other settings; returns how many tokens went. */
+    private async dropStale(): Promise<number> {
+        const keep = this.ledger.firstStale(this.settingsKey());
+        const dropped = this.sequence.nextTokenIndex - keep;
+        if (dropped > 0) await this.sequence.eraseContextTokenRanges([{start: keep, end: this.sequence.nextTokenIndex}]);
+        this.ledger.truncate(keep);
+        return dropped;
+    }
+
+    /** Applies staged settings; under reeval, drops what was evaluated under other settings. */
+    protected async startTurn(): Promise<TurnStart> {
+        await this.applySettings();
+        const policy = this.historyPolicy;
+        const reevaluated = policy === "reeval" && (await this.dropStale()) > 0;
+        return {policy, reevaluated, cached: this.sequence.contextTokens};
+    }
+
+    /**
+     * Records what a turn left in the cache: past the `kept` prefix of what it began with, tokens were evaluated
+     * under the current settings. Returns the turn's record.
+     */
+    protected finishTurn(start: TurnStart, kept = commonPrefixLength(start.cached, this.sequence.contextTokens)): HistoryRecord {
+        const now = this.sequence.nextTokenIndex;
+        const key = this.settingsKey();
+        this.ledger.truncate(Math.min(kept, now));
+        const staleTokens = this.ledger.staleCount(key);
+        this.ledger.extend(now, key);
+        return {policy: start.policy, reevaluated: start.reevaluated, evaluatedTokens: now - Math.min(kept, now), staleTokens};
+    }
+
+    /**
+     * Keeps the cache's prefix shared with `tokens` (at most `limit` tokens) and drops the rest; returns the kept
+     * length.
+     */
+    protected async alignCache(tokens: readonly Token[], limit = tokens.length): Promise<number> {
+        const common = Math.min(commonPrefixLength(this.sequence.contextTokens, tokens), limit);
+        if (common < this.sequence.nextTokenIndex)
+            await this.sequence.eraseContextTokenRanges([{start: common, end: this.sequence.nextTokenIndex}]);
+        return common;
+    }
+
+    /**
+     * A prompt longer than one batch: evaluates all but its last batch ahead, in full batches with progress,
+     * stopping on the signal; returns the rest, for generation (which stops at once on an aborted signal).
+     */
+    protected async prefillHead(tokens: Token[], signal?: AbortSignal, onProgress?: Progress): Promise<Token[]> {
+        const {head} = splitForPrefill(tokens.length, this.sequence.context.batchSize);
+        // a prompt that does not fit is left to generation, which reports the context as full
+        if (head === 0 || this.sequence.nextTokenIndex + tokens.length >= this.sequence.context.contextSize) return tokens;
+        const done = await evaluateInBatches(this.sequence, tokens.slice(0, head),
+            {signal, onProgress: onProgress && ((d) => onProgress(d, tokens.length))});
+        return tokens.slice(done);
     }
 }
 
@@ -122,23 +246,40 @@ class RawConversation extends BaseConversation {
         return this.turns.map((t, i) => (i > 0 ? "\n" : "") + t.user + t.reply).join("");
     }
 
-    async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
-        await this.prepareTurn();
-        const prefix = this.system ? this.system + "\n" : "";
-        const promptText = prefix + this.transcript() + (this.turns.length > 0 ? "\n" : "") + userText;
+    private prefix() {
+        return this.system ? this.system + "\n" : "";
+    }
+
+    protected historyTokens(): Token[] {
+        const text = this.prefix() + this.transcript();
+        return text === "" ? [] : tokenizePrompt(this.sequence.model, text);
+    }
+
+    async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
+        const start = await this.startTurn();
+        const promptText = this.prefix() + this.transcript() + (this.turns.length > 0 ? "\n" : "") + userText;
         const tokens = tokenizePrompt(this.sequence.model, promptText);
-        const toEvaluate = await reuseCachedPrefix(this.sequence, tokens);
-        const result = await generateTokens(this.sequence, toEvaluate, {...this.sampling, signal, onText});
+        let kept = 0;
+        let history: HistoryRecord;
+        let result;
+        try {
+            // generation needs logits for the last prompt token, so at least that one is evaluated
+            kept = await this.alignCache(tokens, tokens.length - 1);
+            const rest = await this.prefillHead(tokens.slice(kept), signal, onPrefill);
+            result = await generateTokens(this.sequence, rest, {...this.sampling, signal, onText});
+        } finally {
+            history = this.finishTurn(start, kept);
+        }
         this.turns.push({user: userText, reply: result.text});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
-            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb
+            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history
         };
     }
 
     async clear() {
         this.turns = [];
-        await this.sequence.clearHistory();
+        await this.forgetEvaluation();
     }
 
     lastUserText() {
@@ -156,19 +297,6 @@ class RawConversation extends BaseConversation {
     restore(snapshot: unknown) {
         this.turns = [...(snapshot as {user: string, reply: string}[])];
     }
-}
-
-/**
- * Keeps the part of the KV cache that matches the new prompt and returns the tokens still to evaluate
- * (always at least one, since generation needs logits for the last prompt token).
- */
-async function reuseCachedPrefix(sequence: LlamaContextSequence, tokens: Token[]): Promise<Token[]> {
-    const cached = sequence.contextTokens;
-    let common = 0;
-    while (common < cached.length && common < tokens.length - 1 && cached[common] === tokens[common]) common++;
-    if (common < sequence.nextTokenIndex)
-        await sequence.eraseContextTokenRanges([{start: common, end: sequence.nextTokenIndex}]);
-    return tokens.slice(common);
 }
 
 /** Chat through the model's own template (node-llama-cpp resolves the chat wrapper from the GGUF). */
@@ -200,8 +328,39 @@ class ChatConversation extends BaseConversation {
         this.session.setChatHistory(history);
     }
 
-    async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
-        await this.prepareTurn();
+    /** the history through the chat template, tokenized as node-llama-cpp's LlamaChat does */
+    protected historyTokens(): Token[] {
+        const {contextText} = this.session.chatWrapper.generateContextState({chatHistory: this.session.getChatHistory()});
+        return contextText.tokenize(this.sequence.model.tokenizer);
+    }
+
+    /**
+     * When more than a batch of the history is not in the cache (a new or cleared cache, or dropped after a change),
+     * evaluates it ahead in full batches with progress, so it can be stopped; LlamaChat then goes on from there.
+     */
+    private async prefillHistory(signal?: AbortSignal, onProgress?: Progress) {
+        const target = this.historyTokens().slice(0, -1);
+        const cached = commonPrefixLength(this.sequence.contextTokens, target);
+        // a history near the context's size is left to LlamaChat, which may shift it to make room
+        if (target.length - cached <= this.sequence.context.batchSize || target.length + 1 >= this.sequence.context.contextSize) return;
+        const kept = await this.alignCache(target);
+        await evaluateInBatches(this.sequence, target.slice(kept), {signal, onProgress});
+    }
+
+    async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
+        const start = await this.startTurn();
+        let history: HistoryRecord;
+        let reply: Reply;
+        try {
+            await this.prefillHistory(signal, onPrefill);
+            reply = await this.prompt(userText, signal, onText);
+        } finally {
+            history = this.finishTurn(start);
+        }
+        return {...reply, history};
+    }
+
+    private async prompt(userText: string, signal: AbortSignal | undefined, onText: SendOptions["onText"]): Promise<Reply> {
         const tokens: Token[] = [];
         const aborted = (): Reply => {
             // as in raw mode, the prompt stays in the history with an empty reply, so the history matches the screen
@@ -253,7 +412,7 @@ class ChatConversation extends BaseConversation {
     async clear() {
         this.session.resetChatHistory(); // back to the initial history, default system prompt included
         if (this.systemChanged) this.applySystemPrompt();
-        await this.sequence.clearHistory();
+        await this.forgetEvaluation();
     }
 
     lastUserText() {

@@ -4,6 +4,7 @@
 import path from "node:path";
 import {errorMessage} from "../engine/errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
+import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
@@ -35,7 +36,7 @@ export async function applyPreset(preset: Preset, controller: SteeringController
 }
 
 /** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */
-export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling"> = {}): Preset {
+export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling" | "history"> = {}): Preset {
     return {
         name,
         ...stripUndefined(extra),
@@ -60,10 +61,10 @@ export function presetVectorRef(file: string): string {
     return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
 }
 
-export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions};
+export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions, history?: HistoryPolicy};
 
 /** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
-export type PinnedSetting = "systemPrompt" | keyof SamplingOptions;
+export type PinnedSetting = "systemPrompt" | "history" | keyof SamplingOptions;
 
 /**
  * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
@@ -75,13 +76,15 @@ export function presetConversationSettings(preset: Preset, beforePresets: Conver
     const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
     return {
         systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,
-        sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)}
+        sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)},
+        history: pinned.has("history") ? beforePresets.history : preset.history ?? beforePresets.history
     };
 }
 
 /** The preset's settings that pinned ones kept out, e.g. ["temperature"]. */
 export function presetSettingsKept(preset: Preset, pinned: ReadonlySet<PinnedSetting>): PinnedSetting[] {
-    const given = [...(preset.systemPrompt != null ? ["systemPrompt" as const] : []), ...Object.keys(preset.sampling ?? {}) as PinnedSetting[]];
+    const given = [...(preset.systemPrompt != null ? ["systemPrompt" as const] : []), ...(preset.history != null ? ["history" as const] : []),
+        ...Object.keys(preset.sampling ?? {}) as PinnedSetting[]];
     return given.filter((key) => pinned.has(key));
 }
 

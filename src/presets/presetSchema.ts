@@ -1,8 +1,9 @@
 /**
- * A personality preset: named steering (vectors with coefficients, on/off and layers) plus an optional system prompt
- * and sampling. Pure: validation here is shared by the shipped JSON files and the user's store.
+ * A personality preset: named steering (vectors with coefficients, on/off and layers) plus an optional system prompt,
+ * sampling and history policy. Pure: validation here is shared by the shipped JSON files and the user's store.
  */
 import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
+import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 
 export type PresetVector = {
     /** a vector name (looked up in the vector folders) or a file path */
@@ -17,7 +18,9 @@ export type Preset = {
     description?: string,
     vectors: PresetVector[],
     systemPrompt?: string,
-    sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number}
+    sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number},
+    /** what a steering change does to the evaluated history (see HistoryPolicy) */
+    history?: HistoryPolicy
 };
 
 export const PRESET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -32,11 +35,12 @@ export function quoted(text: unknown): string {
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */
 export function presetProblem(value: unknown): string | undefined {
     if (!isObject(value)) return "a preset must be a JSON object";
-    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling"]);
+    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history"]);
     if (unknown != null) return `unknown field ${quoted(unknown)}`;
     if (typeof value.name !== "string" || !PRESET_NAME.test(value.name)) return "name must be 1-64 letters, digits, . _ or -";
     if (value.description != null && typeof value.description !== "string") return "description must be text";
     if (value.systemPrompt != null && typeof value.systemPrompt !== "string") return "systemPrompt must be text";
+    if (value.history != null && !(HISTORY_POLICIES as readonly unknown[]).includes(value.history)) return `history must be ${HISTORY_POLICIES.join(" or ")}`;
     if (!Array.isArray(value.vectors)) return "vectors must be a list";
     for (const [i, v] of (value.vectors as unknown[]).entries()) {
         const problem = vectorProblem(v);

@@ -30,8 +30,6 @@ export type AppProps = {
     trainRecipe?: RecipeTrainer,
     /** lines shown once above the conversation (e.g. warnings from start-up) */
     banner?: string[],
-    /** --keep-cache: a steering change does not re-evaluate the history */
-    keepCache?: boolean,
     /** the system prompt and sampling from the flags alone, when --preset added its own on top */
     settingsBeforePresets?: ConversationSettings,
     /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
@@ -47,11 +45,11 @@ type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 /** what Ctrl+L writes: clear the screen and put the cursor home (Ink then draws the live area again at the top) */
 export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], keepCache, settingsBeforePresets, history,
+export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], settingsBeforePresets, history,
     pinnedSettings, readReply}: AppProps) {
     const {exit} = useApp();
     const {stdout, write} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, keepCache, settingsBeforePresets,
+    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, settingsBeforePresets,
         pinnedSettings, readReply, columns: () => stdout.columns ?? 100});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo

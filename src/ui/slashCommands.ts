@@ -1,6 +1,7 @@
 import {errorMessage} from "../engine/errors.js";
 import {expandHome} from "../engine/userFiles.js";
 import {SAMPLING_SETTINGS, type SamplingSettingName} from "../engine/sampling.js";
+import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
 import {checkCoefficient, COEFFICIENT_RANGE, coefficientProblem, parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 
@@ -28,6 +29,8 @@ export type SlashCommand =
     | {kind: "settings"}
     | {kind: "train", name: string}
     | {kind: "readout"}
+    | {kind: "history", policy?: HistoryPolicy}
+    | {kind: "reeval"}
     | {kind: "clear"}
     | {kind: "exit"}
     | {kind: "system", text: string}
@@ -54,6 +57,8 @@ export const SLASH_COMMAND_HELP: [string, string][] = [
     ["/settings", "show the sampling in use"],
     ["/train RECIPE", "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)"],
     ["/readout", "what each vector read on the last reply, per layer and per token (a heat map)"],
+    ["/history keep|reeval", "after a steering change keep the evaluated history, or evaluate it again (no word: show)"],
+    ["/reeval", "evaluate the history again under the current steering now (Esc stops)"],
     ["/clear", "forget the conversation (keeps the system prompt)"],
     ["/system <text>", "set the system prompt (empty text clears it)"],
     ["/exit", "quit (also Ctrl+C on an empty prompt)"]
@@ -94,6 +99,11 @@ export function parseSlashCommand(input: string): SlashCommand {
     switch (name) {
         case "/help": case "/?": return {kind: "help"};
         case "/clear": return {kind: "clear"};
+        case "/reeval": return {kind: "reeval"};
+        case "/history":
+            if (rest === "") return {kind: "history"};
+            return (HISTORY_POLICIES as readonly string[]).includes(rest) ? {kind: "history", policy: rest as HistoryPolicy}
+                : invalid(`usage: /history ${HISTORY_POLICIES.join("|")}`);
         case "/exit": case "/quit": return {kind: "exit"};
         case "/system": return {kind: "system", text: rest};
         case "/vector": return parseVectorCommand(rest);

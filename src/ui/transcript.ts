@@ -2,11 +2,20 @@
  * Text layouts for the chat: the transcript as Markdown or JSON (each turn with its steering), /compare's two
  * columns and /sweep's table. Pure.
  */
+import type {HistoryRecord} from "../engine/conversation.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
 
 export function describeSteering(record: SteeringRecord | undefined): string {
     if (record == null || record.length === 0) return "no steering";
     return record.map((v) => `${v.name} ${v.enabled ? `${v.coefficient >= 0 ? "+" : ""}${v.coefficient.toFixed(2)}` : "off"}${v.layers ? ` L${v.layers[0]}-${v.layers[1]}` : ""}`).join(" · ");
+}
+
+/** How a reply's history was evaluated, for the transcript: the policy, and a re-evaluation or stale tokens. */
+export function describeHistoryRecord(record: HistoryRecord | undefined): string {
+    if (record == null) return "";
+    if (record.reevaluated) return `history ${record.policy}, evaluated again`;
+    if (record.staleTokens > 0) return `history ${record.policy}, ${record.staleTokens} tokens under older steering`;
+    return `history ${record.policy}`;
 }
 
 /** Perplexity from a mean log-probability: 1 is certain; it climbs as the model falls apart. */
@@ -21,7 +30,7 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
         ? {role: "user", text: m.text}
         : {role: "assistant", text: m.text, steering: m.steering ?? [], stopReason: m.reply?.stopReason,
             meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
-            ...(m.replaced ? {replaced: true} : {})});
+            ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})});
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
 }
 
@@ -32,7 +41,8 @@ export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string 
         if (m.role === "user") lines.push("", "## You", "", m.text);
         else if (m.role === "assistant") {
             const ppl = perplexity(m.reply?.meanLogProb);
-            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSteering(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}`, "", m.text);
+            const history = describeHistoryRecord(m.reply?.history);
+            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSteering(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${history !== "" ? ` · ${history}` : ""}`, "", m.text);
         }
     }
     return lines.join("\n") + "\n";

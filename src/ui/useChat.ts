@@ -25,13 +25,14 @@ import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../trai
 import {isSlashCommand, KEY_HELP, messageText, parseSlashCommand, SLASH_COMMAND_HELP, type SlashCommand} from "./slashCommands.js";
 import {describeSteering, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
 import {progressBarText} from "./progressText.js";
+import {historyNote, historyProgressText, reevaluateNote} from "./historyNotes.js";
 import {splitStream, tailLines} from "./streamLines.js";
 import type {ChatMessage, SteeringRecord} from "./types.js";
 
 export const STREAM_FLUSH_MS = 50;
 /** commands that only stage steering or show something, so they may run while a reply or a training is busy */
 const COMMANDS_WHILE_BUSY: ReadonlySet<SlashCommand["kind"]> = new Set(["help", "vectorSet", "vectorEnable", "vectorRemove", "layers",
-    "steerOff", "steering", "presetSave", "presetList", "set", "settings", "readout", "unknown", "invalid"]);
+    "steerOff", "steering", "presetSave", "presetList", "set", "settings", "readout", "history", "unknown", "invalid"]);
 
 /** lines of a reply that stays live (a /compare or /sweep candidate) shown while it is written */
 export const LIVE_TAIL_LINES = 12;
@@ -45,8 +46,6 @@ export type ChatOptions = {
     columns?: () => number,
     /** trains (or fetches from the cache) a recipe's vector for the loaded model */
     trainRecipe?: RecipeTrainer,
-    /** --keep-cache: steering changes do not drop the evaluated history */
-    keepCache?: boolean,
     /** reads a reply on the loaded vectors, off the main thread (the live read-out; see steering/replyReadout.ts) */
     readReply?: (tokens: readonly Token[], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** what a loaded preset falls back to for system prompt and sampling (default: the settings at the first load) */
@@ -68,7 +67,8 @@ export type ChatState = {
     lastReply: Reply | undefined,
     /** what the loaded vectors read on the last reply, once read */
     lastReadout: ReplyReadout | undefined,
-    contextUsage: {used: number, size: number},
+    /** staleTokens: cached tokens evaluated under older steering (history policy keep) */
+    contextUsage: {used: number, size: number, staleTokens?: number},
     submit(input: string): void,
     /** runs a slash command given as text (the panel's keys and pickers use this too) */
     command(input: string): void,
@@ -83,7 +83,7 @@ export function recordSteering(state: SteeringState | undefined): SteeringRecord
     }));
 }
 
-const settingLabel = (key: PinnedSetting) => (key === "systemPrompt" ? "system prompt" : samplingSettingName(key));
+const settingLabel = (key: PinnedSetting) => (key === "systemPrompt" ? "system prompt" : key === "history" ? "history policy" : samplingSettingName(key));
 
 /**
  * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
@@ -157,7 +157,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         bufferRef.current = "";
         committedRef.current = 0;
         setStreamingText("");
+        let prefill = "";
         const flush = () => {
+            if (bufferRef.current === "" && prefill !== "") return setStreamingText(prefill);
             if (!commitLines) return setStreamingText(tailLines(bufferRef.current, LIVE_TAIL_LINES));
             const {finished, committed, live} = splitStream(bufferRef.current, committedRef.current);
             if (finished != null) addMessage({role: "stream", text: finished});
@@ -167,7 +169,8 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
         flushTimer.current = setInterval(flush, STREAM_FLUSH_MS);
         const shownText = () => (committedRef.current > 0 ? bufferRef.current.slice(committedRef.current) : undefined);
         try {
-            const reply = await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; }});
+            const reply = await conversation.send(text, {signal: controller.signal, onText: (chunk) => { bufferRef.current += chunk; },
+                onPrefill: (done, total) => { prefill = historyProgressText(done, total); }});
             return {reply, shownText: shownText()};
         } catch (err) {
             if (bufferRef.current !== "") addMessage({role: "assistant", text: bufferRef.current, shownText: shownText()});
@@ -262,6 +265,22 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
             case "exit":
                 onExit();
                 return;
+            case "history":
+                if (command.policy) {
+                    // the user's own choice: later presets keep it, and it is what they fall back to
+                    pinned.current.add("history");
+                    conversation.historyPolicy = command.policy;
+                    if (beforePresets.current) beforePresets.current = {...beforePresets.current, history: command.policy};
+                }
+                note(historyNote(conversation.historyPolicy, conversation.contextUsage().staleTokens, command.policy != null));
+                return;
+            case "reeval":
+                await runBusy(async () => {
+                    note(reevaluateNote(await stoppable((signal) => conversation.reevaluate({signal,
+                        onProgress: (done, total) => setStreamingText(historyProgressText(done, total))}))));
+                    setContextUsage(conversation.contextUsage());
+                });
+                return;
             case "system":
                 // the user's own prompt is what the next preset falls back to (their sampling stays the fallback too)
                 if (beforePresets.current) beforePresets.current = {...beforePresets.current, systemPrompt: command.text || undefined};
@@ -321,7 +340,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 // re-saving a preset keeps its description unless a new one is given
                 const description = command.description ?? presets.list().find((p) => p.preset.name === command.name && p.origin === "user")?.preset.description;
                 const notes = presets.save(presetFromSteering(command.name, requireSteering().state,
-                    {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling)}));
+                    {description, systemPrompt: conversation.systemPrompt, sampling: presetSampling(conversation.sampling), history: conversation.historyPolicy}));
                 note([`Saved preset ${command.name}: ${requireSteering().state.describe()}`, ...notes].join("\n"));
                 return;
             }
@@ -333,13 +352,14 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                 await runBusy(async () => {
                     const result = await stoppable((signal) => applyPreset(preset, steering,
                         {train: options.trainRecipe, onProgress: showTrainingProgress, signal}));
-                    beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}};
+                    beforePresets.current ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}, history: conversation.historyPolicy};
                     const settings = presetConversationSettings(preset, beforePresets.current, pinned.current);
                     if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
+                    if (settings.history) conversation.historyPolicy = settings.history;
                     Object.assign(conversation.sampling, settings.sampling);
                     const kept = presetSettingsKept(preset, pinned.current).map(settingLabel);
                     note([`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
-                        ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line or with /set) over the preset's`] : []),
+                        ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line, with /set or /history) over the preset's`] : []),
                         ...result.skipped.map((s) => `  skipped ${s}`)].join("\n"), result.skipped.length > 0 && result.loaded.length === 0 ? "error" : "note");
                 }, "loading the preset");
                 return;
@@ -378,7 +398,7 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                     if (off.stopReason === "aborted") {
                         // cut short, the "off" side is no fair half of a comparison: nothing is shown as one
                         conversation.restore(history);
-                        if (s.applyStaged() && !options.keepCache) await conversation.forgetEvaluation();
+                        if (s.applyStaged() && conversation.historyPolicy === "reeval") await conversation.forgetEvaluation();
                         note("/compare stopped before the reply without steering was complete: no comparison");
                         return;
                     }
@@ -413,9 +433,9 @@ export function useChat(conversation: Conversation, options: ChatOptions): ChatS
                         s.update(() => original);
                         conversation.restore(history);
                         // the model and its cache hold the last trial value: put the user's steering back now (so
-                        // nothing shows as staged that the user did not stage) and have the history evaluated again
-                        // (with --keep-cache the trials never dropped the history's evaluation, so there is nothing to redo)
-                        if (s.applyStaged() && !options.keepCache) await conversation.forgetEvaluation();
+                        // nothing shows as staged that the user did not stage) and, under reeval, have the history
+                        // evaluated again (under keep the trials never dropped the history's evaluation)
+                        if (s.applyStaged() && conversation.historyPolicy === "reeval") await conversation.forgetEvaluation();
                     }
                     note(sweepTable(command.name, rows, columns()));
                 });

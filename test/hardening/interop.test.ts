@@ -15,7 +15,7 @@ import {beforeAll, describe, expect, it} from "vitest";
 import {gguf, GgmlTensorType, writeGguf} from "../../src/gguf/ggufWriter.js";
 import {encodeControlVector, parseControlVector, type ControlVector} from "../../src/steering/controlVector.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
-import {fixtureVectors, hasStories, repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
+import {fixtureVectors, repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
 
 const run = promisify(execFile);
 const dir = tempDir("steer-interop-");
@@ -46,7 +46,7 @@ function directionTensors(vector: ControlVector, type = GgmlTensorType.F32) {
     return [...vector.directions].map(([layer, data]) => ({name: `direction.${layer}`, dims: [vector.nEmbd], data, type}));
 }
 
-describe.skipIf(!hasStories)("control vectors llama.cpp loads are loaded as llama.cpp loads them", () => {
+describe("control vectors llama.cpp loads are loaded as llama.cpp loads them", () => {
     const files = {beyond: path.join(dir, "beyond.gguf"), arch: path.join(dir, "arch.gguf"), f16: path.join(dir, "f16.gguf"), f16AsF32: path.join(dir, "f16-as-f32.gguf")};
     const happy = path.join(fixtureVectors, "happy.gguf");
 

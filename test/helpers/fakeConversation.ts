@@ -3,7 +3,7 @@
  * mid-reply until released (so a test can look at the screen while a reply is being written), honours the
  * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), and records every call.
  */
-import type {Conversation, ConversationMode, Reply, SendOptions} from "../../src/engine/conversation.js";
+import type {Conversation, ConversationMode, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../../src/engine/sampling.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,6 +25,10 @@ export class FakeConversation implements Conversation {
     readonly systemPromptCalls: (string | undefined)[] = [];
     clearCalls = 0;
     forgetCalls = 0;
+    reevaluateCalls = 0;
+    historyPolicy: HistoryPolicy = "reeval";
+    /** what contextUsage reports as evaluated under older steering (reevaluate() sets it to 0) */
+    staleTokens = 0;
     disposed = false;
     used = 0;
     /** what the next send() does (a function gets the user text) */
@@ -116,8 +120,16 @@ export class FakeConversation implements Conversation {
         this.forgetCalls++;
     }
 
+    async reevaluate({onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
+        this.reevaluateCalls++;
+        const total = this.staleTokens;
+        if (total > 0) onProgress?.(total, total);
+        this.staleTokens = 0;
+        return {evaluated: total, total, stopped: false};
+    }
+
     contextUsage() {
-        return {used: this.used, size: this.size};
+        return {used: this.used, size: this.size, staleTokens: this.staleTokens};
     }
 
     dispose() {

@@ -5,7 +5,7 @@
 import {copyFileSync, mkdirSync} from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {createConversation, type Conversation} from "../../src/engine/conversation.js";
+import {createConversation, type Conversation, type HistoryPolicy} from "../../src/engine/conversation.js";
 import {UserFacingError} from "../../src/engine/errors.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {syntheticVocab} from "../../src/gguf/syntheticLlama.js";
@@ -13,16 +13,15 @@ import {scaleAddJs} from "../../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {findVectorFile} from "../../src/steering/vectorLibrary.js";
-import {setupSteering, steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {setupSteering, steeringHooks} from "../../src/cli/setupSteering.js";
 import {fixtureVectors, readTensor, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: Conversation};
 
-async function rig(modelPath: string, {keepCache = false, mode = "raw"}: {keepCache?: boolean, mode?: "raw" | "chat"} = {}): Promise<Rig> {
+async function rig(modelPath: string, {history = "reeval", mode = "raw"}: {history?: HistoryPolicy, mode?: "raw" | "chat"} = {}): Promise<Rig> {
     const loaded = await loadModel(modelPath, {gpu: false, contextSize: 512});
     const controller = SteeringController.create(loaded.context, loaded.model);
-    const conversation = createConversation(loaded, {mode, sampling: {temperature: 0, maxTokens: 24},
-        beforeTurn: steeringBeforeTurn(controller, keepCache)});
+    const conversation = createConversation(loaded, {mode, sampling: {temperature: 0, maxTokens: 24}, history, ...steeringHooks(controller)});
     return {loaded, controller, conversation};
 }
 
@@ -264,8 +263,8 @@ describe("steering stories260K", () => {
         }
     });
 
-    it("--keep-cache keeps the history evaluated under the old steering instead of re-evaluating it", async () => {
-        const kept = await rig(storiesModel, {keepCache: true});
+    it("--history keep keeps the history evaluated under the old steering instead of re-evaluating it", async () => {
+        const kept = await rig(storiesModel, {history: "keep"});
         try {
             await kept.controller.addVector(happy, 1.5);
             const first = await kept.conversation.send("Once upon a time");
@@ -275,7 +274,7 @@ describe("steering stories260K", () => {
             expect(kept.controller.hasPendingChanges).toBe(false);
             expect(kept.controller.appliedState.get("dog").coefficient).toBe(2);
 
-            // without --keep-cache the reply equals this from-scratch replay under the new steering (see above);
+            // under reeval the reply equals this from-scratch replay under the new steering (see above);
             // with it, the history's keys and values still carry the old steering, so the reply reads it differently
             await r.controller.addVector(dog, 2);
             const replay = await fresh(r, `Once upon a time${first.text}\nThe dog`);

@@ -38,6 +38,13 @@ describe("StatusBar", () => {
         expect(frame).not.toContain("/help");
     });
 
+    it("says how much of the history was evaluated under older steering, and that /reeval redoes it", () => {
+        const current = frameOf(<StatusBar modelName="m" mode="raw" contextUsage={{used: 300, size: 1024, staleTokens: 0}} tokensPerSecond={undefined} busy={false} />);
+        expect(current).toContain("ctx 300/1024 (29%) · /help");
+        const stale = frameOf(<StatusBar modelName="m" mode="raw" contextUsage={{used: 300, size: 1024, staleTokens: 280}} tokensPerSecond={undefined} busy={false} />);
+        expect(stale).toContain("ctx 300/1024 (29%) · 280 tok under older steering: /reeval · /help");
+    });
+
     it("does not divide by zero on an empty context size and hides a zero speed", () => {
         const frame = frameOf(<StatusBar modelName="m" mode="raw" contextUsage={{used: 0, size: 0}} tokensPerSecond={0} busy={false} />);
         expect(frame).toContain("ctx 0/0 (0%)");

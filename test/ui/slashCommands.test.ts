@@ -134,13 +134,21 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/train").kind).toBe("invalid");
     });
 
+    it("/history shows the policy, /history keep|reeval sets it, anything else is invalid; /reeval", () => {
+        expect(parseSlashCommand("/history")).toEqual({kind: "history"});
+        expect(parseSlashCommand("/history keep")).toEqual({kind: "history", policy: "keep"});
+        expect(parseSlashCommand("/History reeval ")).toEqual({kind: "history", policy: "reeval"});
+        expect(parseSlashCommand("/history always")).toEqual({kind: "invalid", message: "usage: /history reeval|keep"});
+        expect(parseSlashCommand("/reeval")).toEqual({kind: "reeval"});
+    });
+
     it("every command in the help list parses to something other than unknown", () => {
         const examples: Record<string, string> = {
             "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
             "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
             "/set NAME VALUE": "/set temperature 0.5",
-            "/system <text>": "/system hi"
+            "/system <text>": "/system hi", "/history keep|reeval": "/history keep"
         };
         for (const [command] of SLASH_COMMAND_HELP) {
             const example = examples[command] ?? command;

@@ -381,7 +381,7 @@ describe("the chat's steering controls", () => {
         let frame = await waitForFrame(lastFrame, (f) => f.includes("Add a vector (Enter adds"));
         const rows = frame.split("\n").filter((l) => /^[│║ ]*[❯ ] \S+\s+n_embd/.test(l.replace(/^║\s?/, "")));
         const calmRow = rows.findIndex((l) => /\bcalm\b/.test(l));
-        expect(frame).toMatch(/calm\s+n_embd 32 · 2 layers · user/);
+        expect(frame).toMatch(/calm\s+n_embd 32 · 2 layers · no score · user/);
         await tick(150); // the list takes keys from an effect after the frame that shows it
         for (let i = 0; i < calmRow; i++) await press(stdin, keys.down);
         await press(stdin, keys.enter);
@@ -482,7 +482,7 @@ describe("the chat's steering controls", () => {
         conversation.sampling.temperature = 0.2; // as --temperature 0.2 set it
         presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
         await send(stdin, "/preset load hot");
-        await shows("Loaded preset hot — from the next turn: no steering kept your temperature (set on the command line or with /set) over the preset's");
+        await shows("Loaded preset hot — from the next turn: no steering kept your temperature (set on the command line, with /set or /history) over the preset's");
         expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 5});
         await ready(lastFrame);
 

@@ -23,6 +23,27 @@ describe("transcripts and tables", () => {
         expect(md).not.toContain("not part of the transcript");
     });
 
+    it("records per reply the history policy and whether the history was evaluated again or read stale", () => {
+        const record = (history: NonNullable<ChatMessage["reply"]>["history"]): ChatMessage =>
+            ({id: 1, role: "assistant", text: "x", reply: {tokenCount: 1, stopReason: "eos", tokensPerSecond: 1, meanLogProb: 0, history}});
+        const reevaluated = record({policy: "reeval", reevaluated: true, evaluatedTokens: 300, staleTokens: 0});
+        const stale = record({policy: "keep", reevaluated: false, evaluatedTokens: 12, staleTokens: 280});
+        const fresh = record({policy: "keep", reevaluated: false, evaluatedTokens: 12, staleTokens: 0});
+        const json = JSON.parse(transcriptJson([reevaluated, stale], {model: "m", mode: "raw"}));
+        expect(json.turns.map((t: {history: unknown}) => t.history)).toEqual([
+            {policy: "reeval", reevaluated: true, evaluatedTokens: 300, staleTokens: 0},
+            {policy: "keep", reevaluated: false, evaluatedTokens: 12, staleTokens: 280}
+        ]);
+        const md = transcriptMarkdown([reevaluated, stale, fresh], {model: "m", mode: "raw"}).split("\n").filter((l) => l.startsWith("## Model"));
+        expect(md).toEqual([
+            "## Model — no steering (perplexity 1.00) · history reeval, evaluated again",
+            "## Model — no steering (perplexity 1.00) · history keep, 280 tokens under older steering",
+            "## Model — no steering (perplexity 1.00) · history keep"
+        ]);
+        // a reply without a record (e.g. from an older transcript) has no history note
+        expect(transcriptMarkdown(messages, {model: "m", mode: "raw"})).not.toContain("history");
+    });
+
     it("perplexity is exp(−mean log-probability)", () => {
         expect(perplexity(0)).toBe(1);
         expect(perplexity(Math.log(0.1))).toBeCloseTo(10, 10);

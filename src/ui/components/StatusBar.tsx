@@ -5,22 +5,28 @@ import {perplexity} from "../transcript.js";
 export type StatusBarProps = {
     modelName: string,
     mode: "chat" | "raw",
-    contextUsage: {used: number, size: number},
+    /** staleTokens: cached tokens evaluated under older steering */
+    contextUsage: {used: number, size: number, staleTokens?: number},
     tokensPerSecond: number | undefined,
     /** the last reply's mean token log-probability: shown as perplexity, the coherence gauge */
     meanLogProb?: number,
     busy: boolean
 };
 
-/** The bottom line: model, mode, context use and the speed of the last reply. */
+/**
+ * The bottom line: model, mode, context use (and how much of the history was evaluated under older steering, under
+ * the keep policy) and the speed of the last reply.
+ */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
+    const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
     return (
         <Box>
             <Text dimColor wrap="truncate-end">
                 {modelName} · {mode} · ctx {contextUsage.used}/{contextUsage.size} ({percent}%)
+                {stale > 0 ? ` · ${stale} tok under older steering: /reeval` : ""}
                 {tokensPerSecond != null && tokensPerSecond > 0 ? ` · ${tokensPerSecond.toFixed(1)} tok/s` : ""}
                 {ppl != null ? ` · ppl ${ppl.toFixed(2)}` : ""}
                 {busy ? " · Esc to stop" : " · /help"}
