@@ -3,7 +3,7 @@
  * Progress and errors go to stderr so stdout holds only the reply.
  */
 import {createConversation} from "../engine/conversation.js";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";

@@ -4,8 +4,8 @@
 import React, {useEffect, useState} from "react";
 import {Box, render, Text, useApp, useInput} from "ink";
 import {createConversation, type Conversation} from "../engine/conversation.js";
-import {displayText} from "../engine/displayText.js";
-import {asUserFacing, errorMessage, UserFacingError} from "../engine/errors.js";
+import {displayText} from "../displayText.js";
+import {asUserFacing, errorMessage, UserFacingError} from "../errors.js";
 import {DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel,
     type DownloadProgress} from "../engine/modelResolver.js";
 import {loadModel, type LoadedModel} from "../engine/runtime.js";

@@ -2,7 +2,7 @@
  * Entry point: parse flags, run the command, and turn every failure into one clear line on stderr with a
  * non-zero exit code (a stack trace only with --debug).
  */
-import {asUserFacing, errorMessage} from "../engine/errors.js";
+import {asUserFacing, errorMessage} from "../errors.js";
 import {runAsk} from "./askCommand.js";
 import {runVectors} from "./vectorsCommand.js";
 import {runPreset} from "./presetCommand.js";

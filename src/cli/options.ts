@@ -3,7 +3,7 @@
  * options with one-line errors for unknown flags and bad values.
  */
 import {parseArgs} from "node:util";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {DEMO_MODEL} from "../engine/modelResolver.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 

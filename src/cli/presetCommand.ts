@@ -1,6 +1,6 @@
 /** `steer-chat preset list | show NAME | save NAME --vector F:C ... [--force] | delete NAME`. */
-import {displayText} from "../engine/displayText.js";
-import {UserFacingError} from "../engine/errors.js";
+import {displayText} from "../displayText.js";
+import {UserFacingError} from "../errors.js";
 import {describePreset, presetVectorRef} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";

@@ -7,7 +7,7 @@
 import {readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import type {LlamaModel, Token} from "node-llama-cpp";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {ConceptReader, type TextReading} from "../steering/conceptReader.js";

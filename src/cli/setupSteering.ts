@@ -3,7 +3,7 @@
  * and the notes to show (why steering is unavailable, architecture warnings).
  */
 import {existsSync} from "node:fs";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";

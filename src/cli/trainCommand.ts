@@ -5,7 +5,7 @@
 import {lstatSync} from "node:fs";
 import path from "node:path";
 import {parseDirection} from "../training/importDirection.js";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {checkWritableTarget, namingFile, readRegularFile} from "../engine/userFiles.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";

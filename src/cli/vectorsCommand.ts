@@ -3,7 +3,7 @@
  * best held-out AUROC steer-chat train stored, in lookup order; a file whose name an earlier folder also has says which
  * one the name means, and a vector that does not separate its own data gets a warning line under it.
  */
-import {displayText} from "../engine/displayText.js";
+import {displayText} from "../displayText.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {modelTrainedDir} from "../training/recipeVectors.js";
 import {shownModelHint} from "../steering/controlVector.js";

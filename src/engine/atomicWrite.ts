@@ -6,7 +6,7 @@
 import {randomBytes} from "node:crypto";
 import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync} from "node:fs";
 import path from "node:path";
-import {UserFacingError} from "./errors.js";
+import {UserFacingError} from "../errors.js";
 
 /** A write that failed: names the file, the reason and what to do. */
 export class FileWriteError extends UserFacingError {

@@ -4,7 +4,7 @@
  * resolves the wrapper the same way, turning that failure into one line the caller shows.
  */
 import {resolveChatWrapper, type ChatWrapper, type LlamaModel} from "node-llama-cpp";
-import {displayText} from "./displayText.js";
+import {displayText} from "../displayText.js";
 
 export function chatWrapperFor(model: LlamaModel): {wrapper: ChatWrapper, warning?: string} {
     try {

@@ -1,6 +1,6 @@
 import {readSync, closeSync} from "node:fs";
 import path from "node:path";
-import {UserFacingError} from "./errors.js";
+import {UserFacingError} from "../errors.js";
 import {openRegularFile, statRegularFile} from "./userFiles.js";
 
 const GGUF_MAGIC = Buffer.from("GGUF", "ascii");

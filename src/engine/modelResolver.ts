@@ -6,7 +6,7 @@ import {readdirSync, statSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {resolveModelFile} from "node-llama-cpp";
-import {UserFacingError} from "./errors.js";
+import {UserFacingError} from "../errors.js";
 import {checkModelFile} from "./modelFile.js";
 import {demoModelPath} from "../config/paths.js";
 

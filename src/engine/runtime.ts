@@ -7,8 +7,8 @@ import path from "node:path";
 import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {readGgufHeader, type ByteSource, type GgufHeader, type GgufHeaderResult} from "../gguf/ggufHeaderCheck.js";
 import {hyperparameterProblem} from "../gguf/modelHyperparameters.js";
-import {displayText} from "./displayText.js";
-import {UserFacingError} from "./errors.js";
+import {displayText} from "../displayText.js";
+import {UserFacingError} from "../errors.js";
 import {checkModelFile} from "./modelFile.js";
 
 export type GpuOption = "auto" | false;

@@ -7,7 +7,7 @@
 import {closeSync, constants, fstatSync, openSync, readFileSync, statSync, type Stats} from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {UserFacingError} from "./errors.js";
+import {UserFacingError} from "../errors.js";
 
 /** A user-given path that exists but is not a regular file. */
 export class NotARegularFileError extends UserFacingError {}

@@ -2,7 +2,7 @@
  * Turning presets into steering and back. Loading keeps what fits the model and says what it skipped and why.
  */
 import path from "node:path";
-import {errorMessage} from "../engine/errors.js";
+import {errorMessage} from "../errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";

@@ -12,7 +12,7 @@
 import {mkdirSync, readdirSync, readFileSync, renameSync} from "node:fs";
 import path from "node:path";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {configDir, packageRoot} from "../config/paths.js";
 import {withFileLock} from "./fileLock.js";
 import {PRESET_NAME, PRESET_NAME_RULE, presetProblem, quoted, type Preset} from "./presetSchema.js";

@@ -5,7 +5,7 @@
  * The BOS row is left out everywhere: it is the same for every text and far larger than the rest (an attention sink).
  */
 import type {Token} from "node-llama-cpp";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import type {ControlVector} from "./controlVector.js";

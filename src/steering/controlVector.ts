@@ -3,7 +3,7 @@
  * repeng's export_gguf): `general.architecture = controlvector`, one 1-D F32 tensor `direction.N` per layer N >= 1.
  * Pure: validation works on already-read metadata, tensor infos and bytes, so it is fuzzed without llama.cpp.
  */
-import {displayText} from "../engine/displayText.js";
+import {displayText} from "../displayText.js";
 import {gguf, GgufTensor, writeGguf} from "../gguf/ggufWriter.js";
 import {parseQualityMetadata, qualityMetadata, type VectorQuality} from "./vectorQuality.js";
 

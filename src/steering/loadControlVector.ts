@@ -6,7 +6,7 @@
 import {closeSync, readSync} from "node:fs";
 import {readGgufFileInfo} from "node-llama-cpp";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {openRegularFile, readRegularFile, statRegularFile} from "../engine/userFiles.js";
 import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
 import {ControlVectorFormatError, encodeControlVector, parseControlVector, type ControlVector} from "./controlVector.js";

@@ -4,7 +4,7 @@
  * at each step in file order (common_control_vector_load), layers 1..n_layer-1 laid out from layer 1.
  * Pure: no llama.cpp, so it is tested directly.
  */
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import type {ControlVector} from "./controlVector.js";
 
 export type LayerRange = {start: number, end: number};

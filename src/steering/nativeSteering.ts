@@ -6,7 +6,7 @@ import {existsSync, readFileSync} from "node:fs";
 import {createRequire} from "node:module";
 import path from "node:path";
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {packageRoot} from "../config/paths.js";
 import {installedPackageVersion} from "../config/packages.js";
 import type {MixedControlVector, ScaleAddKernel} from "./mixControlVectors.js";

@@ -4,7 +4,7 @@
  * runs off the main thread; reads are queued, one at a time, and each reply's result is kept for /readout.
  */
 import type {Token} from "node-llama-cpp";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {ConceptReader} from "./conceptReader.js";
 import type {LayerReadout} from "./readout.js";

@@ -3,7 +3,7 @@
  * streams) and applied in one step before the next turn, so a reply is always made under one steering.
  */
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "./nativeSteering.js";

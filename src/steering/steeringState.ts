@@ -4,7 +4,7 @@
  * record the steering it was made with. Pure: no llama.cpp.
  */
 import path from "node:path";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError, VectorMismatchError, VectorNotLoadedError} from "../errors.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
 import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
@@ -54,8 +54,7 @@ export class SteeringState {
     get(name: string): SteeringEntry {
         const entry = this.entries.find((e) => e.name === name);
         if (entry == null)
-            throw new UserFacingError(`No vector named "${name}" is loaded`,
-                this.entries.length > 0 ? `loaded: ${this.entries.map((e) => e.name).join(", ")}` : "add one with /vector add NAME");
+            throw new VectorNotLoadedError(name, this.entries.map((e) => e.name));
         return entry;
     }
 
@@ -157,8 +156,7 @@ export function describeLayers(layers: readonly number[]): string {
  */
 export function fitVectorToModel(name: string, source: string, vector: ControlVector, shape: ModelShape): {ignoredLayers: number[], warnings: string[]} {
     if (vector.nEmbd !== shape.nEmbd)
-        throw new UserFacingError(`Control vector ${source} has n_embd ${vector.nEmbd}, but the model has ${shape.nEmbd}`,
-            `"${name}" was made for another model${vector.modelHint ? ` (${shownModelHint(vector.modelHint)})` : ""}; train one for this model`);
+        throw new VectorMismatchError(name, source, vector.nEmbd, shape.nEmbd, vector.modelHint && shownModelHint(vector.modelHint));
     const warnings = (vector.warnings ?? []).map((w) => `${name}: ${w}`);
     // llama.cpp steers layers 1..n_layer-1 (it has no control-vector tensor for the others)
     const ignoredLayers = [...vector.directions.keys()].filter((layer) => layer > shape.nLayer - 1);

@@ -5,8 +5,8 @@
  */
 import {existsSync, readdirSync} from "node:fs";
 import path from "node:path";
-import {displayText} from "../engine/displayText.js";
-import {UserFacingError} from "../engine/errors.js";
+import {displayText} from "../displayText.js";
+import {UserFacingError, VectorNotFoundError} from "../errors.js";
 import {shippedVectorsDir, userVectorsDir} from "../config/paths.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {topLayer, type ControlVector} from "./controlVector.js";
@@ -49,8 +49,7 @@ export function findVectorFile(ref: string, trainedDir?: string): string {
         if (path.relative(dir, candidate).startsWith("..")) continue;
         if (existsSync(candidate)) return candidate;
     }
-    throw new UserFacingError(`No vector named "${name}"`,
-        `looked in ${vectorFolders(trainedDir).map((f) => f.dir).join(", ")}; run steer-chat vectors to list them, or pass a file path`);
+    throw new VectorNotFoundError(name, vectorFolders(trainedDir).map((f) => f.dir));
 }
 
 /** `shadowedBy`: the folder of an earlier file with the same name, which is the one the name means */

@@ -2,7 +2,7 @@
  * Prompt files as llama.cpp's cvector-generator takes them: one prompt a line, blank lines skipped, and escapes
  * such as `\n` turned into the characters they stand for.
  */
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {readRegularFile} from "../engine/userFiles.js";
 
 export function unescapePrompt(line: string): string {

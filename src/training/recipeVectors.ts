@@ -10,7 +10,7 @@ import type {LoadedModel} from "../engine/runtime.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
-import {UserFacingError} from "../engine/errors.js";
+import {VectorMismatchError, VectorNotFoundError} from "../errors.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
@@ -103,7 +103,7 @@ export async function loadEntryOrRecipe(controller: SteeringController, ref: str
             return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
         return entry;
     } catch (err) {
-        const fitsNothing = err instanceof UserFacingError && /No vector named|n_embd|beyond the model/.test(err.message);
+        const fitsNothing = err instanceof VectorNotFoundError || err instanceof VectorMismatchError;
         if (train == null || !fitsNothing || !recipeExists(ref)) throw err;
         return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
     }

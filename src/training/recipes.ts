@@ -6,7 +6,7 @@ import {readFileSync, readdirSync} from "node:fs";
 import path from "node:path";
 import {resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token} from "node-llama-cpp";
 import {shippedVectorsDir} from "../config/paths.js";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 
 export type Recipe = {
     name: string,

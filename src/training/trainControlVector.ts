@@ -6,7 +6,7 @@
  */
 import type {Token} from "node-llama-cpp";
 import type {LoadedModel} from "../engine/runtime.js";
-import {UserFacingError} from "../engine/errors.js";
+import {UserFacingError} from "../errors.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import {type LayerRange, steerableLayers} from "../steering/mixControlVectors.js";

@@ -6,7 +6,7 @@
 import React, {useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import type {Conversation} from "../engine/conversation.js";
-import {errorMessage} from "../engine/errors.js";
+import {errorMessage} from "../errors.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
 import type {SteeringController} from "../steering/steeringController.js";

@@ -1,4 +1,4 @@
-import {errorMessage} from "../engine/errors.js";
+import {errorMessage} from "../errors.js";
 import {expandHome} from "../engine/userFiles.js";
 import {SAMPLING_SETTINGS, type SamplingSettingName} from "../engine/sampling.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";

@@ -9,7 +9,7 @@ import {useCallback, useEffect, useRef, useState} from "react";
 import type {Token} from "node-llama-cpp";
 import type {Conversation, Reply} from "../engine/conversation.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
-import {errorMessage, UserFacingError} from "../engine/errors.js";
+import {errorMessage, UserFacingError} from "../errors.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName} from "../engine/sampling.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,

@@ -7,7 +7,7 @@ import {cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync}
 import path from "node:path";
 import {InsufficientMemoryError} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
-import {UserFacingError} from "../../src/engine/errors.js";
+import {UserFacingError} from "../../src/errors.js";
 import {explainLoadError} from "../../src/engine/runtime.js";
 import {buildSyntheticLlama} from "../../src/gguf/syntheticLlama.js";
 import {repoRoot, storiesModelPath, tempDir, tinyModelPath} from "../helpers/tinyModel.js";

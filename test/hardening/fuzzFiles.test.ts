@@ -6,7 +6,7 @@ import {spawnSync} from "node:child_process";
 import {mkdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {UserFacingError} from "../../src/engine/errors.js";
+import {UserFacingError} from "../../src/errors.js";
 import {buildSyntheticLlama, seededRandom} from "../../src/gguf/syntheticLlama.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";

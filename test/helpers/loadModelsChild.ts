@@ -3,7 +3,7 @@
  * and decodes a few tokens, printing one JSON line per file ({file, outcome: "ran" | "refused", line}). An abort in
  * llama.cpp then ends only this process; the test sees which file was being loaded from the lines so far.
  */
-import {errorMessage, UserFacingError} from "../../src/engine/errors.js";
+import {errorMessage, UserFacingError} from "../../src/errors.js";
 import {loadModel} from "../../src/engine/runtime.js";
 
 for (const file of process.argv.slice(2)) {

@@ -2,7 +2,7 @@ import {readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {gguf, writeGguf} from "../../src/gguf/ggufWriter.js";
-import {UserFacingError} from "../../src/engine/errors.js";
+import {UserFacingError} from "../../src/errors.js";
 import {loadControlVector, saveControlVector} from "../../src/steering/loadControlVector.js";
 import {seededRandom} from "../../src/gguf/syntheticLlama.js";
 import {fixtureVectors, tempDir, vectorOf, writeVector} from "../helpers/steeringTestKit.js";

@@ -6,7 +6,7 @@ import {copyFileSync, mkdirSync} from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {createConversation, type Conversation, type HistoryPolicy} from "../../src/engine/conversation.js";
-import {UserFacingError} from "../../src/engine/errors.js";
+import {UserFacingError} from "../../src/errors.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {syntheticVocab} from "../../src/gguf/syntheticLlama.js";
 import {scaleAddJs} from "../../src/steering/mixControlVectors.js";

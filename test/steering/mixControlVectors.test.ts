@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {UserFacingError} from "../../src/engine/errors.js";
+import {UserFacingError} from "../../src/errors.js";
 import {mixControlVectors, SteeringOverflowError} from "../../src/steering/mixControlVectors.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
 

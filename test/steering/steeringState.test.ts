@@ -1,6 +1,6 @@
 /** The steering state on its own: the coefficient bound, vector specs, one row per added vector, the signature. */
 import {describe, expect, it} from "vitest";
-import {UserFacingError} from "../../src/engine/errors.js";
+import {UserFacingError} from "../../src/errors.js";
 import {layerSpan, topLayer} from "../../src/steering/controlVector.js";
 import {checkLayerRange, MAX_COEFFICIENT, parseVectorSpec, SteeringState, type SteeringEntry} from "../../src/steering/steeringState.js";
 import {layerLabel} from "../../src/ui/components/SteeringPanel.js";

@@ -2,7 +2,7 @@ import React, {useEffect, useState} from "react";
 import {Box, Text, useInput} from "ink";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
 import {shortQuality} from "../../steering/vectorQuality.js";
-import {errorMessage} from "../../engine/errors.js";
+import {errorMessage} from "../../errors.js";
 import type {ModelShape} from "../../steering/steeringState.js";
 import {listRecipes} from "../../training/recipes.js";
 import type {PresetStore, StoredPreset} from "../../presets/presetStore.js";

@@ -3,7 +3,7 @@
  * file, no fix. This maps them to one line that names the path (when Node knows it) and what to do. Used by the
  * CLI's top level and the chat's error display, through errorMessage.
  */
-import {configDir, dataDir} from "../config/paths.js";
+import {configDir, dataDir} from "./config/paths.js";
 
 type SystemError = Error & {code: string, syscall?: string, path?: string, dest?: string};
 

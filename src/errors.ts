@@ -35,3 +35,28 @@ export function errorMessage(err: unknown): string {
     if (userFacing) return userFacing.toLine();
     return displayText(err instanceof Error ? err.message : String(err), LINE_LIMIT);
 }
+
+/** A vector name that no vector folder has (a path that does not exist is a plain UserFacingError). */
+export class VectorNotFoundError extends UserFacingError {
+    constructor(readonly vectorName: string, folders: readonly string[]) {
+        super(`No vector named "${vectorName}"`, `looked in ${folders.join(", ")}; run steer-chat vectors to list them, or pass a file path`);
+        this.name = "VectorNotFoundError";
+    }
+}
+
+/** A vector made for another model: its width (n_embd) is not the model's. */
+export class VectorMismatchError extends UserFacingError {
+    constructor(readonly vectorName: string, source: string, readonly vectorEmbd: number, readonly modelEmbd: number, modelHint?: string) {
+        super(`Control vector ${source} has n_embd ${vectorEmbd}, but the model has ${modelEmbd}`,
+            `"${vectorName}" was made for another model${modelHint ? ` (${modelHint})` : ""}; train one for this model`);
+        this.name = "VectorMismatchError";
+    }
+}
+
+/** A name that is not among the loaded vectors (the steering panel's and the slash commands' targets). */
+export class VectorNotLoadedError extends UserFacingError {
+    constructor(readonly vectorName: string, loaded: readonly string[]) {
+        super(`No vector named "${vectorName}" is loaded`, loaded.length > 0 ? `loaded: ${loaded.join(", ")}` : "add one with /vector add NAME");
+        this.name = "VectorNotLoadedError";
+    }
+}
