@@ -23,7 +23,8 @@ import {saveControlVector} from "../src/steering/loadControlVector.js";
 import {renderRecipe, loadRecipe} from "../src/training/recipes.js";
 import {trainControlVector} from "../src/training/trainControlVector.js";
 import {App} from "../src/ui/App.js";
-import {steeringHooks} from "../src/cli/setupSteering.js";
+import {ChatSession} from "../src/session/chatSession.js";
+import {steeringHooks} from "../src/session/setupSteering.js";
 
 const {values} = parseArgs({options: {
     model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"},
@@ -243,7 +244,7 @@ async function main() {
                 }}
             });
             await conversation.clear();
-            const app = render(<App conversation={recording} modelName="bench" />);
+            const app = render(<App session={new ChatSession({conversation: recording, modelName: "bench"})} />);
             await new Promise((r) => setTimeout(r, 50));
             for (const ch of prompt) app.stdin.write(ch);
             await new Promise((r) => setTimeout(r, 50));

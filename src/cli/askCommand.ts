@@ -2,14 +2,13 @@
  * `steer-chat ask`: one prompt in, the generated text out on stdout, exit 0 — for scripts, tests and benchmarks.
  * Progress and errors go to stderr so stdout holds only the reply.
  */
-import {createConversation} from "../engine/conversation.js";
 import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
 import {onInterrupt} from "./interrupts.js";
 import {stderrProgressBar} from "./progressBar.js";
-import {conversationSettings, setupSteering, steeringHooks} from "./setupSteering.js";
+import {openSession} from "../session/openSession.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
     if (options.model == null)
@@ -28,23 +27,20 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         const progress = stderrProgressBar(process.stderr, "training", "prompts");
         const setup = new AbortController();
         const stopSetup = onInterrupt(() => setup.abort());
-        const steering = await setupSteering(loaded, options, progress.update, setup.signal).finally(() => {
+        const {session, notes} = await openSession(loaded, {...options, mode: options.raw ? "raw" : "chat",
+            onTrainProgress: progress.update, signal: setup.signal}).finally(() => {
             stopSetup();
             progress.end();
         });
-        // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering was asked for
-        if (options.vectors.length > 0 || options.preset != null) for (const note of steering.notes) process.stderr.write(`steer-chat: ${note}\n`);
-        const conversation = createConversation(loaded, {
-            mode: options.raw ? "raw" : "chat",
-            ...steeringHooks(steering.controller),
-            ...conversationSettings(options, steering)
-        });
-        for (const note of conversation.notes ?? []) process.stderr.write(`steer-chat: ${note}\n`);
+        // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering
+        // was asked for; how the conversation runs (a replaced chat template) always
+        const asked = options.vectors.length > 0 || options.preset != null;
+        for (const note of notes) if (asked || session.conversation.notes?.includes(note)) process.stderr.write(`steer-chat: ${note}\n`);
         // Ctrl+C stops the reply and keeps what was written
         const controller = new AbortController();
         const stopReply = onInterrupt(() => controller.abort());
         try {
-            await conversation.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
+            await session.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
         } finally {
             stopReply();
         }

@@ -3,7 +3,6 @@
  */
 import React, {useEffect, useState} from "react";
 import {Box, render, Text, useApp, useInput} from "ink";
-import {createConversation, type Conversation} from "../engine/conversation.js";
 import {displayText} from "../displayText.js";
 import {asUserFacing, errorMessage, UserFacingError} from "../errors.js";
 import {DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel,
@@ -13,12 +12,8 @@ import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
 import {SelectList} from "../ui/components/SelectList.js";
 import type {CliOptions} from "./options.js";
-import {conversationSettings, setupSteering, steeringHooks, type SteeringSetup} from "./setupSteering.js";
-import {PresetStore} from "../presets/presetStore.js";
-import {recipeTrainerFor} from "../training/recipeVectors.js";
-import {ReplyReader} from "../steering/replyReadout.js";
-import {DEFAULT_SAMPLING} from "../engine/sampling.js";
-import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
+import type {ChatSession} from "../session/chatSession.js";
+import {openSession, type OpenedSession} from "../session/openSession.js";
 import {TerminalKeyboard} from "../ui/terminalKeyboard.js";
 import {PromptHistory} from "../ui/promptHistory.js";
 import {historyFileAppender, historyFilePath, readHistoryFile} from "../ui/historyFile.js";
@@ -31,11 +26,10 @@ type Phase =
     | {kind: "pick", error?: string}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string, raw: boolean}
-    | {kind: "chat", loaded: LoadedModel, conversation: Conversation, notes: string[], steering: SteeringSetup["controller"], presets: PresetStore | undefined,
-        settingsBeforePresets: ConversationSettings | undefined, history: PromptHistory}
+    | {kind: "chat", session: ChatSession, notes: string[], history: PromptHistory}
     | {kind: "failed"};
 
-type Outcome = {loaded: LoadedModel | undefined, error: unknown, reader?: ReplyReader, readReply?: ReplyReader["read"]};
+type Outcome = {loaded: LoadedModel | undefined, error: unknown, opened?: OpenedSession};
 
 export async function runChat(options: CliOptions): Promise<number> {
     if (!process.stdin.isTTY)
@@ -55,7 +49,7 @@ export async function runChat(options: CliOptions): Promise<number> {
     } finally {
         keyboard.stop();
     }
-    await outcome.reader?.free();
+    await outcome.opened?.close();
     if (interrupted) return EXIT_INTERRUPTED;
     await outcome.loaded?.dispose();
     // a start-up failure leaves Ink first, so main reports it like every other command: one line on stderr
@@ -111,32 +105,12 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
             loadModel(phase.path, options).then(async (loaded) => {
                 outcome.loaded = loaded;
                 if (cancelled) return;
-                const steering = await setupSteering(loaded, options,
-                    (done, total) => setProgress({downloadedSize: done, totalSize: total}), startupAbort.signal);
-                const conversation = createConversation(loaded, {
-                    mode: phase.raw ? "raw" : "chat",
-                    ...steeringHooks(steering.controller),
-                    ...conversationSettings(options, steering)
-                });
-                const notes = [...steering.notes, ...conversation.notes ?? []];
-                if (steering.controller && !steering.controller.state.isNeutral()) notes.push(`Steering: ${steering.controller.state.describe()}`);
-                let presets: PresetStore | undefined;
-                try {
-                    presets = new PresetStore();
-                    notes.push(...presets.notices);
-                } catch (err) {
-                    notes.push(`Presets are unavailable: ${errorMessage(err)}`);
-                }
-                // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
-                const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
-                const settingsBeforePresets = options.preset != null
-                    ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history} : undefined;
-                const history = openHistory(notes);
-                if (steering.controller) {
-                    const reader = outcome.reader = new ReplyReader(loaded);
-                    outcome.readReply = (tokens, entries) => reader.read(tokens, entries);
-                }
-                setPhase({kind: "chat", loaded, conversation, notes, steering: steering.controller, presets, settingsBeforePresets, history});
+                const opened = outcome.opened = await openSession(loaded, {...options, mode: phase.raw ? "raw" : "chat", readout: true,
+                    onTrainProgress: (done, total) => setProgress({downloadedSize: done, totalSize: total}), signal: startupAbort.signal});
+                const {session} = opened;
+                const notes = [...opened.notes];
+                if (session.steering && !session.steering.state.isNeutral()) notes.push(`Steering: ${session.steering.state.describe()}`);
+                setPhase({kind: "chat", session, notes, history: openHistory(notes)});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
             exit();
@@ -163,22 +137,13 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
                     <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)} label={`${progress.downloadedSize}/${progress.totalSize} prompts`} />
                 </Box>;
         case "chat":
-            return <App conversation={phase.conversation} modelName={phase.loaded.modelName} banner={phase.notes}
-                steering={phase.steering} presets={phase.presets} trainRecipe={recipeTrainerFor(phase.loaded)}
-                settingsBeforePresets={phase.settingsBeforePresets} pinnedSettings={pinnedSettings(options)}
-                history={phase.history} readReply={outcome.readReply} />;
+            return <App session={phase.session} banner={phase.notes} history={phase.history} />;
         case "failed":
             return null;
     }
 }
 
 /** The settings given as flags: explicit flags win over presets, at start-up and in the chat. */
-function pinnedSettings(options: CliOptions): PinnedSetting[] {
-    const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
-        ["maxTokens", options.maxTokens], ["seed", options.seed], ["history", options.history]];
-    return given.filter(([, value]) => value != null).map(([key]) => key);
-}
-
 function ModelPick({error, onPick, onQuit}: {error?: string, onPick: (spec: string) => void, onQuit: () => void}) {
     const local = listLocalModels();
     const items = [

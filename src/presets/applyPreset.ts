@@ -6,6 +6,7 @@ import {errorMessage} from "../errors.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
+import {describeSnapshot, layersToPair, pairToLayers} from "../steering/describe.js";
 import {SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
@@ -23,7 +24,7 @@ export async function applyPreset(preset: Preset, controller: SteeringController
     const skipped: string[] = [];
     for (const v of preset.vectors) {
         try {
-            const layers = v.layers ? {start: v.layers[0], end: v.layers[1]} : undefined;
+            const layers = v.layers ? pairToLayers(v.layers) : undefined;
             // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
             state = state.add(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
         } catch (err) {
@@ -44,7 +45,7 @@ export function presetFromSteering(name: string, state: SteeringState, extra: Pi
             vector: presetVectorRef(e.source),
             coefficient: e.coefficient,
             ...(e.enabled ? {} : {enabled: false}),
-            ...(e.layers ? {layers: [e.layers.start, e.layers.end] as [number, number]} : {})
+            ...(e.layers ? {layers: layersToPair(e.layers)} : {})
         }))
     };
 }
@@ -96,9 +97,9 @@ export function presetSampling(sampling: SamplingOptions): Preset["sampling"] {
 }
 
 export function describePreset(preset: Preset): string {
-    const vectors = preset.vectors.map((v) =>
-        `${v.vector} ${v.enabled === false ? "off" : (v.coefficient >= 0 ? "+" : "") + v.coefficient}${v.layers ? ` L${v.layers[0]}-${v.layers[1]}` : ""}`);
-    return vectors.join(" · ") || "no vectors";
+    if (preset.vectors.length === 0) return "no vectors";
+    return describeSnapshot(preset.vectors.map((v) => ({name: v.vector, source: v.vector, coefficient: v.coefficient,
+        enabled: v.enabled ?? true, ...(v.layers ? {layers: pairToLayers(v.layers)} : {})})));
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {

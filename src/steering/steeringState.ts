@@ -7,6 +7,7 @@ import path from "node:path";
 import {UserFacingError, VectorMismatchError, VectorNotLoadedError} from "../errors.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
+import {describeSnapshot} from "./describe.js";
 import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
@@ -120,8 +121,7 @@ export class SteeringState {
 
     /** One line for status displays and transcripts, e.g. `happy +0.50 · formal off`. */
     describe(): string {
-        if (this.entries.length === 0) return "no steering";
-        return this.entries.map(describeEntry).join(" · ");
+        return describeSnapshot(this.entries);
     }
 
     private update(name: string, change: (entry: SteeringEntry) => SteeringEntry): SteeringState {
@@ -130,12 +130,6 @@ export class SteeringState {
     }
 }
 
-/** One vector for displays, e.g. `happy +0.50`, `formal off L3-7`. */
-export function describeEntry(e: SteeringEntry): string {
-    const coefficient = `${e.coefficient >= 0 ? "+" : ""}${e.coefficient.toFixed(2)}`;
-    const layers = e.layers ? ` L${e.layers.start}-${e.layers.end}` : "";
-    return `${e.name} ${e.enabled ? coefficient : "off"}${layers}`;
-}
 
 /** "5-7", "2, 5-7": layer numbers as short ranges */
 export function describeLayers(layers: readonly number[]): string {

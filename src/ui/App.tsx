@@ -3,41 +3,28 @@
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
  * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
  */
-import React, {useEffect, useMemo, useRef, useState} from "react";
+import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
-import type {Conversation} from "../engine/conversation.js";
 import {errorMessage} from "../errors.js";
-import type {PresetStore} from "../presets/presetStore.js";
-import type {ConversationSettings, PinnedSetting} from "../presets/applyPreset.js";
-import type {SteeringController} from "../steering/steeringController.js";
 import {MessageView} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
-import {useChat, type ChatOptions} from "./useChat.js";
+import {useChat} from "./useChat.js";
+import type {ChatSession} from "../session/chatSession.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
 import {readsOf} from "./readoutView.js";
-import type {RecipeTrainer} from "../training/recipeVectors.js";
 
 export type AppProps = {
-    conversation: Conversation,
-    modelName: string,
-    steering?: SteeringController,
-    presets?: PresetStore,
-    trainRecipe?: RecipeTrainer,
+    /** the chat with its model, steering and presets; the screen only calls it */
+    session: ChatSession,
     /** lines shown once above the conversation (e.g. warnings from start-up) */
     banner?: string[],
-    /** the system prompt and sampling from the flags alone, when --preset added its own on top */
-    settingsBeforePresets?: ConversationSettings,
     /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
-    history?: PromptHistory,
-    /** the settings given as flags, which a preset loaded in the chat leaves as they are */
-    pinnedSettings?: readonly PinnedSetting[],
-    /** the live read-out of each reply on the loaded vectors */
-    readReply?: ChatOptions["readReply"]
+    history?: PromptHistory
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
@@ -45,12 +32,12 @@ type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 /** what Ctrl+L writes: clear the screen and put the cursor home (Ink then draws the live area again at the top) */
 export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
 
-export function App({conversation, modelName, steering, presets, trainRecipe, banner = [], settingsBeforePresets, history,
-    pinnedSettings, readReply}: AppProps) {
+export function App({session, banner = [], history}: AppProps) {
+    const {conversation, modelName, steering, presets} = session;
     const {exit} = useApp();
     const {stdout, write} = useStdout();
-    const chat = useChat(conversation, {onExit: exit, steering, presets, modelName, trainRecipe, settingsBeforePresets,
-        pinnedSettings, readReply, columns: () => stdout.columns ?? 100});
+    const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
+    const chat = useChat(session, {onExit: exit, columns});
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo
     const [overlay, setOverlay] = useState<Overlay>();

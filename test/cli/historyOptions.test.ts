@@ -4,7 +4,7 @@
  */
 import {describe, expect, it} from "vitest";
 import {parseCli} from "../../src/cli/options.js";
-import {conversationSettings, DEFAULT_HISTORY_POLICY} from "../../src/cli/setupSteering.js";
+import {conversationSettings, DEFAULT_HISTORY_POLICY} from "../../src/session/setupSteering.js";
 import {UserFacingError} from "../../src/errors.js";
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {presetConversationSettings, presetFromSteering} from "../../src/presets/applyPreset.js";

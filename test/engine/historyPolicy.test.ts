@@ -5,7 +5,7 @@
  */
 import type {LlamaContext, LlamaContextSequence} from "node-llama-cpp";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {steeringHooks} from "../../src/cli/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation, type Conversation, type ConversationMode, type HistoryPolicy} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";

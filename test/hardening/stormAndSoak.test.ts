@@ -9,7 +9,7 @@ import {createConversation, type Conversation, type Reply} from "../../src/engin
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {seededRandom} from "../../src/gguf/syntheticLlama.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
-import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;

@@ -21,6 +21,7 @@ import {SteeringState} from "../../src/steering/steeringState.js";
 import {vectorNameOf} from "../../src/steering/vectorLibrary.js";
 import {SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
 import {App} from "../../src/ui/App.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
 import {expectOneLineError, runCli} from "../helpers/cliRun.js";
@@ -63,7 +64,7 @@ describe("FIFOs and other non-regular files are refused before they are opened",
         const target = fifo("transcript.md");
         // a reader holds the FIFO open, so a regression shows as a missing error instead of a blocked test process
         const reader = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK);
-        const app = render(<App conversation={new FakeConversation()} modelName="tiny.gguf" />);
+        const app = render(<App session={new ChatSession({conversation: new FakeConversation(), modelName: "tiny.gguf"})} />);
         try {
             await tick(100);
             app.stdin.write(`/save ${target}`);

@@ -6,7 +6,7 @@
 import {readFileSync} from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {seededRandom} from "../../src/gguf/syntheticLlama.js";

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {createConversation, type Conversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";

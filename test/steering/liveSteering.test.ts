@@ -13,7 +13,7 @@ import {scaleAddJs} from "../../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {findVectorFile} from "../../src/steering/vectorLibrary.js";
-import {setupSteering, steeringHooks} from "../../src/cli/setupSteering.js";
+import {setupSteering, steeringHooks} from "../../src/session/setupSteering.js";
 import {fixtureVectors, readTensor, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: Conversation};

@@ -10,6 +10,7 @@ import React, {useEffect} from "react";
 import {afterEach, describe, expect, it} from "vitest";
 import {render} from "ink-testing-library";
 import {App} from "../../src/ui/App.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
@@ -31,7 +32,7 @@ afterEach(() => {
 async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf", trainRecipe?: RecipeTrainer) {
     const state = {exited: false};
     const app = render(<>
-        <App conversation={conversation} modelName={modelName} trainRecipe={trainRecipe} />
+        <App session={new ChatSession({conversation, modelName, trainRecipe})} />
         <ExitProbe onExit={() => { state.exited = true; }} />
     </>);
     cleanup = () => app.unmount();
@@ -383,7 +384,7 @@ describe("the chat screen", () => {
 
     it("↑ brings back earlier prompts, newest first, and ↓ returns to the line being typed", async () => {
         const history = new PromptHistory(["from last time"]);
-        const app = render(<App conversation={new FakeConversation()} modelName="m" history={history} />);
+        const app = render(<App session={new ChatSession({conversation: new FakeConversation(), modelName: "m"})} history={history} />);
         cleanup = () => app.unmount();
         await tick(100);
         await submit(app, "hello");

@@ -11,7 +11,7 @@ import {render} from "ink-testing-library";
 import {MessageView} from "../../src/ui/components/MessageView.js";
 import {ProgressBar} from "../../src/ui/components/ProgressBar.js";
 import {StatusBar} from "../../src/ui/components/StatusBar.js";
-import type {ChatMessage} from "../../src/ui/types.js";
+import type {ChatMessage} from "../../src/session/types.js";
 
 const frameOf = (node: React.ReactElement) => {
     const app = render(node);

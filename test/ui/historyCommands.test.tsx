@@ -7,6 +7,7 @@ import {afterEach, describe, expect, it} from "vitest";
 import {render} from "ink-testing-library";
 import type {ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {App} from "../../src/ui/App.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
 
@@ -17,7 +18,7 @@ afterEach(() => {
 });
 
 async function start(conversation: FakeConversation) {
-    const app = render(<App conversation={conversation} modelName="m.gguf" />);
+    const app = render(<App session={new ChatSession({conversation, modelName: "m.gguf"})} />);
     cleanup = () => app.unmount();
     await tick(100);
     return app;

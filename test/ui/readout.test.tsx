@@ -8,7 +8,7 @@ import path from "node:path";
 import React from "react";
 import {render} from "ink-testing-library";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {ConceptReader} from "../../src/steering/conceptReader.js";
@@ -17,6 +17,7 @@ import {ReplyReader} from "../../src/steering/replyReadout.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import type {SteeringEntry} from "../../src/steering/steeringState.js";
 import {App} from "../../src/ui/App.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {heatMap, readoutReport, readsLabel, shadeOf, zBar} from "../../src/ui/readoutView.js";
 import {parseSlashCommand} from "../../src/ui/slashCommands.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
@@ -105,8 +106,8 @@ describe("the read-out on the demo model", () => {
             const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0.8, seed: 3, maxTokens: 30},
                 beforeTurn: steeringBeforeTurn(steering, false)});
             const reader = new ReplyReader(loaded);
-            const app = render(<App conversation={conversation} modelName="demo" steering={steering}
-                readReply={(tokens, list) => reader.read(tokens, list)} />);
+            const app = render(<App session={new ChatSession({conversation, modelName: "demo", steering,
+                readReply: (tokens, list) => reader.read(tokens, list)})} />);
             cleanup = () => { app.unmount(); conversation.dispose(); void reader.free(); };
             await tick(100);
             const send = async (text: string) => {

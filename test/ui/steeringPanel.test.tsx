@@ -10,8 +10,9 @@ import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
-import {steeringBeforeTurn} from "../../src/cli/setupSteering.js";
+import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {App} from "../../src/ui/App.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
 import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
@@ -71,8 +72,8 @@ describe("the chat's steering controls", () => {
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
             beforeTurn: steeringBeforeTurn(steering, false)});
         const presets = new PresetStore({dir: configDir});
-        const app = render(<App conversation={conversation} modelName="tiny" steering={steering} presets={presets} trainRecipe={trainRecipe}
-            settingsBeforePresets={settingsBeforePresets} pinnedSettings={pinnedSettings} />);
+        const app = render(<App session={new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe,
+            settingsBeforePresets, pinnedSettings})} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
         await tick(100);
         return {...app, steering, conversation: conversation as C, presets};

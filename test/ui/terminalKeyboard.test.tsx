@@ -10,6 +10,7 @@ import React from "react";
 import {render} from "ink";
 import {afterEach, describe, expect, it} from "vitest";
 import {App} from "../../src/ui/App.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {PresetNamePrompt} from "../../src/ui/components/Overlays.js";
 import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PASTE_END, PASTE_START} from "../../src/ui/keySplitter.js";
 import {TerminalKeyboard} from "../../src/ui/terminalKeyboard.js";
@@ -43,7 +44,7 @@ function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
 }
 
 async function startChat(conversation = new FakeConversation(), existing = keyboard()) {
-    const {tty, lastFrame} = renderOn(<App conversation={conversation} modelName="tiny-model.gguf" />, existing);
+    const {tty, lastFrame} = renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} />, existing);
     await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
     await tick();
     return {tty, conversation, lastFrame};

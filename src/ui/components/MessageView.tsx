@@ -1,7 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
-import type {ChatMessage} from "../types.js";
-import {perplexity} from "../transcript.js";
+import type {ChatMessage} from "../../session/types.js";
+import {perplexity} from "../../session/transcript.js";
 
 const STOP_NOTES: Record<string, string> = {
     aborted: "stopped",

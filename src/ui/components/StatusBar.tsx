@@ -1,6 +1,6 @@
 import React from "react";
 import {Box, Text} from "ink";
-import {perplexity} from "../transcript.js";
+import {perplexity} from "../../session/transcript.js";
 
 export type StatusBarProps = {
     modelName: string,

@@ -1,6 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
 import {layerSpan} from "../../steering/controlVector.js";
+import {formatCoefficient} from "../../steering/describe.js";
 import {MAX_COEFFICIENT, type SteeringState} from "../../steering/steeringState.js";
 import {readsLabel} from "../readoutView.js";
 
@@ -54,7 +55,7 @@ export const SteeringPanel = React.memo(function SteeringPanel({state, pending, 
             {unavailable == null && state.entries.length === 0 && <Text dimColor>no vectors — press a (in the panel) or /vector add NAME</Text>}
             {state.entries.map((entry, i) => {
                 const isSelected = focused && i === selected;
-                const value = `${entry.coefficient >= 0 ? "+" : ""}${entry.coefficient.toFixed(2)}`;
+                const value = formatCoefficient(entry.coefficient);
                 return (
                     <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
                         {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, max)} {value.padStart(6)}

@@ -1,8 +1,7 @@
 import type {Reply} from "../engine/conversation.js";
+import type {SteeringSnapshot} from "../steering/describe.js";
 
-/** The steering a reply was made with, as plain data (for display and saved transcripts). */
-export type SteeringRecord = {name: string, source: string, coefficient: number, enabled: boolean, layers?: [number, number]}[];
-
+/** One entry of the chat's transcript: what was said, by whom, and for a reply how it was made. */
 export type ChatMessage = {
     id: number,
     /** "stream": finished lines of a reply being written, shown once (transcripts take the reply's own message) */
@@ -13,7 +12,7 @@ export type ChatMessage = {
     /** for assistant messages: how the reply ended and how fast it was written */
     reply?: Omit<Reply, "text" | "tokens">,
     /** for assistant messages: the steering it was made with */
-    steering?: SteeringRecord,
+    steering?: SteeringSnapshot,
     /** for assistant messages: what each loaded vector read on the reply (z against the neutral text), once read */
     readout?: Record<string, number>,
     /** for assistant messages: /regen or /compare answered the same prompt again, so the conversation moved on without it */

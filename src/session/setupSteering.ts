@@ -1,6 +1,7 @@
 /**
- * Sets up steering for a loaded model from the command line (--vector, --layers): the controller, the vectors,
- * and the notes to show (why steering is unavailable, architecture warnings).
+ * Sets up steering for a loaded model from what the user asked for (--vector, --layers, --preset): the controller,
+ * the vectors, and the notes to show (why steering is unavailable, architecture warnings). Also the turn rule: the
+ * conversation hooks that apply staged steering before each turn and name the steering the cache was evaluated under.
  */
 import {existsSync} from "node:fs";
 import {UserFacingError} from "../errors.js";
@@ -8,7 +9,6 @@ import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
-import type {CliOptions} from "./options.js";
 import {applyPreset} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
@@ -21,6 +21,21 @@ import type {HistoryPolicy} from "../engine/conversation.js";
  */
 export const DEFAULT_HISTORY_POLICY: HistoryPolicy = "keep";
 
+/** What a session is set up from: the command line's words, typed here so the session does not know the CLI. */
+export type SessionSetupOptions = {
+    /** NAME_OR_FILE[:COEFF] each */
+    vectors: readonly string[],
+    /** "A-B" for every --vector */
+    layers?: string,
+    /** a preset's name */
+    preset?: string,
+    system?: string,
+    temperature?: number,
+    maxTokens?: number,
+    seed?: number,
+    history?: HistoryPolicy
+};
+
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
@@ -28,7 +43,7 @@ export type SteeringSetup = {
     preset?: Pick<Preset, "systemPrompt" | "sampling" | "history">
 };
 
-export async function setupSteering(loaded: LoadedModel, options: Pick<CliOptions, "vectors" | "layers" | "preset">,
+export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSetupOptions, "vectors" | "layers" | "preset">,
     onTrainProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<SteeringSetup> {
     const notes: string[] = [];
     // look the preset up first: a misspelt name should fail before anything else happens
@@ -86,7 +101,7 @@ export function steeringBeforeTurn(controller: SteeringController | undefined, h
 }
 
 /** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
-export function conversationSettings(options: Pick<CliOptions, "system" | "temperature" | "maxTokens" | "seed" | "history">, setup: SteeringSetup) {
+export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history">, setup: SteeringSetup) {
     return {
         systemPrompt: options.system ?? setup.preset?.systemPrompt,
         history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,

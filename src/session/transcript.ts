@@ -3,11 +3,12 @@
  * columns and /sweep's table. Pure.
  */
 import type {HistoryRecord} from "../engine/conversation.js";
-import type {ChatMessage, SteeringRecord} from "./types.js";
+import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
+import type {ChatMessage} from "./types.js";
 
-export function describeSteering(record: SteeringRecord | undefined): string {
-    if (record == null || record.length === 0) return "no steering";
-    return record.map((v) => `${v.name} ${v.enabled ? `${v.coefficient >= 0 ? "+" : ""}${v.coefficient.toFixed(2)}` : "off"}${v.layers ? ` L${v.layers[0]}-${v.layers[1]}` : ""}`).join(" · ");
+/** A snapshot as the transcript file stores it: layer ranges as [start, end]. */
+function steeringJson(snapshot: SteeringSnapshot | undefined) {
+    return (snapshot ?? []).map(({layers, ...rest}) => ({...rest, ...(layers ? {layers: layersToPair(layers)} : {})}));
 }
 
 /** How a reply's history was evaluated, for the transcript: the policy, and a re-evaluation or stale tokens. */
@@ -28,7 +29,7 @@ type Meta = {model: string, mode: string, systemPrompt?: string};
 export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
     const turns = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => m.role === "user"
         ? {role: "user", text: m.text}
-        : {role: "assistant", text: m.text, steering: m.steering ?? [], stopReason: m.reply?.stopReason,
+        : {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
             meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
             ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})});
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
@@ -42,7 +43,7 @@ export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string 
         else if (m.role === "assistant") {
             const ppl = perplexity(m.reply?.meanLogProb);
             const history = describeHistoryRecord(m.reply?.history);
-            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSteering(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${history !== "" ? ` · ${history}` : ""}`, "", m.text);
+            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${history !== "" ? ` · ${history}` : ""}`, "", m.text);
         }
     }
     return lines.join("\n") + "\n";
@@ -87,7 +88,7 @@ export function sweepTable(vector: string, rows: SweepRow[], totalWidth: number)
         const ppl = perplexity(r.meanLogProb);
         const oneLine = `${r.stopped ? "[stopped] " : ""}${r.text.replace(/\s+/g, " ").trim()}`;
         const cut = oneLine.length > textWidth ? oneLine.slice(0, textWidth - 1) + "…" : oneLine;
-        return `${`${r.coefficient >= 0 ? "+" : ""}${r.coefficient.toFixed(2)}`.padEnd(8)} │ ${(ppl != null ? ppl.toFixed(2) : "—").padEnd(6)} │ ${cut}`;
+        return `${formatCoefficient(r.coefficient).padEnd(8)} │ ${(ppl != null ? ppl.toFixed(2) : "—").padEnd(6)} │ ${cut}`;
     });
     return [header, "─".repeat(Math.min(totalWidth, header.length + textWidth - 5)), ...lines].join("\n");
 }

@@ -1,11 +1,11 @@
 import {describe, expect, it} from "vitest";
-import {perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown} from "../../src/ui/transcript.js";
-import type {ChatMessage} from "../../src/ui/types.js";
+import {perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown} from "../../src/session/transcript.js";
+import type {ChatMessage} from "../../src/session/types.js";
 
 const messages: ChatMessage[] = [
     {id: 0, role: "user", text: "Once upon a time"},
     {id: 1, role: "assistant", text: ", a dog.", reply: {tokenCount: 3, stopReason: "eos", tokensPerSecond: 10, meanLogProb: Math.log(0.25)},
-        steering: [{name: "happy", source: "/v/happy.gguf", coefficient: 0.5, enabled: true, layers: [2, 4]}]},
+        steering: [{name: "happy", source: "/v/happy.gguf", coefficient: 0.5, enabled: true, layers: {start: 2, end: 4}}]},
     {id: 2, role: "note", text: "not part of the transcript"}
 ];
 

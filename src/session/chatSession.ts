@@ -1,0 +1,329 @@
+/**
+ * One chat with a loaded model: the conversation, its steering, the presets, the recipe trainer and the settings a
+ * preset falls back to, behind one object. A turn goes through `send`, which (through the conversation's hooks from
+ * steeringHooks) applies the staged steering and the history policy, and returns the reply together with the
+ * steering it was made with. /regen, /compare and /sweep are whole operations here, so the UI only streams, shows
+ * and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this owns a steered chat.
+ */
+import {lstatSync} from "node:fs";
+import {UserFacingError} from "../errors.js";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
+import type {Conversation, HistoryPolicy, Reply, SendOptions} from "../engine/conversation.js";
+import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingSettingName} from "../engine/sampling.js";
+import {checkWritableTarget} from "../engine/userFiles.js";
+import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
+    type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
+import type {PresetStore} from "../presets/presetStore.js";
+import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
+import {loadControlVector} from "../steering/loadControlVector.js";
+import type {ReplyReadout} from "../steering/replyReadout.js";
+import type {SteeringController} from "../steering/steeringController.js";
+import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
+import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
+import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import {transcriptJson, transcriptMarkdown} from "./transcript.js";
+import type {ChatMessage} from "./types.js";
+
+/** Streaming for one generation: the text as it comes, prefill progress, and the signal that stops it. */
+export type TurnStream = SendOptions;
+
+/** Long work other than a reply (training, loading a preset that trains): progress and the signal that stops it. */
+export type JobProgress = {signal?: AbortSignal, onProgress?: (done: number, total: number) => void};
+
+/** A reply and the steering it was made with. */
+export type Turn = {reply: Reply, steering: SteeringSnapshot};
+
+/** What a command says back: lines of text, and whether they report a failure. */
+export type Outcome = {lines: string[], error?: boolean};
+
+export type CompareResult =
+    | {kind: "done", off: Reply, on: Turn}
+    /** Esc during the reply without steering: the history is as it was, nothing to compare */
+    | {kind: "stoppedOff"}
+    /** Esc during the steered reply: it is kept (it is the conversation's reply now), cut short */
+    | {kind: "stoppedOn", on: Turn};
+
+/** `stopped`: Esc cut the reply short, so its text and perplexity are not a whole reply's */
+export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined, stopped?: boolean};
+
+export type ChatSessionOptions = {
+    conversation: Conversation,
+    /** undefined when the model cannot be steered (the reason is in the start-up notes) */
+    steering?: SteeringController,
+    presets?: PresetStore,
+    /** trains (or fetches from the cache) a recipe's vector for the loaded model */
+    trainRecipe?: RecipeTrainer,
+    /** reads a reply on the loaded vectors, off the main thread (the live read-out; see steering/replyReadout.ts) */
+    readReply?: (tokens: Reply["tokens"], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
+    /** the model's name, for transcripts */
+    modelName?: string,
+    /** what a loaded preset falls back to for system prompt, sampling and history policy (default: the settings at the first load) */
+    settingsBeforePresets?: ConversationSettings,
+    /** settings the user chose on the command line: a preset loaded later does not change them (/set adds to these) */
+    pinnedSettings?: readonly PinnedSetting[]
+};
+
+const settingLabel = (key: PinnedSetting) => (key === "systemPrompt" ? "system prompt" : key === "history" ? "history policy" : samplingSettingName(key));
+
+export class ChatSession {
+    readonly conversation: Conversation;
+    readonly steering: SteeringController | undefined;
+    readonly presets: PresetStore | undefined;
+    readonly modelName: string;
+    private readonly options: ChatSessionOptions;
+    /** the settings before the first preset load, which later presets build on */
+    private beforePresets: ConversationSettings | undefined;
+    /** settings the user chose (flags, /set, /history): presets leave them as they are */
+    private readonly pinned: Set<PinnedSetting>;
+
+    constructor(options: ChatSessionOptions) {
+        this.options = options;
+        this.conversation = options.conversation;
+        this.steering = options.steering;
+        this.presets = options.presets;
+        this.modelName = options.modelName ?? "";
+        this.beforePresets = options.settingsBeforePresets;
+        this.pinned = new Set(options.pinnedSettings);
+    }
+
+    get canRead() {
+        return this.options.readReply != null;
+    }
+
+    get canTrain() {
+        return this.options.trainRecipe != null;
+    }
+
+    contextUsage() {
+        return this.conversation.contextUsage();
+    }
+
+    requireSteering(): SteeringController {
+        if (this.steering == null) throw new UserFacingError("Steering is unavailable in this session", "see the message at the top");
+        return this.steering;
+    }
+
+    private requirePresets(): PresetStore {
+        if (this.presets == null) throw new UserFacingError("Presets are unavailable in this session", "see the message at the top");
+        return this.presets;
+    }
+
+    /** the prompt /regen, /compare and /sweep answer again */
+    lastPrompt(): string {
+        const text = this.conversation.lastUserText();
+        if (text == null) throw new UserFacingError("Nothing to answer again yet", "send a prompt first");
+        return text;
+    }
+
+    /** One turn: staged steering and the history policy are applied first (the conversation's hooks), then the reply. */
+    async send(text: string, stream: TurnStream = {}): Promise<Turn> {
+        const reply = await this.conversation.send(text, stream);
+        return {reply, steering: snapshotOf(this.steering?.appliedState.entries ?? [])};
+    }
+
+    /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
+    async regen(stream: TurnStream = {}): Promise<{prompt: string, turn: Turn}> {
+        this.lastPrompt();
+        const prompt = this.conversation.rewind()!;
+        return {prompt, turn: await this.send(prompt, stream)};
+    }
+
+    /**
+     * The last prompt answered with steering off, then with the current steering, from the same history. The steered
+     * reply becomes the conversation's; `stream()` is asked for each generation's streaming.
+     */
+    async compare(stream: () => TurnStream): Promise<CompareResult> {
+        const steering = this.requireSteering();
+        const text = this.lastPrompt();
+        const current = steering.state;
+        const history = this.conversation.snapshot();
+        this.conversation.rewind();
+        const before = this.conversation.snapshot();
+        steering.update((state) => state.allOff());
+        let off: Reply;
+        try {
+            off = await this.conversation.send(text, stream());
+        } catch (err) {
+            this.conversation.restore(history); // keep the exchange that was there
+            throw err;
+        } finally {
+            steering.update(() => current);
+        }
+        if (off.stopReason === "aborted") {
+            // cut short, the "off" side is no fair half of a comparison
+            this.conversation.restore(history);
+            await this.putSteeringBack();
+            return {kind: "stoppedOff"};
+        }
+        this.conversation.restore(before);
+        const on = await this.send(text, stream());
+        return on.reply.stopReason === "aborted" ? {kind: "stoppedOn", on} : {kind: "done", off, on};
+    }
+
+    /**
+     * The last prompt answered at each coefficient of one vector (switched on), from the same history; the
+     * conversation and the steering are put back as they were afterwards. Stops at the first reply Esc cut short.
+     */
+    async sweep(name: string, coefficients: readonly number[], stream: () => TurnStream): Promise<SweepRow[]> {
+        const steering = this.requireSteering();
+        const text = this.lastPrompt();
+        const original = steering.state;
+        original.get(name);
+        const history = this.conversation.snapshot();
+        this.conversation.rewind();
+        const before = this.conversation.snapshot();
+        const rows: SweepRow[] = [];
+        try {
+            for (const coefficient of coefficients) {
+                steering.update(() => original.setCoefficient(name, coefficient).setEnabled(name, true));
+                this.conversation.restore(before);
+                const reply = await this.conversation.send(text, stream());
+                rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb, stopped: reply.stopReason === "aborted"});
+                if (reply.stopReason === "aborted") break;
+            }
+        } finally {
+            steering.update(() => original);
+            this.conversation.restore(history);
+            await this.putSteeringBack();
+        }
+        return rows;
+    }
+
+    /**
+     * After trials: the model holds the last trial's steering. Put the user's back now (so nothing shows as staged
+     * that the user did not stage) and, under reeval, have the history evaluated again under it.
+     */
+    private async putSteeringBack() {
+        if (this.steering?.applyStaged() && this.conversation.historyPolicy === "reeval") await this.conversation.forgetEvaluation();
+    }
+
+    /** /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. */
+    async addVector(ref: string, coefficient: number, progress: JobProgress = {}): Promise<Outcome[]> {
+        const steering = this.requireSteering();
+        const entry = await loadEntryOrRecipe(steering, ref, coefficient, {train: this.options.trainRecipe, ...progress});
+        const weak = qualityWarning(entry.name, entry.vector.quality);
+        return [{lines: [addOrKeepVector(steering, entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
+    }
+
+    /** /train: trains a recipe's vector for this model (again), and points a loaded vector of that name at it. */
+    async train(name: string, progress: JobProgress = {}): Promise<Outcome[]> {
+        const trainer = this.options.trainRecipe;
+        if (trainer == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
+        const started = performance.now();
+        const file = await trainer(name, {force: true, ...progress});
+        const {quality} = await loadControlVector(file);
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        const weak = qualityWarning(name, quality);
+        return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adoptTrainedVector(this.steering, name, file)}`,
+            ...quality ? [`  ${describeQuality(quality)}`] : []]}, ...weak ? [{lines: [weak], error: true}] : []];
+    }
+
+    /** Loads a preset's steering (training recipes that do not fit) and its settings, except the pinned ones. */
+    async loadPreset(name: string, progress: JobProgress = {}): Promise<Outcome> {
+        const {preset} = this.requirePresets().get(name);
+        const steering = this.requireSteering();
+        const result = await applyPreset(preset, steering, {train: this.options.trainRecipe, ...progress});
+        const conversation = this.conversation;
+        this.beforePresets ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}, history: conversation.historyPolicy};
+        const settings = presetConversationSettings(preset, this.beforePresets, this.pinned);
+        if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
+        if (settings.history) conversation.historyPolicy = settings.history;
+        Object.assign(conversation.sampling, settings.sampling);
+        const kept = presetSettingsKept(preset, this.pinned).map(settingLabel);
+        return {
+            lines: [`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
+                ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line, with /set or /history) over the preset's`] : []),
+                ...result.skipped.map((s) => `  skipped ${s}`)],
+            error: result.skipped.length > 0 && result.loaded.length === 0
+        };
+    }
+
+    /** Saves the staged steering, the system prompt, the sampling and the history policy as a preset. */
+    savePreset(name: string, description?: string): string[] {
+        const presets = this.requirePresets();
+        const state = this.requireSteering().state;
+        // re-saving a preset keeps its description unless a new one is given
+        const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
+        const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
+            sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy}));
+        return [`Saved preset ${name}: ${state.describe()}`, ...notes];
+    }
+
+    listPresets(): string[] {
+        return this.requirePresets().list().map(({preset, origin}) => `  ${preset.name.padEnd(18)} ${origin.padEnd(8)} ${describePreset(preset)}`);
+    }
+
+    /** /set: the user's own choice, which later presets keep and fall back to. */
+    setSampling(name: SamplingSettingName, value: number | undefined): string {
+        const key = SAMPLING_SETTINGS[name].key;
+        this.pinned.add(key);
+        this.conversation.sampling[key] = value as never;
+        if (this.beforePresets) this.beforePresets = {...this.beforePresets, sampling: {...this.beforePresets.sampling, [key]: value}};
+        return `From the next reply: ${describeSampling(this.conversation.sampling)}`;
+    }
+
+    describeSettings(): string {
+        return `Sampling: ${describeSampling(this.conversation.sampling)}${this.pinned.size > 0
+            ? ` (yours, kept over presets: ${[...this.pinned].map(settingLabel).join(", ")})` : ""}`;
+    }
+
+    /** /system: the user's own prompt is also what the next preset falls back to. */
+    setSystemPrompt(text: string) {
+        if (this.beforePresets) this.beforePresets = {...this.beforePresets, systemPrompt: text || undefined};
+        this.conversation.setSystemPrompt(text);
+    }
+
+    /** /history keep|reeval: the user's own choice, kept over presets. */
+    setHistoryPolicy(policy: HistoryPolicy) {
+        this.pinned.add("history");
+        this.conversation.historyPolicy = policy;
+        if (this.beforePresets) this.beforePresets = {...this.beforePresets, history: policy};
+    }
+
+    /** /steering: the steering now (and staged), and the steering each of the `last` replies was made with. */
+    describeSteering(replies: readonly SteeringSnapshot[], last: number): string[] {
+        const s = this.requireSteering();
+        const first = Math.max(0, replies.length - last);
+        return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
+            ...replies.slice(first).map((snapshot, i) => `  reply ${first + i + 1}: ${describeSnapshot(snapshot)}`)];
+    }
+
+    /** Changes the staged steering; returns the staged state to show. */
+    stage(change: (state: SteeringState) => SteeringState): SteeringState {
+        return this.requireSteering().update(change);
+    }
+
+    /** The read-out of a reply on the vectors it was made with (after the reply is shown). */
+    readReply(turn: Turn): Promise<ReplyReadout | undefined> {
+        const steering = this.steering;
+        if (this.options.readReply == null || steering == null) return Promise.resolve(undefined);
+        return this.options.readReply(turn.reply.tokens, steering.appliedState.entries);
+    }
+
+    async clear() {
+        await this.conversation.clear();
+    }
+
+    /** Writes the transcript (.json or Markdown); an existing file only with `force`, never a FIFO or a folder. */
+    saveTranscript(file: string, messages: readonly ChatMessage[], force = false): string {
+        checkWritableTarget(file, "Transcript file");
+        if (!force && lstatSync(file, {throwIfNoEntry: false}) != null)
+            throw new UserFacingError(`${file} exists already`, `/save ${file} --force writes over it`);
+        const meta = {model: this.modelName, mode: this.conversation.mode, systemPrompt: this.conversation.systemPrompt};
+        const body = file.toLowerCase().endsWith(".json") ? transcriptJson([...messages], meta) : transcriptMarkdown([...messages], meta);
+        checkWritableTarget(file, "Transcript file"); // checked again: the file may have changed meanwhile
+        writeFileAtomic(file, body);
+        return `Saved the transcript to ${file}`;
+    }
+}
+
+/**
+ * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
+ * are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as llama.cpp does.
+ */
+export function addOrKeepVector(steering: SteeringController, entry: SteeringEntry): string {
+    const loaded = steering.state.loadedFrom(entry.source);
+    if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
+    const state = steering.update((s) => s.add(entry));
+    return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Builds a ChatSession for a loaded model from what the user asked for: the steering (--vector, --layers,
+ * --preset), a conversation that applies it before each turn, the presets, the recipe trainer and, with steering,
+ * the live read-out. `ask`, the chat and the bench all start here.
+ */
+import {createConversation, type ConversationMode} from "../engine/conversation.js";
+import {errorMessage} from "../errors.js";
+import type {LoadedModel} from "../engine/runtime.js";
+import {DEFAULT_SAMPLING} from "../engine/sampling.js";
+import type {PinnedSetting} from "../presets/applyPreset.js";
+import {PresetStore} from "../presets/presetStore.js";
+import {ReplyReader} from "../steering/replyReadout.js";
+import {recipeTrainerFor} from "../training/recipeVectors.js";
+import {ChatSession} from "./chatSession.js";
+import {conversationSettings, setupSteering, steeringHooks, type SessionSetupOptions} from "./setupSteering.js";
+
+export type OpenSessionOptions = SessionSetupOptions & {
+    mode: ConversationMode,
+    /** the live read-out of each reply on the loaded vectors (the chat; default false) */
+    readout?: boolean,
+    /** progress of a recipe trained on first use by --vector or --preset */
+    onTrainProgress?: (done: number, total: number) => void,
+    /** stops that training */
+    signal?: AbortSignal
+};
+
+export type OpenedSession = {
+    session: ChatSession,
+    /** start-up notes: why steering is unavailable, what a preset skipped, architecture warnings */
+    notes: string[],
+    /** frees what the session holds beside the model (the read-out's context) */
+    close(): Promise<void>
+};
+
+export async function openSession(loaded: LoadedModel, options: OpenSessionOptions): Promise<OpenedSession> {
+    const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal);
+    const conversation = createConversation(loaded, {mode: options.mode, ...steeringHooks(steering.controller), ...conversationSettings(options, steering)});
+    const notes = [...steering.notes, ...conversation.notes ?? []];
+    let presets: PresetStore | undefined;
+    try {
+        presets = new PresetStore();
+        notes.push(...presets.notices);
+    } catch (err) {
+        notes.push(`Presets are unavailable: ${errorMessage(err)}`);
+    }
+    // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
+    const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
+    const settingsBeforePresets = options.preset != null
+        ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history} : undefined;
+    const reader = options.readout && steering.controller ? new ReplyReader(loaded) : undefined;
+    const session = new ChatSession({conversation, steering: steering.controller, presets, modelName: loaded.modelName,
+        trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options),
+        readReply: reader && ((tokens, entries) => reader.read(tokens, entries))});
+    return {session, notes, close: async () => { await reader?.free(); }};
+}
+
+/** The settings given as flags: a preset loaded in the chat leaves them as they are. */
+function pinnedSettings(options: SessionSetupOptions): PinnedSetting[] {
+    const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
+        ["maxTokens", options.maxTokens], ["seed", options.seed], ["history", options.history]];
+    return given.filter(([, value]) => value != null).map(([key]) => key);
+}

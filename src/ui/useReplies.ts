@@ -1,0 +1,33 @@
+/**
+ * Replies into the transcript, each with the steering it was made with, and the read-out of each (it runs after the
+ * reply is shown, off the main thread; the transcript records it on the reply's message). Keeps the last reply's
+ * figures for the status line and the last read-out for the panel and /readout.
+ */
+import {useCallback, useMemo, useRef, useState} from "react";
+import type {Reply} from "../engine/conversation.js";
+import {errorMessage} from "../errors.js";
+import type {ChatSession, Turn} from "../session/chatSession.js";
+import type {ReplyReadout} from "../steering/replyReadout.js";
+import type {Transcript} from "./useTranscript.js";
+
+export function useReplies(session: ChatSession, transcript: Transcript) {
+    const [lastReply, setLastReply] = useState<Reply>();
+    const [lastReadout, setLastReadout] = useState<ReplyReadout>();
+    const readoutRef = useRef<ReplyReadout | undefined>(undefined);
+    const {add, update, note} = transcript;
+
+    const addReply = useCallback((turn: Turn, shownText?: string) => {
+        const {text, tokens: _tokens, ...stats} = turn.reply;
+        const id = add({role: "assistant", text, shownText, reply: stats, steering: turn.steering});
+        setLastReply(turn.reply);
+        session.readReply(turn).then((readout) => {
+            if (readout == null) return;
+            readoutRef.current = readout;
+            setLastReadout(readout);
+            update(id, (m) => ({...m, readout: Object.fromEntries(readout.vectors.map((v) => [v.name, v.z]))}));
+        }, (err) => note(`Read-out failed: ${errorMessage(err)}`, "error"));
+    }, [session, add, update, note]);
+
+    const actions = useMemo(() => ({addReply, clearLastReply: () => setLastReply(undefined), lastReadout: () => readoutRef.current}), [addReply]);
+    return {lastReply, lastReadoutState: lastReadout, ...actions};
+}

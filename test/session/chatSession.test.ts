@@ -1,0 +1,93 @@
+/**
+ * The session owns a turn: send applies the staged steering (through the conversation's hooks) and returns the reply
+ * with the steering it was made with; the history policy decides what a change does to the cache; /compare and
+ * /sweep leave the conversation and the steering as they found them. On stories260K, which the shipped `sue` steers.
+ */
+import path from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {openSession, type OpenedSession} from "../../src/session/openSession.js";
+import {repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
+
+const sue = path.join(repoRoot, "vectors", "sue.gguf");
+const PROMPT = "Once upon a time";
+
+describe("ChatSession on stories260K", () => {
+    let loaded: LoadedModel;
+    let saved: string | undefined;
+    const opened: OpenedSession[] = [];
+    beforeAll(async () => {
+        saved = process.env.STEER_CHAT_CONFIG_DIR;
+        process.env.STEER_CHAT_CONFIG_DIR = tempDir("steer-session-");
+        loaded = await loadModel(storiesModel, {contextSize: 512});
+    });
+    /** the model's context has one sequence: a session gives it back before the next one opens */
+    const closeAll = async () => {
+        for (const o of opened.splice(0)) {
+            o.session.conversation.dispose();
+            await o.close();
+        }
+    };
+    afterAll(async () => {
+        await closeAll();
+        await loaded.dispose();
+        if (saved == null) delete process.env.STEER_CHAT_CONFIG_DIR;
+        else process.env.STEER_CHAT_CONFIG_DIR = saved;
+    });
+    const open = async (options: Partial<Parameters<typeof openSession>[1]> = {}) => {
+        await closeAll();
+        const session = await openSession(loaded, {mode: "raw", vectors: [], temperature: 0, maxTokens: 48, ...options});
+        opened.push(session);
+        return session.session;
+    };
+
+    it("send applies the staged steering first and returns the reply with the steering it was made with", async () => {
+        const plain = (await (await open()).send(PROMPT)).reply.text;
+        const session = await open({vectors: [`${sue}:1`]});
+        session.stage((s) => s.allOff()); // staged before the first turn, so it never steers at all
+        const off = await session.send(PROMPT);
+        expect(session.steering!.hasPendingChanges).toBe(false);
+        expect(off.steering).toEqual([{name: "sue", source: sue, coefficient: 1, enabled: false}]);
+        expect(off.reply.text).toBe(plain); // switched off before the turn: as if never loaded
+
+        await session.clear();
+        session.stage((s) => s.setEnabled("sue", true));
+        expect(session.steering!.hasPendingChanges).toBe(true);
+        const on = await session.send(PROMPT);
+        expect(on.steering).toEqual([{name: "sue", source: sue, coefficient: 1, enabled: true}]);
+        expect(session.steering!.hasPendingChanges).toBe(false);
+        expect(on.reply.text).not.toBe(plain);
+    });
+
+    it("under keep a change leaves the history's cache (stale); under reeval the history is evaluated again", async () => {
+        for (const history of ["keep", "reeval"] as const) {
+            const session = await open({vectors: [`${sue}:1`], history});
+            await session.send(PROMPT);
+            session.stage((s) => s.setCoefficient("sue", 1.5));
+            const next = await session.send("Then");
+            expect(next.reply.history, history).toMatchObject({policy: history, reevaluated: history === "reeval"});
+            if (history === "keep") expect(next.reply.history!.staleTokens).toBeGreaterThan(0);
+            else expect(next.reply.history!.staleTokens).toBe(0);
+        }
+    });
+
+    it("/compare answers the last prompt off and on and keeps one exchange; /sweep puts the steering back", async () => {
+        const session = await open({vectors: [`${sue}:1`]});
+        const first = await session.send(PROMPT);
+        const result = await session.compare(() => ({}));
+        expect(result.kind).toBe("done");
+        if (result.kind !== "done") return;
+        expect(result.on.reply.text).toBe(first.reply.text); // same history, same steering, greedy
+        expect(result.off.text).not.toBe(result.on.reply.text);
+        expect(session.conversation.lastUserText()).toBe(PROMPT);
+        const before = session.steering!.state.signature();
+        const rows = await session.sweep("sue", [0, 1, 2], () => ({}));
+        expect(rows.map((r) => r.coefficient)).toEqual([0, 1, 2]);
+        expect(rows[0]!.text).toBe(result.off.text); // sue at 0 is no steering
+        expect(rows[1]!.text).toBe(first.reply.text);
+        expect(rows[2]!.text).toMatch(/named Sue/);
+        expect(session.steering!.state.signature()).toBe(before);
+        expect(session.steering!.hasPendingChanges).toBe(false);
+        expect(session.conversation.lastUserText()).toBe(PROMPT);
+    });
+});
