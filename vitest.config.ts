@@ -1,15 +1,43 @@
+import {readdirSync, readFileSync, statSync} from "node:fs";
+import path from "node:path";
 import {defineConfig} from "vitest/config";
+
+/**
+ * Three tiers, told apart by what a test file touches (so a new file lands in one without being listed):
+ * - terminal: a real terminal (tmux) or a subprocess (the CLI, npm pack, crash children)
+ * - model: a real llama.cpp context in this process (node-llama-cpp, the native helper, the demo model)
+ * - unit: everything else; pure, run in parallel, seconds in all (`npm run test:unit`)
+ * `npm test` runs all three, unit first.
+ */
+const TERMINAL = /helpers\/(tmux|cliRun|runProcess)|node:child_process/;
+const MODEL = /loadModel|getLlama|node-llama-cpp|storiesModel|tinyModelPath|writeSyntheticModel|nativeSteering|openSession/;
+
+function testFiles(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+        const full = path.join(dir, name);
+        return statSync(full).isDirectory() ? testFiles(full) : /\.test\.tsx?$/.test(name) ? [full] : [];
+    });
+}
+
+const tiers = {unit: [] as string[], model: [] as string[], terminal: [] as string[]};
+for (const file of testFiles("test")) {
+    const text = readFileSync(file, "utf8");
+    tiers[TERMINAL.test(text) ? "terminal" : MODEL.test(text) ? "model" : "unit"].push(file.split(path.sep).join("/"));
+}
 
 export default defineConfig({
     test: {
-        include: ["test/**/*.test.{ts,tsx}"],
-        // model-loading suites run one file at a time: llama.cpp's spin-waiting threads on 2 cores slow each other
-        // down badly when several models compute at once
-        fileParallelism: false,
         // one llama.cpp thread per model (the default --threads, see runtime.ts): ggml's threads spin while they wait, and
         // two of them per model on a 2-core machine shared with other work made a 1 s test take minutes
         env: {STEER_CHAT_THREADS: "1"},
         testTimeout: 120_000,
-        hookTimeout: 120_000
+        hookTimeout: 120_000,
+        projects: [
+            {extends: true, test: {name: "unit", include: tiers.unit, sequence: {groupOrder: 0}}},
+            // model-loading suites run one file at a time: llama.cpp's spin-waiting threads on 2 cores slow each other
+            // down badly when several models compute at once
+            {extends: true, test: {name: "model", include: tiers.model, fileParallelism: false, sequence: {groupOrder: 1}}},
+            {extends: true, test: {name: "terminal", include: tiers.terminal, fileParallelism: false, sequence: {groupOrder: 2}}}
+        ]
     }
 });

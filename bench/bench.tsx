@@ -13,7 +13,7 @@ import type {LlamaContextSequence} from "node-llama-cpp";
 import {createConversation, type Conversation, type HistoryPolicy, type Reply} from "../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../src/engine/runtime.js";
 import {tokenizePrompt} from "../src/engine/generateTokens.js";
-import {buildSyntheticLlama} from "../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama} from "../tooling/syntheticLlama.js";
 import {demoModelPath} from "../src/config/paths.js";
 import {mixControlVectors, scaleAddJs, type ScaleAddKernel} from "../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../src/steering/nativeSteering.js";

@@ -7,7 +7,7 @@
  * - quality of a trained vector: AUROC of held-out positive vs negative scores (the Mann–Whitney statistic, ties
  *   counting one half), the mean cosine of pair differences to the direction, and a seeded held-out split
  */
-import {seededRandom} from "../gguf/syntheticLlama.js";
+import {seededRandom} from "../random.js";
 
 /** d/|d| in float64; throws on a zero direction (it reads nothing). */
 export function unitDirection(direction: ArrayLike<number>): Float64Array {

@@ -9,7 +9,7 @@ import {InsufficientMemoryError} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
 import {UserFacingError} from "../../src/errors.js";
 import {explainLoadError} from "../../src/engine/runtime.js";
-import {buildSyntheticLlama} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama} from "../../tooling/syntheticLlama.js";
 import {repoRoot, storiesModelPath, tempDir, tinyModelPath} from "../helpers/tinyModel.js";
 import {runProcess, type ProcessResult} from "../helpers/runProcess.js";
 

@@ -8,7 +8,7 @@ import {GgmlType, readGgufFileInfo} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
 import {GGUF_DEFAULT_ALIGNMENT, gguf, GgufValueType, writeGguf, type GgufTensor, type GgufValue} from "../../src/gguf/ggufWriter.js";
 import {checkGgufStructure} from "../../src/gguf/ggufHeaderCheck.js";
-import {buildSyntheticLlama, syntheticVocab} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama, syntheticVocab} from "../../tooling/syntheticLlama.js";
 import {tempDir} from "../helpers/tinyModel.js";
 
 const dir = tempDir("steer-gguf-");

@@ -11,7 +11,7 @@ import {describe, expect, it} from "vitest";
 import {gguf, GgufValueType, writeGguf, type GgufValue} from "../../src/gguf/ggufWriter.js";
 import {bytesSource, readGgufHeader} from "../../src/gguf/ggufHeaderCheck.js";
 import {ARCHITECTURES_WITHOUT_ATTENTION_EVERYWHERE, hyperparameterProblem} from "../../src/gguf/modelHyperparameters.js";
-import {buildSyntheticLlama} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama} from "../../tooling/syntheticLlama.js";
 import {expectOneLineError, runCli} from "../helpers/cliRun.js";
 import {editGgufMetadata} from "../helpers/ggufEdit.js";
 import {hasStoriesModel, repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";

@@ -9,7 +9,7 @@ import {spawnSync} from "node:child_process";
 import {writeFileSync} from "node:fs";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {buildSyntheticLlama} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama} from "../../tooling/syntheticLlama.js";
 import {repoRoot, tempDir} from "../helpers/tinyModel.js";
 
 const model = path.join(tempDir("steer-native-"), "wide.gguf");

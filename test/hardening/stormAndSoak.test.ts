@@ -7,7 +7,7 @@ import vm from "node:vm";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {createConversation, type Conversation, type Reply} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
-import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {seededRandom} from "../../tooling/syntheticLlama.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";

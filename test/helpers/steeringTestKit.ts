@@ -2,7 +2,7 @@
 import {writeFileSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {readGgufFileInfo} from "node-llama-cpp";
-import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../tooling/syntheticLlama.js";
 import {encodeControlVector, type ControlVector} from "../../src/steering/controlVector.js";
 
 import {repoRoot, storiesModelPath, tempDir} from "./tinyModel.js";

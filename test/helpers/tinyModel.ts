@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {afterAll} from "vitest";
-import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../src/gguf/syntheticLlama.js";
+import {buildSyntheticLlama, type SyntheticLlamaOptions} from "../../tooling/syntheticLlama.js";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 

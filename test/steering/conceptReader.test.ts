@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
-import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {seededRandom} from "../../tooling/syntheticLlama.js";
 import {ConceptReader} from "../../src/steering/conceptReader.js";
 import type {ControlVector} from "../../src/steering/controlVector.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";

@@ -4,7 +4,7 @@ import {describe, expect, it} from "vitest";
 import {gguf, writeGguf} from "../../src/gguf/ggufWriter.js";
 import {UserFacingError} from "../../src/errors.js";
 import {loadControlVector, saveControlVector} from "../../src/steering/loadControlVector.js";
-import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {seededRandom} from "../../tooling/syntheticLlama.js";
 import {fixtureVectors, tempDir, vectorOf, writeVector} from "../helpers/steeringTestKit.js";
 
 const dir = tempDir();

@@ -8,7 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {createConversation, type Conversation, type HistoryPolicy} from "../../src/engine/conversation.js";
 import {UserFacingError} from "../../src/errors.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
-import {syntheticVocab} from "../../src/gguf/syntheticLlama.js";
+import {syntheticVocab} from "../../tooling/syntheticLlama.js";
 import {scaleAddJs} from "../../src/steering/mixControlVectors.js";
 import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
 import {SteeringController} from "../../src/steering/steeringController.js";

@@ -1,6 +1,6 @@
 /** The read-out maths against small hand-computed cases: projections, z-scores, AUROC, the held-out split, cosines. */
 import {describe, expect, it} from "vitest";
-import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {seededRandom} from "../../tooling/syntheticLlama.js";
 import {auroc, baselineOf, column, heldOutSplit, meanCosineToDirection, projectionMatrix, projectRows, readout, spread,
     unitDirection, zScore} from "../../src/steering/readout.js";
 

@@ -2,7 +2,7 @@ import {describe, expect, it} from "vitest";
 import {computeDirection, cosine, isZeroRow} from "../../src/training/directionMethods.js";
 import {parseDirection} from "../../src/training/importDirection.js";
 import {parsePromptLines} from "../../src/training/promptFiles.js";
-import {seededRandom} from "../../src/gguf/syntheticLlama.js";
+import {seededRandom} from "../../tooling/syntheticLlama.js";
 
 /** differences = signal × a hidden direction + noise; every method should find the direction */
 function samples(seed: number, {dim = 16, rows = 40, signal = 3, noise = 0.5, offset = 0} = {}) {

@@ -3,7 +3,10 @@
  * Tests use them so they never need a download; benchmarks use larger shapes of the same thing.
  * The vocabulary is readable words so generated text can be eyeballed.
  */
-import {gguf, GgufTensor, GgufValue, writeGguf} from "./ggufWriter.js";
+import {gguf, GgufTensor, GgufValue, writeGguf} from "../src/gguf/ggufWriter.js";
+import {seededRandom} from "../src/random.js";
+
+export {seededRandom};
 
 export type SyntheticLlamaOptions = {
     nEmbd?: number,
@@ -48,17 +51,6 @@ export function syntheticVocab(): {tokens: string[], scores: number[], types: nu
     return {tokens, scores, types};
 }
 
-/** mulberry32: a tiny seeded PRNG so the same seed always makes the same model. */
-export function seededRandom(seed: number) {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6D2B79F5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 /** Shrinks the output rows of special and byte tokens so greedy text is made of words, not raw bytes. */
 function readableOutput(output: GgufTensor, nEmbd: number, types: number[]): GgufTensor {
