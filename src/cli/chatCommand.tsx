@@ -149,7 +149,7 @@ function ModelPick({error, onPick, onQuit}: {error?: string, onPick: (spec: stri
     const items = [
         {label: DEMO_MODEL_LABEL, value: DEMO_MODEL, hint: "--model demo"},
         ...local.map((m) => ({label: displayText(m.name), value: m.path, hint: formatBytes(m.sizeBytes)})),
-        {label: `Download a recommended small chat model`, value: RECOMMENDED_MODEL_URI, hint: RECOMMENDED_MODEL_URI},
+        {label: "Download a recommended small chat model", value: RECOMMENDED_MODEL_URI, hint: RECOMMENDED_MODEL_URI},
         {label: "Quit", value: ""}
     ];
     return (

@@ -378,20 +378,20 @@ class ChatConversation extends BaseConversation {
         this.confidence.reset();
         try {
             result = await this.session.promptWithMeta(userText, {
-            signal, stopOnAbortSignal: true,
-            onTextChunk: onText,
-            onToken: (chunk) => {
-                const now = performance.now();
-                if (tokens.length === 0) firstAt = now;
-                lastAt = now;
-                tokens.push(...chunk);
-            },
-            maxTokens: this.sampling.maxTokens,
-            temperature: this.sampling.temperature,
-            topK: this.sampling.topK,
-            topP: this.sampling.topP,
-            minP: this.sampling.minP,
-            seed: this.sampling.seed
+                signal, stopOnAbortSignal: true,
+                onTextChunk: onText,
+                onToken: (chunk) => {
+                    const now = performance.now();
+                    if (tokens.length === 0) firstAt = now;
+                    lastAt = now;
+                    tokens.push(...chunk);
+                },
+                maxTokens: this.sampling.maxTokens,
+                temperature: this.sampling.temperature,
+                topK: this.sampling.topK,
+                topP: this.sampling.topP,
+                minP: this.sampling.minP,
+                seed: this.sampling.seed
             });
         } catch (err) {
             if (signal?.aborted && tokens.length === 0) return aborted();

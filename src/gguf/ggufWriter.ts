@@ -14,7 +14,7 @@ export enum GgufValueType {
 }
 
 /** ggml tensor types this writer can emit. */
-export enum GgmlTensorType { F32 = 0, F16 = 1 }
+export enum GgmlTensorType {F32 = 0, F16 = 1}
 
 export type GgufScalarValue =
     | {type: GgufValueType.STRING, value: string}

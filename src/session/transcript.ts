@@ -36,7 +36,7 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
 }
 
 export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string {
-    const lines = [`# steer-chat transcript`, "", `- model: ${meta.model}`, `- mode: ${meta.mode}`];
+    const lines = ["# steer-chat transcript", "", `- model: ${meta.model}`, `- mode: ${meta.mode}`];
     if (meta.systemPrompt) lines.push(`- system prompt: ${meta.systemPrompt}`);
     for (const m of messages) {
         if (m.role === "user") lines.push("", "## You", "", m.text);

@@ -143,7 +143,7 @@ describe("text from files is shown bounded and escaped", () => {
     });
 
     it("a UserFacingError is one line whatever it quotes", () => {
-        const err = new UserFacingError(`Bad control vector x.gguf: unexpected tensor "direction.1\n"`, `fix\r\nit`);
+        const err = new UserFacingError("Bad control vector x.gguf: unexpected tensor \"direction.1\n\"", "fix\r\nit");
         expect(err.toLine()).toBe('Bad control vector x.gguf: unexpected tensor "direction.1\\n" — fix\\r\\nit');
     });
 });

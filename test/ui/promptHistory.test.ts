@@ -46,7 +46,7 @@ describe("the prompt history", () => {
         const file = tempFile();
         const append = historyFileAppender(file);
         return append("seed").then(() => {
-            writeFileSync(file, ['"a"', "{broken", '42', '"b"', ...Array.from({length: 10}, (_, i) => JSON.stringify(`n${i}`))].join("\n") + "\n");
+            writeFileSync(file, ['"a"', "{broken", "42", '"b"', ...Array.from({length: 10}, (_, i) => JSON.stringify(`n${i}`))].join("\n") + "\n");
             expect(readHistoryFile(file, 5)).toEqual(["n5", "n6", "n7", "n8", "n9"]);
             expect(readFileSync(file, "utf8").trim().split("\n")).toHaveLength(5);
         });
