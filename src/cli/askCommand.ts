@@ -40,7 +40,8 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         const controller = new AbortController();
         const stopReply = onInterrupt(() => controller.abort());
         try {
-            await session.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
+            const {reply} = await session.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
+            if (reply.stopReason === "contextFull") process.stderr.write("steer-chat: the reply stopped: the context is full (--context-size)\n");
         } finally {
             stopReply();
         }

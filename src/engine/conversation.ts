@@ -8,6 +8,7 @@
  * batches with progress, and the signal stops it between batches.
  */
 import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
+import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "./runtime.js";
 import {chatWrapperFor} from "./chatTemplate.js";
 import {generateTokens, tokenizePrompt, type StopReason} from "./generateTokens.js";
@@ -38,8 +39,19 @@ export type Reply = {
     tokensPerSecond: number,
     /** mean log-probability of the reply's sampled tokens (undefined when none were sampled) */
     meanLogProb: number | undefined,
-    history?: HistoryRecord
+    history?: HistoryRecord,
+    /** raw mode: the oldest exchanges dropped so the prompt left the reply room (the system text is kept) */
+    droppedTurns?: number
 };
+
+/** A prompt that does not fit the context even without any history. */
+export class PromptTooLongError extends UserFacingError {
+    constructor(readonly promptTokens: number, readonly contextSize: number, withSystem: boolean) {
+        super(`The prompt is ${promptTokens} tokens${withSystem ? " with the system text" : ""}, but the context holds ${contextSize}`,
+            `shorten it, or give a larger --context-size`);
+        this.name = "PromptTooLongError";
+    }
+}
 
 export type SendOptions = {
     signal?: AbortSignal,
@@ -257,8 +269,7 @@ class RawConversation extends BaseConversation {
 
     async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
-        const promptText = this.prefix() + this.transcript() + (this.turns.length > 0 ? "\n" : "") + userText;
-        const tokens = tokenizePrompt(this.sequence.model, promptText);
+        const {tokens, droppedTurns} = this.fittedPrompt(userText);
         let kept = 0;
         let history: HistoryRecord;
         let result;
@@ -273,8 +284,29 @@ class RawConversation extends BaseConversation {
         this.turns.push({user: userText, reply: result.text});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
-            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history
+            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history,
+            ...(droppedTurns > 0 ? {droppedTurns} : {})
         };
+    }
+
+    /**
+     * The prompt for `userText`, shifted as chat mode shifts its context when it would not leave the reply room: the
+     * system text stays and the oldest exchanges go, one at a time. A prompt that does not fit on its own is refused.
+     */
+    private fittedPrompt(userText: string): {tokens: Token[], droppedTurns: number} {
+        const contextSize = this.sequence.context.contextSize;
+        const room = Math.max(1, Math.min(this.sampling.maxTokens, Math.ceil(contextSize / 4)));
+        const tokenize = () => tokenizePrompt(this.sequence.model,
+            this.prefix() + this.transcript() + (this.turns.length > 0 ? "\n" : "") + userText);
+        let tokens = tokenize();
+        let droppedTurns = 0;
+        while (tokens.length + room > contextSize && this.turns.length > 0) {
+            this.turns.shift();
+            droppedTurns++;
+            tokens = tokenize();
+        }
+        if (tokens.length >= contextSize) throw new PromptTooLongError(tokens.length, contextSize, this.system != null);
+        return {tokens, droppedTurns};
     }
 
     async clear() {

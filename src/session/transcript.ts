@@ -99,3 +99,9 @@ export function sweepValues(from: number, to: number, step: number): number[] {
     const sign = to >= from ? 1 : -1;
     return Array.from({length: count}, (_, i) => Math.round((from + sign * i * step) * 1e6) / 1e6);
 }
+
+/** The line said when raw mode dropped the oldest exchanges to make room in the context. */
+export function contextShiftNote(droppedTurns: number): string {
+    return `The context was full: the ${droppedTurns === 1 ? "oldest exchange was" : `${droppedTurns} oldest exchanges were`} dropped ` +
+        "to make room (the system text is kept)";
+}

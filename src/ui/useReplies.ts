@@ -7,6 +7,7 @@ import {useCallback, useMemo, useRef, useState} from "react";
 import type {Reply} from "../engine/conversation.js";
 import {errorMessage} from "../errors.js";
 import type {ChatSession, Turn} from "../session/chatSession.js";
+import {contextShiftNote} from "../session/transcript.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {Transcript} from "./useTranscript.js";
 
@@ -18,6 +19,7 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
 
     const addReply = useCallback((turn: Turn, shownText?: string) => {
         const {text, tokens: _tokens, ...stats} = turn.reply;
+        if (turn.reply.droppedTurns) note(contextShiftNote(turn.reply.droppedTurns));
         const id = add({role: "assistant", text, shownText, reply: stats, steering: turn.steering});
         setLastReply(turn.reply);
         session.readReply(turn).then((readout) => {

@@ -51,6 +51,11 @@ describe("steer-chat errors are one clear line", () => {
         expect(line).toMatch(/not a GGUF/i);
     });
 
+    it("ask with a prompt the context cannot hold: exit 2, one line with both sizes, no reply", async () => {
+        const line = expectOneLineError(await runCli(["ask", "--model", "demo", "--context-size", "256"], "Once upon a time there was a dog. ".repeat(100)));
+        expect(line).toMatch(/^steer-chat: The prompt is \d+ tokens, but the context holds 256 — .*--context-size/);
+    });
+
     it("an unknown flag names the flag", async () => {
         const line = expectOneLineError(await runCli(["--bogus"]));
         expect(line).toContain("--bogus");
