@@ -111,7 +111,8 @@ export function createConversation(loaded: LoadedModel, options: ConversationOpt
         : new ChatConversation(sequence, sampling, options);
 }
 
-type Turn = {user: string, reply: ChatReplyRecord<Token>};
+/** a user message and the reply: its text, its sampled tokens and how it ended (chat mode builds on them) */
+type Turn = {user: string, reply: string, tokens: readonly Token[], end: ChatReplyRecord["end"], eogToken?: Token};
 
 /** How a conversation of turns becomes the tokens the model reads. */
 type TurnFormat = {
@@ -129,7 +130,7 @@ function rawFormat(model: LlamaModel): TurnFormat {
     return {
         mode: "raw", shifts: false, closesReplies: false,
         tokens(system, turns, next) {
-            const transcript = turns.map((t, i) => (i > 0 ? "\n" : "") + t.user + t.reply.text).join("");
+            const transcript = turns.map((t, i) => (i > 0 ? "\n" : "") + t.user + t.reply).join("");
             const text = (system ? system + "\n" : "") + transcript + (next == null ? "" : (turns.length > 0 ? "\n" : "") + next);
             return text === "" ? [] : tokenizePrompt(model, text);
         }
@@ -149,8 +150,10 @@ function templateFormat(template: ChatTemplate, model: LlamaModel): TurnFormat {
     };
     return {
         mode: "chat", shifts: true, closesReplies: true,
-        tokens: (system, turns, next) => chatPromptTokens(template, tokenizer, system,
-            next == null ? turns : [...turns, {user: next}])
+        tokens(system, turns, next) {
+            const exchanges = turns.map(({user, reply, tokens, end, eogToken}) => ({user, reply: {text: reply, tokens, end, eogToken}}));
+            return chatPromptTokens(template, tokenizer, system, next == null ? exchanges : [...exchanges, {user: next}]);
+        }
     };
 }
 
@@ -336,7 +339,7 @@ class TurnConversation extends BaseConversation {
             history = this.finishTurn(start, kept);
         }
         const end = result.stopReason === "eos" ? "eog" : result.stopReason === "aborted" ? "aborted" : "cut";
-        this.turns.push({user: userText, reply: {text: result.text, tokens: result.tokens, end, ...(result.eogToken != null ? {eogToken: result.eogToken} : {})}});
+        this.turns.push({user: userText, reply: result.text, tokens: result.tokens, end, ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history
@@ -371,14 +374,18 @@ class TurnConversation extends BaseConversation {
         return text;
     }
 
+    /** the turns ({user, reply, …}[]); the context window each snapshot had, to restore it with */
+    private readonly windows = new WeakMap<object, number>();
+
     snapshot() {
-        return {turns: [...this.turns], windowStart: this.windowStart};
+        const turns = [...this.turns];
+        this.windows.set(turns, this.windowStart);
+        return turns;
     }
 
     restore(snapshot: unknown) {
-        const saved = snapshot as {turns: Turn[], windowStart: number};
-        this.turns = [...saved.turns];
-        this.windowStart = saved.windowStart;
+        this.turns = [...(snapshot as Turn[])];
+        this.windowStart = Math.min(this.windows.get(snapshot as object) ?? 0, this.turns.length);
     }
 }
 
