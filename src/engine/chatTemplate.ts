@@ -5,6 +5,7 @@
  */
 import {resolveChatWrapper, type ChatWrapper, type LlamaModel} from "node-llama-cpp";
 import {displayText} from "../displayText.js";
+import {ChatTemplate} from "./chatPrompt.js";
 
 export function chatWrapperFor(model: LlamaModel): {wrapper: ChatWrapper, warning?: string} {
     try {
@@ -13,5 +14,26 @@ export function chatWrapperFor(model: LlamaModel): {wrapper: ChatWrapper, warnin
         const wrapper = resolveChatWrapper(model, {noJinja: true, warningLogs: false});
         const reason = displayText((err instanceof Error ? err.message : String(err)).split("\n")[0]!, 160);
         return {wrapper, warning: `The model's chat template does not work (${reason}); chatting in node-llama-cpp's ${wrapper.wrapperName} format instead`};
+    }
+}
+
+/**
+ * The model's Jinja `tokenizer.chat_template`, to build prompts as llama.cpp's chat does (chatPrompt.ts); undefined
+ * when the model has none, or it does not parse or render (chat then goes through node-llama-cpp's wrappers, which
+ * say why). It wins over node-llama-cpp's dedicated wrappers (Llama 3, ChatML, Gemma, …): llama.cpp renders the
+ * template, so the template is what parity means, and a dedicated wrapper adds a default system prompt llama.cpp
+ * does not add.
+ */
+export function jinjaChatTemplateFor(model: LlamaModel): ChatTemplate | undefined {
+    const source = model.fileInfo.metadata?.tokenizer?.chat_template;
+    if (typeof source !== "string" || source === "") return undefined;
+    try {
+        return new ChatTemplate(source, {
+            bosText: model.tokens.bosString ?? "",
+            eosText: model.tokens.eosString ?? "",
+            addBos: model.tokens.shouldPrependBosToken
+        });
+    } catch {
+        return undefined;
     }
 }

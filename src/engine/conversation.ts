@@ -1,17 +1,19 @@
 /**
- * A conversation with the loaded model: chat mode (the model's own chat template through node-llama-cpp's chat
- * wrappers) or raw mode (plain text continuation for base models). Both stream text, stop on an AbortSignal keeping
+ * A conversation with the loaded model: chat mode or raw mode (plain text continuation for base models). Chat mode
+ * with a Jinja `tokenizer.chat_template` builds its prompt as llama.cpp's chat does (chatPrompt.ts); a model without
+ * one (or whose template does not render) chats through node-llama-cpp's chat wrappers. Both stream text, stop on an AbortSignal keeping
  * what was written, and call a `beforeTurn` hook first, which is where staged steering changes get applied.
  *
  * The history is evaluated once and kept in the KV cache; each turn evaluates only what is new. A long stretch to
  * evaluate (a cold cache, or the history again after a steering change under the `reeval` policy) goes in full
  * batches with progress, and the signal stops it between batches.
  */
-import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type Token} from "node-llama-cpp";
+import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type LlamaModel, type Token} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "./runtime.js";
-import {chatWrapperFor} from "./chatTemplate.js";
-import {generateTokens, tokenizePrompt, type StopReason} from "./generateTokens.js";
+import {chatPromptTokens, type ChatReplyRecord, type ChatTemplate, type ChatTokenizer} from "./chatPrompt.js";
+import {chatWrapperFor, jinjaChatTemplateFor} from "./chatTemplate.js";
+import {generateTokens, tokenizePrompt, type GenerationResult, type StopReason} from "./generateTokens.js";
 import {commonPrefixLength, EvaluationLedger, evaluateInBatches, splitForPrefill, type HistoryPolicy, type Progress} from "./historyCache.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "./sampling.js";
 import {recordTokenConfidence, type ConfidenceRecorder} from "./tokenConfidence.js";
@@ -114,9 +116,57 @@ export interface Conversation {
 export function createConversation(loaded: LoadedModel, options: ConversationOptions): Conversation {
     const sequence = loaded.context.getSequence();
     const sampling = {...DEFAULT_SAMPLING, ...stripUndefined(options.sampling ?? {})};
-    return options.mode === "raw"
-        ? new RawConversation(sequence, sampling, options)
+    if (options.mode === "raw") return new TurnConversation(sequence, sampling, options, rawFormat(sequence.model));
+    const template = jinjaChatTemplateFor(sequence.model);
+    return template != null
+        ? new TurnConversation(sequence, sampling, options, templateFormat(template, sequence.model))
         : new ChatConversation(sequence, sampling, options);
+}
+
+/** a user message and the reply: its text, its sampled tokens and how it ended (chat mode builds on them) */
+type Turn = {user: string, reply: string, tokens: readonly Token[], end: ChatReplyRecord["end"], eogToken?: Token};
+
+/** How a conversation of turns becomes the tokens the model reads. */
+type TurnFormat = {
+    readonly mode: ConversationMode,
+    /** the turns' tokens, then `next` (a user message to answer) when given; [] for nothing */
+    tokens(system: string | undefined, turns: readonly Turn[], next?: string): Token[],
+    /** older turns may be left out of the prompt to make room for a reply (a context shift at turn boundaries) */
+    readonly shifts: boolean,
+    /** a reply's end-of-generation token is kept in the history, and its last token evaluated when it ends */
+    readonly closesReplies: boolean
+};
+
+/** raw: the transcript is one text, each user message on a new line, followed by the model's continuation */
+function rawFormat(model: LlamaModel): TurnFormat {
+    return {
+        mode: "raw", shifts: true, closesReplies: false,
+        tokens(system, turns, next) {
+            const transcript = turns.map((t, i) => (i > 0 ? "\n" : "") + t.user + t.reply).join("");
+            const text = (system ? system + "\n" : "") + transcript + (next == null ? "" : (turns.length > 0 ? "\n" : "") + next);
+            return text === "" ? [] : tokenizePrompt(model, text);
+        }
+    };
+}
+
+/** chat through the model's Jinja template, tokenized as llama.cpp's chat tokenizes it */
+function templateFormat(template: ChatTemplate, model: LlamaModel): TurnFormat {
+    const bos = model.tokens.bos;
+    const tokenizer: ChatTokenizer<Token> = {
+        tokenize(text, addSpecial) {
+            const tokens = text === "" ? [] : model.tokenize(text, true);
+            if (addSpecial && model.tokens.shouldPrependBosToken && bos != null) tokens.unshift(bos);
+            return tokens;
+        },
+        endOfTurn: model.tokens.eot ?? model.tokens.eos
+    };
+    return {
+        mode: "chat", shifts: true, closesReplies: true,
+        tokens(system, turns, next) {
+            const exchanges = turns.map(({user, reply, tokens, end, eogToken}) => ({user, reply: {text: reply, tokens, end, eogToken}}));
+            return chatPromptTokens(template, tokenizer, system, next == null ? exchanges : [...exchanges, {user: next}]);
+        }
+    };
 }
 
 /** How a turn began: its policy, whether the history was dropped to be evaluated again, and the cache it began with. */
@@ -248,28 +298,48 @@ abstract class BaseConversation implements Conversation {
     }
 }
 
-/** Plain continuation: the transcript is one text; each user message is appended and the model continues it. */
-class RawConversation extends BaseConversation {
-    readonly mode = "raw" as const;
-    private turns: {user: string, reply: string}[] = [];
+/**
+ * A conversation kept as its turns (user message and reply, with the reply's tokens), turned into tokens by its
+ * format: raw continuation, or chat through the model's Jinja template. Each turn evaluates only what the cache does
+ * not hold yet, and generates token by token as llama.cpp does.
+ */
+class TurnConversation extends BaseConversation {
+    readonly mode: ConversationMode;
+    private turns: Turn[] = [];
+    /** chat: the turns before this one are left out of the prompt (shifted out of the context) */
+    private windowStart = 0;
 
-    /** the text so far: each user message on a new line, followed by the model's continuation */
-    private transcript() {
-        return this.turns.map((t, i) => (i > 0 ? "\n" : "") + t.user + t.reply).join("");
-    }
-
-    private prefix() {
-        return this.system ? this.system + "\n" : "";
+    constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions, private readonly format: TurnFormat) {
+        super(sequence, sampling, options);
+        this.mode = format.mode;
     }
 
     protected historyTokens(): Token[] {
-        const text = this.prefix() + this.transcript();
-        return text === "" ? [] : tokenizePrompt(this.sequence.model, text);
+        return this.format.tokens(this.system, this.turns.slice(this.windowStart));
+    }
+
+    /**
+     * The prompt for the next user message. A prompt that would leave less room for the reply than min(max tokens, a
+     * quarter of the context) leaves out its oldest turns, one at a time, until it fits (the system prompt stays): the
+     * context shift, at turn boundaries so a chat template stays whole. A prompt that cannot fit even alone is refused.
+     */
+    private promptTokens(userText: string): {tokens: Token[], droppedTurns: number} {
+        let start = this.windowStart;
+        let tokens = this.format.tokens(this.system, this.turns.slice(start), userText);
+        const size = this.sequence.context.contextSize;
+        const room = Math.max(1, Math.min(this.sampling.maxTokens, Math.floor(size / 4)));
+        while (this.format.shifts && tokens.length + room > size && start < this.turns.length)
+            tokens = this.format.tokens(this.system, this.turns.slice(++start), userText);
+        // refused, the history stays as it was
+        if (tokens.length >= size) throw new PromptTooLongError(tokens.length, size, this.system != null);
+        const droppedTurns = start - this.windowStart;
+        this.windowStart = start;
+        return {tokens, droppedTurns};
     }
 
     async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
-        const {tokens, droppedTurns} = this.fittedPrompt(userText);
+        const {tokens, droppedTurns} = this.promptTokens(userText);
         let kept = 0;
         let history: HistoryRecord;
         let result;
@@ -277,11 +347,13 @@ class RawConversation extends BaseConversation {
             // generation needs logits for the last prompt token, so at least that one is evaluated
             kept = await this.alignCache(tokens, tokens.length - 1);
             const rest = await this.prefillHead(tokens.slice(kept), signal, onPrefill);
-            result = await generateTokens(this.sequence, rest, {...this.sampling, signal, onText});
+            result = await generateTokens(this.sequence, rest, {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies});
+            if (this.format.closesReplies) await this.evaluateReplyEnd(result);
         } finally {
             history = this.finishTurn(start, kept);
         }
-        this.turns.push({user: userText, reply: result.text});
+        const end = result.stopReason === "eos" ? "eog" : result.stopReason === "aborted" ? "aborted" : "cut";
+        this.turns.push({user: userText, reply: result.text, tokens: result.tokens, end, ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history,
@@ -290,27 +362,20 @@ class RawConversation extends BaseConversation {
     }
 
     /**
-     * The prompt for `userText`, shifted as chat mode shifts its context when it would not leave the reply room: the
-     * system text stays and the oldest exchanges go, one at a time. A prompt that does not fit on its own is refused.
+     * Evaluates the reply's last sampled token (its end-of-generation token, or its last token when cut or stopped)
+     * on its own, as llama-completion does before it reads the next message: the next message is then one batch of
+     * its own, so its logits are computed as llama.cpp computes them, not only to within rounding.
      */
-    private fittedPrompt(userText: string): {tokens: Token[], droppedTurns: number} {
-        const contextSize = this.sequence.context.contextSize;
-        const room = Math.max(1, Math.min(this.sampling.maxTokens, Math.ceil(contextSize / 4)));
-        const tokenize = () => tokenizePrompt(this.sequence.model,
-            this.prefix() + this.transcript() + (this.turns.length > 0 ? "\n" : "") + userText);
-        let tokens = tokenize();
-        let droppedTurns = 0;
-        while (tokens.length + room > contextSize && this.turns.length > 0) {
-            this.turns.shift();
-            droppedTurns++;
-            tokens = tokenize();
-        }
-        if (tokens.length >= contextSize) throw new PromptTooLongError(tokens.length, contextSize, this.system != null);
-        return {tokens, droppedTurns};
+    private async evaluateReplyEnd(result: GenerationResult) {
+        const last = result.stopReason === "eos" ? result.eogToken
+            : result.stopReason === "maxTokens" || result.stopReason === "aborted" ? result.tokens.at(-1) : undefined;
+        if (last == null || this.sequence.nextTokenIndex + 1 >= this.sequence.context.contextSize) return;
+        await this.sequence.evaluateWithoutGeneratingNewTokens([last]);
     }
 
     async clear() {
         this.turns = [];
+        this.windowStart = 0;
         await this.forgetEvaluation();
     }
 
@@ -319,19 +384,27 @@ class RawConversation extends BaseConversation {
     }
 
     rewind() {
-        return this.turns.pop()?.user;
+        const text = this.turns.pop()?.user;
+        this.windowStart = Math.min(this.windowStart, this.turns.length);
+        return text;
     }
 
+    /** the turns ({user, reply, …}[]); the context window each snapshot had, to restore it with */
+    private readonly windows = new WeakMap<object, number>();
+
     snapshot() {
-        return [...this.turns];
+        const turns = [...this.turns];
+        this.windows.set(turns, this.windowStart);
+        return turns;
     }
 
     restore(snapshot: unknown) {
-        this.turns = [...(snapshot as {user: string, reply: string}[])];
+        this.turns = [...(snapshot as Turn[])];
+        this.windowStart = Math.min(this.windows.get(snapshot as object) ?? 0, this.turns.length);
     }
 }
 
-/** Chat through the model's own template (node-llama-cpp resolves the chat wrapper from the GGUF). */
+/** Chat through node-llama-cpp's chat wrappers, for models without a Jinja chat template that renders. */
 class ChatConversation extends BaseConversation {
     readonly mode = "chat" as const;
     private readonly session: LlamaChatSession;

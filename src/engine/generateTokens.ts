@@ -19,12 +19,16 @@ export type GenerationResult = {
     /** tokens per second of the decode phase (first generated token to last) */
     tokensPerSecond: number,
     /** mean natural-log probability of the chosen tokens: a coherence gauge */
-    meanLogProb: number | undefined
+    meanLogProb: number | undefined,
+    /** the end-of-generation token sampled last (stopReason eos), when asked for with keepEogToken; not evaluated */
+    eogToken?: Token
 };
 
 export type GenerateOptions = SamplingOptions & {
     signal?: AbortSignal,
-    onText?: (chunk: string) => void
+    onText?: (chunk: string) => void,
+    /** report which end-of-generation token ended the reply (chat mode puts it in the history, as llama.cpp does) */
+    keepEogToken?: boolean
 };
 
 /** Tokenizes a prompt the way llama.cpp's llama-completion does (add_special = true, parse_special = true). */
@@ -45,6 +49,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     let firstTokenAt = 0;
     let lastTokenAt = 0;
     let logProbSum = 0;
+    let eogToken: Token | undefined;
     const room = sequence.context.contextSize - sequence.nextTokenIndex - inputTokens.length;
     const maxTokens = Math.min(options.maxTokens, Math.max(0, room));
 
@@ -57,6 +62,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         topP: options.topP,
         minP: options.minP,
         seed: options.seed,
+        yieldEogToken: options.keepEogToken === true,
         // never shift the context silently: a reply that runs out of room stops, so history stays what it was
         contextShift: {strategy: () => { throw new ContextFullSignal(); }}
     });
@@ -65,6 +71,12 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             const now = performance.now();
             if (tokens.length === 0) firstTokenAt = now;
             lastTokenAt = now;
+            if (options.keepEogToken && model.isEogToken(token)) {
+                // counted in the mean log-probability, as node-llama-cpp's chat counts its end-of-turn token
+                logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
+                eogToken = token;
+                break;
+            }
             tokens.push(token);
             logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
             const chunk = detokenizer.push(token);
@@ -91,7 +103,8 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     return {
         text, tokens, stopReason,
         tokensPerSecond: tokens.length > 1 && seconds > 0 ? (tokens.length - 1) / seconds : 0,
-        meanLogProb: tokens.length > 0 ? logProbSum / tokens.length : undefined
+        meanLogProb: tokens.length + (eogToken != null ? 1 : 0) > 0 ? logProbSum / (tokens.length + (eogToken != null ? 1 : 0)) : undefined,
+        ...(eogToken != null ? {eogToken} : {})
     };
 }
 
