@@ -40,7 +40,7 @@ describe("preset round trip", () => {
         const list = await run("preset", "list");
         const lines = list.stdout.trim().split("\n");
         expect(lines).toHaveLength(6); // five shipped + ours, one a line
-        expect(lines.find((l) => l.startsWith("sunny"))).toMatch(/sunny\s+user\s+happy \+0\.75 L2-4 · dog -0\.5 L2-4\s+— bright days/);
+        expect(lines.find((l) => l.startsWith("sunny"))).toMatch(/sunny\s+user\s+happy \+0\.75 L2-4 · dog -0\.50 L2-4\s+— bright days/);
         expect(lines.filter((l) => /shipped/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(["about-sue", "about-tim", "cheerful", "dog-person", "melancholy"]);
 
         const show = JSON.parse((await run("preset", "show", "sunny")).stdout);
@@ -167,7 +167,7 @@ describe("preset round trip", () => {
         }
         const list = (await run("preset", "list")).stdout;
         for (const [i, name] of names.entries()) {
-            expect(list).toMatch(new RegExp(`^${name.replace(".", "\\.")}\\s+user\\s+happy \\+${i + 1}$`, "m"));
+            expect(list).toMatch(new RegExp(`^${name.replace(".", "\\.")}\\s+user\\s+happy \\+${i + 1}\\.00$`, "m"));
             expect(JSON.parse((await run("preset", "show", name)).stdout)).toEqual({name, origin: "user", vectors: [{vector: "happy", coefficient: i + 1}]});
         }
         const proto = await run("preset", "show", "__proto__");
