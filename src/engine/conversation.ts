@@ -43,8 +43,19 @@ export type Reply = {
     meanLogProb: number | undefined,
     history?: HistoryRecord,
     /** raw mode: the oldest exchanges dropped so the prompt left the reply room (the system text is kept) */
-    droppedTurns?: number
+    droppedTurns?: number,
+    /** as llama-cli prints them: time to the first token, and the prompt tokens evaluated for this reply in that time */
+    timing?: ReplyTiming
 };
+
+export type ReplyTiming = {firstTokenSeconds: number, promptTokens: number, promptTokensPerSecond: number};
+
+/** The prompt phase of a reply: from the start of the turn to its first token, over the prompt tokens evaluated. */
+export function replyTiming(startedAt: number, firstTokenAt: number | undefined, promptTokens: number): ReplyTiming | undefined {
+    if (firstTokenAt == null) return undefined;
+    const firstTokenSeconds = Math.max(0, firstTokenAt - startedAt) / 1000;
+    return {firstTokenSeconds, promptTokens, promptTokensPerSecond: firstTokenSeconds > 0 ? promptTokens / firstTokenSeconds : 0};
+}
 
 /** A prompt that does not fit the context even without any history. */
 export class PromptTooLongError extends UserFacingError {
@@ -112,6 +123,8 @@ export interface Conversation {
     /** one-line notes for the user about how the conversation runs (e.g. a broken chat template replaced) */
     readonly notes?: readonly string[];
 }
+
+const timingOf = (timing: ReplyTiming | undefined) => (timing ? {timing} : {});
 
 export function createConversation(loaded: LoadedModel, options: ConversationOptions): Conversation {
     const sequence = loaded.context.getSequence();
@@ -339,6 +352,7 @@ class TurnConversation extends BaseConversation {
 
     async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
+        const startedAt = performance.now();
         const {tokens, droppedTurns} = this.promptTokens(userText);
         let kept = 0;
         let history: HistoryRecord;
@@ -357,7 +371,8 @@ class TurnConversation extends BaseConversation {
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history,
-            ...(droppedTurns > 0 ? {droppedTurns} : {})
+            ...(droppedTurns > 0 ? {droppedTurns} : {}),
+            ...timingOf(replyTiming(startedAt, result.firstTokenAt, tokens.length - kept))
         };
     }
 
@@ -409,6 +424,8 @@ class ChatConversation extends BaseConversation {
     readonly mode = "chat" as const;
     private readonly session: LlamaChatSession;
     private readonly confidence: ConfidenceRecorder;
+    /** when the last reply's first token came */
+    private firstTokenAt: number | undefined;
     /** true once /system changed the prompt; until then node-llama-cpp's own default applies (and survives /clear) */
     private systemChanged = false;
     readonly notes: readonly string[];
@@ -454,6 +471,7 @@ class ChatConversation extends BaseConversation {
 
     async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
+        const startedAt = performance.now();
         let history: HistoryRecord;
         let reply: Reply;
         try {
@@ -462,11 +480,14 @@ class ChatConversation extends BaseConversation {
         } finally {
             history = this.finishTurn(start);
         }
-        return {...reply, history};
+        // node-llama-cpp does not say how much of the prompt it evaluated: the turn's evaluated tokens less the reply's
+        const promptTokens = Math.max(0, history.evaluatedTokens - reply.tokenCount);
+        return {...reply, history, ...timingOf(replyTiming(startedAt, this.firstTokenAt, promptTokens))};
     }
 
     private async prompt(userText: string, signal: AbortSignal | undefined, onText: SendOptions["onText"]): Promise<Reply> {
         const tokens: Token[] = [];
+        this.firstTokenAt = undefined;
         const aborted = (): Reply => {
             // as in raw mode, the prompt stays in the history with an empty reply, so the history matches the screen
             const history = this.session.getChatHistory();
@@ -487,7 +508,7 @@ class ChatConversation extends BaseConversation {
                 onTextChunk: onText,
                 onToken: (chunk) => {
                     const now = performance.now();
-                    if (tokens.length === 0) firstAt = now;
+                    if (tokens.length === 0) firstAt = this.firstTokenAt = now;
                     lastAt = now;
                     tokens.push(...chunk);
                 },

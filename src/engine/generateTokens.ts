@@ -21,7 +21,9 @@ export type GenerationResult = {
     /** mean natural-log probability of the chosen tokens: a coherence gauge */
     meanLogProb: number | undefined,
     /** the end-of-generation token sampled last (stopReason eos), when asked for with keepEogToken; not evaluated */
-    eogToken?: Token
+    eogToken?: Token,
+    /** when the first token came (performance.now()), if one did */
+    firstTokenAt?: number
 };
 
 export type GenerateOptions = SamplingOptions & {
@@ -101,7 +103,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     }
     const seconds = (lastTokenAt - firstTokenAt) / 1000;
     return {
-        text, tokens, stopReason,
+        text, tokens, stopReason, ...(tokens.length > 0 ? {firstTokenAt} : {}),
         tokensPerSecond: tokens.length > 1 && seconds > 0 ? (tokens.length - 1) / seconds : 0,
         meanLogProb: tokens.length + (eogToken != null ? 1 : 0) > 0 ? logProbSum / (tokens.length + (eogToken != null ? 1 : 0)) : undefined,
         ...(eogToken != null ? {eogToken} : {})

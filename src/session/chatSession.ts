@@ -9,7 +9,7 @@ import {lstatSync} from "node:fs";
 import {UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import type {Conversation, HistoryPolicy, Reply, SendOptions} from "../engine/conversation.js";
-import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingSettingName} from "../engine/sampling.js";
+import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
     type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
@@ -30,8 +30,8 @@ export type TurnStream = SendOptions;
 /** Long work other than a reply (training, loading a preset that trains): progress and the signal that stops it. */
 export type JobProgress = {signal?: AbortSignal, onProgress?: (done: number, total: number) => void};
 
-/** A reply and the steering it was made with. */
-export type Turn = {reply: Reply, steering: SteeringSnapshot};
+/** A reply, and the steering and sampling it was made with. */
+export type Turn = {reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions};
 
 /** What a command says back: lines of text, and whether they report a failure. */
 export type Outcome = {lines: string[], error?: boolean};
@@ -117,8 +117,9 @@ export class ChatSession {
 
     /** One turn: staged steering and the history policy are applied first (the conversation's hooks), then the reply. */
     async send(text: string, stream: TurnStream = {}): Promise<Turn> {
+        const sampling = {...this.conversation.sampling};
         const reply = await this.conversation.send(text, stream);
-        return {reply, steering: snapshotOf(this.steering?.appliedState.entries ?? [])};
+        return {reply, steering: snapshotOf(this.steering?.appliedState.entries ?? []), sampling};
     }
 
     /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
@@ -280,12 +281,15 @@ export class ChatSession {
         if (this.beforePresets) this.beforePresets = {...this.beforePresets, history: policy};
     }
 
-    /** /steering: the steering now (and staged), and the steering each of the `last` replies was made with. */
-    describeSteering(replies: readonly SteeringSnapshot[], last: number): string[] {
+    /**
+     * /steering: the steering now (and staged), and the steering each of the `last` replies (since /clear) was made
+     * with; a reply /regen or /compare replaced is marked.
+     */
+    describeSteering(replies: readonly {steering?: SteeringSnapshot, replaced?: boolean}[], last: number): string[] {
         const s = this.requireSteering();
         const first = Math.max(0, replies.length - last);
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
-            ...replies.slice(first).map((snapshot, i) => `  reply ${first + i + 1}: ${describeSnapshot(snapshot)}`)];
+            ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
     }
 
     /** Changes the staged steering; returns the staged state to show. */
@@ -309,7 +313,8 @@ export class ChatSession {
         checkWritableTarget(file, "Transcript file");
         if (!force && lstatSync(file, {throwIfNoEntry: false}) != null)
             throw new UserFacingError(`${file} exists already`, `/save ${file} --force writes over it`);
-        const meta = {model: this.modelName, mode: this.conversation.mode, systemPrompt: this.conversation.systemPrompt};
+        const meta = {model: this.modelName, mode: this.conversation.mode, systemPrompt: this.conversation.systemPrompt,
+            sampling: {...this.conversation.sampling}};
         const body = file.toLowerCase().endsWith(".json") ? transcriptJson([...messages], meta) : transcriptMarkdown([...messages], meta);
         checkWritableTarget(file, "Transcript file"); // checked again: the file may have changed meanwhile
         writeFileAtomic(file, body);

@@ -2,7 +2,8 @@
  * Text layouts for the chat: the transcript as Markdown or JSON (each turn with its steering), /compare's two
  * columns and /sweep's table. Pure.
  */
-import type {HistoryRecord} from "../engine/conversation.js";
+import type {HistoryRecord, ReplyTiming} from "../engine/conversation.js";
+import {describeSampling, type SamplingOptions} from "../engine/sampling.js";
 import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
 import type {ChatMessage} from "./types.js";
 
@@ -20,30 +21,47 @@ export function describeHistoryRecord(record: HistoryRecord | undefined): string
 }
 
 /** Perplexity from a mean log-probability: 1 is certain; it climbs as the model falls apart. */
+/** `first token 0.21 s (812 prompt tok/s)`; prompt speed only when the prompt took measurable time */
+export function describeTiming(timing: ReplyTiming): string {
+    const prompt = timing.promptTokens > 0 && timing.promptTokensPerSecond > 0 ? ` (${timing.promptTokensPerSecond.toFixed(0)} prompt tok/s)` : "";
+    return `first token ${timing.firstTokenSeconds.toFixed(2)} s${prompt}`;
+}
+
 export function perplexity(meanLogProb: number | undefined): number | undefined {
     return meanLogProb == null ? undefined : Math.exp(-meanLogProb);
 }
 
-type Meta = {model: string, mode: string, systemPrompt?: string};
+type Meta = {model: string, mode: string, systemPrompt?: string, sampling?: SamplingOptions};
+
+/** what the transcript keeps: the exchange, /compare and /sweep results, and where /clear started again */
+const kept = (m: ChatMessage) => m.role === "user" || m.role === "assistant" || m.trial != null || m.cleared === true;
 
 export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
-    const turns = messages.filter((m) => m.role === "user" || m.role === "assistant").map((m) => m.role === "user"
-        ? {role: "user", text: m.text}
-        : {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
+    const turns = messages.filter(kept).map((m) => {
+        if (m.cleared) return {role: "cleared"};
+        if (m.trial != null) return {role: "trial", command: `/${m.trial}`, text: m.text};
+        if (m.role === "user") return {role: "user", text: m.text};
+        return {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
             meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
-            ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})});
+            ...(m.sampling ? {sampling: m.sampling} : {}), ...(m.reply?.timing ? {timing: m.reply.timing} : {}),
+            ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})};
+    });
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
 }
 
 export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string {
     const lines = ["# steer-chat transcript", "", `- model: ${meta.model}`, `- mode: ${meta.mode}`];
     if (meta.systemPrompt) lines.push(`- system prompt: ${meta.systemPrompt}`);
-    for (const m of messages) {
-        if (m.role === "user") lines.push("", "## You", "", m.text);
-        else if (m.role === "assistant") {
+    if (meta.sampling) lines.push(`- sampling: ${describeSampling(meta.sampling)}`);
+    for (const m of messages.filter(kept)) {
+        if (m.cleared) lines.push("", "---", "", "_/clear: the conversation started again here_");
+        else if (m.trial != null) lines.push("", `## /${m.trial}`, "", "```", m.text, "```");
+        else if (m.role === "user") lines.push("", "## You", "", m.text);
+        else {
             const ppl = perplexity(m.reply?.meanLogProb);
             const history = describeHistoryRecord(m.reply?.history);
-            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${history !== "" ? ` · ${history}` : ""}`, "", m.text);
+            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}` +
+                `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${history !== "" ? ` · ${history}` : ""}`, "", m.text);
         }
     }
     return lines.join("\n") + "\n";

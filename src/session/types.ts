@@ -1,5 +1,6 @@
 import type {Reply} from "../engine/conversation.js";
 import type {SteeringSnapshot} from "../steering/describe.js";
+import type {SamplingOptions} from "../engine/sampling.js";
 
 /** One entry of the chat's transcript: what was said, by whom, and for a reply how it was made. */
 export type ChatMessage = {
@@ -16,5 +17,11 @@ export type ChatMessage = {
     /** for assistant messages: what each loaded vector read on the reply (z against the neutral text), once read */
     readout?: Record<string, number>,
     /** for assistant messages: /regen or /compare answered the same prompt again, so the conversation moved on without it */
-    replaced?: boolean
+    replaced?: boolean,
+    /** for assistant messages: the sampling it was written with */
+    sampling?: SamplingOptions,
+    /** a note that is a /compare or /sweep result: kept in the transcript */
+    trial?: "compare" | "sweep",
+    /** the note /clear leaves: the conversation started again after it */
+    cleared?: boolean
 };

@@ -68,6 +68,7 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100}: Cha
 
     const context = useMemo((): CommandContext => ({
         session, note, addReply, columns, exit: onExit,
+        record: (text, mark) => { transcript.add({role: "note", text, ...mark}); },
         show: (outcomes) => ([] as Outcome[]).concat(outcomes).forEach((o) => note(o.lines.join("\n"), o.error ? "error" : "note")),
         messages: transcript.current,
         runJob: job.run,

@@ -20,7 +20,7 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
     const addReply = useCallback((turn: Turn, shownText?: string) => {
         const {text, tokens: _tokens, ...stats} = turn.reply;
         if (turn.reply.droppedTurns) note(contextShiftNote(turn.reply.droppedTurns));
-        const id = add({role: "assistant", text, shownText, reply: stats, steering: turn.steering});
+        const id = add({role: "assistant", text, shownText, reply: stats, steering: turn.steering, sampling: turn.sampling});
         setLastReply(turn.reply);
         session.readReply(turn).then((readout) => {
             if (readout == null) return;

@@ -49,6 +49,10 @@ describe("ChatSession on stories260K", () => {
         expect(session.steering!.hasPendingChanges).toBe(false);
         expect(off.steering).toEqual([{name: "sue", source: sue, coefficient: 1, enabled: false}]);
         expect(off.reply.text).toBe(plain); // switched off before the turn: as if never loaded
+        // llama-cli's timings: the first turn evaluated its whole prompt before the first token
+        expect(off.reply.timing?.promptTokens).toBeGreaterThan(1);
+        expect(off.reply.timing?.firstTokenSeconds).toBeGreaterThan(0);
+        expect(off.sampling).toMatchObject({temperature: 0, maxTokens: 48});
 
         await session.clear();
         session.stage((s) => s.setEnabled("sue", true));

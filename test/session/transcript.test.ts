@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown} from "../../src/session/transcript.js";
+import {describeTiming, perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown} from "../../src/session/transcript.js";
 import type {ChatMessage} from "../../src/session/types.js";
 
 const messages: ChatMessage[] = [
@@ -65,5 +65,39 @@ describe("transcripts and tables", () => {
         expect(sweepValues(-1, 1, 0.5)).toEqual([-1, -0.5, 0, 0.5, 1]);
         expect(sweepValues(0, 0.3, 0.1)).toEqual([0, 0.1, 0.2, 0.3]);
         expect(sweepValues(2, 1, 0.5)).toEqual([2, 1.5, 1]);
+    });
+});
+
+describe("what /save keeps besides the exchange", () => {
+    const sampling = {temperature: 0.5, topK: 40, topP: 0.95, minP: 0.05, maxTokens: 64, seed: 3};
+    const session: ChatMessage[] = [
+        {id: 0, role: "user", text: "Hi"},
+        {id: 1, role: "assistant", text: " there", sampling, steering: [],
+            reply: {tokenCount: 1, stopReason: "eos", tokensPerSecond: 20, meanLogProb: -1, timing: {firstTokenSeconds: 0.25, promptTokens: 50, promptTokensPerSecond: 200}}},
+        {id: 2, role: "note", text: "off │ on", trial: "compare"},
+        {id: 3, role: "note", text: "just a note"},
+        {id: 4, role: "note", text: "Conversation cleared.", cleared: true},
+        {id: 5, role: "user", text: "Again"}
+    ];
+
+    it("JSON: each reply's sampling and timing, the /compare result, where /clear started again; plain notes stay out", () => {
+        const json = JSON.parse(transcriptJson(session, {model: "m", mode: "raw", sampling}));
+        expect(json.sampling).toEqual(sampling);
+        expect(json.turns.map((t: {role: string}) => t.role)).toEqual(["user", "assistant", "trial", "cleared", "user"]);
+        expect(json.turns[1]).toMatchObject({sampling, timing: {firstTokenSeconds: 0.25, promptTokens: 50}});
+        expect(json.turns[2]).toEqual({role: "trial", command: "/compare", text: "off │ on"});
+    });
+
+    it("Markdown: the sampling at the top, the /compare block, a rule where /clear started again", () => {
+        const md = transcriptMarkdown(session, {model: "m", mode: "raw", sampling});
+        expect(md).toContain("- sampling: temperature 0.5");
+        expect(md).toContain("## /compare\n\n```\noff │ on\n```");
+        expect(md).toContain("---\n\n_/clear: the conversation started again here_\n\n## You\n\nAgain");
+        expect(md).not.toContain("just a note");
+    });
+
+    it("timings read as llama-cli prints them", () => {
+        expect(describeTiming({firstTokenSeconds: 0.25, promptTokens: 50, promptTokensPerSecond: 200})).toBe("first token 0.25 s (200 prompt tok/s)");
+        expect(describeTiming({firstTokenSeconds: 0.1, promptTokens: 0, promptTokensPerSecond: 0})).toBe("first token 0.10 s");
     });
 });

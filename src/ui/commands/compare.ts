@@ -5,7 +5,7 @@ export const compare = defineCommand({
     kind: "compare", names: ["/compare"], usage: "/compare", help: "the last prompt answered with steering off and on, side by side",
     safeWhileBusy: false,
     parse: () => ({}),
-    run: (_, {session, runJob, liveStream, note, markLastReplyReplaced, addReply, columns}) => runJob("trial", "writing", async (signal) => {
+    run: (_, {session, runJob, liveStream, note, record, markLastReplyReplaced, addReply, columns}) => runJob("trial", "writing", async (signal) => {
         const steered = session.requireSteering().state.describe();
         const result = await session.compare(() => liveStream(signal));
         if (result.kind === "stoppedOff") return note("/compare stopped before the reply without steering was complete: no comparison");
@@ -13,6 +13,6 @@ export const compare = defineCommand({
         addReply(result.on);
         if (result.kind === "stoppedOn")
             return note("/compare stopped before the steered reply was complete: no comparison (the partial reply is kept, marked)");
-        note(sideBySide({title: "steering off", text: result.off.text}, {title: steered, text: result.on.reply.text}, columns()));
+        record(sideBySide({title: "steering off", text: result.off.text}, {title: steered, text: result.on.reply.text}, columns()), {trial: "compare"});
     })
 });

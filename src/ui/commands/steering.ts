@@ -8,7 +8,9 @@ export const steering = defineCommand({
     safeWhileBusy: true,
     parse: () => ({}),
     run(_, {session, messages, note}) {
-        const replies = messages().filter((m) => m.role === "assistant");
-        note(session.describeSteering(replies.map((m) => m.steering ?? []), LAST_REPLIES).join("\n"));
+        const all = messages();
+        const cleared = all.map((m) => m.cleared === true).lastIndexOf(true);
+        const sinceClear = all.slice(cleared + 1);
+        note(session.describeSteering(sinceClear.filter((m) => m.role === "assistant"), LAST_REPLIES).join("\n"));
     }
 });

@@ -21,8 +21,8 @@ export const sweep = defineCommand({
         if (Math.abs(to - from) / stepValue > MAX_REPLIES - 1) throw new UsageError(`a sweep is limited to ${MAX_REPLIES} replies; use a larger STEP`);
         return {name, from, to, step: stepValue};
     },
-    run: ({name, from, to, step}, {session, runJob, liveStream, note, columns}) => runJob("trial", "writing", async (signal) => {
+    run: ({name, from, to, step}, {session, runJob, liveStream, record, columns}) => runJob("trial", "writing", async (signal) => {
         const rows = await session.sweep(name, sweepValues(from, to, step), () => liveStream(signal));
-        note(sweepTable(name, rows, columns()));
+        record(sweepTable(name, rows, columns()), {trial: "sweep"});
     })
 });

@@ -1,6 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
-import {perplexity} from "../../session/transcript.js";
+import type {ReplyTiming} from "../../engine/conversation.js";
+import {describeTiming, perplexity} from "../../session/transcript.js";
 
 export type StatusBarProps = {
     modelName: string,
@@ -8,6 +9,8 @@ export type StatusBarProps = {
     /** staleTokens: cached tokens evaluated under older steering */
     contextUsage: {used: number, size: number, staleTokens?: number},
     tokensPerSecond: number | undefined,
+    /** the last reply's prompt phase: time to its first token and prompt tokens per second */
+    timing?: ReplyTiming,
     /** the last reply's mean token log-probability: shown as perplexity, the coherence gauge */
     meanLogProb?: number,
     busy: boolean
@@ -15,10 +18,10 @@ export type StatusBarProps = {
 
 /**
  * The bottom line: model, mode, context use (and how much of the history was evaluated under older steering, under
- * the keep policy) and the speed of the last reply.
+ * the keep policy) and the last reply's timings (first token, prompt tokens/s, generation tokens/s, as llama-cli prints).
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
-export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
+export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, busy}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
@@ -27,6 +30,7 @@ export const StatusBar = React.memo(function StatusBar({modelName, mode, context
             <Text dimColor wrap="truncate-end">
                 {modelName} · {mode} · ctx {contextUsage.used}/{contextUsage.size} ({percent}%)
                 {stale > 0 ? ` · ${stale} tok under older steering: /reeval` : ""}
+                {timing != null ? ` · ${describeTiming(timing)}` : ""}
                 {tokensPerSecond != null && tokensPerSecond > 0 ? ` · ${tokensPerSecond.toFixed(1)} tok/s` : ""}
                 {ppl != null ? ` · ppl ${ppl.toFixed(2)}` : ""}
                 {busy ? " · Esc to stop" : " · /help"}
