@@ -43,7 +43,8 @@ export async function runChat(options: CliOptions): Promise<number> {
         interrupted = true;
         instance.unmount();
     }).start();
-    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false, stdin: keyboard as unknown as NodeJS.ReadStream});
+    const instance = render(<Startup options={options} outcome={outcome} />,
+        {exitOnCtrlC: false, stdin: keyboard as unknown as NodeJS.ReadStream});
     try {
         await instance.waitUntilExit();
     } finally {

@@ -142,7 +142,11 @@ abstract class BaseConversation implements Conversation {
     protected abstract historyTokens(): Token[];
 
     contextUsage() {
-        return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize, staleTokens: this.ledger.staleCount(this.settingsKey())};
+        return {
+            used: this.sequence.nextTokenIndex,
+            size: this.sequence.context.contextSize,
+            staleTokens: this.ledger.staleCount(this.settingsKey())
+        };
     }
 
     async forgetEvaluation() {
@@ -313,7 +317,8 @@ class ChatConversation extends BaseConversation {
         this.confidence = recordTokenConfidence(sequence);
         const {wrapper, warning} = chatWrapperFor(sequence.model);
         this.notes = warning != null ? [warning] : [];
-        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false, chatWrapper: wrapper});
+        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false,
+            chatWrapper: wrapper});
     }
 
     override setSystemPrompt(text: string | undefined) {

@@ -18,7 +18,8 @@ export type StatusBarProps = {
  * the keep policy) and the speed of the last reply.
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
-export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
+export const StatusBar = React.memo(function StatusBar(
+    {modelName, mode, contextUsage, tokensPerSecond, meanLogProb, busy}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
