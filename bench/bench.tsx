@@ -39,7 +39,8 @@ function modelPath(): string {
     if (values.synthetic) {
         const [nEmbd, nLayer] = values.synthetic.split("x").map(Number);
         const file = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-bench-")), `synthetic-${values.synthetic}.gguf`);
-        writeFileSync(file, buildSyntheticLlama({nEmbd, nLayer, nHead: Math.max(1, nEmbd! / 64), nFf: Math.round(nEmbd! * 2.75), contextLength: 4096}));
+        writeFileSync(file, buildSyntheticLlama({nEmbd, nLayer, nHead: Math.max(1, nEmbd! / 64), nFf: Math.round(nEmbd! * 2.75),
+            contextLength: 4096}));
         return file;
     }
     return demoModelPath();
@@ -144,8 +145,10 @@ async function longHistory(loaded: LoadedModel, vector: string, text: string) {
         history_tokens: histories, rounds: LONG_HISTORY_ROUNDS, reply_tokens: LONG_HISTORY_REPLY,
         seconds: Object.fromEntries(kinds.map((k) => [k, median(seconds[k])])),
         evaluated_tokens: tokens,
-        after_change_over_prefill: medianRatio(seconds.afterChange, seconds.prefill), after_change_over_prefill_quartiles: quartiles(seconds.afterChange, seconds.prefill),
-        next_unchanged_over_unchanged: medianRatio(seconds.nextUnchanged, seconds.unchanged), next_unchanged_over_unchanged_quartiles: quartiles(seconds.nextUnchanged, seconds.unchanged),
+        after_change_over_prefill: medianRatio(seconds.afterChange, seconds.prefill),
+        after_change_over_prefill_quartiles: quartiles(seconds.afterChange, seconds.prefill),
+        next_unchanged_over_unchanged: medianRatio(seconds.nextUnchanged, seconds.unchanged),
+        next_unchanged_over_unchanged_quartiles: quartiles(seconds.nextUnchanged, seconds.unchanged),
         after_change_keep_over_unchanged: medianRatio(seconds.afterChangeKeep, seconds.unchanged),
         // the same ratios in evaluated tokens: what the machine's load cannot blur
         after_change_over_prefill_tokens: medianRatio(tokens.afterChange, tokens.prefill),
@@ -275,7 +278,8 @@ async function main() {
     const readSeconds: number[] = [];
     const replySeconds: number[] = [];
     const readPhase = await phase(async () => {
-        await reader.read((await generate(conversation, prompt)).tokens, controller.appliedState.entries); // warm-up: capture context and baseline
+        // warm-up: capture context and baseline
+        await reader.read((await generate(conversation, prompt)).tokens, controller.appliedState.entries);
         for (let r = 0; r < ROUNDS; r++) {
             const started = performance.now();
             const reply = await generate(conversation, prompt);
@@ -375,7 +379,8 @@ async function main() {
 
     const results = {
         model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, generated_tokens: GENERATE, rounds: ROUNDS,
-        base_tokens_per_s: median(base), steered_tokens_per_s: median(steered), steered_over_base: medianRatio(steered, base), steered_over_base_quartiles: quartiles(steered, base),
+        base_tokens_per_s: median(base), steered_tokens_per_s: median(steered), steered_over_base: medianRatio(steered, base),
+        steered_over_base_quartiles: quartiles(steered, base),
         tui_tokens_per_s: median(tui), tui_over_base: medianRatio(tui, tuiBase), tui_over_base_quartiles: quartiles(tui, tuiBase),
         main_thread_busy: {plain: median(plainBusy), tui: median(tuiBusy)},
         switch_ms: median(switchTimes), switch_ms_8b_mix_only: bigMix, switch_ms_8b_mix_only_js_kernel: bigMixJs,
@@ -386,8 +391,8 @@ async function main() {
         train_seconds: median(trainTimes), prefill_seconds: median(prefillTimes), train_over_prefill: medianRatio(trainTimes, prefillTimes),
         train_over_prefill_quartiles: quartiles(trainTimes, prefillTimes), train_rounds: trainRounds,
         train_tokens: trainPhase.result.evaluatedTokens,
-        readout_seconds: median(readSeconds), reply_seconds: median(replySeconds), readout_over_reply: medianRatio(readSeconds, replySeconds),
-        readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
+        readout_seconds: median(readSeconds), reply_seconds: median(replySeconds),
+        readout_over_reply: medianRatio(readSeconds, replySeconds), readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
         long_history: longHistoryResults,
         short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,

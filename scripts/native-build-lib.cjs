@@ -96,4 +96,7 @@ function installFile(from, to) {
     fs.renameSync(tmp, to);
 }
 
-module.exports = {root, nodeLlamaCppDir, nodeLlamaCppVersion, ensureLlamaHeaders, sourceFingerprint, stageSources, buildEnv, helperStamp, installFile, nodeGyp};
+module.exports = {
+    root, nodeLlamaCppDir, nodeLlamaCppVersion, ensureLlamaHeaders, sourceFingerprint, stageSources, buildEnv, helperStamp, installFile,
+    nodeGyp
+};

@@ -43,7 +43,8 @@ export async function runChat(options: CliOptions): Promise<number> {
         interrupted = true;
         instance.unmount();
     }).start();
-    const instance = render(<Startup options={options} outcome={outcome} />, {exitOnCtrlC: false, stdin: keyboard as unknown as NodeJS.ReadStream});
+    const instance = render(<Startup options={options} outcome={outcome} />,
+        {exitOnCtrlC: false, stdin: keyboard as unknown as NodeJS.ReadStream});
     try {
         await instance.waitUntilExit();
     } finally {
@@ -68,7 +69,10 @@ function openHistory(notes: string[]): PromptHistory {
     }
 }
 
-function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
+function Startup(props: {options: CliOptions, outcome: Outcome}) {
+    // runChat renders this once: the options and the outcome it fills are held from the first render, so the effect
+    // below (like `exit`, which Ink keeps stable) runs again only when the phase changes
+    const [{options, outcome}] = useState(props);
     const {exit} = useApp();
     const [phase, setPhase] = useState<Phase>(() => options.model != null ? {kind: "resolve", spec: options.model} : {kind: "pick"});
     const [progress, setProgress] = useState<DownloadProgress>();
@@ -116,7 +120,7 @@ function Startup({options, outcome}: {options: CliOptions, outcome: Outcome}) {
             exit();
         }
         return () => { cancelled = true; };
-    }, [phase]);
+    }, [phase, options, outcome, exit, startupAbort.signal]);
 
     switch (phase.kind) {
         case "pick":

@@ -154,7 +154,8 @@ export function parseCli(argv: string[]): CliOptions {
 /** 4M tokens: beyond any model's training context */
 export const MAX_CONTEXT_SIZE = 4 * 1024 * 1024;
 
-function parseNumber(flag: string, raw: string | undefined, {min, max, integer = false}: {min: number, max?: number, integer?: boolean}): number | undefined {
+function parseNumber(flag: string, raw: string | undefined,
+    {min, max, integer = false}: {min: number, max?: number, integer?: boolean}): number | undefined {
     if (raw == null) return undefined;
     const value = Number(raw);
     if (raw.trim() === "" || !Number.isFinite(value) || value < min || (max != null && value > max) || (integer && !Number.isInteger(value)))

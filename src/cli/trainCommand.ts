@@ -83,7 +83,8 @@ export async function runImport(options: CliOptions, err: NodeJS.WritableStream)
     const layer = options.layer ?? direction.layer;
     if (layer == null || layer < 1)
         throw new UserFacingError(`Which layer does ${file} steer?`, "pass --layer N (1 or more: llama.cpp never steers layer 0)");
-    namingFile(options.output, () => saveControlVector(options.output!, {nEmbd: direction.values.length, directions: new Map([[layer, direction.values]])}));
+    namingFile(options.output, () => saveControlVector(options.output!,
+        {nEmbd: direction.values.length, directions: new Map([[layer, direction.values]])}));
     if (options.layer == null && direction.layerSource != null) err.write(`Layer from the file: ${direction.layerSource}\n`);
     err.write(`Wrote ${path.resolve(options.output)}: layer ${layer}, n_embd ${direction.values.length}\n`);
     return 0;

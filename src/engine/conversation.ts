@@ -61,7 +61,7 @@ export function replyTiming(startedAt: number, firstTokenAt: number | undefined,
 export class PromptTooLongError extends UserFacingError {
     constructor(readonly promptTokens: number, readonly contextSize: number, withSystem: boolean) {
         super(`The prompt is ${promptTokens} tokens${withSystem ? " with the system text" : ""}, but the context holds ${contextSize}`,
-            `shorten it, or give a larger --context-size`);
+            "shorten it, or give a larger --context-size");
         this.name = "PromptTooLongError";
     }
 }
@@ -217,7 +217,11 @@ abstract class BaseConversation implements Conversation {
     protected abstract historyTokens(): Token[];
 
     contextUsage() {
-        return {used: this.sequence.nextTokenIndex, size: this.sequence.context.contextSize, staleTokens: this.ledger.staleCount(this.settingsKey())};
+        return {
+            used: this.sequence.nextTokenIndex,
+            size: this.sequence.context.contextSize,
+            staleTokens: this.ledger.staleCount(this.settingsKey())
+        };
     }
 
     async forgetEvaluation() {
@@ -322,7 +326,8 @@ class TurnConversation extends BaseConversation {
     /** chat: the turns before this one are left out of the prompt (shifted out of the context) */
     private windowStart = 0;
 
-    constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions, private readonly format: TurnFormat) {
+    constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions,
+        private readonly format: TurnFormat) {
         super(sequence, sampling, options);
         this.mode = format.mode;
     }
@@ -367,7 +372,8 @@ class TurnConversation extends BaseConversation {
             history = this.finishTurn(start, kept);
         }
         const end = result.stopReason === "eos" ? "eog" : result.stopReason === "aborted" ? "aborted" : "cut";
-        this.turns.push({user: userText, reply: result.text, tokens: result.tokens, end, ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
+        this.turns.push({user: userText, reply: result.text, tokens: result.tokens, end,
+            ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history,
@@ -435,7 +441,8 @@ class ChatConversation extends BaseConversation {
         this.confidence = recordTokenConfidence(sequence);
         const {wrapper, warning} = chatWrapperFor(sequence.model);
         this.notes = warning != null ? [warning] : [];
-        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false, chatWrapper: wrapper});
+        this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false,
+            chatWrapper: wrapper});
     }
 
     override setSystemPrompt(text: string | undefined) {

@@ -41,7 +41,8 @@ export function tokenizePrompt(model: LlamaModel, text: string): Token[] {
     return tokens;
 }
 
-export async function generateTokens(sequence: LlamaContextSequence, inputTokens: Token[], options: GenerateOptions): Promise<GenerationResult> {
+export async function generateTokens(sequence: LlamaContextSequence, inputTokens: Token[],
+    options: GenerateOptions): Promise<GenerationResult> {
     const model = sequence.model;
     const detokenizer = new IncrementalDetokenizer((t, s, l) => model.detokenize(t, s, l),
         [...sequence.contextTokens, ...inputTokens]);

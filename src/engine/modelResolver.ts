@@ -58,7 +58,8 @@ export function isRemoteModel(spec: string) {
 export type DownloadProgress = {downloadedSize: number, totalSize: number};
 
 /** Resolves --model to a local file path, downloading `hf:` URIs (with progress) when needed. */
-export async function resolveModel(spec: string, {onProgress, signal}: {onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal} = {}): Promise<string> {
+export async function resolveModel(spec: string,
+    {onProgress, signal}: {onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal} = {}): Promise<string> {
     if (spec === DEMO_MODEL) return checkModelFile(demoModelPath());
     if (!isRemoteModel(spec)) return checkModelFile(spec);
     try {

@@ -25,7 +25,8 @@ export type GgufScalarValue =
 
 export type GgufValue = GgufScalarValue
     | {type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: string[]}
-    | {type: GgufValueType.ARRAY, itemType: Exclude<GgufValueType, GgufValueType.STRING | GgufValueType.ARRAY | GgufValueType.UINT64 | GgufValueType.INT64 | GgufValueType.BOOL>, value: number[]};
+    | {type: GgufValueType.ARRAY, itemType: Exclude<GgufValueType, GgufValueType.STRING | GgufValueType.ARRAY | GgufValueType.UINT64
+        | GgufValueType.INT64 | GgufValueType.BOOL>, value: number[]};
 
 export type GgufTensor = {
     name: string,

@@ -19,14 +19,16 @@ export type PresetLoadResult = {loaded: string[], skipped: string[]};
  * recipe is trained for this model, so shipped presets work beyond the model their files were made for).
  * Its system prompt and sampling: presetConversationSettings.
  */
-export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {}): Promise<PresetLoadResult> {
+export async function applyPreset(preset: Preset, controller: SteeringController,
+    fallback: RecipeFallback = {}): Promise<PresetLoadResult> {
     let state = new SteeringState();
     const skipped: string[] = [];
     for (const v of preset.vectors) {
         try {
             const layers = v.layers ? pairToLayers(v.layers) : undefined;
             // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
-            state = state.add(await loadEntryOrRecipe(controller, v.vector, v.coefficient, {layers, enabled: v.enabled ?? true, ...fallback}));
+            state = state.add(await loadEntryOrRecipe(controller, v.vector, v.coefficient,
+                {layers, enabled: v.enabled ?? true, ...fallback}));
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${v.vector}: ${errorMessage(err)}`);

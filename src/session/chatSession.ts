@@ -225,7 +225,11 @@ export class ChatSession {
         const steering = this.requireSteering();
         const result = await applyPreset(preset, steering, {train: this.options.trainRecipe, ...progress});
         const conversation = this.conversation;
-        this.beforePresets ??= {systemPrompt: conversation.systemPrompt, sampling: {...conversation.sampling}, history: conversation.historyPolicy};
+        this.beforePresets ??= {
+            systemPrompt: conversation.systemPrompt,
+            sampling: {...conversation.sampling},
+            history: conversation.historyPolicy
+        };
         const settings = presetConversationSettings(preset, this.beforePresets, this.pinned);
         if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
         if (settings.history) conversation.historyPolicy = settings.history;

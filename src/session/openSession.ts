@@ -34,7 +34,8 @@ export type OpenedSession = {
 
 export async function openSession(loaded: LoadedModel, options: OpenSessionOptions): Promise<OpenedSession> {
     const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal);
-    const conversation = createConversation(loaded, {mode: options.mode, ...steeringHooks(steering.controller), ...conversationSettings(options, steering)});
+    const conversation = createConversation(loaded,
+        {mode: options.mode, ...steeringHooks(steering.controller), ...conversationSettings(options, steering)});
     const notes = [...steering.notes, ...conversation.notes ?? []];
     let presets: PresetStore | undefined;
     try {
@@ -46,7 +47,8 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
     // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
     const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
     const settingsBeforePresets = options.preset != null
-        ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history} : undefined;
+        ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history}
+        : undefined;
     const reader = options.readout && steering.controller ? new ReplyReader(loaded) : undefined;
     const session = new ChatSession({conversation, steering: steering.controller, presets, modelName: loaded.modelName,
         trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options),

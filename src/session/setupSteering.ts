@@ -62,7 +62,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     // hashing a big model takes a while the first time: only once something was ever trained
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
-        const {loaded: names, skipped} = await applyPreset(preset, controller, {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        const {loaded: names, skipped} = await applyPreset(preset, controller,
+            {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }
@@ -71,7 +72,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
         const {ref, coefficient} = parseVectorSpec(spec);
-        const entry = await loadEntryOrRecipe(controller, ref, coefficient, {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        const entry = await loadEntryOrRecipe(controller, ref, coefficient,
+            {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
         controller.update((s) => s.add(entry));
         notes.push(...entry.warnings ?? []);
         const weak = qualityWarning(entry.name, entry.vector.quality);
@@ -105,7 +107,10 @@ export function conversationSettings(options: Pick<SessionSetupOptions, "system"
     return {
         systemPrompt: options.system ?? setup.preset?.systemPrompt,
         history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,
-        sampling: {...setup.preset?.sampling, ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})}
+        sampling: {
+            ...setup.preset?.sampling,
+            ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})
+        }
     };
 }
 

@@ -48,7 +48,8 @@ export class ConceptReader {
     }
 
     /** A reader for texts of up to `maxTokens` tokens; throws a UserFacingError when the native helper is missing. */
-    static create(loaded: LoadedModel, {maxTokens = 512, baselineText = NEUTRAL_BASELINE_TEXT}: {maxTokens?: number, baselineText?: string} = {}) {
+    static create(loaded: LoadedModel,
+        {maxTokens = 512, baselineText = NEUTRAL_BASELINE_TEXT}: {maxTokens?: number, baselineText?: string} = {}) {
         const status = loadNativeSteering();
         if (!status.available) throw new UserFacingError(`Reading is unavailable: ${status.reason}`, status.fix);
         const info = checkedContextInfo(status.native, loaded.context, loaded.model, "Reading");
@@ -91,7 +92,8 @@ export class ConceptReader {
     async baselines(vector: ControlVector, layers: readonly number[]): Promise<Map<number, LayerBaseline>> {
         this.baselineLayers ??= await this.hiddenStates(this.baselineTokens);
         const states = this.baselineLayers;
-        return new Map(layers.map((layer) => [layer, baselineOf(projectRows(states[layer]!, this.nEmbd, unitDirection(vector.directions.get(layer)!)))]));
+        return new Map(layers.map((layer) =>
+            [layer, baselineOf(projectRows(states[layer]!, this.nEmbd, unitDirection(vector.directions.get(layer)!)))]));
     }
 
     /** Projections of a text's hidden states on the vector, and their read-out against the baseline. */
@@ -102,7 +104,8 @@ export class ConceptReader {
     }
 
     /** The read-out of already captured hidden states (from `hiddenStates`), so one capture serves several vectors. */
-    async project(tokens: readonly Token[], states: readonly Float32Array[], vector: ControlVector, layers?: readonly number[]): Promise<TextReading> {
+    async project(tokens: readonly Token[], states: readonly Float32Array[], vector: ControlVector,
+        layers?: readonly number[]): Promise<TextReading> {
         const chosen = this.layersOf(vector, layers);
         const baselines = await this.baselines(vector, chosen);
         const bos = tokens[0] === this.loaded.model.tokens.bos ? 1 : 0;

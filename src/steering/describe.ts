@@ -13,7 +13,8 @@ export type SteeringSnapshot = readonly SnapshotEntry[];
 
 /** Plain data for a state's entries: no vector data, so it can be kept with each reply and written to a file. */
 export function snapshotOf(entries: readonly SnapshotEntry[]): SteeringSnapshot {
-    return entries.map(({name, source, coefficient, enabled, layers}) => ({name, source, coefficient, enabled, ...(layers ? {layers: {...layers}} : {})}));
+    return entries.map(({name, source, coefficient, enabled, layers}) =>
+        ({name, source, coefficient, enabled, ...(layers ? {layers: {...layers}} : {})}));
 }
 
 /** A coefficient with its sign and two decimals: `+0.50`, `-1.25`. */

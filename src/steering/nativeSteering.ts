@@ -1,6 +1,7 @@
 /**
  * Loads the native helper (a prebuild shipped in the package, or build/Release/steer_native.node compiled by
- * `npm install`) and wraps it with the LlamaContext it works on. If it is missing or broken, steering reports why and how to fix it; chat still works.
+ * `npm install`) and wraps it with the LlamaContext it works on. If it is missing or broken, steering reports why and how
+ * to fix it; chat still works.
  */
 import {existsSync, readFileSync} from "node:fs";
 import {createRequire} from "node:module";
@@ -14,9 +15,11 @@ import type {MixedControlVector, ScaleAddKernel} from "./mixControlVectors.js";
 type NativeModule = {
     contextInfo(addonContext: object, expectedNCtx: number): ContextInfo,
     createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
-    capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
+    capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null,
+        ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
-    setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void,
+    setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null,
+        nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */
     builtFor?: {nodeLlamaCpp?: string, source?: string}

@@ -67,7 +67,8 @@ export class SteeringController {
     trainedDir: string | undefined;
 
     /** Loads a vector (path or name) and checks it fits the model, without staging it; `warnings` say what was adapted. */
-    async loadEntry(ref: string, coefficient: number, {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): Promise<SteeringEntry> {
+    async loadEntry(ref: string, coefficient: number,
+        {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): Promise<SteeringEntry> {
         const source = findVectorFile(ref, this.trainedDir);
         const vector = await loadControlVector(source);
         const name = vectorNameOf(source);

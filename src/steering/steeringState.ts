@@ -148,7 +148,8 @@ export function describeLayers(layers: readonly number[]): string {
  * Checks a vector fits the loaded model; throws one clear line naming the vector when its n_embd differs. Its
  * directions for layers the model does not have are ignored, as llama.cpp ignores them, with a warning.
  */
-export function fitVectorToModel(name: string, source: string, vector: ControlVector, shape: ModelShape): {ignoredLayers: number[], warnings: string[]} {
+export function fitVectorToModel(name: string, source: string, vector: ControlVector,
+    shape: ModelShape): {ignoredLayers: number[], warnings: string[]} {
     if (vector.nEmbd !== shape.nEmbd)
         throw new VectorMismatchError(name, source, vector.nEmbd, shape.nEmbd, vector.modelHint && shownModelHint(vector.modelHint));
     const warnings = (vector.warnings ?? []).map((w) => `${name}: ${w}`);

@@ -54,7 +54,8 @@ export function findVectorFile(ref: string, trainedDir?: string): string {
 
 /** `shadowedBy`: the folder of an earlier file with the same name, which is the one the name means */
 export type VectorListing = {name: string, file: string, folder: string, shadowedBy?: string} & (
-    {ok: true, layerCount: number, topLayer: number, nEmbd: number, modelHint?: string, quality?: VectorQuality} | {ok: false, problem: string});
+    {ok: true, layerCount: number, topLayer: number, nEmbd: number, modelHint?: string, quality?: VectorQuality}
+    | {ok: false, problem: string});
 
 /**
  * Every vector in the folders, in lookup order, with its layer count, n_embd and model hint (or why it cannot be
@@ -81,7 +82,8 @@ export async function listVectors(trainedDir?: string): Promise<VectorListing[]>
                 listings.push({name: vectorNameOf(f), file, folder: label, ...shadow, ok: true, layerCount: vector.directions.size,
                     topLayer: topLayer(vector), nEmbd: vector.nEmbd, modelHint: vector.modelHint, quality: vector.quality});
             } catch (err) {
-                listings.push({name: vectorNameOf(f), file, folder: label, ...shadow, ok: false, problem: displayText((err as Error).message, 1000)});
+                listings.push({name: vectorNameOf(f), file, folder: label, ...shadow,
+                    ok: false, problem: displayText((err as Error).message, 1000)});
             }
         }
     }

@@ -112,7 +112,8 @@ export function qualityWarning(name: string, quality: VectorQuality | undefined)
 }
 
 /** The warning for the vector just added under `name` among the loaded entries, if it is weak. */
-export function addedVectorWarning(entries: readonly {name: string, vector: {quality?: VectorQuality}}[], name: string): string | undefined {
+export function addedVectorWarning(entries: readonly {name: string, vector: {quality?: VectorQuality}}[],
+    name: string): string | undefined {
     const entry = entries.find((e) => e.name === name);
     return entry && qualityWarning(entry.name, entry.vector.quality);
 }

@@ -48,7 +48,8 @@ export function computeDirection(samples: LayerSamples, {method, scale = "unit",
  * Power iteration on XᵀX (X = rows, minus `center` when given) without forming the n_embd² matrix:
  * v ← Xᵀ(Xv), normalised, from a deterministic start (the mean difference), until it stops moving.
  */
-function firstPrincipalComponent(rows: Float32Array[], center: Float64Array | undefined, iterations: number, start: Float64Array): Float64Array {
+function firstPrincipalComponent(rows: Float32Array[], center: Float64Array | undefined, iterations: number,
+    start: Float64Array): Float64Array {
     const dim = rows[0]!.length;
     let v = Float64Array.from(start);
     if (center != null || dot(v, v) === 0) {

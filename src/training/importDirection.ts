@@ -88,5 +88,7 @@ function parseNpy(bytes: Uint8Array, fail: (p: string) => Error): Float32Array {
     const size = descr === "<f4" ? 4 : descr === "<f8" ? 8 : 0;
     if (size === 0) throw fail(`unsupported dtype ${descr} (use little-endian float32 or float64)`);
     if (dataStart + count * size > bytes.byteLength) throw fail("the file is shorter than its shape says (truncated?)");
-    return Float32Array.from({length: count}, (_, i) => size === 4 ? view.getFloat32(dataStart + i * 4, true) : view.getFloat64(dataStart + i * 8, true));
+    return Float32Array.from({length: count}, (_, i) => size === 4
+        ? view.getFloat32(dataStart + i * 4, true)
+        : view.getFloat64(dataStart + i * 8, true));
 }

@@ -52,8 +52,8 @@ export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Pro
  * The recipe's vector for this model: from the cache, or trained now (with progress) and cached. A cached file that
  * does not parse (left by an older version's failed write, or damaged since) is trained again.
  */
-export async function ensureRecipeVector(loaded: LoadedModel, name: string,
-    {force = false, onProgress, signal}: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<string> {
+export async function ensureRecipeVector(loaded: LoadedModel, name: string, {force = false, onProgress, signal}:
+    {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<string> {
     const recipe = loadRecipe(name);
     const file = await recipeVectorPath(loaded, name);
     if (!force && await parses(file)) return file;
@@ -82,7 +82,8 @@ export function adoptTrainedVector(controller: SteeringController | undefined, n
         : `/vector add ${file} uses it`;
 }
 
-export type RecipeTrainer = (name: string, options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<string>;
+export type RecipeTrainer = (name: string,
+    options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<string>;
 
 export function recipeTrainerFor(loaded: LoadedModel): RecipeTrainer {
     return (name, options) => ensureRecipeVector(loaded, name, options);

@@ -104,7 +104,8 @@ export async function trainControlVector(loaded: LoadedModel, options: TrainOpti
             const negLayers = await capture.capture(neg, {allRows});
             onProgress?.(i * 2 + 2, total);
             evaluatedTokens += pos.length + neg.length;
-            const pair = pairFeatures(posLayers, negLayers, {pos, neg, lengths}, {nEmbd: info.nEmbd, layers, positions, bos: model.tokens.bos});
+            const pair = pairFeatures(posLayers, negLayers, {pos, neg, lengths},
+                {nEmbd: info.nEmbd, layers, positions, bos: model.tokens.bos});
             for (const L of layers) normSums[L]! += pair.normSums.get(L)!;
             normCount += pair.rowCount;
             features.push(pair);
@@ -141,7 +142,8 @@ type PairShape = {nEmbd: number, layers: readonly number[], positions: PositionM
 function pairFeatures(posLayers: Float32Array[], negLayers: Float32Array[],
     {pos, neg, lengths}: {pos: readonly Token[], neg: readonly Token[], lengths: {pos: number, neg: number}},
     {nEmbd, layers, positions, bos}: PairShape): PairFeatures & {normSums: Map<number, number>, rowCount: number} {
-    const rowsOf = (layer: Float32Array) => Array.from({length: layer.length / nEmbd}, (_, r) => layer.subarray(r * nEmbd, (r + 1) * nEmbd));
+    const rowsOf = (layer: Float32Array) =>
+        Array.from({length: layer.length / nEmbd}, (_, r) => layer.subarray(r * nEmbd, (r + 1) * nEmbd));
     // a shared BOS row is the same on both sides (no contrast) and is usually far larger than the rest
     // (an attention sink), so it would only inflate the typical norm
     const firstRow = positions === "all" && pos[0] === neg[0] && pos[0] === bos ? 1 : 0;

@@ -52,9 +52,10 @@ export function App({session, banner = [], history}: AppProps) {
     });
 
     useHelpKey(() => setOverlay("help"), !chat.busy && overlay == null);
+    const {note} = chat; // stable (useTranscript's memo), so the handler is set once per history
     useEffect(() => {
-        if (history) history.onError = (err) => chat.note(`The prompt history could not be saved: ${errorMessage(err)}`, "error");
-    }, [history, chat.note]);
+        if (history) history.onError = (err) => note(`The prompt history could not be saved: ${errorMessage(err)}`, "error");
+    }, [history, note]);
 
     useInput((input, key) => {
         const ctrlC = key.ctrl && input === "c";
@@ -110,7 +111,8 @@ export function App({session, banner = [], history}: AppProps) {
                     onEmptyChange={(empty) => { promptEmpty.current = empty; }} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
-                tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb} busy={chat.busy} />
+                tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
+                busy={chat.busy} />
         </Box>
     );
 }

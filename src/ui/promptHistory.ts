@@ -14,7 +14,8 @@ export class PromptHistory {
     /** told about the first failure to save an entry (later ones are the same problem) */
     onError: ((err: unknown) => void) | undefined;
 
-    constructor(entries: readonly string[] = [], private readonly persist?: (entry: string) => Promise<void>, private readonly limit = HISTORY_LIMIT) {
+    constructor(entries: readonly string[] = [], private readonly persist?: (entry: string) => Promise<void>,
+        private readonly limit = HISTORY_LIMIT) {
         this.entries = entries.filter((e) => e.trim() !== "").slice(-limit);
         this.index = this.entries.length;
     }

@@ -30,6 +30,10 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
         }, (err) => note(`Read-out failed: ${errorMessage(err)}`, "error"));
     }, [session, add, update, note]);
 
-    const actions = useMemo(() => ({addReply, clearLastReply: () => setLastReply(undefined), lastReadout: () => readoutRef.current}), [addReply]);
+    const actions = useMemo(() => ({
+        addReply,
+        clearLastReply: () => setLastReply(undefined),
+        lastReadout: () => readoutRef.current
+    }), [addReply]);
     return {lastReply, lastReadoutState: lastReadout, ...actions};
 }

@@ -2,7 +2,6 @@
  * The real binary's failure modes: each error is one line on stderr starting with "steer-chat:", naming the file
  * or flag, with no stack trace and exit code 2; --help and --version; and `ask` reading its prompt from stdin.
  */
-import {spawn} from "node:child_process";
 import {cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {InsufficientMemoryError} from "node-llama-cpp";

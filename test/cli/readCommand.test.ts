@@ -32,7 +32,8 @@ function parseNpy2d(bytes: Buffer) {
     const header = bytes.subarray(10, 10 + headerLength).toString("latin1");
     const shape = /'shape': \((\d+), (\d+)\)/.exec(header)!.slice(1).map(Number);
     const data = bytes.subarray(10 + headerLength);
-    return {header, dataOffset: 10 + headerLength, shape, values: Float32Array.from({length: data.length / 4}, (_, i) => data.readFloatLE(i * 4))};
+    return {header, dataOffset: 10 + headerLength, shape,
+        values: Float32Array.from({length: data.length / 4}, (_, i) => data.readFloatLE(i * 4))};
 }
 
 describe(".npy writer", () => {

@@ -36,7 +36,8 @@ async function rig(loaded: LoadedModel, vector: string, {history, mode = "raw", 
     let sequence!: LlamaContextSequence;
     const getSequence = context.getSequence.bind(context);
     context.getSequence = (options) => (sequence = getSequence(options));
-    const conversation = createConversation({...loaded, context}, {mode, history, sampling: {temperature: 0, maxTokens}, ...steeringHooks(controller)});
+    const conversation = createConversation({...loaded, context},
+        {mode, history, sampling: {temperature: 0, maxTokens}, ...steeringHooks(controller)});
     const calls: Call[] = [];
     for (const method of ["evaluateWithoutGeneratingNewTokens", "evaluateWithMetadata"] as const) {
         const original = sequence[method].bind(sequence) as (...args: unknown[]) => unknown;
@@ -58,7 +59,8 @@ async function turn(r: Rig, text: string) {
     const evaluatedBefore = r.evaluated();
     r.calls.length = 0;
     const reply = await r.conversation.send(text);
-    return {reply, usedBefore, usedAfter: r.conversation.contextUsage().used, evaluated: r.evaluated() - evaluatedBefore, calls: [...r.calls]};
+    return {reply, usedBefore, usedAfter: r.conversation.contextUsage().used, evaluated: r.evaluated() - evaluatedBefore,
+        calls: [...r.calls]};
 }
 
 const nudge = (r: Rig, by = 0.3) => r.controller.update((s) => s.setCoefficient(s.entries[0]!.name, s.entries[0]!.coefficient + by));
@@ -209,7 +211,10 @@ describe("the cost of a steering change (generated llama, raw mode)", MODEL_TEST
             const stop = new AbortController();
             const progress: number[] = [];
             r.calls.length = 0;
-            const stopped = await r.conversation.reevaluate({signal: stop.signal, onProgress: (done) => { progress.push(done); stop.abort(); }});
+            const stopped = await r.conversation.reevaluate({
+                signal: stop.signal,
+                onProgress: (done) => { progress.push(done); stop.abort(); }
+            });
             expect(stopped).toMatchObject({stopped: true, evaluated: BATCH});
             expect(progress).toEqual([BATCH]);
             expect(r.calls).toEqual([{method: "evaluateWithoutGeneratingNewTokens", tokens: BATCH}]);

@@ -100,7 +100,10 @@ describe("the header check reads the whole header, bounded by the file size", ()
     it("walks a header through small reads and checks every count against what is left of the file", () => {
         const model = buildSyntheticLlama({nEmbd: 8, nHead: 2, nLayer: 1});
         const reads: number[] = [];
-        const source = {size: model.length, read: (offset: number, length: number) => { reads.push(length); return model.subarray(offset, offset + length); }};
+        const source = {size: model.length, read: (offset: number, length: number) => {
+            reads.push(length);
+            return model.subarray(offset, offset + length);
+        }};
         const {header} = readGgufHeader(source);
         expect(header?.metadata.get("llama.block_count")).toEqual({kind: "number", ggufType: GgufValueType.UINT32, value: 1});
         expect(header?.tensors.map((t) => t.name)).toContain("blk.0.ffn_down.weight");

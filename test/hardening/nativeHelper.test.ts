@@ -2,8 +2,8 @@
  * The native helper reached straight from JS: capture() refuses typed arrays it would read past the end of (a
  * 16 MiB Uint8Array as the control vector made it read 64 MiB and segfault), createCaptureContext clamps an absurd
  * thread count (100000 started thousands of threads), and disposing the model while a capture evaluates on its
- * worker thread waits for it instead of freeing the weights under it (SIGSEGV 4 runs in 5; 3 in 3 here before the fix). Each scenario runs in a
- * child process (test/helpers/nativeChild.ts), so a crash fails the test instead of killing vitest.
+ * worker thread waits for it instead of freeing the weights under it (SIGSEGV 4 runs in 5; 3 in 3 here before the fix).
+ * Each scenario runs in a child process (test/helpers/nativeChild.ts), so a crash fails the test instead of killing vitest.
  */
 import {spawnSync} from "node:child_process";
 import {writeFileSync} from "node:fs";

@@ -26,7 +26,8 @@ describe("storm and soak", () => {
     let controller: SteeringController;
     let conversation: Conversation;
     beforeAll(async () => {
-        loaded = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 21, contextLength: 1024}), {gpu: false, contextSize: 1024});
+        loaded = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 21, contextLength: 1024}),
+            {gpu: false, contextSize: 1024});
         controller = SteeringController.create(loaded.context, loaded.model);
         for (const [i, name] of ["a", "b", "c"].entries())
             await controller.addVector(writeVector(vectorOf(32, [1, 2, 3], (l, k) => Math.cos(i + l * k)), `${name}.gguf`), 0.5);

@@ -78,7 +78,8 @@ export class FakeConversation implements Conversation {
         }
         this.used += userText.length + count;
         this.turns.push({user: userText, reply: text});
-        return {text, tokens: [], tokenCount: count, stopReason, tokensPerSecond: script.tokensPerSecond ?? 0, meanLogProb: script.meanLogProb};
+        return {text, tokens: [], tokenCount: count, stopReason, tokensPerSecond: script.tokensPerSecond ?? 0,
+            meanLogProb: script.meanLogProb};
     }
 
     private waitForReleaseOrAbort(signal: AbortSignal | undefined) {
@@ -120,7 +121,8 @@ export class FakeConversation implements Conversation {
         this.forgetCalls++;
     }
 
-    async reevaluate({onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
+    async reevaluate(
+        {onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
         this.reevaluateCalls++;
         const total = this.staleTokens;
         if (total > 0) onProgress?.(total, total);

@@ -3,7 +3,8 @@ import {spawn} from "node:child_process";
 
 export type ProcessResult = {code: number | null, stdout: string, stderr: string};
 
-export function runProcess(cmd: string, args: string[], options: {cwd: string, env?: NodeJS.ProcessEnv, input?: string}): Promise<ProcessResult> {
+export function runProcess(cmd: string, args: string[],
+    options: {cwd: string, env?: NodeJS.ProcessEnv, input?: string}): Promise<ProcessResult> {
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, {cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"]});
         let stdout = "";

@@ -36,8 +36,11 @@ describe("a packed package installed as a registry user installs it", () => {
 
         const model = path.join(repoRoot, "models", "stories260K.gguf");
         const vectorsDir = path.join(repoRoot, "test", "fixtures", "vectors");
-        const cases = [fixtures.find((c) => c.vectors == null)!, ...fixtures.filter((c) => c.vectors != null && c.layers != null).slice(0, 1),
-            fixtures.find((c) => (c.vectors?.length ?? 0) > 1 && c.layers == null)!];
+        const cases = [
+            fixtures.find((c) => c.vectors == null)!,
+            ...fixtures.filter((c) => c.vectors != null && c.layers != null).slice(0, 1),
+            fixtures.find((c) => (c.vectors?.length ?? 0) > 1 && c.layers == null)!
+        ];
         for (const c of cases) {
             const args = ["--yes", "--package", tarball, "steer-chat", "ask", "--raw", "--temperature", "0", "--max-tokens", String(c.maxTokens),
                 "--model", model];

@@ -72,7 +72,8 @@ describe("reading vectors on the demo model", () => {
         // the tokens of "Sue" carry it: " S"/"S" and "u" read above the text's tokens with neither letter
         const bos = loaded.model.tokens.bos!;
         const texts = positive.tokens.map((t, i) => loaded.model.detokenize([t], false, [bos, ...positive.tokens.slice(0, i)].slice(-8)));
-        const zOf = (keep: (text: string) => boolean) => mean(texts.flatMap((text, i) => (keep(text) ? [positive.readout.tokenZ[i]!] : [])));
+        const zOf = (keep: (text: string) => boolean) =>
+            mean(texts.flatMap((text, i) => (keep(text) ? [positive.readout.tokenZ[i]!] : [])));
         expect(zOf((t) => t.trim() === "S" || t === "u")).toBeGreaterThan(zOf((t) => !/[Su]/.test(t)) + 2);
     });
 
@@ -110,7 +111,10 @@ describe("reading vectors on the demo model", () => {
         };
         const plus = await readAt(1);
         const minus = await readAt(-1);
-        const table = JSON.stringify({plus: plus.map((r) => [r.z.toFixed(2), r.text.slice(0, 40)]), minus: minus.map((r) => [r.z.toFixed(2), r.text.slice(0, 40)])});
+        const table = JSON.stringify({
+            plus: plus.map((r) => [r.z.toFixed(2), r.text.slice(0, 40)]),
+            minus: minus.map((r) => [r.z.toFixed(2), r.text.slice(0, 40)])
+        });
         const zs = (rows: typeof plus) => rows.map((r) => r.z);
         expect(mean(zs(plus)), table).toBeGreaterThan(mean(zs(minus)) + 0.2);
         // and it reads the reply's content: the replies that name Sue read above those that do not

@@ -57,7 +57,8 @@ describe("the shipped demo vectors on the demo model", () => {
                 rows.push({coefficient: c, ...await sample([demo.word, "Lily"])});
             }
             controller.update((s) => s.remove(demo.vector));
-            const table = JSON.stringify(rows.map((r) => ({c: r.coefficient, ...Object.fromEntries(r.counts), ppl: r.perplexity.toFixed(2)})));
+            const table = JSON.stringify(rows.map((r) =>
+                ({c: r.coefficient, ...Object.fromEntries(r.counts), ppl: r.perplexity.toFixed(2)})));
             const target = rows.map((r) => r.counts.get(demo.word)!);
             for (let i = 1; i < target.length; i++) expect(target[i], table).toBeGreaterThanOrEqual(target[i - 1]!);
             expect(target.at(-1)! - target[0]!, table).toBeGreaterThanOrEqual(5);

@@ -21,7 +21,8 @@ type Rig = {loaded: LoadedModel, controller: SteeringController, conversation: C
 async function rig(modelPath: string, {history = "reeval", mode = "raw"}: {history?: HistoryPolicy, mode?: "raw" | "chat"} = {}): Promise<Rig> {
     const loaded = await loadModel(modelPath, {gpu: false, contextSize: 512});
     const controller = SteeringController.create(loaded.context, loaded.model);
-    const conversation = createConversation(loaded, {mode, sampling: {temperature: 0, maxTokens: 24}, history, ...steeringHooks(controller)});
+    const conversation = createConversation(loaded,
+        {mode, sampling: {temperature: 0, maxTokens: 24}, history, ...steeringHooks(controller)});
     return {loaded, controller, conversation};
 }
 

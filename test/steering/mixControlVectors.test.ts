@@ -27,7 +27,10 @@ describe("mixControlVectors", () => {
     it("sums coefficient × direction with float32 rounding at each step, in order", () => {
         const a = vectorOf(4, [1], () => 0.1);
         const b = vectorOf(4, [1], () => 0.7);
-        const mix = mixControlVectors([{vector: a, coefficient: 0.3, enabled: true}, {vector: b, coefficient: -1.1, enabled: true}], shape)!;
+        const mix = mixControlVectors([
+            {vector: a, coefficient: 0.3, enabled: true},
+            {vector: b, coefficient: -1.1, enabled: true}
+        ], shape)!;
         const f = Math.fround;
         const expected = f(f(f(0.1) * f(0.3)) + f(f(0.7) * f(-1.1)));
         expect(mix.data[0]).toBe(expected);

@@ -72,7 +72,9 @@ describe("prompt files and imports", () => {
             buf.set([0x93, ...Buffer.from("NUMPY"), 1, 0]);
             buf.writeUInt16LE(header.length, 8);
             buf.write(header, 10, "latin1");
-            values.forEach((v, i) => size === 4 ? buf.writeFloatLE(v, 10 + header.length + i * 4) : buf.writeDoubleLE(v, 10 + header.length + i * 8));
+            values.forEach((v, i) => size === 4
+                ? buf.writeFloatLE(v, 10 + header.length + i * 4)
+                : buf.writeDoubleLE(v, 10 + header.length + i * 8));
             return buf;
         };
         expect([...parseDirection("a.npy", npy("<f4", [1, -2, 3.5], 4)).values]).toEqual([1, -2, 3.5]);

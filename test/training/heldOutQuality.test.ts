@@ -49,7 +49,10 @@ describe("held-out quality on the demo model", () => {
         const file = path.join(tempDir(), "sue.gguf");
         saveControlVector(file, vector);
         const f = Math.fround;
-        expect((await loadControlVector(file)).quality).toEqual({...q, layers: q.layers.map((l) => ({layer: l.layer, auroc: f(l.auroc), gapZ: f(l.gapZ), pairCosine: f(l.pairCosine)}))});
+        expect((await loadControlVector(file)).quality).toEqual({
+            ...q,
+            layers: q.layers.map((l) => ({layer: l.layer, auroc: f(l.auroc), gapZ: f(l.gapZ), pairCosine: f(l.pairCosine)}))
+        });
         // the shipped sue.gguf was trained with the same flags on all ten pairs
         const shipped = await loadControlVector(path.join(repoRoot, "vectors", "sue.gguf"));
         for (const [layer, d] of shipped.directions) expect(vector.directions.get(layer), `layer ${layer}`).toEqual(d);

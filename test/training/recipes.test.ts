@@ -24,7 +24,8 @@ describe("recipes", () => {
     let plain: LoadedModel;
     beforeAll(async () => {
         process.env.STEER_CHAT_CONFIG_DIR = tempDir(); // the trained-vector cache lives under it
-        templated = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 21, chatTemplate: CHATML}), {gpu: false, contextSize: 512});
+        templated = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 21, chatTemplate: CHATML}),
+            {gpu: false, contextSize: 512});
         plain = await loadModel(writeSyntheticModel({nEmbd: 32, nLayer: 4, seed: 22}), {gpu: false, contextSize: 512});
     });
     afterAll(async () => {

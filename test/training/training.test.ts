@@ -99,12 +99,14 @@ describe("training on stories260K", () => {
             const tokens = tokenizePrompt(loaded.model, "Once upon a time");
             const plain = await capture.capture(tokens);
             const v = vectorOf(64, [3], (_, i) => ((i * 37) % 11) / 5 - 1);
-            const mix = mixControlVectors([{vector: v, coefficient: 1, enabled: true, layers: {start: 3, end: 3}}], {nEmbd: 64, nLayer: 5})!;
+            const mix = mixControlVectors([{vector: v, coefficient: 1, enabled: true, layers: {start: 3, end: 3}}],
+                {nEmbd: 64, nLayer: 5})!;
             const steered = await capture.capture(tokens, {steering: mix});
             for (let layer = 0; layer < 3; layer++) expect(steered[layer]).toEqual(plain[layer]); // earlier layers: untouched
             const direction = v.directions.get(3)!;
             let worst = 0;
-            for (let i = 0; i < plain[3]!.length; i++) worst = Math.max(worst, Math.abs(steered[3]![i]! - plain[3]![i]! - direction[i % 64]!));
+            for (let i = 0; i < plain[3]!.length; i++)
+                worst = Math.max(worst, Math.abs(steered[3]![i]! - plain[3]![i]! - direction[i % 64]!));
             expect(worst).toBeLessThan(1e-5); // float rounding of (x + v) − x only
             expect(steered[4]).not.toEqual(plain[4]); // and the change flows on
             // the capture context is separate: the chat context's steering did not change
@@ -184,7 +186,8 @@ describe("training input errors come before any compute", () => {
     });
 
     it("unequal counts and prompts longer than the context fail before capture starts", async () => {
-        const loaded = await loadModel(writeSyntheticModel({nEmbd: 16, nLayer: 3, contextLength: 32, seed: 9}), {gpu: false, contextSize: 32});
+        const loaded = await loadModel(writeSyntheticModel({nEmbd: 16, nLayer: 3, contextLength: 32, seed: 9}),
+            {gpu: false, contextSize: 32});
         try {
             await expect(trainControlVector(loaded, {positives: ["the cat"], negatives: ["the dog", "a sun"]}))
                 .rejects.toThrow("got 1 positive and 2 negative");

@@ -43,7 +43,9 @@ describe("held-out scoring", () => {
 
     it("held-out pairs that contradict the training pairs score AUROC 0 and a negative gap", () => {
         const split = heldOutSplit(10, {seed: 2});
-        const data = pairs(10, (i) => (split.heldOut.includes(i) ? {positive: [0, 0], negative: [4, 0]} : {positive: [4, 0], negative: [0, 0]}));
+        const data = pairs(10, (i) => (split.heldOut.includes(i)
+            ? {positive: [0, 0], negative: [4, 0]}
+            : {positive: [4, 0], negative: [0, 0]}));
         const q = scoreHeldOut({pairs: data, split, seed: 2, layers: [1], baselineStates: new Map([[1, Float32Array.from([0, 0, 1, 0])]]),
             nEmbd: 2, method: "mean"})!;
         expect(q.layers[0]!.auroc).toBe(0);
@@ -102,7 +104,8 @@ describe("quality in the GGUF", () => {
     it("a vector without a score has none, and a malformed score is ignored rather than failing the load", () => {
         expect(parseQualityMetadata({general: {architecture: "controlvector"}})).toBeUndefined();
         const nested = (q: Record<string, unknown>) => ({"steer-chat": {quality: q}});
-        const good = {train_pairs: 8, held_out_pairs: 2, seed: 5, layers: [1], auroc: [1], gap_z: [2], pair_cosine: [0.5], best_layers: [1]};
+        const good = {train_pairs: 8, held_out_pairs: 2, seed: 5, layers: [1], auroc: [1], gap_z: [2], pair_cosine: [0.5],
+            best_layers: [1]};
         expect(parseQualityMetadata(nested(good))?.layers).toEqual([{layer: 1, auroc: 1, gapZ: 2, pairCosine: 0.5}]);
         expect(parseQualityMetadata(nested({...good, auroc: [1, 0.5]}))).toBeUndefined();
         expect(parseQualityMetadata(nested({...good, seed: -1}))).toBeUndefined();

@@ -19,8 +19,8 @@ import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import {PromptHistory} from "../../src/ui/promptHistory.js";
 
 /** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
-function ExitProbe({onExit}: {onExit: () => void}) {
-    useEffect(() => onExit, []);
+function ExitProbe({state}: {state: {exited: boolean}}) {
+    useEffect(() => () => { state.exited = true; }, [state]);
     return null;
 }
 
@@ -34,7 +34,7 @@ async function start(conversation = new FakeConversation(), modelName = "tiny-mo
     const state = {exited: false};
     const app = render(<>
         <App session={new ChatSession({conversation, modelName, trainRecipe})} />
-        <ExitProbe onExit={() => { state.exited = true; }} />
+        <ExitProbe state={state} />
     </>);
     cleanup = () => app.unmount();
     await tick(100);

@@ -34,7 +34,8 @@ const statusLine = (frame: string) => frame.split("\n").find((l) => l.includes("
 
 /** waits for the signal (Esc) in reevaluate, after reporting the first batch */
 class StoppableReeval extends FakeConversation {
-    override async reevaluate({signal, onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
+    override async reevaluate(
+        {signal, onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
         this.reevaluateCalls++;
         onProgress?.(64, 280);
         await new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve()));

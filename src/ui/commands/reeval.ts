@@ -6,7 +6,10 @@ export const reeval = defineCommand({
     safeWhileBusy: false,
     parse: () => ({}),
     run: (_, {session, runJob, note, progress, refreshUsage}) => runJob("replying", "evaluating the history", async (signal) => {
-        note(reevaluateNote(await session.conversation.reevaluate({signal, onProgress: (done, total) => progress(historyProgressText(done, total))})));
+        note(reevaluateNote(await session.conversation.reevaluate({
+            signal,
+            onProgress: (done, total) => progress(historyProgressText(done, total))
+        })));
         refreshUsage();
     })
 });

@@ -42,7 +42,8 @@ function misfit(v: VectorListing & {ok: true}, shape: ModelShape): string | unde
  * The picker's rows: each vector name once, as it resolves (user, trained for this model, shipped), marked when it
  * does not fit the model; then the recipes with no fitting vector, which adding trains for this model.
  */
-export function vectorPickerItems(vectors: readonly VectorListing[], recipes: readonly string[], shape: ModelShape | undefined): SelectItem<string>[] {
+export function vectorPickerItems(vectors: readonly VectorListing[], recipes: readonly string[],
+    shape: ModelShape | undefined): SelectItem<string>[] {
     const items: SelectItem<string>[] = [];
     const fitting = new Set<string>();
     for (const v of vectors) {
@@ -62,7 +63,8 @@ export function vectorPickerItems(vectors: readonly VectorListing[], recipes: re
  * Picks a vector from the vector folders or a recipe; returns its name. `trainedDir` is the loaded model's trained
  * folder and `shape` its size (vectors that do not fit are marked).
  */
-export function VectorPicker({trainedDir, shape, onPick, onClose}: {trainedDir?: string, shape?: ModelShape, onPick: (name: string) => void, onClose: () => void}) {
+export function VectorPicker({trainedDir, shape, onPick, onClose}:
+    {trainedDir?: string, shape?: ModelShape, onPick: (name: string) => void, onClose: () => void}) {
     const [vectors, setVectors] = useState<VectorListing[]>();
     useEffect(() => { void listVectors(trainedDir).then(setVectors); }, [trainedDir]);
     if (vectors == null) return <Frame title="Add a vector"><Text dimColor>reading the vector folders…</Text></Frame>;

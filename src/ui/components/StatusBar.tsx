@@ -21,7 +21,8 @@ export type StatusBarProps = {
  * the keep policy) and the last reply's timings (first token, prompt tokens/s, generation tokens/s, as llama-cli prints).
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
-export const StatusBar = React.memo(function StatusBar({modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, busy}: StatusBarProps) {
+export const StatusBar = React.memo(function StatusBar(
+    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, busy}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;

@@ -43,7 +43,8 @@ export type SteeringPanelProps = {
 
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
 // memo: streamed text re-renders the app every flush; this only when its own props change
-export const SteeringPanel = React.memo(function SteeringPanel({state, pending, focused, selected, unavailable, reads}: SteeringPanelProps) {
+export const SteeringPanel = React.memo(function SteeringPanel(
+    {state, pending, focused, selected, unavailable, reads}: SteeringPanelProps) {
     const max = barScale(state);
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
@@ -52,7 +53,8 @@ export const SteeringPanel = React.memo(function SteeringPanel({state, pending, 
                 <Text dimColor>{focused ? "  ↑↓ select · ←→ ±0.1 (Shift ×5) · Space on/off · 0 zero · a add · d remove · Tab back" : "  Tab to adjust"}</Text>
             </Text>
             {unavailable != null && <Text color="yellow">{unavailable}</Text>}
-            {unavailable == null && state.entries.length === 0 && <Text dimColor>no vectors — press a (in the panel) or /vector add NAME</Text>}
+            {unavailable == null && state.entries.length === 0
+                && <Text dimColor>no vectors — press a (in the panel) or /vector add NAME</Text>}
             {state.entries.map((entry, i) => {
                 const isSelected = focused && i === selected;
                 const value = formatCoefficient(entry.coefficient);
