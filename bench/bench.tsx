@@ -6,6 +6,7 @@
 import {mkdtempSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import {performance as perfHooks} from "node:perf_hooks";
 import {parseArgs} from "node:util";
 import React from "react";
 import {render} from "ink-testing-library";
@@ -251,17 +252,17 @@ async function main() {
             await new Promise((r) => setTimeout(r, 50));
             for (const ch of prompt) app.stdin.write(ch);
             await new Promise((r) => setTimeout(r, 50));
-            const started = performance.eventLoopUtilization();
+            const started = perfHooks.eventLoopUtilization();
             app.stdin.write("\r");
             const reply = await done;
-            tuiBusy.push(performance.eventLoopUtilization(started).utilization);
+            tuiBusy.push(perfHooks.eventLoopUtilization(started).utilization);
             app.unmount();
             return reply.tokensPerSecond;
         };
         const plain = async () => {
-            const started = performance.eventLoopUtilization();
+            const started = perfHooks.eventLoopUtilization();
             const reply = await generate(conversation, prompt);
-            plainBusy.push(performance.eventLoopUtilization(started).utilization);
+            plainBusy.push(perfHooks.eventLoopUtilization(started).utilization);
             return reply.tokensPerSecond;
         };
         for (let r = 0; r < ROUNDS; r++) {

@@ -304,7 +304,7 @@ describe("IncrementalDetokenizer", () => {
     const calls: {tokens: Token[], lastTokens: Token[] | undefined}[] = [];
     const fake = (tokens: readonly Token[], _special?: boolean, lastTokens?: readonly Token[]) => {
         calls.push({tokens: [...tokens], lastTokens: lastTokens && [...lastTokens]});
-        return Buffer.from(tokens as number[]).toString("utf8");
+        return Buffer.from(tokens as unknown as number[]).toString("utf8");
     };
 
     function pushAll(detok: IncrementalDetokenizer, tokens: Token[]) {

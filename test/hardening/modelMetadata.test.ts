@@ -14,11 +14,11 @@ import {ARCHITECTURES_WITHOUT_ATTENTION_EVERYWHERE, hyperparameterProblem} from 
 import {buildSyntheticLlama} from "../../tooling/syntheticLlama.js";
 import {expectOneLineError, runCli} from "../helpers/cliRun.js";
 import {editGgufMetadata} from "../helpers/ggufEdit.js";
-import {hasStoriesModel, repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";
+import {repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";
 
 const dir = tempDir("steer-meta-");
 // the issue reproduced these on stories260K; a generated model of the same shape stands in without it
-const base = hasStoriesModel ? readFileSync(storiesModelPath) : buildSyntheticLlama({nEmbd: 64, nLayer: 5, nHead: 8, nHeadKv: 4, seed: 5});
+const base = readFileSync(storiesModelPath); // the shipped demo model: a real trained llama, mutated
 
 function crafted(name: string, edits: Record<string, GgufValue | null>): string {
     const file = path.join(dir, `${name}.gguf`);

@@ -15,7 +15,7 @@ for (const file of process.argv.slice(2)) {
             const sequence = loaded.context.getSequence();
             const tokens = loaded.model.tokenize("the cat sat");
             let generated = 0;
-            for await (const _token of sequence.evaluate(tokens.length > 0 ? tokens : [loaded.model.tokens.bos ?? 0])) {
+            for await (const _token of sequence.evaluate(tokens.length > 0 ? tokens : [loaded.model.tokens.bos!])) {
                 if (++generated >= 3) break;
             }
             sequence.dispose();

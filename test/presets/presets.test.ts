@@ -15,7 +15,7 @@ const bin = path.join(repoRoot, "bin", "steer-chat.js");
 
 /** Runs the binary with its config in `xdg`; `asUser` runs it as another user (root reads any file, so EACCES needs one). */
 function cli(xdg: string, cwd = repoRoot, asUser?: {uid: number, gid: number}) {
-    const env = {...process.env, XDG_CONFIG_HOME: xdg};
+    const env: NodeJS.ProcessEnv = {...process.env, XDG_CONFIG_HOME: xdg};
     delete env.STEER_CHAT_CONFIG_DIR;
     return async (...args: string[]) => {
         try {
@@ -239,7 +239,7 @@ describe("preset round trip", () => {
 
     it("two instances saving presets at the same time keep each other's presets", async () => {
         const xdg = tempDir();
-        const env = {...process.env, XDG_CONFIG_HOME: xdg};
+        const env: NodeJS.ProcessEnv = {...process.env, XDG_CONFIG_HOME: xdg};
         delete env.STEER_CHAT_CONFIG_DIR;
         const saveMany = (prefix: string) => new Promise<number>((resolve) => {
             // one process saving 20 presets in a row, racing another one doing the same
