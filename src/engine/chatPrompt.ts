@@ -33,6 +33,33 @@ export type TemplateVocabulary = {bosText: string, eosText: string, addBos: bool
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** The model's Jinja chat template, rendered as llama.cpp's common_chat_templates_apply renders it. */
+/** The conversations a template is checked with before use: one user message, then a system and a user message. */
+const CHECK_RENDERS: [readonly ChatMessage[], boolean][] = [
+    [[{role: "user", content: "Hello"}], true],
+    [[{role: "system", content: "System message"}, {role: "user", content: "User message"}], false]
+];
+
+/** What a template is rendered with, as llama.cpp's chat passes it. */
+export function templateContext(vocabulary: TemplateVocabulary, messages: readonly ChatMessage[], addGenerationPrompt: boolean, now: Date) {
+    const day = String(now.getDate()).padStart(2, "0");
+    const month = MONTHS[now.getMonth()]!;
+    return {
+        messages,
+        bos_token: vocabulary.bosText,
+        eos_token: vocabulary.eosText,
+        enable_thinking: true,
+        datetime: `${month} ${day} ${now.getFullYear()}`,
+        date_string: `${day} ${month} ${now.getFullYear()}`,
+        // llama.cpp sets it only when true
+        ...(addGenerationPrompt ? {add_generation_prompt: true} : {})
+    };
+}
+
+/** The contexts the constructor's checks render, for rendering them first where a runaway template can be stopped. */
+export function checkContexts(vocabulary: TemplateVocabulary, now = new Date()): object[] {
+    return CHECK_RENDERS.map(([messages, addGenerationPrompt]) => templateContext(vocabulary, messages, addGenerationPrompt, now));
+}
+
 export class ChatTemplate {
     private readonly template: Template;
     /** false when the template ignores a system message (llama.cpp then merges it into the next message) */
@@ -41,11 +68,10 @@ export class ChatTemplate {
     /** Throws when the template does not parse or does not render a one-message conversation. */
     constructor(readonly source: string, private readonly vocabulary: TemplateVocabulary, private readonly now = () => new Date()) {
         this.template = new Template(source);
-        this.render([{role: "user", content: "Hello"}], true);
+        this.render(...CHECK_RENDERS[0]);
         let supports = false;
         try {
-            supports = this.renderRaw([{role: "system", content: "System message"}, {role: "user", content: "User message"}], false)
-                .includes("System message");
+            supports = this.renderRaw(...CHECK_RENDERS[1]).includes("System message");
         } catch {
             // a template that raises on a system message does not support one
         }
@@ -66,19 +92,7 @@ export class ChatTemplate {
     }
 
     private renderRaw(messages: readonly ChatMessage[], addGenerationPrompt: boolean): string {
-        const now = this.now();
-        const day = String(now.getDate()).padStart(2, "0");
-        const month = MONTHS[now.getMonth()]!;
-        return this.template.render({
-            messages,
-            bos_token: this.vocabulary.bosText,
-            eos_token: this.vocabulary.eosText,
-            enable_thinking: true,
-            datetime: `${month} ${day} ${now.getFullYear()}`,
-            date_string: `${day} ${month} ${now.getFullYear()}`,
-            // llama.cpp sets it only when true
-            ...(addGenerationPrompt ? {add_generation_prompt: true} : {})
-        });
+        return this.template.render(templateContext(this.vocabulary, messages, addGenerationPrompt, this.now()));
     }
 
     /**

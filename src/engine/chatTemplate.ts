@@ -3,11 +3,22 @@
  * when the check fails it falls back to another wrapper but prints the error with a stack trace on stderr. This
  * resolves the wrapper the same way, turning that failure into one line the caller shows.
  */
-import {resolveChatWrapper, type ChatWrapper, type LlamaModel} from "node-llama-cpp";
+import {GeneralChatWrapper, resolveChatWrapper, type ChatWrapper, type LlamaModel} from "node-llama-cpp";
 import {displayText} from "../displayText.js";
-import {ChatTemplate} from "./chatPrompt.js";
+import {ChatTemplate, checkContexts} from "./chatPrompt.js";
+import {probeTemplate} from "./templateProbe.js";
 
-export function chatWrapperFor(model: LlamaModel): {wrapper: ChatWrapper, warning?: string} {
+export function chatWrapperFor(model: LlamaModel, {runaway}: {runaway?: string} = {}): {wrapper: ChatWrapper, warning?: string} {
+    if (runaway != null) {
+        // node-llama-cpp renders the template even with noJinja (to compare it with its dedicated wrappers): it is
+        // given the model's file info without it
+        const {metadata} = model.fileInfo;
+        const wrapper = resolveChatWrapper({
+            bosString: model.tokens.bosString, filename: model.filename, tokenizer: model.tokenizer, noJinja: true, warningLogs: false,
+            fileInfo: {...model.fileInfo, metadata: {...metadata, tokenizer: {...metadata.tokenizer, chat_template: undefined}}}
+        } as Parameters<typeof resolveChatWrapper>[0]) ?? new GeneralChatWrapper();
+        return {wrapper, warning: `The model's chat template is not used: ${runaway}; chatting in node-llama-cpp's ${wrapper.wrapperName} format instead`};
+    }
     try {
         return {wrapper: resolveChatWrapper(model, {fallbackToOtherWrappersOnJinjaError: false, warningLogs: false})};
     } catch (err) {
@@ -24,16 +35,17 @@ export function chatWrapperFor(model: LlamaModel): {wrapper: ChatWrapper, warnin
  * template, so the template is what parity means, and a dedicated wrapper adds a default system prompt llama.cpp
  * does not add.
  */
-export function jinjaChatTemplateFor(model: LlamaModel): ChatTemplate | undefined {
+export function jinjaChatTemplateFor(model: LlamaModel): {template?: ChatTemplate, runaway?: string} {
     const source = model.fileInfo.metadata?.tokenizer?.chat_template;
-    if (typeof source !== "string" || source === "") return undefined;
+    if (typeof source !== "string" || source === "") return {};
+    const vocabulary = {bosText: model.tokens.bosString ?? "", eosText: model.tokens.eosString ?? "", addBos: model.tokens.shouldPrependBosToken};
+    // rendered first in a bounded worker: a runaway template must not take the main thread (and node-llama-cpp's
+    // own check would render it there too, so the fallback then skips the template altogether)
+    const probe = probeTemplate(source, checkContexts(vocabulary));
+    if (probe.kind === "runaway") return {runaway: probe.problem};
     try {
-        return new ChatTemplate(source, {
-            bosText: model.tokens.bosString ?? "",
-            eosText: model.tokens.eosString ?? "",
-            addBos: model.tokens.shouldPrependBosToken
-        });
+        return {template: new ChatTemplate(source, vocabulary)};
     } catch {
-        return undefined;
+        return {};
     }
 }

@@ -130,10 +130,10 @@ export function createConversation(loaded: LoadedModel, options: ConversationOpt
     const sequence = loaded.context.getSequence();
     const sampling = {...DEFAULT_SAMPLING, ...stripUndefined(options.sampling ?? {})};
     if (options.mode === "raw") return new TurnConversation(sequence, sampling, options, rawFormat(sequence.model));
-    const template = jinjaChatTemplateFor(sequence.model);
+    const {template, runaway} = jinjaChatTemplateFor(sequence.model);
     return template != null
         ? new TurnConversation(sequence, sampling, options, templateFormat(template, sequence.model))
-        : new ChatConversation(sequence, sampling, options);
+        : new ChatConversation(sequence, sampling, options, runaway);
 }
 
 /** a user message and the reply: its text, its sampled tokens and how it ended (chat mode builds on them) */
@@ -436,10 +436,11 @@ class ChatConversation extends BaseConversation {
     private systemChanged = false;
     readonly notes: readonly string[];
 
-    constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions) {
+    /** `runaway`: why the model's template is not used at all (it did not render within the probe's bounds) */
+    constructor(sequence: LlamaContextSequence, sampling: SamplingOptions, options: ConversationOptions, runaway?: string) {
         super(sequence, sampling, options);
         this.confidence = recordTokenConfidence(sequence);
-        const {wrapper, warning} = chatWrapperFor(sequence.model);
+        const {wrapper, warning} = chatWrapperFor(sequence.model, {runaway});
         this.notes = warning != null ? [warning] : [];
         this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false,
             chatWrapper: wrapper});
