@@ -10,13 +10,28 @@ export type ConfidenceRecorder = {
     /** starts a new reply's record */
     reset(): void,
     /** mean natural-log probability of the tokens sampled since reset() (undefined: none) */
-    meanLogProb(): number | undefined
+    meanLogProb(): number | undefined,
+    /**
+     * On the next `evaluate` (the one that evaluates a prompt and generates after it): evaluates all its tokens but
+     * the last without generating, calls `hook`, then goes on from the last token. How the reply-only steering
+     * policy switches the control vector on at the last prompt token inside node-llama-cpp's chat session.
+     * undefined disarms it.
+     */
+    splitNextEvaluate(hook: (() => void) | undefined): void
 };
 
 export function recordTokenConfidence(sequence: LlamaContextSequence): ConfidenceRecorder {
     let logProbSum = 0;
     let count = 0;
+    let split: (() => void) | undefined;
     async function* evaluate(tokens: Token[], options: Parameters<LlamaContextSequence["evaluate"]>[1] = {}) {
+        const hook = split;
+        split = undefined;
+        if (hook != null) {
+            if (tokens.length > 1) await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(0, -1));
+            hook();
+            tokens = tokens.slice(-1);
+        }
         const iterator = sequence.evaluateWithMetadata(tokens, {confidence: true}, options);
         let input: Token | Token[] | undefined = undefined;
         try {
@@ -34,6 +49,7 @@ export function recordTokenConfidence(sequence: LlamaContextSequence): Confidenc
     Object.defineProperty(sequence, "evaluate", {value: evaluate, configurable: true, writable: true});
     return {
         reset() { logProbSum = 0; count = 0; },
-        meanLogProb: () => (count > 0 ? logProbSum / count : undefined)
+        meanLogProb: () => (count > 0 ? logProbSum / count : undefined),
+        splitNextEvaluate(hook) { split = hook; }
     };
 }

@@ -16,6 +16,8 @@ type NativeModule = {
     createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
     capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
+    captureLogits(handle: CaptureHandle, tokens: Int32Array, fromRow: number, cvec?: Float32Array | null, ilStart?: number, ilEnd?: number,
+        steerFrom?: number): Promise<Float32Array>,
     setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null, nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */
@@ -33,6 +35,12 @@ export type HiddenStateCapture = {
      * which holds only the last token's row unless `allRows` (llama.cpp computes it only for output tokens).
      */
     capture(tokens: readonly number[], options?: {allRows?: boolean, steering?: MixedControlVector | null}): Promise<Float32Array[]>,
+    /**
+     * The next-token logits after each token from `fromRow` on: (n_tokens − fromRow) × n_vocab floats, no hidden
+     * states kept. With `steering`, tokens from `steerFrom` on (default 0: all) are evaluated with it and the ones
+     * before without it, as a conversation under the reply-only policy evaluates them.
+     */
+    logits(tokens: readonly number[], options?: {fromRow?: number, steering?: MixedControlVector | null, steerFrom?: number}): Promise<Float32Array>,
     free(): void
 };
 
@@ -140,6 +148,9 @@ function wrap(mod: NativeModule): NativeSteering {
                 capture: (tokens, {allRows = true, steering} = {}) => steering == null
                     ? mod.capture(handle, Int32Array.from(tokens), allRows)
                     : mod.capture(handle, Int32Array.from(tokens), allRows, steering.data, steering.layerStart, steering.layerEnd),
+                logits: (tokens, {fromRow = 0, steering, steerFrom = 0} = {}) => steering == null
+                    ? mod.captureLogits(handle, Int32Array.from(tokens), fromRow)
+                    : mod.captureLogits(handle, Int32Array.from(tokens), fromRow, steering.data, steering.layerStart, steering.layerEnd, steerFrom),
                 free: () => mod.freeCaptureContext(handle)
             };
         }
