@@ -38,7 +38,9 @@ export type Reply = {
     tokensPerSecond: number,
     /** mean log-probability of the reply's sampled tokens (undefined when none were sampled) */
     meanLogProb: number | undefined,
-    history?: HistoryRecord
+    history?: HistoryRecord,
+    /** the tokens the model had read before the reply's first token (history and prompt): what the gauge evaluates */
+    context?: Token[]
 };
 
 export type SendOptions = {
@@ -327,11 +329,13 @@ class RawConversation extends BaseConversation {
         let kept = 0;
         let history: HistoryRecord;
         let result;
+        let context: Token[];
         try {
             // generation needs logits for the last prompt token, so at least that one is evaluated
             kept = await this.alignCache(tokens, tokens.length - 1);
             const rest = this.replyOnly ? await this.promptUnderPromptSettings(tokens.slice(kept), signal, onPrefill)
                 : await this.prefillHead(tokens.slice(kept), signal, onPrefill);
+            context = [...this.sequence.contextTokens, ...rest];
             result = await generateTokens(this.sequence, rest, {...this.sampling, signal, onText});
         } finally {
             history = this.finishTurn(start, kept);
@@ -339,7 +343,7 @@ class RawConversation extends BaseConversation {
         this.turns.push({user: userText, reply: result.text});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
-            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history
+            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history, context
         };
     }
 
@@ -474,7 +478,8 @@ class ChatConversation extends BaseConversation {
             text: result.responseText, tokens, tokenCount, stopReason,
             tokensPerSecond: tokenCount > 1 && seconds > 0 ? (tokenCount - 1) / seconds : 0,
             // every token the session sampled, its end-of-turn token included
-            meanLogProb: this.confidence.meanLogProb()
+            meanLogProb: this.confidence.meanLogProb(),
+            context: this.confidence.promptContext()
         };
     }
 

@@ -17,14 +17,18 @@ export type ConfidenceRecorder = {
      * policy switches the control vector on at the last prompt token inside node-llama-cpp's chat session.
      * undefined disarms it.
      */
-    splitNextEvaluate(hook: (() => void) | undefined): void
+    splitNextEvaluate(hook: (() => void) | undefined): void,
+    /** the tokens the model had read before the first token sampled since reset() (the cache and the prompt) */
+    promptContext(): Token[] | undefined
 };
 
 export function recordTokenConfidence(sequence: LlamaContextSequence): ConfidenceRecorder {
     let logProbSum = 0;
     let count = 0;
     let split: (() => void) | undefined;
+    let context: Token[] | undefined;
     async function* evaluate(tokens: Token[], options: Parameters<LlamaContextSequence["evaluate"]>[1] = {}) {
+        if (count === 0 && context == null) context = [...sequence.contextTokens, ...tokens];
         const hook = split;
         split = undefined;
         if (hook != null) {
@@ -48,8 +52,9 @@ export function recordTokenConfidence(sequence: LlamaContextSequence): Confidenc
     }
     Object.defineProperty(sequence, "evaluate", {value: evaluate, configurable: true, writable: true});
     return {
-        reset() { logProbSum = 0; count = 0; },
+        reset() { logProbSum = 0; count = 0; context = undefined; },
         meanLogProb: () => (count > 0 ? logProbSum / count : undefined),
-        splitNextEvaluate(hook) { split = hook; }
+        splitNextEvaluate(hook) { split = hook; },
+        promptContext: () => context
     };
 }
