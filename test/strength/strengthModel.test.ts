@@ -219,4 +219,34 @@ describe("on the demo model", () => {
         setSigma(0);
         controller.applyStaged();
     });
+
+    it("reply-only in chat mode: node-llama-cpp's chat session reads the prompt unsteered too", async () => {
+        const {replyOnlySettings} = await import("../../src/steering/steerPolicy.js");
+        conversation.dispose();
+        const chat = createConversation(loaded, {mode: "chat", systemPrompt: "be kind", sampling: {temperature: 0, maxTokens: 16}, history: "keep",
+            beforeTurn: () => controller.applyStaged(), settingsKey: () => controller.appliedState.signature(),
+            replySettings: replyOnlySettings(controller, () => "reply")});
+        const full = {probabilities: true, options: {temperature: 1, topK: 0, topP: 1, minP: 0}} as const;
+        setSigma(0.2);
+        const reply = await chat.send("Tell me a story about a dog.");
+        const context = reply.context!;
+        expect(sequence.contextTokens.slice(0, context.length)).toEqual(context);
+        expect(chat.contextUsage().staleTokens).toBe(chat.contextUsage().used - (context.length - 1));
+        const head = context.slice(0, -1);
+        const probe = async () => {
+            controller.applyUnsteered();
+            const out = await sequence.controlledEvaluate([[context.at(-1)!, {generateNext: full}]]);
+            controller.reapply();
+            return [...out.at(-1)!.next!.probabilities!.entries()];
+        };
+        await sequence.eraseContextTokenRanges([{start: head.length, end: sequence.nextTokenIndex}]);
+        const underReply = await probe();
+        await sequence.clearHistory();
+        controller.applyUnsteered();
+        await sequence.evaluateWithoutGeneratingNewTokens(head);
+        controller.reapply();
+        expect(underReply).toEqual(await probe());
+        chat.dispose();
+        setSigma(0);
+    });
 });
