@@ -104,7 +104,7 @@ for (const m of models) {
 
         it("a second turn continues the transcript; clear() forgets it and resets the context usage", async () => {
             await withConversation({}, async (c) => {
-                expect(c.contextUsage()).toEqual({used: 0, size: loaded.context.contextSize});
+                expect(c.contextUsage()).toEqual({used: 0, size: loaded.context.contextSize, staleTokens: 0});
                 const first = await c.send(m.prompt);
                 const afterFirst = c.contextUsage().used;
                 // the prompt's tokens plus the reply's (the last generated token is not evaluated)
