@@ -41,7 +41,11 @@ export type MeasuredGauge = CoherenceGauge & {
 export const LOGIT_BUDGET = 16 * 1024 * 1024;
 
 export class CoherenceMeter {
-    private capture: HiddenStateCapture | undefined;
+    /**
+     * Two capture contexts, one never steered and one for the steered pass: setting a control vector makes llama.cpp
+     * rebuild its compute graph on the next decode, so one context switching back and forth paid it twice a reply.
+     */
+    private captures: {plain?: HiddenStateCapture, steered?: HiddenStateCapture} = {};
     private queue: Promise<unknown> = Promise.resolve();
     private freed = false;
     readonly maxTokens: number;
@@ -57,13 +61,13 @@ export class CoherenceMeter {
         return result;
     }
 
-    private open(): HiddenStateCapture {
-        if (this.capture) return this.capture;
+    private open(which: "plain" | "steered"): HiddenStateCapture {
+        const open = this.captures[which];
+        if (open) return open;
         const status = loadNativeSteering();
         if (!status.available) throw new UserFacingError(`The coherence gauge is unavailable: ${status.reason}`, status.fix);
         checkedContextInfo(status.native, this.loaded.context, this.loaded.model, "The coherence gauge");
-        this.capture = status.native.createCapture(this.loaded.context, this.maxTokens, this.loaded.context.currentThreads || 1);
-        return this.capture;
+        return this.captures[which] = status.native.createCapture(this.loaded.context, this.maxTokens, this.loaded.context.currentThreads || 1);
     }
 
     private async measureNow({context, reply, steering, policy = "all", text, n}: GaugeRequest): Promise<MeasuredGauge> {
@@ -71,7 +75,7 @@ export class CoherenceMeter {
         const started = performance.now();
         if (reply.length === 0 || context.length === 0)
             return {...gaugeFromSums(EMPTY_SUMS, reply, {n, text}), truncated: 0, seconds: 0};
-        const capture = this.open();
+        const plain = this.open("plain");
         const bos = this.loaded.model.tokens.bos;
         // the capture evaluates context + reply minus its last token (whose successor is not part of the reply)
         const room = this.maxTokens - (reply.length - 1);
@@ -87,8 +91,8 @@ export class CoherenceMeter {
         for (let done = 0; done < reply.length;) {
             const count = Math.min(rows, reply.length - done);
             const upTo = tokens.slice(0, first + done + count);
-            const unsteered = await capture.logits(upTo, {fromRow: first + done});
-            const steered = steering == null ? unsteered : await capture.logits(upTo, {fromRow: first + done, steering, steerFrom});
+            const unsteered = await plain.logits(upTo, {fromRow: first + done});
+            const steered = steering == null ? unsteered : await this.open("steered").logits(upTo, {fromRow: first + done, steering, steerFrom});
             const nVocab = unsteered.length / count;
             sums = addSums(sums, gaugeSums(steered, unsteered, nVocab, reply.slice(done, done + count)));
             done += count;
@@ -97,11 +101,12 @@ export class CoherenceMeter {
         return {...gaugeFromSums(sums, reply, {n, text}), truncated, seconds: (performance.now() - started) / 1000};
     }
 
-    /** Frees the capture context once the queued measurements are done. */
+    /** Frees the capture contexts once the queued measurements are done. */
     async free() {
         this.freed = true;
         await this.queue;
-        this.capture?.free();
-        this.capture = undefined;
+        this.captures.plain?.free();
+        this.captures.steered?.free();
+        this.captures = {};
     }
 }
