@@ -25,7 +25,7 @@ export const CALIBRATE_MAX_TOKENS = 48;
 const signed = (x: number, digits = 2) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(digits)}` : "n/a");
 
 export function pointLine(p: StrengthPoint): string {
-    return `${formatSigma(p.sigma)} (coefficient ${signed(p.coefficient, 3)}): KL ${p.kl.toFixed(3)} · repetition ${(p.repetition * 100).toFixed(0)}% · ` +
+    return `${formatSigma(p.sigma, 3)} (coefficient ${signed(p.coefficient, 3)}): KL ${p.kl.toFixed(3)} · repetition ${(p.repetition * 100).toFixed(0)}% · ` +
         `perplexity ${Number.isFinite(p.perplexity) ? p.perplexity.toFixed(2) : "n/a"} · read-out z ${signed(p.score, 1)}`;
 }
 
@@ -74,8 +74,8 @@ export function report(result: AutoCalibration, {model, sampling, policy}: {mode
     policy: string}): string {
     const limitLine = (label: string, r: AutoCalibration["positive"]) => {
         const coefficient = result.points.find((p) => p.sigma === r.limit)?.coefficient ?? 0;
-        const past = r.failedAt == null ? "the whole range passed" : `past the limits at ${formatSigma(r.failedAt)}`;
-        return `${label} ${formatSigma(r.limit)} = coefficient ${signed(coefficient, 3)} (${past})`;
+        const past = r.failedAt == null ? "the whole range passed" : `past the limits at ${formatSigma(r.failedAt, 3)}`;
+        return `${label} ${formatSigma(r.limit, 3)} = coefficient ${signed(coefficient, 3)} (${past})`;
     };
     return [
         `${result.name} on ${model}: the strongest strength each way whose replies stay within the limits`,

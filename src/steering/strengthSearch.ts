@@ -98,8 +98,8 @@ export function curvePlot(points: readonly StrengthPoint[], limits: StrengthLimi
         const klBar = [...bar(p.kl, limits.kl * 2)];
         klBar[BAR / 2] = "│";
         const mark = withinLimits(p, limits, baseline) ? " " : "✗";
-        return `${signed(p.sigma).padStart(6)}σ ${signed(p.coefficient, 3).padStart(8)}  ${p.kl.toFixed(2).padStart(5)} ${klBar.join("")}` +
+        return `${signed(p.sigma, 3).padStart(7)}σ ${signed(p.coefficient, 3).padStart(8)}  ${p.kl.toFixed(2).padStart(5)} ${klBar.join("")}` +
             `  ${(p.repetition * 100).toFixed(0).padStart(3)}% ${bar(p.repetition, 1).slice(0, 12)}  ${signed(p.score, 1).padStart(5)} ${mark}`;
     });
-    return [`${"σ".padStart(7)} ${"coeff".padStart(8)}  ${"KL".padStart(5)} ${`per token, │ = limit ${limits.kl}`.padEnd(BAR)}  repetition${" ".repeat(8)}z`, ...rows].join("\n");
+    return [`${"σ".padStart(8)} ${"coeff".padStart(8)}  ${"KL".padStart(5)} ${`per token, │ = limit ${limits.kl}`.padEnd(BAR)}  repetition${" ".repeat(8)}z`, ...rows].join("\n");
 }

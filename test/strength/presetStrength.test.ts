@@ -124,7 +124,7 @@ describe("the bisection", () => {
         expect(withinLimits(repetitive, limits, {repetition: 0.6})).toBe(true);
         const plot = curvePlot([point(0.5, 3), point(0, 0), point(-0.5, 0.5)], limits).split("\n");
         expect(plot).toHaveLength(4);
-        expect(plot[1]).toMatch(/^ *-0\.50σ.*  $/);
-        expect(plot[3]).toMatch(/^ *\+0\.50σ.*✗$/);
+        expect(plot[1]).toMatch(/^ *-0\.500σ.*  $/);
+        expect(plot[3]).toMatch(/^ *\+0\.500σ.*✗$/);
     });
 });
