@@ -181,6 +181,9 @@ Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
     out.Set("nLayer", Napi::Number::New(env, v.nLayer));
     out.Set("library", Napi::String::New(env, api().libraryPath));
     out.Set("captureError", Napi::String::New(env, api().captureError));
+    const Api& a = api();
+    out.Set("nVocab", Napi::Number::New(env, a.vocab_n_tokens != nullptr && a.model_get_vocab != nullptr
+        ? a.vocab_n_tokens(a.model_get_vocab(a.get_model(v.ctx))) : 0));
     return out;
 }
 

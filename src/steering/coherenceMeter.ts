@@ -6,6 +6,8 @@
  *
  * Both passes run off the main thread and may run after the reply is shown; calls are queued, one at a time.
  * A context longer than the capture context takes is cut from the left (the BOS kept); `truncated` says how much.
+ * The passes evaluate the context afresh under the reply's steering: under the `keep` history policy, a history
+ * evaluated under older steering is measured as if it had been evaluated under the reply's.
  */
 import type {Token} from "node-llama-cpp";
 import type {LoadedModel} from "../engine/runtime.js";
@@ -50,9 +52,15 @@ export class CoherenceMeter {
     private freed = false;
     readonly maxTokens: number;
 
-    /** `maxTokens`: the most context + reply tokens evaluated (default: the context's size, at most 2048) */
-    constructor(private readonly loaded: LoadedModel, {maxTokens}: {maxTokens?: number} = {}) {
+    private readonly logitBudget: number;
+
+    /**
+     * `maxTokens`: the most context + reply tokens evaluated (default: the context's size, at most 2048);
+     * `logitBudget`: the most logits held at once (default LOGIT_BUDGET floats).
+     */
+    constructor(private readonly loaded: LoadedModel, {maxTokens, logitBudget = LOGIT_BUDGET}: {maxTokens?: number, logitBudget?: number} = {}) {
         this.maxTokens = maxTokens ?? Math.min(loaded.context.contextSize, 2048);
+        this.logitBudget = logitBudget;
     }
 
     measure(request: GaugeRequest): Promise<MeasuredGauge> {
@@ -61,12 +69,16 @@ export class CoherenceMeter {
         return result;
     }
 
+    /** rows of logits per pass: a long reply on a big vocabulary is measured in pieces of LOGIT_BUDGET floats */
+    private rowsPerPass = 0;
+
     private open(which: "plain" | "steered"): HiddenStateCapture {
         const open = this.captures[which];
         if (open) return open;
         const status = loadNativeSteering();
         if (!status.available) throw new UserFacingError(`The coherence gauge is unavailable: ${status.reason}`, status.fix);
-        checkedContextInfo(status.native, this.loaded.context, this.loaded.model, "The coherence gauge");
+        const info = checkedContextInfo(status.native, this.loaded.context, this.loaded.model, "The coherence gauge");
+        this.rowsPerPass = Math.max(1, Math.floor(this.logitBudget / Math.max(1, info.nVocab || 32_000)));
         return this.captures[which] = status.native.createCapture(this.loaded.context, this.maxTokens, this.loaded.context.currentThreads || 1);
     }
 
@@ -87,16 +99,14 @@ export class CoherenceMeter {
         const first = kept.length - 1; // the row that predicts reply[0]
         const steerFrom = policy === "reply" ? kept.length - 1 : 0;
         let sums: GaugeSums = EMPTY_SUMS;
-        let rows = Math.min(reply.length, 256);
         for (let done = 0; done < reply.length;) {
-            const count = Math.min(rows, reply.length - done);
+            const count = Math.min(this.rowsPerPass, reply.length - done);
             const upTo = tokens.slice(0, first + done + count);
             const unsteered = await plain.logits(upTo, {fromRow: first + done});
             const steered = steering == null ? unsteered : await this.open("steered").logits(upTo, {fromRow: first + done, steering, steerFrom});
             const nVocab = unsteered.length / count;
             sums = addSums(sums, gaugeSums(steered, unsteered, nVocab, reply.slice(done, done + count)));
             done += count;
-            rows = Math.max(1, Math.floor(LOGIT_BUDGET / nVocab));
         }
         return {...gaugeFromSums(sums, reply, {n, text}), truncated, seconds: (performance.now() - started) / 1000};
     }

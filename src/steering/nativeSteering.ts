@@ -24,7 +24,9 @@ type NativeModule = {
     builtFor?: {nodeLlamaCpp?: string, source?: string}
 };
 
-export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string};
+export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string,
+    /** the vocabulary's size (0 when this llama.cpp lacks the call) */
+    nVocab: number};
 
 /** an opaque native capture context (a second llama_context on the same model) */
 export type CaptureHandle = {readonly __capture: unique symbol};
@@ -148,7 +150,9 @@ function wrap(mod: NativeModule): NativeSteering {
                 capture: (tokens, {allRows = true, steering} = {}) => steering == null
                     ? mod.capture(handle, Int32Array.from(tokens), allRows)
                     : mod.capture(handle, Int32Array.from(tokens), allRows, steering.data, steering.layerStart, steering.layerEnd),
-                logits: (tokens, {fromRow = 0, steering, steerFrom = 0} = {}) => steering == null
+                logits: (tokens, {fromRow = 0, steering, steerFrom = 0} = {}) => typeof mod.captureLogits !== "function"
+                    ? Promise.reject(new UserFacingError("The native steering helper is older than this steer-chat (it has no logits capture)", BUILD_FIX))
+                    : steering == null
                     ? mod.captureLogits(handle, Int32Array.from(tokens), fromRow)
                     : mod.captureLogits(handle, Int32Array.from(tokens), fromRow, steering.data, steering.layerStart, steering.layerEnd, steerFrom),
                 free: () => mod.freeCaptureContext(handle)

@@ -128,6 +128,17 @@ describe("on the demo model", () => {
             }
             return (await meter.measure({context: reply.context!, reply: reply.tokens, steering: controller.appliedVector})).kl;
         };
+        // a reply measured in pieces (5 rows of logits a pass) gives the gauge of one pass
+        setSigma(0.1);
+        controller.applyStaged();
+        const pieces = new CoherenceMeter(loaded, {logitBudget: 5 * 512});
+        const whole = await meter.measure({context: plain.context!, reply: plain.tokens, steering: controller.appliedVector});
+        const inPieces = await pieces.measure({context: plain.context!, reply: plain.tokens, steering: controller.appliedVector});
+        await pieces.free();
+        expect(plain.tokens.length).toBeGreaterThan(10);
+        expect(inPieces.tokens).toBe(whole.tokens);
+        expect(inPieces.kl).toBeCloseTo(whole.kl, 5);
+        expect(inPieces.perplexity).toBeCloseTo(whole.perplexity, 5);
         const sigmas = [0, 0.05, 0.1, 0.2, 0.4, 0.8];
         // on one fixed text (the unsteered reply)
         const fixed = [];
