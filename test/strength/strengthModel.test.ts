@@ -231,6 +231,41 @@ describe("on the demo model", () => {
         controller.applyStaged();
     });
 
+    it("reply-only and the history: a past reply, evaluated steered, is evaluated again unsteered under reeval", async () => {
+        const {replyOnlySettings} = await import("../../src/steering/steerPolicy.js");
+        conversation.dispose();
+        let turnPolicy: "all" | "reply" = "reply";
+        const c = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 12}, history: "reeval",
+            beforeTurn: () => controller.applyStaged(), settingsKey: () => controller.appliedState.signature(),
+            replySettings: replyOnlySettings(controller, () => turnPolicy)});
+        setSigma(0.2);
+        try {
+            for (const policy of ["reply", "all"] as const) {
+                turnPolicy = policy;
+                await c.clear();
+                const first = await c.send("Once upon a time");
+                const second = await c.send("The dog");
+                // reply: the first reply (and its last prompt token) were evaluated steered, the history must be unsteered
+                expect(second.history!.reevaluated, policy).toBe(policy === "reply");
+                if (policy === "reply") expect(second.history!.evaluatedTokens).toBeGreaterThan(first.tokens.length);
+                expect(c.contextUsage().staleTokens).toBe(policy === "reply" ? c.contextUsage().used - second.context!.length + 1 : 0);
+            }
+            // the policy back to all with the same steering: the context is steered again
+            turnPolicy = "all";
+            await c.clear();
+            const steered = await c.send("Once upon a time");
+            setSigma(0);
+            await c.clear();
+            const plain = await c.send("Once upon a time");
+            expect(steered.tokens).not.toEqual(plain.tokens);
+        } finally {
+            c.dispose();
+        }
+        conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 32},
+            beforeTurn: () => controller.applyStaged(), settingsKey: () => controller.appliedState.signature(), history: "keep",
+            replySettings: replyOnlySettings(controller, () => policy)});
+    });
+
     it("reply-only in chat mode: node-llama-cpp's chat session reads the prompt unsteered too", async () => {
         const {replyOnlySettings} = await import("../../src/steering/steerPolicy.js");
         conversation.dispose();
