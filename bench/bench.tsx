@@ -1,7 +1,7 @@
 /**
  * steer-chat benchmarks: what steering costs, measured side by side in one run (machines here are noisy, so every
  * figure that matters is a ratio of interleaved runs).
- * `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json] [--long-history-only]`
+ * `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json] [--long-history-only] [--strength-only]`
  */
 import {mkdtempSync, writeFileSync} from "node:fs";
 import os from "node:os";
@@ -26,10 +26,13 @@ import {trainControlVector} from "../src/training/trainControlVector.js";
 import {App} from "../src/ui/App.js";
 import {ChatSession} from "../src/session/chatSession.js";
 import {steeringHooks} from "../src/session/setupSteering.js";
+import {measureCalibration} from "../src/steering/calibration.js";
+import {CoherenceMeter} from "../src/steering/coherenceMeter.js";
+import {replyOnlySettings, type SteerPolicy} from "../src/steering/steerPolicy.js";
 
 const {values} = parseArgs({options: {
     model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"},
-    "long-history-only": {type: "boolean"}
+    "long-history-only": {type: "boolean"}, "strength-only": {type: "boolean"}
 }});
 const GENERATE = Number(values.tokens ?? 96);
 const ROUNDS = Number(values.rounds ?? 9);
@@ -175,6 +178,74 @@ function printLongHistory(lh: LongHistoryResults) {
         `evaluated ${t("afterChangeKeep")}; / unchanged ${lh.after_change_keep_over_unchanged.toFixed(2)}`);
 }
 
+type StrengthResults = {
+    gauge_seconds: number, gauge_reply_seconds: number, gauge_over_reply: number, gauge_over_reply_quartiles: number[],
+    calibration_seconds: number, calibration_over_reply: number,
+    reply_only_seconds: number, all_seconds: number, reply_only_over_all: number, reply_only_over_all_quartiles: number[]
+};
+
+/**
+ * Calibrated strength: the coherence gauge (two evaluations of the reply on the capture context) next to the
+ * reply's own generation, one calibration, and the reply-only policy's extra switch (the prompt in two decodes and
+ * two control-vector sets a turn) as the ratio of whole replies under reply and all, interleaved ABBA.
+ */
+async function strengthBench(loaded: LoadedModel, controller: SteeringController, conversation: Conversation,
+    setPolicy: (p: SteerPolicy) => void,
+    prompt: string): Promise<StrengthResults> {
+    const meter = new CoherenceMeter(loaded);
+    const gaugeSeconds: number[] = [];
+    const replySeconds: number[] = [];
+    const measure = async () => {
+        const started = performance.now();
+        const reply = await generate(conversation, prompt);
+        replySeconds.push((performance.now() - started) / 1000);
+        const gauge = await meter.measure({context: reply.context!, reply: reply.tokens, steering: controller.appliedVector});
+        gaugeSeconds.push(gauge.seconds);
+    };
+    await measure(); // warm-up: the capture context
+    gaugeSeconds.length = replySeconds.length = 0;
+    for (let r = 0; r < ROUNDS; r++) await measure();
+    await meter.free();
+
+    const calibrationSeconds: number[] = [];
+    for (let r = 0; r < Math.max(3, Math.min(ROUNDS, 5)); r++) {
+        const started = performance.now();
+        await measureCalibration(loaded, {modelHash: "0".repeat(64)});
+        calibrationSeconds.push((performance.now() - started) / 1000);
+    }
+
+    const all: number[] = [];
+    const replyOnly: number[] = [];
+    const timed = async (policy: SteerPolicy) => {
+        setPolicy(policy);
+        const started = performance.now();
+        await generate(conversation, prompt);
+        return (performance.now() - started) / 1000;
+    };
+    await timed("reply"); // warm-up
+    for (let r = 0; r < ROUNDS; r++)
+        for (const policy of (r % 2 === 0 ? ["all", "reply"] : ["reply", "all"]) as SteerPolicy[]) (policy === "reply" ? replyOnly : all).push(await timed(policy));
+    setPolicy("all");
+    return {
+        gauge_seconds: median(gaugeSeconds), gauge_reply_seconds: median(replySeconds), gauge_over_reply: medianRatio(gaugeSeconds,
+            replySeconds),
+        gauge_over_reply_quartiles: quartiles(gaugeSeconds, replySeconds),
+        calibration_seconds: median(calibrationSeconds), calibration_over_reply: median(calibrationSeconds) / median(replySeconds),
+        reply_only_seconds: median(replyOnly), all_seconds: median(all), reply_only_over_all: medianRatio(replyOnly, all),
+        reply_only_over_all_quartiles: quartiles(replyOnly, all)
+    };
+}
+
+function printStrength(st: StrengthResults) {
+    const spread = ([low, high]: number[]) => `${low!.toFixed(3)}–${high!.toFixed(3)}`;
+    const row = (k: string, v: string, goal = "") => process.stdout.write(`${k.padEnd(26)} ${v.padStart(12)}  ${goal}\n`);
+    row("gauge s / reply s", `${st.gauge_seconds.toFixed(3)} / ${st.gauge_reply_seconds.toFixed(3)}`,
+        `ratio ${st.gauge_over_reply.toFixed(3)} [${spread(st.gauge_over_reply_quartiles)}] KL + repetition + perplexity, after the reply`);
+    row("calibration s", st.calibration_seconds.toFixed(3), `once per model (cached): ${st.calibration_over_reply.toFixed(2)} replies' time`);
+    row("reply-only s / all s", `${st.reply_only_seconds.toFixed(3)} / ${st.all_seconds.toFixed(3)}`,
+        `ratio ${st.reply_only_over_all.toFixed(3)} [${spread(st.reply_only_over_all_quartiles)}] whole replies (goal < 1.02)`);
+}
+
 async function main() {
     const file = modelPath();
     log(`model: ${file}`);
@@ -209,11 +280,31 @@ async function main() {
     }
 
     const controller = SteeringController.create(loaded.context, loaded.model);
+    let policy: SteerPolicy = "all";
     const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: GENERATE},
-        beforeTurn: () => controller.applyStaged()});
+        beforeTurn: () => controller.applyStaged(), replySettings: replyOnlySettings(controller, () => policy)});
     for (const v of vectors) await controller.addVector(v, 0.05);
     const steeringOn = () => controller.update((s) => s.entries.reduce((acc, e) => acc.setEnabled(e.name, true), s));
     const steeringOff = () => controller.update((s) => s.allOff());
+
+    const runStrength = async () => {
+        log("strength: coherence gauge vs reply, one calibration, reply-only vs all (4 vectors on)");
+        steeringOn();
+        const st = await strengthBench(loaded, controller, conversation, (p) => { policy = p; }, prompt);
+        steeringOff();
+        return st;
+    };
+    if (values["strength-only"]) {
+        const st = await runStrength();
+        await loaded.dispose();
+        if (values.json) process.stdout.write(JSON.stringify({model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, strength: st}) + "\n");
+        else {
+            process.stdout.write(`\n${path.basename(file)} (n_embd ${nEmbd}, ${nLayer} layers), ${GENERATE} tokens × ${ROUNDS} rounds, medians [quartiles of the per-round ratios]\n\n`);
+            printStrength(st);
+        }
+        return;
+    }
+    const strengthResults = await runStrength();
 
     log("generation: base vs 4 vectors on all layers, interleaved");
     const base: number[] = [];
@@ -395,6 +486,7 @@ async function main() {
         readout_seconds: median(readSeconds), reply_seconds: median(replySeconds),
         readout_over_reply: medianRatio(readSeconds, replySeconds), readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
         long_history: longHistoryResults,
+        strength: strengthResults,
         short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
             readout: readPhase.peakRssMb, reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
@@ -421,6 +513,7 @@ async function main() {
     row("read-out s / reply s", `${results.readout_seconds.toFixed(3)} / ${results.reply_seconds.toFixed(3)}`,
         `ratio ${results.readout_over_reply.toFixed(3)} [${spread(results.readout_over_reply_quartiles)}] (goal < 0.25), 4 vectors, after the reply`);
     printLongHistory(results.long_history);
+    printStrength(results.strength);
     if (results.short_runs > 0) row("short runs", String(results.short_runs), `runs that hit EOS before ${GENERATE} tokens: their speeds are less comparable`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
 }

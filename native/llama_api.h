@@ -29,6 +29,9 @@ struct Api {
     llama_memory_t (*get_memory)(const llama_context*) = nullptr;
     void (*memory_clear)(llama_memory_t, bool) = nullptr;
     void (*tensor_get)(const ggml_tensor*, void*, size_t, size_t) = nullptr;
+    float* (*get_logits_ith)(llama_context*, int32_t) = nullptr;
+    const llama_vocab* (*model_get_vocab)(const llama_model*) = nullptr;
+    int32_t (*vocab_n_tokens)(const llama_vocab*) = nullptr;
 
     // a persistent CPU threadpool for the capture context (optional: without it capture runs on one thread)
     ggml_threadpool_params (*threadpool_params_default)(int) = nullptr;
@@ -52,5 +55,6 @@ Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t 
 Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info);
 Napi::Value Capture(const Napi::CallbackInfo& info);
 Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info);
+Napi::Value CaptureLogits(const Napi::CallbackInfo& info);
 
 }  // namespace steer

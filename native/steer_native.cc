@@ -93,6 +93,9 @@ Api& api() {
         resolve(llama, "llama_batch_free", a.batch_free, missing);
         resolve(llama, "llama_get_memory", a.get_memory, missing);
         resolve(llama, "llama_memory_clear", a.memory_clear, missing);
+        resolve(llama, "llama_get_logits_ith", a.get_logits_ith, missing);
+        resolve(llama, "llama_model_get_vocab", a.model_get_vocab, missing);
+        resolve(llama, "llama_vocab_n_tokens", a.vocab_n_tokens, missing);
         void* ggml = libs.ggmlBase.empty() ? nullptr : dlopen(libs.ggmlBase.c_str(), RTLD_NOW | RTLD_NOLOAD);
         if (ggml != nullptr) resolve(ggml, "ggml_backend_tensor_get", a.tensor_get, missing);
         else missing += ", libggml-base";
@@ -178,6 +181,9 @@ Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
     out.Set("nLayer", Napi::Number::New(env, v.nLayer));
     out.Set("library", Napi::String::New(env, api().libraryPath));
     out.Set("captureError", Napi::String::New(env, api().captureError));
+    const Api& a = api();
+    out.Set("nVocab", Napi::Number::New(env, a.vocab_n_tokens != nullptr && a.model_get_vocab != nullptr
+        ? a.vocab_n_tokens(a.model_get_vocab(a.get_model(v.ctx))) : 0));
     return out;
 }
 
@@ -260,6 +266,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("createCaptureContext", Napi::Function::New(env, steer::CreateCaptureContext));
     exports.Set("capture", Napi::Function::New(env, steer::Capture));
     exports.Set("freeCaptureContext", Napi::Function::New(env, steer::FreeCaptureContext));
+    exports.Set("captureLogits", Napi::Function::New(env, steer::CaptureLogits));
     return exports;
 }
 

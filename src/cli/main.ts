@@ -8,6 +8,7 @@ import {runVectors} from "./vectorsCommand.js";
 import {runPreset} from "./presetCommand.js";
 import {runImport, runTrain} from "./trainCommand.js";
 import {runRead} from "./readCommand.js";
+import {runCalibrate} from "./calibrateCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 import {ownInterrupts} from "./interrupts.js";
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "train") return await runTrain(options, process.stderr);
         if (options.command === "import") return await runImport(options, process.stderr);
         if (options.command === "read") return await runRead(options, process.stdout, process.stderr);
+        if (options.command === "calibrate") return await runCalibrate(options, process.stdout, process.stderr);
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {

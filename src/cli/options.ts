@@ -6,6 +6,7 @@ import {parseArgs} from "node:util";
 import {UserFacingError} from "../errors.js";
 import {DEMO_MODEL} from "../engine/modelResolver.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
+import {STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
 
 type OptionSpec = {
     type: "string" | "boolean",
@@ -22,7 +23,7 @@ export const OPTIONS = {
     temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
     "max-tokens": {type: "string", short: "n", value: "N", description: "most tokens in one reply (default 1024)"},
     seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies; train: the seed of the held-out split (default 0)"},
-    vector: {type: "string", multiple: true, value: "FILE|NAME[:C]", description: "add a control vector with coefficient C (default 1); repeat for several"},
+    vector: {type: "string", multiple: true, value: "FILE|NAME[:C|@Xσ]", description: "add a control vector with llama.cpp coefficient C (default 1), or a calibrated strength X in σ (@Xs also works); repeat for several"},
     layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
     preset: {type: "string", short: "p", value: "NAME", description: "start with a saved personality preset (steer-chat preset list)"},
     description: {type: "string", value: "TEXT", description: "with preset save: what the preset does"},
@@ -38,6 +39,10 @@ export const OPTIONS = {
     file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
     json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
     npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
+    steer: {type: "string", value: "all|reply", description: "steer every token (default, as llama.cpp) or only the reply: the prompt and history are read unsteered"},
+    "max-kl": {type: "string", value: "X", description: "calibrate: the largest mean KL per token from the unsteered model, nats (default 1)"},
+    "max-repetition": {type: "string", value: "R", description: "calibrate: the largest share of repeated 3-grams in a reply, 0-1 (default 0.3)"},
+    "max-sigma": {type: "string", value: "X", description: "calibrate: how far to search each way, in σ (default 2)"},
     history: {type: "string", value: "keep|reeval", description: "after a steering change: keep the evaluated history (default, no wait) or evaluate it again"},
     "keep-cache": {type: "boolean", description: "the same as --history keep"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
@@ -48,7 +53,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import" | "read";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import" | "read" | "calibrate";
 
 export type CliOptions = {
     command: CliCommand,
@@ -79,6 +84,11 @@ export type CliOptions = {
     force: boolean,
     /** --history (or --keep-cache); undefined when not given, so a preset's policy or the default applies */
     history?: HistoryPolicy,
+    /** --steer; undefined when not given, so a preset's policy or the default (all) applies */
+    steer?: SteerPolicy,
+    maxKl?: number,
+    maxRepetition?: number,
+    maxSigma?: number,
     contextSize?: number,
     threads?: number,
     gpu: "auto" | false,
@@ -87,7 +97,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read", "calibrate"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -100,7 +110,7 @@ export function parseCli(argv: string[]): CliOptions {
     let command: CliCommand = "chat";
     const rest = [...positionals];
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
-    if ((command === "chat" || command === "vectors" || command === "train") && rest.length > 0)
+    if ((command === "chat" || command === "vectors" || command === "train" || command === "calibrate") && rest.length > 0)
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
     if (command === "import" && rest.length !== 1)
         throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
@@ -141,6 +151,10 @@ export function parseCli(argv: string[]): CliOptions {
         json: values.json ?? false,
         npy: values.npy,
         history: parseHistory(values.history, values["keep-cache"] ?? false),
+        steer: values.steer == null ? undefined : oneOf("--steer", values.steer, STEER_POLICIES, "all"),
+        maxKl: parseNumber("--max-kl", values["max-kl"], {min: 0}),
+        maxRepetition: parseNumber("--max-repetition", values["max-repetition"], {min: 0, max: 1}),
+        maxSigma: parseNumber("--max-sigma", values["max-sigma"], {min: 0.001, max: 50}),
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
@@ -241,6 +255,7 @@ export function helpText(version: string): string {
         "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
         "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
         "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--json] [--npy F.npy]   how much of V a text carries, per layer",
+        "  steer-chat calibrate --model M --vector V [--max-kl X] [--max-repetition R]   the strongest coherent strength each way, and its curve",
         "",
         "Options:",
         ...rows,
@@ -249,6 +264,7 @@ export function helpText(version: string): string {
         "Examples:",
         "  steer-chat --model ./models/llama-3.2-1b-instruct.Q4_K_M.gguf",
         "  steer-chat ask --raw --temperature 0 --max-tokens 48 --model stories260K.gguf \"Once upon a time\"",
-        "  steer-chat --model M --vector happy:0.8 --vector ./formal.gguf:-0.5 --layers 10-20"
+        "  steer-chat --model M --vector happy:0.8 --vector ./formal.gguf:-0.5 --layers 10-20",
+        "  steer-chat --model M --vector happy@0.5σ --steer reply      (σ: a fraction of the layer's typical hidden-state norm)"
     ].join("\n");
 }

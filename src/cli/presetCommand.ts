@@ -6,7 +6,7 @@ import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
 import {findVectorFile, looksLikePath} from "../steering/vectorLibrary.js";
 import {recipeExists} from "../training/recipes.js";
 import type {CliOptions} from "./options.js";
@@ -54,7 +54,8 @@ async function presetFromFlags(name: string, options: CliOptions): Promise<Prese
         ...(options.description ? {description: options.description} : {}),
         ...(options.system ? {systemPrompt: options.system} : {}),
         ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {}),
-        ...(options.history != null ? {history: options.history} : {})};
+        ...(options.history != null ? {history: options.history} : {}),
+        ...(options.steer != null ? {steer: options.steer} : {})};
 }
 
 /**
@@ -63,16 +64,19 @@ async function presetFromFlags(name: string, options: CliOptions): Promise<Prese
  * Files are stored so they load from any folder; names (vectors or recipes) stay names.
  */
 async function checkedPresetVector(spec: string, layers: LayerRange | undefined): Promise<PresetVector> {
-    const {ref, coefficient} = parseVectorSpec(spec);
+    // NAME@Xσ stores the calibrated strength alone: each model it is loaded on turns it into its own coefficient
+    const parsed = parseVectorStrengthSpec(spec);
+    const {ref} = parsed;
+    const strength = parsed.sigma != null ? {sigma: parsed.sigma} : {coefficient: parsed.coefficient};
     const withLayers = layers ? {layers: [layers.start, layers.end] as [number, number]} : {};
     let file: string;
     try {
         file = findVectorFile(ref);
     } catch (err) {
         // a recipe is trained for the model the preset is loaded with
-        if (!looksLikePath(ref) && recipeExists(ref)) return {vector: ref, coefficient, ...withLayers};
+        if (!looksLikePath(ref) && recipeExists(ref)) return {vector: ref, ...strength, ...withLayers};
         throw err;
     }
     await loadControlVector(file);
-    return {vector: looksLikePath(ref) ? presetVectorRef(file) : ref, coefficient, ...withLayers};
+    return {vector: looksLikePath(ref) ? presetVectorRef(file) : ref, ...strength, ...withLayers};
 }

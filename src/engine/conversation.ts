@@ -45,7 +45,9 @@ export type Reply = {
     /** raw mode: the oldest exchanges dropped so the prompt left the reply room (the system text is kept) */
     droppedTurns?: number,
     /** as llama-cli prints them: time to the first token, and the prompt tokens evaluated for this reply in that time */
-    timing?: ReplyTiming
+    timing?: ReplyTiming,
+    /** the tokens the model had read before the reply's first token (history and prompt): what the gauge evaluates */
+    context?: Token[]
 };
 
 export type ReplyTiming = {firstTokenSeconds: number, promptTokens: number, promptTokensPerSecond: number};
@@ -91,7 +93,25 @@ export type ConversationOptions = {
      */
     settingsKey?: () => string,
     /** what a change does to the evaluated history (default reeval: exact; the chat's default is set by the CLI) */
-    history?: HistoryPolicy
+    history?: HistoryPolicy,
+    /** reply-only settings (the steering policy `reply`): the prompt and history under other settings than the reply */
+    replySettings?: ReplySettings
+};
+
+/**
+ * Settings that differ between the prompt and the reply (the reply-only steering policy): when active for a turn,
+ * the history and the prompt are evaluated under the prompt's settings (no control vector), and the reply's settings
+ * (the steering) are switched on from the last prompt token, whose logits give the first reply token.
+ */
+export type ReplySettings = {
+    /** whether this turn steers only the reply (read once per turn, after beforeTurn) */
+    active(): boolean,
+    /** puts the prompt's settings in place */
+    toPrompt(): void,
+    /** puts the reply's settings (those settingsKey names) in place */
+    toReply(): void,
+    /** names the prompt's settings, as settingsKey names the reply's */
+    promptKey(): string
 };
 
 export interface Conversation {
@@ -192,6 +212,12 @@ abstract class BaseConversation implements Conversation {
     private readonly ledger = new EvaluationLedger();
     /** changes reported by beforeTurn: the settings key when no settingsKey hook is given */
     private changes = 0;
+    /** reply-only: this turn evaluates its prompt under the prompt's settings */
+    protected replyOnly = false;
+    /** the context runs under the prompt's settings now (toPrompt was called, toReply not since) */
+    private inPromptSettings = false;
+    /** reply-only: the cache's length when the reply's settings were switched on this turn */
+    private promptEnd: number | undefined;
 
     constructor(protected readonly sequence: LlamaContextSequence, readonly sampling: SamplingOptions,
         protected readonly options: ConversationOptions) {
@@ -220,7 +246,7 @@ abstract class BaseConversation implements Conversation {
         return {
             used: this.sequence.nextTokenIndex,
             size: this.sequence.context.contextSize,
-            staleTokens: this.ledger.staleCount(this.settingsKey())
+            staleTokens: this.ledger.staleCount(this.historyKey())
         };
     }
 
@@ -256,13 +282,36 @@ abstract class BaseConversation implements Conversation {
         return this.options.settingsKey?.() ?? `change ${this.changes}`;
     }
 
+    /** the settings the history is evaluated under: the prompt's under reply-only, else the current ones */
+    private historyKey() {
+        return this.replyOnly ? this.options.replySettings!.promptKey() : this.settingsKey();
+    }
+
     private async applySettings() {
         if (await this.options.beforeTurn?.()) this.changes++;
+        const reply = this.options.replySettings;
+        this.replyOnly = reply?.active() ?? false;
+        this.promptEnd = undefined;
+        if (this.replyOnly) {
+            reply!.toPrompt();
+            this.inPromptSettings = true;
+        } else if (this.inPromptSettings) {
+            // a reply-only turn that stopped before its reply, then the policy changed: back to the steering
+            reply!.toReply();
+            this.inPromptSettings = false;
+        }
+    }
+
+    /** Reply-only: switches the reply's settings on; the tokens cached so far were evaluated under the prompt's. */
+    protected switchToReply() {
+        this.promptEnd = this.sequence.nextTokenIndex;
+        this.options.replySettings!.toReply();
+        this.inPromptSettings = false;
     }
 
     /** Drops the cache from its first token evaluated under other settings; returns how many tokens went. */
     private async dropStale(): Promise<number> {
-        const keep = this.ledger.firstStale(this.settingsKey());
+        const keep = this.ledger.firstStale(this.historyKey());
         const dropped = this.sequence.nextTokenIndex - keep;
         if (dropped > 0) await this.sequence.eraseContextTokenRanges([{start: keep, end: this.sequence.nextTokenIndex}]);
         this.ledger.truncate(keep);
@@ -285,8 +334,12 @@ abstract class BaseConversation implements Conversation {
         const now = this.sequence.nextTokenIndex;
         const key = this.settingsKey();
         this.ledger.truncate(Math.min(kept, now));
-        const staleTokens = this.ledger.staleCount(key);
-        this.ledger.extend(now, key);
+        const staleTokens = this.ledger.staleCount(this.historyKey());
+        // reply-only: what was evaluated before the switch is under the prompt's settings, the rest under the reply's
+        const promptKey = this.options.replySettings?.promptKey();
+        if (this.promptEnd != null) this.ledger.extend(Math.min(this.promptEnd, now), promptKey!);
+        this.ledger.extend(now, this.inPromptSettings ? promptKey! : key);
+        this.promptEnd = undefined;
         return {policy: start.policy, reevaluated: start.reevaluated, evaluatedTokens: now - Math.min(kept, now), staleTokens};
     }
 
@@ -299,6 +352,21 @@ abstract class BaseConversation implements Conversation {
         if (common < this.sequence.nextTokenIndex)
             await this.sequence.eraseContextTokenRanges([{start: common, end: this.sequence.nextTokenIndex}]);
         return common;
+    }
+
+    /**
+     * Reply-only: evaluates all of the prompt but its last token under the prompt's settings (in full batches, with
+     * progress, stopping on the signal) and switches the reply's settings on; returns the rest, for generation.
+     */
+    protected async promptUnderPromptSettings(tokens: Token[], signal?: AbortSignal, onProgress?: Progress): Promise<Token[]> {
+        if (this.sequence.nextTokenIndex + tokens.length >= this.sequence.context.contextSize) return tokens; // generation reports it full
+        const head = tokens.slice(0, -1);
+        const done = await evaluateInBatches(this.sequence, head, {signal,
+            onProgress: onProgress && head.length > this.sequence.context.batchSize
+                ? (d) => onProgress(d, tokens.length) : undefined});
+        if (done < head.length) return tokens.slice(done); // stopped: generation stops at once on the aborted signal
+        this.switchToReply();
+        return tokens.slice(-1);
     }
 
     /**
@@ -362,10 +430,13 @@ class TurnConversation extends BaseConversation {
         let kept = 0;
         let history: HistoryRecord;
         let result;
+        let context: Token[];
         try {
             // generation needs logits for the last prompt token, so at least that one is evaluated
             kept = await this.alignCache(tokens, tokens.length - 1);
-            const rest = await this.prefillHead(tokens.slice(kept), signal, onPrefill);
+            const rest = this.replyOnly ? await this.promptUnderPromptSettings(tokens.slice(kept), signal, onPrefill)
+                : await this.prefillHead(tokens.slice(kept), signal, onPrefill);
+            context = [...this.sequence.contextTokens, ...rest];
             result = await generateTokens(this.sequence, rest, {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies});
             if (this.format.closesReplies) await this.evaluateReplyEnd(result);
         } finally {
@@ -376,7 +447,7 @@ class TurnConversation extends BaseConversation {
             ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
         return {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
-            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history,
+            tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history, context,
             ...(droppedTurns > 0 ? {droppedTurns} : {}),
             ...timingOf(replyTiming(startedAt, result.firstTokenAt, tokens.length - kept))
         };
@@ -510,6 +581,7 @@ class ChatConversation extends BaseConversation {
         let lastAt = 0;
         let result;
         this.confidence.reset();
+        this.confidence.splitNextEvaluate(this.replyOnly ? () => this.switchToReply() : undefined);
         try {
             result = await this.session.promptWithMeta(userText, {
                 signal, stopOnAbortSignal: true,
@@ -530,6 +602,8 @@ class ChatConversation extends BaseConversation {
         } catch (err) {
             if (signal?.aborted && tokens.length === 0) return aborted();
             throw err;
+        } finally {
+            this.confidence.splitNextEvaluate(undefined);
         }
         const seconds = (lastAt - firstAt) / 1000;
         const tokenCount = tokens.length;
@@ -539,7 +613,8 @@ class ChatConversation extends BaseConversation {
             text: result.responseText, tokens, tokenCount, stopReason,
             tokensPerSecond: tokenCount > 1 && seconds > 0 ? (tokenCount - 1) / seconds : 0,
             // every token the session sampled, its end-of-turn token included
-            meanLogProb: this.confidence.meanLogProb()
+            meanLogProb: this.confidence.meanLogProb(),
+            context: this.confidence.promptContext()
         };
     }
 

@@ -10,13 +10,32 @@ export type ConfidenceRecorder = {
     /** starts a new reply's record */
     reset(): void,
     /** mean natural-log probability of the tokens sampled since reset() (undefined: none) */
-    meanLogProb(): number | undefined
+    meanLogProb(): number | undefined,
+    /**
+     * On the next `evaluate` (the one that evaluates a prompt and generates after it): evaluates all its tokens but
+     * the last without generating, calls `hook`, then goes on from the last token. How the reply-only steering
+     * policy switches the control vector on at the last prompt token inside node-llama-cpp's chat session.
+     * undefined disarms it.
+     */
+    splitNextEvaluate(hook: (() => void) | undefined): void,
+    /** the tokens the model had read before the first token sampled since reset() (the cache and the prompt) */
+    promptContext(): Token[] | undefined
 };
 
 export function recordTokenConfidence(sequence: LlamaContextSequence): ConfidenceRecorder {
     let logProbSum = 0;
     let count = 0;
+    let split: (() => void) | undefined;
+    let context: Token[] | undefined;
     async function* evaluate(tokens: Token[], options: Parameters<LlamaContextSequence["evaluate"]>[1] = {}) {
+        if (count === 0 && context == null) context = [...sequence.contextTokens, ...tokens];
+        const hook = split;
+        split = undefined;
+        if (hook != null) {
+            if (tokens.length > 1) await sequence.evaluateWithoutGeneratingNewTokens(tokens.slice(0, -1));
+            hook();
+            tokens = tokens.slice(-1);
+        }
         const iterator = sequence.evaluateWithMetadata(tokens, {confidence: true}, options);
         let input: Token | Token[] | undefined = undefined;
         try {
@@ -33,7 +52,9 @@ export function recordTokenConfidence(sequence: LlamaContextSequence): Confidenc
     }
     Object.defineProperty(sequence, "evaluate", {value: evaluate, configurable: true, writable: true});
     return {
-        reset() { logProbSum = 0; count = 0; },
-        meanLogProb: () => (count > 0 ? logProbSum / count : undefined)
+        reset() { logProbSum = 0; count = 0; context = undefined; },
+        meanLogProb: () => (count > 0 ? logProbSum / count : undefined),
+        splitNextEvaluate(hook) { split = hook; },
+        promptContext: () => context
     };
 }

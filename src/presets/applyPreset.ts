@@ -2,33 +2,59 @@
  * Turning presets into steering and back. Loading keeps what fits the model and says what it skipped and why.
  */
 import path from "node:path";
-import {errorMessage} from "../errors.js";
+import {errorMessage, UserFacingError} from "../errors.js";
+import type {ControlVector} from "../steering/controlVector.js";
+import {resolveSigma, sigmaOf} from "../steering/calibration.js";
+import type {LayerRange} from "../steering/mixControlVectors.js";
+import type {SteerPolicy} from "../steering/steerPolicy.js";
+import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import {describeSnapshot, layersToPair, pairToLayers} from "../steering/describe.js";
+import {formatCoefficient, formatLayers, layersToPair, pairToLayers} from "../steering/describe.js";
+import {formatSigma} from "../steering/strengthUnits.js";
 import {SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
-import type {Preset} from "./presetSchema.js";
+import type {Preset, PresetVector} from "./presetSchema.js";
 
 export type PresetLoadResult = {loaded: string[], skipped: string[]};
 
+/** The model's calibration, or a way to get it (measured or read from the cache only when a preset needs it). */
+export type CalibrationSource = ModelCalibration | (() => Promise<ModelCalibration>);
+
+/**
+ * The raw coefficient a preset's vector is loaded with on this model: its `sigma` through the model's calibration
+ * when it has one (so the preset moves between models), else its `coefficient`. A sigma with no calibration to
+ * resolve it and no coefficient to fall back on is a one-line error.
+ */
+export function presetCoefficient(v: PresetVector, vector: ControlVector, calibration: ModelCalibration | undefined,
+    layers?: LayerRange): number {
+    if (v.sigma != null && calibration != null) return resolveSigma(v.sigma, v.vector, vector, calibration, layers);
+    if (v.coefficient != null) return v.coefficient;
+    throw new UserFacingError(`${v.vector} is stored at ${v.sigma}σ, which needs the model's calibration`, "load it where the model is loaded, or store a coefficient beside the sigma");
+}
+
 /**
  * Replaces the staged steering with the preset's (what fits; with `train`, a vector that does not fit but has a
- * recipe is trained for this model, so shipped presets work beyond the model their files were made for).
+ * recipe is trained for this model, so shipped presets work beyond the model their files were made for). Strengths
+ * in σ are resolved with `calibration` (asked for once, only when a vector has one).
  * Its system prompt and sampling: presetConversationSettings.
  */
-export async function applyPreset(preset: Preset, controller: SteeringController,
-    fallback: RecipeFallback = {}): Promise<PresetLoadResult> {
+export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {},
+    {calibration}: {calibration?: CalibrationSource} = {}): Promise<PresetLoadResult> {
     let state = new SteeringState();
     const skipped: string[] = [];
+    let resolved: ModelCalibration | undefined;
+    const calibrationNow = async () => (resolved ??= typeof calibration === "function" ? await calibration() : calibration);
     for (const v of preset.vectors) {
         try {
             const layers = v.layers ? pairToLayers(v.layers) : undefined;
             // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
-            state = state.add(await loadEntryOrRecipe(controller, v.vector, v.coefficient,
-                {layers, enabled: v.enabled ?? true, ...fallback}));
+            const entry = await loadEntryOrRecipe(controller, v.vector, v.coefficient ?? 0,
+                {layers, enabled: v.enabled ?? true, ...fallback});
+            const coefficient = presetCoefficient(v, entry.vector, v.sigma != null ? await calibrationNow() : undefined, entry.layers);
+            state = state.add({...entry, coefficient: Math.round(coefficient * 1e6) / 1e6});
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${v.vector}: ${errorMessage(err)}`);
@@ -38,17 +64,25 @@ export async function applyPreset(preset: Preset, controller: SteeringController
     return {loaded: state.entries.map((e) => e.name), skipped};
 }
 
-/** A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. */
-export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling" | "history"> = {}): Preset {
+/**
+ * A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. With
+ * the model's calibration, each strength is stored in σ as well, which is what a preset loaded on another model uses.
+ */
+export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling" | "history" | "steer"> = {},
+    {calibration}: {calibration?: ModelCalibration} = {}): Preset {
     return {
         name,
         ...stripUndefined(extra),
-        vectors: state.entries.map((e) => ({
-            vector: presetVectorRef(e.source),
-            coefficient: e.coefficient,
-            ...(e.enabled ? {} : {enabled: false}),
-            ...(e.layers ? {layers: layersToPair(e.layers)} : {})
-        }))
+        vectors: state.entries.map((e) => {
+            const sigma = calibration && sigmaOf(e.coefficient, e.vector, calibration, e.layers);
+            return {
+                vector: presetVectorRef(e.source),
+                coefficient: e.coefficient,
+                ...(sigma != null ? {sigma: Math.round(sigma * 1e4) / 1e4} : {}),
+                ...(e.enabled ? {} : {enabled: false}),
+                ...(e.layers ? {layers: layersToPair(e.layers)} : {})
+            };
+        })
     };
 }
 
@@ -64,7 +98,8 @@ export function presetVectorRef(file: string): string {
     return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
 }
 
-export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions, history?: HistoryPolicy};
+export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions, history?: HistoryPolicy,
+    steer?: SteerPolicy};
 
 /** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
 export type PinnedSetting = "systemPrompt" | "history" | keyof SamplingOptions;
@@ -75,12 +110,14 @@ export type PinnedSetting = "systemPrompt" | "history" | keyof SamplingOptions;
  * Settings the user pinned keep their value from before (presetSettingsKept lists the preset's that were not used).
  */
 export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings,
-    pinned: ReadonlySet<PinnedSetting> = new Set()): ConversationSettings {
+    pinned: ReadonlySet<PinnedSetting | "steer"> = new Set()): ConversationSettings {
     const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
     return {
         systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,
         sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)},
-        history: pinned.has("history") ? beforePresets.history : preset.history ?? beforePresets.history
+        history: pinned.has("history") ? beforePresets.history : preset.history ?? beforePresets.history,
+        ...(preset.steer != null || beforePresets.steer != null
+            ? {steer: pinned.has("steer") ? beforePresets.steer : preset.steer ?? beforePresets.steer} : {})
     };
 }
 
@@ -99,9 +136,15 @@ export function presetSampling(sampling: SamplingOptions): Preset["sampling"] {
 }
 
 export function describePreset(preset: Preset): string {
-    if (preset.vectors.length === 0) return "no vectors";
-    return describeSnapshot(preset.vectors.map((v) => ({name: v.vector, source: v.vector, coefficient: v.coefficient,
-        enabled: v.enabled ?? true, ...(v.layers ? {layers: pairToLayers(v.layers)} : {})})));
+    // as describeSnapshot writes steering, with a preset's strength in σ where it has one
+    const vectors = preset.vectors.map((v) =>
+        `${v.vector} ${v.enabled === false ? "off" : describeStrength(v)}${v.layers ? ` ${formatLayers(pairToLayers(v.layers))}` : ""}`);
+    return vectors.join(" · ") || "no vectors";
+}
+
+function describeStrength(v: PresetVector): string {
+    if (v.sigma != null) return `${formatSigma(v.sigma)}${v.coefficient != null ? ` (${formatCoefficient(v.coefficient)} here)` : ""}`;
+    return formatCoefficient(v.coefficient!);
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {

@@ -4,11 +4,16 @@
  */
 import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
+import {STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
+import {MAX_SIGMA} from "../steering/steeringState.js";
 
 export type PresetVector = {
     /** a vector name (looked up in the vector folders) or a file path */
     vector: string,
-    coefficient: number,
+    /** llama.cpp's raw coefficient: what this model was steered with (used when `sigma` cannot be: no calibration) */
+    coefficient?: number,
+    /** the calibrated strength in σ (see strengthUnits.ts): it moves between models, so it wins over `coefficient` */
+    sigma?: number,
     enabled?: boolean,
     layers?: [number, number]
 };
@@ -20,7 +25,9 @@ export type Preset = {
     systemPrompt?: string,
     sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number},
     /** what a steering change does to the evaluated history (see HistoryPolicy) */
-    history?: HistoryPolicy
+    history?: HistoryPolicy,
+    /** which tokens are steered: all, or only the reply (see SteerPolicy) */
+    steer?: SteerPolicy
 };
 
 export const PRESET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -35,12 +42,13 @@ export function quoted(text: unknown): string {
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */
 export function presetProblem(value: unknown): string | undefined {
     if (!isObject(value)) return "a preset must be a JSON object";
-    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history"]);
+    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer"]);
     if (unknown != null) return `unknown field ${quoted(unknown)}`;
     if (typeof value.name !== "string" || !PRESET_NAME.test(value.name)) return "name must be 1-64 letters, digits, . _ or -";
     if (value.description != null && typeof value.description !== "string") return "description must be text";
     if (value.systemPrompt != null && typeof value.systemPrompt !== "string") return "systemPrompt must be text";
     if (value.history != null && !(HISTORY_POLICIES as readonly unknown[]).includes(value.history)) return `history must be ${HISTORY_POLICIES.join(" or ")}`;
+    if (value.steer != null && !(STEER_POLICIES as readonly unknown[]).includes(value.steer)) return `steer must be ${STEER_POLICIES.join(" or ")}`;
     if (!Array.isArray(value.vectors)) return "vectors must be a list";
     for (const [i, v] of (value.vectors as unknown[]).entries()) {
         const problem = vectorProblem(v);
@@ -52,11 +60,16 @@ export function presetProblem(value: unknown): string | undefined {
 /** What is wrong with one of a preset's vectors, as the rest of "vectors[i]…", or undefined. */
 function vectorProblem(v: unknown): string | undefined {
     if (!isObject(v)) return " must be an object";
-    const unknown = unknownField(v, ["vector", "coefficient", "enabled", "layers"]);
+    const unknown = unknownField(v, ["vector", "coefficient", "sigma", "enabled", "layers"]);
     if (unknown != null) return ` has an unknown field ${quoted(unknown)}`;
     if (typeof v.vector !== "string" || v.vector === "") return ".vector must name a vector";
-    if (typeof v.coefficient !== "number" || !Number.isFinite(v.coefficient)) return ".coefficient must be a number";
-    if (coefficientProblem(v.coefficient)) return `.coefficient must be ${COEFFICIENT_RANGE}`;
+    if (v.coefficient == null && v.sigma == null) return " needs a coefficient or a sigma";
+    if (v.coefficient != null) {
+        if (typeof v.coefficient !== "number" || !Number.isFinite(v.coefficient)) return ".coefficient must be a number";
+        if (coefficientProblem(v.coefficient)) return `.coefficient must be ${COEFFICIENT_RANGE}`;
+    }
+    if (v.sigma != null && (typeof v.sigma !== "number" || !Number.isFinite(v.sigma) || Math.abs(v.sigma) > MAX_SIGMA))
+        return `.sigma must be a number from -${MAX_SIGMA} to ${MAX_SIGMA}`;
     if (v.enabled != null && typeof v.enabled !== "boolean") return ".enabled must be true or false";
     const l = v.layers;
     if (l != null && (!Array.isArray(l) || l.length !== 2 || !l.every((n) => Number.isInteger(n) && n >= 1) || l[0] > l[1]))

@@ -18,6 +18,8 @@ type NativeModule = {
     capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null,
         ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
+    captureLogits(handle: CaptureHandle, tokens: Int32Array, fromRow: number, cvec?: Float32Array | null, ilStart?: number,
+        ilEnd?: number, steerFrom?: number): Promise<Float32Array>,
     setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null,
         nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
@@ -25,7 +27,9 @@ type NativeModule = {
     builtFor?: {nodeLlamaCpp?: string, source?: string}
 };
 
-export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string};
+export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string,
+    /** the vocabulary's size (0 when this llama.cpp lacks the call) */
+    nVocab: number};
 
 /** an opaque native capture context (a second llama_context on the same model) */
 export type CaptureHandle = {readonly __capture: unique symbol};
@@ -36,6 +40,13 @@ export type HiddenStateCapture = {
      * which holds only the last token's row unless `allRows` (llama.cpp computes it only for output tokens).
      */
     capture(tokens: readonly number[], options?: {allRows?: boolean, steering?: MixedControlVector | null}): Promise<Float32Array[]>,
+    /**
+     * The next-token logits after each token from `fromRow` on: (n_tokens − fromRow) × n_vocab floats, no hidden
+     * states kept. With `steering`, tokens from `steerFrom` on (default 0: all) are evaluated with it and the ones
+     * before without it, as a conversation under the reply-only policy evaluates them.
+     */
+    logits(tokens: readonly number[], options?: {fromRow?: number, steering?: MixedControlVector | null,
+        steerFrom?: number}): Promise<Float32Array>,
     free(): void
 };
 
@@ -143,6 +154,12 @@ function wrap(mod: NativeModule): NativeSteering {
                 capture: (tokens, {allRows = true, steering} = {}) => steering == null
                     ? mod.capture(handle, Int32Array.from(tokens), allRows)
                     : mod.capture(handle, Int32Array.from(tokens), allRows, steering.data, steering.layerStart, steering.layerEnd),
+                logits: (tokens, {fromRow = 0, steering, steerFrom = 0} = {}) => typeof mod.captureLogits !== "function"
+                    ? Promise.reject(new UserFacingError("The native steering helper is older than this steer-chat (it has no logits capture)", BUILD_FIX))
+                    : steering == null
+                    ? mod.captureLogits(handle, Int32Array.from(tokens), fromRow)
+                    : mod.captureLogits(handle, Int32Array.from(tokens), fromRow, steering.data, steering.layerStart, steering.layerEnd,
+                        steerFrom),
                 free: () => mod.freeCaptureContext(handle)
             };
         }

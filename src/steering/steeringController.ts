@@ -7,7 +7,7 @@ import {UserFacingError} from "../errors.js";
 import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
 import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
-import type {LayerRange} from "./mixControlVectors.js";
+import type {LayerRange, MixedControlVector} from "./mixControlVectors.js";
 import {fitLayerRange, fitVectorToModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
 import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";
 
@@ -16,6 +16,8 @@ type Listener = () => void;
 export class SteeringController {
     private staged = new SteeringState();
     private applied = new SteeringState();
+    /** the applied steering's mix (null: none), kept so switching it back on (reply-only) does not mix again */
+    private appliedMix: MixedControlVector | null = null;
     private readonly listeners = new Set<Listener>();
 
     private constructor(private readonly context: LlamaContext, private readonly native: NativeSteering, readonly shape: ModelShape,
@@ -97,9 +99,25 @@ export class SteeringController {
             this.applied = this.staged;
             return false;
         }
-        this.native.apply(this.context, this.staged.mix(this.shape, this.native.scaleAdd));
+        this.appliedMix = this.staged.mix(this.shape, this.native.scaleAdd);
+        this.native.apply(this.context, this.appliedMix);
         this.applied = this.staged;
         this.listeners.forEach((l) => l());
         return true;
+    }
+
+    /** The applied steering's mix (null: none): what the coherence gauge evaluates the reply under. */
+    get appliedVector(): MixedControlVector | null {
+        return this.appliedMix;
+    }
+
+    /** Clears the control vector on the context, leaving the applied state as it is (reply-only: the prompt). */
+    applyUnsteered() {
+        this.native.apply(this.context, null);
+    }
+
+    /** Puts the applied steering back on the context (reply-only: the reply), from the mix kept when it was applied. */
+    reapply() {
+        this.native.apply(this.context, this.appliedMix);
     }
 }

@@ -2,12 +2,11 @@
  * Recipe vectors are trained for the loaded model on first use and cached per model, keyed by the model file's
  * SHA-256 (itself cached by path, size and modification time so big models are hashed once).
  */
-import {createHash} from "node:crypto";
-import {createReadStream, existsSync, readFileSync, statSync} from "node:fs";
+import {existsSync} from "node:fs";
 import path from "node:path";
 import {dataDir} from "../config/paths.js";
 import type {LoadedModel} from "../engine/runtime.js";
-import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {modelFileHash} from "../engine/modelHash.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
 import {VectorMismatchError, VectorNotFoundError} from "../errors.js";
@@ -17,22 +16,7 @@ import type {LayerRange} from "../steering/mixControlVectors.js";
 import {looksLikePath} from "../steering/vectorLibrary.js";
 import {trainControlVector} from "./trainControlVector.js";
 
-export async function modelFileHash(file: string): Promise<string> {
-    const stat = statSync(file);
-    const cacheFile = path.join(dataDir(), "model-hashes.json");
-    let cache: Record<string, {size: number, mtimeMs: number, sha256: string}> = {};
-    try {
-        cache = JSON.parse(readFileSync(cacheFile, "utf8"));
-    } catch { /* no cache yet */ }
-    const known = cache[file];
-    if (known && known.size === stat.size && known.mtimeMs === stat.mtimeMs) return known.sha256;
-    const hash = createHash("sha256");
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-    const sha256 = hash.digest("hex");
-    cache[file] = {size: stat.size, mtimeMs: stat.mtimeMs, sha256};
-    writeFileAtomic(cacheFile, JSON.stringify(cache, null, 2), {createFolder: true});
-    return sha256;
-}
+export {modelFileHash};
 
 /** Where recipe vectors are cached: one folder per model (by file hash) below this one. */
 export function trainedVectorsDir(): string {

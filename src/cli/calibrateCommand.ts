@@ -1,0 +1,95 @@
+/**
+ * `steer-chat calibrate --model M --vector V`: the largest strength each way whose replies stay coherent, by
+ * bisection over seeded generations on a few held-out prompts (printed, with the limits), and the curve of every
+ * strength probed as a small text plot. Progress goes to stderr, one line a strength; Ctrl+C stops and prints what
+ * was found so far.
+ */
+import {UserFacingError} from "../errors.js";
+import {createConversation} from "../engine/conversation.js";
+import {resolveModel} from "../engine/modelResolver.js";
+import {loadModel} from "../engine/runtime.js";
+import {autoCalibrate, type AutoCalibration} from "../steering/autoCalibrate.js";
+import {modelCalibration} from "../steering/calibration.js";
+import {replyOnlySettings} from "../steering/steerPolicy.js";
+import {SteeringController} from "../steering/steeringController.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
+import {curvePlot, DEFAULT_LIMITS, type StrengthPoint} from "../steering/strengthSearch.js";
+import {formatSigma} from "../steering/strengthUnits.js";
+import {loadEntryOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
+import {onInterrupt} from "./interrupts.js";
+import type {CliOptions} from "./options.js";
+
+/** replies are short: coherence shows within a few dozen tokens, and each strength costs one reply per prompt */
+export const CALIBRATE_MAX_TOKENS = 48;
+
+const signed = (x: number, digits = 2) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(digits)}` : "n/a");
+
+export function pointLine(p: StrengthPoint): string {
+    return `${formatSigma(p.sigma, 3)} (coefficient ${signed(p.coefficient, 3)}): KL ${p.kl.toFixed(3)} · repetition ${(p.repetition * 100).toFixed(0)}% · ` +
+        `perplexity ${Number.isFinite(p.perplexity) ? p.perplexity.toFixed(2) : "n/a"} · read-out z ${signed(p.score, 1)}`;
+}
+
+export async function runCalibrate(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+    if (options.model == null) throw new UserFacingError("calibrate needs a model", "pass it with --model");
+    if (options.vectors.length !== 1) throw new UserFacingError("calibrate needs one --vector", "steer-chat calibrate --model M --vector NAME_OR_FILE");
+    const {ref} = parseVectorStrengthSpec(options.vectors[0]!); // a strength given with it is not used: the search sets it
+    const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
+    const limits = {kl: options.maxKl ?? DEFAULT_LIMITS.kl, repetition: options.maxRepetition ?? DEFAULT_LIMITS.repetition};
+    const policy = options.steer ?? "all";
+    const sampling = {temperature: options.temperature ?? 0, seed: options.seed ?? 0, maxTokens: options.maxTokens ?? CALIBRATE_MAX_TOKENS};
+
+    const loaded = await loadModel(await resolveModel(options.model), options);
+    try {
+        const controller = SteeringController.create(loaded.context, loaded.model);
+        const entry = await loadEntryOrRecipe(controller, ref, 0, {layers, train: recipeTrainerFor(loaded)});
+        for (const w of entry.warnings ?? []) err.write(`${w}\n`);
+        controller.update((s) => s.add(entry));
+        const calibration = await modelCalibration(loaded);
+        const conversation = createConversation(loaded, {
+            mode: options.raw ? "raw" : "chat", systemPrompt: options.system, sampling,
+            beforeTurn: () => controller.applyStaged(), settingsKey: () => controller.appliedState.signature(),
+            replySettings: replyOnlySettings(controller, () => policy)
+        });
+        const abort = new AbortController();
+        const stopListening = onInterrupt(() => abort.abort());
+        let result: AutoCalibration;
+        try {
+            err.write(`calibrating ${entry.name} on ${loaded.modelName} (${conversation.mode} mode): a reply per prompt at each strength\n`);
+            result = await autoCalibrate(loaded, conversation, controller, {
+                name: entry.name, calibration, limits, maxSigma: options.maxSigma, policy, signal: abort.signal,
+                onPoint: (p) => err.write(`  ${pointLine(p)}\n`)
+            });
+        } finally {
+            stopListening();
+            conversation.dispose();
+        }
+        out.write(report(result, {model: loaded.modelName, sampling, policy}));
+        return 0;
+    } finally {
+        await loaded.dispose();
+    }
+}
+
+export function report(result: AutoCalibration, {model, sampling, policy}: {model: string, sampling: {temperature: number, seed: number,
+    maxTokens: number},
+policy: string}): string {
+    const limitLine = (label: string, r: AutoCalibration["positive"]) => {
+        const coefficient = result.points.find((p) => p.sigma === r.limit)?.coefficient ?? 0;
+        const past = r.failedAt == null ? "the whole range passed" : `past the limits at ${formatSigma(r.failedAt, 3)}`;
+        return `${label} ${formatSigma(r.limit, 3)} = coefficient ${signed(coefficient, 3)} (${past})`;
+    };
+    return [
+        `${result.name} on ${model}: the strongest strength each way whose replies stay within the limits`,
+        `prompts (${result.prompts.length}): ${result.prompts.map((p) => JSON.stringify(p)).join(", ")}`,
+        `limits: mean KL per token <= ${result.limits.kl} nats, repeated 3-grams <= ${(Math.max(result.limits.repetition, result.baseline.repetition) * 100).toFixed(0)}%` +
+            (result.baseline.repetition > result.limits.repetition ? " (the unsteered replies' own share)" : ""),
+        `generation: temperature ${sampling.temperature}, seed ${sampling.seed}, ${sampling.maxTokens} tokens a reply, steering ${policy}` +
+            ` · ${result.points.length} strengths in ${result.seconds.toFixed(1)} s${result.stopped ? " · STOPPED before the search finished" : ""}`,
+        "",
+        curvePlot(result.points, result.limits, result.baseline),
+        "",
+        limitLine("largest positive:", result.positive),
+        limitLine("largest negative:", result.negative),
+        `panel range: coefficient ${signed(result.coefficientRange.min, 3)} to ${signed(result.coefficientRange.max, 3)}`
+    ].join("\n") + "\n";
+}
