@@ -102,7 +102,7 @@ export type ConversationSettings = {systemPrompt: string | undefined, sampling: 
     steer?: SteerPolicy};
 
 /** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
-export type PinnedSetting = "systemPrompt" | "history" | keyof SamplingOptions;
+export type PinnedSetting = "systemPrompt" | "history" | "steer" | keyof SamplingOptions;
 
 /**
  * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
@@ -110,7 +110,7 @@ export type PinnedSetting = "systemPrompt" | "history" | keyof SamplingOptions;
  * Settings the user pinned keep their value from before (presetSettingsKept lists the preset's that were not used).
  */
 export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings,
-    pinned: ReadonlySet<PinnedSetting | "steer"> = new Set()): ConversationSettings {
+    pinned: ReadonlySet<PinnedSetting> = new Set()): ConversationSettings {
     const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
     return {
         systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,

@@ -19,6 +19,9 @@ import {loadControlVector} from "../steering/loadControlVector.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
+import type {MeasuredGauge} from "../steering/coherenceMeter.js";
+import type {MixedControlVector} from "../steering/mixControlVectors.js";
+import type {SteerPolicy} from "../steering/steerPolicy.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {transcriptJson, transcriptMarkdown} from "./transcript.js";
@@ -30,8 +33,13 @@ export type TurnStream = SendOptions;
 /** Long work other than a reply (training, loading a preset that trains): progress and the signal that stops it. */
 export type JobProgress = {signal?: AbortSignal, onProgress?: (done: number, total: number) => void};
 
-/** A reply, and the steering and sampling it was made with. */
-export type Turn = {reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions};
+/** A reply, and the steering and sampling it was made with (`vector`: the mixed steering, for the gauge). */
+export type Turn = {
+    reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions, vector?: MixedControlVector | null, policy: SteerPolicy
+};
+
+/** which tokens the steering acts on, shared with the conversation's reply-only switch */
+export type PolicyBox = {current: SteerPolicy};
 
 /** What a command says back: lines of text, and whether they report a failure. */
 export type Outcome = {lines: string[], error?: boolean};
@@ -60,10 +68,15 @@ export type ChatSessionOptions = {
     /** what a loaded preset falls back to for system prompt, sampling and history policy (default: the settings at the first load) */
     settingsBeforePresets?: ConversationSettings,
     /** settings the user chose on the command line: a preset loaded later does not change them (/set adds to these) */
-    pinnedSettings?: readonly PinnedSetting[]
+    pinnedSettings?: readonly PinnedSetting[],
+    /** the steering policy the conversation's reply-only switch reads (default: all, and no switch) */
+    policy?: PolicyBox,
+    /** the coherence gauge of a reply against the unsteered model (after the reply is shown) */
+    gauge?: (turn: Turn) => Promise<MeasuredGauge | undefined>
 };
 
-const settingLabel = (key: PinnedSetting) => (key === "systemPrompt" ? "system prompt" : key === "history" ? "history policy" : samplingSettingName(key));
+const LABELS: Partial<Record<PinnedSetting, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
+const settingLabel = (key: PinnedSetting) => LABELS[key] ?? samplingSettingName(key as keyof SamplingOptions);
 
 export class ChatSession {
     readonly conversation: Conversation;
@@ -84,6 +97,25 @@ export class ChatSession {
         this.modelName = options.modelName ?? "";
         this.beforePresets = options.settingsBeforePresets;
         this.pinned = new Set(options.pinnedSettings);
+    }
+
+    /** which tokens the steering acts on: every one (as llama.cpp), or only the reply's */
+    get steerPolicy(): SteerPolicy {
+        return this.options.policy?.current ?? "all";
+    }
+
+    /** /steer reply|all: the user's own choice, kept over presets; applies from the next turn */
+    setSteerPolicy(policy: SteerPolicy) {
+        if (this.options.policy == null) throw new UserFacingError("Reply-only steering is unavailable in this session", "see the message at the top");
+        this.pinned.add("steer");
+        this.options.policy.current = policy;
+        if (this.beforePresets) this.beforePresets = {...this.beforePresets, steer: policy};
+    }
+
+    /** The gauge of a steered reply against the unsteered model; undefined without steering or a gauge. */
+    measure(turn: Turn): Promise<MeasuredGauge | undefined> {
+        if (this.options.gauge == null || turn.vector == null) return Promise.resolve(undefined);
+        return this.options.gauge(turn);
     }
 
     get canRead() {
@@ -119,7 +151,8 @@ export class ChatSession {
     async send(text: string, stream: TurnStream = {}): Promise<Turn> {
         const sampling = {...this.conversation.sampling};
         const reply = await this.conversation.send(text, stream);
-        return {reply, steering: snapshotOf(this.steering?.appliedState.entries ?? []), sampling};
+        return {reply, steering: snapshotOf(this.steering?.appliedState.entries ?? []), sampling, vector: this.steering?.appliedVector,
+            policy: this.steerPolicy};
     }
 
     /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
@@ -228,11 +261,13 @@ export class ChatSession {
         this.beforePresets ??= {
             systemPrompt: conversation.systemPrompt,
             sampling: {...conversation.sampling},
-            history: conversation.historyPolicy
+            history: conversation.historyPolicy,
+            steer: this.steerPolicy
         };
         const settings = presetConversationSettings(preset, this.beforePresets, this.pinned);
         if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
         if (settings.history) conversation.historyPolicy = settings.history;
+        if (settings.steer && this.options.policy) this.options.policy.current = settings.steer;
         Object.assign(conversation.sampling, settings.sampling);
         const kept = presetSettingsKept(preset, this.pinned).map(settingLabel);
         return {
@@ -250,7 +285,8 @@ export class ChatSession {
         // re-saving a preset keeps its description unless a new one is given
         const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
         const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
-            sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy}));
+            sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
+            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
     }
 

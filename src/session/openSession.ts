@@ -11,7 +11,9 @@ import type {PinnedSetting} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {ReplyReader} from "../steering/replyReadout.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
-import {ChatSession} from "./chatSession.js";
+import {ChatSession, type PolicyBox} from "./chatSession.js";
+import {CoherenceMeter} from "../steering/coherenceMeter.js";
+import {replyOnlySettings} from "../steering/steerPolicy.js";
 import {conversationSettings, setupSteering, steeringHooks, type SessionSetupOptions} from "./setupSteering.js";
 
 export type OpenSessionOptions = SessionSetupOptions & {
@@ -34,8 +36,12 @@ export type OpenedSession = {
 
 export async function openSession(loaded: LoadedModel, options: OpenSessionOptions): Promise<OpenedSession> {
     const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal);
-    const conversation = createConversation(loaded,
-        {mode: options.mode, ...steeringHooks(steering.controller), ...conversationSettings(options, steering)});
+    const settings = conversationSettings(options, steering);
+    const controller = steering.controller;
+    // which tokens the steering acts on: read by the conversation's reply-only switch at each turn, set by /steer
+    const policy: PolicyBox = {current: settings.steer};
+    const conversation = createConversation(loaded, {mode: options.mode, ...steeringHooks(controller), ...settings,
+        ...(controller ? {replySettings: replyOnlySettings(controller, () => policy.current)} : {})});
     const notes = [...steering.notes, ...conversation.notes ?? []];
     let presets: PresetStore | undefined;
     try {
@@ -45,20 +51,29 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         notes.push(`Presets are unavailable: ${errorMessage(err)}`);
     }
     // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
-    const flagsOnly = conversationSettings(options, {controller: steering.controller, notes: []});
+    const flagsOnly = conversationSettings(options, {controller, notes: []});
     const settingsBeforePresets = options.preset != null
-        ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history}
+        ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history,
+            steer: flagsOnly.steer}
         : undefined;
-    const reader = options.readout && steering.controller ? new ReplyReader(loaded) : undefined;
-    const session = new ChatSession({conversation, steering: steering.controller, presets, modelName: loaded.modelName,
-        trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options),
-        readReply: reader && ((tokens, entries) => reader.read(tokens, entries))});
-    return {session, notes, close: async () => { await reader?.free(); }};
+    const reader = options.readout && controller ? new ReplyReader(loaded) : undefined;
+    // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
+    const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
+    const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,
+        trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy,
+        readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
+        gauge: meter && ((turn) => (turn.reply.context == null ? Promise.resolve(undefined)
+            : meter.measure({context: turn.reply.context, reply: turn.reply.tokens, steering: turn.vector ?? null, policy: turn.policy,
+                text: turn.reply.text})))});
+    return {session, notes, close: async () => {
+        await reader?.free();
+        await meter?.free();
+    }};
 }
 
 /** The settings given as flags: a preset loaded in the chat leaves them as they are. */
 function pinnedSettings(options: SessionSetupOptions): PinnedSetting[] {
     const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
-        ["maxTokens", options.maxTokens], ["seed", options.seed], ["history", options.history]];
+        ["maxTokens", options.maxTokens], ["seed", options.seed], ["history", options.history], ["steer", options.steer]];
     return given.filter(([, value]) => value != null).map(([key]) => key);
 }

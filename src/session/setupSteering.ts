@@ -7,7 +7,9 @@ import {existsSync} from "node:fs";
 import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
-import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
+import {modelCalibration, resolveSigma} from "../steering/calibration.js";
+import type {SteerPolicy} from "../steering/steerPolicy.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import {applyPreset} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
@@ -33,14 +35,16 @@ export type SessionSetupOptions = {
     temperature?: number,
     maxTokens?: number,
     seed?: number,
-    history?: HistoryPolicy
+    history?: HistoryPolicy,
+    /** which tokens the steering acts on (--steer) */
+    steer?: SteerPolicy
 };
 
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
     /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
-    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history">
+    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer">
 };
 
 export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSetupOptions, "vectors" | "layers" | "preset">,
@@ -63,7 +67,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
         const {loaded: names, skipped} = await applyPreset(preset, controller,
-            {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+            {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal}, {calibration: () => modelCalibration(loaded)});
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }
@@ -71,15 +75,20 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         throw new UserFacingError("--layers needs at least one --vector", "add --vector FILE[:COEFF]");
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     for (const spec of options.vectors) {
-        const {ref, coefficient} = parseVectorSpec(spec);
-        const entry = await loadEntryOrRecipe(controller, ref, coefficient,
+        const strength = parseVectorStrengthSpec(spec);
+        const loadedEntry = await loadEntryOrRecipe(controller, strength.ref, strength.coefficient ?? 0,
             {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
+        // F@Xσ: a strength in the model's own units, measured once per model (cached)
+        const calibration = strength.sigma == null ? undefined : await modelCalibration(loaded);
+        const entry = strength.sigma == null ? loadedEntry : {...loadedEntry,
+            coefficient: roundCoefficient(resolveSigma(strength.sigma, loadedEntry.name, loadedEntry.vector, calibration!, layers))};
         controller.update((s) => s.add(entry));
         notes.push(...entry.warnings ?? []);
         const weak = qualityWarning(entry.name, entry.vector.quality);
         if (weak) notes.push(weak);
     }
-    return {controller, notes, preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history}};
+    return {controller, notes,
+        preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history, steer: preset.steer}};
 }
 
 /**
@@ -103,16 +112,20 @@ export function steeringBeforeTurn(controller: SteeringController | undefined, h
 }
 
 /** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
-export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history">, setup: SteeringSetup) {
+export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history" | "steer">, setup: SteeringSetup) {
     return {
         systemPrompt: options.system ?? setup.preset?.systemPrompt,
         history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,
+        steer: options.steer ?? setup.preset?.steer ?? "all" as SteerPolicy,
         sampling: {
             ...setup.preset?.sampling,
             ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})
         }
     };
 }
+
+/** a coefficient from σ, to six decimals (as presets store it), so it reads as the value it is */
+const roundCoefficient = (c: number) => Math.round(c * 1e6) / 1e6;
 
 function definedOnly<T extends object>(obj: T): Partial<T> {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;

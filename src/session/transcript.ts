@@ -4,6 +4,7 @@
  */
 import type {HistoryRecord, ReplyTiming} from "../engine/conversation.js";
 import {describeSampling, type SamplingOptions} from "../engine/sampling.js";
+import {describeGauge} from "../steering/coherence.js";
 import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
 import type {ChatMessage} from "./types.js";
 
@@ -44,6 +45,7 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
         return {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
             meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
             ...(m.sampling ? {sampling: m.sampling} : {}), ...(m.reply?.timing ? {timing: m.reply.timing} : {}),
+            ...(m.gauge ? {gauge: m.gauge} : {}),
             ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})};
     });
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
@@ -61,7 +63,8 @@ export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string 
             const ppl = perplexity(m.reply?.meanLogProb);
             const history = describeHistoryRecord(m.reply?.history);
             lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}` +
-                `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${history !== "" ? ` · ${history}` : ""}`, "", m.text);
+                `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${m.gauge ? ` · ${describeGauge(m.gauge)}` : ""}` +
+                `${history !== "" ? ` · ${history}` : ""}`, "", m.text);
         }
     }
     return lines.join("\n") + "\n";

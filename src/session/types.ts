@@ -1,6 +1,7 @@
 import type {Reply} from "../engine/conversation.js";
 import type {SteeringSnapshot} from "../steering/describe.js";
 import type {SamplingOptions} from "../engine/sampling.js";
+import type {CoherenceGauge} from "../steering/coherence.js";
 
 /** One entry of the chat's transcript: what was said, by whom, and for a reply how it was made. */
 export type ChatMessage = {
@@ -18,6 +19,8 @@ export type ChatMessage = {
     readout?: Record<string, number>,
     /** for assistant messages: /regen or /compare answered the same prompt again, so the conversation moved on without it */
     replaced?: boolean,
+    /** for assistant messages: KL from the unsteered model, repetition and perplexity, once measured */
+    gauge?: CoherenceGauge,
     /** for assistant messages: the sampling it was written with */
     sampling?: SamplingOptions,
     /** a note that is a /compare or /sweep result: kept in the transcript */

@@ -112,7 +112,7 @@ export function App({session, banner = [], history}: AppProps) {
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
-                busy={chat.busy} />
+                gauge={chat.lastGauge} busy={chat.busy} />
         </Box>
     );
 }

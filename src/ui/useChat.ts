@@ -9,6 +9,7 @@ import {errorMessage} from "../errors.js";
 import type {ChatSession, Outcome} from "../session/chatSession.js";
 import type {ChatMessage} from "../session/types.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
+import type {CoherenceGauge} from "../steering/coherence.js";
 import type {CommandContext, LiveStream} from "./commands/command.js";
 import {COMMANDS} from "./commands/index.js";
 import {isSlashCommand, messageText, parseSlashCommand, specOf} from "./slashCommands.js";
@@ -35,6 +36,8 @@ export type ChatState = {
     lastReply: Reply | undefined,
     /** what the loaded vectors read on the last reply, once read */
     lastReadout: ReplyReadout | undefined,
+    /** the last steered reply's KL from the unsteered model, repetition and perplexity, once measured */
+    lastGauge: CoherenceGauge | undefined,
     /** staleTokens: cached tokens evaluated under older steering (history policy keep) */
     contextUsage: {used: number, size: number, staleTokens?: number},
     submit(input: string): void,
@@ -110,5 +113,5 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100}: Cha
     const busy = job.job.kind !== "idle";
     const {queued, submit} = usePromptQueue(busy, job.isBusy, send);
     return {messages: transcript.messages, streamingText: stream.streamingText, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",
-        queued, trialRunning: job.job.kind === "trial", lastReply: replies.lastReply, lastReadout: replies.lastReadoutState, contextUsage, submit, command, note, stop: job.stop};
+        queued, trialRunning: job.job.kind === "trial", lastReply: replies.lastReply, lastReadout: replies.lastReadoutState, lastGauge: replies.lastGauge, contextUsage, submit, command, note, stop: job.stop};
 }

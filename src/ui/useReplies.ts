@@ -9,11 +9,14 @@ import {errorMessage} from "../errors.js";
 import type {ChatSession, Turn} from "../session/chatSession.js";
 import {contextShiftNote} from "../session/transcript.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
+import type {CoherenceGauge} from "../steering/coherence.js";
 import type {Transcript} from "./useTranscript.js";
 
 export function useReplies(session: ChatSession, transcript: Transcript) {
     const [lastReply, setLastReply] = useState<Reply>();
     const [lastReadout, setLastReadout] = useState<ReplyReadout>();
+    /** the last steered reply's coherence gauge */
+    const [lastGauge, setLastGauge] = useState<CoherenceGauge>();
     const readoutRef = useRef<ReplyReadout | undefined>(undefined);
     const {add, update, note} = transcript;
 
@@ -28,12 +31,20 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
             setLastReadout(readout);
             update(id, (m) => ({...m, readout: Object.fromEntries(readout.vectors.map((v) => [v.name, v.z]))}));
         }, (err) => note(`Read-out failed: ${errorMessage(err)}`, "error"));
+        session.measure(turn).then((gauge) => {
+            if (gauge == null) return;
+            setLastGauge(gauge);
+            update(id, (m) => ({...m, gauge}));
+        }, (err) => note(`The coherence gauge failed: ${errorMessage(err)}`, "error"));
     }, [session, add, update, note]);
 
     const actions = useMemo(() => ({
         addReply,
-        clearLastReply: () => setLastReply(undefined),
+        clearLastReply: () => {
+            setLastReply(undefined);
+            setLastGauge(undefined);
+        },
         lastReadout: () => readoutRef.current
     }), [addReply]);
-    return {lastReply, lastReadoutState: lastReadout, ...actions};
+    return {lastReply, lastReadoutState: lastReadout, lastGauge, ...actions};
 }

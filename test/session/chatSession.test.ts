@@ -94,4 +94,38 @@ describe("ChatSession on stories260K", () => {
         expect(session.steering!.hasPendingChanges).toBe(false);
         expect(session.conversation.lastUserText()).toBe(PROMPT);
     });
+
+    it("--vector F@Xσ resolves to the coefficient the model's calibration gives; /steer reply changes the turn's policy", async () => {
+        const session = await open({vectors: [`${sue}@0.1σ`]});
+        const coefficient = session.steering!.state.get("sue").coefficient;
+        expect(coefficient).toBeGreaterThan(0.5); // 1σ of sue on stories260K is a coefficient of about 7
+        expect(coefficient).toBeLessThan(1);
+        expect((await session.send(PROMPT)).policy).toBe("all");
+        session.setSteerPolicy("reply");
+        const reply = await session.send("Then");
+        expect(reply.policy).toBe("reply");
+        expect(reply.steering[0]).toMatchObject({name: "sue", enabled: true});
+    });
+
+    it("the gauge of a steered reply: KL from the unsteered model grows with the strength; no gauge without steering", async () => {
+        const kls: number[] = [];
+        for (const c of [0.5, 2]) {
+            await closeAll();
+            const opened = await openSession(loaded, {mode: "raw", vectors: [`${sue}:${c}`], temperature: 0, maxTokens: 24, readout: true});
+            const openedSessions = opened;
+            try {
+                const turn = await opened.session.send(PROMPT);
+                const gauge = await opened.session.measure(turn);
+                expect(gauge).toBeDefined();
+                kls.push(gauge!.kl);
+            } finally {
+                openedSessions.session.conversation.dispose();
+                await openedSessions.close();
+            }
+        }
+        expect(kls[0]).toBeGreaterThan(0);
+        expect(kls[1]).toBeGreaterThan(kls[0]!);
+        const plain = await open({readout: true});
+        expect(await plain.measure(await plain.send(PROMPT))).toBeUndefined();
+    });
 });

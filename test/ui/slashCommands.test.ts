@@ -148,7 +148,7 @@ describe("parseSlashCommand", () => {
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
             "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
             "/set NAME VALUE": "/set temperature 0.5",
-            "/system <text>": "/system hi", "/history keep|reeval": "/history keep"
+            "/system <text>": "/system hi", "/history keep|reeval": "/history keep", "/steer reply|all": "/steer reply"
         };
         for (const [command] of SLASH_COMMAND_HELP) {
             const example = examples[command] ?? command;

@@ -17,6 +17,7 @@ import {save} from "./save.js";
 import {set} from "./set.js";
 import {settings} from "./settings.js";
 import {steerOff} from "./steerOff.js";
+import {steerPolicy} from "./steerPolicy.js";
 import {steering} from "./steering.js";
 import {sweep} from "./sweep.js";
 import {system} from "./system.js";
@@ -27,7 +28,7 @@ import {vectorRemove} from "./vectorRemove.js";
 import {vectorSet} from "./vectorSet.js";
 
 export const COMMANDS = [
-    help, vectorAdd, vectorSet, vectorEnable, vectorRemove, layers, steerOff, steering, presetSave, presetLoad, presetList,
+    help, vectorAdd, vectorSet, vectorEnable, vectorRemove, layers, steerOff, steerPolicy, steering, presetSave, presetLoad, presetList,
     regen, compare, sweep, save, set, settings, train, readout, history, reeval, clear, system, exit
 ] as const;
 

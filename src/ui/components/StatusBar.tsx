@@ -1,6 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
 import type {ReplyTiming} from "../../engine/conversation.js";
+import {describeGauge, type CoherenceGauge} from "../../steering/coherence.js";
 import {describeTiming, perplexity} from "../../session/transcript.js";
 
 export type StatusBarProps = {
@@ -11,8 +12,10 @@ export type StatusBarProps = {
     tokensPerSecond: number | undefined,
     /** the last reply's prompt phase: time to its first token and prompt tokens per second */
     timing?: ReplyTiming,
-    /** the last reply's mean token log-probability: shown as perplexity, the coherence gauge */
+    /** the last reply's mean token log-probability: shown as perplexity */
     meanLogProb?: number,
+    /** the last steered reply against the unsteered model: KL, repetition, perplexity there */
+    gauge?: CoherenceGauge,
     busy: boolean
 };
 
@@ -22,7 +25,7 @@ export type StatusBarProps = {
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const StatusBar = React.memo(function StatusBar(
-    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, busy}: StatusBarProps) {
+    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, gauge, busy}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
@@ -33,7 +36,7 @@ export const StatusBar = React.memo(function StatusBar(
                 {stale > 0 ? ` · ${stale} tok under older steering: /reeval` : ""}
                 {timing != null ? ` · ${describeTiming(timing)}` : ""}
                 {tokensPerSecond != null && tokensPerSecond > 0 ? ` · ${tokensPerSecond.toFixed(1)} tok/s` : ""}
-                {ppl != null ? ` · ppl ${ppl.toFixed(2)}` : ""}
+                {gauge != null ? ` · ${describeGauge(gauge)}` : ppl != null ? ` · ppl ${ppl.toFixed(2)}` : ""}
                 {busy ? " · Esc to stop" : " · /help"}
             </Text>
         </Box>
