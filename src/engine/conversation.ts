@@ -503,8 +503,6 @@ class ChatConversation extends BaseConversation {
     private readonly confidence: ConfidenceRecorder;
     /** when the last reply's first token came */
     private firstTokenAt: number | undefined;
-    /** true once /system changed the prompt; until then node-llama-cpp's own default applies (and survives /clear) */
-    private systemChanged = false;
     readonly notes: readonly string[];
 
     /** `runaway`: why the model's template is not used at all (it did not render within the probe's bounds) */
@@ -515,11 +513,13 @@ class ChatConversation extends BaseConversation {
         this.notes = warning != null ? [warning] : [];
         this.session = new LlamaChatSession({contextSequence: sequence, systemPrompt: options.systemPrompt, autoDisposeSequence: false,
             chatWrapper: wrapper});
+        // no default system prompt, as llama.cpp's chat adds none: node-llama-cpp's own is some 190 tokens, which a
+        // small context cannot hold
+        this.applySystemPrompt();
     }
 
     override setSystemPrompt(text: string | undefined) {
         super.setSystemPrompt(text);
-        this.systemChanged = true;
         this.applySystemPrompt();
     }
 
@@ -619,8 +619,8 @@ class ChatConversation extends BaseConversation {
     }
 
     async clear() {
-        this.session.resetChatHistory(); // back to the initial history, default system prompt included
-        if (this.systemChanged) this.applySystemPrompt();
+        this.session.resetChatHistory();
+        this.applySystemPrompt(); // the user's system prompt, or none (not node-llama-cpp's default)
         await this.forgetEvaluation();
     }
 

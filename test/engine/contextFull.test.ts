@@ -52,4 +52,23 @@ describe("a full context in raw mode", () => {
             conversation.dispose();
         }
     });
+
+    it("chat mode on a model without a template at the smallest context: no hidden default system prompt takes the room", async () => {
+        const conversation = createConversation(loaded, {mode: "chat", sampling: {temperature: 0, maxTokens: 16}});
+        try {
+            for (const text of ["Once upon a time", "Then what?"]) {
+                const reply = await conversation.send(text);
+                expect(reply.tokenCount, text).toBeGreaterThan(0);
+            }
+            expect(conversation.systemPrompt).toBeUndefined();
+            // node-llama-cpp's default system prompt is some 190 tokens: two short turns fit well below that
+            expect(conversation.contextUsage().used).toBeLessThan(150);
+            await conversation.clear();
+            expect((await conversation.send("Once upon a time")).tokenCount).toBeGreaterThan(0);
+            expect(conversation.contextUsage().used).toBeLessThan(100);
+        } finally {
+            conversation.dispose();
+        }
+    });
 });
+

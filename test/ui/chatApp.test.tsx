@@ -277,13 +277,16 @@ describe("the chat screen", () => {
         expect(conversation.sent).toEqual(["hello"]);
     });
 
-    it("/system TEXT sets the system prompt; /system alone clears it", async () => {
+    it("/system TEXT sets the system prompt; /system alone shows it; /system --clear clears it", async () => {
         const {stdin, lastFrame, conversation} = await start();
         await submit({stdin, lastFrame}, "/system You are a pirate.");
         await waitForFrame(lastFrame, (f) => f.includes("System prompt set: You are a pirate."));
         expect(conversation.systemPromptCalls).toEqual(["You are a pirate."]);
         expect(conversation.systemPrompt).toBe("You are a pirate.");
         await submit({stdin, lastFrame}, "/system");
+        await waitForFrame(lastFrame, (f) => f.includes("System prompt: You are a pirate."));
+        expect(conversation.systemPromptCalls).toEqual(["You are a pirate."]);
+        await submit({stdin, lastFrame}, "/system --clear");
         await waitForFrame(lastFrame, (f) => f.includes("System prompt cleared."));
         expect(conversation.systemPromptCalls).toEqual(["You are a pirate.", ""]);
         expect(conversation.systemPrompt).toBeUndefined();

@@ -27,11 +27,12 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/steering")).toEqual({kind: "steering"});
     });
 
-    it("/system keeps the rest of the line (inner spaces and case kept, ends trimmed); alone it clears", () => {
+    it("/system keeps the rest of the line (inner spaces and case kept, ends trimmed); alone it shows; --clear clears", () => {
         expect(parseSlashCommand("/system You are   a Pirate. ")).toEqual({kind: "system", text: "You are   a Pirate."});
         expect(parseSlashCommand("/System\tterse")).toEqual({kind: "system", text: "terse"});
-        expect(parseSlashCommand("/system")).toEqual({kind: "system", text: ""});
-        expect(parseSlashCommand("/system    ")).toEqual({kind: "system", text: ""});
+        expect(parseSlashCommand("/system")).toEqual({kind: "system", text: undefined});
+        expect(parseSlashCommand("/system    ")).toEqual({kind: "system", text: undefined});
+        expect(parseSlashCommand("/system --clear")).toEqual({kind: "system", text: ""});
     });
 
     it("unknown commands report their (lower-cased) name", () => {
