@@ -13,21 +13,13 @@ import {modelCalibration} from "../steering/calibration.js";
 import {replyOnlySettings} from "../steering/steerPolicy.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
-import {curvePlot, DEFAULT_LIMITS, type StrengthPoint} from "../steering/strengthSearch.js";
-import {formatSigma} from "../steering/strengthUnits.js";
+import {DEFAULT_LIMITS} from "../steering/strengthSearch.js";
+import {CALIBRATE_SAMPLING, calibrationReport, pointLine} from "../steering/calibrationReport.js";
 import {loadEntryOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";
 import {onInterrupt} from "./interrupts.js";
 import type {CliOptions} from "./options.js";
 
 /** replies are short: coherence shows within a few dozen tokens, and each strength costs one reply per prompt */
-export const CALIBRATE_MAX_TOKENS = 48;
-
-const signed = (x: number, digits = 2) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(digits)}` : "n/a");
-
-export function pointLine(p: StrengthPoint): string {
-    return `${formatSigma(p.sigma, 3)} (coefficient ${signed(p.coefficient, 3)}): KL ${p.kl.toFixed(3)} · repetition ${(p.repetition * 100).toFixed(0)}% · ` +
-        `perplexity ${Number.isFinite(p.perplexity) ? p.perplexity.toFixed(2) : "n/a"} · read-out z ${signed(p.score, 1)}`;
-}
 
 export async function runCalibrate(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     if (options.model == null) throw new UserFacingError("calibrate needs a model", "pass it with --model");
@@ -36,7 +28,8 @@ export async function runCalibrate(options: CliOptions, out: NodeJS.WritableStre
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     const limits = {kl: options.maxKl ?? DEFAULT_LIMITS.kl, repetition: options.maxRepetition ?? DEFAULT_LIMITS.repetition};
     const policy = options.steer ?? "all";
-    const sampling = {temperature: options.temperature ?? 0, seed: options.seed ?? 0, maxTokens: options.maxTokens ?? CALIBRATE_MAX_TOKENS};
+    const sampling = {temperature: options.temperature ?? CALIBRATE_SAMPLING.temperature, seed: options.seed ?? CALIBRATE_SAMPLING.seed,
+        maxTokens: options.maxTokens ?? CALIBRATE_SAMPLING.maxTokens};
 
     const loaded = await loadModel(await resolveModel(options.model), options);
     try {
@@ -63,33 +56,9 @@ export async function runCalibrate(options: CliOptions, out: NodeJS.WritableStre
             stopListening();
             conversation.dispose();
         }
-        out.write(report(result, {model: loaded.modelName, sampling, policy}));
+        out.write(calibrationReport(result, {model: loaded.modelName, sampling, policy}));
         return 0;
     } finally {
         await loaded.dispose();
     }
-}
-
-export function report(result: AutoCalibration, {model, sampling, policy}: {model: string, sampling: {temperature: number, seed: number,
-    maxTokens: number},
-policy: string}): string {
-    const limitLine = (label: string, r: AutoCalibration["positive"]) => {
-        const coefficient = result.points.find((p) => p.sigma === r.limit)?.coefficient ?? 0;
-        const past = r.failedAt == null ? "the whole range passed" : `past the limits at ${formatSigma(r.failedAt, 3)}`;
-        return `${label} ${formatSigma(r.limit, 3)} = coefficient ${signed(coefficient, 3)} (${past})`;
-    };
-    return [
-        `${result.name} on ${model}: the strongest strength each way whose replies stay within the limits`,
-        `prompts (${result.prompts.length}): ${result.prompts.map((p) => JSON.stringify(p)).join(", ")}`,
-        `limits: mean KL per token <= ${result.limits.kl} nats, repeated 3-grams <= ${(Math.max(result.limits.repetition, result.baseline.repetition) * 100).toFixed(0)}%` +
-            (result.baseline.repetition > result.limits.repetition ? " (the unsteered replies' own share)" : ""),
-        `generation: temperature ${sampling.temperature}, seed ${sampling.seed}, ${sampling.maxTokens} tokens a reply, steering ${policy}` +
-            ` · ${result.points.length} strengths in ${result.seconds.toFixed(1)} s${result.stopped ? " · STOPPED before the search finished" : ""}`,
-        "",
-        curvePlot(result.points, result.limits, result.baseline),
-        "",
-        limitLine("largest positive:", result.positive),
-        limitLine("largest negative:", result.negative),
-        `panel range: coefficient ${signed(result.coefficientRange.min, 3)} to ${signed(result.coefficientRange.max, 3)}`
-    ].join("\n") + "\n";
 }

@@ -55,9 +55,14 @@ export function templateContext(vocabulary: TemplateVocabulary, messages: readon
     };
 }
 
-/** The contexts the constructor's checks render, for rendering them first where a runaway template can be stopped. */
+/**
+ * The contexts the constructor's checks render, and a second turn (a template may run away only once a reply is in
+ * the history), for rendering them first where a runaway template can be stopped.
+ */
 export function checkContexts(vocabulary: TemplateVocabulary, now = new Date()): object[] {
-    return CHECK_RENDERS.map(([messages, addGenerationPrompt]) => templateContext(vocabulary, messages, addGenerationPrompt, now));
+    const secondTurn: ChatMessage[] = [{role: "user", content: "Hello"}, {role: "assistant", content: "Hi there"}, {role: "user", content: "Go on"}];
+    return [...CHECK_RENDERS, [secondTurn, true] as const].map(([messages, addGenerationPrompt]) =>
+        templateContext(vocabulary, messages, addGenerationPrompt, now));
 }
 
 export class ChatTemplate {

@@ -32,8 +32,12 @@ process.stdin.on("data", (d) => { input += d; }).on("end", () => {
 });
 `;
 
-/** how a probe went: rendered, failed as a template does (an error it raises or a syntax error), or ran away */
-export type ProbeResult = {kind: "rendered"} | {kind: "failed", problem: string} | {kind: "runaway", problem: string};
+/**
+ * How a probe went: rendered; failed as a template does (an error it raises, a syntax error); ran away; or could not
+ * be run at all (no child process: the template is then used unchecked, as before there was a probe).
+ */
+export type ProbeResult = {kind: "rendered"} | {kind: "failed", problem: string} | {kind: "runaway", problem: string}
+    | {kind: "unchecked", problem: string};
 
 const cache = new Map<string, ProbeResult>();
 
@@ -51,6 +55,8 @@ export function probeTemplate(source: string, contexts: readonly object[],
         input: JSON.stringify({source, contexts, jinjaPath}), timeout: timeoutMs, killSignal: "SIGKILL",
         encoding: "utf8", maxBuffer: 1024 * 1024, stdio: ["pipe", "pipe", "ignore"]
     });
+    if (child.error != null && (child.error as NodeJS.ErrnoException).code !== "ETIMEDOUT")
+        return {kind: "unchecked", problem: `the template check could not start (${(child.error as NodeJS.ErrnoException).code ?? child.error.message})`};
     let outcome: {ok: boolean, problem?: string} | undefined;
     try {
         outcome = child.status === 0 ? JSON.parse(child.stdout) : undefined;

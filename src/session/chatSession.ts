@@ -22,6 +22,10 @@ import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {MixedControlVector} from "../steering/mixControlVectors.js";
 import type {SteerPolicy} from "../steering/steerPolicy.js";
+import type {AutoCalibration} from "../steering/autoCalibrate.js";
+import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
+import type {StrengthPoint} from "../steering/strengthSearch.js";
+import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {transcriptJson, transcriptMarkdown} from "./transcript.js";
@@ -72,7 +76,12 @@ export type ChatSessionOptions = {
     /** the steering policy the conversation's reply-only switch reads (default: all, and no switch) */
     policy?: PolicyBox,
     /** the coherence gauge of a reply against the unsteered model (after the reply is shown) */
-    gauge?: (turn: Turn) => Promise<MeasuredGauge | undefined>
+    gauge?: (turn: Turn) => Promise<MeasuredGauge | undefined>,
+    /** the model's calibration (each layer's typical norm), measured once and cached: for strengths in σ */
+    calibration?: () => Promise<ModelCalibration>,
+    /** the strength search of /calibrate, on this conversation (it clears it while it runs) */
+    autoCalibrate?: (name: string, options: {policy: SteerPolicy, signal?: AbortSignal, onPoint?: (point: StrengthPoint) => void})
+    => Promise<AutoCalibration>
 };
 
 const LABELS: Partial<Record<PinnedSetting, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
@@ -149,24 +158,51 @@ export class ChatSession {
 
     /** One turn: staged steering and the history policy are applied first (the conversation's hooks), then the reply. */
     async send(text: string, stream: TurnStream = {}): Promise<Turn> {
+        // read before the turn: /set and /steer may change them while the reply is written
         const sampling = {...this.conversation.sampling};
+        const policy = this.steerPolicy;
         const reply = await this.conversation.send(text, stream);
-        return {reply, steering: snapshotOf(this.steering?.appliedState.entries ?? []), sampling, vector: this.steering?.appliedVector,
-            policy: this.steerPolicy};
+        const steering = snapshotOf(this.steering?.appliedState.entries ?? []);
+        return {reply, steering, sampling, vector: this.steering?.appliedVector, policy};
     }
 
     /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
     async regen(stream: TurnStream = {}): Promise<{prompt: string, turn: Turn}> {
         this.lastPrompt();
+        const history = this.conversation.snapshot();
         const prompt = this.conversation.rewind()!;
-        return {prompt, turn: await this.send(prompt, stream)};
+        try {
+            return {prompt, turn: await this.send(prompt, stream)};
+        } catch (err) {
+            this.conversation.restore(history); // the exchange that was there stays
+            throw err;
+        }
+    }
+
+    /**
+     * Trials (/compare, /sweep) run under the reeval policy whatever the chat's: a side's steering must read the
+     * history too, or "steering off" would still carry the vector in the cached history. The user's steering is
+     * put back afterwards, with the history evaluated again under it at the next turn.
+     */
+    private async asTrial<T>(work: () => Promise<T>): Promise<T> {
+        const policy = this.conversation.historyPolicy;
+        this.conversation.historyPolicy = "reeval";
+        try {
+            return await work();
+        } finally {
+            this.conversation.historyPolicy = policy;
+        }
     }
 
     /**
      * The last prompt answered with steering off, then with the current steering, from the same history. The steered
      * reply becomes the conversation's; `stream()` is asked for each generation's streaming.
      */
-    async compare(stream: () => TurnStream): Promise<CompareResult> {
+    compare(stream: () => TurnStream): Promise<CompareResult> {
+        return this.asTrial(() => this.compareTrial(stream));
+    }
+
+    private async compareTrial(stream: () => TurnStream): Promise<CompareResult> {
         const steering = this.requireSteering();
         const text = this.lastPrompt();
         const current = steering.state;
@@ -179,6 +215,8 @@ export class ChatSession {
             off = await this.conversation.send(text, stream());
         } catch (err) {
             this.conversation.restore(history); // keep the exchange that was there
+            steering.update(() => current);
+            await this.putSteeringBack();
             throw err;
         } finally {
             steering.update(() => current);
@@ -190,7 +228,13 @@ export class ChatSession {
             return {kind: "stoppedOff"};
         }
         this.conversation.restore(before);
-        const on = await this.send(text, stream());
+        let on: Turn;
+        try {
+            on = await this.send(text, stream());
+        } catch (err) {
+            this.conversation.restore(history);
+            throw err;
+        }
         return on.reply.stopReason === "aborted" ? {kind: "stoppedOn", on} : {kind: "done", off, on};
     }
 
@@ -198,7 +242,11 @@ export class ChatSession {
      * The last prompt answered at each coefficient of one vector (switched on), from the same history; the
      * conversation and the steering are put back as they were afterwards. Stops at the first reply Esc cut short.
      */
-    async sweep(name: string, coefficients: readonly number[], stream: () => TurnStream): Promise<SweepRow[]> {
+    sweep(name: string, coefficients: readonly number[], stream: () => TurnStream): Promise<SweepRow[]> {
+        return this.asTrial(() => this.sweepTrial(name, coefficients, stream));
+    }
+
+    private async sweepTrial(name: string, coefficients: readonly number[], stream: () => TurnStream): Promise<SweepRow[]> {
         const steering = this.requireSteering();
         const text = this.lastPrompt();
         const original = steering.state;
@@ -224,11 +272,12 @@ export class ChatSession {
     }
 
     /**
-     * After trials: the model holds the last trial's steering. Put the user's back now (so nothing shows as staged
-     * that the user did not stage) and, under reeval, have the history evaluated again under it.
+     * After trials: the model holds the last trial's steering, and the cache the trials' evaluation. Put the user's
+     * steering back now (so nothing shows as staged that the user did not stage) and have the history evaluated
+     * again under it at the next turn, whatever the policy (keep would otherwise go on from a trial's cache).
      */
     private async putSteeringBack() {
-        if (this.steering?.applyStaged() && this.conversation.historyPolicy === "reeval") await this.conversation.forgetEvaluation();
+        if (this.steering?.applyStaged()) await this.conversation.forgetEvaluation();
     }
 
     /** /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. */
@@ -256,7 +305,8 @@ export class ChatSession {
     async loadPreset(name: string, progress: JobProgress = {}): Promise<Outcome> {
         const {preset} = this.requirePresets().get(name);
         const steering = this.requireSteering();
-        const result = await applyPreset(preset, steering, {train: this.options.trainRecipe, ...progress});
+        const result = await applyPreset(preset, steering, {train: this.options.trainRecipe, ...progress},
+            {calibration: this.options.calibration});
         const conversation = this.conversation;
         this.beforePresets ??= {
             systemPrompt: conversation.systemPrompt,
@@ -278,15 +328,41 @@ export class ChatSession {
         };
     }
 
+    /**
+     * /calibrate: the largest strength each way whose replies stay within the gauge's limits, on this model. The
+     * conversation is put back as it was (its cache is evaluated again at the next turn); the vector's panel range
+     * becomes what was found. Returns the report.
+     */
+    async calibrate(name: string, progress: {signal?: AbortSignal, onPoint?: (point: StrengthPoint) => void} = {}): Promise<string> {
+        const steering = this.requireSteering();
+        if (this.options.autoCalibrate == null) throw new UserFacingError("Calibration is unavailable in this session", "see the message at the top");
+        steering.state.get(name);
+        const history = this.conversation.snapshot();
+        // greedy and seeded, whatever the chat samples with: the same search gives the same limits
+        const sampling = {...this.conversation.sampling};
+        Object.assign(this.conversation.sampling, CALIBRATE_SAMPLING);
+        let result: AutoCalibration;
+        try {
+            result = await this.options.autoCalibrate(name, {policy: this.steerPolicy, ...progress});
+        } finally {
+            Object.assign(this.conversation.sampling, sampling);
+            this.conversation.restore(history);
+        }
+        if (!result.stopped) steering.update((s) => s.setRange(name, result.coefficientRange));
+        return calibrationReport(result, {model: this.modelName, sampling: CALIBRATE_SAMPLING, policy: this.steerPolicy});
+    }
+
     /** Saves the staged steering, the system prompt, the sampling and the history policy as a preset. */
-    savePreset(name: string, description?: string): string[] {
+    async savePreset(name: string, description?: string): Promise<string[]> {
         const presets = this.requirePresets();
         const state = this.requireSteering().state;
         // re-saving a preset keeps its description unless a new one is given
         const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
+        // with the model's calibration, each vector's strength is stored in σ too, so the preset moves between models
+        const calibration = await this.options.calibration?.();
         const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
-            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}));
+            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}, {calibration}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
     }
 

@@ -14,6 +14,9 @@ import {recipeTrainerFor} from "../training/recipeVectors.js";
 import {ChatSession, type PolicyBox} from "./chatSession.js";
 import {CoherenceMeter} from "../steering/coherenceMeter.js";
 import {replyOnlySettings} from "../steering/steerPolicy.js";
+import {autoCalibrate} from "../steering/autoCalibrate.js";
+import {modelCalibration} from "../steering/calibration.js";
+import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {conversationSettings, setupSteering, steeringHooks, type SessionSetupOptions} from "./setupSteering.js";
 
 export type OpenSessionOptions = SessionSetupOptions & {
@@ -57,11 +60,20 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
             steer: flagsOnly.steer}
         : undefined;
     const reader = options.readout && controller ? new ReplyReader(loaded) : undefined;
+    // measured on first use (a strength in σ, /calibrate, a preset saved with σ), then read from its cache
+    let measured: Promise<ModelCalibration> | undefined;
+    const calibration = () => (measured ??= modelCalibration(loaded).catch((err: unknown) => {
+        measured = undefined; // measured again next time
+        throw err;
+    }));
     // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
     const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
     const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,
         trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy,
         readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
+        calibration,
+        autoCalibrate: controller && (async (name, {policy: steer, signal, onPoint}) =>
+            autoCalibrate(loaded, conversation, controller, {name, calibration: await calibration(), policy: steer, signal, onPoint})),
         gauge: meter && ((turn) => (turn.reply.context == null ? Promise.resolve(undefined)
             : meter.measure({context: turn.reply.context, reply: turn.reply.tokens, steering: turn.vector ?? null, policy: turn.policy,
                 text: turn.reply.text})))});

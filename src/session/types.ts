@@ -24,7 +24,7 @@ export type ChatMessage = {
     /** for assistant messages: the sampling it was written with */
     sampling?: SamplingOptions,
     /** a note that is a /compare or /sweep result: kept in the transcript */
-    trial?: "compare" | "sweep",
+    trial?: "compare" | "sweep" | "calibrate",
     /** the note /clear leaves: the conversation started again after it */
     cleared?: boolean
 };

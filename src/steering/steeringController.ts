@@ -30,6 +30,8 @@ export class SteeringController {
         if (!status.available) throw new UserFacingError(`Steering is unavailable: ${status.reason}`, status.fix);
         const info = checkedContextInfo(status.native, context, model, "Steering");
         const architecture = String(model.fileInfo.metadata?.general?.architecture ?? "unknown");
+        // what it has applied is nothing: make the context agree, whatever an earlier controller left on it
+        status.native.apply(context, null);
         return new SteeringController(context, status.native, {nEmbd: info.nEmbd, nLayer: info.nLayer},
             architectureSteeringWarning(architecture));
     }

@@ -22,7 +22,9 @@ export type SteeringEntry = {
     /** one-line notes from loading it: what the file needed (F16, another architecture) and what the model ignores */
     warnings?: readonly string[],
     /** its layers this model does not have (llama.cpp ignores them too) */
-    ignoredLayers?: readonly number[]
+    ignoredLayers?: readonly number[],
+    /** the panel's range for it, raw coefficients (set by /calibrate); the arrows stop there */
+    range?: {min: number, max: number}
 };
 
 export type ModelShape = {nEmbd: number, nLayer: number};
@@ -96,6 +98,11 @@ export class SteeringState {
 
     setLayers(name: string, layers: LayerRange | undefined): SteeringState {
         return this.update(name, (e) => ({...e, layers}));
+    }
+
+    /** The panel's range for a vector (not part of the steering: the signature ignores it). */
+    setRange(name: string, range: {min: number, max: number} | undefined): SteeringState {
+        return this.update(name, (e) => ({...e, range}));
     }
 
     allOff(): SteeringState {

@@ -18,12 +18,16 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
     /** the last steered reply's coherence gauge */
     const [lastGauge, setLastGauge] = useState<CoherenceGauge>();
     const readoutRef = useRef<ReplyReadout | undefined>(undefined);
+    const latestId = useRef<number | undefined>(undefined);
+    const gaugeFailed = useRef(false);
     const {add, update, note} = transcript;
 
     const addReply = useCallback((turn: Turn, shownText?: string) => {
         const {text, tokens: _tokens, ...stats} = turn.reply;
         if (turn.reply.droppedTurns) note(contextShiftNote(turn.reply.droppedTurns));
         const id = add({role: "assistant", text, shownText, reply: stats, steering: turn.steering, sampling: turn.sampling});
+        latestId.current = id;
+        setLastGauge(undefined); // the gauge shown is this reply's, once measured, or none
         setLastReply(turn.reply);
         session.readReply(turn).then((readout) => {
             if (readout == null) return;
@@ -31,11 +35,15 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
             setLastReadout(readout);
             update(id, (m) => ({...m, readout: Object.fromEntries(readout.vectors.map((v) => [v.name, v.z]))}));
         }, (err) => note(`Read-out failed: ${errorMessage(err)}`, "error"));
+        if (gaugeFailed.current) return;
         session.measure(turn).then((gauge) => {
             if (gauge == null) return;
-            setLastGauge(gauge);
+            if (latestId.current === id) setLastGauge(gauge); // a late gauge does not stand for a newer reply
             update(id, (m) => ({...m, gauge}));
-        }, (err) => note(`The coherence gauge failed: ${errorMessage(err)}`, "error"));
+        }, (err) => {
+            gaugeFailed.current = true; // said once: it would fail the same way for every reply
+            note(`The coherence gauge is off for this session: ${errorMessage(err)}`, "error");
+        });
     }, [session, add, update, note]);
 
     const actions = useMemo(() => ({

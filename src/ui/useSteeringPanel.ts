@@ -54,8 +54,9 @@ export function useSteeringPanel(controller: SteeringController | undefined, act
         else if (key.downArrow) setSelected((i) => Math.min(state.entries.length - 1, i + 1));
         else if (key.leftArrow || key.rightArrow) {
             const step = COEFFICIENT_STEP * (key.shift ? SHIFT_MULTIPLIER : 1) * (key.leftArrow ? -1 : 1);
-            // the arrows stop at the coefficient bound, the panel's range
-            const value = Math.max(-MAX_COEFFICIENT, Math.min(MAX_COEFFICIENT, entry.coefficient + step));
+            // the arrows stop at the vector's calibrated range (/calibrate), else at the coefficient bound
+            const {min, max} = entry.range ?? {min: -MAX_COEFFICIENT, max: MAX_COEFFICIENT};
+            const value = Math.max(Math.min(min, entry.coefficient), Math.min(Math.max(max, entry.coefficient), entry.coefficient + step));
             change((s) => s.setCoefficient(entry.name, value));
         } else if (input === " ") change((s) => s.setEnabled(entry.name, !entry.enabled));
         else if (input === "0") change((s) => s.setCoefficient(entry.name, 0));

@@ -76,6 +76,8 @@ describe("ChatSession on stories260K", () => {
     });
 
     it("/compare answers the last prompt off and on and keeps one exchange; /sweep puts the steering back", async () => {
+        const plain = (await (await open()).send(PROMPT)).reply.text;
+        // under the chat's default policy, keep: the trials still read the history under their own steering
         const session = await open({vectors: [`${sue}:1`]});
         const first = await session.send(PROMPT);
         const result = await session.compare(() => ({}));
@@ -83,13 +85,14 @@ describe("ChatSession on stories260K", () => {
         if (result.kind !== "done") return;
         expect(result.on.reply.text).toBe(first.reply.text); // same history, same steering, greedy
         expect(result.off.text).not.toBe(result.on.reply.text);
+        expect(result.off.text).toBe(plain); // "steering off" is the unsteered model, not the cache of a steered history
         expect(session.conversation.lastUserText()).toBe(PROMPT);
         const before = session.steering!.state.signature();
         const rows = await session.sweep("sue", [0, 1, 2], () => ({}));
         expect(rows.map((r) => r.coefficient)).toEqual([0, 1, 2]);
         expect(rows[0]!.text).toBe(result.off.text); // sue at 0 is no steering
         expect(rows[1]!.text).toBe(first.reply.text);
-        expect(rows[2]!.text).toMatch(/named Sue/);
+        expect(rows[2]!.text).not.toBe(rows[1]!.text); // each row's steering reads the whole prompt, as a fresh turn would
         expect(session.steering!.state.signature()).toBe(before);
         expect(session.steering!.hasPendingChanges).toBe(false);
         expect(session.conversation.lastUserText()).toBe(PROMPT);
@@ -128,4 +131,28 @@ describe("ChatSession on stories260K", () => {
         const plain = await open({readout: true});
         expect(await plain.measure(await plain.send(PROMPT))).toBeUndefined();
     });
+
+    it("/calibrate finds each way's limit, sets the vector's panel range, and leaves the conversation as it was", async () => {
+        await closeAll();
+        const opened = await openSession(loaded, {mode: "raw", vectors: [`${sue}:1`], temperature: 0.9, maxTokens: 24});
+        try {
+            const {session} = opened;
+            await session.send(PROMPT);
+            const points: number[] = [];
+            const report = await session.calibrate("sue", {onPoint: (p) => points.push(p.sigma)});
+            expect(points[0]).toBe(0); // the unsteered baseline first
+            const range = session.steering!.state.get("sue").range!;
+            expect(range.min).toBeLessThan(0);
+            expect(range.max).toBeGreaterThan(0);
+            expect(report).toContain(`panel range: coefficient ${range.min >= 0 ? "+" : ""}${range.min.toFixed(3)}`);
+            expect(report).toMatch(/generation: temperature 0, seed 0, 48 tokens a reply/);
+            expect(session.conversation.sampling).toMatchObject({temperature: 0.9, maxTokens: 24}); // the chat's own, back
+            expect(session.conversation.lastUserText()).toBe(PROMPT);
+            expect(session.steering!.state.get("sue")).toMatchObject({coefficient: 1, enabled: true});
+        } finally {
+            opened.session.conversation.dispose();
+            await opened.close();
+        }
+    });
 });
+

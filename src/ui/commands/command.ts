@@ -24,7 +24,7 @@ export type CommandContext = {
     session: ChatSession,
     note(text: string, role?: "note" | "error"): void,
     /** a note the transcript keeps: a /compare or /sweep result, or where /clear started again */
-    record(text: string, mark: {trial: "compare" | "sweep"} | {cleared: true}): void,
+    record(text: string, mark: {trial: "compare" | "sweep" | "calibrate"} | {cleared: true}): void,
     show(outcomes: Outcome | readonly Outcome[]): void,
     /** the transcript so far */
     messages(): readonly ChatMessage[],

@@ -1,6 +1,7 @@
 /**
  * Every slash command, in the order /help lists them. Adding a command is one file beside this one and one line here.
  */
+import {calibrate} from "./calibrate.js";
 import {clear} from "./clear.js";
 import {compare} from "./compare.js";
 import {exit} from "./exit.js";
@@ -29,7 +30,7 @@ import {vectorSet} from "./vectorSet.js";
 
 export const COMMANDS = [
     help, vectorAdd, vectorSet, vectorEnable, vectorRemove, layers, steerOff, steerPolicy, steering, presetSave, presetLoad, presetList,
-    regen, compare, sweep, save, set, settings, train, readout, history, reeval, clear, system, exit
+    regen, compare, sweep, calibrate, save, set, settings, train, readout, history, reeval, clear, system, exit
 ] as const;
 
 /** A command as the parser hands it over: its kind and its arguments. */

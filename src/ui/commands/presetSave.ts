@@ -10,5 +10,5 @@ export const presetSave = defineCommand({
         const description = rest.slice(rest.indexOf(name) + name.length).trim();
         return {name, ...(description !== "" ? {description} : {})};
     },
-    run: ({name, description}, {session, note}) => note(session.savePreset(name, description).join("\n"))
+    run: async ({name, description}, {session, note}) => note((await session.savePreset(name, description)).join("\n"))
 });
