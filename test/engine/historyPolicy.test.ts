@@ -6,7 +6,7 @@
 import type {LlamaContext, LlamaContextSequence} from "node-llama-cpp";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {steeringHooks} from "../../src/session/setupSteering.js";
-import {createConversation, type Conversation, type ConversationMode, type HistoryPolicy} from "../../src/engine/conversation.js";
+import {createConversation, type Conversation, type ConversationMode, type ConversationSnapshot, type HistoryPolicy} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {storiesModel, vectorOf, writeVector} from "../helpers/steeringTestKit.js";
@@ -71,7 +71,7 @@ function split(calls: Call[]) {
 }
 
 /** Talks through the prompts (greedy) and returns the history, for conversations to start from. */
-async function buildHistory(loaded: LoadedModel, vector: string, mode: ConversationMode, texts: string[]): Promise<unknown> {
+async function buildHistory(loaded: LoadedModel, vector: string, mode: ConversationMode, texts: string[]): Promise<ConversationSnapshot> {
     const r = await rig(loaded, vector, {history: "reeval", mode});
     try {
         for (const text of texts) await r.conversation.send(text);
@@ -82,7 +82,8 @@ async function buildHistory(loaded: LoadedModel, vector: string, mode: Conversat
 }
 
 /** A conversation holding that history, evaluated (in batches) under the rig's steering. */
-async function rigWithHistory(loaded: LoadedModel, vector: string, options: Parameters<typeof rig>[2], history: unknown): Promise<Rig> {
+async function rigWithHistory(loaded: LoadedModel, vector: string, options: Parameters<typeof rig>[2],
+    history: ConversationSnapshot): Promise<Rig> {
     const r = await rig(loaded, vector, options);
     r.conversation.restore(history);
     await r.conversation.reevaluate();
@@ -102,7 +103,7 @@ describe("the cost of a steering change (generated llama, raw mode)", MODEL_TEST
     let loaded: LoadedModel;
     let vector: string;
     /** a history made turn by turn, for the conversations that start from it */
-    let built: unknown;
+    let built: ConversationSnapshot;
     beforeAll(async () => {
         loaded = await loadModel(tinyModelPath({nEmbd: 32, nLayer: 4, contextLength: 1024, seed: 11}), {gpu: false, contextSize: 256});
         vector = writeVector(vectorOf(32, [1, 2, 3], (l, i) => Math.sin(l * 7 + i) * 0.6), "tilt.gguf");
@@ -243,7 +244,7 @@ describe("the cost of a steering change (generated llama, raw mode)", MODEL_TEST
 describe("the cost of a steering change in chat mode (stories260K through its chat template)", MODEL_TESTS, () => {
     let loaded: LoadedModel;
     let vector: string;
-    let built: unknown;
+    let built: ConversationSnapshot;
     beforeAll(async () => {
         loaded = await loadModel(storiesModel, {gpu: false, contextSize: 256});
         vector = writeVector(vectorOf(64, [1, 2, 3, 4], (l, i) => Math.cos(l * 3 + i) * 0.4), "tilt64.gguf");

@@ -40,7 +40,7 @@ describe("storm and soak", () => {
 
     /** turns and the last reply's text, from either mode's snapshot (raw: {user, reply}[]; chat: chat history items) */
     function history(): {turns: number, lastReply: string | undefined} {
-        const snapshot = conversation.snapshot() as ({user: string, reply: string} | {type: string, response?: unknown[]})[];
+        const snapshot = conversation.snapshot() as unknown as ({user: string, reply: string} | {type: string, response?: unknown[]})[];
         if (conversation.mode === "raw") {
             const turns = snapshot as {reply: string}[];
             return {turns: turns.length, lastReply: turns.at(-1)?.reply};

@@ -3,7 +3,7 @@
  * mid-reply until released (so a test can look at the screen while a reply is being written), honours the
  * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), and records every call.
  */
-import type {Conversation, ConversationMode, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
+import type {Conversation, ConversationMode, ConversationSnapshot, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../../src/engine/sampling.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -109,12 +109,12 @@ export class FakeConversation implements Conversation {
         return this.turns.pop()?.user;
     }
 
-    snapshot() {
-        return [...this.turns];
+    snapshot(): ConversationSnapshot {
+        return [...this.turns] as unknown as ConversationSnapshot;
     }
 
-    restore(snapshot: unknown) {
-        this.turns = [...(snapshot as {user: string, reply: string}[])];
+    restore(snapshot: ConversationSnapshot) {
+        this.turns = [...(snapshot as unknown as {user: string, reply: string}[])];
     }
 
     async forgetEvaluation() {

@@ -1,0 +1,140 @@
+/**
+ * What a conversation is, seen from outside: its options, what a reply carries, and the interface every
+ * conversation (turnConversation.ts, wrapperConversation.ts) implements. createConversation (conversation.ts) picks one.
+ */
+import type {Token} from "node-llama-cpp";
+import {UserFacingError} from "../errors.js";
+import type {StopReason} from "./generateTokens.js";
+import type {HistoryPolicy, Progress} from "./historyCache.js";
+import type {SamplingOptions} from "./sampling.js";
+
+declare const snapshotBrand: unique symbol;
+/** A conversation's history at one moment, for restore(); only the conversation that made it reads it. */
+export type ConversationSnapshot = {readonly [snapshotBrand]: true};
+
+export type ConversationMode = "chat" | "raw";
+export {HISTORY_POLICIES, type HistoryPolicy} from "./historyCache.js";
+
+/** How a reply's history was evaluated (for the transcript). */
+export type HistoryRecord = {
+    policy: HistoryPolicy,
+    /** the settings changed before this reply and the history was evaluated again under them */
+    reevaluated: boolean,
+    /** tokens evaluated for this reply, its prompt and its own tokens (the rest came from the cache) */
+    evaluatedTokens: number,
+    /** tokens of the history the reply read that were evaluated under older settings (policy keep) */
+    staleTokens: number
+};
+
+export type Reply = {
+    text: string,
+    /** the generated tokens */
+    tokens: Token[],
+    tokenCount: number,
+    stopReason: StopReason,
+    tokensPerSecond: number,
+    /** mean log-probability of the reply's sampled tokens (undefined when none were sampled) */
+    meanLogProb: number | undefined,
+    history?: HistoryRecord,
+    /** raw mode: the oldest exchanges dropped so the prompt left the reply room (the system text is kept) */
+    droppedTurns?: number,
+    /** as llama-cli prints them: time to the first token, and the prompt tokens evaluated for this reply in that time */
+    timing?: ReplyTiming,
+    /** the tokens the model had read before the reply's first token (history and prompt): what the gauge evaluates */
+    context?: Token[]
+};
+
+export type ReplyTiming = {firstTokenSeconds: number, promptTokens: number, promptTokensPerSecond: number};
+
+/** The prompt phase of a reply: from the start of the turn to its first token, over the prompt tokens evaluated. */
+export function replyTiming(startedAt: number, firstTokenAt: number | undefined, promptTokens: number): ReplyTiming | undefined {
+    if (firstTokenAt == null) return undefined;
+    const firstTokenSeconds = Math.max(0, firstTokenAt - startedAt) / 1000;
+    return {firstTokenSeconds, promptTokens, promptTokensPerSecond: firstTokenSeconds > 0 ? promptTokens / firstTokenSeconds : 0};
+}
+
+/** A prompt that does not fit the context even without any history. */
+export class PromptTooLongError extends UserFacingError {
+    constructor(readonly promptTokens: number, readonly contextSize: number, withSystem: boolean) {
+        super(`The prompt is ${promptTokens} tokens${withSystem ? " with the system text" : ""}, but the context holds ${contextSize}`,
+            "shorten it, or give a larger --context-size");
+        this.name = "PromptTooLongError";
+    }
+}
+
+export type SendOptions = {
+    signal?: AbortSignal,
+    onText?: (chunk: string) => void,
+    /** progress of evaluating a long stretch of history before the reply (more than one batch) */
+    onPrefill?: Progress
+};
+
+export type ReevaluateResult = {evaluated: number, total: number, stopped: boolean};
+
+export type ConversationOptions = {
+    mode: ConversationMode,
+    systemPrompt?: string,
+    sampling?: Partial<SamplingOptions>,
+    /**
+     * Runs before each turn (and before /reeval). Returns true when the model's behaviour changed (e.g. new
+     * steering): the history evaluated before is then stale, and the history policy says what happens to it.
+     */
+    beforeTurn?: () => Promise<boolean> | boolean,
+    /**
+     * Names the settings the model runs with now (e.g. the applied steering's signature), so a cached token is
+     * stale only when it was evaluated under other settings (back to the old steering, the old cache is valid
+     * again). Without it, every change reported by beforeTurn makes the whole cache stale.
+     */
+    settingsKey?: () => string,
+    /** what a change does to the evaluated history (default reeval: exact; the chat's default is set by the CLI) */
+    history?: HistoryPolicy,
+    /** reply-only settings (the steering policy `reply`): the prompt and history under other settings than the reply */
+    replySettings?: ReplySettings
+};
+
+/**
+ * Settings that differ between the prompt and the reply (the reply-only steering policy): when active for a turn,
+ * the history and the prompt are evaluated under the prompt's settings (no control vector), and the reply's settings
+ * (the steering) are switched on from the last prompt token, whose logits give the first reply token.
+ */
+export type ReplySettings = {
+    /** whether this turn steers only the reply (read once per turn, after beforeTurn) */
+    active(): boolean,
+    /** puts the prompt's settings in place */
+    toPrompt(): void,
+    /** puts the reply's settings (those settingsKey names) in place */
+    toReply(): void,
+    /** names the prompt's settings, as settingsKey names the reply's */
+    promptKey(): string
+};
+
+export interface Conversation {
+    readonly mode: ConversationMode;
+    readonly sampling: SamplingOptions;
+    readonly systemPrompt: string | undefined;
+    setSystemPrompt(text: string | undefined): void;
+    send(userText: string, options?: SendOptions): Promise<Reply>;
+    clear(): Promise<void>;
+    /** the last user message, if any */
+    lastUserText(): string | undefined;
+    /** removes the last exchange (user message and reply) and returns its user message */
+    rewind(): string | undefined;
+    /** the history as it is now, to put back later with restore() (used to try alternatives without keeping them) */
+    snapshot(): ConversationSnapshot;
+    restore(snapshot: ConversationSnapshot): void;
+    /** drops the cached evaluation (the history stays and is evaluated again next turn), e.g. after a trial steering */
+    forgetEvaluation(): Promise<void>;
+    /** what a change of settings does to the evaluated history; a change of policy applies from the next turn */
+    historyPolicy: HistoryPolicy;
+    /**
+     * Applies the staged settings (beforeTurn) and evaluates the history again where it was evaluated under other
+     * settings, in full batches, stopping between batches on the signal (what was evaluated is kept).
+     */
+    reevaluate(options?: {signal?: AbortSignal, onProgress?: Progress}): Promise<ReevaluateResult>;
+    /** tokens in the cache, the context's size, and how many cached tokens were evaluated under older settings */
+    contextUsage(): {used: number, size: number, staleTokens: number};
+    dispose(): void;
+    /** one-line notes for the user about how the conversation runs (e.g. a broken chat template replaced) */
+    readonly notes?: readonly string[];
+}
+
