@@ -26,9 +26,11 @@ import type {AutoCalibration} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
 import type {StrengthPoint} from "../steering/strengthSearch.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
+import {randomDirectionLike} from "../steering/randomDirection.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
-import {transcriptJson, transcriptMarkdown} from "./transcript.js";
+import {transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
+export type {SweepRow} from "./transcript.js";
 import type {ChatMessage} from "./types.js";
 
 /** Streaming for one generation: the text as it comes, prefill progress, and the signal that stops it. */
@@ -55,8 +57,6 @@ export type CompareResult =
     /** Esc during the steered reply: it is kept (it is the conversation's reply now), cut short */
     | {kind: "stoppedOn", on: Turn};
 
-/** `stopped`: Esc cut the reply short, so its text and perplexity are not a whole reply's */
-export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined, stopped?: boolean};
 
 export type ChatSessionOptions = {
     conversation: Conversation,
@@ -85,6 +85,9 @@ export type ChatSessionOptions = {
 };
 
 const LABELS: Partial<Record<PinnedSetting, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
+/** the random control's seed: the same control for the same vector, every sweep */
+const CONTROL_SEED = 0;
+
 const settingLabel = (key: PinnedSetting) => LABELS[key] ?? samplingSettingName(key as keyof SamplingOptions);
 
 export class ChatSession {
@@ -242,26 +245,41 @@ export class ChatSession {
      * The last prompt answered at each coefficient of one vector (switched on), from the same history; the
      * conversation and the steering are put back as they were afterwards. Stops at the first reply Esc cut short.
      */
-    sweep(name: string, coefficients: readonly number[], stream: () => TurnStream): Promise<SweepRow[]> {
-        return this.asTrial(() => this.sweepTrial(name, coefficients, stream));
+    sweep(name: string, coefficients: readonly number[], stream: () => TurnStream,
+        {control = false}: {control?: boolean} = {}): Promise<SweepRow[]> {
+        return this.asTrial(() => this.sweepTrial(name, coefficients, stream, control));
     }
 
-    private async sweepTrial(name: string, coefficients: readonly number[], stream: () => TurnStream): Promise<SweepRow[]> {
+    private async sweepTrial(name: string, coefficients: readonly number[], stream: () => TurnStream,
+        control: boolean): Promise<SweepRow[]> {
         const steering = this.requireSteering();
         const text = this.lastPrompt();
         const original = steering.state;
-        original.get(name);
+        const entry = original.get(name);
+        // the control: a seeded random direction with the vector's per-layer norms, in the vector's place
+        const random = {...entry, name: `${name}-random`, source: `${entry.source}#random-${CONTROL_SEED}`,
+            vector: randomDirectionLike(entry.vector, CONTROL_SEED)};
+        const trials = coefficients.flatMap((coefficient) => [
+            {coefficient, control: false, state: original.setCoefficient(name, coefficient).setEnabled(name, true)},
+            ...control ? [{coefficient, control: true, state: original.remove(name).add({...random, coefficient, enabled: true})}] : []
+        ]);
         const history = this.conversation.snapshot();
         this.conversation.rewind();
         const before = this.conversation.snapshot();
         const rows: SweepRow[] = [];
         try {
-            for (const coefficient of coefficients) {
-                steering.update(() => original.setCoefficient(name, coefficient).setEnabled(name, true));
+            for (const trial of trials) {
+                steering.update(() => trial.state);
                 this.conversation.restore(before);
+                const policy = this.steerPolicy;
                 const reply = await this.conversation.send(text, stream());
-                rows.push({coefficient, text: reply.text, meanLogProb: reply.meanLogProb, stopped: reply.stopReason === "aborted"});
-                if (reply.stopReason === "aborted") break;
+                const stopped = reply.stopReason === "aborted";
+                const measured = stopped ? undefined : await this.measure({reply, steering: [], sampling: this.conversation.sampling,
+                    vector: steering.appliedVector, policy}).catch(() => undefined);
+                rows.push({coefficient: trial.coefficient, text: reply.text, meanLogProb: reply.meanLogProb, stopped,
+                    ...measured ? {gauge: {kl: measured.kl, repetition: measured.repetition}} : {},
+                    ...trial.control ? {control: true} : {}});
+                if (stopped) break;
             }
         } finally {
             steering.update(() => original);

@@ -99,17 +99,30 @@ export function sideBySide(left: {title: string, text: string}, right: {title: s
 }
 
 /** `stopped`: Esc cut the reply short, so its text and perplexity are not a whole reply's */
-export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined, stopped?: boolean};
+/**
+ * `stopped`: Esc cut the reply short, so its text and perplexity are not a whole reply's; `gauge`: its KL from the
+ * unsteered model and repetition, where measured; `control`: a random direction with the vector's per-layer norms
+ */
+export type SweepRow = {coefficient: number, text: string, meanLogProb: number | undefined, stopped?: boolean,
+    gauge?: {kl: number, repetition: number}, control?: boolean};
 
-/** /sweep's table: one row per coefficient with the reply (one line, cut to fit) and its perplexity. */
+/**
+ * /sweep's table: one row per coefficient with the reply (one line, cut to fit), its perplexity and, where the gauge
+ * measured it, KL and repetition; a random control's rows are marked `rnd`.
+ */
 export function sweepTable(vector: string, rows: SweepRow[], totalWidth: number): string {
-    const textWidth = Math.max(10, totalWidth - 20);
-    const header = `${vector.padEnd(8).slice(0, 8)} │ ppl    │ reply`;
+    const gauged = rows.some((r) => r.gauge != null);
+    const gaugeHeader = gauged ? " KL    │ rep  │" : "";
+    const textWidth = Math.max(10, totalWidth - 24 - gaugeHeader.length);
+    const header = `${vector.padEnd(12).slice(0, 12)} │ ppl    │${gaugeHeader} reply`;
     const lines = rows.map((r) => {
         const ppl = perplexity(r.meanLogProb);
         const oneLine = `${r.stopped ? "[stopped] " : ""}${r.text.replace(/\s+/g, " ").trim()}`;
         const cut = oneLine.length > textWidth ? oneLine.slice(0, textWidth - 1) + "…" : oneLine;
-        return `${formatCoefficient(r.coefficient).padEnd(8)} │ ${(ppl != null ? ppl.toFixed(2) : "—").padEnd(6)} │ ${cut}`;
+        const gauge = !gauged ? "" : r.gauge == null ? " —     │ —    │"
+            : ` ${r.gauge.kl.toFixed(2).padEnd(5)} │ ${`${(r.gauge.repetition * 100).toFixed(0)}%`.padEnd(4)} │`;
+        const label = `${formatCoefficient(r.coefficient)}${r.control ? " rnd" : ""}`;
+        return `${label.padEnd(12)} │ ${(ppl != null ? ppl.toFixed(2) : "—").padEnd(6)} │${gauge} ${cut}`;
     });
     return [header, "─".repeat(Math.min(totalWidth, header.length + textWidth - 5)), ...lines].join("\n");
 }

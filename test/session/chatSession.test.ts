@@ -154,5 +154,25 @@ describe("ChatSession on stories260K", () => {
             await opened.close();
         }
     });
+
+    it("/sweep with the control: each coefficient also with a seeded random direction of the vector's norms, both gauged", async () => {
+        await closeAll();
+        const opened = await openSession(loaded, {mode: "raw", vectors: [`${sue}:1`], temperature: 0, maxTokens: 24, readout: true});
+        try {
+            await opened.session.send(PROMPT);
+            const rows = await opened.session.sweep("sue", [0, 1], () => ({}), {control: true});
+            expect(rows.map((r) => [r.coefficient, r.control ?? false])).toEqual([[0, false], [0, true], [1, false], [1, true]]);
+            expect(rows[1]!.text).toBe(rows[0]!.text); // at 0 neither steers
+            expect(rows[3]!.text).not.toBe(rows[2]!.text); // the random direction is not the vector
+            expect(rows[2]!.gauge!.kl).toBeGreaterThan(0);
+            expect(rows[3]!.gauge!.kl).toBeGreaterThan(0);
+            expect(opened.session.steering!.state.entries.map((e) => e.name)).toEqual(["sue"]); // the control is gone again
+            const again = await opened.session.sweep("sue", [1], () => ({}), {control: true});
+            expect(again[1]!.text).toBe(rows[3]!.text); // seeded: the same control every time
+        } finally {
+            opened.session.conversation.dispose();
+            await opened.close();
+        }
+    });
 });
 

@@ -112,9 +112,12 @@ describe("parseSlashCommand", () => {
     });
 
     it("/sweep NAME A..B STEP, with a limit on the number of replies", () => {
-        expect(parseSlashCommand("/sweep happy -1..1 0.5")).toEqual({kind: "sweep", name: "happy", from: -1, to: 1, step: 0.5});
-        expect(parseSlashCommand("/sweep happy 0.5..1.5 0.25")).toEqual({kind: "sweep", name: "happy", from: 0.5, to: 1.5, step: 0.25});
-        expect(parseSlashCommand("/sweep happy 2..-2 1")).toEqual({kind: "sweep", name: "happy", from: 2, to: -2, step: 1});
+        expect(parseSlashCommand("/sweep happy -1..1 0.5")).toEqual({kind: "sweep", name: "happy", from: -1, to: 1, step: 0.5, control: false});
+        expect(parseSlashCommand("/sweep happy -1..1 0.5 control")).toEqual({kind: "sweep", name: "happy", from: -1, to: 1, step: 0.5, control: true});
+        expect(parseSlashCommand("/sweep happy -2..2 0.1 control")).toEqual({kind: "invalid", message: expect.stringContaining("41")}); // 82 replies
+        expect(parseSlashCommand("/sweep happy -1..1 0.5 more").kind).toBe("invalid");
+        expect(parseSlashCommand("/sweep happy 0.5..1.5 0.25")).toEqual({kind: "sweep", name: "happy", from: 0.5, to: 1.5, step: 0.25, control: false});
+        expect(parseSlashCommand("/sweep happy 2..-2 1")).toEqual({kind: "sweep", name: "happy", from: 2, to: -2, step: 1, control: false});
         expect(parseSlashCommand("/sweep happy -2..2 0.1").kind).toBe("sweep"); // exactly 41 replies is allowed
         expect(parseSlashCommand("/sweep happy -10..10 0.1")).toEqual({kind: "invalid", message: expect.stringContaining("41")});
         for (const bad of ["/sweep happy", "/sweep happy 1-2 0.5", "/sweep happy 1..2 0", "/sweep happy 1..2 -1", "/sweep happy 1..2"])
@@ -147,7 +150,7 @@ describe("parseSlashCommand", () => {
         const examples: Record<string, string> = {
             "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
-            "/sweep NAME A..B STEP": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
+            "/sweep NAME A..B STEP [control]": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
             "/set NAME VALUE": "/set temperature 0.5",
             "/system <text>": "/system hi", "/history keep|reeval": "/history keep", "/steer reply|all": "/steer reply"
         };
