@@ -27,6 +27,7 @@ import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationRepo
 import type {StrengthPoint} from "../steering/strengthSearch.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {randomDirectionLike} from "../steering/randomDirection.js";
+import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
@@ -98,6 +99,8 @@ export class ChatSession {
     private readonly options: ChatSessionOptions;
     /** the settings before the first preset load, which later presets build on */
     private beforePresets: ConversationSettings | undefined;
+    /** the model's calibration once loaded */
+    private calibrated: ModelCalibration | undefined;
     /** settings the user chose (flags, /set, /history): presets leave them as they are */
     private readonly pinned: Set<PinnedSetting>;
 
@@ -122,6 +125,26 @@ export class ChatSession {
         this.pinned.add("steer");
         this.options.policy.current = policy;
         if (this.beforePresets) this.beforePresets = {...this.beforePresets, steer: policy};
+    }
+
+    /** The model's calibration, measured (or read from its cache) on first use; undefined where there is none. */
+    async loadCalibration(): Promise<ModelCalibration | undefined> {
+        this.calibrated ??= await this.options.calibration?.();
+        return this.calibrated;
+    }
+
+    /** A vector's strength in σ, once the calibration is loaded (undefined before, or for a vector it cannot place). */
+    sigmaOf(entry: SteeringEntry): number | undefined {
+        return this.calibrated && sigmaOf(entry.coefficient, entry.vector, this.calibrated, entry.layers);
+    }
+
+    /** /vector set NAME Xσ: the coefficient that strength is on this model; returns the staged state. */
+    async setStrength(name: string, sigma: number): Promise<SteeringState> {
+        const calibration = await this.loadCalibration();
+        if (calibration == null) throw new UserFacingError("Strengths in σ are unavailable in this session", "give a raw coefficient instead");
+        const entry = this.requireSteering().state.get(name);
+        const coefficient = Math.round(resolveSigma(sigma, name, entry.vector, calibration, entry.layers) * 1e6) / 1e6;
+        return this.stage((s) => s.setCoefficient(name, coefficient));
     }
 
     /** The gauge of a steered reply against the unsteered model; undefined without steering or a gauge. */

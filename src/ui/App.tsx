@@ -14,6 +14,7 @@ import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
 import {useChat} from "./useChat.js";
 import type {ChatSession} from "../session/chatSession.js";
+import type {SteeringEntry} from "../steering/steeringState.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
 import {readsOf} from "./readoutView.js";
@@ -38,6 +39,13 @@ export function App({session, banner = [], history}: AppProps) {
     const {stdout, write} = useStdout();
     const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
     const chat = useChat(session, {onExit: exit, columns});
+    // the model's calibration, for strengths in σ beside the raw coefficients (measured once per model, then cached)
+    const [calibrated, setCalibrated] = useState(false);
+    useEffect(() => {
+        if (session.steering == null) return;
+        session.loadCalibration().then((c) => setCalibrated(c != null), () => setCalibrated(false));
+    }, [session]);
+    const sigmaOf = useCallback((entry: SteeringEntry) => session.sigmaOf(entry), [session]);
     const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
     const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo
     const [overlay, setOverlay] = useState<Overlay>();
@@ -98,6 +106,7 @@ export function App({session, banner = [], history}: AppProps) {
             </Static>
             {chat.busy && <Text>{chat.streamingText}</Text>}
             {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
+                sigmaOf={calibrated ? sigmaOf : undefined}
                 reads={reads} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
             {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}

@@ -17,7 +17,7 @@ describe.skipIf(!hasTmux)("the read-out meter in a real terminal", () => {
     it("shows what sue read on the last reply and moves after a steering change", async () => {
         term = startTerminal(["--model", "demo", "--vector", "sue:1", "--temperature", "0.8", "--seed", "3", "--max-tokens", "30", "--threads", "1"],
             {width: 110, height: 45});
-        await term.waitFor((s) => /sue\s+\[.*\]\s+\+1\.00\s+on/.test(s), "the panel with sue at +1.00");
+        await term.waitFor((s) => /sue\s+\[.*\]\s+\+1\.00(?: [-+]\d+\.\d+σ)?\s+on/.test(s), "the panel with sue at +1.00");
         expect(reads(term.screen())).toBeUndefined(); // nothing read before the first reply
         await term.typeLine("Once upon a time");
         const first = reads(await term.waitFor((s) => reads(s) != null, "the first read-out", 120_000))!;

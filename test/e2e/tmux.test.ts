@@ -26,14 +26,14 @@ describe.skipIf(!hasTmux)("steer-chat in a real terminal", () => {
     it("starts with --vector f:0.5; Tab then Right shows 0.6; the next reply is made with 0.6", async () => {
         const happy = path.join(fixtureVectors, "happy.gguf");
         term = startTerminal(["--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "24", "--vector", `${happy}:0.5`], {width: 110, height: 45});
-        await term.waitFor((s) => /happy\s+\[.*\]\s+\+0\.50\s+on/.test(s), "the steering panel at +0.50");
+        await term.waitFor((s) => /happy\s+\[.*\]\s+\+0\.50(?: [-+]\d+\.\d+σ)?\s+on/.test(s), "the steering panel at +0.50");
         await term.typeLine("Once upon a time");
         await term.waitFor((s) => s.includes("[hit --max-tokens"), "the first reply");
 
         term.keys("Tab");
         await term.waitFor((s) => s.includes("↑↓ select"), "focus on the panel");
         term.keys("Right");
-        await term.waitFor((s) => /❯ happy\s+\[.*\]\s+\+0\.60\s+on/.test(s) && s.includes("staged for the next turn"), "+0.60 staged");
+        await term.waitFor((s) => /❯ happy\s+\[.*\]\s+\+0\.60(?: [-+]\d+\.\d+σ)?\s+on/.test(s) && s.includes("staged for the next turn"), "+0.60 staged");
         term.keys("Tab");
         await term.waitFor((s) => s.includes("Tab to adjust"), "focus back on the prompt");
 

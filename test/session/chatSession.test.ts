@@ -101,6 +101,12 @@ describe("ChatSession on stories260K", () => {
     it("--vector F@Xσ resolves to the coefficient the model's calibration gives; /steer reply changes the turn's policy", async () => {
         const session = await open({vectors: [`${sue}@0.1σ`]});
         const coefficient = session.steering!.state.get("sue").coefficient;
+        // the panel's σ, once the calibration is loaded, reads the strength back; /vector set NAME Xσ sets one
+        expect(session.sigmaOf(session.steering!.state.get("sue"))).toBeUndefined();
+        await session.loadCalibration();
+        expect(session.sigmaOf(session.steering!.state.get("sue"))).toBeCloseTo(0.1, 5);
+        expect((await session.setStrength("sue", 0.2)).get("sue").coefficient).toBeCloseTo(2 * coefficient, 5);
+        session.stage((s) => s.setCoefficient("sue", coefficient));
         expect(coefficient).toBeGreaterThan(0.5); // 1σ of sue on stories260K is a coefficient of about 7
         expect(coefficient).toBeLessThan(1);
         expect((await session.send(PROMPT)).policy).toBe("all");

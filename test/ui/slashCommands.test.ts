@@ -48,6 +48,8 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/vector add happy:-0.5")).toEqual({kind: "vectorAdd", ref: "happy", coefficient: -0.5});
         expect(parseSlashCommand("/vector add ./v/x.gguf:2")).toEqual({kind: "vectorAdd", ref: "./v/x.gguf", coefficient: 2});
         expect(parseSlashCommand("/vector set happy 0.3")).toEqual({kind: "vectorSet", name: "happy", coefficient: 0.3});
+        expect(parseSlashCommand("/vector set happy 0.5σ")).toEqual({kind: "vectorSet", name: "happy", sigma: 0.5});
+        expect(parseSlashCommand("/vector set happy -.25s")).toEqual({kind: "vectorSet", name: "happy", sigma: -0.25});
         expect(parseSlashCommand("/vector off happy")).toEqual({kind: "vectorEnable", name: "happy", enabled: false});
         expect(parseSlashCommand("/vector on happy")).toEqual({kind: "vectorEnable", name: "happy", enabled: true});
         expect(parseSlashCommand("/vector rm happy")).toEqual({kind: "vectorRemove", name: "happy"});

@@ -2,7 +2,8 @@ import React from "react";
 import {Box, Text} from "ink";
 import {layerSpan} from "../../steering/controlVector.js";
 import {formatCoefficient} from "../../steering/describe.js";
-import {MAX_COEFFICIENT, type SteeringState} from "../../steering/steeringState.js";
+import {MAX_COEFFICIENT, type SteeringEntry, type SteeringState} from "../../steering/steeringState.js";
+import {formatSigma} from "../../steering/strengthUnits.js";
 import {readsLabel} from "../readoutView.js";
 
 export const BAR_WIDTH = 21;
@@ -38,13 +39,15 @@ export type SteeringPanelProps = {
     selected: number,
     unavailable?: string,
     /** what each vector read on the last reply (z), by name */
-    reads?: ReadonlyMap<string, number>
+    reads?: ReadonlyMap<string, number>,
+    /** each vector's strength in σ, once the model's calibration is loaded */
+    sigmaOf?: (entry: SteeringEntry) => number | undefined
 };
 
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const SteeringPanel = React.memo(function SteeringPanel(
-    {state, pending, focused, selected, unavailable, reads}: SteeringPanelProps) {
+    {state, pending, focused, selected, unavailable, reads, sigmaOf}: SteeringPanelProps) {
     const max = barScale(state);
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
@@ -57,10 +60,11 @@ export const SteeringPanel = React.memo(function SteeringPanel(
                 && <Text dimColor>no vectors — press a (in the panel) or /vector add NAME</Text>}
             {state.entries.map((entry, i) => {
                 const isSelected = focused && i === selected;
-                const value = formatCoefficient(entry.coefficient);
+                const sigma = sigmaOf?.(entry);
+                const value = formatCoefficient(entry.coefficient) + (sigma != null ? ` ${formatSigma(sigma)}` : "");
                 return (
                     <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
-                        {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, entry.range ? Math.max(Math.abs(entry.range.min), Math.abs(entry.range.max)) : max)} {value.padStart(6)}
+                        {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, entry.range ? Math.max(Math.abs(entry.range.min), Math.abs(entry.range.max)) : max)} {value.padStart(sigmaOf != null ? 14 : 6)}
                         {entry.enabled ? "  on " : "  off"}  {layerLabel(entry)}{reads?.has(entry.name) ? `  ${readsLabel(reads.get(entry.name))}` : ""}
                     </Text>
                 );
