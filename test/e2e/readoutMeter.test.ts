@@ -9,7 +9,7 @@ let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
 
 const reads = (screen: string) => {
-    const match = /sue\s+\[.*\]\s+[+-]\d\.\d\d\s+on\s+all L1-4\s+reads ([+-]\d\.\d)/.exec(screen);
+    const match = /sue\s+\[.*\]\s+[+-]\d\.\d\d(?: [-+]\d+\.\d+σ)?\s+on\s+all L1-4\s+reads ([+-]\d\.\d)/.exec(screen);
     return match ? Number(match[1]) : undefined;
 };
 
