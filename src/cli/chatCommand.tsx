@@ -21,6 +21,9 @@ import {historyFileAppender, historyFilePath, readHistoryFile} from "../ui/histo
 /** the exit code of a chat left with Ctrl+C before it opened (as a shell reports an interrupted command) */
 export const EXIT_INTERRUPTED = 130;
 
+/** under reeval, the pause after the last steering change before the history is evaluated again in the background */
+const BACKGROUND_REEVAL_MS = 600;
+
 type Phase =
     /** `error`: why the model picked last could not be opened (the list is shown again) */
     | {kind: "pick", error?: string}
@@ -141,7 +144,7 @@ function Startup(props: {options: CliOptions, outcome: Outcome}) {
                     <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)} label={`${progress.downloadedSize}/${progress.totalSize} prompts`} />
                 </Box>;
         case "chat":
-            return <App session={phase.session} banner={phase.notes} history={phase.history} />;
+            return <App session={phase.session} banner={phase.notes} history={phase.history} backgroundReevalMs={BACKGROUND_REEVAL_MS} />;
         case "failed":
             return null;
     }

@@ -8,7 +8,7 @@
 import {lstatSync} from "node:fs";
 import {UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
-import type {Conversation, HistoryPolicy, Reply, SendOptions} from "../engine/conversation.js";
+import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
@@ -99,6 +99,8 @@ export class ChatSession {
     private readonly options: ChatSessionOptions;
     /** the settings before the first preset load, which later presets build on */
     private beforePresets: ConversationSettings | undefined;
+    /** a re-evaluation of the history running while the user types (reevaluateInBackground) */
+    private background: {controller: AbortController, done: Promise<void>} | undefined;
     /** the model's calibration once loaded */
     private calibrated: ModelCalibration | undefined;
     /** settings the user chose (flags, /set, /history): presets leave them as they are */
@@ -184,6 +186,7 @@ export class ChatSession {
 
     /** One turn: staged steering and the history policy are applied first (the conversation's hooks), then the reply. */
     async send(text: string, stream: TurnStream = {}): Promise<Turn> {
+        await this.stopBackground();
         // read before the turn: /set and /steer may change them while the reply is written
         const sampling = {...this.conversation.sampling};
         const policy = this.steerPolicy;
@@ -211,6 +214,7 @@ export class ChatSession {
      * put back afterwards, with the history evaluated again under it at the next turn.
      */
     private async asTrial<T>(work: () => Promise<T>): Promise<T> {
+        await this.stopBackground();
         const policy = this.conversation.historyPolicy;
         this.conversation.historyPolicy = "reeval";
         try {
@@ -378,6 +382,7 @@ export class ChatSession {
         const steering = this.requireSteering();
         if (this.options.autoCalibrate == null) throw new UserFacingError("Calibration is unavailable in this session", "see the message at the top");
         steering.state.get(name);
+        await this.stopBackground();
         const history = this.conversation.snapshot();
         // greedy and seeded, whatever the chat samples with: the same search gives the same limits
         const sampling = {...this.conversation.sampling};
@@ -462,7 +467,39 @@ export class ChatSession {
     }
 
     async clear() {
+        await this.stopBackground();
         await this.conversation.clear();
+    }
+
+    /**
+     * /reeval: the history evaluated again under the current steering now, in full batches (stops on the signal,
+     * keeping what was done).
+     */
+    async reevaluate(options: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
+        await this.stopBackground();
+        return this.conversation.reevaluate(options);
+    }
+
+    /**
+     * Under reeval, a staged steering change makes the next turn evaluate the history again. Started here while the
+     * user types (the chat calls it when it is idle after a change), that wait overlaps their typing; any turn or
+     * command that uses the conversation stops it first, keeping what it evaluated. Resolves when it ends.
+     */
+    reevaluateInBackground(): Promise<void> {
+        if (this.conversation.historyPolicy !== "reeval" || !this.steering?.hasPendingChanges || this.background != null)
+            return Promise.resolve();
+        const controller = new AbortController();
+        const done = this.conversation.reevaluate({signal: controller.signal}).then(() => undefined, () => undefined)
+            .finally(() => { if (this.background?.controller === controller) this.background = undefined; });
+        this.background = {controller, done};
+        return done;
+    }
+
+    private async stopBackground() {
+        const running = this.background;
+        if (running == null) return;
+        running.controller.abort();
+        await running.done;
     }
 
     /** Writes the transcript (.json or Markdown); an existing file only with `force`, never a FIFO or a folder. */

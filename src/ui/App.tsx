@@ -25,7 +25,9 @@ export type AppProps = {
     /** lines shown once above the conversation (e.g. warnings from start-up) */
     banner?: string[],
     /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
-    history?: PromptHistory
+    history?: PromptHistory,
+    /** under reeval, start evaluating the history again this long after the last steering change (the chat: 600 ms) */
+    backgroundReevalMs?: number
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
@@ -33,12 +35,12 @@ type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 /** what Ctrl+L writes: clear the screen and put the cursor home (Ink then draws the live area again at the top) */
 export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
 
-export function App({session, banner = [], history}: AppProps) {
+export function App({session, banner = [], history, backgroundReevalMs}: AppProps) {
     const {conversation, modelName, steering, presets} = session;
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
-    const chat = useChat(session, {onExit: exit, columns});
+    const chat = useChat(session, {onExit: exit, columns, backgroundReevalMs});
     // the model's calibration, for strengths in σ beside the raw coefficients (measured once per model, then cached)
     const [calibrated, setCalibrated] = useState(false);
     useEffect(() => {

@@ -4,15 +4,13 @@
  * ./commands and run against the session. Nothing here writes files or touches the model directly.
  */
 import {useCallback, useMemo, useRef, useState} from "react";
-import type {Reply} from "../engine/conversation.js";
 import {errorMessage} from "../errors.js";
 import type {ChatSession, Outcome} from "../session/chatSession.js";
-import type {ChatMessage} from "../session/types.js";
-import type {ReplyReadout} from "../steering/replyReadout.js";
-import type {CoherenceGauge} from "../steering/coherence.js";
 import type {CommandContext, LiveStream} from "./commands/command.js";
 import {COMMANDS} from "./commands/index.js";
 import {isSlashCommand, messageText, parseSlashCommand, specOf} from "./slashCommands.js";
+import type {ChatOptions, ChatState} from "./chatState.js";
+import {useBackgroundReeval} from "./useBackgroundReeval.js";
 import {useJob} from "./useJob.js";
 import {useReplies} from "./useReplies.js";
 import {usePromptQueue} from "./usePromptQueue.js";
@@ -21,33 +19,9 @@ import {useTranscript} from "./useTranscript.js";
 
 export {LIVE_TAIL_LINES, STREAM_FLUSH_MS} from "./useReplyStream.js";
 
-export type ChatOptions = {onExit: () => void, /** width for /compare and /sweep layouts */ columns?: () => number};
+export type {ChatOptions, ChatState} from "./chatState.js";
 
-export type ChatState = {
-    messages: ChatMessage[],
-    streamingText: string,
-    busy: boolean,
-    /** what the busy job is doing, for the line above the prompt ("writing", "training"…) */
-    busyLabel: string,
-    /** prompts sent while busy, sent in order once the job ends */
-    queued: string[],
-    /** /compare or /sweep is running (panel edits would be overwritten by their trials, so the panel is closed) */
-    trialRunning: boolean,
-    lastReply: Reply | undefined,
-    /** what the loaded vectors read on the last reply, once read */
-    lastReadout: ReplyReadout | undefined,
-    /** the last steered reply's KL from the unsteered model, repetition and perplexity, once measured */
-    lastGauge: CoherenceGauge | undefined,
-    /** staleTokens: cached tokens evaluated under older steering (history policy keep) */
-    contextUsage: {used: number, size: number, staleTokens?: number},
-    submit(input: string): void,
-    /** runs a slash command given as text (the panel's keys and pickers use this too) */
-    command(input: string): void,
-    note(text: string, role?: "note" | "error"): void,
-    stop(): void
-};
-
-export function useChat(session: ChatSession, {onExit, columns = () => 100}: ChatOptions): ChatState {
+export function useChat(session: ChatSession, {onExit, columns = () => 100, backgroundReevalMs}: ChatOptions): ChatState {
     const transcript = useTranscript();
     const stream = useReplyStream(transcript.add);
     const replies = useReplies(session, transcript);
@@ -111,6 +85,7 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100}: Cha
     }, [command, transcript, job, context, addReply, session]);
 
     const busy = job.job.kind !== "idle";
+    useBackgroundReeval(session, backgroundReevalMs, job.isBusy, () => setContextUsage(session.contextUsage()));
     const {queued, submit} = usePromptQueue(busy, job.isBusy, send);
     return {messages: transcript.messages, streamingText: stream.streamingText, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",
         queued, trialRunning: job.job.kind === "trial", lastReply: replies.lastReply, lastReadout: replies.lastReadoutState, lastGauge: replies.lastGauge, contextUsage, submit, command, note, stop: job.stop};

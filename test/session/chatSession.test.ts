@@ -180,5 +180,24 @@ describe("ChatSession on stories260K", () => {
             await opened.close();
         }
     });
+
+    it("under reeval a staged change is evaluated in the background; a turn that starts meanwhile stops it and is exact", async () => {
+        const exact = async (background: "none" | "awaited" | "interrupted") => {
+            const session = await open({vectors: [`${sue}:1`], history: "reeval"});
+            await session.send(PROMPT);
+            session.stage((s) => s.setCoefficient("sue", 0.5));
+            if (background === "awaited") {
+                await session.reevaluateInBackground();
+                expect(session.steering!.hasPendingChanges).toBe(false);
+                expect(session.contextUsage().staleTokens).toBe(0);
+            } else if (background === "interrupted") void session.reevaluateInBackground();
+            const next = await session.send("Then");
+            if (background === "awaited") expect(next.reply.history!.reevaluated).toBe(false); // nothing left to do
+            return next.reply.text;
+        };
+        const plain = await exact("none");
+        expect(await exact("awaited")).toBe(plain);
+        expect(await exact("interrupted")).toBe(plain);
+    });
 });
 

@@ -6,7 +6,7 @@ export const reeval = defineCommand({
     safeWhileBusy: false,
     parse: () => ({}),
     run: (_, {session, runJob, note, progress, refreshUsage}) => runJob("replying", "evaluating the history", async (signal) => {
-        note(reevaluateNote(await session.conversation.reevaluate({
+        note(reevaluateNote(await session.reevaluate({
             signal,
             onProgress: (done, total) => progress(historyProgressText(done, total))
         })));
