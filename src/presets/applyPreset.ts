@@ -13,7 +13,7 @@ import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {formatCoefficient, formatLayers, layersToPair, pairToLayers} from "../steering/describe.js";
 import {formatSigma} from "../steering/strengthUnits.js";
-import {SteeringState} from "../steering/steeringState.js";
+import {roundCoefficient, SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import type {Preset, PresetVector} from "./presetSchema.js";
@@ -54,7 +54,7 @@ export async function applyPreset(preset: Preset, controller: SteeringController
             const entry = await loadEntryOrRecipe(controller, v.vector, v.coefficient ?? 0,
                 {layers, enabled: v.enabled ?? true, ...fallback});
             const coefficient = presetCoefficient(v, entry.vector, v.sigma != null ? await calibrationNow() : undefined, entry.layers);
-            state = state.add({...entry, coefficient: Math.round(coefficient * 1e6) / 1e6});
+            state = state.add({...entry, coefficient: roundCoefficient(coefficient)});
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${v.vector}: ${errorMessage(err)}`);

@@ -145,8 +145,8 @@ export class ChatSession {
         const calibration = await this.loadCalibration();
         if (calibration == null) throw new UserFacingError("Strengths in σ are unavailable in this session", "give a raw coefficient instead");
         const entry = this.requireSteering().state.get(name);
-        const coefficient = Math.round(resolveSigma(sigma, name, entry.vector, calibration, entry.layers) * 1e6) / 1e6;
-        return this.stage((s) => s.setCoefficient(name, coefficient));
+        // setCoefficient rounds it as it rounds every coefficient
+        return this.stage((s) => s.setCoefficient(name, resolveSigma(sigma, name, entry.vector, calibration, entry.layers)));
     }
 
     /** The gauge of a steered reply against the unsteered model; undefined without steering or a gauge. */
@@ -405,7 +405,7 @@ export class ChatSession {
         // re-saving a preset keeps its description unless a new one is given
         const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
         // with the model's calibration, each vector's strength is stored in σ too, so the preset moves between models
-        const calibration = await this.options.calibration?.();
+        const calibration = await this.loadCalibration();
         const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
             ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}, {calibration}));

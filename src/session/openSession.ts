@@ -38,7 +38,13 @@ export type OpenedSession = {
 };
 
 export async function openSession(loaded: LoadedModel, options: OpenSessionOptions): Promise<OpenedSession> {
-    const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal);
+    // measured on first use (a strength in σ at start-up or later, /calibrate, a preset saved with σ), then read from its cache
+    let measured: Promise<ModelCalibration> | undefined;
+    const calibration = () => (measured ??= modelCalibration(loaded).catch((err: unknown) => {
+        measured = undefined; // measured again next time
+        throw err;
+    }));
+    const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal, calibration);
     const settings = conversationSettings(options, steering);
     const controller = steering.controller;
     // which tokens the steering acts on: read by the conversation's reply-only switch at each turn, set by /steer
@@ -60,12 +66,6 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
             steer: flagsOnly.steer}
         : undefined;
     const reader = options.readout && controller ? new ReplyReader(loaded) : undefined;
-    // measured on first use (a strength in σ, /calibrate, a preset saved with σ), then read from its cache
-    let measured: Promise<ModelCalibration> | undefined;
-    const calibration = () => (measured ??= modelCalibration(loaded).catch((err: unknown) => {
-        measured = undefined; // measured again next time
-        throw err;
-    }));
     // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
     const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
     const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,

@@ -7,9 +7,10 @@ import {existsSync} from "node:fs";
 import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
-import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec, roundCoefficient} from "../steering/steeringState.js";
 import {modelCalibration, resolveSigma} from "../steering/calibration.js";
 import type {SteerPolicy} from "../steering/steerPolicy.js";
+import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import {applyPreset} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
@@ -47,8 +48,10 @@ export type SteeringSetup = {
     preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer">
 };
 
+/** `calibration`: the model's calibration, for strengths in σ (default: from its cache, measured when missing) */
 export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSetupOptions, "vectors" | "layers" | "preset">,
-    onTrainProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<SteeringSetup> {
+    onTrainProgress?: (done: number, total: number) => void, signal?: AbortSignal,
+    calibration: () => Promise<ModelCalibration> = () => modelCalibration(loaded)): Promise<SteeringSetup> {
     const notes: string[] = [];
     // look the preset up first: a misspelt name should fail before anything else happens
     const presetStore = options.preset != null ? new PresetStore() : undefined;
@@ -67,7 +70,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
         const {loaded: names, skipped} = await applyPreset(preset, controller,
-            {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal}, {calibration: () => modelCalibration(loaded)});
+            {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal}, {calibration});
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }
@@ -79,9 +82,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         const loadedEntry = await loadEntryOrRecipe(controller, strength.ref, strength.coefficient ?? 0,
             {layers, train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal});
         // F@Xσ: a strength in the model's own units, measured once per model (cached)
-        const calibration = strength.sigma == null ? undefined : await modelCalibration(loaded);
         const entry = strength.sigma == null ? loadedEntry : {...loadedEntry,
-            coefficient: roundCoefficient(resolveSigma(strength.sigma, loadedEntry.name, loadedEntry.vector, calibration!, layers))};
+            coefficient: roundCoefficient(resolveSigma(strength.sigma, loadedEntry.name, loadedEntry.vector, await calibration(), layers))};
         controller.update((s) => s.add(entry));
         notes.push(...entry.warnings ?? []);
         const weak = qualityWarning(entry.name, entry.vector.quality);
@@ -123,9 +125,6 @@ export function conversationSettings(options: Pick<SessionSetupOptions, "system"
         }
     };
 }
-
-/** a coefficient from σ, to six decimals (as presets store it), so it reads as the value it is */
-const roundCoefficient = (c: number) => Math.round(c * 1e6) / 1e6;
 
 function definedOnly<T extends object>(obj: T): Partial<T> {
     return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -51,6 +51,12 @@ export function checkCoefficient(value: number, name: string): number {
     return value;
 }
 
+/**
+ * A coefficient to six decimals: float noise from repeated steps (0.1 + 0.2 …) or from a strength in σ rounded away,
+ * so displays, presets and signatures stay clean.
+ */
+export const roundCoefficient = (coefficient: number) => Math.round(coefficient * 1e6) / 1e6;
+
 export class SteeringState {
     constructor(readonly entries: readonly SteeringEntry[] = []) {}
 
@@ -88,8 +94,7 @@ export class SteeringState {
 
     setCoefficient(name: string, coefficient: number): SteeringState {
         checkCoefficient(coefficient, name);
-        // round away float noise from repeated steps (0.1 + 0.2 …) so displays and signatures stay clean
-        return this.update(name, (e) => ({...e, coefficient: Math.round(coefficient * 1e6) / 1e6}));
+        return this.update(name, (e) => ({...e, coefficient: roundCoefficient(coefficient)}));
     }
 
     setEnabled(name: string, enabled: boolean): SteeringState {

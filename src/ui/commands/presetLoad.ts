@@ -1,5 +1,5 @@
 import {defineCommand, UsageError, words} from "./command.js";
-import {trainingProgress} from "./progress.js";
+import {trainingJob} from "./progress.js";
 
 export const presetLoad = defineCommand({
     kind: "presetLoad", names: ["/preset load"], usage: "/preset load NAME", help: "load a preset (its system prompt and sampling too)",
@@ -10,6 +10,5 @@ export const presetLoad = defineCommand({
         if (name == null) throw new UsageError("usage: /preset load NAME");
         return {name};
     },
-    run: ({name}, {session, runJob, show, progress}) => runJob("training", "loading the preset", async (signal) =>
-        show(await session.loadPreset(name, {signal, onProgress: trainingProgress(progress)})))
+    run: ({name}, context) => trainingJob(context, "loading the preset", (progress) => context.session.loadPreset(name, progress))
 });

@@ -1,5 +1,5 @@
 import {defineCommand, UsageError} from "./command.js";
-import {trainingProgress} from "./progress.js";
+import {trainingJob} from "./progress.js";
 
 export const train = defineCommand({
     kind: "train", names: ["/train"], usage: "/train RECIPE", help: "train a recipe's vector for this model (happy, formal, concise, confident, eiffel)",
@@ -8,6 +8,5 @@ export const train = defineCommand({
         if (rest === "") throw new UsageError("usage: /train RECIPE (see vectors/recipes)");
         return {name: rest};
     },
-    run: ({name}, {session, runJob, show, progress}) => runJob("training", "training", async (signal) =>
-        show(await session.train(name, {signal, onProgress: trainingProgress(progress)})))
+    run: ({name}, context) => trainingJob(context, "training", (progress) => context.session.train(name, progress))
 });

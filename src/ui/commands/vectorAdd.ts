@@ -1,7 +1,7 @@
 import {expandHome} from "../../engine/userFiles.js";
 import {parseVectorSpec} from "../../steering/steeringState.js";
 import {defineCommand, UsageError, words} from "./command.js";
-import {trainingProgress} from "./progress.js";
+import {trainingJob} from "./progress.js";
 
 export const vectorAdd = defineCommand({
     kind: "vectorAdd", names: ["/vector add"], usage: "/vector add NAME[:C]", help: "load a vector (name or path) with coefficient C (default 1)",
@@ -13,6 +13,6 @@ export const vectorAdd = defineCommand({
         const {ref, coefficient} = parseVectorSpec(spec);
         return {ref: expandHome(ref), coefficient};
     },
-    run: ({ref, coefficient}, {session, runJob, show, progress}) => runJob("training", "adding the vector", async (signal) =>
-        show(await session.addVector(ref, coefficient, {signal, onProgress: trainingProgress(progress)})))
+    run: ({ref, coefficient}, context) => trainingJob(context, "adding the vector",
+        (progress) => context.session.addVector(ref, coefficient, progress))
 });
