@@ -6,7 +6,10 @@ import type {Token} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import type {StopReason} from "./generateTokens.js";
 import type {HistoryPolicy, Progress} from "./historyCache.js";
+import type {ReplyTiming} from "./replyMeter.js";
 import type {SamplingOptions} from "./sampling.js";
+
+export type {ReplyTiming};
 
 declare const snapshotBrand: unique symbol;
 /** A conversation's history at one moment, for restore(); only the conversation that made it reads it. */
@@ -43,15 +46,6 @@ export type Reply = {
     /** the tokens the model had read before the reply's first token (history and prompt): what the gauge evaluates */
     context?: Token[]
 };
-
-export type ReplyTiming = {firstTokenSeconds: number, promptTokens: number, promptTokensPerSecond: number};
-
-/** The prompt phase of a reply: from the start of the turn to its first token, over the prompt tokens evaluated. */
-export function replyTiming(startedAt: number, firstTokenAt: number | undefined, promptTokens: number): ReplyTiming | undefined {
-    if (firstTokenAt == null) return undefined;
-    const firstTokenSeconds = Math.max(0, firstTokenAt - startedAt) / 1000;
-    return {firstTokenSeconds, promptTokens, promptTokensPerSecond: firstTokenSeconds > 0 ? promptTokens / firstTokenSeconds : 0};
-}
 
 /** A prompt that does not fit the context even without any history. */
 export class PromptTooLongError extends UserFacingError {

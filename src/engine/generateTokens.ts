@@ -8,6 +8,7 @@
  */
 import type {LlamaContextSequence, LlamaModel, Token} from "node-llama-cpp";
 import {IncrementalDetokenizer} from "./incrementalDetokenizer.js";
+import {ReplyMeter} from "./replyMeter.js";
 import type {SamplingOptions} from "./sampling.js";
 
 export type StopReason = "eos" | "maxTokens" | "aborted" | "contextFull";
@@ -21,16 +22,16 @@ export type GenerationResult = {
     /** mean natural-log probability of the chosen tokens: a coherence gauge */
     meanLogProb: number | undefined,
     /** the end-of-generation token sampled last (stopReason eos), when asked for with keepEogToken; not evaluated */
-    eogToken?: Token,
-    /** when the first token came (performance.now()), if one did */
-    firstTokenAt?: number
+    eogToken?: Token
 };
 
 export type GenerateOptions = SamplingOptions & {
     signal?: AbortSignal,
     onText?: (chunk: string) => void,
     /** report which end-of-generation token ended the reply (chat mode puts it in the history, as llama.cpp does) */
-    keepEogToken?: boolean
+    keepEogToken?: boolean,
+    /** the reply's clock, when the caller started it before the prompt phase (default: one started here) */
+    meter?: ReplyMeter
 };
 
 /** Tokenizes a prompt the way llama.cpp's llama-completion does (add_special = true, parse_special = true). */
@@ -49,8 +50,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     const tokens: Token[] = [];
     let text = "";
     let stopReason: StopReason = "eos";
-    let firstTokenAt = 0;
-    let lastTokenAt = 0;
+    const meter = options.meter ?? new ReplyMeter();
     let logProbSum = 0;
     let eogToken: Token | undefined;
     const room = sequence.context.contextSize - sequence.nextTokenIndex - inputTokens.length;
@@ -71,9 +71,6 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     });
     try {
         for await (const {token, confidence} of iterator) {
-            const now = performance.now();
-            if (tokens.length === 0) firstTokenAt = now;
-            lastTokenAt = now;
             if (options.keepEogToken && model.isEogToken(token)) {
                 // counted in the mean log-probability, as node-llama-cpp's chat counts its end-of-turn token
                 logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
@@ -81,6 +78,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
                 break;
             }
             tokens.push(token);
+            meter.tokens();
             logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
             const chunk = detokenizer.push(token);
             if (chunk !== "") {
@@ -102,10 +100,9 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         text += rest;
         options.onText?.(rest);
     }
-    const seconds = (lastTokenAt - firstTokenAt) / 1000;
     return {
-        text, tokens, stopReason, ...(tokens.length > 0 ? {firstTokenAt} : {}),
-        tokensPerSecond: tokens.length > 1 && seconds > 0 ? (tokens.length - 1) / seconds : 0,
+        text, tokens, stopReason,
+        tokensPerSecond: meter.tokensPerSecond(),
         meanLogProb: tokens.length + (eogToken != null ? 1 : 0) > 0 ? logProbSum / (tokens.length + (eogToken != null ? 1 : 0)) : undefined,
         ...(eogToken != null ? {eogToken} : {})
     };

@@ -6,8 +6,9 @@ import {type LlamaContextSequence, type LlamaModel, type Token} from "node-llama
 import {chatPromptTokens, type ChatReplyRecord, type ChatTemplate, type ChatTokenizer} from "./chatPrompt.js";
 import {generateTokens, tokenizePrompt, type GenerationResult} from "./generateTokens.js";
 import type {SamplingOptions} from "./sampling.js";
+import {ReplyMeter} from "./replyMeter.js";
 import {BaseConversation, timingOf} from "./baseConversation.js";
-import {PromptTooLongError, replyTiming, type ConversationMode, type ConversationOptions, type ConversationSnapshot, type HistoryRecord,
+import {PromptTooLongError, type ConversationMode, type ConversationOptions, type ConversationSnapshot, type HistoryRecord,
     type Reply, type SendOptions} from "./conversationTypes.js";
 
 /** a user message and the reply: its text, its sampled tokens and how it ended (chat mode builds on them) */
@@ -99,7 +100,7 @@ export class TurnConversation extends BaseConversation {
 
     async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
-        const startedAt = performance.now();
+        const meter = new ReplyMeter();
         const {tokens, droppedTurns} = this.promptTokens(userText);
         let kept = 0;
         let history: HistoryRecord;
@@ -111,7 +112,8 @@ export class TurnConversation extends BaseConversation {
             const rest = this.replyOnly ? await this.promptUnderPromptSettings(tokens.slice(kept), signal, onPrefill)
                 : await this.prefillHead(tokens.slice(kept), signal, onPrefill);
             context = [...this.sequence.contextTokens, ...rest];
-            result = await generateTokens(this.sequence, rest, {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies});
+            result = await generateTokens(this.sequence, rest,
+                {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies, meter});
             if (this.format.closesReplies) await this.evaluateReplyEnd(result);
         } finally {
             history = this.finishTurn(start, kept);
@@ -123,7 +125,7 @@ export class TurnConversation extends BaseConversation {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history, context,
             ...(droppedTurns > 0 ? {droppedTurns} : {}),
-            ...timingOf(replyTiming(startedAt, result.firstTokenAt, tokens.length - kept))
+            ...timingOf(meter.timing(tokens.length - kept))
         };
     }
 

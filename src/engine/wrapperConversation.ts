@@ -6,10 +6,11 @@ import {LlamaChatSession, type ChatHistoryItem, type LlamaContextSequence, type 
 import {chatWrapperFor} from "./chatTemplate.js";
 import type {StopReason} from "./generateTokens.js";
 import {commonPrefixLength, evaluateInBatches, type Progress} from "./historyCache.js";
+import {ReplyMeter} from "./replyMeter.js";
 import type {SamplingOptions} from "./sampling.js";
 import {recordTokenConfidence, type ConfidenceRecorder} from "./tokenConfidence.js";
 import {BaseConversation, timingOf} from "./baseConversation.js";
-import {replyTiming, type ConversationOptions, type ConversationSnapshot, type HistoryRecord, type Reply,
+import {type ConversationOptions, type ConversationSnapshot, type HistoryRecord, type Reply,
     type SendOptions} from "./conversationTypes.js";
 
 /** Chat through node-llama-cpp's chat wrappers, for models without a Jinja chat template that renders. */
@@ -18,7 +19,6 @@ export class ChatConversation extends BaseConversation {
     private readonly session: LlamaChatSession;
     private readonly confidence: ConfidenceRecorder;
     /** when the last reply's first token came */
-    private firstTokenAt: number | undefined;
     readonly notes: readonly string[];
 
     /** `runaway`: why the model's template is not used at all (it did not render within the probe's bounds) */
@@ -66,23 +66,22 @@ export class ChatConversation extends BaseConversation {
 
     async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
-        const startedAt = performance.now();
+        const meter = new ReplyMeter();
         let history: HistoryRecord;
         let reply: Reply;
         try {
             await this.prefillHistory(signal, onPrefill);
-            reply = await this.prompt(userText, signal, onText);
+            reply = await this.prompt(userText, meter, signal, onText);
         } finally {
             history = this.finishTurn(start);
         }
         // node-llama-cpp does not say how much of the prompt it evaluated: the turn's evaluated tokens less the reply's
         const promptTokens = Math.max(0, history.evaluatedTokens - reply.tokenCount);
-        return {...reply, history, ...timingOf(replyTiming(startedAt, this.firstTokenAt, promptTokens))};
+        return {...reply, history, ...timingOf(meter.timing(promptTokens))};
     }
 
-    private async prompt(userText: string, signal: AbortSignal | undefined, onText: SendOptions["onText"]): Promise<Reply> {
+    private async prompt(userText: string, meter: ReplyMeter, signal: AbortSignal | undefined, onText: SendOptions["onText"]): Promise<Reply> {
         const tokens: Token[] = [];
-        this.firstTokenAt = undefined;
         const aborted = (): Reply => {
             // as in raw mode, the prompt stays in the history with an empty reply, so the history matches the screen
             const history = this.session.getChatHistory();
@@ -93,8 +92,6 @@ export class ChatConversation extends BaseConversation {
         };
         // node-llama-cpp's stopOnAbortSignal only applies once generation runs; before that it throws instead
         if (signal?.aborted) return aborted();
-        let firstAt = 0;
-        let lastAt = 0;
         let result;
         this.confidence.reset();
         this.confidence.splitNextEvaluate(this.replyOnly ? () => this.switchToReply() : undefined);
@@ -103,9 +100,7 @@ export class ChatConversation extends BaseConversation {
                 signal, stopOnAbortSignal: true,
                 onTextChunk: onText,
                 onToken: (chunk) => {
-                    const now = performance.now();
-                    if (tokens.length === 0) firstAt = this.firstTokenAt = now;
-                    lastAt = now;
+                    meter.tokens(chunk.length);
                     tokens.push(...chunk);
                 },
                 maxTokens: this.sampling.maxTokens,
@@ -121,13 +116,12 @@ export class ChatConversation extends BaseConversation {
         } finally {
             this.confidence.splitNextEvaluate(undefined);
         }
-        const seconds = (lastAt - firstAt) / 1000;
         const tokenCount = tokens.length;
         const stopReason: StopReason = result.stopReason === "abort" ? "aborted"
             : result.stopReason === "maxTokens" ? "maxTokens" : "eos";
         return {
             text: result.responseText, tokens, tokenCount, stopReason,
-            tokensPerSecond: tokenCount > 1 && seconds > 0 ? (tokenCount - 1) / seconds : 0,
+            tokensPerSecond: meter.tokensPerSecond(),
             // every token the session sampled, its end-of-turn token included
             meanLogProb: this.confidence.meanLogProb(),
             context: this.confidence.promptContext()

@@ -64,6 +64,10 @@ for (const m of models) {
             expect(second.reply.tokens).toEqual(first.reply.tokens);
             expect(first.chunks.join("")).toBe(first.reply.text);
             expect(first.reply.meanLogProb).toBeLessThanOrEqual(0);
+            // one reply meter for raw and chat: the prompt evaluated before the first token, and a generation rate
+            expect(first.reply.timing?.promptTokens).toBeGreaterThan(0);
+            expect(first.reply.timing?.firstTokenSeconds).toBeGreaterThan(0);
+            if (first.reply.tokenCount > 1) expect(first.reply.tokensPerSecond).toBeGreaterThan(0);
         });
 
         it("stops at maxTokens with stopReason maxTokens and reports the token count", async () => {
@@ -187,6 +191,10 @@ describe("chat mode on the tiny model (no chat template: node-llama-cpp falls ba
             expect(reply.tokenCount).toBeGreaterThan(0);
             expect(reply.tokenCount).toBeLessThanOrEqual(6);
             expect(["maxTokens", "eos"]).toContain(reply.stopReason);
+            // timed by the same meter as raw mode: the prompt the wrapper evaluated, then the generation rate
+            expect(reply.timing?.promptTokens).toBeGreaterThan(0);
+            expect(reply.timing?.firstTokenSeconds).toBeGreaterThan(0);
+            if (reply.tokenCount > 1) expect(reply.tokensPerSecond).toBeGreaterThan(0);
             expect(c.contextUsage().used).toBeGreaterThan(0);
             expect(c.lastUserText()).toBe("the cat sat");
             expect(c.systemPrompt).toBe("be kind");
