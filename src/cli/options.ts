@@ -39,6 +39,8 @@ export const OPTIONS = {
     file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
     json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
     npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
+    "across-layers": {type: "boolean", description: "read: read a one-layer direction at every layer, to check which layer it belongs to"},
+    baseline: {type: "string", value: "FILE", description: "read: z-scores against this text (one without the concept) instead of the built-in neutral text"},
     steer: {type: "string", value: "all|reply", description: "steer every token (default, as llama.cpp) or only the reply: the prompt and history are read unsteered"},
     "max-kl": {type: "string", value: "X", description: "calibrate: the largest mean KL per token from the unsteered model, nats (default 1)"},
     "max-repetition": {type: "string", value: "R", description: "calibrate: the largest share of repeated 3-grams in a reply, 0-1 (default 0.3)"},
@@ -79,6 +81,10 @@ export type CliOptions = {
     file?: string,
     json: boolean,
     npy?: string,
+    /** read: a one-layer direction read at every steerable layer (a check of an imported vector's layer) */
+    acrossLayers: boolean,
+    /** read: the text the z-scores are measured against (default: the built-in neutral text) */
+    baseline?: string,
     /** positional words after the command (preset: ACTION NAME) */
     args: string[],
     force: boolean,
@@ -150,6 +156,8 @@ export function parseCli(argv: string[]): CliOptions {
         file: values.file,
         json: values.json ?? false,
         npy: values.npy,
+        acrossLayers: values["across-layers"] ?? false,
+        baseline: values.baseline,
         history: parseHistory(values.history, values["keep-cache"] ?? false),
         steer: values.steer == null ? undefined : oneOf("--steer", values.steer, STEER_POLICIES, "all"),
         maxKl: parseNumber("--max-kl", values["max-kl"], {min: 0}),
@@ -254,7 +262,7 @@ export function helpText(version: string): string {
         "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
         "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
         "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
-        "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--json] [--npy F.npy]   how much of V a text carries, per layer",
+        "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--baseline F] [--across-layers] [--json] [--npy F.npy]   how much of V a text carries, per layer",
         "  steer-chat calibrate --model M --vector V [--max-kl X] [--max-repetition R]   the strongest coherent strength each way, and its curve",
         "",
         "Options:",

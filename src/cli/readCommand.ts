@@ -2,7 +2,8 @@
  * `steer-chat read --model M --vector V (TEXT | --file F)`: how much of a vector's concept the model carries while
  * reading a text. Per layer: the mean projection of the hidden states on the vector's direction and its z-score
  * against a built-in neutral text; then the tokens that carried it most. `--json` for scripts, `--npy` for the
- * per-token × per-layer projections.
+ * per-token × per-layer projections. `--across-layers` reads a one-layer direction (an imported one) at every layer,
+ * as a check of the layer it was given: a direction should read highest near the layer it was taken from.
  */
 import {readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
@@ -11,6 +12,7 @@ import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {ConceptReader, type TextReading} from "../steering/conceptReader.js";
+import type {ControlVector} from "../steering/controlVector.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import {encodeNpyFloat32} from "../steering/npyWriter.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
@@ -23,15 +25,21 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
     if (options.model == null) throw new UserFacingError("read needs a model", "pass it with --model");
     if (options.vectors.length !== 1) throw new UserFacingError("read needs one --vector", "steer-chat read --model M --vector NAME_OR_FILE \"text\"");
     const text = textToRead(options);
+    const baselineText = options.baseline != null ? readText(options.baseline, "--baseline") : undefined;
     const file = findVectorFile(parseVectorSpec(options.vectors[0]!).ref);
-    const vector = await loadControlVector(file);
+    const loadedVector = await loadControlVector(file);
+    const ownLayer = options.acrossLayers ? singleLayerOf(loadedVector) : undefined;
     const range = options.layers != null ? parseLayerRange(options.layers) : undefined;
     const layers = range && Array.from({length: range.end - range.start + 1}, (_, i) => range.start + i);
 
     const loaded = await loadModel(await resolveModel(options.model), options);
     try {
         const tokenCount = loaded.model.tokenize(text, true).length + 1;
-        const reader = ConceptReader.create(loaded, {maxTokens: Math.min(tokenCount, Math.min(loaded.model.trainContextSize, 8192))});
+        const reader = ConceptReader.create(loaded, {maxTokens: Math.min(tokenCount, Math.min(loaded.model.trainContextSize, 8192)),
+            ...(baselineText != null ? {baselineText} : {})});
+        // across layers: the one direction at every steerable layer (1 to n_layer − 1), each read against its own baseline
+        const vector = ownLayer == null ? loadedVector : {...loadedVector, directions: new Map(Array.from({length: reader.nLayer - 1},
+            (_, i) => [i + 1, loadedVector.directions.get(ownLayer)!]))};
         let reading: TextReading;
         try {
             reading = await reader.read(text, vector, {layers});
@@ -42,7 +50,8 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
             writeFileSync(options.npy, encodeNpyFloat32([reading.matrix.nTokens, reading.matrix.layers.length], reading.matrix.values));
             err.write(`Wrote ${path.resolve(options.npy)}: ${reading.matrix.nTokens} tokens × layers ${reading.matrix.layers.join(", ")} (float32 projections)\n`);
         }
-        const report = {name: vectorNameOf(file), file, tokenTexts: tokenTexts(loaded.model, reading.tokens), reading};
+        const report: Report = {name: vectorNameOf(file), file, tokenTexts: tokenTexts(loaded.model, reading.tokens), reading,
+            baseline: options.baseline != null ? path.basename(options.baseline) : undefined, ...(ownLayer != null ? {ownLayer} : {})};
         out.write(options.json ? JSON.stringify(readingJson(report), null, 2) + "\n" : readingTable(report));
         return 0;
     } finally {
@@ -50,17 +59,30 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
     }
 }
 
+/** The one layer of a vector with a single non-zero direction (what `import` writes), for --across-layers. */
+function singleLayerOf(vector: ControlVector): number {
+    const layers = [...vector.directions].filter(([, d]) => d.some((x) => x !== 0)).map(([layer]) => layer).sort((a, b) => a - b);
+    if (layers.length !== 1)
+        throw new UserFacingError(`--across-layers reads a one-layer direction, but this vector has ${layers.length === 0 ? "none" : `layers ${layers.join(", ")}`}`,
+            "read it without --across-layers, or pass a vector made by `steer-chat import`");
+    return layers[0]!;
+}
+
 function textToRead(options: CliOptions): string {
     if (options.prompt != null && options.file != null) throw new UserFacingError("read takes a text or --file, not both");
-    let text = options.prompt;
-    if (options.file != null) {
-        try {
-            text = readFileSync(options.file, "utf8");
-        } catch {
-            throw new UserFacingError(`File not found: ${options.file}`, "check the path given to --file");
-        }
-    }
+    const text = options.file != null ? readText(options.file, "--file") : options.prompt;
     if (text == null || text.trim() === "") throw new UserFacingError("read needs a text", 'pass it as an argument ("some text") or with --file F');
+    return text;
+}
+
+function readText(file: string, flag: string): string {
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch {
+        throw new UserFacingError(`File not found: ${file}`, `check the path given to ${flag}`);
+    }
+    if (text.trim() === "") throw new UserFacingError(`${file} is empty`, `give ${flag} a file with some text`);
     return text;
 }
 
@@ -72,7 +94,11 @@ function tokenTexts(model: LlamaModel, tokens: readonly Token[]): string[] {
     return tokens.map((t, i) => model.detokenize([t], false, [...preceding, ...tokens.slice(Math.max(0, i - 8), i)].slice(-8)));
 }
 
-type Report = {name: string, file: string, tokenTexts: string[], reading: TextReading};
+type Report = {name: string, file: string, tokenTexts: string[], reading: TextReading,
+    /** the --baseline file's name, when the z-scores are against it rather than the built-in neutral text */
+    baseline?: string | undefined,
+    /** --across-layers: the layer the direction was given (its file's), read here at every layer */
+    ownLayer?: number};
 
 /** The word (whitespace-delimited) each token falls in, from the concatenated token texts. */
 export function wordsOfTokens(tokenTexts: readonly string[]): string[] {
@@ -110,6 +136,8 @@ export function readingJson(report: Report) {
     return {
         vector: report.name,
         file: report.file,
+        ...(report.baseline != null ? {baseline: report.baseline} : {}),
+        ...(report.ownLayer != null ? {ownLayer: report.ownLayer} : {}),
         tokens: reading.matrix.nTokens,
         z: reading.readout.z,
         layers: reading.readout.layers.map(({layer, meanProjection, z}) => ({
@@ -127,18 +155,35 @@ function describeToken({token, word, z, occurrences}: ReturnType<typeof topToken
     return `${JSON.stringify(token)}${where} ${signed(z, 1)}${occurrences > 1 ? ` ×${occurrences}` : ""}`;
 }
 
+/**
+ * What --across-layers says of the layer the direction was given, next to the layer that read it highest. Against the
+ * neutral text, a layer's z mixes the concept with how the text differs in kind; only a contrast text (--baseline,
+ * the same text without the concept) isolates the concept, so only then is the layer judged.
+ */
+export function layerCheck(ownLayer: number, bestLayer: number, contrasted: boolean): string {
+    if (!contrasted) return "layer check: pass --baseline F, the same kind of text without the concept, to see which layer reads the concept best";
+    if (bestLayer === ownLayer) return `layer check: the concept reads highest at the direction's own layer ${ownLayer}`;
+    const hint = Math.abs(bestLayer - ownLayer) === 1
+        ? ` If it came from another tool, check its layer mapping: blocks.N.hook_resid_pre is layer N−1, hook_resid_post layer N (re-import with --layer ${bestLayer}).`
+        : "";
+    return `layer check: the concept reads highest at layer ${bestLayer}, not the direction's own layer ${ownLayer}.${hint}`;
+}
+
 export function readingTable(report: Report): string {
     const {reading} = report;
     const rows = reading.readout.layers.map(({layer, meanProjection, z}) => {
         const b = reading.baselines.get(layer)!;
-        return `${String(layer).padStart(5)}  ${signed(meanProjection, 4).padStart(10)}  ${signed(z).padStart(7)}  ${signed(b.mean, 4).padStart(10)} ± ${b.spread.toFixed(4)}`;
+        const own = layer === report.ownLayer ? "  ← its layer" : "";
+        return `${String(layer).padStart(5)}  ${signed(meanProjection, 4).padStart(10)}  ${signed(z).padStart(7)}  ${signed(b.mean, 4).padStart(10)} ± ${b.spread.toFixed(4)}${own}`;
     });
     const best = reading.readout.layers.reduce((a, b) => (b.z > a.z ? b : a));
     return [
-        `${report.name} read on ${reading.matrix.nTokens} tokens (z-scores against the built-in neutral text)`,
+        `${report.name} read on ${reading.matrix.nTokens} tokens (z-scores against ${report.baseline ?? "the built-in neutral text"})` +
+            (report.ownLayer != null ? `, its layer-${report.ownLayer} direction read at every layer` : ""),
         "layer  projection        z    baseline mean ± spread",
         ...rows,
         `overall z ${signed(reading.readout.z)} · highest at layer ${best.layer} (z ${signed(best.z)})`,
+        ...(report.ownLayer != null ? [layerCheck(report.ownLayer, best.layer, report.baseline != null)] : []),
         `top tokens: ${topTokens(report.tokenTexts, reading.readout.tokenZ).map(describeToken).join("  ")}`
     ].join("\n") + "\n";
 }

@@ -7,7 +7,8 @@ import {readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
-import {topTokens, wordsOfTokens} from "../../src/cli/readCommand.js";
+import {layerCheck, topTokens, wordsOfTokens} from "../../src/cli/readCommand.js";
+import {loadControlVector} from "../../src/steering/loadControlVector.js";
 import {encodeNpyFloat32} from "../../src/steering/npyWriter.js";
 import {parseDirection} from "../../src/training/importDirection.js";
 import {vectorOf, writeVector} from "../helpers/steeringTestKit.js";
@@ -118,6 +119,57 @@ describe("steer-chat read on the demo model", () => {
     });
 });
 
+describe("reading an imported direction at every layer (a check of its layer mapping)", () => {
+    it("judges the layer only against a contrast text, and names the fix for an off-by-one", () => {
+        expect(layerCheck(3, 4, false)).toMatch(/pass --baseline F/);
+        expect(layerCheck(4, 4, true)).toBe("layer check: the concept reads highest at the direction's own layer 4");
+        expect(layerCheck(3, 4, true)).toMatch(/highest at layer 4, not the direction's own layer 3\. .*hook_resid_pre is layer N−1.*--layer 4\)/);
+        expect(layerCheck(1, 4, true)).not.toMatch(/--layer/); // two layers off is not a resid_pre/post mix-up
+    });
+
+    it("sue's layer-4 direction, imported as Neuronpedia names it, reads highest at layer 4; one block off, the check says so", async () => {
+        const dir = tempDir();
+        const sue = await loadControlVector(sueVector);
+        const values = [...sue.directions.get(4)!];
+        const imported = async (hook: string) => {
+            const source = path.join(dir, `${hook}.json`);
+            writeFileSync(source, JSON.stringify({hook_name: hook, vector: values}));
+            const output = path.join(dir, `${hook}.gguf`);
+            await run(process.execPath, [bin, "import", source, "--output", output], {cwd: repoRoot});
+            return output;
+        };
+        const right = await imported("blocks.5.hook_resid_pre"); // the input of block 5 is block 4's output: layer 4
+        const wrong = await imported("blocks.4.hook_resid_pre"); // as if it had been read a block earlier: layer 3
+        const texts = ["--file", path.join(repoRoot, "vectors", "demo", "sue.txt"), "--baseline", path.join(repoRoot, "vectors", "demo", "not-sue.txt")];
+        const [rightJson, wrongTable, plain] = await Promise.all([
+            read("--model", storiesModelPath, "--vector", right, "--across-layers", "--json", ...texts),
+            read("--model", storiesModelPath, "--vector", wrong, "--across-layers", ...texts),
+            read("--model", storiesModelPath, "--vector", right, "--json", ...texts)]);
+        for (const r of [rightJson, wrongTable, plain]) expect(r.code, r.stderr).toBe(0);
+
+        const report = JSON.parse(rightJson.stdout);
+        expect(report).toMatchObject({ownLayer: 4, baseline: "not-sue.txt"});
+        const layers = report.layers as {layer: number, z: number}[];
+        expect(layers.map((l) => l.layer)).toEqual([1, 2, 3, 4]);
+        const best = layers.reduce((a, b) => (b.z > a.z ? b : a));
+        expect(best.layer, JSON.stringify(layers)).toBe(4);
+        // at its own layer the read is the ordinary read of the file
+        expect(layers[3]!.z).toBeCloseTo(JSON.parse(plain.stdout).layers[0].z, 10);
+
+        const lines = wrongTable.stdout.split("\n");
+        expect(lines[0]).toMatch(/against not-sue\.txt\), its layer-3 direction read at every layer$/);
+        expect(lines.find((l) => /^ +3 /.test(l))).toMatch(/← its layer$/);
+        expect(wrongTable.stdout).toMatch(/layer check: the concept reads highest at layer 4, not the direction's own layer 3\. .*re-import with --layer 4/);
+    });
+
+    it("a vector with more than one layer is one line, exit 2, before the model loads", async () => {
+        const result = await read("--model", path.join(tempDir(), "no-model.gguf"), "--vector", sueVector, "--across-layers", "text");
+        expect(result.code).toBe(2);
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        expect(result.stderr).toMatch(/--across-layers reads a one-layer direction, but this vector has layers 1, 2, 3, 4/);
+    });
+});
+
 describe("steer-chat read input errors", () => {
     const missingModel = path.join(tempDir(), "no-model.gguf");
     const cases: [string, string[], RegExp][] = [
@@ -126,6 +178,7 @@ describe("steer-chat read input errors", () => {
         ["no text", ["--model", missingModel, "--vector", sueVector], /read needs a text/],
         ["a text and a file", ["--model", missingModel, "--vector", sueVector, "--file", "x.txt", "text"], /a text or --file, not both/],
         ["a missing file", ["--model", missingModel, "--vector", sueVector, "--file", "no-such.txt"], /File not found: no-such\.txt/],
+        ["a missing baseline", ["--model", missingModel, "--vector", sueVector, "--baseline", "no-such.txt", "text"], /File not found: no-such\.txt.*--baseline/],
         ["a missing vector", ["--model", missingModel, "--vector", "no-such-vector", "text"], /No vector named "no-such-vector"/],
         ["no model", ["--vector", sueVector, "text"], /read needs a model/]
     ];

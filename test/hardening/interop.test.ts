@@ -6,6 +6,7 @@
  * takes only F32 and runs unsteered; steer-chat converts them to F32 and says so.
  * The recorded reference (test/fixtures/llama-completion.json) is always checked; llama-completion itself is run
  * too when it is built (scripts/build-llama-tools.sh, or LLAMA_TOOLS_BIN pointing at a build's bin folder).
+ * steer-chat's own metadata (steer-chat.quality.*) is ignored by llama.cpp: a scored file steers as its directions do.
  */
 import {execFile, execFileSync} from "node:child_process";
 import {existsSync, readFileSync, writeFileSync} from "node:fs";
@@ -15,6 +16,7 @@ import {beforeAll, describe, expect, it} from "vitest";
 import {gguf, GgmlTensorType, writeGguf} from "../../src/gguf/ggufWriter.js";
 import {encodeControlVector, parseControlVector, type ControlVector} from "../../src/steering/controlVector.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
+import type {VectorQuality} from "../../src/steering/vectorQuality.js";
 import {fixtureVectors, repoRoot, storiesModel, tempDir} from "../helpers/steeringTestKit.js";
 
 const run = promisify(execFile);
@@ -93,6 +95,19 @@ describe("control vectors llama.cpp loads are loaded as llama.cpp loads them", (
         expect(f16.stdout).toBe(f32.stdout);
         expect(f16.stderr).toMatch(/^steer-chat: f16: its directions are F16 and were converted to F32 .*\n$/);
         if (hasReference) expect(reference(["--control-vector-scaled", `${files.f16}:1`])).toBe(reference([]));
+    });
+
+    it("a vector carrying steer-chat.quality.* metadata loads in llama.cpp and steers as the same directions without it", async () => {
+        const scored = path.join(dir, "scored.gguf");
+        const vector = await loadControlVector(happy);
+        const quality: VectorQuality = {trainPairs: 16, heldOutPairs: 4, seed: 0, bestLayers: [2, 1],
+            layers: [1, 2, 3, 4].map((layer) => ({layer, auroc: 0.5 + layer / 8, gapZ: layer, pairCosine: 0.25}))}; // exact in float32
+        writeFileSync(scored, encodeControlVector({...vector, quality}));
+        expect((await loadControlVector(scored)).quality).toEqual(quality); // the keys are there
+        const {stdout, stderr} = await ask([`${scored}:1`]);
+        expect(stderr).toBe("");
+        expect(stdout).toBe(happyAt1.expected); // llama.cpp's recorded text for happy.gguf:1
+        if (hasReference) expect(reference(["--control-vector-scaled", `${scored}:1`])).toBe(stdout);
     });
 
     it("F16 values decode exactly, subnormals and the largest half included", () => {
