@@ -6,7 +6,8 @@ import {defineConfig} from "vitest/config";
  * Three tiers, told apart by what a test file touches (so a new file lands in one without being listed):
  * - terminal: a real terminal (tmux) or a subprocess (the CLI, npm pack, crash children)
  * - model: a real llama.cpp context in this process (node-llama-cpp, the native helper, the demo model)
- * - unit: everything else; pure, run in parallel, seconds in all (`npm run test:unit`)
+ * - unit: everything else; pure, run in parallel, seconds in all (`npm run test:unit`). Not isolated: each worker
+ *   imports Ink, React and src once for all its files (import time was most of the tier's time)
  * `npm test` runs all three, unit first.
  */
 const TERMINAL = /helpers\/(tmux|cliRun|runProcess)|node:child_process/;
@@ -33,7 +34,7 @@ export default defineConfig({
         testTimeout: 120_000,
         hookTimeout: 120_000,
         projects: [
-            {extends: true, test: {name: "unit", include: tiers.unit, sequence: {groupOrder: 0}}},
+            {extends: true, test: {name: "unit", include: tiers.unit, isolate: false, sequence: {groupOrder: 0}}},
             // model-loading suites run one file at a time: llama.cpp's spin-waiting threads on 2 cores slow each other
             // down badly when several models compute at once
             {extends: true, test: {name: "model", include: tiers.model, fileParallelism: false, sequence: {groupOrder: 1}}},
