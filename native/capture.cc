@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "napi.h"
-#include "llama_api.h"
+#include "AddonContext.h"
 #include "AddonModel.h"
+#include "context_check.h"
+#include "exports.h"
+#include "llama_api.h"
 
 namespace steer {
 
@@ -88,7 +91,7 @@ static void finalizeCapture(Napi::Env env, CaptureContext* cc) {
 // createCaptureContext(addonContext, expectedNCtx, maxTokens, threads) -> External<CaptureContext>
 Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Verified v = verifyContext(env, info[0], info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0);
+    Verified v = verifyContext(env, info[0], optionalU32(info, 1));
     if (!api().captureError.empty()) throw Napi::Error::New(env, api().captureError);
     if (info.Length() < 4 || !info[2].IsNumber() || !info[3].IsNumber())
         throw Napi::TypeError::New(env, "createCaptureContext needs maxTokens and threads");
