@@ -11,7 +11,7 @@ import {defineConfig} from "vitest/config";
  * `npm test` runs all three, unit first.
  */
 const TERMINAL = /helpers\/(tmux|cliRun|runProcess)|node:child_process/;
-const MODEL = /loadModel|getLlama|node-llama-cpp|storiesModel|tinyModelPath|writeSyntheticModel|nativeSteering|openSession/;
+const MODEL = /loadModel|getLlama|node-llama-cpp|storiesModel|tinyModelPath|writeSyntheticModel|src\/native\/|openSession/;
 
 function testFiles(dir: string): string[] {
     return readdirSync(dir).flatMap((name) => {

@@ -1,7 +1,7 @@
 // Hidden-state capture for training steering vectors: a second llama_context on the loaded llama_model with a
 // cb_eval callback that copies the `l_out-N` tensors (each block's output), as llama.cpp's cvector-generator does.
-// Evaluation runs on a worker thread (Napi::AsyncWorker); JS drives the prompts, so it reports progress and can
-// stop between them.
+// Evaluation runs on a worker thread (a CaptureJob, one Napi::AsyncWorker per prompt); JS drives the prompts, so it
+// reports progress and can stop between them.
 
 #include <algorithm>
 #include <atomic>
@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "napi.h"
-#include "llama_api.h"
+#include "AddonContext.h"
 #include "AddonModel.h"
+#include "context_check.h"
+#include "exports.h"
+#include "llama_api.h"
 
 namespace steer {
 
@@ -88,7 +91,7 @@ static void finalizeCapture(Napi::Env env, CaptureContext* cc) {
 // createCaptureContext(addonContext, expectedNCtx, maxTokens, threads) -> External<CaptureContext>
 Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    Verified v = verifyContext(env, info[0], info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0);
+    Verified v = verifyContext(env, info[0], optionalU32(info, 1));
     if (!api().captureError.empty()) throw Napi::Error::New(env, api().captureError);
     if (info.Length() < 4 || !info[2].IsNumber() || !info[3].IsNumber())
         throw Napi::TypeError::New(env, "createCaptureContext needs maxTokens and threads");
@@ -131,93 +134,26 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     return Napi::External<CaptureContext>::New(env, cc, finalizeCapture);
 }
 
+// An optional control vector for one evaluation (empty data: none).
+struct CvecArg {
+    std::vector<float> data;
+    int32_t start = -1;
+    int32_t end = -1;
+};
+
 // Sets the control vector on the capture context when it differs from the one set (empty: none); "" or the failure.
-static std::string applyCvec(CaptureContext* cc, const std::vector<float>& cvec, int32_t start, int32_t end) {
-    if (cvec == cc->appliedCvec && start == cc->appliedStart && end == cc->appliedEnd) return "";
+static std::string applyCvec(CaptureContext* cc, const CvecArg& cvec) {
+    if (cvec.data == cc->appliedCvec && cvec.start == cc->appliedStart && cvec.end == cc->appliedEnd) return "";
     const Api& a = api();
-    int32_t applied = cvec.empty()
+    int32_t applied = cvec.data.empty()
         ? a.set_adapter_cvec(cc->ctx, nullptr, 0, cc->nEmbd, -1, -1)
-        : a.set_adapter_cvec(cc->ctx, cvec.data(), cvec.size(), cc->nEmbd, start, end);
+        : a.set_adapter_cvec(cc->ctx, cvec.data.data(), cvec.data.size(), cc->nEmbd, cvec.start, cvec.end);
     if (applied != 0) return "llama_set_adapter_cvec failed on the capture context";
-    cc->appliedCvec = cvec;
-    cc->appliedStart = start;
-    cc->appliedEnd = end;
+    cc->appliedCvec = cvec.data;
+    cc->appliedStart = cvec.start;
+    cc->appliedEnd = cvec.end;
     return "";
 }
-
-class CaptureWorker : public Napi::AsyncWorker {
-  public:
-    // `handle` (the JS External of cc) is held until the worker is done, so garbage collection cannot free cc under
-    // it; `model` is the node-llama-cpp model the capture context runs on
-    CaptureWorker(Napi::Env env, Napi::Value handle, CaptureContext* cc, AddonModel* model, std::vector<llama_token> tokens, std::vector<float> cvec,
-        int32_t cvecStart, int32_t cvecEnd, bool allRows)
-        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), handleRef(Napi::Persistent(handle)), cc(cc), model(model),
-          tokens(std::move(tokens)), cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd), allRows(allRows) {}
-
-    Napi::Promise Promise() { return deferred.Promise(); }
-
-    void Execute() override {
-        // node-llama-cpp frees the llama_model under this mutex when the model is disposed: holding it for the
-        // evaluation makes a dispose wait for the capture instead of freeing the weights it is reading
-        std::lock_guard<std::mutex> modelLock(model->disposeMutex);
-        if (model->memoryDisposed || model->model == nullptr) return SetError("the model was disposed");
-        Evaluate();
-    }
-
-    void Evaluate() {
-        for (auto& rows : cc->layers) rows.clear();
-        cc->failed = false;
-        cc->wantLayers = true;
-        const Api& a = api();
-        const std::string cvecError = applyCvec(cc, cvec, cvecStart, cvecEnd);
-        if (!cvecError.empty()) return SetError(cvecError);
-        a.memory_clear(a.get_memory(cc->ctx), true);
-        llama_batch batch = a.batch_init(static_cast<int32_t>(tokens.size()), 0, 1);
-        for (size_t i = 0; i < tokens.size(); i++) {
-            batch.token[i] = tokens[i];
-            batch.pos[i] = static_cast<llama_pos>(i);
-            batch.n_seq_id[i] = 1;
-            batch.seq_id[i][0] = 0;
-            // llama.cpp trims the last layer to the tokens that produce outputs: ask for all of them only when every
-            // position is wanted (each output also costs a projection onto the whole vocabulary)
-            batch.logits[i] = allRows || i + 1 == tokens.size();
-        }
-        batch.n_tokens = static_cast<int32_t>(tokens.size());
-        const int32_t status = a.decode(cc->ctx, batch);
-        a.batch_free(batch);
-        if (cc->failed) return SetError(cc->failure);
-        if (status != 0) return SetError("llama_decode failed while capturing hidden states (status " + std::to_string(status) + ")");
-    }
-
-    void OnOK() override {
-        Napi::Env env = Env();
-        Napi::Array out = Napi::Array::New(env, cc->layers.size());
-        for (size_t il = 0; il < cc->layers.size(); il++) {
-            const auto& rows = cc->layers[il];
-            Napi::Float32Array arr = Napi::Float32Array::New(env, rows.size());
-            std::memcpy(arr.Data(), rows.data(), rows.size() * sizeof(float));
-            out.Set(il, arr);
-        }
-        cc->busy = false;
-        deferred.Resolve(out);
-    }
-
-    void OnError(const Napi::Error& e) override {
-        cc->busy = false;
-        deferred.Reject(e.Value());
-    }
-
-  private:
-    Napi::Promise::Deferred deferred;
-    Napi::Reference<Napi::Value> handleRef;
-    CaptureContext* cc;
-    AddonModel* model;
-    std::vector<llama_token> tokens;
-    std::vector<float> cvec;
-    int32_t cvecStart;
-    int32_t cvecEnd;
-    bool allRows;
-};
 
 // The checks every capture call makes: the handle, its live owner and model, and the tokens (an Int32Array that fits).
 struct CaptureArgs {
@@ -246,12 +182,11 @@ static CaptureArgs captureArgs(const Napi::CallbackInfo& info, const char* name)
     return CaptureArgs{cc, model, std::vector<llama_token>(tokenArray.Data(), tokenArray.Data() + tokenArray.ElementLength())};
 }
 
-// Reads an optional (cvec: Float32Array | null, ilStart, ilEnd) at info[index..index+2]; an empty cvec means none.
-static void cvecArgs(const Napi::CallbackInfo& info, size_t index, CaptureContext* cc, std::vector<float>& cvec, int32_t& cvecStart, int32_t& cvecEnd) {
+// Reads an optional (cvec: Float32Array | null, ilStart, ilEnd) at info[index..index+2].
+static CvecArg cvecArg(const Napi::CallbackInfo& info, size_t index, CaptureContext* cc) {
     Napi::Env env = info.Env();
-    cvecStart = -1;
-    cvecEnd = -1;
-    if (info.Length() <= index || info[index].IsNull() || info[index].IsUndefined()) return;
+    CvecArg cvec;
+    if (info.Length() <= index || info[index].IsNull() || info[index].IsUndefined()) return cvec;
     // any other typed array would be read as floats past its end (a 16 MiB Uint8Array: 64 MiB read)
     if (!info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
         throw Napi::TypeError::New(env, "the control vector must be a Float32Array");
@@ -260,51 +195,140 @@ static void cvecArgs(const Napi::CallbackInfo& info, size_t index, CaptureContex
     Napi::Float32Array data = info[index].As<Napi::Float32Array>();
     if (data.ElementLength() % static_cast<size_t>(cc->nEmbd) != 0)
         throw Napi::RangeError::New(env, "control vector data length is not a multiple of n_embd");
-    cvecStart = info[index + 1].As<Napi::Number>().Int32Value();
-    cvecEnd = info[index + 2].As<Napi::Number>().Int32Value();
-    if (cvecStart < 1 || cvecEnd < cvecStart || cvecEnd > cc->nLayer)
-        throw Napi::RangeError::New(env, "control vector layer range " + std::to_string(cvecStart) + "-" + std::to_string(cvecEnd) +
+    cvec.start = info[index + 1].As<Napi::Number>().Int32Value();
+    cvec.end = info[index + 2].As<Napi::Number>().Int32Value();
+    if (cvec.start < 1 || cvec.end < cvec.start || cvec.end > cc->nLayer)
+        throw Napi::RangeError::New(env, "control vector layer range " + std::to_string(cvec.start) + "-" + std::to_string(cvec.end) +
             " is outside the model's layers 1-" + std::to_string(cc->nLayer));
-    cvec.assign(data.Data(), data.Data() + data.ElementLength());
+    cvec.data.assign(data.Data(), data.Data() + data.ElementLength());
+    return cvec;
 }
 
-static void claim(Napi::Env env, CaptureContext* cc) {
-    bool expected = false;
-    if (!cc->busy.compare_exchange_strong(expected, true))
-        throw Napi::Error::New(env, "the capture context is busy with another prompt");
-}
+// What the two evaluations (capture, captureLogits) share: a promise JS awaits; the JS handle (the External of cc),
+// held until the job is done so garbage collection cannot free cc under it; the claim on cc, taken when the job is
+// queued and released when its promise settles; the model's dispose mutex, held for the evaluation; and a decode
+// of a run of tokens. Each job adds its arguments, its Evaluate() and its Result().
+class CaptureJob : public Napi::AsyncWorker {
+  public:
+    // Claims cc (throws while another job runs on it), queues a Job made of the arguments and returns its promise.
+    template <typename Job, typename... Extra>
+    static Napi::Value Start(const Napi::CallbackInfo& info, CaptureArgs args, CvecArg cvec, Extra... extra) {
+        Napi::Env env = info.Env();
+        bool expected = false;
+        if (!args.cc->busy.compare_exchange_strong(expected, true))
+            throw Napi::Error::New(env, "the capture context is busy with another prompt");
+        auto* job = new Job(env, info[0], std::move(args), std::move(cvec), extra...);
+        Napi::Promise promise = job->deferred.Promise();
+        job->Queue();
+        return promise;
+    }
 
-// capture(handle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, cvecStart?, cvecEnd?) -> Promise<Float32Array[]>
-// Resolves to one array per layer N (l_out-N): n_tokens × n_embd floats (the last layer: only the last row unless allRows).
-Napi::Value Capture(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    CaptureArgs args = captureArgs(info, "capture");
-    const bool allRows = info.Length() >= 3 && info[2].ToBoolean().Value();
-    std::vector<float> cvec;
-    int32_t cvecStart, cvecEnd;
-    cvecArgs(info, 3, args.cc, cvec, cvecStart, cvecEnd);
-    claim(env, args.cc);
-    auto* worker = new CaptureWorker(env, info[0], args.cc, args.model, std::move(args.tokens), std::move(cvec), cvecStart, cvecEnd, allRows);
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
-}
+  protected:
+    CaptureJob(Napi::Env env, Napi::Value handle, CaptureArgs args, CvecArg cvec)
+        : Napi::AsyncWorker(env), cc(args.cc), model(args.model), tokens(std::move(args.tokens)), cvec(std::move(cvec)),
+          deferred(Napi::Promise::Deferred::New(env)), handleRef(Napi::Persistent(handle)) {}
+
+    // on the worker thread, the model locked and alive; reports failure with SetError
+    virtual void Evaluate() = 0;
+    // on the JS thread after Evaluate succeeded: what the promise resolves to
+    virtual Napi::Value Result(Napi::Env env) = 0;
+
+    // Decodes tokens[begin, end) at their own positions, with an output for each row i where output(i); false (the
+    // error set) when llama.cpp fails. `what` says in that error what the evaluation was for.
+    template <typename Output>
+    bool DecodeRows(int32_t begin, int32_t end, Output output, const char* what) {
+        const Api& a = api();
+        llama_batch batch = a.batch_init(end - begin, 0, 1);
+        for (int32_t i = begin; i < end; i++) {
+            const int32_t j = i - begin;
+            batch.token[j] = tokens[i];
+            batch.pos[j] = static_cast<llama_pos>(i);
+            batch.n_seq_id[j] = 1;
+            batch.seq_id[j][0] = 0;
+            batch.logits[j] = output(i);
+        }
+        batch.n_tokens = end - begin;
+        const int32_t status = a.decode(cc->ctx, batch);
+        a.batch_free(batch);
+        if (cc->failed) { SetError(cc->failure); return false; }
+        if (status != 0) { SetError(std::string("llama_decode failed while ") + what + " (status " + std::to_string(status) + ")"); return false; }
+        return true;
+    }
+
+    CaptureContext* cc;
+    AddonModel* model;
+    std::vector<llama_token> tokens;
+    CvecArg cvec;
+
+  private:
+    void Execute() final {
+        // node-llama-cpp frees the llama_model under this mutex when the model is disposed: holding it for the
+        // evaluation makes a dispose wait for the evaluation instead of freeing the weights it is reading
+        std::lock_guard<std::mutex> modelLock(model->disposeMutex);
+        if (model->memoryDisposed || model->model == nullptr) return SetError("the model was disposed");
+        Evaluate();
+    }
+
+    void OnOK() final {
+        Napi::Value result = Result(Env());
+        cc->busy = false;
+        deferred.Resolve(result);
+    }
+
+    void OnError(const Napi::Error& e) final {
+        cc->busy = false;
+        deferred.Reject(e.Value());
+    }
+
+    Napi::Promise::Deferred deferred;
+    Napi::Reference<Napi::Value> handleRef;
+};
+
+// Evaluates tokens for every layer's output (l_out-N), kept in cc->layers by the callback.
+class LayersJob final : public CaptureJob {
+  public:
+    LayersJob(Napi::Env env, Napi::Value handle, CaptureArgs args, CvecArg cvec, bool allRows)
+        : CaptureJob(env, handle, std::move(args), std::move(cvec)), allRows(allRows) {}
+
+  private:
+    void Evaluate() override {
+        for (auto& rows : cc->layers) rows.clear();
+        cc->failed = false;
+        cc->wantLayers = true;
+        const Api& a = api();
+        const std::string cvecError = applyCvec(cc, cvec);
+        if (!cvecError.empty()) return SetError(cvecError);
+        a.memory_clear(a.get_memory(cc->ctx), true);
+        const int32_t n = static_cast<int32_t>(tokens.size());
+        // llama.cpp trims the last layer to the tokens that produce outputs: ask for all of them only when every
+        // position is wanted (each output also costs a projection onto the whole vocabulary)
+        DecodeRows(0, n, [&](int32_t i) { return allRows || i + 1 == n; }, "capturing hidden states");
+    }
+
+    Napi::Value Result(Napi::Env env) override {
+        Napi::Array out = Napi::Array::New(env, cc->layers.size());
+        for (size_t il = 0; il < cc->layers.size(); il++) {
+            const auto& rows = cc->layers[il];
+            Napi::Float32Array arr = Napi::Float32Array::New(env, rows.size());
+            std::memcpy(arr.Data(), rows.data(), rows.size() * sizeof(float));
+            out.Set(il, arr);
+        }
+        return out;
+    }
+
+    bool allRows;
+};
 
 // Evaluates tokens for their next-token logits, no hidden states kept. Tokens before `steerFrom` are evaluated
 // without the control vector, the rest with it (steerFrom 0: all steered), as a conversation under the reply-only
 // policy does; the logits of rows from `fromRow` on are returned, (n_tokens − fromRow) × n_vocab floats.
-class LogitsWorker : public Napi::AsyncWorker {
+class LogitsJob final : public CaptureJob {
   public:
-    LogitsWorker(Napi::Env env, Napi::Value handle, CaptureContext* cc, AddonModel* model, std::vector<llama_token> tokens, std::vector<float> cvec,
-        int32_t cvecStart, int32_t cvecEnd, int32_t fromRow, int32_t steerFrom)
-        : Napi::AsyncWorker(env), deferred(Napi::Promise::Deferred::New(env)), handleRef(Napi::Persistent(handle)), cc(cc), model(model),
-          tokens(std::move(tokens)), cvec(std::move(cvec)), cvecStart(cvecStart), cvecEnd(cvecEnd), fromRow(fromRow), steerFrom(steerFrom) {}
+    LogitsJob(Napi::Env env, Napi::Value handle, CaptureArgs args, CvecArg cvec, int32_t fromRow, int32_t steerFrom)
+        : CaptureJob(env, handle, std::move(args), std::move(cvec)), fromRow(fromRow), steerFrom(steerFrom) {}
 
-    Napi::Promise Promise() { return deferred.Promise(); }
-
-    void Execute() override {
-        std::lock_guard<std::mutex> modelLock(model->disposeMutex);
-        if (model->memoryDisposed || model->model == nullptr) return SetError("the model was disposed");
+  private:
+    void Evaluate() override {
         const Api& a = api();
         cc->failed = false;
         cc->wantLayers = false;
@@ -313,30 +337,18 @@ class LogitsWorker : public Napi::AsyncWorker {
         logits.assign(static_cast<size_t>(n - fromRow) * static_cast<size_t>(nVocab), 0.0f);
         a.memory_clear(a.get_memory(cc->ctx), true);
         // one decode per steering: before steerFrom without the vector, from it on with it
-        const int32_t split = cvec.empty() ? 0 : std::clamp(steerFrom, 0, n);
-        static const std::vector<float> none;
-        if (split > 0 && !Decode(0, split, none, -1, -1)) return;
-        if (split < n) Decode(split, n, cvec, cvecStart, cvecEnd);
+        const int32_t split = cvec.data.empty() ? 0 : std::clamp(steerFrom, 0, n);
+        static const CvecArg none;
+        if (split > 0 && !DecodeSteered(0, split, none)) return;
+        if (split < n) DecodeSteered(split, n, cvec);
     }
 
-    bool Decode(int32_t begin, int32_t end, const std::vector<float>& vec, int32_t start, int32_t stop) {
+    // Decodes tokens[begin, end) under `vec` and copies the logits of its rows from fromRow on.
+    bool DecodeSteered(int32_t begin, int32_t end, const CvecArg& vec) {
         const Api& a = api();
-        const std::string cvecError = applyCvec(cc, vec, start, stop);
+        const std::string cvecError = applyCvec(cc, vec);
         if (!cvecError.empty()) { SetError(cvecError); return false; }
-        llama_batch batch = a.batch_init(end - begin, 0, 1);
-        for (int32_t i = begin; i < end; i++) {
-            const int32_t j = i - begin;
-            batch.token[j] = tokens[i];
-            batch.pos[j] = static_cast<llama_pos>(i);
-            batch.n_seq_id[j] = 1;
-            batch.seq_id[j][0] = 0;
-            batch.logits[j] = i >= fromRow;
-        }
-        batch.n_tokens = end - begin;
-        const int32_t status = a.decode(cc->ctx, batch);
-        a.batch_free(batch);
-        if (cc->failed) { SetError(cc->failure); return false; }
-        if (status != 0) { SetError("llama_decode failed while evaluating for logits (status " + std::to_string(status) + ")"); return false; }
+        if (!DecodeRows(begin, end, [&](int32_t i) { return i >= fromRow; }, "evaluating for logits")) return false;
         for (int32_t i = std::max(begin, fromRow); i < end; i++) {
             const float* row = a.get_logits_ith(cc->ctx, i - begin);
             if (row == nullptr) { SetError("llama.cpp returned no logits for row " + std::to_string(i)); return false; }
@@ -345,33 +357,26 @@ class LogitsWorker : public Napi::AsyncWorker {
         return true;
     }
 
-    void OnOK() override {
-        Napi::Env env = Env();
+    Napi::Value Result(Napi::Env env) override {
         Napi::Float32Array arr = Napi::Float32Array::New(env, logits.size());
         std::memcpy(arr.Data(), logits.data(), logits.size() * sizeof(float));
-        cc->busy = false;
-        deferred.Resolve(arr);
+        return arr;
     }
 
-    void OnError(const Napi::Error& e) override {
-        cc->busy = false;
-        deferred.Reject(e.Value());
-    }
-
-  private:
-    Napi::Promise::Deferred deferred;
-    Napi::Reference<Napi::Value> handleRef;
-    CaptureContext* cc;
-    AddonModel* model;
-    std::vector<llama_token> tokens;
-    std::vector<float> cvec;
-    int32_t cvecStart;
-    int32_t cvecEnd;
     int32_t fromRow;
     int32_t steerFrom;
     int32_t nVocab = 0;
     std::vector<float> logits;
 };
+
+// capture(handle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null, cvecStart?, cvecEnd?) -> Promise<Float32Array[]>
+// Resolves to one array per layer N (l_out-N): n_tokens × n_embd floats (the last layer: only the last row unless allRows).
+Napi::Value Capture(const Napi::CallbackInfo& info) {
+    CaptureArgs args = captureArgs(info, "capture");
+    const bool allRows = info.Length() >= 3 && info[2].ToBoolean().Value();
+    CvecArg cvec = cvecArg(info, 3, args.cc);
+    return CaptureJob::Start<LayersJob>(info, std::move(args), std::move(cvec), allRows);
+}
 
 // captureLogits(handle, tokens: Int32Array, fromRow, cvec?: Float32Array | null, cvecStart?, cvecEnd?, steerFrom?) -> Promise<Float32Array>
 Napi::Value CaptureLogits(const Napi::CallbackInfo& info) {
@@ -381,16 +386,10 @@ Napi::Value CaptureLogits(const Napi::CallbackInfo& info) {
     if (info.Length() < 3 || !info[2].IsNumber()) throw Napi::TypeError::New(env, "captureLogits needs the first row to return");
     const int32_t fromRow = info[2].As<Napi::Number>().Int32Value();
     if (fromRow < 0 || fromRow >= n) throw Napi::RangeError::New(env, "the first row must be within the tokens");
-    std::vector<float> cvec;
-    int32_t cvecStart, cvecEnd;
-    cvecArgs(info, 3, args.cc, cvec, cvecStart, cvecEnd);
+    CvecArg cvec = cvecArg(info, 3, args.cc);
     const int32_t steerFrom = info.Length() > 6 && info[6].IsNumber() ? info[6].As<Napi::Number>().Int32Value() : 0;
     if (steerFrom < 0) throw Napi::RangeError::New(env, "steerFrom must be at least 0");
-    claim(env, args.cc);
-    auto* worker = new LogitsWorker(env, info[0], args.cc, args.model, std::move(args.tokens), std::move(cvec), cvecStart, cvecEnd, fromRow, steerFrom);
-    Napi::Promise promise = worker->Promise();
-    worker->Queue();
-    return promise;
+    return CaptureJob::Start<LogitsJob>(info, std::move(args), std::move(cvec), fromRow, steerFrom);
 }
 
 // freeCaptureContext(handle): frees the llama_context now rather than at garbage collection

@@ -1,11 +1,10 @@
-// The llama.cpp functions steer-chat calls, resolved at run time from the libllama / libggml-base that
-// node-llama-cpp already loaded, and the check that a JS object really is a live node-llama-cpp context.
+// The llama.cpp functions steer-chat calls: a table filled at run time from the libllama / libggml-base /
+// libggml-cpu that node-llama-cpp already loaded (library_lookup.cc), never linked.
 #pragma once
 
 #include <string>
 
-#include "napi.h"
-#include "AddonContext.h"
+#include "llama.h"
 
 namespace steer {
 
@@ -40,21 +39,7 @@ struct Api {
     void (*attach_threadpool)(llama_context*, ggml_threadpool*, ggml_threadpool*) = nullptr;
 };
 
+// The table, resolved on first use; `error` / `captureError` say what is missing.
 Api& api();
-
-struct Verified {
-    llama_context* ctx;
-    int32_t nEmbd;
-    int32_t nLayer;
-    uint32_t nCtx;
-};
-
-// Unwraps and checks an AddonContext (LlamaContext._ctx); throws a JS error on anything unexpected.
-Verified verifyContext(const Napi::Env& env, const Napi::Value& value, uint32_t expectedNCtx);
-
-Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info);
-Napi::Value Capture(const Napi::CallbackInfo& info);
-Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info);
-Napi::Value CaptureLogits(const Napi::CallbackInfo& info);
 
 }  // namespace steer

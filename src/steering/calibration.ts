@@ -12,10 +12,10 @@ import {tokenizePrompt} from "../engine/generateTokens.js";
 import {modelFileHash} from "../engine/modelHash.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {UserFacingError} from "../errors.js";
+import {checkedContextInfo, loadNativeSteering} from "../native/steeringBridge.js";
 import type {ControlVector} from "./controlVector.js";
 import {NEUTRAL_BASELINE_TEXT} from "./conceptReader.js";
 import type {LayerRange} from "./mixControlVectors.js";
-import {checkedContextInfo, loadNativeSteering} from "./nativeSteering.js";
 import {CALIBRATION_VERSION, calibrationProblem, coefficientForSigma, sigmaForCoefficient, typicalNorm, UncalibratedVectorError,
     type ModelCalibration} from "./strengthUnits.js";
 

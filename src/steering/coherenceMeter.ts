@@ -12,9 +12,10 @@
 import type {Token} from "node-llama-cpp";
 import type {LoadedModel} from "../engine/runtime.js";
 import {UserFacingError} from "../errors.js";
+import type {HiddenStateCapture} from "../native/captureBridge.js";
+import {checkedContextInfo, loadNativeSteering} from "../native/steeringBridge.js";
 import {addSums, EMPTY_SUMS, gaugeFromSums, gaugeSums, type CoherenceGauge, type GaugeSums} from "./coherence.js";
 import type {MixedControlVector} from "./mixControlVectors.js";
-import {checkedContextInfo, loadNativeSteering, type HiddenStateCapture} from "./nativeSteering.js";
 import type {SteerPolicy} from "./steerPolicy.js";
 
 export type GaugeRequest = {

@@ -8,9 +8,10 @@ import type {Token} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
 import type {LoadedModel} from "../engine/runtime.js";
+import type {HiddenStateCapture} from "../native/captureBridge.js";
+import {checkedContextInfo, loadNativeSteering} from "../native/steeringBridge.js";
 import type {ControlVector} from "./controlVector.js";
 import type {MixedControlVector} from "./mixControlVectors.js";
-import {checkedContextInfo, loadNativeSteering, type HiddenStateCapture} from "./nativeSteering.js";
 import {baselineOf, projectionMatrix, projectRows, readout, unitDirection, type LayerBaseline, type ProjectionMatrix,
     type Readout} from "./readout.js";
 

@@ -5,6 +5,7 @@
  * Pure: no llama.cpp, so it is tested directly.
  */
 import {UserFacingError} from "../errors.js";
+import type {ControlVectorBuffer, ScaleAddKernel} from "../native/loader.js";
 import type {ControlVector} from "./controlVector.js";
 
 export type LayerRange = {start: number, end: number};
@@ -34,20 +35,10 @@ export class SteeringOverflowError extends UserFacingError {
     }
 }
 
-export type MixedControlVector = {
-    /** n_embd × (n_layer − 1) floats: layer 1 first, as llama_set_adapter_cvec expects */
-    data: Float32Array,
-    nEmbd: number,
-    layerStart: number,
-    layerEnd: number
-};
+/** the mix, in the buffer the native helper hands to llama_set_adapter_cvec (n_embd × (n_layer − 1) floats, layer 1 first) */
+export type MixedControlVector = ControlVectorBuffer;
 
-/**
- * out[i] += direction[i] × coefficient in float32 (one rounding per operation). The native helper supplies a
- * vectorised one with the same bits; the JS fallback below is the reference.
- */
-export type ScaleAddKernel = (out: Float32Array, direction: Float32Array, coefficient: number) => void;
-
+/** the reference ScaleAddKernel: the native helper's vectorised one has the same bits */
 export const scaleAddJs: ScaleAddKernel = (out, direction, coefficient) => {
     // float32 semantics: the product is rounded to float32 before the sum, and storing into the
     // Float32Array rounds the sum (a double sum of two float32s rounds to the float32 sum exactly)

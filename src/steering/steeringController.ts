@@ -4,9 +4,9 @@
  */
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
+import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "../native/steeringBridge.js";
 import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import {loadControlVector} from "./loadControlVector.js";
-import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "./nativeSteering.js";
 import type {LayerRange, MixedControlVector} from "./mixControlVectors.js";
 import {fitLayerRange, fitVectorToModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
 import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";

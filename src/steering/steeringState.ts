@@ -5,10 +5,11 @@
  */
 import path from "node:path";
 import {UserFacingError, VectorMismatchError, VectorNotLoadedError} from "../errors.js";
+import type {ScaleAddKernel} from "../native/loader.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
 import {describeSnapshot} from "./describe.js";
-import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector, type ScaleAddKernel} from "./mixControlVectors.js";
+import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
     /** short name used in commands (file name without .gguf) */

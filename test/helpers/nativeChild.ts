@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import {loadModel} from "../../src/engine/runtime.js";
 import {packageRoot} from "../../src/config/paths.js";
-import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
+import {loadNativeSteering} from "../../src/native/steeringBridge.js";
 
 type Raw = {
     createCaptureContext(addon: object, nCtx: number, maxTokens: number, threads: number): object,

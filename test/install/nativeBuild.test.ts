@@ -49,7 +49,7 @@ describe("the native helper's run-time check", () => {
         rmSync(other);
         mkdirSync(other);
         writeFileSync(path.join(other, "package.json"), JSON.stringify({name: "node-llama-cpp", version: "3.99.0"}));
-        const script = `const {loadNativeSteering} = await import(${JSON.stringify(path.join(pkg, "dist", "steering", "nativeSteering.js"))});` +
+        const script = `const {loadNativeSteering} = await import(${JSON.stringify(path.join(pkg, "dist", "native", "steeringBridge.js"))});` +
             "const s = loadNativeSteering(); console.log(s.available ? 'available' : `${s.reason} — ${s.fix}`);";
         const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {cwd: project, encoding: "utf8"}).trim();
         expect(out.split("\n")).toHaveLength(1);

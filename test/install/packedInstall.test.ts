@@ -59,7 +59,7 @@ describe("a packed package installed as a registry user installs it", () => {
         expect(existsSync(path.join(installed, "build"))).toBe(false);
         mkdirSync(path.join(project, "check"));
         const status = await runProcess("node", ["--input-type=module", "-e",
-            `const {loadNativeSteering} = await import(${JSON.stringify(path.join(installed, "dist", "steering", "nativeSteering.js"))});` +
+            `const {loadNativeSteering} = await import(${JSON.stringify(path.join(installed, "dist", "native", "steeringBridge.js"))});` +
             "const s = loadNativeSteering(); console.log(s.available ? 'available' : s.reason);"], {cwd: path.join(project, "check"), env});
         expect(status.stdout.trim()).toBe("available");
     }, 1_800_000); // packs, then installs from the registry into an empty cache: minutes, more on a busy machine

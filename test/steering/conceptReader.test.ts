@@ -13,7 +13,7 @@ import {seededRandom} from "../../tooling/syntheticLlama.js";
 import {ConceptReader} from "../../src/steering/conceptReader.js";
 import type {ControlVector} from "../../src/steering/controlVector.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
-import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
+import {loadNativeSteering} from "../../src/native/steeringBridge.js";
 import {mean, unitDirection} from "../../src/steering/readout.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {repoRoot, storiesModelPath} from "../helpers/tinyModel.js";

@@ -10,7 +10,7 @@ import {UserFacingError} from "../../src/errors.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {syntheticVocab} from "../../tooling/syntheticLlama.js";
 import {scaleAddJs} from "../../src/steering/mixControlVectors.js";
-import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
+import {loadNativeSteering} from "../../src/native/steeringBridge.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {findVectorFile} from "../../src/steering/vectorLibrary.js";
 import {setupSteering, steeringHooks} from "../../src/session/setupSteering.js";

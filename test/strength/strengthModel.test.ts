@@ -11,7 +11,7 @@ import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {autoCalibrate} from "../../src/steering/autoCalibrate.js";
 import {measureCalibration, modelCalibration} from "../../src/steering/calibration.js";
 import {CoherenceMeter} from "../../src/steering/coherenceMeter.js";
-import {loadNativeSteering, type NativeSteering} from "../../src/steering/nativeSteering.js";
+import {loadNativeSteering, type NativeSteering} from "../../src/native/steeringBridge.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {withinLimits} from "../../src/steering/strengthSearch.js";
 import {coefficientForSigma, type ModelCalibration} from "../../src/steering/strengthUnits.js";

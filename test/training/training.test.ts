@@ -8,7 +8,7 @@ import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {tokenizePrompt} from "../../src/engine/generateTokens.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
 import {mixControlVectors} from "../../src/steering/mixControlVectors.js";
-import {loadNativeSteering} from "../../src/steering/nativeSteering.js";
+import {loadNativeSteering} from "../../src/native/steeringBridge.js";
 import {cosine} from "../../src/training/directionMethods.js";
 import {readPromptFile} from "../../src/training/promptFiles.js";
 import {trainControlVector} from "../../src/training/trainControlVector.js";

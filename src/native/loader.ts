@@ -1,0 +1,94 @@
+/**
+ * Finds and loads the native helper (a prebuild shipped in the package, or build/Release/steer_native.node compiled
+ * by `npm install`), checks it was built for the installed node-llama-cpp, and types what it exports. If it is
+ * missing or broken, the reason and the fix say why and what to do; chat still works without it.
+ */
+import {existsSync, readFileSync} from "node:fs";
+import {createRequire} from "node:module";
+import path from "node:path";
+import type {LlamaContext} from "node-llama-cpp";
+import {packageRoot} from "../config/paths.js";
+import {installedPackageVersion} from "../config/packages.js";
+
+/** The buffer llama_set_adapter_cvec takes: one mixed control vector. */
+export type ControlVectorBuffer = {
+    /** n_embd × (n_layer − 1) floats: layer 1 first, as llama_set_adapter_cvec expects */
+    data: Float32Array,
+    nEmbd: number,
+    layerStart: number,
+    layerEnd: number
+};
+
+/**
+ * out[i] += direction[i] × coefficient in float32 (one rounding per operation). The native helper supplies a
+ * vectorised one with the same bits; steering's JS fallback is the reference.
+ */
+export type ScaleAddKernel = (out: Float32Array, direction: Float32Array, coefficient: number) => void;
+
+export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library: string, captureError: string,
+    /** the vocabulary's size (0 when this llama.cpp lacks the call) */
+    nVocab: number};
+
+/** an opaque native capture context (a second llama_context on the same model) */
+export type CaptureHandle = {readonly __capture: unique symbol};
+
+/** what the helper exports, as native/module.cc registers it */
+export type NativeModule = {
+    contextInfo(addonContext: object, expectedNCtx: number): ContextInfo,
+    createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
+    capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null,
+        ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
+    freeCaptureContext(handle: CaptureHandle): void,
+    captureLogits(handle: CaptureHandle, tokens: Int32Array, fromRow: number, cvec?: Float32Array | null, ilStart?: number,
+        ilEnd?: number, steerFrom?: number): Promise<Float32Array>,
+    setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null,
+        nEmbd?: number, ilStart?: number, ilEnd?: number): void,
+    scaleAdd: ScaleAddKernel,
+    /** the node-llama-cpp version and source fingerprint the helper was compiled for */
+    builtFor?: {nodeLlamaCpp?: string, source?: string}
+};
+
+export type NativeModuleStatus = {available: true, module: NativeModule} | {available: false, reason: string, fix: string};
+
+export const BUILD_FIX = "run `npm run build:native` in the steer-chat folder (needs python3, make and a C++ compiler) and look at its output";
+
+/**
+ * The helper node-gyp-build picks: build/Release when the install compiled one, else the prebuild shipped for this
+ * platform (prebuilds/<platform>-<arch>/). It must have been built for the node-llama-cpp that is installed, whose
+ * AddonContext it reads.
+ */
+export function findNativeModule(): NativeModuleStatus {
+    if (process.platform === "win32")
+        return {available: false, reason: "steering's native helper supports Linux and macOS only for now", fix: "run steer-chat on Linux or macOS to steer"};
+    const require = createRequire(import.meta.url);
+    let file: string;
+    try {
+        file = (require("node-gyp-build") as {resolve(dir: string): string}).resolve(packageRoot());
+    } catch {
+        // no prebuild for this platform and no build: npm install records why the build failed, say it here
+        const buildError = path.join(packageRoot(), "build", "native-build-error.txt");
+        const why = existsSync(buildError) ? `: ${readFileSync(buildError, "utf8").trim()}`
+            : ` (no prebuild for ${process.platform}-${process.arch} and no build/Release/steer_native.node)`;
+        return {available: false, reason: `the native steering helper was not built${why}`, fix: BUILD_FIX};
+    }
+    let mod: NativeModule;
+    try {
+        mod = require(file) as NativeModule;
+    } catch (err) {
+        return {available: false, reason: `the native steering helper failed to load: ${(err as Error).message}`, fix: BUILD_FIX};
+    }
+    const installed = installedPackageVersion("node-llama-cpp");
+    const builtFor = mod.builtFor?.nodeLlamaCpp;
+    if (builtFor !== installed)
+        return {available: false, reason: `the native steering helper ${path.relative(packageRoot(), file)} was built for node-llama-cpp ` +
+            `${builtFor ?? "(unknown)"} but ${installed ?? "none"} is installed`,
+        fix: "reinstall steer-chat so node-llama-cpp is the exact version it pins, or " + BUILD_FIX};
+    return {available: true, module: mod};
+}
+
+/** node-llama-cpp keeps its native context on the internal `_ctx` field; the helper verifies it before use. */
+export function addonContextOf(context: LlamaContext): object {
+    const addon = (context as unknown as {_ctx?: unknown})._ctx;
+    if (addon == null || typeof addon !== "object") throw new Error("this LlamaContext has no native context (disposed?)");
+    return addon;
+}
