@@ -1,4 +1,5 @@
-import {readdirSync, readFileSync, statSync} from "node:fs";
+import {mkdtempSync, readdirSync, readFileSync, statSync} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import {defineConfig} from "vitest/config";
 
@@ -26,11 +27,16 @@ for (const file of testFiles("test")) {
     tiers[TERMINAL.test(text) ? "terminal" : MODEL.test(text) ? "model" : "unit"].push(file.split(path.sep).join("/"));
 }
 
+// the user's own steer-chat folders stay out of the tests: a vector trained in a real chat (the data folder's
+// trained/) shadows a shipped one of the same name, and changed what "happy" meant in a test. One pair per run, shared
+// by its tests (as on a fresh machine); a test that wants its own sets them itself.
+const home = mkdtempSync(path.join(os.tmpdir(), "steer-test-home-"));
+
 export default defineConfig({
     test: {
         // one llama.cpp thread per model (the default --threads, see runtime.ts): ggml's threads spin while they wait, and
         // two of them per model on a 2-core machine shared with other work made a 1 s test take minutes
-        env: {STEER_CHAT_THREADS: "1"},
+        env: {STEER_CHAT_THREADS: "1", XDG_CONFIG_HOME: path.join(home, "config"), XDG_DATA_HOME: path.join(home, "data")},
         testTimeout: 120_000,
         hookTimeout: 120_000,
         projects: [
