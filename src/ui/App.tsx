@@ -6,13 +6,14 @@
 import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import {errorMessage} from "../errors.js";
-import {MessageView} from "./components/MessageView.js";
+import {MessageView, ReplyText} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
 import {useChat} from "./useChat.js";
+import {useColumns} from "./useColumns.js";
 import type {ChatSession} from "../session/chatSession.js";
 import type {SteeringEntry} from "../steering/steeringState.js";
 import {useHelpKey} from "./useHelpKey.js";
@@ -40,6 +41,9 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
+    const width = useColumns();
+    /** chat mode draws replies as Markdown; raw mode's text is a continuation, shown as it is */
+    const markdown = conversation.mode === "chat";
     const chat = useChat(session, {onExit: exit, columns, backgroundReevalMs});
     // the model's calibration, for strengths in σ beside the raw coefficients (measured once per model, then cached)
     const [calibrated, setCalibrated] = useState(false);
@@ -104,9 +108,11 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
                         <Text bold>steer-chat · {modelName}</Text>
                         {banner.map((line, i) => <Text key={i} color="yellow">{line}</Text>)}
                     </Box>
-                    : <MessageView key={item.id} message={item} />}
+                    : <MessageView key={item.id} message={item} markdown={markdown} columns={width} />}
             </Static>
-            {chat.busy && <Text>{chat.streamingText}</Text>}
+            {chat.busy && (chat.streamingMarkdown
+                ? <ReplyText text={chat.streamingText} markdown columns={width} openFence={chat.streamingMarkdown.openFence} />
+                : <Text>{chat.streamingText}</Text>)}
             {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 sigmaOf={calibrated ? sigmaOf : undefined}
                 reads={reads} />}

@@ -15,6 +15,8 @@ export type ChatOptions = {
 export type ChatState = {
     messages: ChatMessage[],
     streamingText: string,
+    /** the streaming text is a chat-mode reply's line being written, drawn as Markdown (under this open code fence) */
+    streamingMarkdown: {openFence?: string} | undefined,
     busy: boolean,
     /** what the busy job is doing, for the line above the prompt ("writing", "training"…) */
     busyLabel: string,

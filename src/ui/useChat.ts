@@ -23,7 +23,7 @@ export type {ChatOptions, ChatState} from "./chatState.js";
 
 export function useChat(session: ChatSession, {onExit, columns = () => 100, backgroundReevalMs}: ChatOptions): ChatState {
     const transcript = useTranscript();
-    const stream = useReplyStream(transcript.add);
+    const stream = useReplyStream(transcript.add, {markdown: session.conversation.mode === "chat"});
     const replies = useReplies(session, transcript);
     const {addReply} = replies;
     const [contextUsage, setContextUsage] = useState(() => session.contextUsage());
@@ -33,7 +33,7 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100, back
 
     const onJobError = useCallback((err: unknown) => {
         const partial = live.current;
-        if (partial != null && partial.text() !== "") transcript.add({role: "assistant", text: partial.text(), shownText: partial.shownText()});
+        if (partial != null && partial.text() !== "") transcript.add({role: "assistant", text: partial.text(), ...partial.shown()});
         note(errorMessage(err), "error");
     }, [transcript, note]);
     const onJobEnd = useCallback(() => {
@@ -80,13 +80,13 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100, back
         transcript.add({role: "user", text});
         void job.run("replying", "writing", async (signal) => {
             const turnStream = context.liveStream(signal, {commitLines: true});
-            addReply(await session.send(text, turnStream), turnStream.shownText());
+            addReply(await session.send(text, turnStream), turnStream.shown());
         });
     }, [command, transcript, job, context, addReply, session]);
 
     const busy = job.job.kind !== "idle";
     useBackgroundReeval(session, backgroundReevalMs, job.isBusy, () => setContextUsage(session.contextUsage()));
     const {queued, submit} = usePromptQueue(busy, job.isBusy, send);
-    return {messages: transcript.messages, streamingText: stream.streamingText, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",
+    return {messages: transcript.messages, streamingText: stream.streamingText, streamingMarkdown: stream.streamingMarkdown, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",
         queued, trialRunning: job.job.kind === "trial", lastReply: replies.lastReply, lastReadout: replies.lastReadoutState, lastGauge: replies.lastGauge, contextUsage, submit, command, note, stop: job.stop};
 }
