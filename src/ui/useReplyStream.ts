@@ -22,9 +22,12 @@ export const LIVE_TAIL_LINES = 12;
 export function useReplyStream(addMessage: (message: Omit<ChatMessage, "id">) => void, {markdown = false} = {}) {
     const [streaming, setStreaming] = useState<{text: string, markdown?: {openFence?: string}}>({text: ""});
     const timer = useRef<NodeJS.Timeout | undefined>(undefined);
+    /** a reply's lines are going to the transcript as they come (anything else added now would land among them) */
+    const committing = useRef(false);
     const stopFlushing = useCallback(() => {
         if (timer.current) clearInterval(timer.current);
         timer.current = undefined;
+        committing.current = false;
     }, []);
     useEffect(() => stopFlushing, [stopFlushing]);
     const setStreamingText = useCallback((text: string) => setStreaming({text}), []);
@@ -38,6 +41,7 @@ export function useReplyStream(addMessage: (message: Omit<ChatMessage, "id">) =>
         let openFence: string | undefined;
         let prefill = "";
         setStreamingText("");
+        committing.current = commitLines;
         const lines = commitLines && markdown;
         const flush = () => {
             if (buffer === "" && prefill !== "") return setStreamingText(prefill);
@@ -68,7 +72,9 @@ export function useReplyStream(addMessage: (message: Omit<ChatMessage, "id">) =>
             setStreamingText("");
         },
         /** a line of progress in the reply's place */
-        progress: setStreamingText
+        progress: setStreamingText,
+        /** a reply's finished lines are being printed as they come */
+        isCommitting: () => committing.current
     }), [open, stopFlushing, setStreamingText]);
     return {streamingText: streaming.text, streamingMarkdown: streaming.markdown, ...actions};
 }
