@@ -318,8 +318,10 @@ export function renderMarkdown(text: string, {width, level = chalk.level, openFe
             out.push(...wrap(inline(item[3]!, PLAIN, level), width, `${indent}${bullet} `, " ".repeat(indent.length + bullet.length + 1), c));
             continue;
         }
+        // a line's indent is kept, and its wrapped rows keep it too when it says something (a list item's next line);
+        // the one space a model's reply may start with does not become a hanging indent
         const lead = expandTabs(/^\s*/.exec(line)![0]);
-        out.push(...wrap(inline(line.trim(), PLAIN, level), width, lead, lead, c));
+        out.push(...wrap(inline(line.trim(), PLAIN, level), width, lead, lead.length >= 2 ? lead : "", c));
     }
     return out.join("\n");
 }

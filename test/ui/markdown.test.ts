@@ -75,3 +75,10 @@ describe("a Markdown reply being written", () => {
         expect(splitStream("intro\n| a | b |\n|", 0)).toEqual({finished: "intro\n| a | b |", committed: 16, live: "|"});
     });
 });
+
+describe("indents", () => {
+    it("keep a line's indent on its wrapped rows when it is two spaces or more, not the one space a reply may start with", () => {
+        expect(lines(" one two three", 9)).toEqual([" one two", "three"]);
+        expect(lines("- item\n  more text here", 11)).toEqual(["• item", "  more text", "  here"]);
+    });
+});
