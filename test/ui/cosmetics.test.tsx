@@ -95,7 +95,8 @@ describe("long vector names in the panel", () => {
 
     it("end in … when cut, and the row still fits", () => {
         const f = frame(60);
-        expect(f).toMatch(/ {3}a-rathe… +\[/);
+        expect(f).toMatch(/ {3}a-rather-\S*… \[─{5}┼█─{4}\]/); // a shorter bar first, then the name cut
+        expect(frame(40)).toMatch(/ {3}a-rat… \[/); // the shortest name column
         for (const line of f.split("\n")) expect([...line].length, line).toBeLessThanOrEqual(60);
         expect(fitName("happy", 8)).toBe("happy   ");
         expect(fitName("abcdefghij", 6)).toBe("abcde…");

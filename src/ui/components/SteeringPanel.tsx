@@ -8,6 +8,9 @@ import {readsLabel} from "../readoutView.js";
 
 export const BAR_WIDTH = 21;
 
+/** the bar in a terminal too narrow for the full one beside the names */
+export const NARROW_BAR_WIDTH = 11;
+
 /** `[────────┼███───────]`: the coefficient as a bar from −max to +max, centred on 0. */
 export function coefficientBar(coefficient: number, max: number, width = BAR_WIDTH): string {
     const half = Math.floor(width / 2);
@@ -65,9 +68,12 @@ export const SteeringPanel = React.memo(function SteeringPanel(
     const max = barScale(state);
     const valueWidth = sigmaOf != null ? 14 : 6;
     // the row after the name: bar, value, on/off, layers and the read-out (the longest of each); the frame takes 4
-    const rest = BAR_WIDTH + 2 + valueWidth + 1 + Math.max(0, ...state.entries.map((e) => 7 + layerLabel(e).length
+    const tail = valueWidth + 1 + Math.max(0, ...state.entries.map((e) => 7 + layerLabel(e).length
         + (reads?.has(e.name) ? 2 + readsLabel(reads.get(e.name)).length : 0)));
-    const names = nameWidth(state.entries.map((e) => e.name), columns - 4 - 2 - 1 - rest);
+    const roomWith = (bar: number) => columns - 4 - 2 - 1 - (bar + 2) - tail;
+    // a narrow terminal gets a shorter bar before the names are cut short
+    const bar = roomWith(BAR_WIDTH) < 10 ? NARROW_BAR_WIDTH : BAR_WIDTH;
+    const names = nameWidth(state.entries.map((e) => e.name), roomWith(bar));
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
             <Text bold={focused}>
@@ -83,7 +89,7 @@ export const SteeringPanel = React.memo(function SteeringPanel(
                 const value = formatCoefficient(entry.coefficient) + (sigma != null ? ` ${formatSigma(sigma)}` : "");
                 return (
                     <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
-                        {isSelected ? "❯ " : "  "}{fitName(entry.name, names)} {coefficientBar(entry.coefficient, entry.range ? Math.max(Math.abs(entry.range.min), Math.abs(entry.range.max)) : max)} {value.padStart(valueWidth)}
+                        {isSelected ? "❯ " : "  "}{fitName(entry.name, names)} {coefficientBar(entry.coefficient, entry.range ? Math.max(Math.abs(entry.range.min), Math.abs(entry.range.max)) : max, bar)} {value.padStart(valueWidth)}
                         {entry.enabled ? "  on " : "  off"}  {layerLabel(entry)}{reads?.has(entry.name) ? `  ${readsLabel(reads.get(entry.name))}` : ""}
                     </Text>
                 );
