@@ -84,4 +84,12 @@ describe.skipIf(!hasTmux)("steer-chat in a real terminal", () => {
         term.keys("q");
         await term.waitFor((x) => !x.includes("Keys and commands"), "the overlay closed");
     });
+
+    it("ask on a terminal ends its reply with a line break, so the shell's next line starts clean", async () => {
+        term = startTerminal(["ask", "--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "10", "Once upon a time"], {width: 100, height: 10});
+        const s = await term.waitFor((x) => x.includes("EXITED:"), "the exit");
+        const lines = s.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+        expect(lines.at(-1)).toBe("EXITED:0");
+        expect(lines.at(-2)).toMatch(/^, there was/);
+    });
 });
