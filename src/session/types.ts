@@ -11,6 +11,9 @@ export type ChatMessage = {
     text: string,
     /** for assistant messages whose first lines were already shown as "stream" messages: the rest, to show */
     shownText?: string,
+    /** for "stream" messages and an assistant message's shown rest (chat mode, drawn as Markdown): the code fence open
+     * where the part starts (its opening line), so the part is drawn as the code it is */
+    openFence?: string,
     /** for assistant messages: how the reply ended and how fast it was written */
     reply?: Omit<Reply, "text" | "tokens">,
     /** for assistant messages: the steering it was made with */

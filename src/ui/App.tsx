@@ -6,13 +6,14 @@
 import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
 import {errorMessage} from "../errors.js";
-import {MessageView} from "./components/MessageView.js";
+import {MessageView, ReplyText} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
 import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
 import {useChat} from "./useChat.js";
+import {useTerminalSize} from "./useColumns.js";
 import type {ChatSession} from "../session/chatSession.js";
 import type {SteeringEntry} from "../steering/steeringState.js";
 import {useHelpKey} from "./useHelpKey.js";
@@ -35,11 +36,34 @@ type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
 /** what Ctrl+L writes: clear the screen and put the cursor home (Ink then draws the live area again at the top) */
 export const CLEAR_SCREEN = "\u001b[2J\u001b[H";
 
+/** what a change of width writes before the transcript is printed again: the screen and its scrollback cleared */
+export const CLEAR_TERMINAL = "\u001b[2J\u001b[3J\u001b[H";
+
+/** how long the width rests before the transcript is printed again for it (a window dragged wider fires many) */
+export const RESIZE_REDRAW_MS = 150;
+
 export function App({session, banner = [], history, backgroundReevalMs}: AppProps) {
     const {conversation, modelName, steering, presets} = session;
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
+    const {columns: width, rows} = useTerminalSize();
+    /** chat mode draws replies as Markdown; raw mode's text is a continuation, shown as it is */
+    const markdown = conversation.mode === "chat";
+    // a terminal that reflows its lines on a resize leaves rows of the old live area (a partial reply, a broken
+    // border) that Ink's redraw does not reach: once the width rests, the screen is cleared and the transcript printed
+    // again (<Static> remounted), drawn for the new width
+    const [transcriptPrint, setTranscriptPrint] = useState(0);
+    const printedWidth = useRef(width);
+    useEffect(() => {
+        if (width === printedWidth.current) return;
+        const timer = setTimeout(() => {
+            printedWidth.current = width;
+            write(CLEAR_TERMINAL);
+            setTranscriptPrint((n) => n + 1);
+        }, RESIZE_REDRAW_MS);
+        return () => clearTimeout(timer);
+    }, [width, write]);
     const chat = useChat(session, {onExit: exit, columns, backgroundReevalMs});
     // the model's calibration, for strengths in σ beside the raw coefficients (measured once per model, then cached)
     const [calibrated, setCalibrated] = useState(false);
@@ -98,19 +122,23 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
 
     return (
         <Box flexDirection="column">
-            <Static items={[{id: -1, banner: true} as const, ...chat.messages]}>
+            <Static key={transcriptPrint} items={[{id: -1, banner: true} as const, ...chat.messages]}>
                 {(item) => "banner" in item
                     ? <Box key="banner" flexDirection="column">
                         <Text bold>steer-chat · {modelName}</Text>
                         {banner.map((line, i) => <Text key={i} color="yellow">{line}</Text>)}
                     </Box>
-                    : <MessageView key={item.id} message={item} />}
+                    : <MessageView key={item.id} message={item} markdown={markdown} columns={width} />}
             </Static>
-            {chat.busy && <Text>{chat.streamingText}</Text>}
-            {steering != null && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
+            {chat.busy && (chat.streamingMarkdown
+                ? <ReplyText text={chat.streamingText} markdown columns={width} openFence={chat.streamingMarkdown.openFence} />
+                : <Text>{chat.streamingText}</Text>)}
+            {chat.asides.map((aside, i) => <Text key={i} color={aside.role === "error" ? "red" : undefined} dimColor={aside.role === "note"}>{aside.text}</Text>)}
+            {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
+            {steering != null && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 sigmaOf={calibrated ? sigmaOf : undefined}
-                reads={reads} />}
-            {overlay === "help" && <HelpOverlay onClose={closeOverlay} />}
+                reads={reads} columns={width} />}
+            {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
             {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
             {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}

@@ -12,9 +12,16 @@ export type ChatOptions = {
     backgroundReevalMs?: number
 };
 
+/** a note said while a reply's lines were being printed: shown under it, then put in the transcript after it */
+export type Aside = {text: string, role: "note" | "error"};
+
 export type ChatState = {
     messages: ChatMessage[],
+    /** notes waiting for the reply being written to end */
+    asides: Aside[],
     streamingText: string,
+    /** the streaming text is a chat-mode reply's line being written, drawn as Markdown (under this open code fence) */
+    streamingMarkdown: {openFence?: string} | undefined,
     busy: boolean,
     /** what the busy job is doing, for the line above the prompt ("writing", "training"…) */
     busyLabel: string,

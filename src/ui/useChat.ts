@@ -9,21 +9,39 @@ import type {ChatSession, Outcome} from "../session/chatSession.js";
 import type {CommandContext, LiveStream} from "./commands/command.js";
 import {COMMANDS} from "./commands/index.js";
 import {isSlashCommand, messageText, parseSlashCommand, specOf} from "./slashCommands.js";
-import type {ChatOptions, ChatState} from "./chatState.js";
+import type {Aside, ChatOptions, ChatState} from "./chatState.js";
 import {useBackgroundReeval} from "./useBackgroundReeval.js";
 import {useJob} from "./useJob.js";
 import {useReplies} from "./useReplies.js";
 import {usePromptQueue} from "./usePromptQueue.js";
 import {useReplyStream} from "./useReplyStream.js";
-import {useTranscript} from "./useTranscript.js";
+import {useTranscript, type Transcript} from "./useTranscript.js";
 
 export {LIVE_TAIL_LINES, STREAM_FLUSH_MS} from "./useReplyStream.js";
 
 export type {ChatOptions, ChatState} from "./chatState.js";
 
 export function useChat(session: ChatSession, {onExit, columns = () => 100, backgroundReevalMs}: ChatOptions): ChatState {
-    const transcript = useTranscript();
-    const stream = useReplyStream(transcript.add);
+    const plainTranscript = useTranscript();
+    const stream = useReplyStream(plainTranscript.add, {markdown: session.conversation.mode === "chat"});
+    // a note said while a reply's lines are being printed ("Busy: …", a staged change) would land among them: it is
+    // shown under the reply being written, and goes to the transcript after the reply
+    const [asides, setAsides] = useState<Aside[]>([]);
+    const asidesRef = useRef<Aside[]>([]);
+    const {isCommitting} = stream;
+    const transcript = useMemo((): Transcript => ({
+        ...plainTranscript,
+        note: (text, role = "note") => {
+            if (!isCommitting()) return plainTranscript.note(text, role);
+            asidesRef.current = [...asidesRef.current, {text, role}];
+            setAsides(asidesRef.current);
+        }
+    }), [plainTranscript, isCommitting]);
+    const flushAsides = useCallback(() => {
+        for (const {text, role} of asidesRef.current) plainTranscript.note(text, role);
+        asidesRef.current = [];
+        setAsides([]);
+    }, [plainTranscript]);
     const replies = useReplies(session, transcript);
     const {addReply} = replies;
     const [contextUsage, setContextUsage] = useState(() => session.contextUsage());
@@ -33,14 +51,15 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100, back
 
     const onJobError = useCallback((err: unknown) => {
         const partial = live.current;
-        if (partial != null && partial.text() !== "") transcript.add({role: "assistant", text: partial.text(), shownText: partial.shownText()});
+        if (partial != null && partial.text() !== "") transcript.add({role: "assistant", text: partial.text(), ...partial.shown()});
         note(errorMessage(err), "error");
     }, [transcript, note]);
     const onJobEnd = useCallback(() => {
         live.current = undefined;
         stream.end();
+        flushAsides();
         setContextUsage(session.contextUsage());
-    }, [stream, session]);
+    }, [stream, session, flushAsides]);
     const job = useJob({onError: onJobError, onEnd: onJobEnd});
 
     const context = useMemo((): CommandContext => ({
@@ -80,13 +99,13 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100, back
         transcript.add({role: "user", text});
         void job.run("replying", "writing", async (signal) => {
             const turnStream = context.liveStream(signal, {commitLines: true});
-            addReply(await session.send(text, turnStream), turnStream.shownText());
+            addReply(await session.send(text, turnStream), turnStream.shown());
         });
     }, [command, transcript, job, context, addReply, session]);
 
     const busy = job.job.kind !== "idle";
     useBackgroundReeval(session, backgroundReevalMs, job.isBusy, () => setContextUsage(session.contextUsage()));
     const {queued, submit} = usePromptQueue(busy, job.isBusy, send);
-    return {messages: transcript.messages, streamingText: stream.streamingText, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",
+    return {messages: transcript.messages, asides, streamingText: stream.streamingText, streamingMarkdown: stream.streamingMarkdown, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",
         queued, trialRunning: job.job.kind === "trial", lastReply: replies.lastReply, lastReadout: replies.lastReadoutState, lastGauge: replies.lastGauge, contextUsage, submit, command, note, stop: job.stop};
 }

@@ -11,6 +11,7 @@ import {contextShiftNote} from "../session/transcript.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {CoherenceGauge} from "../steering/coherence.js";
 import type {Transcript} from "./useTranscript.js";
+import type {ShownRest} from "./commands/command.js";
 
 export function useReplies(session: ChatSession, transcript: Transcript) {
     const [lastReply, setLastReply] = useState<Reply>();
@@ -22,10 +23,10 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
     const gaugeFailed = useRef(false);
     const {add, update, note} = transcript;
 
-    const addReply = useCallback((turn: Turn, shownText?: string) => {
+    const addReply = useCallback((turn: Turn, shown: ShownRest = {}) => {
         const {text, tokens: _tokens, ...stats} = turn.reply;
         if (turn.reply.droppedTurns) note(contextShiftNote(turn.reply.droppedTurns));
-        const id = add({role: "assistant", text, shownText, reply: stats, steering: turn.steering, sampling: turn.sampling});
+        const id = add({role: "assistant", text, ...shown, reply: stats, steering: turn.steering, sampling: turn.sampling});
         latestId.current = id;
         setLastGauge(undefined); // the gauge shown is this reply's, once measured, or none
         setLastReply(turn.reply);

@@ -55,4 +55,41 @@ describe.skipIf(!hasTmux)("steer-chat in a real terminal", () => {
         const afterSecondPrompt = text.slice(text.indexOf("› The dog"));
         expect(afterSecondPrompt.replace(/\s+/g, " ")).toContain(secondReply.replace(/\s+/g, " ").trim());
     });
+
+    it("a resize while a reply is written leaves no stale rows of the old screen (a partial reply, a broken border)", async () => {
+        term = startTerminal(["--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "200"], {width: 100, height: 30});
+        await term.waitFor((s) => s.includes("stories260K.gguf · raw · ctx"), "the status line");
+        await term.typeLine("Once upon a time");
+        await term.waitFor((s) => s.includes("writing (Esc to stop)"), "the reply being written");
+        term.tmux("resize-window", "-t", term.name, "-x", "60", "-y", "30");
+        const s = await term.waitFor((x) => x.includes("[hit --max-tokens"), "the reply");
+        // (a finished reply before the resize is fine too: the screen must be whole either way)
+        const lines = s.split("\n");
+        expect(lines.filter((l) => l.includes("╭")), s).toHaveLength(1); // the panel's top border, once
+        expect(lines.filter((l) => l.includes("Steering  Tab to adjust"))).toHaveLength(1);
+        expect(lines.filter((l) => l.startsWith(", there was a little girl"))).toHaveLength(1); // the reply once
+        for (const line of lines.slice(-8)) expect([...line].length, line).toBeLessThanOrEqual(60);
+    });
+
+    it("at 40×12 the help overlay fits the screen with its title, and ↓ scrolls it", async () => {
+        term = startTerminal(["--model", storiesModel, "--raw"], {width: 40, height: 12});
+        await term.waitFor((s) => s.includes("stories260K.gguf"), "the status line");
+        term.keys("F1");
+        const s = await term.waitFor((x) => x.includes("Keys and commands"), "the help overlay");
+        expect(s).toMatch(/1-4\/\d+ ↑↓ scroll/);
+        expect(s.trimEnd().split("\n").length).toBeLessThanOrEqual(12);
+        term.keys("Down");
+        const scrolled = await term.waitFor((x) => /2-5\/\d+/.test(x), "the overlay scrolled");
+        expect(scrolled).toContain("Keys and commands");
+        term.keys("q");
+        await term.waitFor((x) => !x.includes("Keys and commands"), "the overlay closed");
+    });
+
+    it("ask on a terminal ends its reply with a line break, so the shell's next line starts clean", async () => {
+        term = startTerminal(["ask", "--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "10", "Once upon a time"], {width: 100, height: 10});
+        const s = await term.waitFor((x) => x.includes("EXITED:"), "the exit");
+        const lines = s.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+        expect(lines.at(-1)).toBe("EXITED:0");
+        expect(lines.at(-2)).toMatch(/^, there was/);
+    });
 });

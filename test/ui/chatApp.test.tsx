@@ -150,6 +150,51 @@ describe("the chat screen", () => {
         expect(saved.turns[1].text).toBe([...lines.slice(0, 30).map((l) => `${l}\n`), "half", ...lines.slice(30).map((l) => `${l}\n`), "the end"].join(""));
     });
 
+    const markdownReply = ["Steps:\n- **mix** the", " flour\n- bake\n```sh\necho", " hi\n  indented # *not emphasis*\n", "```\n", "| a | b |\n", "|---|---|\n| 1 | 22 |\n", "Done."];
+
+    it("in chat mode a reply is drawn as Markdown while it streams and after, a fence split across pieces too; /save keeps the Markdown", async () => {
+        const conversation = new FakeConversation("chat");
+        conversation.script = {chunks: markdownReply, pauseBefore: 3};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "how?");
+        await waitForFrame(lastFrame, () => conversation.paused);
+        // mid-reply, inside the open code block: the finished lines are printed drawn, the fence's line live as code
+        // (no colour under test, so the bold keeps its stars: see markdown.test.ts for the styles)
+        const during = await waitForFrame(lastFrame, (f) => f.includes("│   indented"));
+        expect(during).toContain("• **mix** the flour");
+        expect(during).toContain("┌─ sh");
+        expect(during).toContain("│ echo hi");
+        expect(during).toContain("│   indented # *not emphasis*");
+        expect(during).not.toContain("```");
+        conversation.release();
+        const done = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Done."));
+        const shown = done.split("\n").map((l) => l.trimEnd());
+        expect(shown).toContain("• bake");
+        expect(shown).toContain("└─");
+        // the table, held back until it ended, is aligned as a whole
+        expect(shown).toContain("a │ b");
+        expect(shown).toContain("1 │ 22");
+        for (const line of ["• **mix** the flour", "│ echo hi", "└─", "a │ b"]) expect(shown.filter((l) => l === line), line).toHaveLength(1);
+
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-save-")), "t.json");
+        await submit({stdin, lastFrame}, `/save ${file}`);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved the transcript"));
+        expect(JSON.parse(readFileSync(file, "utf8")).turns[1].text).toBe(markdownReply.join(""));
+    });
+
+    it("in raw mode a reply is the model's continuation, shown exactly as written", async () => {
+        const conversation = new FakeConversation("raw");
+        conversation.script = {chunks: markdownReply};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "how?");
+        const done = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Done."));
+        expect(done).toContain("- **mix** the flour");
+        expect(done).toContain("```sh");
+        expect(done).toContain("|---|---|");
+        expect(done).not.toContain("•");
+        expect(done).not.toContain("┌─");
+    });
+
     it("Esc while a reply is written stops it: the signal is aborted, the partial text is kept, marked [stopped]", async () => {
         const conversation = new FakeConversation();
         conversation.script = {chunks: ["The", " dog", " ran", " far", " away"], pauseBefore: 2};

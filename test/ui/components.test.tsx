@@ -71,6 +71,15 @@ describe("MessageView", () => {
         expect(frameOf(<MessageView message={reply("aborted", -0.25)} />)).toContain(`[stopped · ppl ${Math.exp(0.25).toFixed(2)}]`);
     });
 
+    it("draws a chat-mode reply as Markdown at the width given, a raw-mode reply as it is", () => {
+        const message: ChatMessage = {id: 4, role: "assistant", text: "- one two three four\n```\ncode\n```"};
+        expect(frameOf(<MessageView message={message} markdown columns={12} />).split("\n")).toEqual(["• one two", "  three four", "┌─", "│ code", "└─"]);
+        expect(frameOf(<MessageView message={message} />)).toBe(message.text);
+        // the part of a reply printed after its first lines goes on in the code block they opened
+        const rest: ChatMessage = {...message, shownText: "more\n```", openFence: "```"};
+        expect(frameOf(<MessageView message={rest} markdown columns={40} />)).toBe("│ more\n└─");
+    });
+
     it("shows notes and errors as their text", () => {
         expect(frameOf(<MessageView message={{id: 2, role: "note", text: "Conversation cleared."}} />)).toContain("Conversation cleared.");
         expect(frameOf(<MessageView message={{id: 3, role: "error", text: "it broke"}} />)).toContain("it broke");

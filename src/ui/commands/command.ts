@@ -14,10 +14,13 @@ export type JobKind = "replying" | "training" | "trial";
 /** A live generation's streaming, and what it showed (a reply whose finished lines went to the transcript as they came). */
 export type LiveStream = TurnStream & {
     /** the part of the reply still to show in its own message, when finished lines were shown already */
-    shownText(): string | undefined,
+    shown(): ShownRest,
     /** the text streamed so far */
     text(): string
 };
+
+/** what a reply's own message shows, when its first lines were shown as they came (ChatMessage's fields) */
+export type ShownRest = Pick<ChatMessage, "shownText" | "openFence">;
 
 /** What a command may do to the chat around it. */
 export type CommandContext = {
@@ -36,7 +39,7 @@ export type CommandContext = {
     /** streaming for one generation shown live; with `commitLines` its finished lines go to the transcript as they come */
     liveStream(signal: AbortSignal, options?: {commitLines?: boolean}): LiveStream,
     /** a reply into the transcript, with its steering (and its read-out when it comes) */
-    addReply(turn: Turn, shownText?: string): void,
+    addReply(turn: Turn, shown?: ShownRest): void,
     /** /regen and /compare answer the last prompt again: the reply they replace stays, marked */
     markLastReplyReplaced(): void,
     /** a line of progress where the reply would stream (training, evaluating the history) */

@@ -6,7 +6,49 @@ export function commandHelp(commands: readonly SlashCommandSpec[]): [string, str
     return commands.map((c) => [c.usage, c.help]);
 }
 
-export function helpText(commands: readonly SlashCommandSpec[]): string {
-    return ["Commands:", ...commandHelp(commands).map(([c, d]) => `  ${c.padEnd(24)}${d}`),
-        "Keys:", ...KEY_HELP.map(([k, d]) => `  ${k.padEnd(24)}${d}`)].join("\n");
+/** the left column's width: wide enough for most names, never more than a third of the line */
+const NAME_COLUMN = 26;
+
+/** words of `text` in lines of at most `width` columns (a longer word has a line of its own) */
+function wrapWords(text: string, width: number): string[] {
+    const lines: string[] = [];
+    let line = "";
+    for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+        if (line !== "" && line.length + 1 + word.length > width) {
+            lines.push(line);
+            line = word;
+        } else line = line === "" ? word : `${line} ${word}`;
+    }
+    return [...lines, line];
+}
+
+/** the name column for rows shown in `width` columns (two lists sharing it line up) */
+export function nameColumn(rows: readonly (readonly [string, string])[], width: number, indent = ""): number {
+    return Math.min(NAME_COLUMN, Math.max(...rows.map(([name]) => name.length)) + 2, Math.floor((width - indent.length) / 3));
+}
+
+/**
+ * Name/description rows as two columns for `width` columns: a name too long for its column has the row to itself
+ * and its description starts on the next line; descriptions wrap under their column.
+ */
+export function helpColumns(rows: readonly (readonly [string, string])[], width: number, indent = "", column = nameColumn(rows, width, indent)): string[] {
+    return helpColumnParts(rows, width, indent, column).map(([name, text]) => name + text);
+}
+
+/** helpColumns' lines as [the name part (padded), the description part], for drawing the names in their own colour */
+export function helpColumnParts(rows: readonly (readonly [string, string])[], width: number, indent = "", column = nameColumn(rows, width, indent)): [string, string][] {
+    const room = Math.max(10, width - indent.length - column);
+    const pad = indent + " ".repeat(column);
+    return rows.flatMap(([name, description]): [string, string][] => {
+        const text = wrapWords(description, room);
+        const rest = text.map((t): [string, string] => [pad, t]);
+        if (name.length + 1 >= column) return [[indent + name, ""], ...rest];
+        return [[indent + name.padEnd(column), text[0]!], ...rest.slice(1)];
+    });
+}
+
+export function helpText(commands: readonly SlashCommandSpec[], width = 100): string {
+    const rows = commandHelp(commands);
+    const column = nameColumn([...rows, ...KEY_HELP], width, "  ");
+    return ["Commands:", ...helpColumns(rows, width, "  ", column), "Keys:", ...helpColumns(KEY_HELP, width, "  ", column)].join("\n");
 }

@@ -7,6 +7,6 @@ export const regen = defineCommand({
         note(`↻ ${session.lastPrompt()}`);
         markLastReplyReplaced();
         const stream = liveStream(signal, {commitLines: true});
-        addReply((await session.regen(stream)).turn, stream.shownText());
+        addReply((await session.regen(stream)).turn, stream.shown());
     })
 });

@@ -2,6 +2,7 @@ import React from "react";
 import {Box, Text} from "ink";
 import type {ChatMessage} from "../../session/types.js";
 import {perplexity} from "../../session/transcript.js";
+import {renderMarkdown} from "../markdown.js";
 
 const STOP_NOTES: Record<string, string> = {
     aborted: "stopped",
@@ -9,8 +10,21 @@ const STOP_NOTES: Record<string, string> = {
     contextFull: "context full"
 };
 
+export type MessageViewProps = {
+    message: ChatMessage,
+    /** chat mode: replies are drawn as Markdown (raw mode's continuations stay the plain text they are) */
+    markdown?: boolean,
+    /** the terminal's columns, for wrapping Markdown */
+    columns?: number
+};
+
+/** A reply's text as shown: Markdown in chat mode, as it is in raw mode. */
+export function ReplyText({text, markdown, columns, openFence}: {text: string, markdown: boolean, columns: number, openFence?: string}) {
+    return <Text>{markdown ? renderMarkdown(text, {width: columns, openFence}) : text}</Text>;
+}
+
 /** One finished message of the conversation. */
-export function MessageView({message}: {message: ChatMessage}) {
+export function MessageView({message, markdown = false, columns = 100}: MessageViewProps) {
     switch (message.role) {
         case "user":
             return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{message.text}</Text></Box>;
@@ -20,13 +34,14 @@ export function MessageView({message}: {message: ChatMessage}) {
             const details = [note, ppl != null ? `ppl ${ppl.toFixed(2)}` : undefined].filter((d) => d != null);
             return (
                 <Box flexDirection="column">
-                    {message.shownText !== "" && <Text>{message.shownText ?? message.text}</Text>}
+                    {message.shownText !== "" && <ReplyText text={message.shownText ?? message.text} markdown={markdown} columns={columns}
+                        openFence={message.shownText != null ? message.openFence : undefined} />}
                     {details.length > 0 && <Text dimColor>[{details.join(" · ")}]</Text>}
                 </Box>
             );
         }
         case "stream":
-            return <Text>{message.text}</Text>;
+            return <ReplyText text={message.text} markdown={markdown} columns={columns} openFence={message.openFence} />;
         case "note":
             return <Text dimColor>{message.text}</Text>;
         case "error":

@@ -9,6 +9,7 @@ import type {PresetStore, StoredPreset} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
 import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
+import {helpColumnParts, nameColumn} from "../commands/helpText.js";
 import {LineInput} from "./LineInput.js";
 import {SelectList, type SelectItem} from "./SelectList.js";
 
@@ -21,12 +22,33 @@ function Frame({title, children}: {title: string, children: React.ReactNode}) {
     );
 }
 
-export function HelpOverlay({onClose}: {onClose: () => void}) {
-    useInput(() => onClose());
+/** rows the help overlay leaves to the rest of the screen: its frame and footer, the prompt, the status line, a spare */
+export const HELP_CHROME_ROWS = 8;
+
+/**
+ * The keys and commands, in two columns that fit `columns`; when they do not fit the terminal's `rows`, a window
+ * of them that ↑/↓ (PgUp/PgDn) scrolls, its title always on screen. Any other key closes it.
+ */
+export function HelpOverlay({onClose, columns = 100, rows = 40}: {onClose: () => void, columns?: number, rows?: number}) {
+    const inner = Math.max(20, columns - 4); // the double border and its padding
+    const column = nameColumn([...KEY_HELP, ...SLASH_COMMAND_HELP], inner);
+    const lines = [...helpColumnParts(KEY_HELP, inner, "", column), ...helpColumnParts(SLASH_COMMAND_HELP, inner, "", column)];
+    const visible = Math.max(1, Math.min(lines.length, rows - HELP_CHROME_ROWS));
+    const last = lines.length - visible;
+    const [top, setTop] = useState(0);
+    const from = Math.min(top, last);
+    useInput((_, key) => {
+        if (last > 0 && (key.upArrow || key.downArrow || key.pageUp || key.pageDown)) {
+            const step = key.pageUp || key.pageDown ? visible : 1;
+            setTop(Math.max(0, Math.min(last, from + (key.upArrow || key.pageUp ? -step : step))));
+        } else onClose();
+    });
     return (
-        <Frame title="Keys and commands (any key closes)">
-            {KEY_HELP.map(([k, d]) => <Text key={k}><Text color="cyan">{k.padEnd(24)}</Text>{d}</Text>)}
-            {SLASH_COMMAND_HELP.map(([c, d]) => <Text key={c}><Text color="cyan">{c.padEnd(24)}</Text>{d}</Text>)}
+        <Frame title={last > 0 ? "Keys and commands" : "Keys and commands (any key closes)"}>
+            {lines.slice(from, from + visible).map((line, i) => <Text key={from + i}>
+                <Text color="cyan">{line[0]}</Text>{line[1]}
+            </Text>)}
+            {last > 0 && <Text dimColor wrap="truncate-end">{`${from + 1}-${from + visible}/${lines.length} ↑↓ scroll · other keys close`}</Text>}
         </Frame>
     );
 }

@@ -8,6 +8,9 @@ import {readsLabel} from "../readoutView.js";
 
 export const BAR_WIDTH = 21;
 
+/** the bar in a terminal too narrow for the full one beside the names */
+export const NARROW_BAR_WIDTH = 11;
+
 /** `[────────┼███───────]`: the coefficient as a bar from −max to +max, centred on 0. */
 export function coefficientBar(coefficient: number, max: number, width = BAR_WIDTH): string {
     const half = Math.floor(width / 2);
@@ -41,14 +44,36 @@ export type SteeringPanelProps = {
     /** what each vector read on the last reply (z), by name */
     reads?: ReadonlyMap<string, number>,
     /** each vector's strength in σ, once the model's calibration is loaded */
-    sigmaOf?: (entry: SteeringEntry) => number | undefined
+    sigmaOf?: (entry: SteeringEntry) => number | undefined,
+    /** the terminal's width: long vector names get what the row leaves */
+    columns?: number
 };
+
+/** the name column's width: 14, or the longest name when the row has room for it; a longer name ends in "…" */
+export function nameWidth(names: readonly string[], room: number): number {
+    const longest = Math.max(14, ...names.map((n) => [...n].length));
+    return Math.max(6, Math.min(longest, room));
+}
+
+/** `name` in a column of `width`: padded, or cut with an ellipsis */
+export function fitName(name: string, width: number): string {
+    const chars = [...name];
+    return chars.length <= width ? name.padEnd(width) : `${chars.slice(0, width - 1).join("")}…`;
+}
 
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const SteeringPanel = React.memo(function SteeringPanel(
-    {state, pending, focused, selected, unavailable, reads, sigmaOf}: SteeringPanelProps) {
+    {state, pending, focused, selected, unavailable, reads, sigmaOf, columns = 100}: SteeringPanelProps) {
     const max = barScale(state);
+    const valueWidth = sigmaOf != null ? 14 : 6;
+    // the row after the name: bar, value, on/off, layers and the read-out (the longest of each); the frame takes 4
+    const tail = valueWidth + 1 + Math.max(0, ...state.entries.map((e) => 7 + layerLabel(e).length
+        + (reads?.has(e.name) ? 2 + readsLabel(reads.get(e.name)).length : 0)));
+    const roomWith = (bar: number) => columns - 4 - 2 - 1 - (bar + 2) - tail;
+    // a narrow terminal gets a shorter bar before the names are cut short
+    const bar = roomWith(BAR_WIDTH) < 10 ? NARROW_BAR_WIDTH : BAR_WIDTH;
+    const names = nameWidth(state.entries.map((e) => e.name), roomWith(bar));
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
             <Text bold={focused}>
@@ -64,7 +89,7 @@ export const SteeringPanel = React.memo(function SteeringPanel(
                 const value = formatCoefficient(entry.coefficient) + (sigma != null ? ` ${formatSigma(sigma)}` : "");
                 return (
                     <Text key={entry.name} color={isSelected ? "cyan" : undefined} dimColor={!entry.enabled && !isSelected}>
-                        {isSelected ? "❯ " : "  "}{entry.name.padEnd(14).slice(0, 14)} {coefficientBar(entry.coefficient, entry.range ? Math.max(Math.abs(entry.range.min), Math.abs(entry.range.max)) : max)} {value.padStart(sigmaOf != null ? 14 : 6)}
+                        {isSelected ? "❯ " : "  "}{fitName(entry.name, names)} {coefficientBar(entry.coefficient, entry.range ? Math.max(Math.abs(entry.range.min), Math.abs(entry.range.max)) : max, bar)} {value.padStart(valueWidth)}
                         {entry.enabled ? "  on " : "  off"}  {layerLabel(entry)}{reads?.has(entry.name) ? `  ${readsLabel(reads.get(entry.name))}` : ""}
                     </Text>
                 );
