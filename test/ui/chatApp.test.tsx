@@ -1,66 +1,19 @@
 /**
  * The chat screen (src/ui/App.tsx) driven like a person at the keyboard through ink-testing-library, with an
  * in-memory Conversation (test/helpers/fakeConversation.ts) so the UI logic is tested without a model: sending and
- * streaming, stopping with Esc / Ctrl+C, quitting, the slash commands, and the status line.
+ * streaming, stopping with Esc / Ctrl+C, quitting, the queue, history and the status line (commands: chatCommands).
  */
 import {mkdtempSync, readFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import React, {useEffect} from "react";
 import {afterEach, describe, expect, it, vi} from "vitest";
-import {render} from "ink-testing-library";
-import {App} from "../../src/ui/App.js";
 import {STREAM_FLUSH_MS} from "../../src/ui/useReplyStream.js";
-import {ChatSession} from "../../src/session/chatSession.js";
-import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
-import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import {PromptHistory} from "../../src/ui/promptHistory.js";
+import {idle, start, submit, type, unmountChat, until} from "../helpers/chatScreen.js";
 
-/** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
-function ExitProbe({state}: {state: {exited: boolean}}) {
-    useEffect(() => () => { state.exited = true; }, [state]);
-    return null;
-}
-
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-    cleanup?.();
-    cleanup = undefined;
-});
-
-async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf", trainRecipe?: RecipeTrainer) {
-    const state = {exited: false};
-    const app = render(<>
-        <App session={new ChatSession({conversation, modelName, trainRecipe})} />
-        <ExitProbe state={state} />
-    </>);
-    cleanup = () => app.unmount();
-    await tick(100);
-    return {...app, conversation, state};
-}
-
-/** Types text as one chunk (as a terminal delivers a paste or tmux send-keys -l), then waits for the prompt to show it. */
-async function type(app: {stdin: {write: (data: string) => void}, lastFrame: () => string | undefined}, text: string) {
-    app.stdin.write(text);
-    if (text.trim() !== "") await waitForFrame(app.lastFrame, (f) => f.includes(`› ${text.trimEnd()}`));
-    await tick();
-}
-
-async function submit(app: {stdin: {write: (data: string) => void}, lastFrame: () => string | undefined}, text: string) {
-    await type(app, text);
-    await press(app.stdin, keys.enter);
-}
-
-const idle = (f: string) => !f.includes("writing (Esc to stop)");
-
-/** polls a condition until it holds or the time runs out; returns its last value */
-async function until(check: () => boolean, timeoutMs = 5000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!check() && Date.now() < deadline) await tick(20);
-    return check();
-}
+afterEach(unmountChat);
 
 describe("the chat screen", () => {
     it("shows the model, an empty prompt and the status line at start", async () => {
@@ -244,155 +197,6 @@ describe("the chat screen", () => {
         expect(await until(() => state.exited)).toBe(true);
     });
 
-    it("/help lists the commands and keys without sending anything to the model", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        await submit({stdin, lastFrame}, "/help");
-        const frame = await waitForFrame(lastFrame, (f) => f.includes("Commands:"));
-        for (const command of ["/clear", "/system <text>", "/exit", "/help"]) expect(frame).toContain(command);
-        for (const [command] of SLASH_COMMAND_HELP) expect(frame).toContain(command);
-        expect(frame).toContain("Keys:");
-        expect(conversation.sent).toEqual([]);
-    });
-
-    it("keys that arrive faster than the screen re-renders are all kept, in order (no stale-value edits)", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        const text = "the quick brown fox jumps over the lazy dog";
-        for (const ch of text) stdin.write(ch); // back to back: no render in between
-        stdin.write("\u001b[D"); // ← then an insertion before the last letter, still in the same burst
-        stdin.write("!");
-        await tick();
-        stdin.write(keys.enter);
-        await waitForFrame(lastFrame, (f) => f.includes("Hello there!"));
-        expect(conversation.sent).toEqual(["the quick brown fox jumps over the lazy do!g"]);
-    });
-
-    it("F1 opens the keys-and-commands overlay from the prompt (xterm and VT220 sequences); any key closes it", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        await typeText(stdin, "hi");
-        for (const f1 of ["\u001bOP", "\u001b[11~"]) {
-            await press(stdin, f1);
-            const open = await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
-            expect(open).toContain("Keys and commands");
-            expect(open).toContain("F1, ? (panel)");
-            await tick(150); // the overlay's key listener attaches in an effect after it is drawn; a loaded machine can lag
-            await press(stdin, "x");
-            const closed = await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
-            expect(closed).not.toContain("Keys and commands");
-        }
-        expect(lastFrame()).toContain("› hi");
-        expect(lastFrame()).not.toContain("hix");
-        expect(conversation.sent).toEqual([]);
-    });
-
-    it("/train shows a progress bar, and Esc stops it with a clear message; the chat stays usable", async () => {
-        let seen: AbortSignal | undefined;
-        const trainer: RecipeTrainer = (name, {onProgress, signal} = {}) => new Promise((resolve, reject) => {
-            seen = signal;
-            onProgress?.(3, 12);
-            signal?.addEventListener("abort", () => reject(new Error("Training was cancelled")));
-        });
-        const {stdin, lastFrame, conversation} = await start(new FakeConversation(), "tiny-model.gguf", trainer);
-        await typeText(stdin, "/train happy");
-        await press(stdin, keys.enter);
-        const training = await waitForFrame(lastFrame, (f) => /training \[█+░+\] 3\/12 prompts/.test(f));
-        expect(training).toContain("… training (Esc to stop)");
-        expect(training).not.toContain("writing");
-        expect(seen?.aborted).toBe(false);
-        await press(stdin, keys.escape);
-        const frame = await waitForFrame(lastFrame, (f) => f.includes("Training was cancelled") && idle(f));
-        expect(seen?.aborted).toBe(true);
-        expect(frame).not.toMatch(/training \[/);
-        await submit({stdin, lastFrame}, "hello");
-        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
-        expect(conversation.sent).toEqual(["hello"]);
-    });
-
-    it("/clear calls conversation.clear(), shows a note and resets the context figure", async () => {
-        const conversation = new FakeConversation();
-        conversation.script = {chunks: ["abc"], tokensPerSecond: 20};
-        const {stdin, lastFrame} = await start(conversation);
-        await submit({stdin, lastFrame}, "hello");
-        const before = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("abc"));
-        expect(before).toMatch(/ctx 6\/512/); // the fake counts 5 for "hello" + 1 chunk
-        await submit({stdin, lastFrame}, "/clear");
-        const frame = await waitForFrame(lastFrame, (f) => f.includes("Conversation cleared."));
-        expect(conversation.clearCalls).toBe(1);
-        expect(frame).toMatch(/ctx 0\/512 \(0%\)/);
-        expect(frame).not.toContain("tok/s");
-        expect(conversation.sent).toEqual(["hello"]);
-    });
-
-    it("/system TEXT sets the system prompt; /system alone shows it; /system --clear clears it", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        await submit({stdin, lastFrame}, "/system You are a pirate.");
-        await waitForFrame(lastFrame, (f) => f.includes("System prompt set: You are a pirate."));
-        expect(conversation.systemPromptCalls).toEqual(["You are a pirate."]);
-        expect(conversation.systemPrompt).toBe("You are a pirate.");
-        await submit({stdin, lastFrame}, "/system");
-        await waitForFrame(lastFrame, (f) => f.includes("System prompt: You are a pirate."));
-        expect(conversation.systemPromptCalls).toEqual(["You are a pirate."]);
-        await submit({stdin, lastFrame}, "/system --clear");
-        await waitForFrame(lastFrame, (f) => f.includes("System prompt cleared."));
-        expect(conversation.systemPromptCalls).toEqual(["You are a pirate.", ""]);
-        expect(conversation.systemPrompt).toBeUndefined();
-        expect(conversation.sent).toEqual([]);
-    });
-
-    it("an unknown command shows an error naming it and sends nothing", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        await submit({stdin, lastFrame}, "/foo bar");
-        const frame = await waitForFrame(lastFrame, (f) => f.includes("Unknown command"));
-        expect(frame).toContain("Unknown command /foo");
-        expect(frame).toContain("/help");
-        expect(conversation.sent).toEqual([]);
-    });
-
-    it("steering commands say why when steering is unavailable in the session", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        await submit({stdin, lastFrame}, "/vector set happy 1");
-        const frame = await waitForFrame(lastFrame, (f) => f.includes("Steering is unavailable"));
-        expect(frame).toContain("Steering is unavailable in this session");
-        expect(conversation.sent).toEqual([]);
-    });
-
-    it("an empty prompt sends nothing", async () => {
-        const {stdin, lastFrame, conversation} = await start();
-        await press(stdin, keys.enter);
-        await submit({stdin, lastFrame}, "   ");
-        await tick(100);
-        expect(conversation.sent).toEqual([]);
-        expect(lastFrame()).not.toContain("writing");
-    });
-
-    it("a reply that hits the token limit is marked [hit --max-tokens]", async () => {
-        const conversation = new FakeConversation();
-        conversation.script = {chunks: ["cut", " short"], stopReason: "maxTokens"};
-        const {stdin, lastFrame} = await start(conversation);
-        await submit({stdin, lastFrame}, "hi");
-        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("cut short"));
-        expect(frame).toContain("[hit --max-tokens");
-    });
-
-    it("a failing send shows the error, keeps the partial text, and the chat stays usable", async () => {
-        const conversation = new FakeConversation();
-        let calls = 0;
-        const realSend = conversation.send.bind(conversation);
-        conversation.send = async (text, options) => {
-            if (calls++ === 0) {
-                options?.onText?.("partial ");
-                throw new Error("the model fell over");
-            }
-            return realSend(text, options);
-        };
-        const {stdin, lastFrame} = await start(conversation);
-        await submit({stdin, lastFrame}, "break");
-        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("the model fell over"));
-        expect(frame).toContain("partial");
-        await submit({stdin, lastFrame}, "next");
-        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
-        expect(lastFrame()).toContain("Hello there!");
-    });
-
     it("the status line shows model, mode, ctx used/size with percent, and tok/s after a reply", async () => {
         const conversation = new FakeConversation("chat", 2048);
         conversation.script = {chunks: ["a", "b", "c", "d"], tokensPerSecond: 42.25, meanLogProb: -0.5};
@@ -441,9 +245,7 @@ describe("the chat screen", () => {
 
     it("↑ brings back earlier prompts, newest first, and ↓ returns to the line being typed", async () => {
         const history = new PromptHistory(["from last time"]);
-        const app = render(<App session={new ChatSession({conversation: new FakeConversation(), modelName: "m"})} history={history} />);
-        cleanup = () => app.unmount();
-        await tick(100);
+        const app = await start(new FakeConversation(), "m", undefined, history);
         await submit(app, "hello");
         await waitForFrame(app.lastFrame, (f) => idle(f) && f.includes("Hello there!"));
         await type(app, "draft");
