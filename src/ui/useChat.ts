@@ -1,7 +1,7 @@
 /**
- * The chat screen's state, put together from small hooks: the transcript, the reply stream, the one job at a time
- * and the prompt queue. Messages go to the session (ChatSession) as turns; slash commands come from the table in
- * ./commands and run against the session. Nothing here writes files or touches the model directly.
+ * The chat screen's state, put together from small hooks: the transcript, the reply stream, notes held while it
+ * prints (asides), the one job at a time and the prompt queue. Messages go to the session (ChatSession) as turns;
+ * slash commands come from the table in ./commands and run against the session. Nothing here writes files or touches the model directly.
  */
 import {useCallback, useMemo, useRef, useState} from "react";
 import {errorMessage} from "../errors.js";
@@ -9,13 +9,14 @@ import type {ChatSession, Outcome} from "../session/chatSession.js";
 import type {CommandContext, LiveStream} from "./commands/command.js";
 import {COMMANDS} from "./commands/index.js";
 import {isSlashCommand, messageText, parseSlashCommand, specOf} from "./slashCommands.js";
-import type {Aside, ChatOptions, ChatState} from "./chatState.js";
+import type {ChatOptions, ChatState} from "./chatState.js";
+import {useAsides} from "./useAsides.js";
 import {useBackgroundReeval} from "./useBackgroundReeval.js";
 import {useJob} from "./useJob.js";
 import {useReplies} from "./useReplies.js";
 import {usePromptQueue} from "./usePromptQueue.js";
 import {useReplyStream} from "./useReplyStream.js";
-import {useTranscript, type Transcript} from "./useTranscript.js";
+import {useTranscript} from "./useTranscript.js";
 
 export {LIVE_TAIL_LINES, STREAM_FLUSH_MS} from "./useReplyStream.js";
 
@@ -24,24 +25,7 @@ export type {ChatOptions, ChatState} from "./chatState.js";
 export function useChat(session: ChatSession, {onExit, columns = () => 100, backgroundReevalMs}: ChatOptions): ChatState {
     const plainTranscript = useTranscript();
     const stream = useReplyStream(plainTranscript.add, {markdown: session.conversation.mode === "chat"});
-    // a note said while a reply's lines are being printed ("Busy: …", a staged change) would land among them: it is
-    // shown under the reply being written, and goes to the transcript after the reply
-    const [asides, setAsides] = useState<Aside[]>([]);
-    const asidesRef = useRef<Aside[]>([]);
-    const {isCommitting} = stream;
-    const transcript = useMemo((): Transcript => ({
-        ...plainTranscript,
-        note: (text, role = "note") => {
-            if (!isCommitting()) return plainTranscript.note(text, role);
-            asidesRef.current = [...asidesRef.current, {text, role}];
-            setAsides(asidesRef.current);
-        }
-    }), [plainTranscript, isCommitting]);
-    const flushAsides = useCallback(() => {
-        for (const {text, role} of asidesRef.current) plainTranscript.note(text, role);
-        asidesRef.current = [];
-        setAsides([]);
-    }, [plainTranscript]);
+    const {transcript, asides, flush: flushAsides} = useAsides(plainTranscript, stream.isCommitting);
     const replies = useReplies(session, transcript);
     const {addReply} = replies;
     const [contextUsage, setContextUsage] = useState(() => session.contextUsage());
