@@ -34,9 +34,12 @@ async function ask(vectors: string[], extra: string[] = []) {
     return {stdout, stderr};
 }
 
-/** llama-completion's greedy text (its log thread can drop the tail at exit: run until the closing "\n\n" is seen) */
+/**
+ * llama-completion's greedy text. Its log thread can drop the tail at exit, so it runs until the closing "\n\n" is
+ * seen: with two busy loops on 2 cores only 3 runs in 12 printed it whole, so 10 tries were not enough.
+ */
 function reference(args: string[]): string {
-    for (let attempt = 0; attempt < 10; attempt++) {
+    for (let attempt = 0; attempt < 60; attempt++) {
         const out = execFileSync(llamaCompletion, ["-m", storiesModel, "--temp", "0", "-no-cnv", "--no-display-prompt", "--no-warmup",
             "-p", happyAt1.prompt, "-n", String(happyAt1.maxTokens), ...args], {encoding: "utf8", stdio: ["ignore", "pipe", "ignore"]});
         if (out.endsWith("\n\n")) return out.slice(0, -2).replace(/ \[end of text\]\n$/, "");
