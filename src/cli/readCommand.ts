@@ -35,13 +35,19 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
     const loaded = await loadModel(await resolveModel(options.model), options);
     try {
         const tokenCount = loaded.model.tokenize(text, true).length + 1;
-        const reader = ConceptReader.create(loaded, {maxTokens: Math.min(tokenCount, Math.min(loaded.model.trainContextSize, 8192)),
+        const cap = Math.min(loaded.model.trainContextSize, 8192);
+        if (baselineText != null && loaded.model.tokenize(baselineText, true).length + 1 > cap)
+            throw new UserFacingError(`The --baseline text is longer than the ${cap} tokens a read takes`, "give --baseline a shorter text");
+        const reader = ConceptReader.create(loaded, {maxTokens: Math.min(tokenCount, cap),
             ...(baselineText != null ? {baselineText} : {})});
-        // across layers: the one direction at every steerable layer (1 to n_layer − 1), each read against its own baseline
-        const vector = ownLayer == null ? loadedVector : {...loadedVector, directions: new Map(Array.from({length: reader.nLayer - 1},
-            (_, i) => [i + 1, loadedVector.directions.get(ownLayer)!]))};
         let reading: TextReading;
         try {
+            if (ownLayer != null && ownLayer >= reader.nLayer)
+                throw new UserFacingError(`The direction is for layer ${ownLayer}, beyond the model's steerable layers 1-${reader.nLayer - 1}`,
+                    "import it with --layer N for a layer this model has");
+            // across layers: the one direction at every steerable layer (1 to n_layer − 1), each read against its own baseline
+            const vector = ownLayer == null ? loadedVector : {...loadedVector, directions: new Map(Array.from({length: reader.nLayer - 1},
+                (_, i) => [i + 1, loadedVector.directions.get(ownLayer)!]))};
             reading = await reader.read(text, vector, {layers});
         } finally {
             reader.free();
@@ -51,7 +57,8 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
             err.write(`Wrote ${path.resolve(options.npy)}: ${reading.matrix.nTokens} tokens × layers ${reading.matrix.layers.join(", ")} (float32 projections)\n`);
         }
         const report: Report = {name: vectorNameOf(file), file, tokenTexts: tokenTexts(loaded.model, reading.tokens), reading,
-            baseline: options.baseline != null ? path.basename(options.baseline) : undefined, ...(ownLayer != null ? {ownLayer} : {})};
+            baseline: options.baseline != null ? path.basename(options.baseline) : undefined,
+            ...(ownLayer != null ? {ownLayer, everyLayer: layers == null} : {})};
         out.write(options.json ? JSON.stringify(readingJson(report), null, 2) + "\n" : readingTable(report));
         return 0;
     } finally {
@@ -97,8 +104,10 @@ function tokenTexts(model: LlamaModel, tokens: readonly Token[]): string[] {
 type Report = {name: string, file: string, tokenTexts: string[], reading: TextReading,
     /** the --baseline file's name, when the z-scores are against it rather than the built-in neutral text */
     baseline?: string | undefined,
-    /** --across-layers: the layer the direction was given (its file's), read here at every layer */
-    ownLayer?: number};
+    /** --across-layers: the layer the direction was given (its file's), read here at every layer (or those of --layers) */
+    ownLayer?: number,
+    /** --across-layers without --layers: every steerable layer was read */
+    everyLayer?: boolean};
 
 /** The word (whitespace-delimited) each token falls in, from the concatenated token texts. */
 export function wordsOfTokens(tokenTexts: readonly string[]): string[] {
@@ -177,13 +186,16 @@ export function readingTable(report: Report): string {
         return `${String(layer).padStart(5)}  ${signed(meanProjection, 4).padStart(10)}  ${signed(z).padStart(7)}  ${signed(b.mean, 4).padStart(10)} ± ${b.spread.toFixed(4)}${own}`;
     });
     const best = reading.readout.layers.reduce((a, b) => (b.z > a.z ? b : a));
+    const layersRead = reading.readout.layers.map((l) => l.layer);
     return [
         `${report.name} read on ${reading.matrix.nTokens} tokens (z-scores against ${report.baseline ?? "the built-in neutral text"})` +
-            (report.ownLayer != null ? `, its layer-${report.ownLayer} direction read at every layer` : ""),
+            (report.ownLayer != null ? `, its layer-${report.ownLayer} direction read at ${report.everyLayer ? "every layer" : `layers ${layersRead.join(", ")}`}` : ""),
         "layer  projection        z    baseline mean ± spread",
         ...rows,
         `overall z ${signed(reading.readout.z)} · highest at layer ${best.layer} (z ${signed(best.z)})`,
-        ...(report.ownLayer != null ? [layerCheck(report.ownLayer, best.layer, report.baseline != null)] : []),
+        ...(report.ownLayer != null ? [layersRead.includes(report.ownLayer)
+            ? layerCheck(report.ownLayer, best.layer, report.baseline != null)
+            : `layer check: its own layer ${report.ownLayer} was not read (--layers); read it too to compare`] : []),
         `top tokens: ${topTokens(report.tokenTexts, reading.readout.tokenZ).map(describeToken).join("  ")}`
     ].join("\n") + "\n";
 }

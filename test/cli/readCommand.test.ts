@@ -162,6 +162,23 @@ describe("reading an imported direction at every layer (a check of its layer map
         expect(wrongTable.stdout).toMatch(/layer check: the concept reads highest at layer 4, not the direction's own layer 3\. .*re-import with --layer 4/);
     });
 
+    it("with --layers its own layer may go unread, and then no layer is blamed; a layer the model lacks is one line", async () => {
+        const dir = tempDir();
+        const four = writeVector(vectorOf(64, [4], (_, i) => Math.sin(i + 1)), "four.gguf", dir);
+        const nine = writeVector(vectorOf(64, [9], (_, i) => Math.sin(i + 1)), "nine.gguf", dir);
+        const [some, beyond] = await Promise.all([
+            read("--model", storiesModelPath, "--vector", four, "--across-layers", "--layers", "2-3", "--baseline",
+                path.join(repoRoot, "vectors", "demo", "not-sue.txt"), "Sue went home."),
+            read("--model", storiesModelPath, "--vector", nine, "--across-layers", "Sue went home.")]);
+        expect(some.code, some.stderr).toBe(0);
+        expect(some.stdout.split("\n")[0]).toMatch(/its layer-4 direction read at layers 2, 3$/);
+        expect(some.stdout).toContain("layer check: its own layer 4 was not read (--layers)");
+        expect(some.stdout).not.toMatch(/re-import/);
+        expect(beyond.code).toBe(2);
+        expect(beyond.stderr.trim().split("\n")).toHaveLength(1);
+        expect(beyond.stderr).toMatch(/direction is for layer 9, beyond the model's steerable layers 1-4/);
+    });
+
     it("a vector with more than one layer is one line, exit 2, before the model loads", async () => {
         const result = await read("--model", path.join(tempDir(), "no-model.gguf"), "--vector", sueVector, "--across-layers", "text");
         expect(result.code).toBe(2);
