@@ -36,7 +36,9 @@ export default defineConfig({
     test: {
         // one llama.cpp thread per model (the default --threads, see runtime.ts): ggml's threads spin while they wait, and
         // two of them per model on a 2-core machine shared with other work made a 1 s test take minutes
-        env: {STEER_CHAT_THREADS: "1", XDG_CONFIG_HOME: path.join(home, "config"), XDG_DATA_HOME: path.join(home, "data")},
+        // (STEER_CHAT_*_DIR, when set, win over XDG: emptied, they read as unset)
+        env: {STEER_CHAT_THREADS: "1", XDG_CONFIG_HOME: path.join(home, "config"), XDG_DATA_HOME: path.join(home, "data"),
+            STEER_CHAT_CONFIG_DIR: "", STEER_CHAT_DATA_DIR: ""},
         // vitest's default leaves a core free, so on 2 cores the unit tier ran its files one by one; its UI tests mostly
         // wait on Ink's frames, so two of them share 2 cores well (model and terminal files run one at a time anyway)
         maxWorkers: Math.max(2, os.availableParallelism() - 1),

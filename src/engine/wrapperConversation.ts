@@ -18,7 +18,7 @@ export class ChatConversation extends BaseConversation {
     readonly mode = "chat" as const;
     private readonly session: LlamaChatSession;
     private readonly confidence: ConfidenceRecorder;
-    /** when the last reply's first token came */
+    /** what the user should know of how this conversation builds its prompts (a template not used, and why) */
     readonly notes: readonly string[];
 
     /** `runaway`: why the model's template is not used at all (it did not render within the probe's bounds) */

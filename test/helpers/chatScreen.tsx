@@ -1,7 +1,7 @@
 /**
  * The chat screen (src/ui/App.tsx) in ink-testing-library over an in-memory Conversation
  * (test/helpers/fakeConversation.ts): start it, type and submit as a person does. Each test file calls
- * `unmountChat` after each test.
+ * `unmountChat` after each test (the unit tier shares a worker between files, so nothing may stay mounted).
  */
 import React, {useEffect} from "react";
 import {render} from "ink-testing-library";
@@ -18,12 +18,12 @@ function ExitProbe({state}: {state: {exited: boolean}}) {
     return null;
 }
 
-let cleanup: (() => void) | undefined;
+/** the screens drawn since the last unmountChat (a test may start more than one) */
+const mounted: (() => void)[] = [];
 
-/** unmounts the screen the last `start` drew (for afterEach) */
+/** unmounts every screen `start` drew (for afterEach) */
 export function unmountChat() {
-    cleanup?.();
-    cleanup = undefined;
+    for (const unmount of mounted.splice(0)) unmount();
 }
 
 export async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf", trainRecipe?: RecipeTrainer,
@@ -33,7 +33,7 @@ export async function start(conversation = new FakeConversation(), modelName = "
         <App session={new ChatSession({conversation, modelName, trainRecipe})} {...(history ? {history} : {})} />
         <ExitProbe state={state} />
     </>);
-    cleanup = () => app.unmount();
+    mounted.push(() => app.unmount());
     await tick(100);
     return {...app, conversation, state};
 }
