@@ -5,11 +5,12 @@
  * per-token × per-layer projections. `--across-layers` reads a one-layer direction (an imported one) at every layer,
  * as a check of the layer it was given: a direction should read highest near the layer it was taken from.
  */
-import {readFileSync, writeFileSync} from "node:fs";
+import {writeFileSync} from "node:fs";
 import path from "node:path";
 import type {LlamaModel, Token} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
+import {readRegularFile} from "../engine/userFiles.js";
 import {loadModel} from "../engine/runtime.js";
 import {ConceptReader, type TextReading} from "../steering/conceptReader.js";
 import type {ControlVector} from "../steering/controlVector.js";
@@ -82,13 +83,10 @@ function textToRead(options: CliOptions): string {
     return text;
 }
 
+/** A text file given to --file or --baseline: a regular file, as every file the user names (a FIFO would block). */
 function readText(file: string, flag: string): string {
-    let text: string;
-    try {
-        text = readFileSync(file, "utf8");
-    } catch {
-        throw new UserFacingError(`File not found: ${file}`, `check the path given to ${flag}`);
-    }
+    const text = readRegularFile(file, "Text file",
+        () => new UserFacingError(`File not found: ${file}`, `check the path given to ${flag}`)).toString("utf8");
     if (text.trim() === "") throw new UserFacingError(`${file} is empty`, `give ${flag} a file with some text`);
     return text;
 }

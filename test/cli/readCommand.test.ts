@@ -195,6 +195,8 @@ describe("steer-chat read input errors", () => {
         ["no text", ["--model", missingModel, "--vector", sueVector], /read needs a text/],
         ["a text and a file", ["--model", missingModel, "--vector", sueVector, "--file", "x.txt", "text"], /a text or --file, not both/],
         ["a missing file", ["--model", missingModel, "--vector", sueVector, "--file", "no-such.txt"], /File not found: no-such\.txt/],
+        ["a folder as the baseline", ["--model", missingModel, "--vector", sueVector, "--baseline", path.join(repoRoot, "test"), "text"],
+            /Text file .*test is a folder, not a regular file/],
         ["a missing baseline", ["--model", missingModel, "--vector", sueVector, "--baseline", "no-such.txt", "text"], /File not found: no-such\.txt.*--baseline/],
         ["a missing vector", ["--model", missingModel, "--vector", "no-such-vector", "text"], /No vector named "no-such-vector"/],
         ["no model", ["--vector", sueVector, "text"], /read needs a model/]
