@@ -18,6 +18,7 @@
 #include "context_check.h"
 #include "exports.h"
 #include "llama_api.h"
+#include "thread_pool.h"
 
 namespace steer {
 
@@ -88,7 +89,7 @@ static void finalizeCapture(Napi::Env env, CaptureContext* cc) {
     delete cc;
 }
 
-// createCaptureContext(addonContext, expectedNCtx, maxTokens, threads) -> External<CaptureContext>
+// createCaptureContext(addonContext, expectedNCtx, maxTokens, threads, poll?) -> External<CaptureContext>
 Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Verified v = verifyContext(env, info[0], optionalU32(info, 1));
@@ -100,6 +101,8 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     const int32_t cpus = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
     const int32_t threads = std::clamp(info[3].As<Napi::Number>().Int32Value(), 1, cpus);
     if (maxTokens < 1) throw Napi::RangeError::New(env, "maxTokens must be at least 1");
+    // how long the pool's idle threads poll for work (ggml's 0-100 scale; ggml's default 50 when not given)
+    const int32_t poll = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 50;
 
     auto* cc = new CaptureContext();
     cc->owner = Napi::Persistent(info[0].As<Napi::Object>());
@@ -127,8 +130,7 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
         throw Napi::Error::New(env, "llama.cpp could not create the capture context (out of memory?)");
     }
     if (pooled) {
-        ggml_threadpool_params tpp = api().threadpool_params_default(threads);
-        cc->threadpool = api().threadpool_new(&tpp);
+        cc->threadpool = newThreadPool(threads, poll);
         if (cc->threadpool != nullptr) api().attach_threadpool(cc->ctx, cc->threadpool, cc->threadpool);
     }
     return Napi::External<CaptureContext>::New(env, cc, finalizeCapture);

@@ -16,5 +16,10 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info);
 Napi::Value Capture(const Napi::CallbackInfo& info);
 Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info);
 Napi::Value CaptureLogits(const Napi::CallbackInfo& info);
+// generate.cc
+Napi::Value Generate(const Napi::CallbackInfo& info);
+// thread_pool.cc
+Napi::Value AttachThreadPool(const Napi::CallbackInfo& info);
+Napi::Value FreeThreadPool(const Napi::CallbackInfo& info);
 
 }  // namespace steer

@@ -96,10 +96,30 @@ Api& api() {
         else missing += ", libggml-base";
         if (!missing.empty()) a.captureError = "hidden-state capture needs " + missing + ", missing from node-llama-cpp's llama.cpp";
 
-        // optional: without these, capture falls back to a single thread
+        // optional: the generation loop's calls
+        std::string generation;
+        resolve(llama, "llama_n_batch", a.n_batch, generation);
+        resolve(llama, "llama_vocab_is_eog", a.vocab_is_eog, generation);
+        resolve(llama, "llama_sampler_chain_default_params", a.sampler_chain_default_params, generation);
+        resolve(llama, "llama_sampler_chain_init", a.sampler_chain_init, generation);
+        resolve(llama, "llama_sampler_chain_add", a.sampler_chain_add, generation);
+        resolve(llama, "llama_sampler_init_greedy", a.sampler_init_greedy, generation);
+        resolve(llama, "llama_sampler_init_dist", a.sampler_init_dist, generation);
+        resolve(llama, "llama_sampler_init_top_k", a.sampler_init_top_k, generation);
+        resolve(llama, "llama_sampler_init_top_p", a.sampler_init_top_p, generation);
+        resolve(llama, "llama_sampler_init_min_p", a.sampler_init_min_p, generation);
+        resolve(llama, "llama_sampler_init_temp", a.sampler_init_temp, generation);
+        resolve(llama, "llama_sampler_apply", a.sampler_apply, generation);
+        resolve(llama, "llama_sampler_free", a.sampler_free, generation);
+        if (!missing.empty() || !generation.empty())
+            a.generateError = "the generation loop needs " + missing + (missing.empty() || generation.empty() ? "" : ", ") + generation +
+                ", missing from node-llama-cpp's llama.cpp";
+
+        // optional: without these, contexts run without a persistent thread pool (capture on a single thread)
         std::string optional;
         void* ggmlCpu = libs.ggmlCpu.empty() ? nullptr : dlopen(libs.ggmlCpu.c_str(), RTLD_NOW | RTLD_NOLOAD);
         resolve(llama, "llama_attach_threadpool", a.attach_threadpool, optional);
+        resolve(llama, "llama_detach_threadpool", a.detach_threadpool, optional);
         if (ggml != nullptr) resolve(ggml, "ggml_threadpool_params_default", a.threadpool_params_default, optional);
         if (ggmlCpu != nullptr) {
             resolve(ggmlCpu, "ggml_threadpool_new", a.threadpool_new, optional);

@@ -32,11 +32,28 @@ struct Api {
     const llama_vocab* (*model_get_vocab)(const llama_model*) = nullptr;
     int32_t (*vocab_n_tokens)(const llama_vocab*) = nullptr;
 
-    // a persistent CPU threadpool for the capture context (optional: without it capture runs on one thread)
+    // the generation loop (generate.cc): optional, generation goes through node-llama-cpp without it
+    uint32_t (*n_batch)(const llama_context*) = nullptr;
+    bool (*vocab_is_eog)(const llama_vocab*, llama_token) = nullptr;
+    llama_sampler_chain_params (*sampler_chain_default_params)() = nullptr;
+    llama_sampler* (*sampler_chain_init)(llama_sampler_chain_params) = nullptr;
+    void (*sampler_chain_add)(llama_sampler*, llama_sampler*) = nullptr;
+    llama_sampler* (*sampler_init_greedy)() = nullptr;
+    llama_sampler* (*sampler_init_dist)(uint32_t) = nullptr;
+    llama_sampler* (*sampler_init_top_k)(int32_t) = nullptr;
+    llama_sampler* (*sampler_init_top_p)(float, size_t) = nullptr;
+    llama_sampler* (*sampler_init_min_p)(float, size_t) = nullptr;
+    llama_sampler* (*sampler_init_temp)(float) = nullptr;
+    void (*sampler_apply)(llama_sampler*, llama_token_data_array*) = nullptr;
+    void (*sampler_free)(llama_sampler*) = nullptr;
+    std::string generateError;  // set when the generation loop cannot work
+
+    // a persistent CPU thread pool for every context steer-chat runs (optional: without it ggml starts threads per decode)
     ggml_threadpool_params (*threadpool_params_default)(int) = nullptr;
     ggml_threadpool* (*threadpool_new)(ggml_threadpool_params*) = nullptr;
     void (*threadpool_free)(ggml_threadpool*) = nullptr;
     void (*attach_threadpool)(llama_context*, ggml_threadpool*, ggml_threadpool*) = nullptr;
+    void (*detach_threadpool)(llama_context*) = nullptr;
 };
 
 // The table, resolved on first use; `error` / `captureError` say what is missing.

@@ -25,6 +25,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("capture", Napi::Function::New(env, steer::Capture));
     exports.Set("freeCaptureContext", Napi::Function::New(env, steer::FreeCaptureContext));
     exports.Set("captureLogits", Napi::Function::New(env, steer::CaptureLogits));
+    exports.Set("generate", Napi::Function::New(env, steer::Generate));
+    exports.Set("attachThreadPool", Napi::Function::New(env, steer::AttachThreadPool));
+    exports.Set("freeThreadPool", Napi::Function::New(env, steer::FreeThreadPool));
     return exports;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The layers a newcomer sees at a glance, read from the imports: cli → ui → session → presets → training → steering
- * → native → engine → gguf → the ground floor (errors, displayText) → config. A module imports only its own folder or lower
+ * → engine → native → gguf → the ground floor (errors, displayText) → config. A module imports only its own folder or lower
  * ones, and no chain of imports comes back to where it started.
  */
 import {readdirSync, readFileSync, statSync} from "node:fs";
@@ -8,7 +8,7 @@ import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {repoRoot} from "./helpers/tinyModel.js";
 
-const LAYERS = ["cli", "ui", "session", "presets", "training", "steering", "native", "engine", "gguf", "(ground)", "config"];
+const LAYERS = ["cli", "ui", "session", "presets", "training", "steering", "engine", "native", "gguf", "(ground)", "config"];
 const src = path.join(repoRoot, "src");
 
 function files(dir: string): string[] {

@@ -4,9 +4,14 @@
  * Why not node-llama-cpp's LlamaCompletion: it tokenizes the prompt with "trimLeadingSpace" (via a BOS/newline
  * workaround) and re-uses whatever KV cache the sequence already holds, so on some inputs its prompt tokens differ
  * from what llama.cpp's own tools feed the model. Here the prompt is tokenized exactly as llama-completion does
- * (parse special tokens, add BOS when the model asks for it) and evaluated with `sequence.evaluate`.
+ * (parse special tokens, add BOS when the model asks for it).
+ *
+ * Tokens come from the native helper's generation loop (decode and sample on a thread of its own, as llama.cpp's
+ * tools do) where it can run, else from node-llama-cpp's `evaluateWithMetadata`; both sample with llama.cpp's
+ * chain as node-llama-cpp builds it, so the same seed gives the same tokens either way.
  */
 import type {LlamaContextSequence, LlamaModel, Token} from "node-llama-cpp";
+import {nativeGeneratorFor} from "../native/generationLoop.js";
 import {IncrementalDetokenizer} from "./incrementalDetokenizer.js";
 import {ReplyMeter} from "./replyMeter.js";
 import type {SamplingOptions} from "./sampling.js";
@@ -59,6 +64,60 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     if (options.signal?.aborted || maxTokens <= 0)
         return {text, tokens, stopReason: options.signal?.aborted ? "aborted" : "contextFull", tokensPerSecond: 0, meanLogProb: undefined};
 
+    /** one generated token (not an end-of-generation one) and its probability */
+    const take = (token: Token, confidence: number) => {
+        tokens.push(token);
+        meter.tokens();
+        logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
+        const chunk = detokenizer.push(token);
+        if (chunk !== "") {
+            text += chunk;
+            options.onText?.(chunk);
+        }
+    };
+    /** the end-of-generation token that ended the reply: counted in the mean log-probability, as node-llama-cpp's
+     * chat counts its end-of-turn token */
+    const takeEog = (token: Token, confidence: number) => {
+        logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
+        eogToken = token;
+    };
+
+    const native = inputTokens.length > 0 ? nativeGeneratorFor(sequence) : undefined;
+    if (native != null && "generate" in native) {
+        const result = await native.generate(sequence, {
+            input: inputTokens, maxTokens, sampling: options, signal: options.signal,
+            onTokens(sampled, confidences) {
+                for (let i = 0; i < sampled.length; i++) take(sampled[i] as Token, confidences[i]!);
+            }
+        });
+        if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
+        if (result.stopReason === "eos" && options.keepEogToken && result.eogToken != null)
+            takeEog(result.eogToken as Token, result.eogConfidence ?? 0);
+        stopReason = result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens")
+            : result.stopReason === "aborted" ? "aborted" : "eos";
+    } else {
+        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, options, take, takeEog);
+    }
+    const rest = detokenizer.flush();
+    if (rest !== "") {
+        text += rest;
+        options.onText?.(rest);
+    }
+    const counted = tokens.length + (eogToken != null ? 1 : 0);
+    return {
+        text, tokens, stopReason,
+        tokensPerSecond: meter.tokensPerSecond(),
+        meanLogProb: counted > 0 ? logProbSum / counted : undefined,
+        ...(eogToken != null ? {eogToken} : {})
+    };
+}
+
+/**
+ * node-llama-cpp's own loop (`evaluateWithMetadata`), where the native one cannot run: the same tokens, with two
+ * trips through the JS thread per token.
+ */
+async function nodeLlamaCppLoop(sequence: LlamaContextSequence, inputTokens: Token[], maxTokens: number, options: GenerateOptions,
+    take: (token: Token, confidence: number) => void, takeEog: (token: Token, confidence: number) => void): Promise<StopReason> {
     const iterator = sequence.evaluateWithMetadata(inputTokens, {confidence: true}, {
         temperature: options.temperature,
         topK: options.topK,
@@ -69,43 +128,23 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         // never shift the context silently: a reply that runs out of room stops, so history stays what it was
         contextShift: {strategy: () => { throw new ContextFullSignal(); }}
     });
+    let count = 0;
     try {
         for await (const {token, confidence} of iterator) {
-            if (options.keepEogToken && model.isEogToken(token)) {
-                // counted in the mean log-probability, as node-llama-cpp's chat counts its end-of-turn token
-                logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
-                eogToken = token;
-                break;
+            if (options.keepEogToken && sequence.model.isEogToken(token)) {
+                takeEog(token, confidence);
+                return "eos";
             }
-            tokens.push(token);
-            meter.tokens();
-            logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
-            const chunk = detokenizer.push(token);
-            if (chunk !== "") {
-                text += chunk;
-                options.onText?.(chunk);
-            }
-            if (options.signal?.aborted) { stopReason = "aborted"; break; }
-            if (tokens.length >= maxTokens) {
-                stopReason = maxTokens < options.maxTokens ? "contextFull" : "maxTokens";
-                break;
-            }
+            take(token, confidence);
+            count++;
+            if (options.signal?.aborted) return "aborted";
+            if (count >= maxTokens) return maxTokens < options.maxTokens ? "contextFull" : "maxTokens";
         }
     } catch (err) {
         if (!(err instanceof ContextFullSignal)) throw err;
-        stopReason = "contextFull";
+        return "contextFull";
     }
-    const rest = detokenizer.flush();
-    if (rest !== "") {
-        text += rest;
-        options.onText?.(rest);
-    }
-    return {
-        text, tokens, stopReason,
-        tokensPerSecond: meter.tokensPerSecond(),
-        meanLogProb: tokens.length + (eogToken != null ? 1 : 0) > 0 ? logProbSum / (tokens.length + (eogToken != null ? 1 : 0)) : undefined,
-        ...(eogToken != null ? {eogToken} : {})
-    };
+    return "eos";
 }
 
 class ContextFullSignal extends Error {}

@@ -9,6 +9,7 @@ import {readGgufHeader, type ByteSource, type GgufHeader, type GgufHeaderResult}
 import {hyperparameterProblem} from "../gguf/modelHyperparameters.js";
 import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
+import {attachThreadPool, type AttachedThreadPool} from "../native/threadPool.js";
 import {checkModelFile} from "./modelFile.js";
 
 export type GpuOption = "auto" | false;
@@ -28,6 +29,8 @@ export type LoadedModel = {
     modelPath: string,
     /** a short display name: the file name */
     modelName: string,
+    /** the CPU threads the context computes with (its persistent thread pool's size, when it has one) */
+    threads: number,
     dispose(): Promise<void>
 };
 
@@ -122,23 +125,41 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
     }
     const contextSize = options.contextSize ?? Math.min(model.trainContextSize, DEFAULT_MAX_CONTEXT);
     let context: LlamaContext;
+    const threads = options.threads ?? defaultThreads(llama);
     try {
-        // node-llama-cpp's CPU default is twice the math cores; with ggml's spin-waiting threads that oversubscribes
-        // small machines badly (measured 20x slower on 2 cores), so default to one thread per core
-        context = await model.createContext({contextSize, threads: options.threads ?? defaultThreads(llama)});
+        context = await model.createContext({contextSize, threads});
     } catch (err) {
         await model.dispose();
         throw explainLoadError(err, modelPath, "context");
     }
+    const pool = attachPool(context, threads, options.debug === true);
     return {
         llama, model, context, modelPath: resolvedPath,
         modelName: displayText(path.basename(resolvedPath)),
+        threads,
         async dispose() {
             await context.dispose();
+            // after the context: no decode can still be running on the pool
+            pool?.free();
             await model.dispose();
         }
     };
 }
+
+/**
+ * A persistent thread pool for the context's CPU work, as llama.cpp's tools attach one: without it ggml starts and
+ * joins its threads at every decode. Where the helper cannot attach one, the context runs as before, said once
+ * under --debug.
+ */
+function attachPool(context: LlamaContext, threads: number, debug: boolean): AttachedThreadPool | undefined {
+    const result = attachThreadPool(context, threads);
+    if (result.attached) return result.pool;
+    if (debug && !poolNoteShown) process.stderr.write(`steer-chat: no persistent thread pool (${result.reason}); ggml starts threads at every decode\n`);
+    poolNoteShown = true;
+    return undefined;
+}
+
+let poolNoteShown = false;
 
 /** one thread per core, or STEER_CHAT_THREADS (the test suite sets 1: on a loaded 2-core machine, fewer spinning threads) */
 function defaultThreads(llama: Llama): number {

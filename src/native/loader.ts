@@ -32,10 +32,40 @@ export type ContextInfo = {nCtx: number, nEmbd: number, nLayer: number, library:
 /** an opaque native capture context (a second llama_context on the same model) */
 export type CaptureHandle = {readonly __capture: unique symbol};
 
+/** an opaque native thread pool attached to a context */
+export type ThreadPoolHandle = {readonly __threadPool: unique symbol};
+
+/** what one run of the native generation loop did (native/generate.cc) */
+export type NativeGenerationResult = {
+    stopReason: "eos" | "maxTokens" | "aborted" | "error",
+    /** how many input tokens were decoded (all of them, unless it failed) */
+    inputDecoded: number,
+    /** how many tokens were generated (handed to onTokens), and how many of them were decoded */
+    generated: number,
+    decodedGenerated: number,
+    /** the end-of-generation token sampled last (stopReason eos), not decoded, and its probability */
+    eogToken?: number,
+    eogConfidence?: number,
+    error?: string
+};
+
+export type NativeGenerationOptions = {
+    sequenceId: number,
+    /** the position of the first input token (the sequence's next token index) */
+    firstPosition: number,
+    input: Int32Array,
+    maxTokens: number,
+    temperature: number,
+    topK: number,
+    topP: number,
+    minP: number,
+    seed: number
+};
+
 /** what the helper exports, as native/module.cc registers it */
 export type NativeModule = {
     contextInfo(addonContext: object, expectedNCtx: number): ContextInfo,
-    createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number): CaptureHandle,
+    createCaptureContext(addonContext: object, expectedNCtx: number, maxTokens: number, threads: number, poll?: number): CaptureHandle,
     capture(handle: CaptureHandle, tokens: Int32Array, allRows: boolean, cvec?: Float32Array | null,
         ilStart?: number, ilEnd?: number): Promise<Float32Array[]>,
     freeCaptureContext(handle: CaptureHandle): void,
@@ -44,6 +74,10 @@ export type NativeModule = {
     setControlVector(addonContext: object, expectedNCtx: number, data: Float32Array | null,
         nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
+    generate?(addonContext: object, expectedNCtx: number, options: NativeGenerationOptions,
+        onTokens: (tokens: Int32Array, confidences: Float32Array) => void): {done: Promise<NativeGenerationResult>, stop(): void},
+    attachThreadPool?(addonContext: object, expectedNCtx: number, threads: number, poll: number): ThreadPoolHandle,
+    freeThreadPool?(handle: ThreadPoolHandle): void,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */
     builtFor?: {nodeLlamaCpp?: string, source?: string}
 };
@@ -58,6 +92,12 @@ export const BUILD_FIX = "run `npm run build:native` in the steer-chat folder (n
  * AddonContext it reads.
  */
 export function findNativeModule(): NativeModuleStatus {
+    return (found ??= locateNativeModule());
+}
+
+let found: NativeModuleStatus | undefined;
+
+function locateNativeModule(): NativeModuleStatus {
     if (process.platform === "win32")
         return {available: false, reason: "steering's native helper supports Linux and macOS only for now", fix: "run steer-chat on Linux or macOS to steer"};
     const require = createRequire(import.meta.url);

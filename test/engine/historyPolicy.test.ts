@@ -4,7 +4,7 @@
  * with a 64-token batch so a history of a few hundred tokens spans several batches.
  */
 import type {LlamaContext, LlamaContextSequence} from "node-llama-cpp";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
 import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation, type Conversation, type ConversationMode, type ConversationSnapshot, type HistoryPolicy} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
@@ -15,6 +15,20 @@ import {tinyModelPath} from "../helpers/tinyModel.js";
 const BATCH = 64;
 
 type Call = {method: string, tokens: number};
+
+/** the calls of the rig whose turn runs now: the native generation loop records its runs there too */
+let currentCalls: Call[] = [];
+vi.mock("../../src/native/generationLoop.js", async (importOriginal) => {
+    const original = await importOriginal<typeof import("../../src/native/generationLoop.js")>();
+    return {...original, nativeGeneratorFor(sequence: LlamaContextSequence) {
+        const found = original.nativeGeneratorFor(sequence);
+        if (!("generate" in found)) return found;
+        return {generate: (seq: LlamaContextSequence, request: Parameters<typeof found.generate>[1]) => {
+            currentCalls.push({method: "generate", tokens: request.input.length});
+            return found.generate(seq, request);
+        }};
+    }};
+});
 
 type Rig = {
     conversation: Conversation,
@@ -39,6 +53,7 @@ async function rig(loaded: LoadedModel, vector: string, {history, mode = "raw", 
     const conversation = createConversation({...loaded, context},
         {mode, history, sampling: {temperature: 0, maxTokens}, ...steeringHooks(controller)});
     const calls: Call[] = [];
+    currentCalls = calls;
     for (const method of ["evaluateWithoutGeneratingNewTokens", "evaluateWithMetadata"] as const) {
         const original = sequence[method].bind(sequence) as (...args: unknown[]) => unknown;
         Object.defineProperty(sequence, method, {configurable: true, writable: true, value: (tokens: unknown[], ...rest: unknown[]) => {
@@ -58,6 +73,7 @@ async function turn(r: Rig, text: string) {
     const usedBefore = r.conversation.contextUsage().used;
     const evaluatedBefore = r.evaluated();
     r.calls.length = 0;
+    currentCalls = r.calls;
     const reply = await r.conversation.send(text);
     return {reply, usedBefore, usedAfter: r.conversation.contextUsage().used, evaluated: r.evaluated() - evaluatedBefore,
         calls: [...r.calls]};
@@ -67,7 +83,7 @@ const nudge = (r: Rig, by = 0.3) => r.controller.update((s) => s.setCoefficient(
 
 /** the calls before generation (prefill batches) and the one that generates */
 function split(calls: Call[]) {
-    return {ahead: calls.filter((c) => c.method === "evaluateWithoutGeneratingNewTokens"), generating: calls.filter((c) => c.method === "evaluateWithMetadata")};
+    return {ahead: calls.filter((c) => c.method === "evaluateWithoutGeneratingNewTokens"), generating: calls.filter((c) => c.method === "evaluateWithMetadata" || c.method === "generate")};
 }
 
 /** Talks through the prompts (greedy) and returns the history, for conversations to start from. */

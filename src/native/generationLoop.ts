@@ -1,0 +1,114 @@
+/**
+ * Generation through the native helper's loop (native/generate.cc): decode and sample on one thread of its own,
+ * tokens streamed back in batches. node-llama-cpp's own loop makes two round trips through the JS thread per token,
+ * which on a small model cost more than the token (1,300 tok/s against llama-completion's 5,500 on 2 cores).
+ *
+ * The KV cache and the sequence's token bookkeeping stay node-llama-cpp's: the loop runs under the sequence's
+ * evaluation lock and the context's lock (taken with node-llama-cpp's own copy of lifecycle-utils, so they are the
+ * locks its evaluations take), and afterwards the sequence records exactly the tokens the loop decoded.
+ */
+import {createRequire} from "node:module";
+import {pathToFileURL} from "node:url";
+import type {LlamaContextSequence, Token} from "node-llama-cpp";
+import {addonContextOf, findNativeModule, type NativeGenerationResult, type NativeModule} from "./loader.js";
+
+export type NativeSampling = {temperature: number, topK: number, topP: number, minP: number, seed?: number};
+
+export type NativeGenerateRequest = {
+    /** evaluated first (at least one token); generation samples after its last token */
+    input: readonly Token[],
+    maxTokens: number,
+    sampling: NativeSampling,
+    signal?: AbortSignal,
+    /** the tokens sampled since the last call, with each one's probability; called on the JS thread, in order */
+    onTokens(tokens: Int32Array, confidences: Float32Array): void
+};
+
+/** the fields of node-llama-cpp's LlamaContextSequence that the loop reads and updates (internal in 3.22.1) */
+type SequenceInternals = {
+    _sequenceId: number,
+    _contextTokens: Token[],
+    _nextTokenIndex: number,
+    _lock: object,
+    _loadedTokenPredictions: unknown[],
+    _tokenPredictor?: unknown,
+    needsCheckpoints: boolean
+};
+
+type Lock = {dispose(): void};
+type AcquireLock = (scope: readonly unknown[]) => Promise<Lock>;
+let acquireLockPromise: Promise<AcquireLock> | undefined;
+
+/** lifecycle-utils as node-llama-cpp resolves it: its locks live in that module's state */
+function nodeLlamaCppAcquireLock(): Promise<AcquireLock> {
+    acquireLockPromise ??= (async () => {
+        const fromNodeLlamaCpp = createRequire(createRequire(import.meta.url).resolve("node-llama-cpp"));
+        const url = pathToFileURL(fromNodeLlamaCpp.resolve("lifecycle-utils")).href;
+        return ((await import(url)) as {acquireLock: AcquireLock}).acquireLock;
+    })();
+    return acquireLockPromise;
+}
+
+export type NativeGenerator = (sequence: LlamaContextSequence, request: NativeGenerateRequest) => Promise<NativeGenerationResult>;
+
+/**
+ * The native loop for a sequence, or why it cannot run there (then node-llama-cpp's loop is used): no helper, an
+ * older helper, or a sequence whose bookkeeping the loop does not keep (token predictors, checkpointed models).
+ */
+export function nativeGeneratorFor(sequence: LlamaContextSequence): {generate: NativeGenerator} | {reason: string} {
+    if (process.env.STEER_CHAT_NATIVE_LOOP === "0") return {reason: "STEER_CHAT_NATIVE_LOOP=0"};
+    const found = findNativeModule();
+    if (!found.available) return {reason: found.reason};
+    if (found.module.generate == null) return {reason: "the native helper is older than this steer-chat (no generation loop)"};
+    const internals = sequence as unknown as SequenceInternals;
+    if (typeof internals._sequenceId !== "number" || !Array.isArray(internals._contextTokens) || typeof internals._nextTokenIndex !== "number" ||
+        internals._lock == null || !Array.isArray(internals._loadedTokenPredictions))
+        return {reason: "this node-llama-cpp keeps its sequences differently"};
+    if (internals.needsCheckpoints) return {reason: "the model needs context checkpoints, which node-llama-cpp's loop takes"};
+    if (internals._tokenPredictor != null) return {reason: "the sequence has a token predictor"};
+    return {generate: (seq, request) => runNativeLoop(found.module, seq, request)};
+}
+
+async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
+    request: NativeGenerateRequest): Promise<NativeGenerationResult> {
+    const internals = sequence as unknown as SequenceInternals;
+    const acquireLock = await nodeLlamaCppAcquireLock();
+    const sequenceLock = await acquireLock([internals._lock, "evaluate"]);
+    let contextLock: Lock | undefined;
+    try {
+        contextLock = await acquireLock([sequence.context, "context"]);
+        const {input, sampling} = request;
+        const firstPosition = internals._nextTokenIndex;
+        const generated: Token[] = [];
+        const run = mod.generate!(addonContextOf(sequence.context), sequence.context.contextSize, {
+            sequenceId: internals._sequenceId, firstPosition, input: Int32Array.from(input), maxTokens: request.maxTokens,
+            temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP,
+            // as node-llama-cpp resolves a seed (LlamaContextSequence._resolveSamplerConfig): none is the time in seconds
+            seed: Math.max(0, Number.isFinite(sampling.seed) ? Math.floor(sampling.seed!) : Math.floor(Date.now() / 1000))
+        }, (tokens, confidences) => {
+            for (const token of tokens) generated.push(token as Token);
+            request.onTokens(tokens, confidences);
+        });
+        const stop = () => run.stop();
+        request.signal?.addEventListener("abort", stop);
+        if (request.signal?.aborted) stop();
+        let result: NativeGenerationResult;
+        try {
+            result = await run.done;
+        } finally {
+            request.signal?.removeEventListener("abort", stop);
+        }
+        // the sequence now holds what the loop decoded: its input, then every generated token but the last sampled
+        const decoded = [...input.slice(0, result.inputDecoded), ...generated.slice(0, result.decodedGenerated)] as Token[];
+        internals._contextTokens = internals._contextTokens.concat(decoded);
+        internals._nextTokenIndex = firstPosition + decoded.length;
+        // node-llama-cpp's meter counts a decoded token with logits as output, one without as input
+        const inputWithLogits = result.inputDecoded === input.length ? 1 : 0;
+        sequence.tokenMeter.useTokens(result.inputDecoded - inputWithLogits, "input");
+        sequence.tokenMeter.useTokens(inputWithLogits + result.decodedGenerated, "output");
+        return result;
+    } finally {
+        contextLock?.dispose();
+        sequenceLock.dispose();
+    }
+}

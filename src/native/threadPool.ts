@@ -1,0 +1,47 @@
+/**
+ * A persistent ggml CPU thread pool for a node-llama-cpp context, as llama.cpp's own tools attach one. Without it,
+ * every llama_decode starts and joins its worker threads (node-llama-cpp attaches none): on 2 cores that made
+ * generation 15× slower at 2 threads than at 1.
+ */
+import type {LlamaContext} from "node-llama-cpp";
+import {addonContextOf, findNativeModule, type ThreadPoolHandle} from "./loader.js";
+
+/**
+ * How long an idle pool thread polls for the next graph before it sleeps, on ggml's 0–100 scale. 0: it sleeps at
+ * once. Measured on 2 cores (stories260K, native loop, interleaved): poll 0 was as fast as ggml's default 50 and
+ * llama-completion's `--poll 0` as fast as its default, while polling threads take a core from the JS thread and
+ * the terminal between replies.
+ */
+export const THREAD_POOL_POLL = 0;
+
+export type AttachedThreadPool = {
+    readonly threads: number,
+    /** detaches the pool if the context still lives, and frees it; call after the context is disposed, or before */
+    free(): void
+};
+
+/** The pool attached, or why there is none (then ggml starts threads per decode, as before). */
+export type ThreadPoolResult = {attached: true, pool: AttachedThreadPool} | {attached: false, reason: string};
+
+export function attachThreadPool(context: LlamaContext, threads: number, poll = THREAD_POOL_POLL): ThreadPoolResult {
+    const found = findNativeModule();
+    if (!found.available) return {attached: false, reason: found.reason};
+    const mod = found.module;
+    if (mod.attachThreadPool == null || mod.freeThreadPool == null)
+        return {attached: false, reason: "the native helper is older than this steer-chat (no thread pool)"};
+    let handle: ThreadPoolHandle | undefined;
+    try {
+        handle = mod.attachThreadPool(addonContextOf(context), context.contextSize, threads, poll);
+    } catch (err) {
+        return {attached: false, reason: (err as Error).message};
+    }
+    const free = mod.freeThreadPool;
+    return {attached: true, pool: {
+        threads,
+        free() {
+            if (handle == null) return;
+            free(handle);
+            handle = undefined;
+        }
+    }};
+}
