@@ -1,7 +1,8 @@
 /**
  * steer-chat benchmarks: what steering costs, measured side by side in one run (machines here are noisy, so every
  * figure that matters is a ratio of interleaved runs).
- * `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json] [--long-history-only] [--strength-only]`
+ * `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json] [--long-history-only] [--strength-only]
+ *   [--llama-cpp-only | --no-llama-cpp]`
  */
 import {mkdtempSync, writeFileSync} from "node:fs";
 import os from "node:os";
@@ -30,10 +31,12 @@ import {steeringHooks} from "../src/session/setupSteering.js";
 import {measureCalibration} from "../src/steering/calibration.js";
 import {CoherenceMeter} from "../src/steering/coherenceMeter.js";
 import {replyOnlySettings, type SteerPolicy} from "../src/steering/steerPolicy.js";
+import {demoFirstReply, printVsLlamaCpp, vsLlamaCpp} from "./llamaCppPhase.js";
 
 const {values} = parseArgs({options: {
     model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"},
-    "long-history-only": {type: "boolean"}, "strength-only": {type: "boolean"}
+    "long-history-only": {type: "boolean"}, "strength-only": {type: "boolean"},
+    "llama-cpp-only": {type: "boolean"}, "no-llama-cpp": {type: "boolean"}
 }});
 const GENERATE = Number(values.tokens ?? 96);
 const ROUNDS = Number(values.rounds ?? 9);
@@ -247,7 +250,22 @@ function printStrength(st: StrengthResults) {
         `ratio ${st.reply_only_over_all.toFixed(3)} [${spread(st.reply_only_over_all_quartiles)}] whole replies (goal < 1.02)`);
 }
 
+/** steer-chat against llama-completion on three models, and the demo's first reply (llamaCppPhase.ts) */
+async function llamaCppPhase() {
+    const rows = await vsLlamaCpp(ROUNDS, log);
+    log("the demo's first chat reply");
+    const demo = await demoFirstReply(ROUNDS);
+    return {rows, demo};
+}
+
 async function main() {
+    if (values["llama-cpp-only"]) {
+        const vs = await llamaCppPhase();
+        if (values.json) process.stdout.write(JSON.stringify({vs_llama_cpp: vs.rows, demo_first_reply: vs.demo}) + "\n");
+        else printVsLlamaCpp(vs.rows, vs.demo, (line) => process.stdout.write(line));
+        return;
+    }
+    const vs = values["no-llama-cpp"] || values["long-history-only"] || values["strength-only"] ? undefined : await llamaCppPhase();
     const file = modelPath();
     log(`model: ${file}`);
     const loadPhase = await phase(() => loadModel(file, {gpu: false, contextSize: 1024}));
@@ -488,6 +506,7 @@ async function main() {
         readout_over_reply: medianRatio(readSeconds, replySeconds), readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
         long_history: longHistoryResults,
         strength: strengthResults,
+        ...(vs == null ? {} : {vs_llama_cpp: vs.rows, demo_first_reply: vs.demo}),
         short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
             readout: readPhase.peakRssMb, reload: reloadPhase.peakRssMb, prefill: prefillPhase.peakRssMb, train: trainPhase.peakRssMb}
@@ -515,6 +534,7 @@ async function main() {
         `ratio ${results.readout_over_reply.toFixed(3)} [${spread(results.readout_over_reply_quartiles)}] (goal < 0.25), 4 vectors, after the reply`);
     printLongHistory(results.long_history);
     printStrength(results.strength);
+    if (vs != null) printVsLlamaCpp(vs.rows, vs.demo, (line) => process.stdout.write(line));
     if (results.short_runs > 0) row("short runs", String(results.short_runs), `runs that hit EOS before ${GENERATE} tokens: their speeds are less comparable`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));
 }

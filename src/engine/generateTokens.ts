@@ -10,6 +10,7 @@
  * tools do) where it can run, else from node-llama-cpp's `evaluateWithMetadata`; both sample with llama.cpp's
  * chain as node-llama-cpp builds it, so the same seed gives the same tokens either way.
  */
+import {randomInt} from "node:crypto";
 import type {LlamaContextSequence, LlamaModel, Token} from "node-llama-cpp";
 import {nativeGeneratorFor} from "../native/generationLoop.js";
 import {IncrementalDetokenizer} from "./incrementalDetokenizer.js";
@@ -82,21 +83,34 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         eogToken = token;
     };
 
+    // no seed: a random one for this reply (node-llama-cpp's own default, the time in seconds, gave two replies
+    // started within the same second the same random stream: /compare's and /sweep's candidates among them)
+    const sampling = {...options, seed: options.seed ?? randomInt(2 ** 32)};
     const native = inputTokens.length > 0 ? nativeGeneratorFor(sequence) : undefined;
     if (native != null && "generate" in native) {
+        // the loop runs ahead of the JS thread: a stop takes effect at the token being read when it came, as in
+        // node-llama-cpp's loop, and the tokens sampled past it are left out
+        let stopped = false;
         const result = await native.generate(sequence, {
-            input: inputTokens, maxTokens, sampling: options, signal: options.signal,
+            input: inputTokens, maxTokens, sampling, signal: options.signal,
             onTokens(sampled, confidences) {
-                for (let i = 0; i < sampled.length; i++) take(sampled[i] as Token, confidences[i]!);
+                for (let i = 0; i < sampled.length && !stopped; i++) {
+                    take(sampled[i] as Token, confidences[i]!);
+                    stopped = options.signal?.aborted === true;
+                }
             }
         });
         if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
-        if (result.stopReason === "eos" && options.keepEogToken && result.eogToken != null)
+        // what the loop decoded past the stop leaves the cache, which then ends as node-llama-cpp's loop leaves it
+        const pastStop = result.decodedGenerated - Math.max(0, tokens.length - 1);
+        if (stopped && pastStop > 0)
+            await sequence.eraseContextTokenRanges([{start: sequence.nextTokenIndex - pastStop, end: sequence.nextTokenIndex}]);
+        if (!stopped && result.stopReason === "eos" && options.keepEogToken && result.eogToken != null)
             takeEog(result.eogToken as Token, result.eogConfidence ?? 0);
-        stopReason = result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens")
-            : result.stopReason === "aborted" ? "aborted" : "eos";
+        stopReason = stopped || result.stopReason === "aborted" ? "aborted"
+            : result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens") : "eos";
     } else {
-        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, options, take, takeEog);
+        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, take, takeEog);
     }
     const rest = detokenizer.flush();
     if (rest !== "") {

@@ -106,6 +106,15 @@ for (const m of models) {
             expect(full.tokens.slice(0, reply.tokenCount)).toEqual(reply.tokens);
         });
 
+        it("a stop leaves the cache holding the prompt and the reply's tokens but the last, whatever was sampled past it", async () => {
+            const controller = new AbortController();
+            await withConversation({}, async (c) => {
+                const {reply} = await sendCollecting(c, m.prompt, controller.signal, (soFar) => { if (soFar.length === 2) controller.abort(); });
+                expect(reply.stopReason).toBe("aborted");
+                expect(c.contextUsage().used).toBe(tokenizePrompt(loaded.model, m.prompt).length + reply.tokenCount - 1);
+            });
+        });
+
         it("a second turn continues the transcript; clear() forgets it and resets the context usage", async () => {
             await withConversation({}, async (c) => {
                 expect(c.contextUsage()).toEqual({used: 0, size: loaded.context.contextSize, staleTokens: 0});
@@ -145,6 +154,34 @@ for (const m of models) {
             } finally {
                 await small.dispose();
             }
+        });
+
+        it("the native generation loop gives node-llama-cpp's loop's tokens, greedy and seeded, two turns running", async () => {
+            const sampled = {temperature: 0.8, seed: 3, topK: 40, topP: 0.95, minP: 0.05};
+            const run = (native: boolean) => withConversation({sampling: {...sampled, maxTokens: 40}}, async (c) => {
+                const saved = process.env.STEER_CHAT_NATIVE_LOOP;
+                process.env.STEER_CHAT_NATIVE_LOOP = native ? "1" : "0";
+                try {
+                    const first = await c.send(m.prompt);
+                    const second = await c.send(m.prompt);
+                    return [first, second, c.contextUsage().used] as const;
+                } finally {
+                    if (saved == null) delete process.env.STEER_CHAT_NATIVE_LOOP;
+                    else process.env.STEER_CHAT_NATIVE_LOOP = saved;
+                }
+            });
+            const [native, nodeLoop] = [await run(true), await run(false)];
+            for (const turn of [0, 1] as const) {
+                expect(native[turn].tokens).toEqual(nodeLoop[turn].tokens);
+                expect(native[turn].text).toBe(nodeLoop[turn].text);
+                expect(native[turn].stopReason).toBe(nodeLoop[turn].stopReason);
+                // node-llama-cpp sums the softmax in float over the sorted vocabulary, the native loop in double
+                expect(native[turn].meanLogProb!).toBeCloseTo(nodeLoop[turn].meanLogProb!, 4);
+            }
+            // the second turn read the first from the cache both ways: the sequence's bookkeeping is the same
+            expect(native[2]).toBe(nodeLoop[2]);
+            const again = await run(true);
+            expect(again[0].tokens).toEqual(native[0].tokens);
         });
     });
 }
