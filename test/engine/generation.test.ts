@@ -109,7 +109,8 @@ for (const m of models) {
         it("a stop leaves the cache holding the prompt and the reply's tokens but the last, whatever was sampled past it", async () => {
             const controller = new AbortController();
             await withConversation({}, async (c) => {
-                const {reply} = await sendCollecting(c, m.prompt, controller.signal, (soFar) => { if (soFar.length === 2) controller.abort(); });
+                const {reply} = await sendCollecting(c, m.prompt, controller.signal,
+                    (soFar) => { if (soFar.length === 2) controller.abort(); });
                 expect(reply.stopReason).toBe("aborted");
                 expect(c.contextUsage().used).toBe(tokenizePrompt(loaded.model, m.prompt).length + reply.tokenCount - 1);
             });
