@@ -43,18 +43,19 @@ function syntheticModel(nEmbd: number, nLayer: number): string {
 
 /**
  * llama-completion's own decode-phase rate: `eval time = X ms / N runs` (the prompt is timed apart). Its log is
- * written by a thread of its own, which on a loaded machine sometimes loses the last lines at exit: run it again then.
+ * written by a thread of its own that is not flushed at exit (common/log.cpp says so), and on a busy machine most runs
+ * lose their last lines: run it again then, up to 30 times.
  */
 async function llamaCompletionRate(model: string, tokens: number, threads: number | undefined): Promise<number> {
     const args = ["-m", model, "-p", PROMPT, "-n", String(tokens), "--temp", "0", "-no-cnv", "--ignore-eos", "--no-warmup",
         "-c", "1024", ...(threads == null ? [] : ["-t", String(threads)])];
     let stderr = "";
-    for (let attempt = 0; attempt < 5; attempt++) {
+    for (let attempt = 0; attempt < 30; attempt++) {
         stderr = (await run(LLAMA_COMPLETION, args, {maxBuffer: 64 * 2 ** 20})).stderr;
         const found = /^.*\beval time =\s*([\d.]+) ms \/\s*(\d+) runs/m.exec(stderr.split("\n").filter((l) => !l.includes("prompt eval")).join("\n"));
         if (found != null) return Number(found[2]) / (Number(found[1]) / 1000);
     }
-    throw new Error(`llama-completion printed no eval time in 5 runs:\n${stderr.slice(-2000)}`);
+    throw new Error(`llama-completion printed no eval time in 30 runs:\n${stderr.slice(-2000)}`);
 }
 
 /**
