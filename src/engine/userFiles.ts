@@ -30,9 +30,11 @@ export function kindOf(stat: Stats): string {
     return "not a regular file";
 }
 
-function refuse(what: string, file: string, stat: Stats): NotARegularFileError {
+/** `kept`: a file steer-chat keeps for itself (read with noFollow), which the user did not name */
+function refuse(what: string, file: string, stat: Stats, kept = false): NotARegularFileError {
     return new NotARegularFileError(`${what} ${file} is ${kindOf(stat)}, not a regular file`,
-        stat.isSymbolicLink() ? "steer-chat does not use a link here: remove it" : "give the path of a regular file");
+        stat.isSymbolicLink() ? "steer-chat does not use a link here: remove it"
+            : kept ? "steer-chat keeps a regular file there: move it away" : "give the path of a regular file");
 }
 
 /** How a file is read: its size bound, and whether a symbolic link is refused (files steer-chat keeps for itself). */
@@ -47,7 +49,7 @@ export function statRegularFile(file: string, what: string, {noFollow = false}: 
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
         throw err;
     }
-    if (!stat.isFile()) throw refuse(what, file, stat);
+    if (!stat.isFile()) throw refuse(what, file, stat, noFollow);
     return stat;
 }
 
@@ -64,7 +66,7 @@ export function openRegularFile(file: string, what: string, {noFollow = false}: 
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
         closeSync(fd);
-        throw refuse(what, file, stat);
+        throw refuse(what, file, stat, noFollow);
     }
     return fd;
 }
