@@ -34,3 +34,14 @@ export function onInterrupt(handler: () => void): () => void {
         if (index >= 0) entries.splice(index, 1);
     };
 }
+
+const ignoreFileSizeSignal = () => undefined;
+
+/**
+ * Keeps SIGXFSZ harmless: Node ignores it, so a write past `ulimit -f` fails with EFBIG and is reported in one line
+ * naming the file (or a cache is skipped). signal-exit@3 (from Ink) hooks it too and re-raises it when it is the only
+ * listener, which ended the process (exit 153) at the first cache write past the limit. A listener of ours stops that.
+ */
+export function keepFileSizeSignalHarmless() {
+    if (!process.listeners("SIGXFSZ").includes(ignoreFileSizeSignal)) process.on("SIGXFSZ", ignoreFileSizeSignal);
+}

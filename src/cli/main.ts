@@ -11,7 +11,7 @@ import {runRead} from "./readCommand.js";
 import {runCalibrate} from "./calibrateCommand.js";
 import {helpText, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
-import {ownInterrupts} from "./interrupts.js";
+import {keepFileSizeSignalHarmless, ownInterrupts} from "./interrupts.js";
 
 export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
@@ -19,6 +19,7 @@ export const EXIT_FAILURE = 1;
 export async function main(argv: string[]): Promise<number> {
     let options: CliOptions | undefined;
     ownInterrupts();
+    keepFileSizeSignalHarmless();
     try {
         options = parseCli(argv);
         if (options.help) {

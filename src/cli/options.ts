@@ -35,7 +35,7 @@ export const OPTIONS = {
     scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
     output: {type: "string", short: "o", value: "FILE.gguf", description: "train: where to write the vector (llama.cpp's format)"},
     layer: {type: "string", value: "N", description: "import: the layer the direction belongs to (its block's output)"},
-    force: {type: "boolean", description: "preset save: replace your preset of that name; train/import: replace an --output that is not a vector"},
+    force: {type: "boolean", description: "preset save: replace your preset of that name; train/import: replace an --output that is not a vector; read: replace an --npy that is not an .npy"},
     file: {type: "string", value: "FILE", description: "read: the text to read, from a file"},
     json: {type: "boolean", description: "read: print the read-out as JSON (for scripts)"},
     npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},

@@ -5,17 +5,17 @@
  * per-token × per-layer projections. `--across-layers` reads a one-layer direction (an imported one) at every layer,
  * as a check of the layer it was given: a direction should read highest near the layer it was taken from.
  */
-import {writeFileSync} from "node:fs";
 import path from "node:path";
 import type {LlamaModel, Token} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
-import {readRegularFile} from "../engine/userFiles.js";
+import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {checkReplaceable, checkWritableTarget, readRegularFile, startsWith} from "../engine/userFiles.js";
 import {loadModel} from "../engine/runtime.js";
 import {ConceptReader, type TextReading} from "../steering/conceptReader.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
-import {encodeNpyFloat32} from "../steering/npyWriter.js";
+import {encodeNpyFloat32, NPY_MAGIC} from "../steering/npyWriter.js";
 import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
 import {findVectorFile, vectorNameOf} from "../steering/vectorLibrary.js";
 import type {CliOptions} from "./options.js";
@@ -32,6 +32,8 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
     const ownLayer = options.acrossLayers ? singleLayerOf(loadedVector) : undefined;
     const range = options.layers != null ? parseLayerRange(options.layers) : undefined;
     const layers = range && Array.from({length: range.end - range.start + 1}, (_, i) => range.start + i);
+    // --npy is written as every output is: checked before the model loads, replacing only an .npy without --force
+    if (options.npy != null) await checkNpyTarget(options.npy, options.force);
 
     const loaded = await loadModel(await resolveModel(options.model), options);
     try {
@@ -54,7 +56,8 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
             reader.free();
         }
         if (options.npy != null) {
-            writeFileSync(options.npy, encodeNpyFloat32([reading.matrix.nTokens, reading.matrix.layers.length], reading.matrix.values));
+            checkWritableTarget(options.npy, "--npy file"); // again: the path may have changed while the model read
+            writeFileAtomic(options.npy, encodeNpyFloat32([reading.matrix.nTokens, reading.matrix.layers.length], reading.matrix.values));
             err.write(`Wrote ${path.resolve(options.npy)}: ${reading.matrix.nTokens} tokens × layers ${reading.matrix.layers.join(", ")} (float32 projections)\n`);
         }
         const report: Report = {name: vectorNameOf(file), file, tokenTexts: tokenTexts(loaded.model, reading.tokens), reading,
@@ -65,6 +68,13 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
     } finally {
         await loaded.dispose();
     }
+}
+
+/** --npy may replace an .npy (a read written again), but nothing else without --force; never a FIFO, device or folder. */
+async function checkNpyTarget(file: string, force: boolean) {
+    checkWritableTarget(file, "--npy file");
+    await checkReplaceable(file, {force, kind: "a .npy file", flag: "--npy",
+        isOurs: (f) => startsWith(f, NPY_MAGIC, "--npy file")});
 }
 
 /** The one layer of a vector with a single non-zero direction (what `import` writes), for --across-layers. */

@@ -2,11 +2,10 @@
  * `steer-chat train`: a control vector for the given model from a recipe or two prompt files, written in
  * llama.cpp's format. Progress goes to stderr as a bar; Ctrl+C cancels between prompts.
  */
-import {lstatSync} from "node:fs";
 import path from "node:path";
 import {parseDirection} from "../training/importDirection.js";
 import {UserFacingError} from "../errors.js";
-import {checkWritableTarget, namingFile, readRegularFile} from "../engine/userFiles.js";
+import {checkReplaceable, checkWritableTarget, namingFile, readRegularFile} from "../engine/userFiles.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
@@ -92,10 +91,5 @@ export async function runImport(options: CliOptions, err: NodeJS.WritableStream)
 
 /** --output may replace a control vector (training it again), but nothing else without --force: checked before any work. */
 async function checkOutput(file: string, force: boolean) {
-    if (force || lstatSync(file, {throwIfNoEntry: false}) == null) return;
-    try {
-        await loadControlVector(file);
-    } catch {
-        throw new UserFacingError(`${file} exists and is not a control vector`, "pass --force to replace it, or choose another --output");
-    }
+    await checkReplaceable(file, {force, kind: "a control vector", flag: "--output", isOurs: (f) => loadControlVector(f).then(() => true)});
 }

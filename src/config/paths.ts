@@ -8,12 +8,18 @@ import {fileURLToPath} from "node:url";
 
 export const APP_NAME = "steer-chat";
 
+/** An XDG base folder from the environment: the XDG spec says a relative one is invalid and is to be ignored. */
+function xdgHome(variable: "XDG_CONFIG_HOME" | "XDG_DATA_HOME", fallback: string): string {
+    const value = process.env[variable];
+    return value && path.isAbsolute(value) ? value : fallback;
+}
+
 export function configDir(): string {
     if (process.env.STEER_CHAT_CONFIG_DIR) return process.env.STEER_CHAT_CONFIG_DIR;
     if (process.platform === "win32")
         return path.join(process.env.APPDATA ?? path.join(os.homedir(), "AppData", "Roaming"), APP_NAME);
     if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Preferences", APP_NAME);
-    return path.join(process.env.XDG_CONFIG_HOME || path.join(os.homedir(), ".config"), APP_NAME);
+    return path.join(xdgHome("XDG_CONFIG_HOME", path.join(os.homedir(), ".config")), APP_NAME);
 }
 
 /** Where steer-chat keeps what it makes for itself (trained recipe vectors, model hashes). */
@@ -23,7 +29,7 @@ export function dataDir(): string {
     if (process.platform === "win32")
         return path.join(process.env.LOCALAPPDATA ?? path.join(os.homedir(), "AppData", "Local"), APP_NAME);
     if (process.platform === "darwin") return path.join(os.homedir(), "Library", "Application Support", APP_NAME);
-    return path.join(process.env.XDG_DATA_HOME || path.join(os.homedir(), ".local", "share"), APP_NAME);
+    return path.join(xdgHome("XDG_DATA_HOME", path.join(os.homedir(), ".local", "share")), APP_NAME);
 }
 
 export function userVectorsDir(): string {

@@ -1,7 +1,6 @@
-import {readSync, closeSync} from "node:fs";
 import path from "node:path";
 import {UserFacingError} from "../errors.js";
-import {openRegularFile, statRegularFile} from "./userFiles.js";
+import {startsWith, statRegularFile} from "./userFiles.js";
 
 const GGUF_MAGIC = Buffer.from("GGUF", "ascii");
 
@@ -11,14 +10,7 @@ export function checkModelFile(modelPath: string): string {
     if (statRegularFile(resolved, "Model path") == null)
         throw new UserFacingError(`Model file not found: ${modelPath}`,
             "pass an existing .gguf file with --model, or run steer-chat without --model to pick one");
-    const head = Buffer.alloc(4);
-    const fd = openRegularFile(resolved, "Model path");
-    try {
-        readSync(fd, head, 0, 4, 0);
-    } finally {
-        closeSync(fd);
-    }
-    if (!head.equals(GGUF_MAGIC))
+    if (!startsWith(resolved, GGUF_MAGIC, "Model path"))
         throw new UserFacingError(`Not a GGUF model file: ${modelPath}`,
             "steer-chat loads llama.cpp GGUF models; convert it with llama.cpp's convert_hf_to_gguf.py or download a .gguf");
     return resolved;

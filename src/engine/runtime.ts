@@ -2,7 +2,7 @@
  * Loads llama.cpp (through node-llama-cpp), a model and one context, turning node-llama-cpp's failures into
  * one-line errors that name the file and the fix.
  */
-import {closeSync, fstatSync, openSync, readSync} from "node:fs";
+import {closeSync, fstatSync, readSync} from "node:fs";
 import path from "node:path";
 import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {readGgufHeader, type ByteSource, type GgufHeader, type GgufHeaderResult} from "../gguf/ggufHeaderCheck.js";
@@ -11,6 +11,7 @@ import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {attachThreadPool, type AttachedThreadPool} from "../native/threadPool.js";
 import {checkModelFile} from "./modelFile.js";
+import {namingFile, openRegularFile} from "./userFiles.js";
 
 export type GpuOption = "auto" | false;
 
@@ -55,14 +56,14 @@ export const MIN_CONTEXT_SIZE = 16;
 const MAX_TRAIN_CONTEXT = 2 ** 31 - 1;
 
 /** The file as a ByteSource for the header walk: it reads only what the walk asks for. */
-function fileSource(fd: number): ByteSource {
+function fileSource(fd: number, file: string): ByteSource {
     return {
         size: fstatSync(fd).size,
         read(offset, length) {
             const buffer = Buffer.alloc(length);
             let filled = 0;
             while (filled < length) {
-                const n = readSync(fd, buffer, filled, length - filled, offset + filled);
+                const n = namingFile(file, () => readSync(fd, buffer, filled, length - filled, offset + filled));
                 if (n === 0) break;
                 filled += n;
             }
@@ -72,9 +73,9 @@ function fileSource(fd: number): ByteSource {
 }
 
 function readModelHeader(resolvedPath: string): GgufHeaderResult {
-    const fd = openSync(resolvedPath, "r");
+    const fd = openRegularFile(resolvedPath, "Model path");
     try {
-        return readGgufHeader(fileSource(fd));
+        return readGgufHeader(fileSource(fd, resolvedPath));
     } finally {
         closeSync(fd);
     }

@@ -1,13 +1,23 @@
 /**
  * A cross-process lock (an exclusive mkdir) around read-modify-write of the preset store, so two running
  * instances saving presets at once do not lose each other's presets. A lock older than STALE_MS is taken over
- * (its owner crashed).
+ * (its owner crashed); one held longer than WAIT_MS by a live instance is a FileLockedError (exit 2, one line).
  */
 import {mkdirSync, rmSync, statSync} from "node:fs";
+import {UserFacingError} from "../errors.js";
 
 const STALE_MS = 10_000;
 const WAIT_MS = 5_000;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Another running steer-chat holds the lock past the wait. */
+export class FileLockedError extends UserFacingError {
+    constructor(readonly lockPath: string) {
+        super(`Another steer-chat is saving presets: ${lockPath} has been held for ${WAIT_MS / 1000} s`,
+            `try again in a moment (a lock left by a crashed steer-chat is taken over after ${STALE_MS / 1000} s)`);
+        this.name = "FileLockedError";
+    }
+}
 
 export function withFileLock<T>(lockPath: string, work: () => T): T {
     const deadline = Date.now() + WAIT_MS;
@@ -20,7 +30,7 @@ export function withFileLock<T>(lockPath: string, work: () => T): T {
             try {
                 if (Date.now() - statSync(lockPath).mtimeMs > STALE_MS) rmSync(lockPath, {recursive: true, force: true});
             } catch { /* released meanwhile */ }
-            if (Date.now() > deadline) throw new Error(`could not lock ${lockPath} (another steer-chat is saving; try again)`);
+            if (Date.now() > deadline) throw new FileLockedError(lockPath);
             Atomics.wait(sleeper, 0, 0, 10);
         }
     }

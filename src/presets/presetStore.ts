@@ -5,13 +5,16 @@
  * The file is `{"presets": {"NAME": {...}}}`, the shape earlier versions wrote with `conf`. It is read into a Map and
  * never accessed by dotted paths or plain property lookups, so any valid name works ("constructor", "v1.2", "a.b").
  * Reading never changes anything. A preset that is invalid is skipped with a notice naming it, and the others stay;
- * the next save sets it aside (its raw JSON) in a `.invalid-…` file beside the store. Only a file that does not parse
- * is corrupt: the next save moves it to a `.corrupt-…` backup. A file that cannot be read (EACCES…) is an error
- * naming the file and the fix, and is never moved. Writes are atomic and locked against other running instances.
+ * the next save sets it aside, exactly as it was written, in a `.invalid-…` file beside the store (other top-level
+ * keys are kept as written too: nothing of the user's is re-serialised). Only a file that does not parse is corrupt:
+ * the next save moves it to a `.corrupt-…` backup. A file that cannot be read (EACCES, a FIFO, too large…) is an
+ * error naming the file and the fix, and is never moved. It is read as every file steer-chat keeps (userFiles.ts:
+ * a regular file, never blocking, bounded); writes are atomic and locked against other running instances.
  */
-import {mkdirSync, readdirSync, readFileSync, renameSync} from "node:fs";
+import {readdirSync, renameSync} from "node:fs";
 import path from "node:path";
-import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {makeFolder, writeFileAtomic} from "../engine/atomicWrite.js";
+import {readRegularFileIfExists} from "../engine/userFiles.js";
 import {UserFacingError} from "../errors.js";
 import {configDir, packageRoot} from "../config/paths.js";
 import {withFileLock} from "./fileLock.js";
@@ -20,21 +23,27 @@ import {PRESET_NAME, PRESET_NAME_RULE, presetProblem, quoted, type Preset} from 
 export type PresetOrigin = "user" | "shipped";
 export type StoredPreset = {preset: Preset, origin: PresetOrigin};
 
-type InvalidPreset = {key: string, raw: unknown, problem: string};
+/** a preset that is not valid: its key and its JSON text exactly as written (so `1e309` stays `1e309`) */
+type InvalidPreset = {key: string, raw: string, problem: string};
 type StoreContents =
-    | {ok: true, presets: Map<string, Preset>, invalid: InvalidPreset[], other: Record<string, unknown>}
+    | {ok: true, presets: Map<string, Preset>, invalid: InvalidPreset[], other: [key: string, raw: string][]}
     | {ok: false, problem: string};
 
-/** The presets file (or its folder) cannot be read or written: permissions, a folder in the way… */
+/** far more than thousands of presets; a larger file is not read */
+export const MAX_PRESETS_FILE_BYTES = 16 * 1024 * 1024;
+
+/** The presets file (or its folder) cannot be read or written: permissions, a folder or FIFO in the way… */
 export class PresetStoreAccessError extends UserFacingError {
-    constructor(file: string, err: NodeJS.ErrnoException, verb: "read" | "write") {
+    constructor(file: string, err: NodeJS.ErrnoException | UserFacingError, verb: "read" | "write") {
         const hints: Record<string, string> = {
             EACCES: `fix its permissions (chmod u+rw ${file}) or set STEER_CHAT_CONFIG_DIR to another folder`,
             EPERM: `fix its permissions (chmod u+rw ${file}) or set STEER_CHAT_CONFIG_DIR to another folder`,
             EISDIR: "it is a folder: move it away",
-            ENOTDIR: `a part of ${path.dirname(file)} is a file, not a folder: move it away or set STEER_CHAT_CONFIG_DIR`
+            ENOTDIR: `a part of ${path.dirname(file)} is a file, not a folder: move it away or set STEER_CHAT_CONFIG_DIR`,
+            ENOENT: `its folder ${path.dirname(file)} cannot be made there: set STEER_CHAT_CONFIG_DIR to a folder you can write`
         };
-        super(`Cannot ${verb} your presets file ${file}: ${err.code ?? err.message}`, hints[err.code ?? ""] ?? "check the file and its folder");
+        if (err instanceof UserFacingError) super(err.message, "move it away, or set STEER_CHAT_CONFIG_DIR to another folder");
+        else super(`Cannot ${verb} your presets file ${file}: ${err.code ?? err.message}`, hints[err.code ?? ""] ?? "check the file and its folder");
         this.name = "PresetStoreAccessError";
     }
 }
@@ -106,14 +115,13 @@ export class PresetStore {
     }
 
     private read(): StoreContents {
-        let text: string;
+        let bytes: Buffer | undefined;
         try {
-            text = readFileSync(this.file, "utf8");
+            bytes = readRegularFileIfExists(this.file, "Your presets file", {maxBytes: MAX_PRESETS_FILE_BYTES});
         } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === "ENOENT") return {ok: true, presets: new Map(), invalid: [], other: {}};
-            throw new PresetStoreAccessError(this.file, err as NodeJS.ErrnoException, "read");
+            throw new PresetStoreAccessError(this.file, err as NodeJS.ErrnoException | UserFacingError, "read");
         }
-        return parseStore(text);
+        return bytes == null ? {ok: true, presets: new Map(), invalid: [], other: []} : parseStore(bytes.toString("utf8"));
     }
 
     private readNotices(contents: StoreContents): string[] {
@@ -126,7 +134,7 @@ export class PresetStore {
     /** Read, change and write the user's presets under the lock; what cannot be kept is set aside first. */
     private change(edit: (presets: Map<string, Preset>) => void): string[] {
         try {
-            mkdirSync(path.dirname(this.file), {recursive: true});
+            makeFolder(path.dirname(this.file));
             return withFileLock(this.file + ".lock", () => this.changeLocked(edit));
         } catch (err) {
             if (err instanceof UserFacingError || (err as NodeJS.ErrnoException).code == null) throw err;
@@ -145,11 +153,13 @@ export class PresetStore {
             notes.push(`Your presets file ${this.file} did not parse (${contents.problem}); it was moved to ${backup} and a new one started`);
         } else if (contents.invalid.length > 0) {
             const backup = this.backupName("invalid");
-            writeFileAtomic(backup, JSON.stringify({presets: Object.fromEntries(contents.invalid.map((p) => [p.key, p.raw]))}, null, "\t"));
+            writeFileAtomic(backup, `{\n\t"presets": {\n${contents.invalid.map((p) => `\t\t${JSON.stringify(p.key)}: ${p.raw}`).join(",\n")}\n\t}\n}\n`);
             notes.push(`Set aside ${contents.invalid.map((p) => `${quoted(p.key)} (${p.problem})`).join(", ")} from your presets in ${backup}`);
         }
-        const other = contents.ok ? contents.other : {};
-        writeFileAtomic(this.file, JSON.stringify({...other, presets: Object.fromEntries(presets)}, null, "\t"));
+        // the presets are ours to write (each checked against the schema); other top-level keys go back as written
+        const ours = JSON.stringify({presets: Object.fromEntries(presets)}, null, "\t");
+        const other = (contents.ok ? contents.other : []).map(([key, raw]) => `\t${JSON.stringify(key)}: ${raw},\n`).join("");
+        writeFileAtomic(this.file, `{\n${other}${ours.slice("{\n".length)}\n`);
         return notes;
     }
 
@@ -158,7 +168,10 @@ export class PresetStore {
     }
 }
 
-/** The store's JSON: valid presets by name, invalid ones kept raw, other top-level keys kept as they are. */
+/**
+ * The store's JSON: valid presets by name; invalid ones, and other top-level keys, as the text they were written as
+ * (never parsed and written again: `1e309` would become null, and a value nested 100,000 deep overflow the stack).
+ */
 export function parseStore(text: string): StoreContents {
     let value: unknown;
     try {
@@ -167,16 +180,73 @@ export function parseStore(text: string): StoreContents {
         return {ok: false, problem: (err as Error).message.split("\n")[0]!.slice(0, 200)};
     }
     if (!isRecord(value)) return {ok: false, problem: "it is not a JSON object"};
-    const {presets: stored = {}, ...other} = value;
+    const {presets: stored = {}} = value;
     if (!isRecord(stored)) return {ok: false, problem: '"presets" is not an object'};
+    const top = memberTexts(text, text.search(/\S/));
+    const presetTexts = Object.hasOwn(value, "presets") ? memberTexts(text, top.get("presets")!.start) : new Map<string, {start: number, end: number}>();
+    const textOf = (span: {start: number, end: number}) => text.slice(span.start, span.end);
     const presets = new Map<string, Preset>();
     const invalid: InvalidPreset[] = [];
     for (const [key, raw] of Object.entries(stored)) {
         const problem = presetProblem(raw) ?? ((raw as Preset).name !== key ? `its name is ${quoted((raw as Preset).name)}` : undefined);
-        if (problem) invalid.push({key, raw, problem});
+        if (problem) invalid.push({key, raw: textOf(presetTexts.get(key)!), problem});
         else presets.set(key, raw as Preset);
     }
+    const other = Object.keys(value).filter((key) => key !== "presets").map((key): [string, string] => [key, textOf(top.get(key)!)]);
     return {ok: true, presets, invalid, other};
+}
+
+const JSON_SPACE = /[ \t\n\r]/;
+
+function skipSpace(text: string, at: number): number {
+    while (at < text.length && JSON_SPACE.test(text[at]!)) at++;
+    return at;
+}
+
+/** the index just past the JSON string starting at text[at] */
+function stringEnd(text: string, at: number): number {
+    for (let i = at + 1; ; i++) {
+        if (text[i] === "\\") i++;
+        else if (text[i] === "\"") return i + 1;
+    }
+}
+
+/** the index just past the JSON value starting at text[at]: a loop with a depth count, so no nesting overflows it */
+function valueEnd(text: string, at: number): number {
+    const first = text[at];
+    if (first === "\"") return stringEnd(text, at);
+    if (first === "{" || first === "[") {
+        let depth = 0;
+        for (let i = at; ; i++) {
+            const c = text[i];
+            if (c === "\"") i = stringEnd(text, i) - 1;
+            else if (c === "{" || c === "[") depth++;
+            else if ((c === "}" || c === "]") && --depth === 0) return i + 1;
+        }
+    }
+    let i = at;
+    while (i < text.length && !/[\s,\]}]/.test(text[i]!)) i++;
+    return i;
+}
+
+/**
+ * Where each member's value of the JSON object at text[at] is written (for a key given twice, the last, which is the
+ * one JSON.parse keeps). Only for text that JSON.parse accepted.
+ */
+function memberTexts(text: string, at: number): Map<string, {start: number, end: number}> {
+    const members = new Map<string, {start: number, end: number}>();
+    let i = skipSpace(text, at + 1);
+    if (text[i] === "}") return members;
+    for (;;) {
+        const keyEnd = stringEnd(text, i);
+        const key = JSON.parse(text.slice(i, keyEnd)) as string;
+        const start = skipSpace(text, skipSpace(text, keyEnd) + 1); // past the colon
+        const end = valueEnd(text, start);
+        members.set(key, {start, end});
+        i = skipSpace(text, end);
+        if (text[i] !== ",") return members;
+        i = skipSpace(text, i + 1);
+    }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -194,7 +264,7 @@ function readShippedPresets(dir: string, notices: string[]): Map<string, Preset>
     for (const f of files) {
         const file = path.join(dir, f);
         try {
-            const value = JSON.parse(readFileSync(file, "utf8")) as unknown;
+            const value = JSON.parse(readRegularFileIfExists(file, "Shipped preset", {maxBytes: MAX_PRESETS_FILE_BYTES})?.toString("utf8") ?? "") as unknown;
             const problem = presetProblem(value);
             if (problem) throw new Error(problem);
             presets.set((value as Preset).name, value as Preset);

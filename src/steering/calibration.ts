@@ -4,12 +4,12 @@
  * file's SHA-256, like trained vectors) in `<data>/calibration/<hash>.json`.
  */
 import {createHash} from "node:crypto";
-import {existsSync, readFileSync} from "node:fs";
 import path from "node:path";
 import {dataDir} from "../config/paths.js";
-import {writeFileAtomic} from "../engine/atomicWrite.js";
+import {writeCacheFile} from "../engine/atomicWrite.js";
 import {tokenizePrompt} from "../engine/generateTokens.js";
 import {modelFileHash} from "../engine/modelHash.js";
+import {readCacheFile} from "../engine/userFiles.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {UserFacingError} from "../errors.js";
 import {checkedContextInfo, loadNativeSteering} from "../native/steeringBridge.js";
@@ -59,7 +59,8 @@ export async function measureCalibration(loaded: LoadedModel, {text = CALIBRATIO
 
 /**
  * The model's calibration: from the cache, or measured now and cached. A cache file that is damaged, of another
- * version or text, or of another shape is measured again.
+ * version or text, or of another shape, or that cannot be read, is measured again; one that cannot be written is
+ * skipped (measured again next time).
  */
 export async function modelCalibration(loaded: LoadedModel, {dir = calibrationDir(), force = false}: {dir?: string,
     force?: boolean} = {}): Promise<ModelCalibration> {
@@ -70,15 +71,19 @@ export async function modelCalibration(loaded: LoadedModel, {dir = calibrationDi
         if (cached != null && cached.modelHash === modelHash && cached.textHash === sha256(CALIBRATION_TEXT)) return cached;
     }
     const calibration = await measureCalibration(loaded, {modelHash});
-    writeFileAtomic(file, JSON.stringify(calibration, null, 2) + "\n", {createFolder: true});
+    writeCacheFile(file, JSON.stringify(calibration, null, 2) + "\n");
     return calibration;
 }
 
-/** A cached calibration, or undefined when the file is missing or not a valid calibration. */
+/** a calibration is a few dozen bytes a layer */
+const MAX_CALIBRATION_BYTES = 4 * 1024 * 1024;
+
+/** A cached calibration, or undefined when the file is missing, unreadable or not a valid calibration. */
 export function readCachedCalibration(file: string): ModelCalibration | undefined {
-    if (!existsSync(file)) return undefined;
+    const bytes = readCacheFile(file, MAX_CALIBRATION_BYTES);
+    if (bytes == null) return undefined;
     try {
-        const value: unknown = JSON.parse(readFileSync(file, "utf8"));
+        const value: unknown = JSON.parse(bytes.toString("utf8"));
         return calibrationProblem(value) == null ? value as ModelCalibration : undefined;
     } catch {
         return undefined;

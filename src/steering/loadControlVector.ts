@@ -7,7 +7,7 @@ import {closeSync, readSync} from "node:fs";
 import {readGgufFileInfo} from "node-llama-cpp";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import {UserFacingError} from "../errors.js";
-import {openRegularFile, readRegularFile, statRegularFile} from "../engine/userFiles.js";
+import {namingFile, openRegularFile, readRegularFile, statRegularFile} from "../engine/userFiles.js";
 import {checkGgufStructure} from "../gguf/ggufHeaderCheck.js";
 import {ControlVectorFormatError, encodeControlVector, parseControlVector, type ControlVector} from "./controlVector.js";
 
@@ -23,7 +23,7 @@ export async function loadControlVector(file: string): Promise<ControlVector> {
         "use a control vector made by llama.cpp's cvector-generator, repeng's export_gguf or steer-chat train");
     if (size > MAX_VECTOR_FILE_BYTES) throw fail(`it is ${size} bytes, far larger than any control vector`);
     // control vectors are small (layers × n_embd floats), so the whole file is checked in memory before parsing
-    const structureProblem = checkGgufStructure(readRegularFile(file, "Control vector", notFound));
+    const structureProblem = checkGgufStructure(readRegularFile(file, "Control vector", notFound, {maxBytes: MAX_VECTOR_FILE_BYTES}));
     if (structureProblem) throw fail(structureProblem);
     let info;
     try {
@@ -39,7 +39,7 @@ export async function loadControlVector(file: string): Promise<ControlVector> {
         return parseControlVector(file, info.metadata as unknown as Record<string, unknown>, info.tensorInfo ?? [],
             (offset, byteLength) => {
                 const buf = Buffer.alloc(byteLength);
-                const read = readSync(dataFd, buf, 0, byteLength, offset);
+                const read = namingFile(file, () => readSync(dataFd, buf, 0, byteLength, offset));
                 return buf.subarray(0, read);
             }, size);
     } catch (err) {

@@ -75,8 +75,11 @@ function layerOf(obj: Record<string, unknown>): {layer?: number, layerSource?: s
 function parseNpy(bytes: Uint8Array, fail: (p: string) => Error): Float32Array {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const major = bytes[6];
-    const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+    if (major !== 1 && major !== 2 && major !== 3) throw fail(`unsupported .npy format version ${major ?? "(none)"}`);
     const headerStart = major === 1 ? 10 : 12;
+    if (bytes.byteLength < headerStart) throw fail(`it is ${bytes.byteLength} bytes, shorter than a .npy header (truncated?)`);
+    const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+    if (headerStart + headerLength > bytes.byteLength) throw fail("its .npy header runs past the end of the file (truncated?)");
     const header = new TextDecoder().decode(bytes.subarray(headerStart, headerStart + headerLength));
     const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
     const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];

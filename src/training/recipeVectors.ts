@@ -2,14 +2,13 @@
  * Recipe vectors are trained for the loaded model on first use and cached per model, keyed by the model file's
  * SHA-256 (itself cached by path, size and modification time so big models are hashed once).
  */
-import {existsSync} from "node:fs";
 import path from "node:path";
 import {dataDir} from "../config/paths.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {modelFileHash} from "../engine/modelHash.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
-import {VectorMismatchError, VectorNotFoundError} from "../errors.js";
+import {UserFacingError, VectorMismatchError, VectorNotFoundError} from "../errors.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
@@ -34,7 +33,7 @@ export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Pro
 
 /**
  * The recipe's vector for this model: from the cache, or trained now (with progress) and cached. A cached file that
- * does not parse (left by an older version's failed write, or damaged since) is trained again.
+ * cannot be loaded (empty, cut short or damaged, not a regular file) is trained again, and replaced.
  */
 export async function ensureRecipeVector(loaded: LoadedModel, name: string, {force = false, onProgress, signal}:
     {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<string> {
@@ -47,8 +46,17 @@ export async function ensureRecipeVector(loaded: LoadedModel, name: string, {for
 }
 
 async function parses(file: string): Promise<boolean> {
-    if (!existsSync(file)) return false;
     return loadControlVector(file).then(() => true, () => false);
+}
+
+/** Whether a name means a file in the loaded model's recipe cache (the user's vectors folder comes first). */
+function meansCachedFile(controller: SteeringController, ref: string): boolean {
+    if (controller.trainedDir == null || looksLikePath(ref)) return false;
+    try {
+        return path.dirname(path.resolve(findVectorFile(ref, controller.trainedDir))) === path.resolve(controller.trainedDir);
+    } catch {
+        return false;
+    }
 }
 
 /**
@@ -89,7 +97,10 @@ export async function loadEntryOrRecipe(controller: SteeringController, ref: str
         return entry;
     } catch (err) {
         const fitsNothing = err instanceof VectorNotFoundError || err instanceof VectorMismatchError;
-        if (train == null || !fitsNothing || !recipeExists(ref)) throw err;
-        return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
+        // a recipe's cached vector that cannot be loaded is only a cache: trained again, as if it were not there
+        const brokenCache = !fitsNothing && err instanceof UserFacingError && meansCachedFile(controller, ref);
+        if (train == null || !(fitsNothing || brokenCache) || !recipeExists(ref)) throw err;
+        const file = await train(ref, {onProgress, signal, ...(brokenCache ? {force: true} : {})});
+        return controller.loadEntry(file, coefficient, {layers, enabled});
     }
 }

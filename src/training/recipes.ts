@@ -2,11 +2,12 @@
  * Contrast recipes (vectors/recipes/*.json): pairs of personas and a few questions; each pair renders into a
  * positive and a negative prompt through the model's own chat template (plain text for models without one).
  */
-import {readFileSync, readdirSync} from "node:fs";
+import {readdirSync} from "node:fs";
 import path from "node:path";
 import {resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token} from "node-llama-cpp";
 import {shippedVectorsDir} from "../config/paths.js";
 import {UserFacingError} from "../errors.js";
+import {readRegularFile} from "../engine/userFiles.js";
 
 export type Recipe = {
     name: string,
@@ -37,7 +38,7 @@ export function loadRecipe(name: string): Recipe {
     const file = path.join(recipesDir(), `${name}.json`);
     let recipe: Recipe;
     try {
-        recipe = JSON.parse(readFileSync(file, "utf8")) as Recipe;
+        recipe = JSON.parse(readRegularFile(file, "Recipe", () => new Error("missing"), {maxBytes: 1024 * 1024}).toString("utf8")) as Recipe;
     } catch {
         const known = listRecipeNames();
         throw new UserFacingError(`No recipe named "${name}"`, known.length > 0 ? `recipes: ${known.join(", ")}` : "no recipes are shipped");

@@ -3,7 +3,7 @@
  * expects; top tokens are grouped by token and word; bad input is one clear line before the model loads.
  */
 import {execFile} from "node:child_process";
-import {readFileSync, writeFileSync} from "node:fs";
+import {copyFileSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
@@ -12,6 +12,7 @@ import {loadControlVector} from "../../src/steering/loadControlVector.js";
 import {encodeNpyFloat32} from "../../src/steering/npyWriter.js";
 import {parseDirection} from "../../src/training/importDirection.js";
 import {vectorOf, writeVector} from "../helpers/steeringTestKit.js";
+import {expectOneLineError, runCli} from "../helpers/cliRun.js";
 import {repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";
 
 const run = promisify(execFile);
@@ -222,3 +223,47 @@ describe("steer-chat read input errors", () => {
         expect(results[2]!.stderr).toMatch(/direction at layer 2 is zero: there is nothing to read/);
     });
 });
+
+describe("read --npy is written as every output is (the tests of train --output)", () => {
+    const args = (npy: string, ...more: string[]) => ["read", "--threads", "1", "--model", storiesModelPath, "--vector", sueVector, "--npy", npy, ...more,
+        "Sue went home."];
+
+    it("an existing file that is not an .npy needs --force; an .npy is replaced; a link is replaced, never written through", async () => {
+        const dir = tempDir();
+        const notes = path.join(dir, "notes.txt");
+        writeFileSync(notes, "my notes\n");
+        expect(expectOneLineError(await runCli(args(notes))))
+            .toBe(`steer-chat: ${notes} exists and is not a .npy file — pass --force to replace it, or choose another --npy`);
+        expect(readFileSync(notes, "utf8")).toBe("my notes\n");
+        expect((await runCli(args(notes, "--force"))).code).toBe(0);
+        expect(readFileSync(notes).subarray(0, 6)).toEqual(Buffer.from([0x93, ...Buffer.from("NUMPY")]));
+        const again = await runCli(args(notes)); // now an .npy: a read written again
+        expect(again.code, again.stderr).toBe(0);
+
+        const victim = path.join(tempDir(), "elsewhere.npy");
+        copyFileSync(notes, victim);
+        writeFileSync(victim, Buffer.concat([readFileSync(victim), Buffer.from("their bytes")]));
+        const before = readFileSync(victim);
+        const link = path.join(dir, "link.npy");
+        symlinkSync(victim, link);
+        const linked = await runCli(args(link));
+        expect(linked.code, linked.stderr).toBe(0);
+        expect(readFileSync(victim).equals(before)).toBe(true);
+        expect(lstatSync(link).isSymbolicLink()).toBe(false);
+    });
+
+    it("a write that fails (a file-size limit, as a full disk) names the file and leaves the old one, or none, and no temporary file", async () => {
+        const dir = tempDir();
+        const old = path.join(dir, "old.npy");
+        writeFileSync(old, encodeNpyFloat32([2], [1, 2]));
+        const before = readFileSync(old);
+        const fresh = path.join(dir, "fresh.npy");
+        for (const file of [old, fresh]) {
+            expect(expectOneLineError(await runCli(args(file), {fileSizeLimit: 100})))
+                .toBe(`steer-chat: Could not write ${file}: the file is too large (EFBIG) — the system limits file sizes here (ulimit -f)`);
+        }
+        expect(readFileSync(old).equals(before)).toBe(true);
+        expect(readdirSync(dir)).toEqual(["old.npy"]);
+    });
+});
+

@@ -119,6 +119,44 @@ describe("fuzzing file inputs", () => {
         expect(notices).toBeGreaterThan(100);
     });
 
+    it("500 mutated stores with other keys: a save sets aside, and writes back, exactly the values as written", () => {
+        const seed = Buffer.from('{\n  "theme": {"colours": ["red", 1.50, -0, 1e2], "esc": "a\\"b\\\\"},\n  "presets": {\n' +
+            '    "mine": {"name": "mine", "vectors": [{"vector": "happy", "coefficient": 0.5}]},\n' +
+            '    "odd": {"name": "odd", "vectors": [{"vector": "dog", "coefficient": 1e309}], "note": "}]\\""},\n' +
+            '    "yours": {"name": "yours", "vectors": [], "description": "kept"}\n  },\n  "tail": [[], {}, "]"]\n}\n');
+        const rand = seededRandom(11);
+        const dir = tempDir();
+        let checked = 0;
+        for (let i = 0; i < 500; i++) {
+            const storeDir = path.join(dir, String(i));
+            mkdirSync(storeDir);
+            const file = path.join(storeDir, "presets.json");
+            writeFileSync(file, i === 0 ? seed : mutate(seed, rand));
+            let original: Record<string, unknown>;
+            try {
+                original = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+            } catch {
+                continue; // does not parse: moved whole, tested above
+            }
+            let notes: string[];
+            try {
+                notes = new PresetStore({dir: storeDir}).save({name: "after", vectors: [{vector: "happy", coefficient: 1}]});
+            } catch (err) {
+                expectOneClearLine(err, file); // a store that is not an object of presets
+                continue;
+            }
+            const setAside = notes.map((n) => / in (\S+\.invalid-\S+)$/.exec(n)?.[1]).find((f) => f != null);
+            if (setAside != null) {
+                const aside = (JSON.parse(readFileSync(setAside, "utf8")) as {presets: Record<string, unknown>}).presets;
+                for (const [key, value] of Object.entries(aside)) expect(value, key).toEqual((original.presets as Record<string, unknown>)[key]);
+            }
+            const rewritten = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+            for (const key of Object.keys(original).filter((k) => k !== "presets")) expect(rewritten[key], key).toEqual(original[key]);
+            checked++;
+        }
+        expect(checked).toBeGreaterThan(50);
+    });
+
     it("mutated vectors that load, and structurally mutated presets, are applied to a live model without escaping errors", async () => {
         // a generated model the shipped vectors fit (64 wide, 5 layers), so many mutants load and get applied
         const loaded = await loadModel(writeSyntheticModel({nEmbd: 64, nLayer: 5, seed: 31}), {gpu: false, contextSize: 64});

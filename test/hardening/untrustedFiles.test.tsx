@@ -3,10 +3,13 @@
  * (opening a FIFO blocked the whole process, past every signal but SIGKILL); strings from files are shown bounded
  * and escaped (a 2 MB model hint froze the chat, an ESC[2J hint cleared the screen, a tensor named "direction.1\n"
  * split an error in two); system errors (ENOSPC, EIO, ENOTDIR) are one line naming the path and the fix; a broken
- * chat template is one line, not a stack trace. The CLI runs as a child, killed if it blocks.
+ * chat template is one line, not a stack trace. The files steer-chat keeps (presets, the caches) as a FIFO, a link to
+ * /dev/zero, nested past the stack or on a full disk are skipped or one line. The CLI runs as a child, killed if it
+ * blocks.
  */
 import {execFileSync, spawnSync} from "node:child_process";
-import {closeSync, constants, copyFileSync, mkdirSync, openSync, writeFileSync} from "node:fs";
+import {createHash} from "node:crypto";
+import {closeSync, constants, copyFileSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import React from "react";
 import {render} from "ink-testing-library";
@@ -42,6 +45,8 @@ describe("FIFOs and other non-regular files are refused before they are opened",
     const pipe = fifo("pipe.gguf");
     const direction = path.join(dir, "direction.json");
     writeFileSync(direction, JSON.stringify(Array.from({length: 32}, (_, i) => i / 32)));
+    const oneLayer = path.join(dir, "one-layer.gguf");
+    writeFileSync(oneLayer, encodeControlVector(vectorOf(32, [1], (_, i) => i / 32)));
 
     const cases: [string, string[], RegExp][] = [
         ["train --positive FIFO", ["train", "--model", model, "--positive", pipe, "--negative", path.join(prompts, "sad.txt"), "--output", path.join(dir, "o.gguf")],
@@ -52,7 +57,8 @@ describe("FIFOs and other non-regular files are refused before they are opened",
         ["import --output FIFO", ["import", direction, "--layer", "1", "--output", pipe], /Output file \S+pipe\.gguf is a FIFO/],
         ["--model FIFO", ["ask", "--raw", "--model", pipe, "hi"], /Model path \S+pipe\.gguf is a FIFO/],
         ["--vector FIFO", ["ask", "--raw", "--max-tokens", "2", "--model", model, "--vector", pipe, "hi"], /Control vector \S+pipe\.gguf is a FIFO/],
-        ["--model a folder", ["ask", "--raw", "--model", dir, "hi"], /Model path \S+ is a folder, not a regular file/]
+        ["--model a folder", ["ask", "--raw", "--model", dir, "hi"], /Model path \S+ is a folder, not a regular file/],
+        ["read --npy FIFO", ["read", "--model", model, "--vector", oneLayer, "--npy", pipe, "hi"], /--npy file \S+pipe\.gguf is a FIFO/]
     ];
     for (const [label, args, expected] of cases) {
         it(label, async () => {
@@ -76,6 +82,81 @@ describe("FIFOs and other non-regular files are refused before they are opened",
             app.unmount();
             closeSync(reader);
         }
+    });
+});
+
+describe("the files steer-chat keeps: a FIFO, a link to /dev/zero or a full disk never hangs, crashes or fails a command", () => {
+    const fits = path.join(dir, "fits.gguf");
+    writeFileSync(fits, encodeControlVector(vectorOf(32, [1, 2, 3], (l, i) => Math.sin(l * i + 1))));
+    const modelKey = createHash("sha256").update(readFileSync(model)).digest("hex").slice(0, 16);
+    // a strength in σ needs the model's hash and calibration: both caches are read, and written
+    const askInSigma = (data: string, options: {fileSizeLimit?: number} = {}) => runCli(["ask", "--raw", "--max-tokens", "2", "--model", model,
+        "--vector", `${fits}@0.5s`, "hi"], {env: {STEER_CHAT_DATA_DIR: data}, timeoutMs: 60_000, ...options});
+    const expectAnswer = (result: Awaited<ReturnType<typeof runCli>>) => {
+        expect(result.signal, result.stderr).toBeNull();
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr).toBe("");
+        expect(result.stdout.length).toBeGreaterThan(0);
+    };
+
+    const hashes = (data: string) => path.join(data, "model-hashes.json");
+    const calibration = (data: string) => {
+        mkdirSync(path.join(data, "calibration"), {recursive: true});
+        return path.join(data, "calibration", `${modelKey}.json`);
+    };
+    const deep = `{"x": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`;
+    const cases: [string, (data: string) => void][] = [
+        ["model-hashes.json is a FIFO", (data) => execFileSync("mkfifo", [hashes(data)])],
+        ["model-hashes.json is a link to /dev/zero", (data) => symlinkSync("/dev/zero", hashes(data))],
+        ["model-hashes.json is a folder", (data) => mkdirSync(hashes(data))],
+        ["model-hashes.json holds a value nested 100,000 deep", (data) => writeFileSync(hashes(data), deep)],
+        ["the calibration is a FIFO", (data) => execFileSync("mkfifo", [calibration(data)])],
+        ["the calibration is a link to /dev/zero", (data) => symlinkSync("/dev/zero", calibration(data))]
+    ];
+    for (const [label, setUp] of cases) {
+        it(`${label}: a strength in σ is resolved all the same`, async () => {
+            const data = tempDir("steer-data-");
+            setUp(data);
+            expectAnswer(await askInSigma(data));
+        });
+    }
+
+    it("a full disk (every write fails): the caches are skipped, not fatal", async () => {
+        const data = tempDir("steer-data-");
+        expectAnswer(await askInSigma(data, {fileSizeLimit: 0}));
+        expect(readdirSync(data).filter((f) => f !== "calibration")).toEqual([]); // nothing half-written
+    });
+
+    it("a recipe's cached vector that links to /dev/zero is trained again, and the link replaced", async () => {
+        const data = tempDir("steer-data-");
+        const cached = path.join(data, "trained", modelKey, "formal.gguf");
+        mkdirSync(path.dirname(cached), {recursive: true});
+        symlinkSync("/dev/zero", cached);
+        expectAnswer(await runCli(["ask", "--raw", "--max-tokens", "2", "--model", model, "--vector", "formal:0.5", "hi"],
+            {env: {STEER_CHAT_DATA_DIR: data}, timeoutMs: 120_000}));
+        expect(lstatSync(cached).isFile()).toBe(true);
+    });
+
+    it("presets.json as a FIFO: ask without --preset answers; preset commands are one line naming the file", async () => {
+        const config = tempDir("steer-xdg-");
+        const file = path.join(config, "steer-chat", "presets.json");
+        mkdirSync(path.dirname(file));
+        execFileSync("mkfifo", [file]);
+        const env = {XDG_CONFIG_HOME: config, STEER_CHAT_DATA_DIR: tempDir("steer-data-")};
+        const asked = await runCli(["ask", "--raw", "--max-tokens", "2", "--model", model, "hi"], {env, timeoutMs: 60_000});
+        expect(asked.signal, asked.stderr).toBeNull();
+        expect(asked.code, asked.stderr).toBe(0);
+        for (const args of [["preset", "list"], ["preset", "save", "mine", "--vector", "happy:1"]]) {
+            expect(expectOneLineError(await runCli(args, {env, timeoutMs: 30_000})))
+                .toBe(`steer-chat: Your presets file ${file} is a FIFO (named pipe), not a regular file — move it away, or set STEER_CHAT_CONFIG_DIR to another folder`);
+        }
+        expect(lstatSync(file).isFIFO()).toBe(true);
+    });
+
+    it("XDG_CONFIG_HOME=/proc/self: preset save is one line at once (Node's recursive mkdir spun there forever)", async () => {
+        const line = expectOneLineError(await runCli(["preset", "save", "mine", "--vector", "happy:1"],
+            {env: {XDG_CONFIG_HOME: "/proc/self"}, timeoutMs: 30_000}));
+        expect(line).toMatch(/^steer-chat: Cannot write your presets file \/proc\/self\/steer-chat\/presets\.json: ENOENT — /);
     });
 });
 

@@ -11,10 +11,15 @@ export type CliResult = {code: number | null, signal: NodeJS.Signals | null, std
 /**
  * `steer-chat ARGS` with stdin a pipe that gets `input` (empty: closed at once). A child still running after
  * `timeoutMs` is killed (SIGKILL: a process blocked opening a FIFO ignores every other signal) and fails the test.
+ * With `fileSizeLimit`, every write past that many bytes fails (RLIMIT_FSIZE, EFBIG): a full disk, for real.
  */
-export function runCli(args: string[], {input = "", env = {}, timeoutMs = 90_000}: {input?: string, env?: Record<string, string>, timeoutMs?: number} = {}): Promise<CliResult> {
+export function runCli(args: string[], {input = "", env = {}, timeoutMs = 90_000, fileSizeLimit}: {input?: string,
+    env?: Record<string, string>, timeoutMs?: number, fileSizeLimit?: number} = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [bin, ...args], {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"], env: {...process.env, ...env},
+        // prlimit sets the limit and execs node, so the timeout's SIGKILL still reaches steer-chat itself
+        const [command, ...commandArgs] = fileSizeLimit != null
+            ? ["prlimit", `--fsize=${fileSizeLimit}`, "--", process.execPath, bin, ...args] : [process.execPath, bin, ...args];
+        const child = spawn(command!, commandArgs, {cwd: repoRoot, stdio: ["pipe", "pipe", "pipe"], env: {...process.env, ...env},
             timeout: timeoutMs, killSignal: "SIGKILL"});
         let stdout = "";
         let stderr = "";

@@ -1,9 +1,11 @@
 /** Presets end to end through the real binary, in an isolated config folder (XDG_CONFIG_HOME). */
 import {execFile, spawn} from "node:child_process";
 import {chmodSync, existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync} from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
+import {configDir, dataDir} from "../../src/config/paths.js";
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {presetConversationSettings, presetSampling} from "../../src/presets/applyPreset.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
@@ -299,5 +301,69 @@ describe("preset round trip", () => {
         expect(presetSampling({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3})).toBeUndefined(); // not preset fields
         expect(presetSampling({...DEFAULT_SAMPLING, temperature: 0, topP: 0.5})).toEqual({temperature: 0, topP: 0.5});
         expect(presetProblem({name: "x", vectors: [], sampling: presetSampling({...DEFAULT_SAMPLING, temperature: 0})})).toBeUndefined();
+    });
+
+    it("an invalid preset is set aside as it was written, and other top-level keys are written back as they were (1e309 stays 1e309)", () => {
+        const dir = tempDir();
+        const file = path.join(dir, "presets.json");
+        const theme = '{"big": 1e309, "list": [1.50, 2], "nested": {"a": [-0, 1E2]}}';
+        const huge = '{"name": "huge", "vectors": [{"vector": "happy", "coefficient": 1e309}]}';
+        writeFileSync(file, `{\n  "theme": ${theme},\n  "presets": {\n    "good": {"name": "good", "vectors": [{"vector": "happy", "coefficient": 0.5}]},\n` +
+            `    "huge": ${huge}\n  },\n  "theme": ${theme}\n}\n`);
+        const store = new PresetStore({dir});
+        const [note, ...others] = store.save({name: "new", vectors: [{vector: "dog", coefficient: 1}]});
+        expect(others).toEqual([]);
+        const backup = / in (\S+\.invalid-\S+)$/.exec(note!)![1]!;
+        expect(readFileSync(backup, "utf8")).toBe(`{\n\t"presets": {\n\t\t"huge": ${huge}\n\t}\n}\n`);
+        expect(JSON.parse(readFileSync(backup, "utf8")).presets.huge.vectors[0].coefficient).toBe(Infinity);
+        const written = readFileSync(file, "utf8");
+        expect(written.startsWith(`{\n\t"theme": ${theme},\n\t"presets": {\n`)).toBe(true);
+        expect(Object.keys(JSON.parse(written))).toEqual(["theme", "presets"]);
+        expect(new PresetStore({dir}).list().filter((p) => p.origin === "user").map((p) => p.preset.name)).toEqual(["good", "new"]);
+    });
+
+    it("a presets file with values nested 100,000 deep: preset save sets the preset aside and keeps the key, no stack overflow", async () => {
+        const xdg = tempDir();
+        const dir = path.join(xdg, "steer-chat");
+        mkdirSync(dir);
+        const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+        writeFileSync(path.join(dir, "presets.json"), `{"deeper": {"x": ${deep}}, "presets": {"deep": {"name": "deep", "vectors": ${deep}}}}`);
+        const saved = await cli(xdg)("preset", "save", "fresh", "--vector", "happy:1");
+        expect(saved.stderr).not.toMatch(/call stack/);
+        expect(saved.code, saved.stderr).toBe(0);
+        const aside = readdirSync(dir).filter((f) => f.startsWith("presets.json.invalid-"));
+        expect(aside).toHaveLength(1);
+        expect(readFileSync(path.join(dir, aside[0]!), "utf8")).toContain(`"deep": {"name": "deep", "vectors": ${deep}}`);
+        expect(readFileSync(path.join(dir, "presets.json"), "utf8")).toContain(`"deeper": {"x": ${deep}}`);
+        const again = await cli(xdg)("preset", "save", "again", "--vector", "happy:1");
+        expect(again.code, again.stderr).toBe(0);
+        expect((await cli(xdg)("preset", "list")).stdout).toMatch(/^again\s+user[\s\S]*^fresh\s+user/m);
+    });
+
+    it("a lock another steer-chat holds: preset save is one line and exit 2 after the wait, not a crash", async () => {
+        const xdg = tempDir();
+        const lock = path.join(xdg, "steer-chat", "presets.json.lock");
+        mkdirSync(lock, {recursive: true});
+        const result = await cli(xdg)("preset", "save", "mine", "--vector", "happy:1");
+        expect(result.code).toBe(2);
+        expect(result.stderr).toBe(`steer-chat: Another steer-chat is saving presets: ${lock} has been held for 5 s — ` +
+            "try again in a moment (a lock left by a crashed steer-chat is taken over after 10 s)\n");
+    });
+
+    it("a relative XDG_CONFIG_HOME or XDG_DATA_HOME is ignored, as the XDG spec says", () => {
+        const saved = {config: process.env.XDG_CONFIG_HOME, data: process.env.XDG_DATA_HOME};
+        try {
+            process.env.XDG_CONFIG_HOME = "relative/config";
+            process.env.XDG_DATA_HOME = "relative/data";
+            expect(configDir()).toBe(path.join(os.homedir(), ".config", "steer-chat"));
+            expect(dataDir()).toBe(path.join(os.homedir(), ".local", "share", "steer-chat"));
+            process.env.XDG_CONFIG_HOME = "/abs/config";
+            expect(configDir()).toBe("/abs/config/steer-chat");
+        } finally {
+            for (const [name, value] of [["XDG_CONFIG_HOME", saved.config], ["XDG_DATA_HOME", saved.data]] as const) {
+                if (value == null) delete process.env[name];
+                else process.env[name] = value;
+            }
+        }
     });
 });

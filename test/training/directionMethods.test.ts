@@ -81,6 +81,15 @@ describe("prompt files and imports", () => {
         expect([...parseDirection("b.npy", npy("<f8", [0.25, 4], 8)).values]).toEqual([0.25, 4]);
         expect(() => parseDirection("c.npy", npy("<i4", [1], 4))).toThrow(/unsupported dtype <i4/);
         expect(() => parseDirection("d.npy", npy("<f4", [1, 2, 3], 4).subarray(0, 70))).toThrow(/truncated/);
+        // cut inside the preamble or the header: one clear line, not "Offset is outside the bounds of the DataView"
+        expect(() => parseDirection("d9.npy", npy("<f4", [1], 4).subarray(0, 9)))
+            .toThrow("Cannot import d9.npy: it is 9 bytes, shorter than a .npy header (truncated?)");
+        expect(() => parseDirection("d20.npy", npy("<f4", [1], 4).subarray(0, 20))).toThrow("Cannot import d20.npy: its .npy header runs past the end");
+        const v2 = npy("<f4", [1], 4);
+        v2[6] = 2;
+        expect(() => parseDirection("d2.npy", v2.subarray(0, 11))).toThrow("Cannot import d2.npy: it is 11 bytes, shorter than a .npy header");
+        v2[6] = 9;
+        expect(() => parseDirection("d3.npy", v2)).toThrow("Cannot import d3.npy: unsupported .npy format version 9");
         expect([...parseDirection("e.json", Buffer.from("[0.5, 1.5]")).values]).toEqual([0.5, 1.5]);
         expect(parseDirection("f.json", Buffer.from('{"steering_vector": [[1, 2]], "hook_layer": "7"}'))).toMatchObject({values: Float32Array.from([1, 2]), layer: 7});
         expect(() => parseDirection("g.json", Buffer.from('{"name": "x"}'))).toThrow(/no vector, values/);

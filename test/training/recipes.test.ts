@@ -2,7 +2,7 @@
  * Recipes on generated models: rendering through a chat template (special tokens stay tokens), training on first
  * use with a per-model cache, /vector-style fallback from a name to its recipe, and cancelling.
  */
-import {copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync} from "node:fs";
+import {copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
@@ -124,6 +124,39 @@ describe("recipes", () => {
         expect(await ensureRecipeVector(plain, "concise", {onProgress: () => { progressCalls++; }})).toBe(file);
         expect(progressCalls).toBeGreaterThan(0);
         expect((await loadControlVector(file)).nEmbd).toBe(32);
+    });
+
+    it("a cached vector that is empty, cut short, garbage or a link to /dev/zero is trained again when its name is asked for", async () => {
+        const file = await ensureRecipeVector(plain, "eiffel");
+        const good = readFileSync(file);
+        const controller = SteeringController.create(plain.context, plain.model);
+        controller.trainedDir = path.dirname(file); // as at start-up: names look in this model's cache, where the file is found first
+        const damages: [string, () => void][] = [
+            ["empty", () => writeFileSync(file, "")],
+            ["cut short", () => writeFileSync(file, good.subarray(0, Math.floor(good.length / 2)))],
+            ["garbage", () => writeFileSync(file, "not a GGUF file at all\n")],
+            ["a link to /dev/zero", () => symlinkSync("/dev/zero", file)]
+        ];
+        for (const [label, damage] of damages) {
+            rmSync(file);
+            damage();
+            let progressCalls = 0;
+            const entry = await loadEntryOrRecipe(controller, "eiffel", 0.5,
+                {train: recipeTrainerFor(plain), onProgress: () => { progressCalls++; }});
+            expect(entry.source, label).toBe(file);
+            expect(progressCalls, label).toBeGreaterThan(0);
+            expect(lstatSync(file).isFile(), label).toBe(true);
+            expect((await loadControlVector(file)).nEmbd, label).toBe(32);
+        }
+        // a damaged file of the user's own is theirs: refused, never trained over
+        const userVectors = path.join(process.env.STEER_CHAT_CONFIG_DIR!, "vectors");
+        mkdirSync(userVectors, {recursive: true});
+        writeFileSync(path.join(userVectors, "eiffel.gguf"), "");
+        try {
+            await expect(loadEntryOrRecipe(controller, "eiffel", 0.5, {train: recipeTrainerFor(plain)})).rejects.toThrow(/Bad control vector/);
+        } finally {
+            rmSync(path.join(userVectors, "eiffel.gguf"));
+        }
     });
 
     it("a symlinked cache file is replaced by the trained vector, never written through", async () => {

@@ -1,9 +1,12 @@
-import {mkdtempSync, readFileSync, writeFileSync} from "node:fs";
+import {execFileSync} from "node:child_process";
+import {mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {historyFileAppender, readHistoryFile} from "../../src/ui/historyFile.js";
 import {PromptHistory} from "../../src/ui/promptHistory.js";
+import {runLimitedScript} from "../helpers/limitedScript.js";
+import {repoRoot} from "../helpers/tinyModel.js";
 
 const tempFile = () => path.join(mkdtempSync(path.join(os.tmpdir(), "steer-history-")), "sub", "prompt-history.jsonl");
 
@@ -62,4 +65,41 @@ describe("the prompt history", () => {
         expect(errors.map((e) => (e as Error).message)).toEqual(["disk full"]);
         expect(history.all).toEqual(["x", "y"]);
     });
+
+    it("a symlinked history file is refused in one line naming it: nothing read through it, no prompt appended into its target", async () => {
+        const file = tempFile();
+        mkdirSync(path.dirname(file));
+        const victim = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-victim-")), "notes.txt");
+        writeFileSync(victim, "\"not yours\"\n");
+        symlinkSync(victim, file);
+        expect(() => readHistoryFile(file)).toThrow(`The prompt history file ${file} is a symbolic link, not a regular file`);
+        await expect(historyFileAppender(file)("a secret prompt")).rejects.toThrow(`Could not write ${file}: it is a symbolic link (ELOOP)`);
+        expect(readFileSync(victim, "utf8")).toBe("\"not yours\"\n");
+    });
+
+    it("a FIFO as the history is refused at once, read and append (child process, killed if it blocks); a failed append is cut back", () => {
+        const file = tempFile();
+        mkdirSync(path.dirname(file));
+        execFileSync("mkfifo", [file]);
+        const kept = path.join(path.dirname(file), "kept.jsonl");
+        writeFileSync(kept, '"one"\n"two"\n');
+        const module = JSON.stringify(path.join(repoRoot, "dist", "ui", "historyFile.js"));
+        const result = runLimitedScript(`
+            const {historyFileAppender, readHistoryFile} = await import(${module});
+            try { readHistoryFile(${JSON.stringify(file)}); console.log("read"); } catch (err) { console.log(err.toLine()); }
+            try { await historyFileAppender(${JSON.stringify(file)})("x"); console.log("appended"); } catch (err) { console.log(err.toLine()); }
+            limitFileSize(20);
+            try { await historyFileAppender(${JSON.stringify(kept)})("a long prompt past the limit"); console.log("appended"); }
+            catch (err) { console.log(err.toLine()); }
+            console.log(JSON.stringify(readHistoryFile(${JSON.stringify(kept)})));`, {timeoutMs: 30_000});
+        expect(result.signal, result.stderr).toBeUndefined();
+        expect(result.stdout.trim().split("\n")).toEqual([
+            `The prompt history file ${file} is a FIFO (named pipe), not a regular file — steer-chat keeps a regular file there: move it away`,
+            `Could not write ${file}: it is not a regular file (ENXIO) — give the path of a regular file`,
+            `Could not write ${kept}: the file is too large (EFBIG) — the system limits file sizes here (ulimit -f)`,
+            '["one","two"]'
+        ]);
+        expect(readFileSync(kept, "utf8")).toBe('"one"\n"two"\n');
+    });
 });
+
