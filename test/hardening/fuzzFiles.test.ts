@@ -148,7 +148,8 @@ describe("fuzzing file inputs", () => {
             const setAside = notes.map((n) => / in (\S+\.invalid-\S+)$/.exec(n)?.[1]).find((f) => f != null);
             if (setAside != null) {
                 const aside = (JSON.parse(readFileSync(setAside, "utf8")) as {presets: Record<string, unknown>}).presets;
-                for (const [key, value] of Object.entries(aside)) expect(value, key).toEqual((original.presets as Record<string, unknown>)[key]);
+                const originals = original.presets as Record<string, unknown>;
+                for (const [key, value] of Object.entries(aside)) expect(value, key).toEqual(originals[key]);
             }
             const rewritten = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
             for (const key of Object.keys(original).filter((k) => k !== "presets")) expect(rewritten[key], key).toEqual(original[key]);
