@@ -51,7 +51,8 @@ export function useSteeringPanel(controller: SteeringController | undefined, act
             }
             selectedRef.current = after.selected;
             setSelected(after.selected);
-            // the rest of the burst is not the panel's: it was typed for the overlay that opens
+            // the rest of this text (typed with the a or ?) was for the overlay that opens; keys that come as inputs of
+            // their own after it (an arrow) still reach the panel until the overlay is drawn and takes the keyboard
             if (command === "add") return actions.onAdd();
             if (command === "help") return actions.onHelp();
         }
