@@ -163,7 +163,8 @@ function ModelPick({error, onPick, onQuit}: {error?: string, onPick: (spec: stri
         <Box flexDirection="column">
             {error != null && <Text color="red">{error}</Text>}
             <Text bold>No --model given. {local.length > 0 ? `Models in ${modelsDirectory()}:` : `No models in ${modelsDirectory()} yet.`}</Text>
-            <SelectList items={items} onSelect={(value) => (value === "" ? onQuit() : onPick(value))} onCancel={onQuit} />
+            {/* a new list for each error: the one before took its choice and takes no more keys */}
+            <SelectList key={error ?? ""} items={items} onSelect={(value) => (value === "" ? onQuit() : onPick(value))} onCancel={onQuit} />
             <Text dimColor>Or pass one: steer-chat --model path/to/model.gguf</Text>
         </Box>
     );

@@ -119,6 +119,23 @@ describe("the chat's steering controls", () => {
         expect(lastFrame()).toContain("› d0 a"); // typed into the prompt, not taken by the panel
     });
 
+    it("keys in one burst (one stdin.write) act one after another: →→→ is +0.3, ↓ Space switches the row moved to, 0 → is 0.10", async () => {
+        const {stdin, lastFrame, steering} = await start(() => new FakeConversation());
+        await steering.addVector(writeVector(vectorOf(32, [2], (l, i) => Math.cos(l + i)), "calm.gguf"), 1);
+        await waitForFrame(lastFrame, (f) => /calm\s+\[.*\]\s+\+1\.00\s+on/.test(f));
+        await focusPanel(stdin, lastFrame);
+        stdin.write(keys.right.repeat(3));
+        await waitForFrame(lastFrame, (f) => /❯ mood\s+\[.*\]\s+\+0\.80\s+on/.test(f));
+        expect(steering.state.get("mood").coefficient).toBe(0.8);
+        stdin.write(`${keys.down} `);
+        await waitForFrame(lastFrame, (f) => /❯ calm\s+\[.*\]\s+\+1\.00\s+off/.test(f));
+        expect(steering.state.entries.map((e) => [e.name, e.coefficient, e.enabled])).toEqual([["mood", 0.8, true], ["calm", 1, false]]);
+        stdin.write(` 0${keys.right}`); // " 0" comes to the panel as one text: Space, then 0, then →
+        await waitForFrame(lastFrame, (f) => /❯ calm\s+\[.*\]\s+\+0\.10\s+on/.test(f));
+        expect(steering.state.get("calm")).toMatchObject({coefficient: 0.1, enabled: true});
+        expect(steering.appliedState.has("calm")).toBe(false); // staged for the next turn, as one key at a time is
+    });
+
     it("the arrows stop at the coefficient bound, without an error", async () => {
         const {stdin, lastFrame, steering} = await start(() => new FakeConversation());
         steering.update((s) => s.setCoefficient("mood", 999.8));

@@ -1,17 +1,25 @@
-import React, {useState} from "react";
+import React, {useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
+import {LIST_START, listKey, type ListState} from "../listKeys.js";
 
 export type SelectItem<T> = {label: string, value: T, hint?: string};
 
-/** A vertical pick list: ↑/↓ to move, Enter to choose, Esc to cancel. */
+/**
+ * A vertical pick list: ↑/↓ to move, Enter to choose, Esc to cancel. It keeps its position in a ref and applies each
+ * key to it at once (listKeys.ts), so keys that arrive in one burst are applied one after another.
+ */
 export function SelectList<T>({items, onSelect, onCancel}: {items: SelectItem<T>[], onSelect: (value: T) => void, onCancel?: () => void}) {
-    const [index, setIndex] = useState(0);
+    const listRef = useRef<ListState>(LIST_START);
+    const [list, setList] = useState(LIST_START);
     useInput((input, key) => {
-        if (key.upArrow) setIndex((i) => (i - 1 + items.length) % items.length);
-        else if (key.downArrow) setIndex((i) => (i + 1) % items.length);
-        else if (key.return && items[index]) onSelect(items[index]!.value);
-        else if (key.escape || (key.ctrl && input === "c")) onCancel?.();
+        const {state, outcome} = listKey(listRef.current, items.length, input, key);
+        if (outcome === "cancel" && onCancel == null) return; // a list that cannot be cancelled stays
+        listRef.current = state;
+        setList(state);
+        if (outcome === "choose") onSelect(items[state.index]!.value);
+        else if (outcome === "cancel") onCancel!();
     });
+    const index = Math.min(list.index, items.length - 1);
     return (
         <Box flexDirection="column">
             {items.map((item, i) => (
