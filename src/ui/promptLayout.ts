@@ -3,7 +3,7 @@
  * columns, a grapheme is never cut), a row per line of a multi-line prompt, and the cursor placed in its row. A long
  * paste shows only the rows around the cursor, so the live area never outgrows the screen.
  */
-import {graphemes, graphemeWidth} from "./graphemes.js";
+import {eachGrapheme, graphemeWidth} from "./graphemes.js";
 import type {Line} from "./lineEditor.js";
 
 /** one screen row; `cursor` is where the cursor is drawn in it (text.length: just after the text) */
@@ -17,40 +17,45 @@ export type PromptLayout = {rows: PromptRow[], hiddenAbove: number, hiddenBelow:
  */
 export function layoutPrompt({text, cursor}: Line, width: number, maxRows = Infinity): PromptLayout {
     const room = Math.max(1, width - 1);
-    const rows: PromptRow[] = [{text: ""}];
+    // rows as where they start and end in the text (a line break ends a row and is in none); only the rows shown are
+    // cut out of the text, so a long prompt costs one walk over it
+    const starts = [0];
+    const ends = [0];
     let used = 0;
-    let offset = 0;
-    let cursorRow = 0;
-    for (const g of graphemes(text)) {
-        const row = rows[rows.length - 1]!;
-        if (offset === cursor) {
-            row.cursor = row.text.length;
-            cursorRow = rows.length - 1;
-        }
-        offset += g.length;
+    let cursorRow = -1;
+    eachGrapheme(text, 0, (g, at) => {
+        const row = starts.length - 1;
+        if (at === cursor) cursorRow = row;
         if (g === "\n" || g === "\r\n") {
-            rows.push({text: ""});
+            starts.push(at + g.length);
+            ends.push(at + g.length);
             used = 0;
-            continue;
+            return;
         }
         const w = graphemeWidth(g);
-        if (used + w > room && row.text !== "") {
-            const moved = row.cursor === row.text.length ? row.cursor : undefined;
-            if (moved != null) delete row.cursor;
-            rows.push({text: g, ...(moved != null ? {cursor: 0} : {})});
-            if (moved != null) cursorRow = rows.length - 1;
+        if (used + w > room && ends[row]! > starts[row]!) {
+            starts.push(at);
+            ends.push(at + g.length);
+            if (cursorRow === row && at === cursor) cursorRow = row + 1; // the cursor goes with its grapheme
             used = w;
-            continue;
+            return;
         }
-        row.text += g;
+        ends[row] = at + g.length;
         used += w;
+    });
+    if (cursor >= text.length) cursorRow = starts.length - 1;
+    else if (cursorRow < 0) { // the cursor inside a grapheme: on the row that holds it
+        cursorRow = 0;
+        while (cursorRow + 1 < starts.length && starts[cursorRow + 1]! <= cursor) cursorRow++;
     }
-    if (cursor >= text.length) {
-        const last = rows[rows.length - 1]!;
-        last.cursor = last.text.length;
-        cursorRow = rows.length - 1;
+    const total = starts.length;
+    const first = total <= maxRows ? 0 : Math.max(0, Math.min(cursorRow - Math.floor(maxRows / 2), total - maxRows));
+    const count = Math.min(total, maxRows);
+    const rows: PromptRow[] = [];
+    for (let r = first; r < first + count; r++) {
+        const row: PromptRow = {text: text.slice(starts[r], ends[r])};
+        if (r === cursorRow) row.cursor = Math.max(0, Math.min(cursor, ends[r]!) - starts[r]!);
+        rows.push(row);
     }
-    if (rows.length <= maxRows) return {rows, hiddenAbove: 0, hiddenBelow: 0};
-    const first = Math.max(0, Math.min(cursorRow - Math.floor(maxRows / 2), rows.length - maxRows));
-    return {rows: rows.slice(first, first + maxRows), hiddenAbove: first, hiddenBelow: rows.length - first - maxRows};
+    return {rows, hiddenAbove: first, hiddenBelow: total - first - count};
 }
