@@ -12,6 +12,7 @@ import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
+import {promptOnOneRow} from "./promptLayout.js";
 import {useChat} from "./useChat.js";
 import {useTerminalSize} from "./useColumns.js";
 import type {ChatSession} from "../session/chatSession.js";
@@ -144,7 +145,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
                 onClose={closeOverlay} />}
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
-            {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {text.replace(/\n/g, " ⏎ ")}</Text>)}
+            {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {promptOnOneRow(text, width)}</Text>)}
             <Box marginTop={steering != null || chat.busy ? 0 : 1}>
                 <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history}
                     onEmptyChange={(empty) => { promptEmpty.current = empty; }} />

@@ -12,6 +12,7 @@ import {afterEach, describe, expect, it} from "vitest";
 import {seededRandom} from "../../src/random.js";
 import {App} from "../../src/ui/App.js";
 import {PromptLine} from "../../src/ui/components/PromptLine.js";
+import {PromptHistory} from "../../src/ui/promptHistory.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {PresetNamePrompt} from "../../src/ui/components/Overlays.js";
 import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PASTE_END, PASTE_START} from "../../src/ui/keySplitter.js";
@@ -45,8 +46,8 @@ function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
     return {tty, lastFrame: stdout.lastFrame};
 }
 
-async function startChat(conversation = new FakeConversation(), existing = keyboard()) {
-    const {tty, lastFrame} = renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} />, existing);
+async function startChat(conversation = new FakeConversation(), existing = keyboard(), history?: PromptHistory) {
+    const {tty, lastFrame} = renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} history={history} />, existing);
     await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
     await tick();
     return {tty, conversation, lastFrame};
@@ -224,4 +225,44 @@ describe("the chat's keyboard", () => {
         tty.type("still alive");
         await waitForFrame(lastFrame, (f) => f.includes("› still alive"));
     });
+
+    it("a 1 MB paste stays responsive: shown, edited, queued, sent, recalled with ↑, and the chat answers after it", async () => {
+        // each step was minutes (the prompt's layout, the queue's line and the transcript's echo were quadratic or
+        // slow per character); the generous waits below only fail if that comes back
+        const conversation = new FakeConversation();
+        conversation.script = (text) => (text === "first" ? {chunks: ["Hello", " there", "!"], pauseBefore: 1} : {chunks: ["Fine."]});
+        const {tty, lastFrame} = await startChat(conversation, keyboard(), new PromptHistory());
+        tty.type("first\r");
+        await until(() => conversation.paused, "the first reply to pause");
+        const words = ["the", "dog", "ran", "é", "中", "👍🏽", "e\u0301"];
+        const random = seededRandom(1);
+        const parts: string[] = [];
+        for (let length = 0; length < 1 << 20;) {
+            const word = random() < 0.02 ? "\r" : `${words[Math.floor(random() * words.length)]!} `;
+            parts.push(word);
+            length += word.length;
+        }
+        const text = parts.join("");
+        const long = 120_000;
+        for (let i = 0; i < text.length; i += 4096) tty.type((i === 0 ? PASTE_START : "") + text.slice(i, i + 4096));
+        tty.type(PASTE_END);
+        await waitForFrame(lastFrame, (f) => /\d+ more rows above/.test(f), long);
+        tty.type("XYZ");
+        await waitForFrame(lastFrame, (f) => f.includes("XYZ"), long);
+        tty.type("\u001b[A"); // ↑: a row up in the paste
+        tty.type("\u007f\u007f\u007fXYZ\r"); // Enter while the first reply is written: queued
+        await waitForFrame(lastFrame, (f) => /⏎ queued: .*…/.test(f), long);
+        conversation.release();
+        await until(() => conversation.sent.length === 2, "the long prompt to be sent");
+        expect(conversation.sent[1]!.length).toBeGreaterThan(1 << 20);
+        // the transcript shows its start and how much more there was
+        await waitForFrame(lastFrame, (f) => /… \([\d,]+ more characters\)/.test(f) && f.includes("Fine."), long);
+        tty.type("\u001b[A"); // ↑ on the empty prompt: the long prompt again
+        await waitForFrame(lastFrame, (f) => /\d+ more rows above/.test(f), long);
+        tty.type("\u0003"); // Ctrl+C clears it
+        await waitForFrame(lastFrame, (f) => f.includes("Type a message"), long);
+        tty.type("The dog\r");
+        await until(() => conversation.sent.length === 3, "the next prompt");
+        await waitForFrame(lastFrame, (f) => f.includes("› The dog") && (f.match(/Fine\./g) ?? []).length === 2, long);
+    }, 600_000);
 });

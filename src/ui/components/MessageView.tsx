@@ -3,6 +3,7 @@ import {Box, Text} from "ink";
 import type {ChatMessage} from "../../session/types.js";
 import {perplexity} from "../../session/transcript.js";
 import {renderMarkdown} from "../markdown.js";
+import {promptEcho} from "../promptLayout.js";
 
 const STOP_NOTES: Record<string, string> = {
     aborted: "stopped",
@@ -27,7 +28,7 @@ export function ReplyText({text, markdown, columns, openFence}: {text: string, m
 export function MessageView({message, markdown = false, columns = 100}: MessageViewProps) {
     switch (message.role) {
         case "user":
-            return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{message.text}</Text></Box>;
+            return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{promptEcho(message.text)}</Text></Box>;
         case "assistant": {
             const note = message.reply ? STOP_NOTES[message.reply.stopReason] : undefined;
             const ppl = perplexity(message.reply?.meanLogProb);
