@@ -47,9 +47,12 @@ const lineEnd = (text: string, cursor: number) => {
     return end < 0 ? text.length : end;
 };
 
-/** typed or pasted text as it goes into the line: no control bytes, tabs as spaces, line breaks kept or made spaces */
+/**
+ * Typed, pasted or recalled text as it goes into the line: no control bytes (C0, ESC, DEL, C1), tabs as spaces, line
+ * breaks kept or made spaces. A prompt history entry comes from a file: whatever it holds never reaches the terminal.
+ */
 export function insertableText(input: string, multiline: boolean): string {
-    const text = input.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, "");
+    const text = input.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, "");
     return multiline ? text : text.replace(/\n/g, " ");
 }
 

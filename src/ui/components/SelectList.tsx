@@ -1,9 +1,10 @@
 import React, {useState} from "react";
 import {Box, Text, useInput} from "ink";
+import {displayText} from "../../displayText.js";
 
 export type SelectItem<T> = {label: string, value: T, hint?: string};
 
-/** A vertical pick list: ↑/↓ to move, Enter to choose, Esc to cancel. */
+/** A vertical pick list: ↑/↓ to move, Enter to choose, Esc to cancel. Labels and hints (names from files) are escaped. */
 export function SelectList<T>({items, onSelect, onCancel}: {items: SelectItem<T>[], onSelect: (value: T) => void, onCancel?: () => void}) {
     const [index, setIndex] = useState(0);
     useInput((input, key) => {
@@ -16,7 +17,7 @@ export function SelectList<T>({items, onSelect, onCancel}: {items: SelectItem<T>
         <Box flexDirection="column">
             {items.map((item, i) => (
                 <Text key={i} color={i === index ? "cyan" : undefined}>
-                    {i === index ? "❯ " : "  "}{item.label}{item.hint ? <Text dimColor>  {item.hint}</Text> : null}
+                    {i === index ? "❯ " : "  "}{displayText(item.label)}{item.hint ? <Text dimColor>  {displayText(item.hint, 400)}</Text> : null}
                 </Text>
             ))}
         </Box>
