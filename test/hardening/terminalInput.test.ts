@@ -137,6 +137,8 @@ describe.skipIf(!hasTmux)("typing in a real terminal", () => {
         // xterm's Ctrl+F1…F4 and an SGR mouse report typed without a paste ended the chat with a stack trace
         for (const key of ["\u001b[1;5P", "\u001b[1;5Q", "\u001b[1;5R", "\u001b[1;5S", "\u001b[<0;10;5M", "\u001b[<0;10;5m", "\u001b[99;5~",
             "\u001b]0;pwned\u0007", "\u009b2J", "\u0085"]) term.bytes(key);
+        term.bytes(new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 0x9b, 0x32, 0x4a])); // invalid UTF-8, a raw 8-bit CSI among it
+        term.keys("C-u"); // what the invalid bytes typed (U+FFFD and "(2J") goes
         term.keys("-l", "Once upon");
         let s = await term.waitFor((x) => x.includes("› Once upon"), "the typed text after the keys");
         expect(s).not.toMatch(/\[<|;5[PQRS~]|pwned|startsWith/);
