@@ -2,6 +2,7 @@
  * `steer-chat ask`: one prompt in, the generated text out on stdout, exit 0 — for scripts, tests and benchmarks.
  * Progress and errors go to stderr so stdout holds only the reply.
  */
+import {displayText, forTerminal} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
@@ -35,12 +36,15 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering
         // was asked for; how the conversation runs (a replaced chat template) always
         const asked = options.vectors.length > 0 || options.preset != null;
-        for (const note of notes) if (asked || session.conversation.notes?.includes(note)) process.stderr.write(`steer-chat: ${note}\n`);
+        for (const note of notes) if (asked || session.conversation.notes?.includes(note)) process.stderr.write(`steer-chat: ${displayText(note, 1000)}\n`);
         // Ctrl+C stops the reply and keeps what was written
         const controller = new AbortController();
         const stopReply = onInterrupt(() => controller.abort());
         try {
-            const {reply} = await session.send(prompt, {signal: controller.signal, onText: (chunk) => io.stdout.write(chunk)});
+            // the model's text exactly as generated for a script (a pipe or a file); escaped on a terminal, where a
+            // token holding an escape sequence would clear the screen or retitle the window
+            const onText = (chunk: string) => io.stdout.write(forTerminal(chunk, io.stdout));
+            const {reply} = await session.send(prompt, {signal: controller.signal, onText});
             if (reply.stopReason === "contextFull") process.stderr.write("steer-chat: the reply stopped: the context is full (--context-size)\n");
         } finally {
             stopReply();

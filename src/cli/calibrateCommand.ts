@@ -4,6 +4,7 @@
  * strength probed as a small text plot. Progress goes to stderr, one line a strength; Ctrl+C stops and prints what
  * was found so far.
  */
+import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {createConversation} from "../engine/conversation.js";
 import {resolveModel} from "../engine/modelResolver.js";
@@ -35,7 +36,7 @@ export async function runCalibrate(options: CliOptions, out: NodeJS.WritableStre
     try {
         const controller = SteeringController.create(loaded.context, loaded.model);
         const entry = await loadEntryOrRecipe(controller, ref, 0, {layers, train: recipeTrainerFor(loaded)});
-        for (const w of entry.warnings ?? []) err.write(`${w}\n`);
+        for (const w of entry.warnings ?? []) err.write(`${displayText(w, 1000)}\n`);
         controller.update((s) => s.add(entry));
         const calibration = await modelCalibration(loaded);
         const conversation = createConversation(loaded, {

@@ -130,15 +130,15 @@ function Startup(props: {options: CliOptions, outcome: Outcome}) {
             return <ModelPick error={phase.error} onPick={(spec) => setPhase({kind: "resolve", spec})} onQuit={exit} />;
         case "resolve":
             return progress == null
-                ? <Text>Resolving {phase.spec}…</Text>
+                ? <Text>Resolving {displayText(phase.spec)}…</Text>
                 : <Box flexDirection="column">
-                    <Text>Downloading {phase.spec}</Text>
+                    <Text>Downloading {displayText(phase.spec)}</Text>
                     <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)}
                         label={`${formatBytes(progress.downloadedSize)} / ${formatBytes(progress.totalSize)}`} />
                 </Box>;
         case "load":
             return progress == null
-                ? <Text>Loading {phase.path}…</Text>
+                ? <Text>Loading {displayText(phase.path)}…</Text>
                 : <Box flexDirection="column">
                     <Text>Training a recipe vector for this model (cached for next time; Esc stops)</Text>
                     <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)} label={`${progress.downloadedSize}/${progress.totalSize} prompts`} />
@@ -161,8 +161,8 @@ function ModelPick({error, onPick, onQuit}: {error?: string, onPick: (spec: stri
     ];
     return (
         <Box flexDirection="column">
-            {error != null && <Text color="red">{error}</Text>}
-            <Text bold>No --model given. {local.length > 0 ? `Models in ${modelsDirectory()}:` : `No models in ${modelsDirectory()} yet.`}</Text>
+            {error != null && <Text color="red">{displayText(error, 1000)}</Text>}
+            <Text bold>No --model given. {local.length > 0 ? `Models in ${displayText(modelsDirectory())}:` : `No models in ${displayText(modelsDirectory())} yet.`}</Text>
             {/* a new list for each error: the one before took its choice and takes no more keys */}
             <SelectList key={error ?? ""} items={items} onSelect={(value) => (value === "" ? onQuit() : onPick(value))} onCancel={onQuit} />
             <Text dimColor>Or pass one: steer-chat --model path/to/model.gguf</Text>

@@ -13,7 +13,7 @@ import type {CliOptions} from "./options.js";
 
 export async function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
     const store = new PresetStore();
-    const notify = (notes: string[]) => notes.forEach((note) => err.write(`steer-chat: ${note}\n`));
+    const notify = (notes: string[]) => notes.forEach((note) => err.write(`steer-chat: ${displayText(note, 1000)}\n`));
     notify(store.notices);
     const [action, name] = options.args;
     const needName = () => {
@@ -33,12 +33,12 @@ export async function runPreset(options: CliOptions, out: NodeJS.WritableStream,
         case "save": {
             const preset = await presetFromFlags(needName(), options);
             notify(store.save(preset, {replace: options.force}));
-            out.write(`Saved preset ${preset.name} to ${store.file}\n`);
+            out.write(`Saved preset ${preset.name} to ${displayText(store.file, 1000)}\n`);
             return 0;
         }
         case "delete":
             notify(store.delete(needName()));
-            out.write(`Deleted preset ${name}\n`);
+            out.write(`Deleted preset ${displayText(name)}\n`);
             return 0;
         default:
             throw new UserFacingError(`Unknown preset action "${action}"`, "use list, show, save or delete");

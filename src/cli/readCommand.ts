@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import type {LlamaModel, Token} from "node-llama-cpp";
+import {displayQuoted, displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
@@ -58,10 +59,10 @@ export async function runRead(options: CliOptions, out: NodeJS.WritableStream, e
         if (options.npy != null) {
             checkWritableTarget(options.npy, "--npy file"); // again: the path may have changed while the model read
             writeFileAtomic(options.npy, encodeNpyFloat32([reading.matrix.nTokens, reading.matrix.layers.length], reading.matrix.values));
-            err.write(`Wrote ${path.resolve(options.npy)}: ${reading.matrix.nTokens} tokens × layers ${reading.matrix.layers.join(", ")} (float32 projections)\n`);
+            err.write(`Wrote ${displayText(path.resolve(options.npy), 1000)}: ${reading.matrix.nTokens} tokens × layers ${reading.matrix.layers.join(", ")} (float32 projections)\n`);
         }
         const report: Report = {name: vectorNameOf(file), file, tokenTexts: tokenTexts(loaded.model, reading.tokens), reading,
-            baseline: options.baseline != null ? path.basename(options.baseline) : undefined,
+            baseline: options.baseline != null ? displayText(path.basename(options.baseline)) : undefined,
             ...(ownLayer != null ? {ownLayer, everyLayer: layers == null} : {})};
         out.write(options.json ? JSON.stringify(readingJson(report), null, 2) + "\n" : readingTable(report));
         return 0;
@@ -168,8 +169,8 @@ export function readingJson(report: Report) {
 const signed = (x: number, digits = 2) => (Number.isNaN(x) ? "n/a" : `${x >= 0 ? "+" : ""}${x.toFixed(digits)}`);
 
 function describeToken({token, word, z, occurrences}: ReturnType<typeof topTokens>[number]) {
-    const where = word !== "" && word !== token.trim() ? ` in ${JSON.stringify(word)}` : "";
-    return `${JSON.stringify(token)}${where} ${signed(z, 1)}${occurrences > 1 ? ` ×${occurrences}` : ""}`;
+    const where = word !== "" && word !== token.trim() ? ` in ${displayQuoted(word)}` : "";
+    return `${displayQuoted(token)}${where} ${signed(z, 1)}${occurrences > 1 ? ` ×${occurrences}` : ""}`;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import {parseDirection} from "../training/importDirection.js";
+import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {checkReplaceable, checkWritableTarget, namingFile, readRegularFile} from "../engine/userFiles.js";
 import {resolveModel} from "../engine/modelResolver.js";
@@ -51,7 +52,7 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
             progress.end();
         }
         namingFile(options.output, () => saveControlVector(options.output!, result.vector));
-        err.write(`Wrote ${path.resolve(options.output)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
+        err.write(`Wrote ${displayText(path.resolve(options.output), 1000)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
             `${result.evaluatedTokens} tokens in ${result.seconds.toFixed(2)} s (${options.method}, ${options.positions} positions)\n`);
         const {quality} = result.vector;
         if (quality == null) err.write("No held-out check: it needs at least 2 prompt pairs\n");
@@ -84,8 +85,8 @@ export async function runImport(options: CliOptions, err: NodeJS.WritableStream)
         throw new UserFacingError(`Which layer does ${file} steer?`, "pass --layer N (1 or more: llama.cpp never steers layer 0)");
     namingFile(options.output, () => saveControlVector(options.output!,
         {nEmbd: direction.values.length, directions: new Map([[layer, direction.values]])}));
-    if (options.layer == null && direction.layerSource != null) err.write(`Layer from the file: ${direction.layerSource}\n`);
-    err.write(`Wrote ${path.resolve(options.output)}: layer ${layer}, n_embd ${direction.values.length}\n`);
+    if (options.layer == null && direction.layerSource != null) err.write(`Layer from the file: ${displayText(direction.layerSource, 1000)}\n`);
+    err.write(`Wrote ${displayText(path.resolve(options.output), 1000)}: layer ${layer}, n_embd ${direction.values.length}\n`);
     return 0;
 }
 

@@ -15,7 +15,7 @@ export async function runVectors(out: NodeJS.WritableStream, model?: string): Pr
     const trainedDir = model != null ? await modelTrainedDir({modelPath: await resolveModel(model)}) : undefined;
     const listings = await listVectors(trainedDir);
     if (listings.length === 0) {
-        out.write(`No control vectors yet. Put .gguf vectors in ${vectorFolders(trainedDir).map((f) => f.dir).join(" or ")}, or pass a file with --vector.\n`);
+        out.write(`No control vectors yet. Put .gguf vectors in ${vectorFolders(trainedDir).map((f) => displayText(f.dir, 1000)).join(" or ")}, or pass a file with --vector.\n`);
         return 0;
     }
     for (const v of listings) {

@@ -2,6 +2,7 @@
  * Turning presets into steering and back. Loading keeps what fits the model and says what it skipped and why.
  */
 import path from "node:path";
+import {displayText} from "../displayText.js";
 import {errorMessage, UserFacingError} from "../errors.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
@@ -57,7 +58,7 @@ export async function applyPreset(preset: Preset, controller: SteeringController
             state = state.add({...entry, coefficient: roundCoefficient(coefficient)});
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
-            skipped.push(`${v.vector}: ${errorMessage(err)}`);
+            skipped.push(`${displayText(v.vector)}: ${errorMessage(err)}`);
         }
     }
     controller.update(() => state);
@@ -138,7 +139,7 @@ export function presetSampling(sampling: SamplingOptions): Preset["sampling"] {
 export function describePreset(preset: Preset): string {
     // as describeSnapshot writes steering, with a preset's strength in σ where it has one
     const vectors = preset.vectors.map((v) =>
-        `${v.vector} ${v.enabled === false ? "off" : describeStrength(v)}${v.layers ? ` ${formatLayers(pairToLayers(v.layers))}` : ""}`);
+        `${displayText(v.vector)} ${v.enabled === false ? "off" : describeStrength(v)}${v.layers ? ` ${formatLayers(pairToLayers(v.layers))}` : ""}`);
     return vectors.join(" · ") || "no vectors";
 }
 

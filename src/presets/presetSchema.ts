@@ -2,6 +2,7 @@
  * A personality preset: named steering (vectors with coefficients, on/off and layers) plus an optional system prompt,
  * sampling and history policy. Pure: validation here is shared by the shipped JSON files and the user's store.
  */
+import {displayQuoted} from "../displayText.js";
 import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 import {STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
@@ -35,8 +36,7 @@ export const PRESET_NAME_RULE = "use 1-64 letters, digits, . _ or -, starting wi
 
 /** A name or key from a file, quoted for a message: control characters escaped, long ones cut. */
 export function quoted(text: unknown): string {
-    const json = JSON.stringify(String(text));
-    return json.length > 66 ? `${json.slice(0, 64)}…"` : json;
+    return displayQuoted(String(text));
 }
 
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */

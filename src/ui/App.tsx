@@ -5,6 +5,7 @@
  */
 import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
+import {displayLines} from "../displayText.js";
 import {errorMessage} from "../errors.js";
 import {MessageView, ReplyText} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
@@ -12,6 +13,7 @@ import {PromptLine} from "./components/PromptLine.js";
 import {StatusBar} from "./components/StatusBar.js";
 import {SteeringPanel} from "./components/SteeringPanel.js";
 import type {PromptHistory} from "./promptHistory.js";
+import {promptOnOneRow} from "./promptLayout.js";
 import {useChat} from "./useChat.js";
 import {useTerminalSize} from "./useColumns.js";
 import type {ChatSession} from "../session/chatSession.js";
@@ -126,14 +128,15 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
                 {(item) => "banner" in item
                     ? <Box key="banner" flexDirection="column">
                         <Text bold>steer-chat · {modelName}</Text>
-                        {banner.map((line, i) => <Text key={i} color="yellow">{line}</Text>)}
+                        {banner.map((line, i) => <Text key={i} color="yellow">{displayLines(line)}</Text>)}
                     </Box>
                     : <MessageView key={item.id} message={item} markdown={markdown} columns={width} />}
             </Static>
             {chat.busy && (chat.streamingMarkdown
                 ? <ReplyText text={chat.streamingText} markdown columns={width} openFence={chat.streamingMarkdown.openFence} />
-                : <Text>{chat.streamingText}</Text>)}
-            {chat.asides.map((aside, i) => <Text key={i} color={aside.role === "error" ? "red" : undefined} dimColor={aside.role === "note"}>{aside.text}</Text>)}
+                : <Text>{displayLines(chat.streamingText)}</Text>)}
+            {chat.asides.map((aside, i) => <Text key={i} color={aside.role === "error" ? "red" : undefined} dimColor={aside.role === "note"}>
+                {displayLines(aside.text)}</Text>)}
             {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
             {steering != null && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 sigmaOf={calibrated ? sigmaOf : undefined}
@@ -144,7 +147,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
                 onClose={closeOverlay} />}
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
-            {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {text.replace(/\n/g, " ⏎ ")}</Text>)}
+            {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {displayLines(promptOnOneRow(text, width))}</Text>)}
             <Box marginTop={steering != null || chat.busy ? 0 : 1}>
                 <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history}
                     onEmptyChange={(empty) => { promptEmpty.current = empty; }} />

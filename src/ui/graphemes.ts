@@ -4,21 +4,115 @@
  */
 const segmenter = new Intl.Segmenter(undefined, {granularity: "grapheme"});
 
+/**
+ * V8's Intl.Segmenter costs time in proportion to the whole string for every segment it steps over (and for each
+ * `containing` call), so walking a 1 MB prompt with it took minutes: quadratic. Text is segmented here in short
+ * windows instead, each starting at a known boundary, which is exact: whether a boundary falls before a character
+ * depends only on the text before it and on that character, so every boundary inside a window is a true one except
+ * the window's own end (the last segment of a window is read again at the start of the next). ASCII, most text,
+ * needs no segmenter at all.
+ */
+const WINDOW = 64;
+/** how far back a boundary is looked for before starting from the text's start (see safeStart) */
+const LOOK_BACK = 1024;
+
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+
+/** the end of the grapheme starting at `start` when ASCII settles it alone, else -1 */
+function asciiEnd(text: string, start: number): number {
+    const code = text.charCodeAt(start);
+    if (code >= 0x80) return -1;
+    if (start + 1 >= text.length) return start + 1;
+    const next = text.charCodeAt(start + 1);
+    if (code === 13 && next === 10) return start + 2; // CR LF
+    // after a control always a boundary; between two ASCII characters too (none extends or prepends)
+    return code < 0x20 || code === 0x7f || next < 0x80 ? start + 1 : -1;
+}
+
+/**
+ * The boundaries from `start` (which must be one) on: each grapheme's end in turn, until `stop` returns true for an
+ * end or the text ends. Linear in the text walked.
+ */
+function walk(text: string, start: number, stop: (end: number, start: number) => boolean): void {
+    let at = start;
+    while (at < text.length) {
+        const end = asciiEnd(text, at);
+        if (end >= 0) {
+            if (stop(end, at)) return;
+            at = end;
+            continue;
+        }
+        for (let size = WINDOW; ; size *= 2) {
+            let windowEnd = Math.min(text.length, at + size);
+            if (windowEnd < text.length && isHighSurrogate(text.charCodeAt(windowEnd - 1))) windowEnd++; // never half a pair
+            const segments = Array.from(segmenter.segment(text.slice(at, windowEnd)), (s) => s.index);
+            const whole = windowEnd === text.length;
+            if (segments.length < 2 && !whole) continue; // one grapheme longer than the window: a wider one
+            // every segment but the window's last is sure; the last one is read again from its start
+            const sure = whole ? segments.length : segments.length - 1;
+            for (let k = 0; k < sure; k++) {
+                const segmentStart = at + segments[k]!;
+                const segmentEnd = k + 1 < segments.length ? at + segments[k + 1]! : windowEnd;
+                if (stop(segmentEnd, segmentStart)) return;
+            }
+            at = whole ? windowEnd : at + segments[sure]!;
+            break;
+        }
+    }
+}
+
+/**
+ * A boundary at or before index, near it: the text's start, just after a line feed, or between two ASCII characters
+ * (not CR LF). Looks back at most LOOK_BACK characters, then takes the line's start (only a long stretch without
+ * ASCII goes so far: the walk from there is linear, once per key).
+ */
+function safeStart(text: string, index: number): number {
+    const limit = Math.max(0, index - LOOK_BACK);
+    for (let p = Math.min(index, text.length); p > limit; p--) {
+        const before = text.charCodeAt(p - 1);
+        if (before === 10) return p;
+        const after = p < text.length ? text.charCodeAt(p) : 0;
+        if (before < 0x80 && after < 0x80 && !(before === 13 && after === 10)) return p;
+    }
+    return limit === 0 ? 0 : text.lastIndexOf("\n", limit - 1) + 1;
+}
+
 export function graphemes(text: string): string[] {
-    return Array.from(segmenter.segment(text), (s) => s.segment);
+    const out: string[] = [];
+    walk(text, 0, (end, start) => {
+        out.push(text.slice(start, end));
+        return false;
+    });
+    return out;
+}
+
+/** Each grapheme from `start` (a boundary) on, with where it starts; stops when `visit` returns true. Linear. */
+export function eachGrapheme(text: string, start: number, visit: (grapheme: string, at: number) => boolean | void): void {
+    walk(text, start, (end, at) => visit(text.slice(at, end), at) === true);
 }
 
 /** the boundary before index (0 at the start) */
 export function previousBoundary(text: string, index: number): number {
     if (index <= 0) return 0;
-    return segmenter.segment(text).containing(Math.min(index, text.length) - 1)!.index;
+    const target = Math.min(index, text.length);
+    let found = 0;
+    walk(text, safeStart(text, target - 1), (end, start) => {
+        found = start;
+        return end >= target;
+    });
+    return found;
 }
 
 /** the boundary after index (text.length at the end) */
 export function nextBoundary(text: string, index: number): number {
     if (index >= text.length) return text.length;
-    const segment = segmenter.segment(text).containing(Math.max(0, index))!;
-    return segment.index + segment.segment.length;
+    const target = Math.max(0, index);
+    let found = text.length;
+    walk(text, safeStart(text, target), (end) => {
+        found = end;
+        return end > target;
+    });
+    return found;
 }
 
 /** the grapheme that starts at index ("" at the end) */
@@ -33,6 +127,7 @@ const ZERO_WIDTH = /^(?:\p{M}|\p{Cf}|[\u200b-\u200f\u2060\ufeff])+$/u;
 
 /** terminal columns one grapheme takes */
 export function graphemeWidth(grapheme: string): number {
+    if (grapheme.length === 1 && grapheme >= " " && grapheme < "\u007f") return 1;
     if (grapheme === "" || ZERO_WIDTH.test(grapheme)) return 0;
     if (EMOJI.test(grapheme) || WIDE.test(grapheme)) return 2;
     return 1;

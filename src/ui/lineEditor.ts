@@ -9,7 +9,7 @@
  * line before Enter starts a new line; a single-line one (a dialog's name field) turns line breaks into spaces.
  */
 import type {Key} from "ink";
-import {nextBoundary, previousBoundary} from "./graphemes.js";
+import {eachGrapheme, nextBoundary, previousBoundary} from "./graphemes.js";
 
 export type Line = {text: string, cursor: number};
 
@@ -47,9 +47,12 @@ const lineEnd = (text: string, cursor: number) => {
     return end < 0 ? text.length : end;
 };
 
-/** typed or pasted text as it goes into the line: no control bytes, tabs as spaces, line breaks kept or made spaces */
+/**
+ * Typed, pasted or recalled text as it goes into the line: no control bytes (C0, ESC, DEL, C1), tabs as spaces, line
+ * breaks kept or made spaces. A prompt history entry comes from a file: whatever it holds never reaches the terminal.
+ */
 export function insertableText(input: string, multiline: boolean): string {
-    const text = input.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, "");
+    const text = input.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, "");
     return multiline ? text : text.replace(/\n/g, " ");
 }
 
@@ -99,8 +102,6 @@ export function editLine(line: Line, input: string, key: Partial<Key>, {multilin
 export function moveVertical(line: Line, direction: -1 | 1): Line | undefined {
     const {text, cursor} = line;
     const start = lineStart(text, cursor);
-    let column = 0;
-    for (let i = start; i < cursor; i = nextBoundary(text, i)) column++;
     let target: number;
     if (direction < 0) {
         if (start === 0) return undefined;
@@ -110,7 +111,18 @@ export function moveVertical(line: Line, direction: -1 | 1): Line | undefined {
         if (end === text.length) return undefined;
         target = end + 1;
     }
+    // one walk over each line (a step at a time from its start would be quadratic in a long line)
+    let column = 0;
+    eachGrapheme(text, start, (_g, at) => {
+        if (at >= cursor) return true;
+        column++;
+    });
     const targetEnd = lineEnd(text, target);
-    for (let n = 0; n < column && target < targetEnd; n++) target = nextBoundary(text, target);
-    return {text, cursor: target};
+    let n = 0;
+    eachGrapheme(text, target, (g, at) => {
+        if (n === column || at >= targetEnd) return true;
+        n++;
+        target = at + g.length;
+    });
+    return {text, cursor: Math.min(target, targetEnd)};
 }

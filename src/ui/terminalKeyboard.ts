@@ -5,7 +5,9 @@
  *   screen), and Ctrl+C then is a key, not a SIGINT that would kill node-llama-cpp's binary test half-way (which
  *   printed its stack trace): while nothing in Ink reads keys, Ctrl+C calls `onInterrupt` instead;
  * - bracketed paste on (ESC[?2004h), and off again on every way out (stop, exit, a crash, SIGTERM/SIGHUP/SIGINT);
- * - each key and each paste is one read (see keySplitter.ts), so Ink hands them to useInput one by one.
+ * - each key and each paste is one read (see keySplitter.ts), so Ink hands them to useInput one by one, and every
+ *   escape sequence is decoded first (keyDecoder.ts): Ink is only ever given keys in forms it reads, as a sequence it
+ *   half-knows (Ctrl+F1's ESC[1;5P) made it throw and end the chat.
  * Ink turning "raw mode" on and off only says whether it is listening; the terminal stays raw until stop().
  */
 import {Readable} from "node:stream";

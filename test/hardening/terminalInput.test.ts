@@ -130,4 +130,35 @@ describe.skipIf(!hasTmux)("typing in a real terminal", () => {
         await term.typeLine("/steering");
         await term.waitFor((x) => x.includes("reply 1: happy +0.50"), "the chat still answering");
     });
+
+    it("keys Ink could not read (Ctrl+F1…F4, a mouse report, unknown Ctrl keys, stray bytes) and a 1 MB paste leave the chat alive and answering", async () => {
+        term = chat();
+        await term.waitFor(statusLine, "the status line");
+        // xterm's Ctrl+F1…F4 and an SGR mouse report typed without a paste ended the chat with a stack trace
+        for (const key of ["\u001b[1;5P", "\u001b[1;5Q", "\u001b[1;5R", "\u001b[1;5S", "\u001b[<0;10;5M", "\u001b[<0;10;5m", "\u001b[99;5~",
+            "\u001b]0;pwned\u0007", "\u009b2J", "\u0085"]) term.bytes(key);
+        term.bytes(new Uint8Array([0xff, 0xfe, 0xc3, 0x28, 0x9b, 0x32, 0x4a])); // invalid UTF-8, a raw 8-bit CSI among it
+        term.keys("C-u"); // what the invalid bytes typed (U+FFFD and "(2J") goes
+        term.keys("-l", "Once upon");
+        let s = await term.waitFor((x) => x.includes("› Once upon"), "the typed text after the keys");
+        expect(s).not.toMatch(/\[<|;5[PQRS~]|pwned|startsWith/);
+        term.keys("Enter");
+        s = await term.waitFor((x) => replies(x) === 1, "a reply after the keys");
+        expect(s).not.toContain("EXITED");
+
+        // a 1 MB paste: shown at once as rows around the cursor, edited, sent (too long for the context: one line says so)
+        const line = "the dog ran far and the cat sat on the mat ".repeat(20);
+        const paste = Array.from({length: Math.ceil((1 << 20) / line.length)}, () => line).join("\n");
+        term.paste(paste);
+        await term.waitFor((x) => /\d+ more rows above/.test(x), "the paste on the prompt", 60_000);
+        term.keys("-l", "END");
+        await term.waitFor((x) => x.includes("END"), "a key typed after the paste", 60_000);
+        term.keys("Enter");
+        s = await term.waitFor((x) => /The prompt is \d+ tokens/.test(x), "the long prompt's answer", 60_000);
+        expect(s).toMatch(/… \([\d,]+ more characters\)/);
+        await term.typeLine("Once upon a time");
+        // the long prompt's echo scrolled the first reply away: a reply after this prompt
+        s = await term.waitFor((x) => replies(x.slice(x.lastIndexOf("› Once upon a time"))) === 1, "a reply after the paste", 60_000);
+        expect(s).not.toContain("EXITED");
+    });
 });

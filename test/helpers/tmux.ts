@@ -20,6 +20,8 @@ export type TerminalSession = {
     /** pastes text as a terminal does (tmux paste-buffer: bracketed when the app asked for it, line breaks as CR) */
     paste(text: string): void,
     keys(...keys: string[]): void,
+    /** bytes sent exactly as given (send-keys -H; a string as UTF-8): sequences tmux would not send for a key name, invalid UTF-8 */
+    bytes(data: string | Uint8Array): void,
     kill(): void
 };
 
@@ -57,10 +59,15 @@ export function startTerminal(args: string[], {width = 100, height = 30, env = [
             tmux("send-keys", "-t", name, "Enter");
         },
         paste(text) {
-            tmux("set-buffer", "-b", name, text);
+            // through stdin: a command-line argument is limited to 128 KB, and a paste may be a megabyte
+            execFileSync("tmux", ["-S", socket, "load-buffer", "-b", name, "-"], {input: text});
             tmux("paste-buffer", "-p", "-d", "-b", name, "-t", name);
         },
         keys: (...keys) => { tmux("send-keys", "-t", name, ...keys); },
+        bytes: (data) => {
+            const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+            tmux("send-keys", "-t", name, "-H", ...[...bytes].map((b) => b.toString(16).padStart(2, "0")));
+        },
         kill: () => {
             spawnSync("tmux", ["-S", socket, "kill-server"]);
             rmSync(socket, {force: true});

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {displayWidth, graphemeWidth} from "../../src/ui/graphemes.js";
-import {layoutPrompt} from "../../src/ui/promptLayout.js";
+import {layoutPrompt, PROMPT_ECHO_CHARACTERS, PROMPT_ECHO_LINES, promptEcho, promptOnOneRow} from "../../src/ui/promptLayout.js";
 
 describe("display width", () => {
     it("counts CJK characters and emoji as two columns, combining marks as none", () => {
@@ -48,5 +48,28 @@ describe("the prompt's rows", () => {
         expect(middle.rows.find((r) => r.cursor != null)!.text).toBe("line 15");
         expect(middle.hiddenAbove + middle.rows.length + middle.hiddenBelow).toBe(30);
         expect(layoutPrompt({text, cursor: 0}, 80, 8)).toMatchObject({hiddenAbove: 0, hiddenBelow: 22});
+    });
+});
+
+describe("a sent prompt in the transcript and the queue", () => {
+    it("a short prompt is shown whole", () => {
+        expect(promptEcho("The dog\nran far")).toBe("The dog\nran far");
+        expect(promptOnOneRow("one\ntwo", 80)).toBe("one ⏎ two");
+    });
+
+    it("a long one is cut after its first lines or characters, saying how much more was sent", () => {
+        const lines = Array.from({length: 100}, (_, i) => `line ${i}`).join("\n");
+        const echo = promptEcho(lines);
+        expect(echo.split("\n")).toHaveLength(PROMPT_ECHO_LINES + 1);
+        expect(echo).toMatch(/line 39\n… \([\d,]+ more characters\)$/);
+        const paste = "👍🏽".repeat(1 << 18); // 1 MB in graphemes of four characters: never cut inside one
+        const cut = promptEcho(paste);
+        const shown = cut.slice(0, cut.indexOf("\n"));
+        expect(shown.length).toBeLessThanOrEqual(PROMPT_ECHO_CHARACTERS);
+        expect(shown.length % 4).toBe(0);
+        expect(cut).toContain(`… (${(paste.length - shown.length).toLocaleString("en-US")} more characters)`);
+        const row = promptOnOneRow(paste, 80);
+        expect(row.length).toBeLessThanOrEqual(80 * 4 + 1);
+        expect(row.endsWith("…")).toBe(true);
     });
 });

@@ -7,9 +7,12 @@
 import {spawnSync} from "node:child_process";
 import path from "node:path";
 import React from "react";
-import {render} from "ink";
+import {render, useInput, type Key} from "ink";
 import {afterEach, describe, expect, it} from "vitest";
+import {seededRandom} from "../../src/random.js";
 import {App} from "../../src/ui/App.js";
+import {PromptLine} from "../../src/ui/components/PromptLine.js";
+import {PromptHistory} from "../../src/ui/promptHistory.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {PresetNamePrompt} from "../../src/ui/components/Overlays.js";
 import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PASTE_END, PASTE_START} from "../../src/ui/keySplitter.js";
@@ -43,8 +46,8 @@ function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
     return {tty, lastFrame: stdout.lastFrame};
 }
 
-async function startChat(conversation = new FakeConversation(), existing = keyboard()) {
-    const {tty, lastFrame} = renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} />, existing);
+async function startChat(conversation = new FakeConversation(), existing = keyboard(), history?: PromptHistory) {
+    const {tty, lastFrame} = renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} history={history} />, existing);
     await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
     await tick();
     return {tty, conversation, lastFrame};
@@ -179,4 +182,87 @@ describe("the chat's keyboard", () => {
             expect(child.stdout, end).toBe(`[raw true]${BRACKETED_PASTE_ON}${BRACKETED_PASTE_OFF}[raw false]`);
         }
     });
+
+    it("Ctrl+F1…F4, a mouse report and an unknown key with Ctrl do not end the chat, nor type anything", async () => {
+        const {tty, conversation, lastFrame} = await startChat();
+        // xterm's Ctrl+F1…F4 and an unknown Ctrl key made Ink throw ("reading 'startsWith'"); an SGR mouse report typed as text
+        for (const key of ["\u001b[1;5P", "\u001b[1;5Q", "\u001b[1;5R", "\u001b[1;5S", "\u001b[<0;10;5M", "\u001b[99;5~", "\u001b[25~"]) {
+            tty.type(key);
+            await tick(20);
+        }
+        tty.type("The dog");
+        await waitForFrame(lastFrame, (f) => f.includes("› The dog"));
+        expect(lastFrame()).not.toMatch(/\[<|;5|25~/);
+        tty.type("\r");
+        await until(() => conversation.sent.length === 1, "the prompt to be sent");
+        expect(conversation.sent).toEqual(["The dog"]);
+    });
+
+    it("fuzz: seeded random bytes and escape sequences through the keyboard into Ink: every key is read, nothing throws", async () => {
+        const got: {input: unknown, key: Key}[] = [];
+        function Reader() {
+            useInput((input, key) => { got.push({input, key}); });
+            return <PromptLine focused busy={false} onSubmit={() => undefined} />;
+        }
+        const {tty, lastFrame} = renderOn(<Reader />);
+        await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
+        await tick();
+        const random = seededRandom(2025);
+        const pieces = ["\u001b", "\u001b[", "\u001bO", "\u001b]", "\u001bP", "\u001b\\", "\u0007", "[", ";", "1", "5", "<", "?", "~", "u", "$", "^",
+            "M", "P", "Q", "A", "Z", "\u007f", "\u0000", "\u009b", "\u008f", "\ufffd", "😀", "é", "a", PASTE_START, PASTE_END, "27;5;13~"];
+        for (let round = 0; round < 400; round++) {
+            let chunk = "";
+            const length = 1 + Math.floor(random() * 24);
+            for (let i = 0; i < length; i++)
+                chunk += random() < 0.2 ? String.fromCharCode(Math.floor(random() * 0x100)) : pieces[Math.floor(random() * pieces.length)]!;
+            tty.type(chunk);
+            if (round % 20 === 0) await tick(40); // now and then the wait for an open sequence runs out
+        }
+        await tick(1200); // a paste left open ends after its wait
+        for (const {input} of got) expect(typeof input).toBe("string");
+        tty.type("\u0003"); // Ctrl+C clears what the fuzz left on the line
+        await tick();
+        tty.type("still alive");
+        await waitForFrame(lastFrame, (f) => f.includes("› still alive"));
+    });
+
+    it("a 1 MB paste stays responsive: shown, edited, queued, sent, recalled with ↑, and the chat answers after it", async () => {
+        // each step was minutes (the prompt's layout, the queue's line and the transcript's echo were quadratic or
+        // slow per character); the generous waits below only fail if that comes back
+        const conversation = new FakeConversation();
+        conversation.script = (text) => (text === "first" ? {chunks: ["Hello", " there", "!"], pauseBefore: 1} : {chunks: ["Fine."]});
+        const {tty, lastFrame} = await startChat(conversation, keyboard(), new PromptHistory());
+        tty.type("first\r");
+        await until(() => conversation.paused, "the first reply to pause");
+        const words = ["the", "dog", "ran", "é", "中", "👍🏽", "e\u0301"];
+        const random = seededRandom(1);
+        const parts: string[] = [];
+        for (let length = 0; length < 1 << 20;) {
+            const word = random() < 0.02 ? "\r" : `${words[Math.floor(random() * words.length)]!} `;
+            parts.push(word);
+            length += word.length;
+        }
+        const text = parts.join("");
+        const long = 120_000;
+        for (let i = 0; i < text.length; i += 4096) tty.type((i === 0 ? PASTE_START : "") + text.slice(i, i + 4096));
+        tty.type(PASTE_END);
+        await waitForFrame(lastFrame, (f) => /\d+ more rows above/.test(f), long);
+        tty.type("XYZ");
+        await waitForFrame(lastFrame, (f) => f.includes("XYZ"), long);
+        tty.type("\u001b[A"); // ↑: a row up in the paste
+        tty.type("\u007f\u007f\u007fXYZ\r"); // Enter while the first reply is written: queued
+        await waitForFrame(lastFrame, (f) => /⏎ queued: .*…/.test(f), long);
+        conversation.release();
+        await until(() => conversation.sent.length === 2, "the long prompt to be sent");
+        expect(conversation.sent[1]!.length).toBeGreaterThan(1 << 20);
+        // the transcript shows its start and how much more there was
+        await waitForFrame(lastFrame, (f) => /… \([\d,]+ more characters\)/.test(f) && f.includes("Fine."), long);
+        tty.type("\u001b[A"); // ↑ on the empty prompt: the long prompt again
+        await waitForFrame(lastFrame, (f) => /\d+ more rows above/.test(f), long);
+        tty.type("\u0003"); // Ctrl+C clears it
+        await waitForFrame(lastFrame, (f) => f.includes("Type a message"), long);
+        tty.type("The dog\r");
+        await until(() => conversation.sent.length === 3, "the next prompt");
+        await waitForFrame(lastFrame, (f) => f.includes("› The dog") && (f.match(/Fine\./g) ?? []).length === 2, long);
+    }, 600_000);
 });

@@ -1,8 +1,10 @@
 import React from "react";
 import {Box, Text} from "ink";
+import {displayLines} from "../../displayText.js";
 import type {ChatMessage} from "../../session/types.js";
 import {perplexity} from "../../session/transcript.js";
 import {renderMarkdown} from "../markdown.js";
+import {promptEcho} from "../promptLayout.js";
 
 const STOP_NOTES: Record<string, string> = {
     aborted: "stopped",
@@ -18,16 +20,20 @@ export type MessageViewProps = {
     columns?: number
 };
 
-/** A reply's text as shown: Markdown in chat mode, as it is in raw mode. */
+/**
+ * A reply's text as shown: Markdown in chat mode, as it is in raw mode; escaped either way (a model's token may hold
+ * an escape sequence that would clear the screen or retitle the terminal).
+ */
 export function ReplyText({text, markdown, columns, openFence}: {text: string, markdown: boolean, columns: number, openFence?: string}) {
-    return <Text>{markdown ? renderMarkdown(text, {width: columns, openFence}) : text}</Text>;
+    const shown = displayLines(text);
+    return <Text>{markdown ? renderMarkdown(shown, {width: columns, openFence}) : shown}</Text>;
 }
 
 /** One finished message of the conversation. */
 export function MessageView({message, markdown = false, columns = 100}: MessageViewProps) {
     switch (message.role) {
         case "user":
-            return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{message.text}</Text></Box>;
+            return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{displayLines(promptEcho(message.text))}</Text></Box>;
         case "assistant": {
             const note = message.reply ? STOP_NOTES[message.reply.stopReason] : undefined;
             const ppl = perplexity(message.reply?.meanLogProb);
@@ -42,9 +48,10 @@ export function MessageView({message, markdown = false, columns = 100}: MessageV
         }
         case "stream":
             return <ReplyText text={message.text} markdown={markdown} columns={columns} openFence={message.openFence} />;
+        // notes and errors may quote a file, a name or a reply: escaped like everything shown
         case "note":
-            return <Text dimColor>{message.text}</Text>;
+            return <Text dimColor>{displayLines(message.text)}</Text>;
         case "error":
-            return <Text color="red">{message.text}</Text>;
+            return <Text color="red">{displayLines(message.text)}</Text>;
     }
 }

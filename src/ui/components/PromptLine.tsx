@@ -1,6 +1,6 @@
 import React, {useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
-import {EMPTY_LINE, editLine, lineOf, moveVertical, type Line} from "../lineEditor.js";
+import {EMPTY_LINE, editLine, insertableText, lineOf, moveVertical, type Line} from "../lineEditor.js";
 import {layoutPrompt} from "../promptLayout.js";
 import type {PromptHistory} from "../promptHistory.js";
 import {useColumns} from "../useColumns.js";
@@ -51,7 +51,7 @@ export function PromptLine({focused, busy, onSubmit, onQuit, history, onEmptyCha
             const moved = moveVertical(current, key.upArrow ? -1 : 1);
             const recalled = moved == null ? (key.upArrow ? history?.previous(current.text) : history?.next()) : undefined;
             if (moved != null) show(moved);
-            else if (recalled != null) show(lineOf(recalled));
+            else if (recalled != null) show(lineOf(insertableText(recalled, true))); // from the history file: no control bytes
             return;
         }
         const {line: next, submitted} = editLine(current, input, key, {multiline: true});

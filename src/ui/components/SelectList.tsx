@@ -1,12 +1,14 @@
 import React, {useRef, useState} from "react";
 import {Box, Text, useInput} from "ink";
+import {displayText} from "../../displayText.js";
 import {LIST_START, listKey, type ListState} from "../listKeys.js";
 
 export type SelectItem<T> = {label: string, value: T, hint?: string};
 
 /**
  * A vertical pick list: ↑/↓ to move, Enter to choose, Esc to cancel. It keeps its position in a ref and applies each
- * key to it at once (listKeys.ts), so keys that arrive in one burst are applied one after another.
+ * key to it at once (listKeys.ts), so keys that arrive in one burst are applied one after another. Labels and hints
+ * (names from files) are escaped.
  */
 export function SelectList<T>({items, onSelect, onCancel}: {items: SelectItem<T>[], onSelect: (value: T) => void, onCancel?: () => void}) {
     const listRef = useRef<ListState>(LIST_START);
@@ -24,7 +26,7 @@ export function SelectList<T>({items, onSelect, onCancel}: {items: SelectItem<T>
         <Box flexDirection="column">
             {items.map((item, i) => (
                 <Text key={i} color={i === index ? "cyan" : undefined}>
-                    {i === index ? "❯ " : "  "}{item.label}{item.hint ? <Text dimColor>  {item.hint}</Text> : null}
+                    {i === index ? "❯ " : "  "}{displayText(item.label)}{item.hint ? <Text dimColor>  {displayText(item.hint, 400)}</Text> : null}
                 </Text>
             ))}
         </Box>
