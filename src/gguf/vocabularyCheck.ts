@@ -76,7 +76,9 @@ function checkTokens(tokens: readonly (string | undefined)[]): string | undefine
     return undefined;
 }
 
-function checkByteTokens(tokens: readonly (string | undefined)[], types: readonly number[] | undefined, type: VocabType): string | undefined {
+type Tokens = readonly (string | undefined)[];
+
+function checkByteTokens(tokens: Tokens, types: readonly number[] | undefined, type: VocabType): string | undefined {
     if (types == null) return undefined;
     for (const [id, token] of tokens.entries()) {
         if (types[id] !== TOKEN_TYPE_BYTE) continue;
