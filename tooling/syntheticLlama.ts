@@ -18,7 +18,9 @@ export type SyntheticLlamaOptions = {
     seed?: number,
     name?: string,
     /** a Jinja chat template to embed, so chat wrappers have something to resolve */
-    chatTemplate?: string
+    chatTemplate?: string,
+    /** changes the metadata and tensors before they are written (the crafted-model tests break them on purpose) */
+    edit?: (metadata: Record<string, GgufValue>, tensors: GgufTensor[]) => void
 };
 
 export const SYNTHETIC_WORDS = [
@@ -64,7 +66,7 @@ function readableOutput(output: GgufTensor, nEmbd: number, types: number[]): Ggu
 export function buildSyntheticLlama(options: SyntheticLlamaOptions = {}): Buffer {
     const {
         nEmbd = 32, nLayer = 4, nHead = 4, nHeadKv = nHead, nFf = nEmbd * 2, contextLength = 512, seed = 1,
-        name = "synthetic-llama", chatTemplate
+        name = "synthetic-llama", chatTemplate, edit
     } = options;
     const vocab = syntheticVocab();
     const nVocab = vocab.tokens.length;
@@ -124,5 +126,6 @@ export function buildSyntheticLlama(options: SyntheticLlamaOptions = {}): Buffer
         "tokenizer.ggml.add_eos_token": gguf.bool(false)
     };
     if (chatTemplate != null) metadata["tokenizer.chat_template"] = gguf.str(chatTemplate);
+    edit?.(metadata, tensors);
     return writeGguf(metadata, tensors);
 }

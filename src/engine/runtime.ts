@@ -6,7 +6,7 @@ import {closeSync, fstatSync, readSync} from "node:fs";
 import path from "node:path";
 import {getLlama, InsufficientMemoryError, LlamaLogLevel, readGgufFileInfo, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {readGgufHeader, type ByteSource, type GgufHeader, type GgufHeaderResult} from "../gguf/ggufHeaderCheck.js";
-import {hyperparameterProblem} from "../gguf/modelHyperparameters.js";
+import {modelProblem, type ModelProblem} from "../gguf/modelCheck.js";
 import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {attachThreadPool, type AttachedThreadPool} from "../native/threadPool.js";
@@ -91,6 +91,13 @@ function unusableTrainContext(header: GgufHeader): {key: string, value: number} 
     return value.value < MIN_CONTEXT_SIZE || value.value > MAX_TRAIN_CONTEXT ? {key, value: value.value} : undefined;
 }
 
+const MODEL_PROBLEM_LEADS: Record<ModelProblem["part"], string> = {
+    "hyper-parameter": "has a hyper-parameter llama.cpp cannot run with",
+    "tensor": "has a tensor that does not fit its header",
+    "vocabulary": "has a vocabulary llama.cpp cannot read",
+    "chat template": "has a chat template steer-chat cannot read"
+};
+
 /** Reads the GGUF header to refuse, with a message, what llama.cpp would abort the whole process on. */
 async function checkModelShape(resolvedPath: string, modelPath: string, contextSize: number | undefined) {
     // node-llama-cpp's reader trusts the header's counts (a corrupt one surfaces as Node's "size is out of range"),
@@ -98,9 +105,9 @@ async function checkModelShape(resolvedPath: string, modelPath: string, contextS
     const {header, problem} = readModelHeader(resolvedPath);
     if (problem != null)
         throw new UserFacingError(`${modelPath} is not a usable GGUF model: ${problem}`, "re-download or re-convert the file");
-    const hyperparameter = hyperparameterProblem(header);
-    if (hyperparameter != null)
-        throw new UserFacingError(`${modelPath} has a hyper-parameter llama.cpp cannot run with: ${hyperparameter}`,
+    const found = modelProblem(header);
+    if (found != null)
+        throw new UserFacingError(`${modelPath} ${MODEL_PROBLEM_LEADS[found.part]}: ${found.problem}`,
             "the file is corrupt or was converted wrongly; re-download or re-convert it");
     const trainContext = contextSize == null ? unusableTrainContext(header) : undefined;
     if (trainContext != null)

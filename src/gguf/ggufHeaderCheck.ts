@@ -16,6 +16,13 @@ const MAX_KEPT_STRING_BYTES = 4096;
 /** numeric arrays up to this many items are kept (per-layer values: at most 512 layers) */
 const MAX_KEPT_ARRAY_ITEMS = 1024;
 const WINDOW_BYTES = 1 << 20;
+/**
+ * The vocabulary (tokenizer.ggml.tokens and the tokenizer's per-token arrays) is kept whole up to this many tokens, so
+ * it can be checked as llama-vocab.cpp reads it; the largest real vocabularies have about 260,000.
+ */
+export const MAX_KEPT_VOCABULARY = 1 << 22;
+/** the keys whose values are kept whole up to MAX_KEPT_VOCABULARY items */
+const VOCABULARY_KEYS = new Set(["tokenizer.ggml.tokens", "tokenizer.ggml.token_type"]);
 
 /** Random access to the bytes of a file (or a buffer): `read` returns fewer bytes only at the end. */
 export type ByteSource = {readonly size: number, read(offset: number, length: number): Uint8Array};
@@ -29,10 +36,22 @@ export type GgufMetadataValue =
     | {kind: "bool", value: boolean}
     /** `value` is the whole string when `complete`, else its start */
     | {kind: "string", value: string, byteLength: number, complete: boolean}
-    /** `items` holds the values of a numeric array of at most MAX_KEPT_ARRAY_ITEMS */
-    | {kind: "array", itemType: number, length: number, items?: number[]};
+    /**
+     * `items` holds the values of a numeric array of at most MAX_KEPT_ARRAY_ITEMS; `strings` the tokens of the
+     * vocabulary (tokenizer.ggml.tokens), each as llama.cpp reads it: its bytes up to the first NUL, one char per
+     * byte (latin1); undefined for a token longer than 4096 bytes
+     */
+    | {kind: "array", itemType: number, length: number, items?: number[], strings?: (string | undefined)[]};
 
-export type GgufTensorInfo = {name: string, /** from the start of the data section */ offset: number};
+export type GgufTensorInfo = {
+    name: string,
+    /** ne[0], ne[1], ...: ne[0] is the row length */
+    dims: number[],
+    /** the ggml type (0 F32, 1 F16, 26 I32, ...) */
+    type: number,
+    /** from the start of the data section */
+    offset: number
+};
 
 export type GgufHeader = {
     version: number,
@@ -43,6 +62,18 @@ export type GgufHeader = {
 };
 
 export type GgufHeaderResult = {header: GgufHeader, problem?: undefined} | {header?: undefined, problem: string};
+
+/** a string as llama.cpp's C code sees it (gguf_get_val_str, gguf_get_arr_str, strcmp): up to its first NUL byte */
+export function cString(value: string): string {
+    const nul = value.indexOf("\0");
+    return nul < 0 ? value : value.slice(0, nul);
+}
+
+/** a key or text from the file, quoted and escaped for a message (an empty one shows as "") */
+export function quoted(value: string, max = 80): string {
+    const text = JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+    return text;
+}
 
 class Truncated extends Error {}
 class Malformed extends Error {}
@@ -100,6 +131,20 @@ class Cursor {
         return {value: start, byteLength, complete: false};
     }
 
+    /**
+     * a vocabulary token as llama.cpp keeps it: its bytes up to the first NUL, one char per byte (latin1, so two
+     * tokens are equal exactly when their bytes are); a token longer than `keep` bytes is kept as undefined
+     */
+    token(keep: number): string | undefined {
+        const length = this.u64();
+        this.need(length);
+        if (length > BigInt(keep)) {
+            this.skip(length);
+            return undefined;
+        }
+        return cString(Buffer.from(this.bytes(Number(length))).toString("latin1"));
+    }
+
     scalar(type: number): number | boolean {
         const size = SCALAR_SIZES[type]!;
         const v = this.view(size);
@@ -120,13 +165,23 @@ class Cursor {
 }
 
 function readValue(cursor: Cursor, type: number, key: string): GgufMetadataValue {
-    if (type === TYPE_STRING) return {kind: "string", ...cursor.string(MAX_KEPT_STRING_BYTES)};
+    if (type === TYPE_STRING) {
+        // llama.cpp reads a string value as a C string: "llama\0anything" is the architecture "llama"
+        const s = cursor.string(MAX_KEPT_STRING_BYTES);
+        const value = cString(s.value);
+        return {kind: "string", ...s, value, complete: s.complete || value.length < s.value.length};
+    }
+    const keepAll = VOCABULARY_KEYS.has(key);
     if (type === TYPE_ARRAY) {
         const itemType = cursor.u32();
         const count = cursor.u64();
         if (itemType === TYPE_ARRAY) throw new Malformed(`it has nested metadata arrays (${key})`);
         if (itemType === TYPE_STRING) {
             cursor.need(count * 8n); // each string needs at least its length field
+            if (keepAll && count <= BigInt(MAX_KEPT_VOCABULARY)) {
+                const strings = Array.from({length: Number(count)}, () => cursor.token(MAX_KEPT_STRING_BYTES));
+                return {kind: "array", itemType, length: Number(count), strings};
+            }
             for (let i = 0n; i < count; i++) cursor.string(0);
             return {kind: "array", itemType, length: Number(count)};
         }
@@ -134,7 +189,7 @@ function readValue(cursor: Cursor, type: number, key: string): GgufMetadataValue
         if (size == null) throw new Malformed(`it has a metadata array of unknown type ${itemType} (${key})`);
         cursor.need(count * BigInt(size));
         const length = Number(count);
-        if (length > MAX_KEPT_ARRAY_ITEMS) {
+        if (length > (keepAll ? MAX_KEPT_VOCABULARY : MAX_KEPT_ARRAY_ITEMS)) {
             cursor.skip(length * size);
             return {kind: "array", itemType, length};
         }
@@ -151,8 +206,9 @@ function readTensorInfo(cursor: Cursor): GgufTensorInfo {
     if (!name.complete) throw new Malformed(`a tensor name is ${name.byteLength} bytes long (llama.cpp allows at most ${MAX_TENSOR_NAME_BYTES})`);
     const nDims = cursor.u32();
     if (nDims === 0 || nDims > MAX_DIMS) throw new Malformed(`a tensor has ${nDims} dimensions (at most ${MAX_DIMS} allowed)`);
-    cursor.skip(nDims * 8 + 4); // dims, ggml type
-    return {name: name.value, offset: Number(cursor.u64())};
+    const dims = Array.from({length: nDims}, () => Number(cursor.u64()));
+    const type = cursor.u32();
+    return {name: name.value, dims, type, offset: Number(cursor.u64())};
 }
 
 /** ggml's gguf reader wants a u32 power of two (node-llama-cpp's reader fails on 0 with a raw BigInt error) */
@@ -180,9 +236,13 @@ export function readGgufHeader(source: ByteSource): GgufHeaderResult {
         const metadata = new Map<string, GgufMetadataValue>();
         for (let i = 0n; i < kvCount; i++) {
             const key = cursor.string(MAX_KEPT_STRING_BYTES);
+            // llama.cpp finds a key with strcmp, so a key with a NUL byte would be read as its prefix (the first one
+            // in the file wins): "llama.block_count\0x" placed first would stand in for llama.block_count unchecked
+            if (key.value.includes("\0"))
+                return {problem: `the metadata key ${quoted(key.value)} holds a NUL byte (llama.cpp would read it as ${quoted(cString(key.value))})`};
             const value = readValue(cursor, cursor.u32(), key.value);
             if (!key.complete) continue; // no key llama.cpp reads is this long
-            if (metadata.has(key.value)) return {problem: `the metadata key ${key.value} appears twice`};
+            if (metadata.has(key.value)) return {problem: `the metadata key ${quoted(key.value)} appears twice`};
             metadata.set(key.value, value);
         }
         const alignmentProblem = checkAlignment(metadata.get("general.alignment"));

@@ -10,6 +10,12 @@ import type {GgufHeader, GgufMetadataValue} from "./ggufHeaderCheck.js";
 export const LLAMA_MAX_LAYERS = 512;
 export const LLAMA_MAX_EXPERTS = 1024;
 const ROPE_SCALING_TYPES = ["none", "linear", "yarn", "longrope"];
+/** the sizes llama.cpp reads as u32: node-llama-cpp reads a 64-bit one as a BigInt and fails on it in its own maths */
+const SIZE_KEYS = ["context_length", "embedding_length", "block_count", "feed_forward_length", "attention.head_count",
+    "attention.head_count_kv", "attention.key_length", "attention.value_length", "rope.dimension_count", "vocab_size",
+    "expert_count", "expert_used_count"];
+const TYPE_U64 = 10;
+const TYPE_I64 = 11;
 const FLOAT_TYPES = new Set([6, 12]);
 
 /**
@@ -126,6 +132,12 @@ function checkAttention(metadata: Metadata, prefix: string, zeroLayers: boolean)
         const length = numberAt(metadata, `${prefix}${key}`);
         if (length != null && length < 1) return `${prefix}${key} is ${length}`;
     }
+    // llama.cpp sizes a head as embedding_length / head_count (layer 0's, rounded down) unless key_length and
+    // value_length say otherwise; a head size of 0 makes tensors with a dimension of 0, which its loader asserts on
+    const firstHeads = heads.values[0] ?? 0;
+    const missingLength = ["attention.key_length", "attention.value_length"].find((key) => numberAt(metadata, `${prefix}${key}`) == null);
+    if (embd != null && firstHeads > embd && missingLength != null)
+        return `${prefix}attention.head_count (${firstHeads}) is more than ${prefix}embedding_length (${embd}): a head size of 0`;
     return undefined;
 }
 
@@ -149,6 +161,12 @@ export function hyperparameterProblem(header: Pick<GgufHeader, "metadata" | "ten
     // llama.cpp loads a model without a vocabulary, then aborts on the first text it is given
     if (tokenizer?.kind === "string" && (tokenizer.value === "none" || tokenizer.value === "no_vocab"))
         return `tokenizer.ggml.model is "${tokenizer.value}": the model has no tokenizer to read text with`;
+    const wide = SIZE_KEYS.find((key) => {
+        const v = metadata.get(`${prefix}${key}`);
+        return (v?.kind === "number" && (v.ggufType === TYPE_U64 || v.ggufType === TYPE_I64))
+            || (v?.kind === "array" && (v.itemType === TYPE_U64 || v.itemType === TYPE_I64));
+    });
+    if (wide != null) return `${prefix}${wide} is stored as a 64-bit integer (llama.cpp reads it as a 32-bit one)`;
     const rope = metadata.get(`${prefix}rope.scaling.type`);
     const ropeProblem = rope?.kind === "string" && !ROPE_SCALING_TYPES.includes(rope.value)
         ? `${prefix}rope.scaling.type is "${rope.value.slice(0, 64)}" (llama.cpp knows ${ROPE_SCALING_TYPES.join(", ")})` : undefined;

@@ -53,9 +53,11 @@ function parse(bytes: Buffer) {
 }
 
 /** The model with each key in `edits` set to its value (added at the end when new), or removed when null. */
-export function editGgufMetadata(bytes: Buffer, edits: Record<string, GgufValue | null>): Buffer {
+export function editGgufMetadata(bytes: Buffer, edits: Record<string, GgufValue | null>,
+    /** prepend: raw key/values (encodeGgufKeyValue) placed before all others, for keys a Record cannot hold */
+    {prepend = []}: {prepend?: Buffer[]} = {}): Buffer {
     const {tensorCount, entries, tensorInfos, data, alignment} = parse(bytes);
-    const kvs: Buffer[] = [];
+    const kvs: Buffer[] = [...prepend];
     const done = new Set<string>();
     for (const e of entries) {
         if (!(e.key in edits)) kvs.push(e.bytes);
@@ -72,6 +74,27 @@ export function editGgufMetadata(bytes: Buffer, edits: Record<string, GgufValue 
     const newAlignment = edits["general.alignment"] === undefined ? alignment : 32;
     const padding = Buffer.alloc((newAlignment - (header.length % newAlignment)) % newAlignment);
     return Buffer.concat([header, padding, data]);
+}
+
+/** The model with the ggml type of tensor `name` set to `type` (the same size per element: F32 to I32, say). */
+export function setTensorType(bytes: Buffer, name: string, type: number): Buffer {
+    const {tensorInfos} = parse(bytes);
+    const out = Buffer.from(bytes);
+    const infoStart = tensorInfos.byteOffset - bytes.byteOffset;
+    let at = 0;
+    while (at < tensorInfos.length) {
+        const len = Number(tensorInfos.readBigUInt64LE(at));
+        const tensorName = tensorInfos.toString("utf8", at + 8, at + 8 + len);
+        at += 8 + len;
+        const nDims = tensorInfos.readUInt32LE(at);
+        at += 4 + nDims * 8;
+        if (tensorName === name) {
+            out.writeUInt32LE(type, infoStart + at);
+            return out;
+        }
+        at += 4 + 8;
+    }
+    throw new Error(`no tensor ${name}`);
 }
 
 /** The names of a GGUF's metadata keys, in file order. */
