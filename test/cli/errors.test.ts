@@ -137,7 +137,7 @@ describe("steer-chat errors are one clear line", () => {
 
     it("a model whose tensor info claims far more data than the file holds fails as one line naming the file", async () => {
         // node-llama-cpp has no RAM check for model weights on the CPU (they are mmapped), so a "huge" tensor is not
-        // reported as a memory problem: llama.cpp refuses the file because the data is not within its bounds
+        // reported as a memory problem: the model check refuses it first, as a shape that disagrees with the header
         const model = buildSyntheticLlama({seed: 2});
         const name = Buffer.from("token_embd.weight");
         const dimsAt = model.indexOf(name) + name.length + 4; // after the name: n_dims (u32), then the dims (u64 each)
@@ -147,7 +147,7 @@ describe("steer-chat errors are one clear line", () => {
         writeFileSync(file, model);
         const line = expectOneLineError(await runCli(["ask", "--raw", "--gpu", "false", "--model", file, "hi"]));
         expect(line).toContain(file);
-        expect(line).toMatch(/Could not load/);
+        expect(line).toMatch(/has a tensor that does not fit its header: tensor token_embd\.weight/);
     });
 
     it("node-llama-cpp's out-of-memory refusal for the model weights maps to one line with the fix", () => {
