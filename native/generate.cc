@@ -50,6 +50,16 @@ struct Job {
     int32_t maxTokens = 0;
     Sampling sampling;
     std::atomic<bool> stopRequested{false};
+    // an optional switch of the control vector at an exact token boundary (a steering schedule such as first:N):
+    // once switchAt tokens were generated, right before the loop decodes the last of them (whose logits give token
+    // switchAt + 1), the control vector becomes switchData (empty: cleared). 0: no switch.
+    int32_t switchAt = 0;
+    bool switchClears = true;
+    std::vector<float> switchData;
+    int32_t switchNEmbd = 0;
+    int32_t switchLayerStart = -1;
+    int32_t switchLayerEnd = -1;
+    bool switched = false;
 
     // written by the loop, read by JS through the thread-safe function (pending under `mutex`)
     std::mutex mutex;
@@ -139,6 +149,7 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
     result.Set("inputDecoded", Napi::Number::New(env, job->inputDecoded));
     result.Set("generated", Napi::Number::New(env, job->generated));
     result.Set("decodedGenerated", Napi::Number::New(env, job->decodedGenerated));
+    result.Set("switched", Napi::Boolean::New(env, job->switched));
     if (job->eogToken >= 0) {
         result.Set("eogToken", Napi::Number::New(env, job->eogToken));
         result.Set("eogConfidence", Napi::Number::New(env, job->eogConfidence));
@@ -242,6 +253,15 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
             // as generateTokens checks them: a stop first, then the token budget
             if (job->stopRequested) { job->stop = Stop::Aborted; break; }
             if (job->generated >= job->maxTokens) { job->stop = Stop::MaxTokens; break; }
+            if (job->switchAt > 0 && job->generated == job->switchAt) {
+                // the loop holds the context: the switch is made here, under the dispose mutex, between two decodes
+                const int32_t status = job->switchClears
+                    ? a.set_adapter_cvec(job->ctx, nullptr, 0, job->switchNEmbd, -1, -1)
+                    : a.set_adapter_cvec(job->ctx, job->switchData.data(), job->switchData.size(), job->switchNEmbd,
+                        job->switchLayerStart, job->switchLayerEnd);
+                if (status != 0) { fail("llama_set_adapter_cvec failed at the schedule's switch"); break; }
+                job->switched = true;
+            }
             if (!decode(&token, 1, true)) break;
             job->decodedGenerated++;
         }
@@ -261,9 +281,10 @@ double numberField(const Napi::Object& o, const char* name, double fallback) {
 }  // namespace
 
 // generate(addonContext, expectedNCtx, {sequenceId, firstPosition, input: Int32Array, maxTokens, temperature, topK,
-//   topP, minP, seed}, onTokens(tokens: Int32Array, confidences: Float32Array)) -> {done: Promise<result>, stop()}
+//   topP, minP, seed, switchAt?, switchVector?: {data, layerStart, layerEnd} | null},
+//   onTokens(tokens: Int32Array, confidences: Float32Array)) -> {done: Promise<result>, stop()}
 // result: {stopReason: "eos" | "maxTokens" | "aborted" | "error", inputDecoded (a count), generated, decodedGenerated,
-//   eogToken?, eogConfidence?, error?}
+//   switched, eogToken?, eogConfidence?, error?}
 Napi::Value Generate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Verified v = verifyContext(env, info[0], optionalU32(info, 1));
@@ -298,6 +319,29 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
     job->sampling.minP = static_cast<float>(numberField(options, "minP", 0));
     // as node-llama-cpp reads its seed (Napi Uint32Value)
     job->sampling.seed = options.Get("seed").IsNumber() ? options.Get("seed").As<Napi::Number>().Uint32Value() : 0;
+    // the schedule's switch: switchAt (a generated-token count ≥ 1) and switchVector ({data, layerStart, layerEnd}, or
+    // null to clear), checked here as setControlVector checks a vector
+    job->switchAt = static_cast<int32_t>(numberField(options, "switchAt", 0));
+    if (job->switchAt < 0) throw Napi::RangeError::New(env, "generate: switchAt must be 0 (none) or a token count");
+    job->switchNEmbd = v.nEmbd;
+    Napi::Value switchVector = options.Get("switchVector");
+    if (job->switchAt > 0 && switchVector.IsObject()) {
+        Napi::Object sv = switchVector.As<Napi::Object>();
+        Napi::Value data = sv.Get("data");
+        if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+            throw Napi::TypeError::New(env, "switchVector.data must be a Float32Array");
+        Napi::Float32Array floats = data.As<Napi::Float32Array>();
+        const int32_t ilStart = static_cast<int32_t>(numberField(sv, "layerStart", -1));
+        const int32_t ilEnd = static_cast<int32_t>(numberField(sv, "layerEnd", -1));
+        if (floats.ElementLength() % static_cast<size_t>(v.nEmbd) != 0)
+            throw Napi::Error::New(env, "switchVector data length is not a multiple of n_embd");
+        if (ilStart < 1 || ilEnd < ilStart || ilEnd >= v.nLayer + 1)
+            throw Napi::RangeError::New(env, "switchVector layer range is outside the model's layers");
+        job->switchClears = false;
+        job->switchData.assign(floats.Data(), floats.Data() + floats.ElementLength());
+        job->switchLayerStart = ilStart;
+        job->switchLayerEnd = ilEnd;
+    }
     job->owner = Napi::Persistent(info[0].As<Napi::Object>());
 
     auto* holder = new std::shared_ptr<Job>(job);

@@ -6,7 +6,7 @@ import {parseArgs} from "node:util";
 import {UserFacingError} from "../errors.js";
 import {DEMO_MODEL} from "../engine/modelResolver.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
-import {STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
+import {steerPolicyOf, type SteerPolicy} from "../steering/steerPolicy.js";
 
 type OptionSpec = {
     type: "string" | "boolean",
@@ -41,7 +41,7 @@ export const OPTIONS = {
     npy: {type: "string", value: "FILE.npy", description: "read: write the per-token × per-layer projections as float32 .npy"},
     "across-layers": {type: "boolean", description: "read: read a one-layer direction at every layer, to check which layer it belongs to"},
     baseline: {type: "string", value: "FILE", description: "read: z-scores against this text (one without the concept) instead of the built-in neutral text"},
-    steer: {type: "string", value: "all|reply", description: "steer every token (default, as llama.cpp) or only the reply: the prompt and history are read unsteered"},
+    steer: {type: "string", value: "all|reply|first:N|from:N", description: "steer every token (default, as llama.cpp), only the reply (the prompt and history read unsteered), only the first N reply tokens, or the reply from token N on"},
     "max-kl": {type: "string", value: "X", description: "calibrate: the largest mean KL per token from the unsteered model, nats (default 1)"},
     "max-repetition": {type: "string", value: "R", description: "calibrate: the largest share of repeated 3-grams in a reply, 0-1 (default 0.3)"},
     "max-sigma": {type: "string", value: "X", description: "calibrate: how far to search each way, in σ (default 2)"},
@@ -159,7 +159,7 @@ export function parseCli(argv: string[]): CliOptions {
         acrossLayers: values["across-layers"] ?? false,
         baseline: values.baseline,
         history: parseHistory(values.history, values["keep-cache"] ?? false),
-        steer: values.steer == null ? undefined : oneOf("--steer", values.steer, STEER_POLICIES, "all"),
+        steer: values.steer == null ? undefined : steerPolicyOf("--steer", values.steer),
         maxKl: parseNumber("--max-kl", values["max-kl"], {min: 0}),
         maxRepetition: parseNumber("--max-repetition", values["max-repetition"], {min: 0, max: 1}),
         maxSigma: parseNumber("--max-sigma", values["max-sigma"], {min: 0.001, max: 50}),

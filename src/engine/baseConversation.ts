@@ -6,8 +6,9 @@
 import {type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {commonPrefixLength, EvaluationLedger, evaluateInBatches, splitForPrefill, type HistoryPolicy, type Progress} from "./historyCache.js";
 import type {SamplingOptions} from "./sampling.js";
-import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, HistoryRecord, ReevaluateResult, Reply, ReplyTiming,
-    SendOptions} from "./conversationTypes.js";
+import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, HistoryRecord, ReevaluateResult, Reply, ReplySwitch,
+    ReplyTiming, SendOptions} from "./conversationTypes.js";
+import type {GenerationSwitch} from "./generateTokens.js";
 
 /** a reply's timing, as a field to spread into it */
 export const timingOf = (timing: ReplyTiming | undefined) => (timing ? {timing} : {});
@@ -28,6 +29,10 @@ export abstract class BaseConversation implements Conversation {
     private inPromptSettings = false;
     /** reply-only: the cache's length when the reply's settings were switched on this turn */
     private promptEnd: number | undefined;
+    /** a schedule (first:N): the cache's length when the reply's settings were switched off this turn */
+    private replyEnd: number | undefined;
+    /** this turn's switch inside the reply (a schedule), read with active() */
+    protected replySwitch: ReplySwitch | undefined;
 
     constructor(protected readonly sequence: LlamaContextSequence, readonly sampling: SamplingOptions,
         protected readonly options: ConversationOptions) {
@@ -101,7 +106,11 @@ export abstract class BaseConversation implements Conversation {
         if (await this.options.beforeTurn?.()) this.changes++;
         const reply = this.options.replySettings;
         this.replyOnly = reply?.active() ?? false;
+        this.replySwitch = reply?.replySwitch?.();
+        // a switch to the prompt's settings needs the reply's on first; one to the reply's, the prompt's
+        if (this.replySwitch != null && (this.replySwitch.to === "reply") !== this.replyOnly) this.replySwitch = undefined;
         this.promptEnd = undefined;
+        this.replyEnd = undefined;
         if (this.replyOnly) {
             reply!.toPrompt();
             this.inPromptSettings = true;
@@ -117,6 +126,27 @@ export abstract class BaseConversation implements Conversation {
         this.promptEnd = this.sequence.nextTokenIndex;
         this.options.replySettings!.toReply();
         this.inPromptSettings = false;
+    }
+
+    /**
+     * A schedule's switch for generateTokens, whose input (`inputLength` tokens) begins at the cache's end now; after
+     * generation, switched() records where it happened. Undefined when this turn has none.
+     */
+    protected generationSwitch(inputLength: number): {switchAt: GenerationSwitch, switched(made: boolean | undefined): void} | undefined {
+        const s = this.replySwitch;
+        if (s == null || s.after < 1) return undefined;
+        const reply = this.options.replySettings!;
+        // the switch comes right before decoding generated token `after` − 1, at this position
+        const at = this.sequence.nextTokenIndex + inputLength + s.after - 1;
+        return {
+            switchAt: {after: s.after, vector: s.vector, apply: () => (s.to === "prompt" ? reply.toPrompt() : reply.toReply())},
+            switched: (made) => {
+                if (made !== true) return;
+                if (s.to === "reply") this.promptEnd = at;
+                else this.replyEnd = at;
+                this.inPromptSettings = s.to === "prompt";
+            }
+        };
     }
 
     /** Drops the cache from its first token evaluated under other settings; returns how many tokens went. */
@@ -148,8 +178,11 @@ export abstract class BaseConversation implements Conversation {
         // reply-only: what was evaluated before the switch is under the prompt's settings, the rest under the reply's
         const promptKey = this.options.replySettings?.promptKey();
         if (this.promptEnd != null) this.ledger.extend(Math.min(this.promptEnd, now), promptKey!);
+        // a schedule (first:N): what was evaluated before its switch is under the reply's settings, the rest the prompt's
+        if (this.replyEnd != null) this.ledger.extend(Math.min(this.replyEnd, now), key);
         this.ledger.extend(now, this.inPromptSettings ? promptKey! : key);
         this.promptEnd = undefined;
+        this.replyEnd = undefined;
         return {policy: start.policy, reevaluated: start.reevaluated, evaluatedTokens: now - Math.min(kept, now), staleTokens};
     }
 
@@ -175,7 +208,8 @@ export abstract class BaseConversation implements Conversation {
             onProgress: onProgress && head.length > this.sequence.context.batchSize
                 ? (d) => onProgress(d, tokens.length) : undefined});
         if (done < head.length) return tokens.slice(done); // stopped: generation stops at once on the aborted signal
-        this.switchToReply();
+        // from:N: the reply's settings come on inside the reply, at the schedule's switch
+        if (this.replySwitch?.to !== "reply") this.switchToReply();
         return tokens.slice(-1);
     }
 

@@ -3,6 +3,7 @@
  * conversation (turnConversation.ts, wrapperConversation.ts) implements. createConversation (conversation.ts) picks one.
  */
 import type {Token} from "node-llama-cpp";
+import type {ControlVectorBuffer} from "../native/loader.js";
 import {UserFacingError} from "../errors.js";
 import type {StopReason} from "./generateTokens.js";
 import type {HistoryPolicy, Progress} from "./historyCache.js";
@@ -99,8 +100,17 @@ export type ReplySettings = {
     /** puts the reply's settings (those settingsKey names) in place */
     toReply(): void,
     /** names the prompt's settings, as settingsKey names the reply's */
-    promptKey(): string
+    promptKey(): string,
+    /**
+     * A switch inside the reply at an exact token boundary (a steering schedule), read once per turn after active():
+     * once `after` reply tokens were generated, right before the last of them is decoded, the `to` settings are put
+     * in place; `vector` is what the native generation loop applies there (null: none). `to: "reply"` on a turn that
+     * is active() keeps the reply's settings off until then (from:N); `to: "prompt"` on one that is not ends them (first:N).
+     */
+    replySwitch?(): ReplySwitch | undefined
 };
+
+export type ReplySwitch = {after: number, to: "prompt" | "reply", vector: ControlVectorBuffer | null};
 
 export interface Conversation {
     readonly mode: ConversationMode;

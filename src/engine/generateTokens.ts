@@ -13,6 +13,7 @@
 import {randomInt} from "node:crypto";
 import type {LlamaContextSequence, LlamaModel, Token} from "node-llama-cpp";
 import {nativeGeneratorFor} from "../native/generationLoop.js";
+import type {ControlVectorBuffer} from "../native/loader.js";
 import {IncrementalDetokenizer} from "./incrementalDetokenizer.js";
 import {ReplyMeter} from "./replyMeter.js";
 import type {SamplingOptions} from "./sampling.js";
@@ -28,8 +29,18 @@ export type GenerationResult = {
     /** mean natural-log probability of the chosen tokens: a coherence gauge */
     meanLogProb: number | undefined,
     /** the end-of-generation token sampled last (stopReason eos), when asked for with keepEogToken; not evaluated */
-    eogToken?: Token
+    eogToken?: Token,
+    /** the switch asked for (GenerateOptions.switchAt) was made: tokens from index `after` on were sampled under it */
+    switched?: boolean
 };
+
+/**
+ * A switch of the control vector at an exact token boundary (a steering schedule): once `after` tokens were generated,
+ * right before the last of them is decoded (its logits give token `after` + 1, index `after`), `vector` is put on the
+ * context (null: cleared). The native loop makes it between two decodes; node-llama-cpp's loop calls `apply`, which
+ * puts the same steering on, between reading token `after` − 1 and asking for the next.
+ */
+export type GenerationSwitch = {after: number, vector: ControlVectorBuffer | null, apply: () => void};
 
 export type GenerateOptions = SamplingOptions & {
     signal?: AbortSignal,
@@ -37,7 +48,9 @@ export type GenerateOptions = SamplingOptions & {
     /** report which end-of-generation token ended the reply (chat mode puts it in the history, as llama.cpp does) */
     keepEogToken?: boolean,
     /** the reply's clock, when the caller started it before the prompt phase (default: one started here) */
-    meter?: ReplyMeter
+    meter?: ReplyMeter,
+    /** a switch of the steering inside the reply (after ≥ 1) */
+    switchAt?: GenerationSwitch
 };
 
 /** Tokenizes a prompt the way llama.cpp's llama-completion does (add_special = true, parse_special = true). */
@@ -59,6 +72,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     const meter = options.meter ?? new ReplyMeter();
     let logProbSum = 0;
     let eogToken: Token | undefined;
+    let switched = false;
     const room = sequence.context.contextSize - sequence.nextTokenIndex - inputTokens.length;
     const maxTokens = Math.min(options.maxTokens, Math.max(0, room));
 
@@ -93,6 +107,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         let stopped = false;
         const result = await native.generate(sequence, {
             input: inputTokens, maxTokens, sampling, signal: options.signal,
+            ...(options.switchAt ? {switchAt: {after: options.switchAt.after, vector: options.switchAt.vector}} : {}),
             onTokens(sampled, confidences) {
                 for (let i = 0; i < sampled.length && !stopped; i++) {
                     take(sampled[i] as Token, confidences[i]!);
@@ -101,6 +116,9 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             }
         });
         if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
+        if (options.switchAt != null && result.switched == null)
+            throw new Error("The native helper is older than this steer-chat (no steering schedules): run `npm run build:native`");
+        switched = result.switched === true;
         // what the loop decoded past the stop leaves the cache, which then ends as node-llama-cpp's loop leaves it
         const pastStop = result.decodedGenerated - Math.max(0, tokens.length - 1);
         if (stopped && pastStop > 0)
@@ -110,7 +128,15 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         stopReason = stopped || result.stopReason === "aborted" ? "aborted"
             : result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens") : "eos";
     } else {
-        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, take, takeEog);
+        const s = options.switchAt;
+        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, s == null ? take : (token, confidence) => {
+            take(token, confidence);
+            // the iterator decodes this token when asked for the next one: the switch goes in between (not past the last)
+            if (tokens.length === s.after && tokens.length < maxTokens && options.signal?.aborted !== true) {
+                s.apply();
+                switched = true;
+            }
+        }, takeEog);
     }
     const rest = detokenizer.flush();
     if (rest !== "") {
@@ -122,7 +148,8 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         text, tokens, stopReason,
         tokensPerSecond: meter.tokensPerSecond(),
         meanLogProb: counted > 0 ? logProbSum / counted : undefined,
-        ...(eogToken != null ? {eogToken} : {})
+        ...(eogToken != null ? {eogToken} : {}),
+        ...(options.switchAt != null ? {switched} : {})
     };
 }
 

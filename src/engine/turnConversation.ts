@@ -112,8 +112,11 @@ export class TurnConversation extends BaseConversation {
             const rest = this.replyOnly ? await this.promptUnderPromptSettings(tokens.slice(kept), signal, onPrefill)
                 : await this.prefillHead(tokens.slice(kept), signal, onPrefill);
             context = [...this.sequence.contextTokens, ...rest];
+            const schedule = this.generationSwitch(rest.length);
             result = await generateTokens(this.sequence, rest,
-                {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies, meter});
+                {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies, meter,
+                    ...(schedule ? {switchAt: schedule.switchAt} : {})});
+            schedule?.switched(result.switched);
             if (this.format.closesReplies) await this.evaluateReplyEnd(result);
         } finally {
             history = this.finishTurn(start, kept);

@@ -10,7 +10,7 @@
 import {createRequire} from "node:module";
 import {pathToFileURL} from "node:url";
 import type {LlamaContextSequence, Token} from "node-llama-cpp";
-import {addonContextOf, findNativeModule, type NativeGenerationResult, type NativeModule} from "./loader.js";
+import {addonContextOf, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule} from "./loader.js";
 
 export type NativeSampling = {temperature: number, topK: number, topP: number, minP: number, seed?: number};
 
@@ -20,6 +20,9 @@ export type NativeGenerateRequest = {
     maxTokens: number,
     sampling: NativeSampling,
     signal?: AbortSignal,
+    /** a control-vector switch inside the loop: once `after` tokens were generated, right before the last of them is
+     * decoded (its logits give token after + 1), `vector` is applied (null: cleared). The loop holds the context. */
+    switchAt?: {after: number, vector: ControlVectorBuffer | null},
     /** the tokens sampled since the last call, with each one's probability; called on the JS thread, in order */
     onTokens(tokens: Int32Array, confidences: Float32Array): void
 };
@@ -84,7 +87,9 @@ async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
             sequenceId: internals._sequenceId, firstPosition, input: Int32Array.from(input), maxTokens: request.maxTokens,
             temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP,
             // as node-llama-cpp resolves a seed (LlamaContextSequence._resolveSamplerConfig): none is the time in seconds
-            seed: Math.max(0, Number.isFinite(sampling.seed) ? Math.floor(sampling.seed!) : Math.floor(Date.now() / 1000))
+            seed: Math.max(0, Number.isFinite(sampling.seed) ? Math.floor(sampling.seed!) : Math.floor(Date.now() / 1000)),
+            ...(request.switchAt != null && request.switchAt.after >= 1
+                ? {switchAt: request.switchAt.after, switchVector: request.switchAt.vector} : {})
         }, (tokens, confidences) => {
             for (const token of tokens) generated.push(token as Token);
             request.onTokens(tokens, confidences);

@@ -43,6 +43,8 @@ export type NativeGenerationResult = {
     /** how many tokens were generated (handed to onTokens), and how many of them were decoded */
     generated: number,
     decodedGenerated: number,
+    /** whether the switch asked for (switchAt) was made */
+    switched?: boolean,
     /** the end-of-generation token sampled last (stopReason eos), not decoded, and its probability */
     eogToken?: number,
     eogConfidence?: number,
@@ -59,7 +61,11 @@ export type NativeGenerationOptions = {
     topK: number,
     topP: number,
     minP: number,
-    seed: number
+    seed: number,
+    /** a switch of the control vector once this many tokens were generated, right before the last is decoded (0: none) */
+    switchAt?: number,
+    /** what the switch applies (null: clears the vector) */
+    switchVector?: ControlVectorBuffer | null
 };
 
 /** what the helper exports, as native/module.cc registers it */

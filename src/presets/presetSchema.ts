@@ -5,7 +5,7 @@
 import {displayQuoted} from "../displayText.js";
 import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
-import {STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
+import {parseSteerPolicy, STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
 import {MAX_SIGMA} from "../steering/steeringState.js";
 
 export type PresetVector = {
@@ -48,7 +48,8 @@ export function presetProblem(value: unknown): string | undefined {
     if (value.description != null && typeof value.description !== "string") return "description must be text";
     if (value.systemPrompt != null && typeof value.systemPrompt !== "string") return "systemPrompt must be text";
     if (value.history != null && !(HISTORY_POLICIES as readonly unknown[]).includes(value.history)) return `history must be ${HISTORY_POLICIES.join(" or ")}`;
-    if (value.steer != null && !(STEER_POLICIES as readonly unknown[]).includes(value.steer)) return `steer must be ${STEER_POLICIES.join(" or ")}`;
+    if (value.steer != null && (typeof value.steer !== "string" || parseSteerPolicy(value.steer) !== value.steer))
+        return `steer must be ${STEER_POLICIES.join(", ").replace(/, ([^,]*)$/, " or $1")}`;
     if (!Array.isArray(value.vectors)) return "vectors must be a list";
     for (const [i, v] of (value.vectors as unknown[]).entries()) {
         const problem = vectorProblem(v);

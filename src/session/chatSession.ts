@@ -21,7 +21,7 @@ import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {MixedControlVector} from "../steering/mixControlVectors.js";
-import type {SteerPolicy} from "../steering/steerPolicy.js";
+import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
 import type {AutoCalibration} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
 import type {StrengthPoint} from "../steering/strengthSearch.js";
@@ -451,6 +451,7 @@ export class ChatSession {
         const s = this.requireSteering();
         const first = Math.max(0, replies.length - last);
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
+            `Steering acts on: ${describeSteerPolicy(this.steerPolicy)} (${this.steerPolicy})`,
             ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
     }
 

@@ -12,6 +12,7 @@ import {modelCalibration, resolveSigma} from "../steering/calibration.js";
 import type {SteerPolicy} from "../steering/steerPolicy.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
+import {checkSteeringActsOnLoad, steeringIgnoredWarning} from "../steering/steeringActsCheck.js";
 import {applyPreset} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
@@ -65,7 +66,12 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         notes.push(err.toLine());
         return {controller: undefined, notes};
     }
-    if (controller.architectureWarning) notes.push(controller.architectureWarning);
+    // checked, not only looked up: a push at one layer must move the next (the list's word where the check cannot run)
+    const checked = await checkSteeringActsOnLoad(loaded, controller.shape).catch(() => undefined);
+    const architecture = String(loaded.model.fileInfo.metadata?.general?.architecture ?? "unknown");
+    const ignored = checked == null ? controller.architectureWarning
+        : checked.acts ? undefined : steeringIgnoredWarning(architecture, checked);
+    if (ignored) notes.push(ignored);
     // hashing a big model takes a while the first time: only once something was ever trained
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {

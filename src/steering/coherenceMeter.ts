@@ -16,7 +16,7 @@ import type {HiddenStateCapture} from "../native/captureBridge.js";
 import {checkedContextInfo, loadNativeSteering} from "../native/steeringBridge.js";
 import {addSums, EMPTY_SUMS, gaugeFromSums, gaugeSums, type CoherenceGauge, type GaugeSums} from "./coherence.js";
 import type {MixedControlVector} from "./mixControlVectors.js";
-import type {SteerPolicy} from "./steerPolicy.js";
+import {scheduleOf, type SteerPolicy} from "./steerPolicy.js";
 
 export type GaugeRequest = {
     /** the tokens the model had read before the reply (BOS, history, prompt) */
@@ -101,7 +101,10 @@ export class CoherenceMeter {
         const truncated = context.length - kept.length;
         const tokens = [...kept, ...reply.slice(0, -1)];
         const first = kept.length - 1; // the row that predicts reply[0]
-        const steerFrom = policy === "reply" ? kept.length - 1 : 0;
+        // from:N switches the vector on at the row that predicts reply[N]; first:N is measured as `all` (its later
+        // rows read a steered history through an unsteered model, which the capture has no switch for)
+        const schedule = scheduleOf(policy);
+        const steerFrom = policy === "reply" ? kept.length - 1 : schedule?.kind === "from" ? kept.length - 1 + schedule.n : 0;
         let sums: GaugeSums = EMPTY_SUMS;
         for (let done = 0; done < reply.length;) {
             const count = Math.min(this.rowsPerPass, reply.length - done);

@@ -148,13 +148,24 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/reeval")).toEqual({kind: "reeval"});
     });
 
+    it("/steer takes the policies and the schedules first:N and from:N", () => {
+        expect(parseSlashCommand("/steer reply")).toEqual({kind: "steerPolicy", policy: "reply"});
+        expect(parseSlashCommand("/steer all")).toEqual({kind: "steerPolicy", policy: "all"});
+        expect(parseSlashCommand("/steer first:8")).toEqual({kind: "steerPolicy", policy: "first:8"});
+        expect(parseSlashCommand("/steer from:3")).toEqual({kind: "steerPolicy", policy: "from:3"});
+        expect(parseSlashCommand("/steer from:0")).toEqual({kind: "steerPolicy", policy: "reply"});
+        for (const bad of ["/steer first:0", "/steer first:x", "/steer sometimes", "/steer", "/steer reply now"])
+            expect(parseSlashCommand(bad).kind, bad).toBe("invalid");
+        expect(parseSlashCommand("/steer off").kind).toBe("steerOff");
+    });
+
     it("every command in the help list parses to something other than unknown", () => {
         const examples: Record<string, string> = {
             "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
             "/sweep NAME A..B STEP [control]": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
             "/set NAME VALUE": "/set temperature 0.5",
-            "/system <text>": "/system hi", "/history keep|reeval": "/history keep", "/steer reply|all": "/steer reply"
+            "/system <text>": "/system hi", "/history keep|reeval": "/history keep", "/steer reply|all|first:N|from:N": "/steer first:8"
         };
         for (const [command] of SLASH_COMMAND_HELP) {
             const example = examples[command] ?? command;

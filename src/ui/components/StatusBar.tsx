@@ -3,6 +3,7 @@ import {Box, Text} from "ink";
 import type {ReplyTiming} from "../../engine/conversation.js";
 import {describeGauge, type CoherenceGauge} from "../../steering/coherence.js";
 import {describeTiming, perplexity} from "../../session/transcript.js";
+import type {SteerPolicy} from "../../steering/steerPolicy.js";
 
 export type StatusBarProps = {
     modelName: string,
@@ -16,7 +17,9 @@ export type StatusBarProps = {
     meanLogProb?: number,
     /** the last steered reply against the unsteered model: KL, repetition, perplexity there */
     gauge?: CoherenceGauge,
-    busy: boolean
+    busy: boolean,
+    /** the steering policy (shown when it is not `all`) */
+    steer?: SteerPolicy
 };
 
 /**
@@ -25,14 +28,14 @@ export type StatusBarProps = {
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const StatusBar = React.memo(function StatusBar(
-    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, gauge, busy}: StatusBarProps) {
+    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, gauge, busy, steer}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
     return (
         <Box>
             <Text dimColor wrap="truncate-end">
-                {modelName} · {mode} · ctx {contextUsage.used}/{contextUsage.size} ({percent}%)
+                {modelName} · {mode}{steer != null && steer !== "all" ? ` · steer ${steer}` : ""} · ctx {contextUsage.used}/{contextUsage.size} ({percent}%)
                 {stale > 0 ? ` · ${stale} tok under older steering: /reeval` : ""}
                 {timing != null ? ` · ${describeTiming(timing)}` : ""}
                 {tokensPerSecond != null && tokensPerSecond > 0 ? ` · ${tokensPerSecond.toFixed(1)} tok/s` : ""}
