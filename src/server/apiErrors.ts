@@ -63,7 +63,8 @@ export class ShuttingDownError extends ApiError {
 
 /** The client went away (closed the connection): its request is dropped, nothing is sent. */
 export class ClientGoneError extends Error {
-    constructor() {
+    /** `tokens`: how many tokens its reply had when it was stopped (undefined: it had not started) */
+    constructor(readonly tokens?: number) {
         super("the client closed the connection");
         this.name = "ClientGoneError";
     }

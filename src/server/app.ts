@@ -56,6 +56,8 @@ export function buildServer(model: SteeredModel,
             return new BadRequestError(message, {param, code: "invalid_value"});
         }
     });
+    // bodies are JSON only (fastify would take text/plain as a string): anything else is a 415
+    app.removeContentTypeParser("text/plain");
     const expectedKey = apiKey != null ? digest(apiKey) : undefined;
 
     app.addHook("onRequest", async (request) => {
@@ -196,6 +198,8 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
     const ids = {id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: model.modelId};
     const done = (outcome: GenerationOutcome) => log(`${request.method} ${request.url} ${outcome.promptTokens}+${outcome.completionTokens} tokens `
         + `${outcome.seconds.toFixed(2)} s ${outcome.finishReason} · ${outcome.steering.description} (${outcome.steering.source})`);
+    const gone = (err: ClientGoneError) => log(`${request.method} ${request.url}: the client went away`
+        + `${err.tokens != null ? `; its reply was stopped after ${err.tokens} tokens` : " while it waited"}`);
     if (body.stream !== true) {
         try {
             const outcome = await model.generate(prepared, {signal: client.signal});
@@ -203,6 +207,7 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
             return responseBody(kind, ids, outcome);
         } catch (err) {
             if (!(err instanceof ClientGoneError)) throw err;
+            gone(err);
             return reply.hijack(); // nobody to answer
         }
     }
@@ -214,7 +219,8 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
         done(outcome);
     } catch (err) {
         if (!stream.started) throw err; // nothing sent yet: an error response as any other
-        if (!(err instanceof ClientGoneError)) stream.fail(toApiError(err));
+        if (err instanceof ClientGoneError) gone(err);
+        else stream.fail(toApiError(err));
         if (toApiError(err).status >= 500 && !(err instanceof ShuttingDownError)) log(`${request.method} ${request.url}: ${(err as Error).stack}`);
     }
     return reply;

@@ -241,7 +241,7 @@ export class SteeredModel {
         });
         if (reply.stopReason === "aborted" && !stops.stopped) {
             if (this.shutdown.signal.aborted) throw new ShuttingDownError();
-            throw new ClientGoneError();
+            throw new ClientGoneError(reply.tokenCount);
         }
         const rest = stops.flush();
         if (rest !== "") onText?.(rest);
@@ -297,7 +297,13 @@ export class SteeredModel {
             throw new BadRequestError(`This model cannot chat: ${this.template.why}; use /v1/completions`, {code: "chat_unavailable"});
         const hasSystem = prompt.messages.some((m) => m.role === "system");
         const messages = system && !hasSystem ? [{role: "system" as const, content: system}, ...prompt.messages] : prompt.messages;
-        return templateConversationTokens(this.template.template, this.loaded.model, messages);
+        try {
+            return templateConversationTokens(this.template.template, this.loaded.model, messages);
+        } catch (err) {
+            // a template may raise on a conversation it does not take (roles that do not alternate, no user message)
+            const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+            throw new BadRequestError(`The model's chat template refused these messages: ${why}`, {param: "messages", code: "template_error"});
+        }
     }
 }
 
