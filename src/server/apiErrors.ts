@@ -37,6 +37,18 @@ export class AuthenticationError extends ApiError {
     }
 }
 
+/**
+ * 403: a request addressed to another host name than this machine's, to a server without a key: what a web page
+ * does through DNS rebinding (its own name made to point at 127.0.0.1) to read a local server's answers.
+ */
+export class ForbiddenHostError extends ApiError {
+    constructor(host: string) {
+        super(403, `Requests must be addressed to this machine (localhost, 127.0.0.1 or ::1), not "${host}"; a server with --api-key takes any`,
+            "invalid_request_error", "forbidden_host");
+        this.name = "ForbiddenHostError";
+    }
+}
+
 /** 404: a route or a model the server does not have. */
 export class NotFoundError extends ApiError {
     constructor(message: string, code: string | null = null, param: string | null = null) {

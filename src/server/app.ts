@@ -8,7 +8,7 @@ import {createHash, randomUUID, timingSafeEqual} from "node:crypto";
 import Fastify, {type FastifyInstance, type FastifyReply, type FastifyRequest} from "fastify";
 import type {ChatMessage} from "../engine/chatPrompt.js";
 import {displayText} from "../displayText.js";
-import {AuthenticationError, BadRequestError, ClientGoneError, NotFoundError, ShuttingDownError, toApiError,
+import {AuthenticationError, BadRequestError, ClientGoneError, ForbiddenHostError, NotFoundError, ShuttingDownError, toApiError,
     type ApiError} from "./apiErrors.js";
 import {chatBodySchema, completionBodySchema, steeringSchema, validationMessage, type ChatBody, type CompletionBody,
     type SchemaError, type SteeringSpec} from "./schemas.js";
@@ -62,6 +62,9 @@ export function buildServer(model: SteeredModel,
 
     app.addHook("onRequest", async (request) => {
         if (closing) throw new ShuttingDownError();
+        // without a key the server listens on loopback only; a page the browser loaded from elsewhere can still
+        // reach it through DNS rebinding, under its own host name: only this machine's names are answered
+        if (expectedKey == null && !isLoopback(request.hostname)) throw new ForbiddenHostError(displayText(request.hostname, 200));
         if (expectedKey == null || request.url === "/health") return;
         const header = request.headers.authorization;
         const given = header != null ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
@@ -195,6 +198,8 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
     const prepared = await model.prepare(generationInput(kind, body));
     const client = new AbortController();
     reply.raw.on("close", () => { if (!reply.raw.writableFinished) client.abort(); });
+    // gone while it was prepared (the request's own stream ends once its body is read: the socket says it)
+    if (request.raw.socket.destroyed || reply.raw.destroyed) client.abort();
     const ids = {id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: model.modelId};
     const done = (outcome: GenerationOutcome) => log(`${request.method} ${request.url} ${outcome.promptTokens}+${outcome.completionTokens} tokens `
         + `${outcome.seconds.toFixed(2)} s ${outcome.finishReason} · ${outcome.steering.description} (${outcome.steering.source})`);

@@ -19,7 +19,7 @@ async function serve(modelPath: string, options: Partial<OpenServerOptions> = {}
     const log: string[] = [];
     const server = await openServer(loaded, {vectors: [], log: (line) => log.push(line), ...options});
     const url = await server.app.listen({host: "127.0.0.1", port: 0});
-    const client = new OpenAI({baseURL: `${url}/v1`, apiKey: options.apiKey ?? "unused", maxRetries: 0, timeout: 60_000});
+    const client = new OpenAI({baseURL: `${url}/v1`, apiKey: options.apiKey ?? "unused", maxRetries: 0, timeout: 30_000});
     const served = {loaded, server, url, client, log};
     started.push(served);
     return served;
@@ -364,5 +364,16 @@ describe("serve: limits and keys", () => {
         expect(completion.choices[0]!.text.length).toBeGreaterThan(0);
         const wrong = new OpenAI({baseURL: `${s.url}/v1`, apiKey: "nope", maxRetries: 0});
         await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+        // with a key, any host name is answered (the key is the protection)
+        expect((await s.server.app.inject({url: "/v1/models", headers: {host: "example.com", authorization: "Bearer sesame"}})).statusCode).toBe(200);
+    });
+
+    it("without a key, answers requests addressed to this machine's names only (no DNS rebinding)", async () => {
+        const s = started[0]!;
+        for (const host of ["localhost:8080", "127.0.0.1", "[::1]:8080"])
+            expect((await s.server.app.inject({url: "/v1/models", headers: {host}})).statusCode, host).toBe(200);
+        const rebound = await s.server.app.inject({url: "/v1/models", headers: {host: "attacker.example:8080"}});
+        expect(rebound.statusCode).toBe(403);
+        expect(rebound.json()).toMatchObject({error: {code: "forbidden_host"}});
     });
 });

@@ -41,7 +41,7 @@ function startServe(args: string[]): Promise<Child> {
     });
 }
 
-const client = (url: string) => new OpenAI({baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 60_000});
+const client = (url: string) => new OpenAI({baseURL: `${url}/v1`, apiKey: "unused", maxRetries: 0, timeout: 30_000});
 
 describe("steer-chat serve (the process)", () => {
     it("refuses to listen beyond this machine without an API key, in one line, before loading anything", async () => {
