@@ -81,6 +81,7 @@ const commonProperties = {
 const textPartSchema = {
     type: "object",
     required: ["type", "text"],
+    description: "a text part {\"type\": \"text\", \"text\": ...} (this server reads text only)",
     properties: {type: {type: "string", const: "text", description: "\"text\" (this server reads text only)"}, text: {type: "string"}}
 } as const;
 
@@ -177,6 +178,8 @@ export function validationMessage(errors: readonly SchemaError[], where = "body"
     const field = param ?? `the ${where}`;
     if (deepest.keyword === "additionalProperties")
         return {message: `${field} has an unknown field "${String(deepest.params.additionalProperty)}"`, param};
+    if (deepest.keyword === "required" && deepest.parentSchema?.description != null)
+        return {message: `${field} must be ${deepest.parentSchema.description}`, param};
     if (deepest.keyword === "required")
         return {message: `${field} needs the field "${String(deepest.params.missingProperty)}"`,
             param: param == null ? String(deepest.params.missingProperty) : `${param}.${String(deepest.params.missingProperty)}`};

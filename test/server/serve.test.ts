@@ -189,6 +189,7 @@ describe("serve: completions (raw, as ask --raw)", () => {
             [{...base, stop: ["a", "b", "c", "d", "e"]}, 400, /^stop must be a string or an array of at most 4/, "invalid_value"],
             [{...base, logprobs: 2}, 400, /logprobs are not available/, "unsupported_parameter"],
             [{...base, n: 2}, 400, /^n must be 1/, "invalid_value"],
+            [{...base, stop: ""}, 400, /^stop must not be empty/, "invalid_value"],
             [{...base, prompt: "x".repeat(20_000)}, 400, /context holds 2048/, "context_length_exceeded"]
         ];
         for (const [body, status, message, code] of cases) {
@@ -292,6 +293,18 @@ describe("serve: chat completions (the model's template)", () => {
         expect(added(chunks[0]!).steering.description).toBe("tim +0.75");
         expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(tim.choices[0]!.message.content);
         expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe(tim.choices[0]!.finish_reason);
+    });
+
+    it("reads text parts, and refuses other parts and roles in one line", async () => {
+        const parts = await chat({}, [{role: "user", content: [{type: "text", text: "Tell me a story "}, {type: "text", text: "about a dog"}]}]);
+        expect(parts.choices[0]!.message.content).toBe((await chat({})).choices[0]!.message.content);
+        const url = `${s.url}/v1/chat/completions`;
+        const image = await post(url, {model: "stories260K-qa", messages: [{role: "user", content: [{type: "image_url", image_url: {url: "x"}}]}]});
+        expect(image.status).toBe(400);
+        expect(image.body.error!.message).toMatch(/^messages\[0\]\.content\[0\] must be a text part/);
+        const tool = await post(url, {model: "stories260K-qa", messages: [{role: "tool", content: "x"}]});
+        expect(tool.body.error!.message).toBe("messages[0].role must be one of \"system\", \"developer\", \"user\", \"assistant\"");
+        expect((await post(url, {model: "stories260K-qa", messages: []})).body.error!.message).toMatch(/^messages must NOT have fewer than 1 items/);
     });
 
     it("renders the whole conversation a request brings, and no other client's", async () => {
