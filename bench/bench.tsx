@@ -2,7 +2,7 @@
  * steer-chat benchmarks: what steering costs, measured side by side in one run (machines here are noisy, so every
  * figure that matters is a ratio of interleaved runs).
  * `npm run bench -- [--model M | --synthetic EMBDxLAYERS] [--json] [--long-history-only] [--strength-only]
- *   [--llama-cpp-only | --no-llama-cpp]`
+ *   [--serve-only] [--llama-cpp-only | --no-llama-cpp]`
  */
 import {mkdtempSync, writeFileSync} from "node:fs";
 import os from "node:os";
@@ -32,10 +32,11 @@ import {measureCalibration} from "../src/steering/calibration.js";
 import {CoherenceMeter} from "../src/steering/coherenceMeter.js";
 import {replyOnlySettings, type SteerPolicy} from "../src/steering/steerPolicy.js";
 import {demoFirstReply, printVsLlamaCpp, vsLlamaCpp} from "./llamaCppPhase.js";
+import {printServe, serveBench} from "./servePhase.js";
 
 const {values} = parseArgs({options: {
     model: {type: "string"}, synthetic: {type: "string"}, json: {type: "boolean"}, tokens: {type: "string"}, rounds: {type: "string"},
-    "long-history-only": {type: "boolean"}, "strength-only": {type: "boolean"},
+    "long-history-only": {type: "boolean"}, "strength-only": {type: "boolean"}, "serve-only": {type: "boolean"},
     "llama-cpp-only": {type: "boolean"}, "no-llama-cpp": {type: "boolean"}
 }});
 const GENERATE = Number(values.tokens ?? 96);
@@ -265,7 +266,8 @@ async function main() {
         else printVsLlamaCpp(vs.rows, vs.demo, (line) => process.stdout.write(line));
         return;
     }
-    const vs = values["no-llama-cpp"] || values["long-history-only"] || values["strength-only"] ? undefined : await llamaCppPhase();
+    const vs = values["no-llama-cpp"] || values["long-history-only"] || values["strength-only"] || values["serve-only"]
+        ? undefined : await llamaCppPhase();
     const file = modelPath();
     log(`model: ${file}`);
     const loadPhase = await phase(() => loadModel(file, {gpu: false, contextSize: 1024}));
@@ -285,6 +287,19 @@ async function main() {
         saveControlVector(out, vector);
         return out;
     });
+
+    if (values["serve-only"]) {
+        await loaded.dispose();
+        log("serve: 1 client, 4 clients with one steering, 4 with four");
+        const serve = await serveBench(file, vectors, {rounds: ROUNDS, tokens: GENERATE, prompt, log});
+        if (values.json) process.stdout.write(JSON.stringify({model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, serve}) + "\n");
+        else {
+            process.stdout.write(`\n${path.basename(file)} (n_embd ${nEmbd}, ${nLayer} layers), ${GENERATE} tokens × ${ROUNDS} rounds, `
+                + "medians [quartiles of the per-round ratios]\n\n");
+            printServe(serve, (line) => process.stdout.write(line));
+        }
+        return;
+    }
 
     if (values["long-history-only"]) {
         log("long history: the turn after a steering change");
@@ -487,6 +502,8 @@ async function main() {
     log("long history: the turn after a steering change");
     const longHistoryResults = await longHistory(loaded, vectors[0]!, prompt);
     await loaded.dispose();
+    log("serve: 1 client, 4 clients with one steering, 4 with four");
+    const serveResults = await serveBench(file, vectors, {rounds: ROUNDS, tokens: GENERATE, prompt, log});
 
     const results = {
         model: path.basename(file), n_embd: nEmbd, n_layer: nLayer, generated_tokens: GENERATE, rounds: ROUNDS,
@@ -506,6 +523,7 @@ async function main() {
         readout_over_reply: medianRatio(readSeconds, replySeconds), readout_over_reply_quartiles: quartiles(readSeconds, replySeconds),
         long_history: longHistoryResults,
         strength: strengthResults,
+        serve: serveResults,
         ...(vs == null ? {} : {vs_llama_cpp: vs.rows, demo_first_reply: vs.demo}),
         short_runs: shortRuns,
         peak_rss_mb: {load: loadPhase.peakRssMb, generate: genPhase.peakRssMb, tui: tuiPhase.peakRssMb, switch: switchPhase.peakRssMb,
@@ -534,6 +552,7 @@ async function main() {
         `ratio ${results.readout_over_reply.toFixed(3)} [${spread(results.readout_over_reply_quartiles)}] (goal < 0.25), 4 vectors, after the reply`);
     printLongHistory(results.long_history);
     printStrength(results.strength);
+    printServe(results.serve, (line) => process.stdout.write(line));
     if (vs != null) printVsLlamaCpp(vs.rows, vs.demo, (line) => process.stdout.write(line));
     if (results.short_runs > 0) row("short runs", String(results.short_runs), `runs that hit EOS before ${GENERATE} tokens: their speeds are less comparable`);
     row("peak RSS MB", Object.entries(results.peak_rss_mb).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(" · "));

@@ -1,5 +1,5 @@
 /**
- * The layers a newcomer sees at a glance, read from the imports: cli → ui → session → presets → training → steering
+ * The layers a newcomer sees at a glance, read from the imports: cli → server → ui → session → presets → training → steering
  * → engine → native → gguf → the ground floor (errors, displayText) → config. A module imports only its own folder or lower
  * ones, and no chain of imports comes back to where it started.
  */
@@ -8,7 +8,7 @@ import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {repoRoot} from "./helpers/tinyModel.js";
 
-const LAYERS = ["cli", "ui", "session", "presets", "training", "steering", "engine", "native", "gguf", "(ground)", "config"];
+const LAYERS = ["cli", "server", "ui", "session", "presets", "training", "steering", "engine", "native", "gguf", "(ground)", "config"];
 const src = path.join(repoRoot, "src");
 
 function files(dir: string): string[] {

@@ -9,7 +9,7 @@ import {runPreset} from "./presetCommand.js";
 import {runImport, runTrain} from "./trainCommand.js";
 import {runRead} from "./readCommand.js";
 import {runCalibrate} from "./calibrateCommand.js";
-import {helpText, parseCli, type CliOptions} from "./options.js";
+import {helpText, parseCli, serveHelpText, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 import {keepFileSizeSignalHarmless, ownInterrupts} from "./interrupts.js";
 
@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
         options = parseCli(argv);
         if (options.help) {
-            process.stdout.write(helpText(packageVersion()) + "\n");
+            process.stdout.write((options.command === "serve" ? serveHelpText : helpText)(packageVersion()) + "\n");
             return 0;
         }
         if (options.version) {
@@ -37,6 +37,10 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "import") return await runImport(options, process.stderr);
         if (options.command === "read") return await runRead(options, process.stdout, process.stderr);
         if (options.command === "calibrate") return await runCalibrate(options, process.stdout, process.stderr);
+        if (options.command === "serve") {
+            const {runServe} = await import("./serveCommand.js"); // fastify loads only for the server
+            return await runServe(options, {stdout: process.stdout, stderr: process.stderr});
+        }
         const {runChat} = await import("./chatCommand.js"); // Ink and React load only for the chat
         return await runChat(options);
     } catch (err) {

@@ -47,6 +47,10 @@ export const OPTIONS = {
     "max-sigma": {type: "string", value: "X", description: "calibrate: how far to search each way, in σ (default 2)"},
     history: {type: "string", value: "keep|reeval", description: "after a steering change: keep the evaluated history (default, no wait) or evaluate it again"},
     "keep-cache": {type: "boolean", description: "the same as --history keep"},
+    host: {type: "string", value: "ADDRESS", description: "serve: the address to listen on (default 127.0.0.1; any other needs --api-key)"},
+    port: {type: "string", value: "N", description: "serve: the port to listen on (default 8080; 0 picks a free one)"},
+    "api-key": {type: "string", value: "KEY", description: "serve: the key clients must send (Authorization: Bearer KEY); or STEER_CHAT_API_KEY"},
+    queue: {type: "string", value: "N", description: "serve: the most requests waiting for the model; more get 429 (default 16)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
     gpu: {type: "string", value: "auto|false", description: "GPU offloading: auto-detect, or false for CPU only (default auto)"},
@@ -55,7 +59,7 @@ export const OPTIONS = {
     version: {type: "boolean", short: "v", description: "print the version"}
 } satisfies Record<string, OptionSpec>;
 
-export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import" | "read" | "calibrate";
+export type CliCommand = "chat" | "ask" | "vectors" | "preset" | "train" | "import" | "read" | "calibrate" | "serve";
 
 export type CliOptions = {
     command: CliCommand,
@@ -95,6 +99,11 @@ export type CliOptions = {
     maxKl?: number,
     maxRepetition?: number,
     maxSigma?: number,
+    /** serve: where to listen, the key clients must send, how many requests may wait */
+    host?: string,
+    port?: number,
+    apiKey?: string,
+    queue?: number,
     contextSize?: number,
     threads?: number,
     gpu: "auto" | false,
@@ -103,7 +112,7 @@ export type CliOptions = {
     version: boolean
 };
 
-const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read", "calibrate"];
+const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read", "calibrate", "serve"];
 
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
@@ -116,7 +125,7 @@ export function parseCli(argv: string[]): CliOptions {
     let command: CliCommand = "chat";
     const rest = [...positionals];
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
-    if ((command === "chat" || command === "vectors" || command === "train" || command === "calibrate") && rest.length > 0)
+    if ((command === "chat" || command === "vectors" || command === "train" || command === "calibrate" || command === "serve") && rest.length > 0)
         throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
     if (command === "import" && rest.length !== 1)
         throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
@@ -163,6 +172,10 @@ export function parseCli(argv: string[]): CliOptions {
         maxKl: parseNumber("--max-kl", values["max-kl"], {min: 0}),
         maxRepetition: parseNumber("--max-repetition", values["max-repetition"], {min: 0, max: 1}),
         maxSigma: parseNumber("--max-sigma", values["max-sigma"], {min: 0.001, max: 50}),
+        host: values.host,
+        port: parseNumber("--port", values.port, {min: 0, max: 65535, integer: true}),
+        apiKey: values["api-key"],
+        queue: parseNumber("--queue", values.queue, {min: 0, max: 10_000, integer: true}),
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),
@@ -247,11 +260,54 @@ function cleanParseError(err: unknown): string {
     return message.split("\n")[0]!.replace(/\. To specify.*$/, "");
 }
 
-export function helpText(version: string): string {
-    const rows = Object.entries(OPTIONS as Record<string, OptionSpec>).map(([name, spec]) => {
+function optionRows(names: readonly string[] = Object.keys(OPTIONS)): string[] {
+    return names.map((name) => {
+        const spec = (OPTIONS as Record<string, OptionSpec>)[name]!;
         const flag = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.value ? ` ${spec.value}` : ""}`;
         return `  ${flag.padEnd(34)}${spec.description}`;
     });
+}
+
+/** the flags serve reads */
+const SERVE_OPTIONS = ["model", "host", "port", "api-key", "queue", "vector", "layers", "preset", "steer", "system", "temperature", "seed",
+    "max-tokens", "context-size", "threads", "gpu", "debug", "help"];
+
+/** `steer-chat serve --help`: the flags serve reads, its endpoints and the request's steering field. */
+export function serveHelpText(version: string): string {
+    return [
+        `steer-chat ${version} serve — an OpenAI-compatible server for a local GGUF model, with steering per request`,
+        "",
+        "Usage:",
+        "  steer-chat serve --model M [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--vector NAME[:C]] [--preset P]",
+        "",
+        "Options (--vector, --preset, --steer, --system, --temperature and --seed set what a request leaves out;",
+        "--max-tokens is the default max_tokens and the most a request may ask for):",
+        ...optionRows(SERVE_OPTIONS),
+        "",
+        "Endpoints:",
+        "  POST /v1/chat/completions   the model's chat template (as the chat)      POST /v1/completions   raw text (as ask --raw)",
+        "  GET  /v1/models             the model, and the default steering          GET  /health",
+        "  GET  /v1/steering           the default steering (POST changes it: the body is a steering field)",
+        "  GET  /v1/steering/vectors   the vectors by name, with their quality scores",
+        "",
+        "Steering per request (extra body fields, which OpenAI's clients pass through as given):",
+        "  \"steering\": {\"vectors\": [{\"name\": \"sue\", \"coefficient\": 0.8}, {\"name\": \"tim\", \"sigma\": 0.3, \"layers\": [1, 3]}], \"policy\": \"reply\"}",
+        "  \"steering\": {\"preset\": \"cheerful\"}     \"steering\": false (unsteered)     no field: the server's default",
+        "  \"gauge\": true    the reply's KL from the unsteered model, repetition and perplexity",
+        "  \"readout\": true  each vector's read-out z on the reply",
+        "Every response names the steering it was made with (\"steering\"; in a stream, the first and the last chunk).",
+        "Requests run one at a time, each under its own steering, from a cleared cache: a greedy reply equals the same",
+        "request sent alone, and steer-chat ask with the same steering. Stop with Ctrl+C or SIGTERM (exits 0).",
+        "",
+        "Example:",
+        "  steer-chat serve --model demo --port 8080 &",
+        "  curl -s localhost:8080/v1/completions -H 'Content-Type: application/json' \\",
+        "    -d '{\"model\": \"stories260K\", \"prompt\": \"Once upon a time\", \"max_tokens\": 24, \"temperature\": 0, \"steering\": {\"vectors\": [{\"name\": \"sue\", \"coefficient\": 0.8}]}}'"
+    ].join("\n");
+}
+
+export function helpText(version: string): string {
+    const rows = optionRows();
     return [
         `steer-chat ${version} — chat with a local GGUF model and steer it live with control vectors`,
         "",
@@ -264,6 +320,7 @@ export function helpText(version: string): string {
         "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
         "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--baseline F] [--across-layers] [--json] [--npy F.npy]   how much of V a text carries, per layer",
         "  steer-chat calibrate --model M --vector V [--max-kl X] [--max-repetition R]   the strongest coherent strength each way, and its curve",
+        "  steer-chat serve --model M [--port 8080] [--vector ...] [--api-key K]   an OpenAI-compatible server, steering per request (serve --help)",
         "",
         "Options:",
         ...rows,

@@ -14,7 +14,7 @@ import type {GenerationSwitch} from "./generateTokens.js";
 export const timingOf = (timing: ReplyTiming | undefined) => (timing ? {timing} : {});
 
 /** How a turn began: its policy, whether the history was dropped to be evaluated again, and the cache it began with. */
-type TurnStart = {policy: HistoryPolicy, reevaluated: boolean, cached: Token[]};
+export type TurnStart = {policy: HistoryPolicy, reevaluated: boolean, cached: Token[]};
 
 export abstract class BaseConversation implements Conversation {
     abstract readonly mode: ConversationMode;

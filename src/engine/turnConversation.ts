@@ -3,11 +3,12 @@
  * Jinja template as llama.cpp's chat builds it. Generation is token by token (generateTokens.ts), as llama.cpp's.
  */
 import {type LlamaContextSequence, type LlamaModel, type Token} from "node-llama-cpp";
-import {chatPromptTokens, type ChatReplyRecord, type ChatTemplate, type ChatTokenizer} from "./chatPrompt.js";
+import {chatPromptTokens, type ChatMessage, type ChatReplyRecord, type ChatTemplate, type ChatTokenizer} from "./chatPrompt.js";
+import {UserFacingError} from "../errors.js";
 import {generateTokens, tokenizePrompt, type GenerationResult} from "./generateTokens.js";
 import type {SamplingOptions} from "./sampling.js";
 import {ReplyMeter} from "./replyMeter.js";
-import {BaseConversation, timingOf} from "./baseConversation.js";
+import {BaseConversation, timingOf, type TurnStart} from "./baseConversation.js";
 import {PromptTooLongError, type ConversationMode, type ConversationOptions, type ConversationSnapshot, type HistoryRecord,
     type Reply, type SendOptions} from "./conversationTypes.js";
 
@@ -37,10 +38,10 @@ export function rawFormat(model: LlamaModel): TurnFormat {
     };
 }
 
-/** chat through the model's Jinja template, tokenized as llama.cpp's chat tokenizes it */
-export function templateFormat(template: ChatTemplate, model: LlamaModel): TurnFormat {
+/** tokenizes chat text as llama.cpp's chat does: special tokens parsed, BOS added when asked and the vocabulary adds it */
+function chatTokenizer(model: LlamaModel): ChatTokenizer<Token> {
     const bos = model.tokens.bos;
-    const tokenizer: ChatTokenizer<Token> = {
+    return {
         tokenize(text, addSpecial) {
             const tokens = text === "" ? [] : model.tokenize(text, true);
             if (addSpecial && model.tokens.shouldPrependBosToken && bos != null) tokens.unshift(bos);
@@ -48,6 +49,22 @@ export function templateFormat(template: ChatTemplate, model: LlamaModel): TurnF
         },
         endOfTurn: model.tokens.eot ?? model.tokens.eos
     };
+}
+
+/**
+ * A whole conversation given at once (a server request's messages) rendered with the template, generation prompt
+ * included, and tokenized in one piece, as llama-server does. An empty system message is left out, as the chat leaves
+ * out an empty system prompt: one system message and one user message give the first turn's tokens of the chat
+ * (chatPromptTokens), so a request equals `steer-chat ask` with that system prompt.
+ */
+export function templateConversationTokens(template: ChatTemplate, model: LlamaModel, messages: readonly ChatMessage[]): Token[] {
+    const kept = messages.filter((m) => !(m.role === "system" && m.content === ""));
+    return chatTokenizer(model).tokenize(template.render(kept, true), true);
+}
+
+/** chat through the model's Jinja template, tokenized as llama.cpp's chat tokenizes it */
+export function templateFormat(template: ChatTemplate, model: LlamaModel): TurnFormat {
+    const tokenizer = chatTokenizer(model);
     return {
         mode: "chat", shifts: true, closesReplies: true,
         tokens(system, turns, next) {
@@ -98,10 +115,38 @@ export class TurnConversation extends BaseConversation {
         return {tokens, droppedTurns};
     }
 
-    async send(userText: string, {signal, onText, onPrefill}: SendOptions = {}): Promise<Reply> {
+    async send(userText: string, stream: SendOptions = {}): Promise<Reply> {
         const start = await this.startTurn();
         const meter = new ReplyMeter();
         const {tokens, droppedTurns} = this.promptTokens(userText);
+        const {reply, result} = await this.answer(start, meter, tokens, this.sampling, stream, this.format.closesReplies);
+        const end = result.stopReason === "eos" ? "eog" : result.stopReason === "aborted" ? "aborted" : "cut";
+        this.turns.push({user: userText, reply: result.text, tokens: result.tokens, end,
+            ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
+        return {...reply, ...(droppedTurns > 0 ? {droppedTurns} : {})};
+    }
+
+    /**
+     * A prompt given whole, as tokens (a server request, which brings its own conversation), answered with
+     * `sampling` without becoming one of this conversation's turns. `fresh` (the default) clears the cache first, so
+     * the prompt is evaluated as on a new context, in the batches `ask` evaluates it in; otherwise the cache keeps
+     * what it shares with the prompt of what was evaluated under the current settings (the ledger), and only the rest
+     * is evaluated. Its reply is generated as send's is; nothing is evaluated after it.
+     */
+    async complete(tokens: Token[],
+        {sampling, fresh = true, ...stream}: SendOptions & {sampling: SamplingOptions, fresh?: boolean}): Promise<Reply> {
+        const size = this.sequence.context.contextSize;
+        if (tokens.length >= size) throw new PromptTooLongError(tokens.length, size, false);
+        if (tokens.length === 0) throw new UserFacingError("The prompt is empty", "give some text to continue");
+        if (fresh) await this.forgetEvaluation();
+        const start = await this.startTurn();
+        const meter = new ReplyMeter();
+        return (await this.answer(start, meter, tokens, sampling, stream, false)).reply;
+    }
+
+    /** Evaluates what the cache does not hold of `tokens` and generates the reply after them. */
+    private async answer(start: TurnStart, meter: ReplyMeter, tokens: Token[], sampling: SamplingOptions,
+        {signal, onText, onPrefill}: SendOptions, closesReplies: boolean): Promise<{reply: Reply, result: GenerationResult}> {
         let kept = 0;
         let history: HistoryRecord;
         let result;
@@ -114,22 +159,18 @@ export class TurnConversation extends BaseConversation {
             context = [...this.sequence.contextTokens, ...rest];
             const schedule = this.generationSwitch(rest.length);
             result = await generateTokens(this.sequence, rest,
-                {...this.sampling, signal, onText, keepEogToken: this.format.closesReplies, meter,
-                    ...(schedule ? {switchAt: schedule.switchAt} : {})});
+                {...sampling, signal, onText, keepEogToken: closesReplies, meter, ...(schedule ? {switchAt: schedule.switchAt} : {})});
             schedule?.switched(result.switched);
-            if (this.format.closesReplies) await this.evaluateReplyEnd(result);
+            if (closesReplies) await this.evaluateReplyEnd(result);
         } finally {
             history = this.finishTurn(start, kept);
         }
-        const end = result.stopReason === "eos" ? "eog" : result.stopReason === "aborted" ? "aborted" : "cut";
-        this.turns.push({user: userText, reply: result.text, tokens: result.tokens, end,
-            ...(result.eogToken != null ? {eogToken: result.eogToken} : {})});
-        return {
+        const reply: Reply = {
             text: result.text, tokens: result.tokens, tokenCount: result.tokens.length, stopReason: result.stopReason,
             tokensPerSecond: result.tokensPerSecond, meanLogProb: result.meanLogProb, history, context,
-            ...(droppedTurns > 0 ? {droppedTurns} : {}),
             ...timingOf(meter.timing(tokens.length - kept))
         };
+        return {reply, result};
     }
 
     /**

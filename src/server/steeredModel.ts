@@ -1,0 +1,327 @@
+/**
+ * The model behind the server: one llama.cpp context, one sequence, one request at a time (RequestQueue). Each
+ * request brings its whole conversation and its steering: when its turn comes, its steering is staged and applied
+ * (the controller's switch: a mix and one call, nothing reloaded), and its prompt is answered from a cleared cache,
+ * so a reply depends only on the request — the same text as the request sent alone, and as `steer-chat ask` with
+ * the same steering — and no client's conversation is visible to another. `cache_prompt: true` keeps the cached
+ * prefix the prompt shares with the last request evaluated under the same steering instead (the history ledger
+ * keys the cache by steering), which is faster for long shared prompts and equal up to floating-point rounding.
+ */
+import type {Token} from "node-llama-cpp";
+import type {LoadedModel} from "../engine/runtime.js";
+import type {ChatMessage} from "../engine/chatPrompt.js";
+import type {ChatTemplate} from "../engine/chatPrompt.js";
+import {jinjaChatTemplateFor} from "../engine/chatTemplate.js";
+import {PromptTooLongError, type Reply} from "../engine/conversationTypes.js";
+import {tokenizePrompt} from "../engine/generateTokens.js";
+import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
+import {rawFormat, templateConversationTokens, TurnConversation} from "../engine/turnConversation.js";
+import {CoherenceMeter, type MeasuredGauge} from "../steering/coherenceMeter.js";
+import {ReplyReader, type ReplyReadout} from "../steering/replyReadout.js";
+import type {SteeringController} from "../steering/steeringController.js";
+import {replyOnlySettings, type SteerPolicy} from "../steering/steerPolicy.js";
+import {listVectors} from "../steering/vectorLibrary.js";
+import {shortQuality} from "../steering/vectorQuality.js";
+import type {PresetStore} from "../presets/presetStore.js";
+import {steeringHooks} from "../session/setupSteering.js";
+import {BadRequestError, ClientGoneError, ShuttingDownError} from "./apiErrors.js";
+import {RequestQueue} from "./requestQueue.js";
+import type {SteeringSpec} from "./schemas.js";
+import {SteeringResolver, steeringView, type PresetSettings, type ResolvedSteering, type SteeringPlan,
+    type SteeringView} from "./steeringResolver.js";
+import {StopScanner} from "./stopScanner.js";
+import type {ModelCalibration} from "../steering/strengthUnits.js";
+
+/** What the server was started with, beside the model: its flags' settings and limits. */
+export type SteeredModelOptions = {
+    /** undefined when the model cannot be steered: `why` says why (requests with steering are then refused) */
+    controller: SteeringController | undefined,
+    why?: string,
+    /** the steering a request without a `steering` field gets (flags, --preset) */
+    defaultSteering: ResolvedSteering,
+    /** the settings given as flags: they win over a preset's, a request's own fields over them */
+    flags: {systemPrompt?: string, sampling: Partial<SamplingOptions>, steer?: SteerPolicy},
+    /** a request's max_tokens when it gives none, and the most it may ask for */
+    maxTokens: number,
+    /** the most requests waiting for their turn */
+    queueLimit: number,
+    presets?: PresetStore,
+    calibration: () => Promise<ModelCalibration>
+};
+
+/** A request as the routes read it: the prompt, its own settings (what it leaves out is undefined) and its extras. */
+export type GenerationInput = {
+    prompt: {kind: "raw", text: string} | {kind: "chat", messages: ChatMessage[]},
+    sampling: Partial<SamplingOptions>,
+    stop: readonly string[],
+    /** the `steering` field; undefined: the server's default */
+    steering: SteeringSpec | undefined,
+    gauge: boolean,
+    readout: boolean,
+    cachePrompt: boolean
+};
+
+/** A request checked and tokenized, ready to wait for its turn. */
+export type PreparedGeneration = {
+    tokens: Token[],
+    sampling: SamplingOptions,
+    stop: readonly string[],
+    /** the request's own steering (read, not yet resolved), or the server's default as it was when the request came */
+    steering: {source: "request", plan: SteeringPlan, policy?: SteerPolicy} | {source: "default", resolved: ResolvedSteering, policy?: SteerPolicy},
+    gauge: boolean,
+    readout: boolean,
+    cachePrompt: boolean
+};
+
+export type GaugeView = {
+    tokens: number, kl: number, kl_max: number, repetition: number, perplexity: number, steered_perplexity: number,
+    compression?: number, truncated: number, seconds: number
+};
+
+export type ReadoutView = {name: string, z: number, layers: {layer: number, z: number}[]};
+
+export type GenerationOutcome = {
+    text: string,
+    /** stop: an end-of-generation token or a stop string; length: max_tokens or the context's end */
+    finishReason: "stop" | "length",
+    promptTokens: number,
+    completionTokens: number,
+    steering: SteeringView,
+    gauge?: GaugeView,
+    readout?: ReadoutView[],
+    seconds: number
+};
+
+export type GenerationStream = {
+    /** the client's signal: it went away */
+    signal?: AbortSignal,
+    /** the request's turn came and its steering is applied: the first thing a stream sends */
+    onStart?: (steering: SteeringView) => void,
+    onText?: (chunk: string) => void
+};
+
+export type VectorInfo = {name: string, folder: string, layers?: number, fits?: boolean, quality?: string, best_auroc?: number,
+    problem?: string};
+
+export class SteeredModel {
+    readonly modelId: string;
+    /** the model file's modification time, as OpenAI's `created` */
+    readonly created: number;
+    private readonly conversation: TurnConversation;
+    private readonly queue: RequestQueue;
+    private readonly resolver: SteeringResolver | undefined;
+    private readonly policy: {current: SteerPolicy} = {current: "all"};
+    private readonly template: {template?: ChatTemplate, why?: string};
+    private defaultSteering: ResolvedSteering;
+    private defaultPolicy: SteerPolicy | undefined;
+    private meter: CoherenceMeter | undefined;
+    private reader: ReplyReader | undefined;
+    /** aborts the running request when the server shuts down */
+    private readonly shutdown = new AbortController();
+    private running: Promise<unknown> = Promise.resolve();
+
+    constructor(private readonly loaded: LoadedModel, private readonly options: SteeredModelOptions, modelId: string, created: number) {
+        this.modelId = modelId;
+        this.created = created;
+        const controller = options.controller;
+        this.queue = new RequestQueue(options.queueLimit);
+        this.resolver = controller && new SteeringResolver(controller, options.presets, options.calibration);
+        this.defaultSteering = options.defaultSteering;
+        this.defaultPolicy = options.defaultSteering.policy;
+        // the sequence holds no conversation: each request's prompt is given whole (complete); the reeval policy drops
+        // what was evaluated under other steering when a request keeps the cache
+        this.conversation = new TurnConversation(loaded.context.getSequence(), {...DEFAULT_SAMPLING}, {
+            mode: "raw", history: "reeval", ...steeringHooks(controller),
+            ...controller ? {replySettings: replyOnlySettings(controller, () => this.policy.current)} : {}
+        }, rawFormat(loaded.model));
+        const {template, runaway} = jinjaChatTemplateFor(loaded.model);
+        this.template = template != null ? {template}
+            : {why: runaway ?? "the model has no usable Jinja chat template (tokenizer.chat_template)"};
+    }
+
+    /** undefined when /v1/chat/completions works on this model; else why not */
+    get chatUnavailable(): string | undefined {
+        return this.template.why;
+    }
+
+    get contextSize(): number {
+        return this.loaded.context.contextSize;
+    }
+
+    /** The default steering, as GET /v1/steering shows it. */
+    defaultView(): SteeringView {
+        return steeringView(this.defaultSteering, this.policyOf(this.defaultPolicy, this.defaultSteering.preset), "default");
+    }
+
+    /** POST /v1/steering: the steering requests without a `steering` field get from now on. */
+    async setDefault(spec: SteeringSpec): Promise<SteeringView> {
+        const plan = await this.requireResolver().plan(spec);
+        // σ needs the calibration, measured on the model: in the queue, as a request
+        this.defaultSteering = await this.queue.run(async () => {
+            const resolved = await this.requireResolver().resolve(plan);
+            this.options.controller!.update(() => resolved.state); // refuses a mix that overflows float32, before it is kept
+            return resolved;
+        });
+        this.defaultPolicy = spec === false ? "all" : spec.policy;
+        return this.defaultView();
+    }
+
+    async listVectors(): Promise<VectorInfo[]> {
+        const shape = this.options.controller?.shape;
+        const listed = await listVectors(this.options.controller?.trainedDir);
+        return listed.filter((v) => v.shadowedBy == null).map((v) => v.ok
+            ? {name: v.name, folder: v.folder, layers: v.layerCount, ...shape ? {fits: v.nEmbd === shape.nEmbd} : {},
+                ...v.quality ? {quality: shortQuality(v.quality), best_auroc: bestAuroc(v.quality.layers)} : {}}
+            : {name: v.name, folder: v.folder, problem: v.problem});
+    }
+
+    /** Checks a request and tokenizes its prompt (before it waits): bad input is a 400 at once. */
+    async prepare(input: GenerationInput): Promise<PreparedGeneration> {
+        if (input.sampling.maxTokens != null && input.sampling.maxTokens > this.options.maxTokens)
+            throw new BadRequestError(`max_tokens ${input.sampling.maxTokens} is above this server's limit of ${this.options.maxTokens} (serve --max-tokens)`,
+                {param: "max_tokens", code: "max_tokens_too_large"});
+        const steered = input.steering !== undefined && input.steering !== false;
+        if ((steered || input.gauge || input.readout) && this.resolver == null)
+            throw new BadRequestError(`Steering is unavailable on this server: ${this.options.why ?? "no native helper"}`,
+                {param: steered ? "steering" : input.gauge ? "gauge" : "readout", code: "steering_unavailable"});
+        let steering: PreparedGeneration["steering"];
+        let preset: PresetSettings | undefined;
+        if (input.steering === undefined) {
+            steering = {source: "default", resolved: this.defaultSteering, policy: this.defaultPolicy};
+            preset = this.defaultSteering.preset;
+        } else {
+            const plan = input.steering === false ? {vectors: [], policy: "all" as const} : await this.resolver!.plan(input.steering);
+            steering = {source: "request", plan, policy: input.steering === false ? "all" : input.steering.policy};
+            preset = plan.preset;
+        }
+        const {flags} = this.options;
+        const sampling: SamplingOptions = {...DEFAULT_SAMPLING, maxTokens: this.options.maxTokens, ...preset?.sampling, ...flags.sampling,
+            ...definedOnly(input.sampling)};
+        const system = flags.systemPrompt ?? preset?.systemPrompt;
+        const tokens = this.promptTokens(input.prompt, system);
+        if (tokens.length >= this.contextSize) throw new PromptTooLongError(tokens.length, this.contextSize, false);
+        if (tokens.length === 0) throw new BadRequestError("The prompt is empty", {param: "prompt"});
+        return {tokens, sampling, stop: input.stop, steering, gauge: input.gauge, readout: input.readout, cachePrompt: input.cachePrompt};
+    }
+
+    /**
+     * Waits for the request's turn, applies its steering and answers it. Rejects with ClientGoneError when the client
+     * went away (while waiting, or stopping the reply), ShuttingDownError on SIGTERM, QueueFullError when full.
+     */
+    generate(prepared: PreparedGeneration, stream: GenerationStream = {}): Promise<GenerationOutcome> {
+        return this.queue.run(() => {
+            const run = this.generateNow(prepared, stream);
+            this.running = run.catch(() => undefined);
+            return run;
+        }, stream.signal);
+    }
+
+    private async generateNow(prepared: PreparedGeneration, {signal, onStart, onText}: GenerationStream): Promise<GenerationOutcome> {
+        const started = performance.now();
+        if (this.shutdown.signal.aborted) throw new ShuttingDownError();
+        const asked = prepared.steering;
+        const steering = asked.source === "default" ? asked.resolved : await this.requireResolver().resolve(asked.plan);
+        const policy = this.policyOf(asked.policy, steering.preset);
+        const controller = this.options.controller;
+        controller?.update(() => steering.state); // a mix that overflows float32 is refused here, before anything is sent
+        this.policy.current = policy;
+        const view = steeringView(steering, policy, asked.source);
+        onStart?.(view);
+
+        const stops = new StopScanner(prepared.stop);
+        const stopped = new AbortController();
+        const signals = [stopped.signal, this.shutdown.signal, ...signal ? [signal] : []];
+        const reply: Reply = await this.conversation.complete(prepared.tokens, {
+            sampling: prepared.sampling, fresh: !prepared.cachePrompt, signal: AbortSignal.any(signals),
+            onText: (chunk) => {
+                const shown = stops.push(chunk);
+                if (shown !== "") onText?.(shown);
+                if (stops.stopped) stopped.abort();
+            }
+        });
+        if (reply.stopReason === "aborted" && !stops.stopped) {
+            if (this.shutdown.signal.aborted) throw new ShuttingDownError();
+            throw new ClientGoneError(reply.tokenCount);
+        }
+        const rest = stops.flush();
+        if (rest !== "") onText?.(rest);
+        const text = stops.text;
+        const gauge = prepared.gauge && reply.tokens.length > 0 && reply.context != null
+            ? gaugeView(await (this.meter ??= new CoherenceMeter(this.loaded)).measure({context: reply.context, reply: reply.tokens,
+                steering: controller?.appliedVector ?? null, policy, text}))
+            : undefined;
+        const readout = prepared.readout
+            ? readoutView(await (this.reader ??= new ReplyReader(this.loaded)).read(reply.tokens, controller?.appliedState.entries ?? []))
+            : undefined;
+        return {
+            text,
+            finishReason: stops.stopped || reply.stopReason === "eos" ? "stop" : "length",
+            promptTokens: prepared.tokens.length,
+            completionTokens: reply.tokenCount,
+            steering: view,
+            ...gauge ? {gauge} : {},
+            ...readout ? {readout} : {},
+            seconds: (performance.now() - started) / 1000
+        };
+    }
+
+    /** Stops taking requests: those waiting are refused, the running one is stopped; resolves when it has ended. */
+    async close() {
+        this.queue.close();
+        this.shutdown.abort();
+        await this.running;
+        await this.meter?.free();
+        await this.reader?.free();
+        this.conversation.dispose();
+    }
+
+    /** the policy a steering runs under: its own (the field's, POST /v1/steering's), else the flags', else its preset's */
+    private policyOf(own: SteerPolicy | undefined, preset: PresetSettings | undefined): SteerPolicy {
+        return own ?? this.options.flags.steer ?? preset?.steer ?? "all";
+    }
+
+    private requireResolver(): SteeringResolver {
+        if (this.resolver == null)
+            throw new BadRequestError(`Steering is unavailable on this server: ${this.options.why ?? "no native helper"}`, {code: "steering_unavailable"});
+        return this.resolver;
+    }
+
+    /**
+     * The prompt's tokens: raw as `ask --raw` makes them (the system text, when the server or a preset has one,
+     * before it on its own line); chat through the model's template, the system prompt first unless the request has
+     * a system message of its own.
+     */
+    private promptTokens(prompt: GenerationInput["prompt"], system: string | undefined): Token[] {
+        if (prompt.kind === "raw") return tokenizePrompt(this.loaded.model, (system ? system + "\n" : "") + prompt.text);
+        if (this.template.template == null)
+            throw new BadRequestError(`This model cannot chat: ${this.template.why}; use /v1/completions`, {code: "chat_unavailable"});
+        const hasSystem = prompt.messages.some((m) => m.role === "system");
+        const messages = system && !hasSystem ? [{role: "system" as const, content: system}, ...prompt.messages] : prompt.messages;
+        try {
+            return templateConversationTokens(this.template.template, this.loaded.model, messages);
+        } catch (err) {
+            // a template may raise on a conversation it does not take (roles that do not alternate, no user message)
+            const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
+            throw new BadRequestError(`The model's chat template refused these messages: ${why}`, {param: "messages", code: "template_error"});
+        }
+    }
+}
+
+function gaugeView(g: MeasuredGauge): GaugeView {
+    return {tokens: g.tokens, kl: g.kl, kl_max: g.klMax, repetition: g.repetition, perplexity: g.perplexity,
+        steered_perplexity: g.steeredPerplexity, ...g.compression != null ? {compression: g.compression} : {},
+        truncated: g.truncated, seconds: g.seconds};
+}
+
+function readoutView(readout: ReplyReadout | undefined): ReadoutView[] {
+    return (readout?.vectors ?? []).map((v) => ({name: v.name, z: v.z, layers: v.layers.map((l) => ({layer: l.layer, z: l.z}))}));
+}
+
+function bestAuroc(layers: readonly {auroc: number}[]): number | undefined {
+    const values = layers.map((l) => l.auroc).filter((a) => Number.isFinite(a));
+    return values.length > 0 ? Math.max(...values) : undefined;
+}
+
+function definedOnly<T extends object>(obj: T): Partial<T> {
+    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v != null)) as Partial<T>;
+}

@@ -1,0 +1,174 @@
+/** The server's pure parts: stop strings over chunks, the one-at-a-time queue, schema messages, error shapes, hosts. */
+import {describe, expect, it} from "vitest";
+import {StopScanner} from "../../src/server/stopScanner.js";
+import {RequestQueue} from "../../src/server/requestQueue.js";
+import {validationMessage, type SchemaError} from "../../src/server/schemas.js";
+import {ApiError, BadRequestError, ClientGoneError, InternalError, QueueFullError, ShuttingDownError, toApiError} from "../../src/server/apiErrors.js";
+import {isLoopback} from "../../src/server/app.js";
+import {UserFacingError, VectorNotFoundError} from "../../src/errors.js";
+import {PromptTooLongError} from "../../src/engine/conversationTypes.js";
+
+function scan(stops: string[], chunks: string[]) {
+    const scanner = new StopScanner(stops);
+    const shown = chunks.map((c) => scanner.push(c));
+    if (!scanner.stopped) shown.push(scanner.flush());
+    return {shown, text: scanner.text, stopped: scanner.stopped};
+}
+
+describe("StopScanner", () => {
+    it("cuts the text before the first stop string, which is not part of it", () => {
+        expect(scan(["."], ["Once upon a time. Then", " more."])).toEqual({shown: ["Once upon a time", ""], text: "Once upon a time", stopped: true});
+    });
+
+    it("finds a stop string split over chunks, holding back only what could start one", () => {
+        const result = scan(["Lily"], ["named L", "i", "ly. She"]);
+        expect(result.text).toBe("named ");
+        expect(result.shown).toEqual(["named ", "", ""]);
+        expect(result.stopped).toBe(true);
+    });
+
+    it("lets held-back text out when the stop string does not come", () => {
+        const result = scan(["Lily"], ["named Li", "nda and"]);
+        expect(result.shown.join("")).toBe("named Linda and");
+        expect(result.shown[0]).toBe("named ");
+        expect(result.stopped).toBe(false);
+    });
+
+    it("takes the earliest of several stop strings, and lets everything out with none", () => {
+        expect(scan(["girl", " was"], ["there was a little girl"]).text).toBe("there");
+        expect(scan([], ["a", "b"]).shown).toEqual(["a", "b", ""]);
+    });
+});
+
+describe("RequestQueue", () => {
+    const deferred = () => {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => { resolve = r; });
+        return {promise, resolve};
+    };
+
+    it("runs one job at a time, in arrival order", async () => {
+        const queue = new RequestQueue(10);
+        const order: string[] = [];
+        let running = 0;
+        const job = (name: string) => queue.run(async () => {
+            running++;
+            expect(running).toBe(1);
+            order.push(name);
+            await new Promise((r) => setTimeout(r, 2));
+            running--;
+            return name;
+        });
+        expect(await Promise.all(["a", "b", "c", "d"].map(job))).toEqual(["a", "b", "c", "d"]);
+        expect(order).toEqual(["a", "b", "c", "d"]);
+        // a job arriving as the last one ends still waits its turn (the slot is handed over, never left free)
+        const first = deferred();
+        const one = queue.run(() => first.promise.then(() => "one"));
+        const two = queue.run(async () => { running++; expect(running).toBe(1); running--; return "two"; });
+        first.resolve();
+        const three = queue.run(async () => { running++; expect(running).toBe(1); running--; return "three"; });
+        expect(await Promise.all([one, two, three])).toEqual(["one", "two", "three"]);
+    });
+
+    it("refuses a request when the waiting places are taken", async () => {
+        const queue = new RequestQueue(1);
+        const gate = deferred();
+        const running = queue.run(() => gate.promise);
+        const waiting = queue.run(async () => "waited");
+        await expect(queue.run(async () => "refused")).rejects.toBeInstanceOf(QueueFullError);
+        gate.resolve();
+        await running;
+        expect(await waiting).toBe("waited");
+    });
+
+    it("drops a waiting request whose client went away, without running it", async () => {
+        const queue = new RequestQueue(4);
+        const gate = deferred();
+        const running = queue.run(() => gate.promise);
+        const client = new AbortController();
+        let ran = false;
+        const dropped = queue.run(async () => { ran = true; }, client.signal);
+        client.abort();
+        await expect(dropped).rejects.toBeInstanceOf(ClientGoneError);
+        expect(queue.waitingCount).toBe(0);
+        gate.resolve();
+        await running;
+        expect(await queue.run(async () => "next")).toBe("next");
+        expect(ran).toBe(false);
+    });
+
+    it("refuses what waits and what comes once closed", async () => {
+        const queue = new RequestQueue(4);
+        const gate = deferred();
+        const running = queue.run(() => gate.promise.then(() => "finished"));
+        const waiting = queue.run(async () => "never");
+        queue.close();
+        await expect(waiting).rejects.toBeInstanceOf(ShuttingDownError);
+        await expect(queue.run(async () => "later")).rejects.toBeInstanceOf(ShuttingDownError);
+        gate.resolve();
+        expect(await running).toBe("finished");
+    });
+});
+
+describe("schema messages", () => {
+    it("names the deepest field, with its description or its type in words", () => {
+        const errors: SchemaError[] = [
+            {instancePath: "/steering", keyword: "type", params: {type: ["object", "boolean"]}},
+            {instancePath: "/steering/vectors/0/coefficient", keyword: "type", params: {type: "number"}, message: "must be number"}
+        ];
+        expect(validationMessage(errors)).toEqual({message: "steering.vectors[0].coefficient must be a number", param: "steering.vectors[0].coefficient"});
+        expect(validationMessage([{instancePath: "/temperature", keyword: "type", params: {type: ["number", "null"]}}]).message)
+            .toBe("temperature must be a number");
+        expect(validationMessage([{instancePath: "/steering/vectors/0/name", keyword: "pattern", params: {},
+            parentSchema: {description: "a vector name"}}]).message).toBe("steering.vectors[0].name must be a vector name");
+    });
+
+    it("says which field is unknown or missing", () => {
+        expect(validationMessage([{instancePath: "/steering/vectors/1", keyword: "additionalProperties", params: {additionalProperty: "coeficient"}}]).message)
+            .toBe("steering.vectors[1] has an unknown field \"coeficient\"");
+        expect(validationMessage([{instancePath: "", keyword: "required", params: {missingProperty: "model"}}]))
+            .toEqual({message: "the body needs the field \"model\"", param: "model"});
+        expect(validationMessage([{instancePath: "/steering/policy", keyword: "enum", params: {allowedValues: ["all", "reply"]}}]).message)
+            .toBe("steering.policy must be one of \"all\", \"reply\"");
+    });
+});
+
+describe("API errors", () => {
+    it("are OpenAI's shape, with the status of their class", () => {
+        expect(new BadRequestError("bad", {param: "x", code: "c"}).body()).toEqual({error: {message: "bad", type: "invalid_request_error", param: "x", code: "c"}});
+        expect(new QueueFullError(3).status).toBe(429);
+        expect(new ShuttingDownError().status).toBe(503);
+    });
+
+    it("turn steer-chat's own errors into 400s a client can read, without the server's folders", () => {
+        const notFound = toApiError(new VectorNotFoundError("nope", ["/home/secret/vectors"]));
+        expect(notFound.status).toBe(400);
+        expect(notFound.apiCode).toBe("vector_not_found");
+        expect(notFound.message).not.toContain("/home/secret");
+        expect(toApiError(new PromptTooLongError(5000, 2048, false)).apiCode).toBe("context_length_exceeded");
+        expect(toApiError(new UserFacingError("Coefficient 5000 for sue is out of range")).status).toBe(400);
+    });
+
+    it("make anything else a 500 that says nothing of the bug", () => {
+        const bug = toApiError(new TypeError("x is undefined"));
+        expect(bug).toBeInstanceOf(InternalError);
+        expect(bug.message).not.toContain("undefined");
+        const disk = Object.assign(new Error("ENOSPC: no space left"), {code: "ENOSPC", syscall: "write"});
+        expect(toApiError(disk).status).toBe(500);
+    });
+
+    it("keep fastify's body errors' statuses", () => {
+        const tooLarge = Object.assign(new RangeError("Request body is too large"), {statusCode: 413, code: "FST_ERR_CTP_BODY_TOO_LARGE"});
+        expect(toApiError(tooLarge)).toBeInstanceOf(ApiError);
+        expect(toApiError(tooLarge).status).toBe(413);
+        const badJson = Object.assign(new SyntaxError("Unexpected end of JSON input"), {statusCode: 400});
+        expect(toApiError(badJson).body().error).toMatchObject({code: "invalid_json", message: "The request body is not valid JSON: Unexpected end of JSON input"});
+    });
+});
+
+describe("isLoopback", () => {
+    it("takes this machine's addresses only", () => {
+        for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"]) expect(isLoopback(host), host).toBe(true);
+        for (const host of ["0.0.0.0", "::", "192.168.1.2", "10.0.0.1", "example.com", "127.0.0.1.example.com"]) expect(isLoopback(host), host).toBe(false);
+    });
+});
