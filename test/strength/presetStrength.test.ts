@@ -28,7 +28,7 @@ describe("presets with a strength in σ", () => {
         expect(presetProblem({...base, vectors: [{vector: "happy", sigma: "x"}]})).toMatch(/\.sigma must be a number/);
         expect(presetProblem({...base, vectors: [{vector: "happy", sigma: 1e9}]})).toMatch(/\.sigma/);
         expect(presetProblem({...base, steer: "reply"})).toBeUndefined();
-        expect(presetProblem({...base, steer: "prompt"})).toMatch(/steer must be all or reply/);
+        expect(presetProblem({...base, steer: "prompt"})).toMatch(/steer must be all, reply, first:N or from:N/);
     });
 
     it("a stored σ becomes each model's own coefficient; without a calibration the coefficient is the fallback", () => {
