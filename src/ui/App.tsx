@@ -141,7 +141,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
             {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
-            {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
+            {overlay === "savePreset" && <PresetNamePrompt originOf={(name) => presets?.list().find((p) => p.preset.name === name)?.origin} onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
                 onClose={closeOverlay} />}
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
             {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {text.replace(/\n/g, " ⏎ ")}</Text>)}

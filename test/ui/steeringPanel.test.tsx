@@ -256,6 +256,44 @@ describe("the chat's steering controls", () => {
         expect(steering.state.get("mood").coefficient).toBe(0.5);
     });
 
+    it("Ctrl+S on a name of yours asks before replacing it (n keeps it, y replaces it); a shipped preset's name is refused", async () => {
+        const {stdin, lastFrame, steering, presets} = await start(() => new FakeConversation());
+        await typeText(stdin, "/preset save mine first one");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset mine"));
+        steering.update((s) => s.setCoefficient("mood", 1.5));
+        const saveAs = async (name: string) => {
+            await press(stdin, keys.ctrlS);
+            await waitForFrame(lastFrame, (f) => f.includes("Save the steering as a preset"));
+            await tick();
+            stdin.write(name);
+            await waitForFrame(lastFrame, (f) => f.includes(`name: ${name}`));
+            await press(stdin, keys.enter);
+        };
+        await saveAs("mine");
+        await waitForFrame(lastFrame, (f) => f.includes('You already have a preset named "mine": replace it?'));
+        await press(stdin, "n");
+        await waitForFrame(lastFrame, (f) => f.includes('Kept your preset "mine": choose another name'));
+        expect(presets.get("mine").preset.vectors).toEqual([{vector: vectorFile, coefficient: 0.5}]);
+        await press(stdin, keys.escape);
+        await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
+        await tick();
+
+        await saveAs("mine");
+        await waitForFrame(lastFrame, (f) => f.includes("replace it?"));
+        await press(stdin, "y");
+        await waitForFrame(lastFrame, (f) => f.includes("name: mine · description"));
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset mine"));
+        expect(presets.get("mine").preset).toMatchObject({description: "first one", vectors: [{vector: vectorFile, coefficient: 1.5}]});
+        await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
+        await tick();
+
+        const shipped = presets.list().find((p) => p.origin === "shipped")!.preset.name;
+        await saveAs(shipped);
+        await waitForFrame(lastFrame, (f) => f.includes(`"${shipped}" is a shipped preset and cannot be replaced: choose another name`));
+    });
+
     it("/compare and /sweep are trials: the history, the steering and the panel are as they were", async () => {
         const {stdin, lastFrame, steering, conversation} = await start();
         await send(stdin, "the cat");
