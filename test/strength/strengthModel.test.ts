@@ -14,6 +14,7 @@ import {CoherenceMeter} from "../../src/steering/coherenceMeter.js";
 import {loadNativeSteering, type NativeSteering} from "../../src/native/steeringBridge.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {withinLimits} from "../../src/steering/strengthSearch.js";
+import {calibrationReport} from "../../src/steering/calibrationReport.js";
 import {coefficientForSigma, type ModelCalibration} from "../../src/steering/strengthUnits.js";
 import {storiesModel, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 
@@ -171,6 +172,38 @@ describe("on the demo model", () => {
         expect(result.positive.limit).toBeGreaterThan(0);
         expect(result.negative.limit).toBeLessThanOrEqual(0);
         expect(result.coefficientRange.max).toBeCloseTo(coefficientForSigma(result.positive.limit, controller.state.get("sue").vector, calibration), 5);
+    });
+
+    it("stopped during a probe: the probe is not a row, the side never searched has no limit, and the report sets no range", async () => {
+        policy = "all";
+        const prompts = ["Once upon a time", "One day, a boy"];
+        const abort = new AbortController();
+        const send = conversation.send;
+        let sends = 0;
+        // the stop comes as the first reply of the second strength (+1σ, the positive side's far end) begins
+        conversation.send = (text, options) => {
+            if (++sends === prompts.length + 1) abort.abort();
+            return send.call(conversation, text, options);
+        };
+        const announced: number[] = [];
+        try {
+            const result = await autoCalibrate(loaded, conversation, controller, {name: "sue", calibration, limits: {kl: 0.5, repetition: 0.5},
+                maxSigma: 1, steps: 4, prompts, signal: abort.signal, onPoint: (p) => announced.push(p.sigma)});
+            expect(announced).toEqual([0]);
+            expect(result.points.map((p) => p.sigma)).toEqual([0]);
+            expect(result.interrupted).toBe(1);
+            expect(result.stopped).toBe(true);
+            expect(result.positive).toEqual({limit: 0, stopped: true});
+            expect(result.negative).toEqual({limit: 0, stopped: true});
+            const report = calibrationReport(result, {model: "stories", sampling: {temperature: 0, seed: 0, maxTokens: 48}, policy: "all"});
+            expect(report).not.toContain("the whole range passed");
+            expect(report).toContain("largest positive: not found (stopped before this side was searched)");
+            expect(report).toContain("stopped during the probe at +1");
+            expect(report).toContain("panel range: not set");
+            expect(controller.state.get("sue").coefficient).toBe(0); // put back
+        } finally {
+            conversation.send = send;
+        }
     });
 
     it("reply-only: the prompt is evaluated exactly as unsteered, and the reply matches the same steps by hand", async () => {
