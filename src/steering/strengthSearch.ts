@@ -39,7 +39,10 @@ export function withinLimits(point: Pick<StrengthPoint, "kl" | "repetition">, li
 export type SearchResult = {
     /** the largest strength found within the limits (0 when even the smallest probed failed), signed */
     limit: number,
-    /** the smallest strength found past the limits (undefined when the whole range passed, or when stopped before the far end was measured), signed */
+    /**
+     * the smallest strength found past the limits, signed (undefined when the whole range passed, or when stopped
+     * before the far end was measured)
+     */
     failedAt?: number,
     /** stopped by the signal before the search finished */
     stopped: boolean

@@ -123,7 +123,8 @@ describe("the bisection", () => {
     it("a probe the signal cut short counts neither way: not the far end passing, not a bisection step", async () => {
         // stopped during the far end's probe: its measures (KL 0 from no replies) would pass; nothing is found
         const atFar = new AbortController();
-        const far = await searchLimit(async (s) => { atFar.abort(); return point(s, 0); }, ok, {sign: 1, maxSigma: 2, steps: 4, signal: atFar.signal});
+        const far = await searchLimit(async (s) => { atFar.abort(); return point(s, 0); }, ok,
+            {sign: 1, maxSigma: 2, steps: 4, signal: atFar.signal});
         expect(far).toEqual({limit: 0, stopped: true});
         // stopped during the first bisection step: the limit stays the last strength that finished passing (0)
         const atMid = new AbortController();
