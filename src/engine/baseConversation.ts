@@ -28,6 +28,8 @@ export abstract class BaseConversation implements Conversation {
     private inPromptSettings = false;
     /** reply-only: the cache's length when the reply's settings were switched on this turn */
     private promptEnd: number | undefined;
+    /** the cache was dropped (forgetEvaluation) and no turn has started since: the history is to be evaluated again */
+    private forgotten = false;
 
     constructor(protected readonly sequence: LlamaContextSequence, readonly sampling: SamplingOptions,
         protected readonly options: ConversationOptions) {
@@ -53,16 +55,25 @@ export abstract class BaseConversation implements Conversation {
     protected abstract historyTokens(): Token[];
 
     contextUsage() {
-        return {
-            used: this.sequence.nextTokenIndex,
-            size: this.sequence.context.contextSize,
-            staleTokens: this.ledger.staleCount(this.historyKey())
-        };
+        const cached = this.sequence.nextTokenIndex;
+        const size = this.sequence.context.contextSize;
+        const staleTokens = this.ledger.staleCount(this.historyKey());
+        if (!this.forgotten) return {used: cached, size, staleTokens};
+        // the history is tokenized only here, once the cache was dropped and until the next turn starts
+        const history = this.historyTokens().length;
+        return {used: Math.max(cached, history), size, staleTokens, unevaluated: Math.max(0, history - cached)};
     }
 
     async forgetEvaluation() {
+        await this.clearCache();
+        this.forgotten = true;
+    }
+
+    /** empties the cache and its ledger (clear(): the history goes too, so nothing is left to evaluate again) */
+    protected async clearCache() {
         await this.sequence.clearHistory();
         this.ledger.truncate(0);
+        this.forgotten = false;
     }
 
     async reevaluate({signal, onProgress}: {signal?: AbortSignal, onProgress?: Progress} = {}): Promise<ReevaluateResult> {
@@ -98,6 +109,7 @@ export abstract class BaseConversation implements Conversation {
     }
 
     private async applySettings() {
+        this.forgotten = false; // the turn (or reevaluate) evaluates the history from here on: the cache says how much
         if (await this.options.beforeTurn?.()) this.changes++;
         const reply = this.options.replySettings;
         this.replyOnly = reply?.active() ?? false;

@@ -151,7 +151,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
-                gauge={chat.lastGauge} busy={chat.busy} />
+                gauge={chat.lastGauge} busy={chat.busy} columns={width} />
         </Box>
     );
 }
