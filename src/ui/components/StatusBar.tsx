@@ -25,8 +25,9 @@ export type StatusBarProps = {
  * The bottom line: model, mode, context use (and how much of the history was evaluated under older steering, under
  * the keep policy, or is to be evaluated again after trials dropped the cache) and the last reply's timings (first
  * token, prompt tokens/s, generation tokens/s, as llama-cli prints). When it does not fit `columns`, the reply's
- * figures go on a line of their own (wrapped on a narrow terminal) rather than being cut off. One perplexity is shown: the gauge's, labelled as measured
- * by the unsteered model, when there is one; else the reply's own (the same figure as under the reply).
+ * figures go on a line of their own (wrapped on a narrow terminal) rather than being cut off. One perplexity is
+ * shown: the gauge's, labelled as measured by the unsteered model, when there is one; else the reply's own (the same
+ * figure as under the reply).
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const StatusBar = React.memo(function StatusBar(
