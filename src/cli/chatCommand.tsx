@@ -117,6 +117,8 @@ function Startup(props: {options: CliOptions, outcome: Outcome}) {
                 const {session} = opened;
                 const notes = [...opened.notes];
                 if (session.steering && !session.steering.state.isNeutral()) notes.push(`Steering: ${session.steering.state.describe()}`);
+                const policy = session.steering && session.steerPolicyNote();
+                if (policy) notes.push(policy);
                 setPhase({kind: "chat", session, notes, history: openHistory(notes)});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {

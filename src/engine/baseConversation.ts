@@ -57,7 +57,10 @@ export abstract class BaseConversation implements Conversation {
     contextUsage() {
         const cached = this.sequence.nextTokenIndex;
         const size = this.sequence.context.contextSize;
-        const staleTokens = this.ledger.staleCount(this.historyKey());
+        // reply-only: past replies evaluated under the current steering are as the policy made them, not older
+        // steering (reeval evaluates them again unsteered at the next turn, as it would any reply)
+        const staleTokens = this.replyOnly ? this.ledger.countFromOther([this.options.replySettings!.promptKey(), this.settingsKey()])
+            : this.ledger.staleCount(this.historyKey());
         if (!this.forgotten) return {used: cached, size, staleTokens};
         // the history is tokenized only here, once the cache was dropped and until the next turn starts
         const history = this.historyTokens().length;

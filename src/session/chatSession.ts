@@ -121,6 +121,13 @@ export class ChatSession {
         return this.options.policy?.current ?? "all";
     }
 
+    /** a line saying reply-only steering is on (the banner, /steering), or undefined under the default (every token) */
+    steerPolicyNote(): string | undefined {
+        return this.steerPolicy === "reply"
+            ? "Reply-only steering: only the reply is steered, the prompt and history are read unsteered (/steer all steers every token)"
+            : undefined;
+    }
+
     /** /steer reply|all: the user's own choice, kept over presets; applies from the next turn */
     setSteerPolicy(policy: SteerPolicy) {
         if (this.options.policy == null) throw new UserFacingError("Reply-only steering is unavailable in this session", "see the message at the top");
@@ -450,7 +457,9 @@ export class ChatSession {
     describeSteering(replies: readonly {steering?: SteeringSnapshot, replaced?: boolean}[], last: number): string[] {
         const s = this.requireSteering();
         const first = Math.max(0, replies.length - last);
+        const policy = this.steerPolicyNote();
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
+            ...policy != null ? [policy] : [],
             ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
     }
 

@@ -136,7 +136,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             {chat.asides.map((aside, i) => <Text key={i} color={aside.role === "error" ? "red" : undefined} dimColor={aside.role === "note"}>{aside.text}</Text>)}
             {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
             {steering != null && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
-                sigmaOf={calibrated ? sigmaOf : undefined}
+                sigmaOf={calibrated ? sigmaOf : undefined} replyOnly={session.steerPolicy === "reply"}
                 reads={reads} columns={width} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
             {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}

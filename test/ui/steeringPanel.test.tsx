@@ -294,6 +294,25 @@ describe("the chat's steering controls", () => {
         await waitForFrame(lastFrame, (f) => f.includes(`"${shipped}" is a shipped preset and cannot be replaced: choose another name`));
     });
 
+    it("reply-only steering is said in the panel's title and by /steering, and /steer all takes it away", async () => {
+        const steering = SteeringController.create(loaded.context, loaded.model);
+        await steering.addVector(vectorFile, 0.5);
+        const conversation = new FakeConversation();
+        const session = new ChatSession({conversation, modelName: "tiny", steering, policy: {current: "reply"}});
+        expect(session.steerPolicyNote()).toMatch(/^Reply-only steering: only the reply is steered/); // the banner's line
+        const app = render(<App session={session} />);
+        cleanup = () => app.unmount();
+        const {stdin, lastFrame} = app;
+        await waitForFrame(lastFrame, (f) => f.includes("Steering (reply only)"));
+        await typeText(stdin, "/steering");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Reply-only steering: only the reply is steered, the prompt and history are read unsteered"));
+        await typeText(stdin, "/steer all");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("From the next turn every token is steered") && !f.includes("(reply only)"));
+        expect(session.steerPolicyNote()).toBeUndefined();
+    });
+
     it("/compare and /sweep are trials: the history, the steering and the panel are as they were", async () => {
         const {stdin, lastFrame, steering, conversation} = await start();
         await send(stdin, "the cat");
