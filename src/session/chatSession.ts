@@ -6,6 +6,7 @@
  * and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this owns a steered chat.
  */
 import {lstatSync} from "node:fs";
+import path from "node:path";
 import {UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
@@ -30,7 +31,7 @@ import {randomDirectionLike} from "../steering/randomDirection.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
-import {transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
+import {TRANSCRIPT_FORMATS, type SweepRow} from "./transcript.js";
 export type {SweepRow} from "./transcript.js";
 import type {ChatMessage} from "./types.js";
 
@@ -511,14 +512,22 @@ export class ChatSession {
         await running.done;
     }
 
-    /** Writes the transcript (.json or Markdown); an existing file only with `force`, never a FIFO or a folder. */
+    /**
+     * Writes the transcript as its name says: .md Markdown, .txt plain text, .json JSON (any other name is refused);
+     * an existing file only with `force`, never a FIFO or a folder.
+     */
     saveTranscript(file: string, messages: readonly ChatMessage[], force = false): string {
         checkWritableTarget(file, "Transcript file");
+        // the format follows the name: Markdown in a .txt file (or anything in a .html) would be a surprise
+        const extension = path.extname(file).toLowerCase();
+        const format = Object.hasOwn(TRANSCRIPT_FORMATS, extension) ? TRANSCRIPT_FORMATS[extension as keyof typeof TRANSCRIPT_FORMATS] : undefined;
+        if (format == null)
+            throw new UserFacingError(`Cannot tell which format to write to ${file}`, "end its name in .md (Markdown), .txt (plain text) or .json");
         if (!force && lstatSync(file, {throwIfNoEntry: false}) != null)
             throw new UserFacingError(`${file} exists already`, `/save ${file} --force writes over it`);
         const meta = {model: this.modelName, mode: this.conversation.mode, systemPrompt: this.conversation.systemPrompt,
             sampling: {...this.conversation.sampling}};
-        const body = file.toLowerCase().endsWith(".json") ? transcriptJson([...messages], meta) : transcriptMarkdown([...messages], meta);
+        const body = format([...messages], meta);
         checkWritableTarget(file, "Transcript file"); // checked again: the file may have changed meanwhile
         writeFileAtomic(file, body);
         return `Saved the transcript to ${file}`;

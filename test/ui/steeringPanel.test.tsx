@@ -322,6 +322,7 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/compare");
         let frame = await waitForFrame(lastFrame, (f) => /steering off\s+│/.test(f));
         expect(frame).toMatch(/steering off\s+│ mood \+0\.50/);
+        await waitForFrame(lastFrame, (f) => f.replace(/\s+/g, " ").includes("/compare: the steered reply replaces the last reply in the conversation"));
         expect(conversation.snapshot()).toEqual(history); // the same greedy reply under the same steering
         expect(steering.state.get("mood").coefficient).toBe(0.5);
 
@@ -590,6 +591,23 @@ describe("the chat's steering controls", () => {
         await send(stdin, `/save ${file} --force`);
         await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Saved the transcript to ${file}`));
         expect(readFileSync(file, "utf8")).toMatch(/^# /);
+    });
+
+    it("/save writes the format its name says: plain text for .txt; a name of no known format is refused with a hint", async () => {
+        const {stdin, lastFrame} = await start(() => new FakeConversation());
+        await send(stdin, "hello");
+        await waitForFrame(lastFrame, (f) => f.includes("Hello there!") && f.includes("· /help"));
+        const dir = tempDir();
+        await send(stdin, `/save ${path.join(dir, "chat.txt")}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Saved the transcript to"));
+        const text = readFileSync(path.join(dir, "chat.txt"), "utf8");
+        expect(text).toMatch(/^steer-chat transcript\n/);
+        expect(text).toContain("You:\nhello\n");
+        expect(text).toContain("[ended by the model · 3 tokens");
+        expect(text).not.toMatch(/^#/m);
+        await send(stdin, `/save ${path.join(dir, "chat.html")}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes("end its name in .md (Markdown), .txt (plain text) or .json"));
+        expect(readdirSync(dir)).toEqual(["chat.txt"]);
     });
 
     it("/save FOLDER says it is a folder, with or without --force, and writes nothing", async () => {
