@@ -520,7 +520,8 @@ export class ChatSession {
         checkWritableTarget(file, "Transcript file");
         // the format follows the name: Markdown in a .txt file (or anything in a .html) would be a surprise
         const extension = path.extname(file).toLowerCase();
-        const format = Object.hasOwn(TRANSCRIPT_FORMATS, extension) ? TRANSCRIPT_FORMATS[extension as keyof typeof TRANSCRIPT_FORMATS] : undefined;
+        const format = Object.hasOwn(TRANSCRIPT_FORMATS, extension)
+            ? TRANSCRIPT_FORMATS[extension as keyof typeof TRANSCRIPT_FORMATS] : undefined;
         if (format == null)
             throw new UserFacingError(`Cannot tell which format to write to ${file}`, "end its name in .md (Markdown), .txt (plain text) or .json");
         if (!force && lstatSync(file, {throwIfNoEntry: false}) != null)

@@ -43,7 +43,8 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
         if (m.trial != null) return {role: "trial", command: `/${m.trial}`, text: m.text};
         if (m.role === "user") return {role: "user", text: m.text};
         return {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
-            tokenCount: m.reply?.tokenCount, tokensPerSecond: m.reply?.tokensPerSecond, meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
+            tokenCount: m.reply?.tokenCount, tokensPerSecond: m.reply?.tokensPerSecond, meanLogProb: m.reply?.meanLogProb,
+            perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
             ...(m.sampling ? {sampling: m.sampling} : {}), ...(m.reply?.timing ? {timing: m.reply.timing} : {}),
             ...(m.gauge ? {gauge: m.gauge} : {}),
             ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})};
