@@ -427,20 +427,25 @@ describe("the chat's steering controls", () => {
         const {stdin, lastFrame, conversation, presets} = await start();
         await send(stdin, "/system Talk like a pirate.");
         conversation.sampling.temperature = 1.3; // as --temperature 1.3 would
+        conversation.sampling.seed = 5;
         await send(stdin, "/preset save pirate arr, matey");
         await waitForFrame(lastFrame, (f) => f.includes("Saved preset pirate"));
-        expect(presets.get("pirate").preset).toMatchObject({description: "arr, matey", systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3}});
+        // max-tokens and the seed are sampling as /settings lists it: stored too
+        expect(presets.get("pirate").preset).toMatchObject({description: "arr, matey", systemPrompt: "Talk like a pirate.",
+            sampling: {temperature: 1.3, maxTokens: 8, seed: 5}});
         await send(stdin, "/preset save pirate"); // re-saving keeps the description
         await waitForFrame(lastFrame, (f) => f.split("Saved preset pirate").length === 3);
         expect(presets.get("pirate").preset.description).toBe("arr, matey");
 
         await send(stdin, "/system You are terse.");
         conversation.sampling.temperature = 0;
+        conversation.sampling.maxTokens = 100;
+        conversation.sampling.seed = undefined;
         presets.save({name: "plain", vectors: []});
         await send(stdin, "/preset load pirate");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset pirate"));
         expect(conversation.systemPrompt).toBe("Talk like a pirate.");
-        expect(conversation.sampling.temperature).toBe(1.3);
+        expect(conversation.sampling).toMatchObject({temperature: 1.3, maxTokens: 8, seed: 5});
         await send(stdin, "/preset load plain");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset plain"));
         expect(conversation.systemPrompt).toBe("You are terse.");
