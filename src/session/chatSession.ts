@@ -17,6 +17,7 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
+import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
@@ -346,12 +347,36 @@ export class ChatSession {
         const trainer = this.options.trainRecipe;
         if (trainer == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
         const started = performance.now();
+        const meantBefore = this.vectorFileOf(name);
         const file = await trainer(name, {force: true, ...progress});
         const {quality} = await loadControlVector(file);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         const weak = qualityWarning(name, quality);
-        return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adoptTrainedVector(this.steering, name, file)}`,
-            ...quality ? [`  ${describeQuality(quality)}`] : []]}, ...weak ? [{lines: [weak], error: true}] : []];
+        const adopted = adoptTrainedVector(this.steering, name, file);
+        return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adopted}`,
+            ...quality ? [`  ${describeQuality(quality)}`] : [], ...this.presetsNowUsing(name, file, meantBefore)]},
+        ...weak ? [{lines: [weak], error: true}] : []];
+    }
+
+    /** the file a vector name means now (undefined when it means none) */
+    private vectorFileOf(name: string): string | undefined {
+        try {
+            return path.resolve(findVectorFile(name, this.steering?.trainedDir));
+        } catch {
+            return undefined;
+        }
+    }
+
+    /**
+     * After /train: the presets (shipped ones too) that name the vector, when the name now means the new file rather
+     * than the one it meant before, so a preset loaded later is not silently steered by another vector.
+     */
+    private presetsNowUsing(name: string, file: string, meantBefore: string | undefined): string[] {
+        if (this.presets == null || this.vectorFileOf(name) !== path.resolve(file) || meantBefore === path.resolve(file)) return [];
+        const naming = this.presets.list().filter(({preset}) => preset.vectors.some((v) => v.vector === name || v.vector === `${name}.gguf`))
+            .map(({preset, origin}) => `${preset.name}${origin === "shipped" ? " (shipped)" : ""}`);
+        if (naming.length === 0) return [];
+        return [`Presets naming ${name} now load this trained vector${meantBefore != null ? `, not ${meantBefore}` : ""}: ${naming.join(", ")}`];
     }
 
     /** Loads a preset's steering (training recipes that do not fit) and its settings, except the pinned ones. */

@@ -23,6 +23,7 @@ import type {ConversationSettings, PinnedSetting} from "../../src/presets/applyP
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+import {repoRoot} from "../helpers/tinyModel.js";
 
 describe("SteeringPanel", () => {
     const entry = (name: string, coefficient: number, extra = {}) =>
@@ -497,6 +498,19 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/preset list");
         frame = await waitForFrame(lastFrame, (f) => /cheerful\s+shipped\s+happy \+/.test(f));
         expect(frame).toMatch(/melancholy\s+shipped/);
+    });
+
+    it("/train NAME says which presets (shipped ones too) now load the trained vector instead of the one the name meant", async () => {
+        const trainedDir = path.join(tempDir(), "trained", "tiny");
+        mkdirSync(trainedDir, {recursive: true});
+        const trainer: RecipeTrainer = async (name) => writeVector(vectorOf(32, [2], (l, i) => Math.sin(l * i + 1)), `${name}.gguf`, trainedDir);
+        const {stdin, lastFrame} = await start(() => new FakeConversation(), trainer);
+        await send(stdin, "/train happy");
+        const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Presets naming happy now load this trained vector"));
+        const said = unwrapped(frame);
+        expect(said).toContain(`/vector add happy uses it`);
+        expect(said).toContain(`not ${path.join(repoRoot, "vectors", "happy.gguf")}: cheerful (shipped), dog-person (shipped), melancholy (shipped)`);
+        expect(said).not.toMatch(/about-sue \(shipped\)/); // it names sue, not happy
     });
 
     it("while a training runs, the panel still stages changes but a second job is refused, and Esc still stops the first", async () => {
