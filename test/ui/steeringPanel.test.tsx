@@ -508,7 +508,7 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/train happy");
         const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Presets naming happy now load this trained vector"));
         const said = unwrapped(frame);
-        expect(said).toContain(`/vector add happy uses it`);
+        expect(said).toContain("/vector add happy uses it");
         expect(said).toContain(`not ${path.join(repoRoot, "vectors", "happy.gguf")}: cheerful (shipped), dog-person (shipped), melancholy (shipped)`);
         expect(said).not.toMatch(/about-sue \(shipped\)/); // it names sue, not happy
     });
