@@ -5,8 +5,8 @@ import React, {useEffect, useState} from "react";
 import {Box, render, Text, useApp, useInput} from "ink";
 import {displayText} from "../displayText.js";
 import {asUserFacing, errorMessage, UserFacingError} from "../errors.js";
-import {DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI, resolveModel,
-    type DownloadProgress} from "../engine/modelResolver.js";
+import {DEMO_HINT, DEMO_MAX_TOKENS, DEMO_MODEL, DEMO_MODEL_LABEL, formatBytes, listLocalModels, modelsDirectory, RECOMMENDED_MODEL_URI,
+    resolveModel, type DownloadProgress} from "../engine/modelResolver.js";
 import {loadModel, type LoadedModel} from "../engine/runtime.js";
 import {App} from "../ui/App.js";
 import {ProgressBar} from "../ui/components/ProgressBar.js";
@@ -28,7 +28,7 @@ type Phase =
     /** `error`: why the model picked last could not be opened (the list is shown again) */
     | {kind: "pick", error?: string}
     | {kind: "resolve", spec: string}
-    | {kind: "load", path: string, raw: boolean}
+    | {kind: "load", path: string, raw: boolean, demo: boolean}
     | {kind: "chat", session: ChatSession, notes: string[], history: PromptHistory}
     | {kind: "failed"};
 
@@ -106,17 +106,21 @@ function Startup(props: {options: CliOptions, outcome: Outcome}) {
                 .then((path) => {
                     if (cancelled) return;
                     setProgress(undefined);
-                    setPhase({kind: "load", path, raw: options.raw || phase.spec === DEMO_MODEL});
+                    setPhase({kind: "load", path, raw: options.raw || phase.spec === DEMO_MODEL, demo: phase.spec === DEMO_MODEL});
                 }, fail);
         } else if (phase.kind === "load") {
             loadModel(phase.path, options).then(async (loaded) => {
                 outcome.loaded = loaded;
                 if (cancelled) return;
                 const opened = outcome.opened = await openSession(loaded, {...options, mode: phase.raw ? "raw" : "chat", readout: true,
+                    ...(phase.demo ? {defaultSampling: {maxTokens: DEMO_MAX_TOKENS}} : {}),
                     onTrainProgress: (done, total) => setProgress({downloadedSize: done, totalSize: total}), signal: startupAbort.signal});
                 const {session} = opened;
                 const notes = [...opened.notes];
+                if (phase.demo) notes.push(DEMO_HINT);
                 if (session.steering && !session.steering.state.isNeutral()) notes.push(`Steering: ${session.steering.state.describe()}`);
+                const policy = session.steering && session.steerPolicyNote();
+                if (policy) notes.push(policy);
                 setPhase({kind: "chat", session, notes, history: openHistory(notes)});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {

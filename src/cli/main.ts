@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
         if (options.command === "vectors") return await runVectors(process.stdout, options.model);
         if (options.command === "preset") return await runPreset(options, process.stdout, process.stderr);
-        if (options.command === "train") return await runTrain(options, process.stderr);
+        if (options.command === "train") return await runTrain(options, process.stdout, process.stderr);
         if (options.command === "import") return await runImport(options, process.stderr);
         if (options.command === "read") return await runRead(options, process.stdout, process.stderr);
         if (options.command === "calibrate") return await runCalibrate(options, process.stdout, process.stderr);

@@ -50,10 +50,13 @@ async function presetFromFlags(name: string, options: CliOptions): Promise<Prese
     const layers = options.layers != null ? parseLayerRange(options.layers) : undefined;
     const vectors: PresetVector[] = [];
     for (const spec of options.vectors) vectors.push(await checkedPresetVector(spec, layers));
+    const given = {temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed};
+    const sampling = Object.values(given).some((v) => v != null)
+        ? Object.fromEntries(Object.entries(given).filter(([, v]) => v != null)) : undefined;
     return {name, vectors,
         ...(options.description ? {description: options.description} : {}),
         ...(options.system ? {systemPrompt: options.system} : {}),
-        ...(options.temperature != null ? {sampling: {temperature: options.temperature}} : {}),
+        ...(sampling != null ? {sampling} : {}),
         ...(options.history != null ? {history: options.history} : {}),
         ...(options.steer != null ? {steer: options.steer} : {})};
 }

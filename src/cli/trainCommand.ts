@@ -1,6 +1,7 @@
 /**
  * `steer-chat train`: a control vector for the given model from a recipe or two prompt files, written in
- * llama.cpp's format. Progress goes to stderr as a bar; Ctrl+C cancels between prompts.
+ * llama.cpp's format. What was written and the held-out table go to stdout; progress (a bar) and warnings to
+ * stderr; Ctrl+C cancels between prompts.
  */
 import path from "node:path";
 import {parseDirection} from "../training/importDirection.js";
@@ -20,7 +21,7 @@ import {onInterrupt} from "./interrupts.js";
 import {stderrProgressBar} from "./progressBar.js";
 import type {CliOptions} from "./options.js";
 
-export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Promise<number> {
+export async function runTrain(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WriteStream): Promise<number> {
     if (options.model == null) throw new UserFacingError("train needs a model", "pass it with --model");
     if (options.output == null) throw new UserFacingError("train needs --output FILE.gguf");
     if ((options.recipe == null) === (options.positive == null && options.negative == null))
@@ -52,11 +53,12 @@ export async function runTrain(options: CliOptions, err: NodeJS.WriteStream): Pr
             progress.end();
         }
         namingFile(options.output, () => saveControlVector(options.output!, result.vector));
-        err.write(`Wrote ${displayText(path.resolve(options.output), 1000)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
+        // the result (what was written, the held-out table) on stdout, to keep or pipe; progress and warnings on stderr
+        out.write(`Wrote ${displayText(path.resolve(options.output), 1000)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
             `${result.evaluatedTokens} tokens in ${result.seconds.toFixed(2)} s (${options.method}, ${options.positions} positions)\n`);
         const {quality} = result.vector;
-        if (quality == null) err.write("No held-out check: it needs at least 2 prompt pairs\n");
-        else err.write([...qualityTable(quality), "(the written vector uses every pair)"].join("\n") + "\n");
+        if (quality == null) out.write("No held-out check: it needs at least 2 prompt pairs\n");
+        else out.write([...qualityTable(quality), "(the written vector uses every pair)"].join("\n") + "\n");
         const warning = qualityWarning(vectorNameOf(options.output), quality);
         if (warning) err.write(`steer-chat: ${warning}\n`);
         return 0;

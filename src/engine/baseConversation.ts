@@ -33,6 +33,8 @@ export abstract class BaseConversation implements Conversation {
     private replyEnd: number | undefined;
     /** this turn's switch inside the reply (a schedule), read with active() */
     protected replySwitch: ReplySwitch | undefined;
+    /** the cache was dropped (forgetEvaluation) and no turn has started since: the history is to be evaluated again */
+    private forgotten = false;
 
     constructor(protected readonly sequence: LlamaContextSequence, readonly sampling: SamplingOptions,
         protected readonly options: ConversationOptions) {
@@ -58,16 +60,28 @@ export abstract class BaseConversation implements Conversation {
     protected abstract historyTokens(): Token[];
 
     contextUsage() {
-        return {
-            used: this.sequence.nextTokenIndex,
-            size: this.sequence.context.contextSize,
-            staleTokens: this.ledger.staleCount(this.historyKey())
-        };
+        const cached = this.sequence.nextTokenIndex;
+        const size = this.sequence.context.contextSize;
+        // reply-only: past replies evaluated under the current steering are as the policy made them, not older
+        // steering (reeval evaluates them again unsteered at the next turn, as it would any reply)
+        const staleTokens = this.replyOnly ? this.ledger.countFromOther([this.options.replySettings!.promptKey(), this.settingsKey()])
+            : this.ledger.staleCount(this.historyKey());
+        if (!this.forgotten) return {used: cached, size, staleTokens};
+        // the history is tokenized only here, once the cache was dropped and until the next turn starts
+        const history = this.historyTokens().length;
+        return {used: Math.max(cached, history), size, staleTokens, unevaluated: Math.max(0, history - cached)};
     }
 
     async forgetEvaluation() {
+        await this.clearCache();
+        this.forgotten = true;
+    }
+
+    /** empties the cache and its ledger (clear(): the history goes too, so nothing is left to evaluate again) */
+    protected async clearCache() {
         await this.sequence.clearHistory();
         this.ledger.truncate(0);
+        this.forgotten = false;
     }
 
     async reevaluate({signal, onProgress}: {signal?: AbortSignal, onProgress?: Progress} = {}): Promise<ReevaluateResult> {
@@ -103,6 +117,7 @@ export abstract class BaseConversation implements Conversation {
     }
 
     private async applySettings() {
+        this.forgotten = false; // the turn (or reevaluate) evaluates the history from here on: the cache says how much
         if (await this.options.beforeTurn?.()) this.changes++;
         const reply = this.options.replySettings;
         this.replyOnly = reply?.active() ?? false;

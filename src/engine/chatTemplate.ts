@@ -20,7 +20,13 @@ export function chatWrapperFor(model: LlamaModel, {runaway}: {runaway?: string} 
         return {wrapper, warning: `The model's chat template is not used: ${runaway}; chatting in node-llama-cpp's ${wrapper.wrapperName} format instead`};
     }
     try {
-        return {wrapper: resolveChatWrapper(model, {fallbackToOtherWrappersOnJinjaError: false, warningLogs: false})};
+        const wrapper = resolveChatWrapper(model, {fallbackToOtherWrappersOnJinjaError: false, warningLogs: false});
+        // no template at all: likely a base model, which a chat format only confuses
+        const source = model.fileInfo.metadata?.tokenizer?.chat_template;
+        if (typeof source !== "string" || source === "")
+            return {wrapper, warning: `The model has no chat template (a base model?): chatting through node-llama-cpp's generic ${wrapper.wrapperName} ` +
+                "format; --raw continues text as it is, which suits a base model"};
+        return {wrapper};
     } catch (err) {
         const wrapper = resolveChatWrapper(model, {noJinja: true, warningLogs: false});
         const reason = displayText((err instanceof Error ? err.message : String(err)).split("\n")[0]!, 160);

@@ -135,8 +135,12 @@ export interface Conversation {
      * settings, in full batches, stopping between batches on the signal (what was evaluated is kept).
      */
     reevaluate(options?: {signal?: AbortSignal, onProgress?: Progress}): Promise<ReevaluateResult>;
-    /** tokens in the cache, the context's size, and how many cached tokens were evaluated under older settings */
-    contextUsage(): {used: number, size: number, staleTokens: number};
+    /**
+     * Tokens the conversation takes in the context, the context's size, how many cached tokens were evaluated under
+     * older settings, and (after forgetEvaluation, before the next turn) how many of the history's tokens are not in
+     * the cache and will be evaluated again: `used` counts them, so a dropped cache does not read as an empty chat.
+     */
+    contextUsage(): {used: number, size: number, staleTokens: number, unevaluated?: number};
     dispose(): void;
     /** one-line notes for the user about how the conversation runs (e.g. a broken chat template replaced) */
     readonly notes?: readonly string[];

@@ -47,6 +47,12 @@ export class EvaluationLedger {
     staleCount(key: string): number {
         return this.keys.length - this.firstStale(key);
     }
+
+    /** How many cached tokens follow the first one evaluated under none of `keys` (settings older than those). */
+    countFromOther(keys: readonly string[]): number {
+        const index = this.keys.findIndex((k) => !keys.includes(k));
+        return index < 0 ? 0 : this.keys.length - index;
+    }
 }
 
 /** The length of the common prefix of two token lists. */

@@ -50,6 +50,11 @@ export function listLocalModels(directory = modelsDirectory()): LocalModel[] {
 /** `--model demo`: the built-in TinyStories model, a base model with no chat template (so it opens in raw mode) */
 export const DEMO_MODEL = "demo";
 export const DEMO_MODEL_LABEL = "built-in demo (TinyStories 260K, offline)";
+/** the demo's replies, unless --max-tokens says otherwise: a tiny story model rambles on to any limit, 1,024 is minutes of text */
+export const DEMO_MAX_TOKENS = 200;
+/** the demo chat's first lines: what to type, and which vectors and presets show its steering */
+export const DEMO_HINT = 'Demo: a tiny story model that continues text (raw mode). Try "Once upon a time", then /vector add sue or tim ' +
+    "(whom the story is about) and send it again, or /preset load about-tim; /compare shows a reply with and without steering";
 
 export function isRemoteModel(spec: string) {
     return /^(hf:|huggingface:|https?:\/\/)/.test(spec);

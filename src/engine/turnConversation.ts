@@ -188,7 +188,7 @@ export class TurnConversation extends BaseConversation {
     async clear() {
         this.turns = [];
         this.windowStart = 0;
-        await this.forgetEvaluation();
+        await this.clearCache();
     }
 
     lastUserText() {

@@ -131,7 +131,7 @@ export class ChatConversation extends BaseConversation {
     async clear() {
         this.session.resetChatHistory();
         this.applySystemPrompt(); // the user's system prompt, or none (not node-llama-cpp's default)
-        await this.forgetEvaluation();
+        await this.clearCache();
     }
 
     lastUserText() {

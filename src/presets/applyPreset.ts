@@ -17,7 +17,7 @@ import {formatSigma} from "../steering/strengthUnits.js";
 import {roundCoefficient, SteeringState} from "../steering/steeringState.js";
 import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
-import type {Preset, PresetVector} from "./presetSchema.js";
+import {PRESET_SAMPLING_KEYS, type Preset, type PresetVector} from "./presetSchema.js";
 
 export type PresetLoadResult = {loaded: string[], skipped: string[]};
 
@@ -131,7 +131,8 @@ export function presetSettingsKept(preset: Preset, pinned: ReadonlySet<PinnedSet
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */
 export function presetSampling(sampling: SamplingOptions): Preset["sampling"] {
-    const stored = Object.fromEntries((["temperature", "topK", "topP", "minP"] as const)
+    // a seed of undefined (random, the default) is not stored: the preset then leaves the seed as it finds it
+    const stored = Object.fromEntries(PRESET_SAMPLING_KEYS
         .filter((key) => sampling[key] !== DEFAULT_SAMPLING[key]).map((key) => [key, sampling[key]]));
     return Object.keys(stored).length > 0 ? stored : undefined;
 }

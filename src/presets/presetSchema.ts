@@ -24,7 +24,7 @@ export type Preset = {
     description?: string,
     vectors: PresetVector[],
     systemPrompt?: string,
-    sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number},
+    sampling?: {temperature?: number, topK?: number, topP?: number, minP?: number, maxTokens?: number, seed?: number},
     /** what a steering change does to the evaluated history (see HistoryPolicy) */
     history?: HistoryPolicy,
     /** which tokens are steered: all, or only the reply (see SteerPolicy) */
@@ -78,12 +78,16 @@ function vectorProblem(v: unknown): string | undefined {
     return undefined;
 }
 
+/** the sampling a preset may store: every setting /set changes and /settings lists */
+export const PRESET_SAMPLING_KEYS = ["temperature", "topK", "topP", "minP", "maxTokens", "seed"] as const;
+
 function samplingProblem(sampling: unknown): string | undefined {
     if (!isObject(sampling)) return "sampling must be an object";
     for (const [key, value] of Object.entries(sampling)) {
-        if (!["temperature", "topK", "topP", "minP"].includes(key)) return `unknown sampling field ${quoted(key)}`;
+        if (!(PRESET_SAMPLING_KEYS as readonly string[]).includes(key)) return `unknown sampling field ${quoted(key)}`;
         if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return `sampling.${key} must be a number >= 0`;
-        if (key === "topK" && !Number.isInteger(value)) return "sampling.topK must be a whole number";
+        if ((key === "topK" || key === "maxTokens" || key === "seed") && !Number.isSafeInteger(value)) return `sampling.${key} must be a whole number`;
+        if (key === "maxTokens" && value < 1) return "sampling.maxTokens must be at least 1";
         if ((key === "topP" || key === "minP") && value > 1) return `sampling.${key} must be at most 1`;
     }
     return undefined;

@@ -6,6 +6,7 @@
  * and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this owns a steered chat.
  */
 import {lstatSync} from "node:fs";
+import path from "node:path";
 import {UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
@@ -16,6 +17,7 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
+import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
@@ -30,7 +32,7 @@ import {randomDirectionLike} from "../steering/randomDirection.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
-import {transcriptJson, transcriptMarkdown, type SweepRow} from "./transcript.js";
+import {TRANSCRIPT_FORMATS, type SweepRow} from "./transcript.js";
 export type {SweepRow} from "./transcript.js";
 import type {ChatMessage} from "./types.js";
 
@@ -119,6 +121,14 @@ export class ChatSession {
     /** which tokens the steering acts on: every one (as llama.cpp), or only the reply's */
     get steerPolicy(): SteerPolicy {
         return this.options.policy?.current ?? "all";
+    }
+
+    /** a line saying reply-only steering is on (the banner, /steering), or undefined under the default (every token) */
+    steerPolicyNote(): string | undefined {
+        const policy = this.steerPolicy;
+        return policy === "reply"
+            ? "Reply-only steering: only the reply is steered, the prompt and history are read unsteered (/steer all steers every token)"
+            : policy === "all" ? undefined : `Steering acts on: ${describeSteerPolicy(policy)} (${policy}; /steer all steers every token)`;
     }
 
     /** /steer reply|all: the user's own choice, kept over presets; applies from the next turn */
@@ -338,12 +348,36 @@ export class ChatSession {
         const trainer = this.options.trainRecipe;
         if (trainer == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
         const started = performance.now();
+        const meantBefore = this.vectorFileOf(name);
         const file = await trainer(name, {force: true, ...progress});
         const {quality} = await loadControlVector(file);
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         const weak = qualityWarning(name, quality);
-        return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adoptTrainedVector(this.steering, name, file)}`,
-            ...quality ? [`  ${describeQuality(quality)}`] : []]}, ...weak ? [{lines: [weak], error: true}] : []];
+        const adopted = adoptTrainedVector(this.steering, name, file);
+        return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adopted}`,
+            ...quality ? [`  ${describeQuality(quality)}`] : [], ...this.presetsNowUsing(name, file, meantBefore)]},
+        ...weak ? [{lines: [weak], error: true}] : []];
+    }
+
+    /** the file a vector name means now (undefined when it means none) */
+    private vectorFileOf(name: string): string | undefined {
+        try {
+            return path.resolve(findVectorFile(name, this.steering?.trainedDir));
+        } catch {
+            return undefined;
+        }
+    }
+
+    /**
+     * After /train: the presets (shipped ones too) that name the vector, when the name now means the new file rather
+     * than the one it meant before, so a preset loaded later is not silently steered by another vector.
+     */
+    private presetsNowUsing(name: string, file: string, meantBefore: string | undefined): string[] {
+        if (this.presets == null || this.vectorFileOf(name) !== path.resolve(file) || meantBefore === path.resolve(file)) return [];
+        const naming = this.presets.list().filter(({preset}) => preset.vectors.some((v) => v.vector === name || v.vector === `${name}.gguf`))
+            .map(({preset, origin}) => `${preset.name}${origin === "shipped" ? " (shipped)" : ""}`);
+        if (naming.length === 0) return [];
+        return [`Presets naming ${name} now load this trained vector${meantBefore != null ? `, not ${meantBefore}` : ""}: ${naming.join(", ")}`];
     }
 
     /** Loads a preset's steering (training recipes that do not fit) and its settings, except the pinned ones. */
@@ -450,8 +484,9 @@ export class ChatSession {
     describeSteering(replies: readonly {steering?: SteeringSnapshot, replaced?: boolean}[], last: number): string[] {
         const s = this.requireSteering();
         const first = Math.max(0, replies.length - last);
+        const policy = this.steerPolicyNote();
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
-            `Steering acts on: ${describeSteerPolicy(this.steerPolicy)} (${this.steerPolicy})`,
+            ...policy != null ? [policy] : [],
             ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
     }
 
@@ -503,14 +538,23 @@ export class ChatSession {
         await running.done;
     }
 
-    /** Writes the transcript (.json or Markdown); an existing file only with `force`, never a FIFO or a folder. */
+    /**
+     * Writes the transcript as its name says: .md Markdown, .txt plain text, .json JSON (any other name is refused);
+     * an existing file only with `force`, never a FIFO or a folder.
+     */
     saveTranscript(file: string, messages: readonly ChatMessage[], force = false): string {
         checkWritableTarget(file, "Transcript file");
+        // the format follows the name: Markdown in a .txt file (or anything in a .html) would be a surprise
+        const extension = path.extname(file).toLowerCase();
+        const format = Object.hasOwn(TRANSCRIPT_FORMATS, extension)
+            ? TRANSCRIPT_FORMATS[extension as keyof typeof TRANSCRIPT_FORMATS] : undefined;
+        if (format == null)
+            throw new UserFacingError(`Cannot tell which format to write to ${file}`, "end its name in .md (Markdown), .txt (plain text) or .json");
         if (!force && lstatSync(file, {throwIfNoEntry: false}) != null)
             throw new UserFacingError(`${file} exists already`, `/save ${file} --force writes over it`);
         const meta = {model: this.modelName, mode: this.conversation.mode, systemPrompt: this.conversation.systemPrompt,
             sampling: {...this.conversation.sampling}};
-        const body = file.toLowerCase().endsWith(".json") ? transcriptJson([...messages], meta) : transcriptMarkdown([...messages], meta);
+        const body = format([...messages], meta);
         checkWritableTarget(file, "Transcript file"); // checked again: the file may have changed meanwhile
         writeFileAtomic(file, body);
         return `Saved the transcript to ${file}`;

@@ -6,7 +6,7 @@
 import {createConversation, type ConversationMode} from "../engine/conversation.js";
 import {errorMessage} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
-import {DEFAULT_SAMPLING} from "../engine/sampling.js";
+import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import type {PinnedSetting} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {ReplyReader} from "../steering/replyReadout.js";
@@ -26,7 +26,9 @@ export type OpenSessionOptions = SessionSetupOptions & {
     /** progress of a recipe trained on first use by --vector or --preset */
     onTrainProgress?: (done: number, total: number) => void,
     /** stops that training */
-    signal?: AbortSignal
+    signal?: AbortSignal,
+    /** sampling defaults for this model, under a preset's and the flags' (not pinned: a preset may change them) */
+    defaultSampling?: Partial<SamplingOptions>
 };
 
 export type OpenedSession = {
@@ -45,7 +47,7 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         throw err;
     }));
     const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal, calibration);
-    const settings = conversationSettings(options, steering);
+    const settings = conversationSettings(options, steering, options.defaultSampling);
     const controller = steering.controller;
     // which tokens the steering acts on: read by the conversation's reply-only switch at each turn, set by /steer
     const policy: PolicyBox = {current: settings.steer};
@@ -60,7 +62,7 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         notes.push(`Presets are unavailable: ${errorMessage(err)}`);
     }
     // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
-    const flagsOnly = conversationSettings(options, {controller, notes: []});
+    const flagsOnly = conversationSettings(options, {controller, notes: []}, options.defaultSampling);
     const settingsBeforePresets = options.preset != null
         ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history,
             steer: flagsOnly.steer}

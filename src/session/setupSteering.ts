@@ -18,6 +18,7 @@ import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir}
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 import type {HistoryPolicy} from "../engine/conversation.js";
+import type {SamplingOptions} from "../engine/sampling.js";
 
 /**
  * The chat's history policy when neither --history nor the preset sets one: keep, so a live tweak costs no wait
@@ -120,12 +121,15 @@ export function steeringBeforeTurn(controller: SteeringController | undefined, h
 }
 
 /** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
-export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history" | "steer">, setup: SteeringSetup) {
+export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history" | "steer">, setup: SteeringSetup,
+    /** this model's own defaults (the demo's shorter replies), under the preset's and the flags' */
+    defaults: Partial<SamplingOptions> = {}) {
     return {
         systemPrompt: options.system ?? setup.preset?.systemPrompt,
         history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,
         steer: options.steer ?? setup.preset?.steer ?? "all" as SteerPolicy,
         sampling: {
+            ...defaults,
             ...setup.preset?.sampling,
             ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})
         }

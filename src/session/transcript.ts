@@ -2,7 +2,7 @@
  * Text layouts for the chat: the transcript as Markdown or JSON (each turn with its steering), /compare's two
  * columns and /sweep's table. Pure.
  */
-import type {HistoryRecord, ReplyTiming} from "../engine/conversation.js";
+import type {HistoryRecord, Reply, ReplyTiming} from "../engine/conversation.js";
 import {describeSampling, type SamplingOptions} from "../engine/sampling.js";
 import {describeGauge} from "../steering/coherence.js";
 import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
@@ -43,7 +43,8 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
         if (m.trial != null) return {role: "trial", command: `/${m.trial}`, text: m.text};
         if (m.role === "user") return {role: "user", text: m.text};
         return {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
-            meanLogProb: m.reply?.meanLogProb, perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
+            tokenCount: m.reply?.tokenCount, tokensPerSecond: m.reply?.tokensPerSecond, meanLogProb: m.reply?.meanLogProb,
+            perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
             ...(m.sampling ? {sampling: m.sampling} : {}), ...(m.reply?.timing ? {timing: m.reply.timing} : {}),
             ...(m.gauge ? {gauge: m.gauge} : {}),
             ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})};
@@ -51,24 +52,69 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
 }
 
+/** how a reply ended, as the transcript says it */
+const STOP_REASONS: Record<Reply["stopReason"], string> = {
+    eos: "ended by the model",
+    maxTokens: "hit --max-tokens",
+    aborted: "stopped",
+    contextFull: "context full"
+};
+
+/** How a reply ended and its speed: `ended by the model · 42 tokens at 31.2 tok/s · first token 0.21 s (812 prompt tok/s)`. */
+export function describeReplyRun(reply: ChatMessage["reply"]): string {
+    if (reply == null) return "";
+    return [STOP_REASONS[reply.stopReason] ?? reply.stopReason,
+        `${reply.tokenCount} tokens${reply.tokensPerSecond > 0 ? ` at ${reply.tokensPerSecond.toFixed(1)} tok/s` : ""}`,
+        ...reply.timing ? [describeTiming(reply.timing)] : []].join(" · ");
+}
+
+/** What the heading says of a reply besides its steering: perplexity, the gauge, the history. */
+function replyMeasures(m: ChatMessage): string {
+    const ppl = perplexity(m.reply?.meanLogProb);
+    const history = describeHistoryRecord(m.reply?.history);
+    return `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${m.gauge ? ` · ${describeGauge(m.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}`;
+}
+
+function header(meta: Meta, bullet: string): string[] {
+    const lines = [`${bullet}model: ${meta.model}`, `${bullet}mode: ${meta.mode}`];
+    if (meta.systemPrompt) lines.push(`${bullet}system prompt: ${meta.systemPrompt}`);
+    if (meta.sampling) lines.push(`${bullet}sampling: ${describeSampling(meta.sampling)}`);
+    return lines;
+}
+
 export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string {
-    const lines = ["# steer-chat transcript", "", `- model: ${meta.model}`, `- mode: ${meta.mode}`];
-    if (meta.systemPrompt) lines.push(`- system prompt: ${meta.systemPrompt}`);
-    if (meta.sampling) lines.push(`- sampling: ${describeSampling(meta.sampling)}`);
+    const lines = ["# steer-chat transcript", "", ...header(meta, "- ")];
     for (const m of messages.filter(kept)) {
         if (m.cleared) lines.push("", "---", "", "_/clear: the conversation started again here_");
         else if (m.trial != null) lines.push("", `## /${m.trial}`, "", "```", m.text, "```");
         else if (m.role === "user") lines.push("", "## You", "", m.text);
         else {
-            const ppl = perplexity(m.reply?.meanLogProb);
-            const history = describeHistoryRecord(m.reply?.history);
-            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}` +
-                `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${m.gauge ? ` · ${describeGauge(m.gauge)}` : ""}` +
-                `${history !== "" ? ` · ${history}` : ""}`, "", m.text);
+            const run = describeReplyRun(m.reply);
+            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}${replyMeasures(m)}`, "", m.text,
+                ...run !== "" ? ["", `_${run}_`] : []);
         }
     }
     return lines.join("\n") + "\n";
 }
+
+/** The transcript as plain text (/save FILE.txt): no Markdown, each message after a line naming its speaker. */
+export function transcriptText(messages: ChatMessage[], meta: Meta): string {
+    const lines = ["steer-chat transcript", ...header(meta, "")];
+    for (const m of messages.filter(kept)) {
+        if (m.cleared) lines.push("", "--- /clear: the conversation started again here ---");
+        else if (m.trial != null) lines.push("", `/${m.trial}:`, m.text);
+        else if (m.role === "user") lines.push("", "You:", m.text);
+        else {
+            const run = describeReplyRun(m.reply);
+            lines.push("", `Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}${replyMeasures(m)}:`, m.text,
+                ...run !== "" ? [`[${run}]`] : []);
+        }
+    }
+    return lines.join("\n") + "\n";
+}
+
+/** the transcript formats /save writes, by the file's extension */
+export const TRANSCRIPT_FORMATS = {".md": transcriptMarkdown, ".markdown": transcriptMarkdown, ".json": transcriptJson, ".txt": transcriptText};
 
 function wrap(text: string, width: number): string[] {
     const out: string[] = [];

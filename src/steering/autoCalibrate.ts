@@ -53,7 +53,10 @@ export type AutoCalibration = {
     points: StrengthPoint[],
     /** the panel's range for the vector, in raw coefficients */
     coefficientRange: {min: number, max: number},
+    /** stopped before the search finished: the limits are what was found so far, and no range should be set from them */
     stopped: boolean,
+    /** the strength whose probe the stop cut short (not in `points`) */
+    interrupted?: number,
     seconds: number
 };
 
@@ -126,10 +129,15 @@ export async function autoCalibrate(loaded: LoadedModel, conversation: Conversat
         if (!(err instanceof UserFacingError)) throw err;
     }
     const points: StrengthPoint[] = [];
+    let interrupted: number | undefined;
     const probe = async (sigma: number) => {
         const point = await probeStrength(roundSigma(sigma), {loaded, conversation, controller, meter, reader, options, prompts});
-        points.push(point);
-        options.onPoint?.(point);
+        // stopped while it generated: its measures cover part of a reply at most, so it is neither a row nor a finding
+        if (options.signal?.aborted) interrupted ??= point.sigma;
+        else {
+            points.push(point);
+            options.onPoint?.(point);
+        }
         return point;
     };
     try {
@@ -143,6 +151,7 @@ export async function autoCalibrate(loaded: LoadedModel, conversation: Conversat
             name: options.name, prompts, limits, baseline, positive, negative, points,
             coefficientRange: {min: coefficientAt(negative.limit), max: coefficientAt(positive.limit)},
             stopped: positive.stopped || negative.stopped || (options.signal?.aborted ?? false),
+            ...(interrupted != null ? {interrupted} : {}),
             seconds: (performance.now() - started) / 1000
         };
     } finally {

@@ -19,12 +19,14 @@ export function pointLine(p: StrengthPoint): string {
 export function calibrationReport(result: AutoCalibration,
     {model, sampling, policy}: {model: string, sampling: {temperature: number, seed: number, maxTokens: number}, policy: string}): string {
     const limitLine = (label: string, r: AutoCalibration["positive"]) => {
+        // stopped before the far end was measured: nothing is known that way
+        if (r.stopped && r.failedAt == null) return `${label} not found (stopped before this side was searched)`;
         const coefficient = result.points.find((p) => p.sigma === r.limit)?.coefficient ?? 0;
         const past = r.failedAt == null ? "the whole range passed" : `past the limits at ${formatSigma(r.failedAt, 3)}`;
-        return `${label} ${formatSigma(r.limit, 3)} = coefficient ${signed(coefficient, 3)} (${past})`;
+        return `${label} ${formatSigma(r.limit, 3)} = coefficient ${signed(coefficient, 3)} (${past}${r.stopped ? "; stopped before the search narrowed it down" : ""})`;
     };
     return [
-        `${result.name} on ${model}: the strongest strength each way whose replies stay within the limits`,
+        `${result.name} on ${model}: the strongest strength each way whose replies stay within the limits${result.stopped ? " (STOPPED: only what was found before the stop)" : ""}`,
         `prompts (${result.prompts.length}): ${result.prompts.map((p) => JSON.stringify(p)).join(", ")}`,
         `limits: mean KL per token <= ${result.limits.kl} nats, repeated 3-grams <= ${(Math.max(result.limits.repetition, result.baseline.repetition) * 100).toFixed(0)}%` +
             (result.baseline.repetition > result.limits.repetition ? " (the unsteered replies' own share)" : ""),
@@ -35,6 +37,8 @@ export function calibrationReport(result: AutoCalibration,
         "",
         limitLine("largest positive:", result.positive),
         limitLine("largest negative:", result.negative),
-        `panel range: coefficient ${signed(result.coefficientRange.min, 3)} to ${signed(result.coefficientRange.max, 3)}`
+        ...(result.interrupted != null ? [`stopped during the probe at ${formatSigma(result.interrupted, 3)}: not counted`] : []),
+        result.stopped ? "panel range: not set (the search was stopped; run it again to the end)"
+            : `panel range: coefficient ${signed(result.coefficientRange.min, 3)} to ${signed(result.coefficientRange.max, 3)}`
     ].join("\n") + "\n";
 }

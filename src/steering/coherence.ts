@@ -141,7 +141,10 @@ export function coherenceGauge(steered: ArrayLike<number>, unsteered: ArrayLike<
     return gaugeFromSums(gaugeSums(steered, unsteered, nVocab, tokens), tokens, options);
 }
 
-/** `KL 0.42 · rep 12% · ppl 8.3`: the gauge in one line for a status line or a transcript. */
+/**
+ * `KL 0.42 · rep 12% · unsteered ppl 8.3`: the gauge in one line for a status line or a transcript. Its perplexity is
+ * the unsteered model's on the reply, labelled so, as the reply's own (under its steering) is shown as plain `ppl`.
+ */
 export function describeGauge(gauge: CoherenceGauge): string {
-    return `KL ${gauge.kl.toFixed(2)} · rep ${(gauge.repetition * 100).toFixed(0)}% · ppl ${Number.isFinite(gauge.perplexity) ? gauge.perplexity.toFixed(1) : "n/a"}`;
+    return `KL ${gauge.kl.toFixed(2)} · rep ${(gauge.repetition * 100).toFixed(0)}% · unsteered ppl ${Number.isFinite(gauge.perplexity) ? gauge.perplexity.toFixed(1) : "n/a"}`;
 }

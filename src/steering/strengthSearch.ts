@@ -39,7 +39,10 @@ export function withinLimits(point: Pick<StrengthPoint, "kl" | "repetition">, li
 export type SearchResult = {
     /** the largest strength found within the limits (0 when even the smallest probed failed), signed */
     limit: number,
-    /** the smallest strength found past the limits (undefined when the whole range passed), signed */
+    /**
+     * the smallest strength found past the limits, signed (undefined when the whole range passed, or when stopped
+     * before the far end was measured)
+     */
     failedAt?: number,
     /** stopped by the signal before the search finished */
     stopped: boolean
@@ -61,14 +64,19 @@ export async function searchLimit<P extends {sigma: number}>(probe: (sigma: numb
     if (!(maxSigma > 0)) throw new Error("the range must be > 0");
     if (signal?.aborted) return {limit: 0, stopped: true};
     const far = sign * maxSigma;
-    if (ok(await probe(far))) return {limit: far, stopped: false};
+    // a probe the signal cut short measured part of its replies: it is not counted either way
+    const farPoint = await probe(far);
+    if (signal?.aborted) return {limit: 0, stopped: true};
+    if (ok(farPoint)) return {limit: far, stopped: false};
     let passed = 0;
     let failed = far;
     for (let i = 0; i < steps; i++) {
         if (signal?.aborted) return {limit: passed, failedAt: failed, stopped: true};
         const mid = roundSigma((passed + failed) / 2);
         if (mid === passed || mid === failed) break;
-        if (ok(await probe(mid))) passed = mid;
+        const point = await probe(mid);
+        if (signal?.aborted) return {limit: passed, failedAt: failed, stopped: true};
+        if (ok(point)) passed = mid;
         else failed = mid;
     }
     return {limit: passed, failedAt: failed, stopped: false};

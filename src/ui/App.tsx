@@ -139,12 +139,12 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
                 {displayLines(aside.text)}</Text>)}
             {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
             {steering != null && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
-                sigmaOf={calibrated ? sigmaOf : undefined}
+                sigmaOf={calibrated ? sigmaOf : undefined} replyOnly={session.steerPolicy === "reply"}
                 reads={reads} columns={width} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
             {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
-            {overlay === "savePreset" && <PresetNamePrompt onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
+            {overlay === "savePreset" && <PresetNamePrompt originOf={(name) => presets?.list().find((p) => p.preset.name === name)?.origin} onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
                 onClose={closeOverlay} />}
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
             {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {displayLines(promptOnOneRow(text, width))}</Text>)}
@@ -154,7 +154,8 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
-                gauge={chat.lastGauge} busy={chat.busy} steer={steering != null ? session.steerPolicy : undefined} />
+                gauge={chat.lastGauge} busy={chat.busy} columns={width}
+                steer={steering != null ? session.steerPolicy : undefined} />
         </Box>
     );
 }

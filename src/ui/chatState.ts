@@ -35,7 +35,7 @@ export type ChatState = {
     /** the last steered reply's KL from the unsteered model, repetition and perplexity, once measured */
     lastGauge: CoherenceGauge | undefined,
     /** staleTokens: cached tokens evaluated under older steering (history policy keep) */
-    contextUsage: {used: number, size: number, staleTokens?: number},
+    contextUsage: {used: number, size: number, staleTokens?: number, unevaluated?: number},
     submit(input: string): void,
     /** runs a slash command given as text (the panel's keys and pickers use this too) */
     command(input: string): void,

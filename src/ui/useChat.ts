@@ -3,7 +3,7 @@
  * prints (asides), the one job at a time and the prompt queue. Messages go to the session (ChatSession) as turns;
  * slash commands come from the table in ./commands and run against the session. Nothing here writes files or touches the model directly.
  */
-import {useCallback, useMemo, useRef, useState} from "react";
+import {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {errorMessage} from "../errors.js";
 import type {ChatSession, Outcome} from "../session/chatSession.js";
 import type {CommandContext, LiveStream} from "./commands/command.js";
@@ -21,6 +21,9 @@ import {useTranscript} from "./useTranscript.js";
 export {LIVE_TAIL_LINES, STREAM_FLUSH_MS} from "./useReplyStream.js";
 
 export type {ChatOptions, ChatState} from "./chatState.js";
+
+/** how often the context gauge is read again while the chat is busy */
+export const USAGE_REFRESH_MS = 250;
 
 export function useChat(session: ChatSession, {onExit, columns = () => 100, backgroundReevalMs}: ChatOptions): ChatState {
     const plainTranscript = useTranscript();
@@ -88,6 +91,15 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100, back
     }, [command, transcript, job, context, addReply, session]);
 
     const busy = job.job.kind !== "idle";
+    // while a reply (or a trial) is written the cache grows: the gauge follows it rather than showing the last turn's
+    useEffect(() => {
+        if (!busy) return;
+        const timer = setInterval(() => setContextUsage((shown) => {
+            const now = session.contextUsage();
+            return now.used === shown.used && now.staleTokens === shown.staleTokens && now.unevaluated === shown.unevaluated ? shown : now;
+        }), USAGE_REFRESH_MS);
+        return () => clearInterval(timer);
+    }, [busy, session]);
     useBackgroundReeval(session, backgroundReevalMs, job.isBusy, () => setContextUsage(session.contextUsage()));
     const {queued, submit} = usePromptQueue(busy, job.isBusy, send);
     return {messages: transcript.messages, asides, streamingText: stream.streamingText, streamingMarkdown: stream.streamingMarkdown, busy, busyLabel: job.job.kind !== "idle" ? job.job.label : "writing",

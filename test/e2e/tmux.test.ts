@@ -23,6 +23,26 @@ describe.skipIf(!hasTmux)("steer-chat in a real terminal", () => {
         await term.waitFor((s) => s.includes("EXITED:0"), "the exit");
     });
 
+    it("--model demo says what to type and which vectors and presets steer it, and writes 200-token replies unless told", async () => {
+        term = startTerminal(["--model", "demo"], {width: 120, height: 40});
+        const start = await term.waitFor((s) => s.includes("stories260K.gguf · raw · ctx"), "the status line");
+        expect(start.replace(/\s+/g, " ")).toContain('Try "Once upon a time", then /vector add sue or tim');
+        expect(start).toContain("/preset load about-tim");
+        await term.typeLine("/settings");
+        await term.waitFor((s) => s.includes("max-tokens 200"), "the demo's max-tokens");
+        term.kill();
+        term = startTerminal(["--model", "demo", "--max-tokens", "30"], {width: 120, height: 40});
+        await term.waitFor((s) => s.includes("stories260K.gguf · raw · ctx"), "the status line");
+        await term.typeLine("/settings");
+        await term.waitFor((s) => s.includes("max-tokens 30 (yours"), "--max-tokens kept");
+    });
+
+    it("a base model without --raw opens in chat mode and says it has no chat template, suggesting --raw", async () => {
+        term = startTerminal(["--model", storiesModel], {width: 120, height: 40});
+        const start = await term.waitFor((s) => s.includes("stories260K.gguf · chat · ctx"), "the status line");
+        expect(start.replace(/\s+/g, " ")).toMatch(/The model has no chat template \(a base model\?\): chatting through node-llama-cpp's generic \S+ format; --raw continues text as it is/);
+    });
+
     it("starts with --vector f:0.5; Tab then Right shows 0.6; the next reply is made with 0.6", async () => {
         const happy = path.join(fixtureVectors, "happy.gguf");
         term = startTerminal(["--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "24", "--vector", `${happy}:0.5`], {width: 110, height: 45});

@@ -270,6 +270,28 @@ describe("the cost of a steering change in chat mode (stories260K through its ch
 
     const withHistory = (history: HistoryPolicy) => rigWithHistory(loaded, vector, {history, mode: "chat"}, built);
 
+    it("a dropped cache (after trials) counts the history as to be evaluated again, not as an empty context, until the next turn", async () => {
+        const r = await withHistory("keep");
+        try {
+            await turn(r, "The dog");
+            const full = r.conversation.contextUsage();
+            expect(full.used).toBeGreaterThan(BATCH);
+            expect(full.unevaluated ?? 0).toBe(0);
+            await r.conversation.forgetEvaluation();
+            const dropped = r.conversation.contextUsage();
+            expect(dropped.used).toBeGreaterThanOrEqual(full.used - 1); // the history, as the next turn's prompt begins
+            expect(dropped.unevaluated).toBe(dropped.used);
+            const next = await turn(r, "The cat");
+            expect(next.evaluated).toBe(next.usedAfter); // the whole history was evaluated again, as the gauge said
+            expect(r.conversation.contextUsage().unevaluated ?? 0).toBe(0);
+            await r.conversation.clear();
+            expect(r.conversation.contextUsage()).toMatchObject({used: 0});
+            expect(r.conversation.contextUsage().unevaluated ?? 0).toBe(0);
+        } finally {
+            await r.dispose();
+        }
+    });
+
     it("under reeval the templated history is evaluated once, in full batches ahead, and the next turn evaluates only new tokens", async () => {
         const r = await withHistory("reeval");
         try {

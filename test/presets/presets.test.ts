@@ -194,6 +194,8 @@ describe("preset round trip", () => {
         expect(JSON.parse((await run("preset", "show", "mine")).stdout)).toMatchObject({description: "first", sampling: {temperature: 0.3}});
         expect((await run("preset", "save", "mine", "--vector", "dog:2", "--force")).code).toBe(0);
         expect(JSON.parse((await run("preset", "show", "mine")).stdout)).toEqual({name: "mine", origin: "user", vectors: [{vector: "dog", coefficient: 2}]});
+        expect((await run("preset", "save", "mine", "--vector", "dog:2", "--max-tokens", "64", "--seed", "3", "--force")).code).toBe(0);
+        expect(JSON.parse((await run("preset", "show", "mine")).stdout)).toMatchObject({sampling: {maxTokens: 64, seed: 3}});
     });
 
     it("preset save checks names and coefficients as the chat does; a recipe name is fine", async () => {
@@ -299,7 +301,17 @@ describe("preset round trip", () => {
 
     it("a preset stores the sampling that differs from the defaults, and nothing when none does", () => {
         expect(presetSampling(DEFAULT_SAMPLING)).toBeUndefined();
-        expect(presetSampling({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3})).toBeUndefined(); // not preset fields
+        // every setting /settings lists is stored: max-tokens and a fixed seed too (a random seed is the default, not stored)
+        expect(presetSampling({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3})).toEqual({maxTokens: 9, seed: 3});
+        expect(presetSampling({...DEFAULT_SAMPLING, seed: undefined})).toBeUndefined();
+        expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 9, seed: 3}})).toBeUndefined();
+        expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 0}})).toBe("sampling.maxTokens must be at least 1");
+        expect(presetProblem({name: "x", vectors: [], sampling: {seed: 1.5}})).toBe("sampling.seed must be a whole number");
+        // loading applies them, except what the user pinned
+        const before = {systemPrompt: undefined, sampling: {...DEFAULT_SAMPLING}};
+        const short = {name: "short", vectors: [], sampling: {maxTokens: 9, seed: 3}};
+        expect(presetConversationSettings(short, before).sampling).toEqual({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3});
+        expect(presetConversationSettings(short, before, new Set(["maxTokens" as const])).sampling).toEqual({...DEFAULT_SAMPLING, seed: 3});
         expect(presetSampling({...DEFAULT_SAMPLING, temperature: 0, topP: 0.5})).toEqual({temperature: 0, topP: 0.5});
         expect(presetProblem({name: "x", vectors: [], sampling: presetSampling({...DEFAULT_SAMPLING, temperature: 0})})).toBeUndefined();
     });

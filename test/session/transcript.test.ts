@@ -1,5 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {describeTiming, perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown} from "../../src/session/transcript.js";
+import {describeTiming, perplexity, sideBySide, sweepTable, sweepValues, transcriptJson, transcriptMarkdown,
+    transcriptText} from "../../src/session/transcript.js";
 import type {ChatMessage} from "../../src/session/types.js";
 
 const messages: ChatMessage[] = [
@@ -15,7 +16,7 @@ describe("transcripts and tables", () => {
         expect(json).toMatchObject({model: "m.gguf", mode: "raw", systemPrompt: "Be nice."});
         expect(json.turns).toEqual([
             {role: "user", text: "Once upon a time"},
-            {role: "assistant", text: ", a dog.", stopReason: "eos", meanLogProb: Math.log(0.25), perplexity: 4,
+            {role: "assistant", text: ", a dog.", stopReason: "eos", tokenCount: 3, tokensPerSecond: 10, meanLogProb: Math.log(0.25), perplexity: 4,
                 steering: [{name: "happy", source: "/v/happy.gguf", coefficient: 0.5, enabled: true, layers: [2, 4]}]}
         ]);
         const md = transcriptMarkdown(messages, {model: "m.gguf", mode: "raw"});
@@ -94,6 +95,20 @@ describe("what /save keeps besides the exchange", () => {
         expect(md).toContain("## /compare\n\n```\noff │ on\n```");
         expect(md).toContain("---\n\n_/clear: the conversation started again here_\n\n## You\n\nAgain");
         expect(md).not.toContain("just a note");
+    });
+
+    it("Markdown and plain text: each reply's stop reason, tokens, speed and timing; plain text has no Markdown", () => {
+        const cut: ChatMessage = {id: 6, role: "assistant", text: "and so", steering: [],
+            reply: {tokenCount: 64, stopReason: "maxTokens", tokensPerSecond: 31.25, meanLogProb: -1}};
+        const md = transcriptMarkdown([...session, cut], {model: "m", mode: "raw", sampling});
+        expect(md).toContain(" there\n\n_ended by the model · 1 tokens at 20.0 tok/s · first token 0.25 s (200 prompt tok/s)_");
+        expect(md).toContain("and so\n\n_hit --max-tokens · 64 tokens at 31.3 tok/s_");
+        const text = transcriptText([...session, cut], {model: "m", mode: "raw", sampling});
+        expect(text).toContain("You:\nHi\n\nModel — no steering (perplexity 2.72):\n there\n[ended by the model · 1 tokens at 20.0 tok/s · first token 0.25 s");
+        expect(text).toContain("[hit --max-tokens · 64 tokens at 31.3 tok/s]");
+        expect(text).toContain("/compare:\noff │ on");
+        expect(text).toContain("--- /clear: the conversation started again here ---");
+        expect(text).not.toMatch(/^#|```|^_/m);
     });
 
     it("timings read as llama-cli prints them", () => {

@@ -120,6 +120,22 @@ describe("the bisection", () => {
         expect(calls).toBe(2);
     });
 
+    it("a probe the signal cut short counts neither way: not the far end passing, not a bisection step", async () => {
+        // stopped during the far end's probe: its measures (KL 0 from no replies) would pass; nothing is found
+        const atFar = new AbortController();
+        const far = await searchLimit(async (s) => { atFar.abort(); return point(s, 0); }, ok,
+            {sign: 1, maxSigma: 2, steps: 4, signal: atFar.signal});
+        expect(far).toEqual({limit: 0, stopped: true});
+        // stopped during the first bisection step: the limit stays the last strength that finished passing (0)
+        const atMid = new AbortController();
+        let calls = 0;
+        const mid = await searchLimit(async (s) => {
+            if (++calls === 2) atMid.abort();
+            return point(s, calls === 2 ? 0 : 5);
+        }, ok, {sign: 1, maxSigma: 2, steps: 4, signal: atMid.signal});
+        expect(mid).toEqual({limit: 0, failedAt: 2, stopped: true});
+    });
+
     it("the unsteered model's own repetition raises that limit; the plot marks rows past the limits", () => {
         const repetitive = {...point(0.5, 0.2), repetition: 0.5};
         expect(withinLimits(repetitive, limits)).toBe(false);

@@ -14,6 +14,7 @@ import {CoherenceMeter} from "../../src/steering/coherenceMeter.js";
 import {loadNativeSteering, type NativeSteering} from "../../src/native/steeringBridge.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {withinLimits} from "../../src/steering/strengthSearch.js";
+import {calibrationReport} from "../../src/steering/calibrationReport.js";
 import {coefficientForSigma, type ModelCalibration} from "../../src/steering/strengthUnits.js";
 import {storiesModel, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 
@@ -173,6 +174,38 @@ describe("on the demo model", () => {
         expect(result.coefficientRange.max).toBeCloseTo(coefficientForSigma(result.positive.limit, controller.state.get("sue").vector, calibration), 5);
     });
 
+    it("stopped during a probe: the probe is not a row, the side never searched has no limit, and the report sets no range", async () => {
+        policy = "all";
+        const prompts = ["Once upon a time", "One day, a boy"];
+        const abort = new AbortController();
+        const send = conversation.send;
+        let sends = 0;
+        // the stop comes as the first reply of the second strength (+1σ, the positive side's far end) begins
+        conversation.send = (text, options) => {
+            if (++sends === prompts.length + 1) abort.abort();
+            return send.call(conversation, text, options);
+        };
+        const announced: number[] = [];
+        try {
+            const result = await autoCalibrate(loaded, conversation, controller, {name: "sue", calibration, limits: {kl: 0.5, repetition: 0.5},
+                maxSigma: 1, steps: 4, prompts, signal: abort.signal, onPoint: (p) => announced.push(p.sigma)});
+            expect(announced).toEqual([0]);
+            expect(result.points.map((p) => p.sigma)).toEqual([0]);
+            expect(result.interrupted).toBe(1);
+            expect(result.stopped).toBe(true);
+            expect(result.positive).toEqual({limit: 0, stopped: true});
+            expect(result.negative).toEqual({limit: 0, stopped: true});
+            const report = calibrationReport(result, {model: "stories", sampling: {temperature: 0, seed: 0, maxTokens: 48}, policy: "all"});
+            expect(report).not.toContain("the whole range passed");
+            expect(report).toContain("largest positive: not found (stopped before this side was searched)");
+            expect(report).toContain("stopped during the probe at +1");
+            expect(report).toContain("panel range: not set");
+            expect(controller.state.get("sue").coefficient).toBe(0); // put back
+        } finally {
+            conversation.send = send;
+        }
+    });
+
     it("reply-only: the prompt is evaluated exactly as unsteered, and the reply matches the same steps by hand", async () => {
         const prompt = tokenizePrompt(loaded.model, "Once upon a time, there was a little");
         const head = prompt.slice(0, -1);
@@ -193,8 +226,14 @@ describe("on the demo model", () => {
         policy = "reply";
         await conversation.clear();
         const replyOnly = await conversation.send(text);
-        // the last prompt token and the reply were evaluated steered: stale for the next reply-only turn
+        // nothing changed: the steered reply is as the policy made it, not "older steering"
+        expect(conversation.contextUsage().staleTokens).toBe(0);
+        // other steering applied: what was evaluated steered (the last prompt token on) is older, the unsteered head is not
+        setSigma(0.3);
+        controller.applyStaged();
         expect(conversation.contextUsage().staleTokens).toBe(conversation.contextUsage().used - head.length);
+        setSigma(0.2);
+        controller.applyStaged();
         const underReply = await probeHead();
 
         policy = "all";
@@ -248,7 +287,8 @@ describe("on the demo model", () => {
                 // reply: the first reply (and its last prompt token) were evaluated steered, the history must be unsteered
                 expect(second.history!.reevaluated, policy).toBe(policy === "reply");
                 if (policy === "reply") expect(second.history!.evaluatedTokens).toBeGreaterThan(first.tokens.length);
-                expect(c.contextUsage().staleTokens).toBe(policy === "reply" ? c.contextUsage().used - second.context!.length + 1 : 0);
+                // the reply's own tokens, steered as the policy says, are not "older steering": nothing changed
+                expect(c.contextUsage().staleTokens, policy).toBe(0);
             }
             // the policy back to all with the same steering: the context is steered again
             turnPolicy = "all";
@@ -259,6 +299,32 @@ describe("on the demo model", () => {
             const plain = await c.send("Once upon a time");
             expect(steered.tokens).not.toEqual(plain.tokens);
         } finally {
+            c.dispose();
+        }
+        conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 32},
+            beforeTurn: () => controller.applyStaged(), settingsKey: () => controller.appliedState.signature(), history: "keep",
+            replySettings: replyOnlySettings(controller, () => policy)});
+    });
+
+    it("reply-only under keep: no tokens count as older steering until the steering changes", async () => {
+        const {replyOnlySettings} = await import("../../src/steering/steerPolicy.js");
+        conversation.dispose(); // the context has one sequence: this test's conversation takes it, and gives it back
+        const c = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 12}, history: "keep",
+            beforeTurn: () => controller.applyStaged(), settingsKey: () => controller.appliedState.signature(),
+            replySettings: replyOnlySettings(controller, () => "reply")});
+        setSigma(0.2);
+        try {
+            await c.send("Once upon a time");
+            await c.send("The dog");
+            expect(c.contextUsage().staleTokens).toBe(0);
+            setSigma(0.4);
+            const third = await c.send("The cat");
+            // the replies before were evaluated under the steering at 0.2σ: from the first of them on, all is older
+            const stale = c.contextUsage().staleTokens;
+            expect(stale).toBeGreaterThan(third.tokens.length);
+            expect(stale).toBeLessThan(c.contextUsage().used); // the first prompt was read unsteered: still current
+        } finally {
+            setSigma(0);
             c.dispose();
         }
         conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 32},
@@ -277,7 +343,13 @@ describe("on the demo model", () => {
         const reply = await chat.send("Tell me a story about a dog.");
         const context = reply.context!;
         expect(sequence.contextTokens.slice(0, context.length)).toEqual(context);
+        expect(chat.contextUsage().staleTokens).toBe(0); // nothing changed
+        setSigma(0.3);
+        controller.applyStaged();
+        // under other steering: from the last prompt token on, it was evaluated steered; the head unsteered
         expect(chat.contextUsage().staleTokens).toBe(chat.contextUsage().used - (context.length - 1));
+        setSigma(0.2);
+        controller.applyStaged();
         const head = context.slice(0, -1);
         const probe = async () => {
             controller.applyUnsteered();

@@ -85,12 +85,15 @@ describe("the train CLI and a weak vector", () => {
         const trained = await cli(["train", "--threads", "1", "--model", storiesModelPath, "--positive", demo("sue"), "--negative", demo("not-sue"),
             "--method", "mean", "--positions", "all", "--output", good], env);
         expect(trained.code, trained.stderr).toBe(0);
-        expect(trained.stderr).toContain("Held-out check: a direction trained on 8 pairs, scored on the other 2 (seed 0):");
-        expect(trained.stderr).toMatch(/layer {2}AUROC {2}gap \(z\) {2}pair cos\n {4}1 {3}1\.00 {4}\+\d\.\d\d/);
+        // the result on stdout (to keep or pipe), not mixed with the progress on stderr
+        expect(trained.stdout).toMatch(/^Wrote .*sue\.gguf: /);
+        expect(trained.stdout).toContain("Held-out check: a direction trained on 8 pairs, scored on the other 2 (seed 0):");
+        expect(trained.stdout).toMatch(/layer {2}AUROC {2}gap \(z\) {2}pair cos\n {4}1 {3}1\.00 {4}\+\d\.\d\d/);
+        expect(trained.stderr).not.toContain("Held-out check");
         expect(trained.stderr).not.toMatch(/Warning/);
         const stored = (await loadControlVector(good)).quality!;
         expect(stored.heldOutPairs).toBe(2);
-        for (const l of stored.layers) expect(trained.stderr).toMatch(new RegExp(`\\n {4}${l.layer} {3}${l.auroc.toFixed(2)} {2,}\\+${l.gapZ.toFixed(2)} {2,}${l.pairCosine.toFixed(2)}\\n`));
+        for (const l of stored.layers) expect(trained.stdout).toMatch(new RegExp(`\\n {4}${l.layer} {3}${l.auroc.toFixed(2)} {2,}\\+${l.gapZ.toFixed(2)} {2,}${l.pairCosine.toFixed(2)}\\n`));
 
         // swap the sides of exactly the pairs the split holds out: the direction from the other 8 reads them backwards
         const heldOut = heldOutSplit(10, {seed: 0}).heldOut;
@@ -101,7 +104,9 @@ describe("the train CLI and a weak vector", () => {
         const muddled = await cli(["train", "--threads", "1", "--model", storiesModelPath, "--positive", path.join(dir, "pos.txt"),
             "--negative", path.join(dir, "neg.txt"), "--method", "mean", "--positions", "all", "--output", weak], env);
         expect(muddled.code, muddled.stderr).toBe(0);
-        expect(muddled.stderr).toMatch(/\nsteer-chat: Warning: muddled does not separate its own held-out pairs \(best AUROC 0\.00 at layer \d, below 0\.6\)/);
+        // the warning on stderr, its own line (the table it follows went to stdout)
+        expect(muddled.stderr).toMatch(/^steer-chat: Warning: muddled does not separate its own held-out pairs \(best AUROC 0\.00 at layer \d, below 0\.6\)/m);
+        expect(muddled.stdout).toContain("Held-out check");
 
         copyFileSync(good, path.join(config, "vectors", "sue-scored.gguf"));
         const listed = await cli(["vectors"], env);

@@ -118,10 +118,10 @@ describe("training on stories260K", () => {
 
     it("the train CLI writes a vector our --vector loads (llama.cpp loads it too: see the trained-happy fixture)", async () => {
         const out = path.join(tempDir(), "ours.gguf");
-        const {stderr} = await run(process.execPath, [path.join(repoRoot, "bin", "steer-chat.js"), "train", "--model", storiesModel,
+        const {stdout} = await run(process.execPath, [path.join(repoRoot, "bin", "steer-chat.js"), "train", "--model", storiesModel,
             "--positive", path.join(repoRoot, "test/fixtures/prompts/happy.txt"), "--negative", path.join(repoRoot, "test/fixtures/prompts/sad.txt"),
             "--method", "mean", "--positions", "all", "--output", out], {cwd: repoRoot});
-        expect(stderr).toMatch(/Wrote .*ours\.gguf: 4 layers, n_embd 64, \d+ tokens in [\d.]+ s \(mean, all positions\)/);
+        expect(stdout).toMatch(/Wrote .*ours\.gguf: 4 layers, n_embd 64, \d+ tokens in [\d.]+ s \(mean, all positions\)/);
         const ours = await loadControlVector(out);
         const fixture = await loadControlVector(path.join(fixtureVectors, "trained-happy.gguf"));
         for (const [layer, d] of fixture.directions) expect(cosine(ours.directions.get(layer)!, d)).toBeGreaterThan(0.99999);

@@ -197,6 +197,21 @@ describe("the chat screen", () => {
         expect(await until(() => state.exited)).toBe(true);
     });
 
+    it("the context gauge follows the cache while a reply is written, not the last turn's figure", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["One", " two", " three"], pauseBefore: 2};
+        const {stdin, lastFrame} = await start(conversation);
+        await type({stdin, lastFrame}, "count");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, () => conversation.paused);
+        expect(lastFrame()).toContain("ctx 0/512");
+        conversation.used = 77; // the prompt and the first tokens are in the cache now
+        const during = await waitForFrame(lastFrame, (f) => f.includes("ctx 77/512"));
+        expect(during).toContain("Esc to stop"); // still writing
+        conversation.release();
+        await waitForFrame(lastFrame, (f) => idle(f));
+    });
+
     it("the status line shows model, mode, ctx used/size with percent, and tok/s after a reply", async () => {
         const conversation = new FakeConversation("chat", 2048);
         conversation.script = {chunks: ["a", "b", "c", "d"], tokensPerSecond: 42.25, meanLogProb: -0.5};

@@ -45,6 +45,29 @@ describe("StatusBar", () => {
         expect(stale).toContain("ctx 300/1024 (29%) · 280 tok under older steering: /reeval · /help");
     });
 
+    it("after trials dropped the cache: the history still counts, with how much the next turn evaluates again", () => {
+        const frame = frameOf(<StatusBar modelName="m" mode="raw" contextUsage={{used: 300, size: 1024, staleTokens: 0, unevaluated: 300}}
+            tokensPerSecond={undefined} busy={false} />);
+        expect(frame).toContain("ctx 300/1024 (29%) · 300 tok to evaluate again next turn · /help");
+    });
+
+    it("one perplexity, labelled: the gauge's is the unsteered model's; figures that do not fit go on a line of their own, not cut off", () => {
+        const gauge = {tokens: 40, kl: 0.42, klMax: 1.5, repetition: 0.12, n: 3, perplexity: 8.31, steeredPerplexity: 2.72};
+        const props = {mode: "chat" as const, contextUsage: {used: 812, size: 2048, staleTokens: 0}, tokensPerSecond: 41.26, meanLogProb: -1,
+            busy: false, gauge};
+        // ink-testing-library draws 100 columns wide
+        const fits = frameOf(<StatusBar {...props} modelName="m" columns={100} />);
+        expect(fits.split("\n")).toHaveLength(1);
+        expect(fits).toContain("ctx 812/2048 (40%) · 41.3 tok/s · KL 0.42 · rep 12% · unsteered ppl 8.3 · /help");
+        expect(fits.match(/ppl/g)).toHaveLength(1); // the reply's own ppl is under the reply, not here too
+        const long = frameOf(<StatusBar {...props} modelName="Qwen2.5-0.5B-Instruct-Q4_K_M.gguf" columns={100}
+            timing={{firstTokenSeconds: 0.31, promptTokens: 120, promptTokensPerSecond: 880}} />);
+        const lines = long.split("\n");
+        expect(lines[0]).toBe("Qwen2.5-0.5B-Instruct-Q4_K_M.gguf · chat · ctx 812/2048 (40%) · /help");
+        expect(lines.slice(1).join(" ").replace(/\s+/g, " "))
+            .toContain("last reply: first token 0.31 s (880 prompt tok/s) · 41.3 tok/s · KL 0.42 · rep 12% · unsteered ppl 8.3");
+    });
+
     it("does not divide by zero on an empty context size and hides a zero speed", () => {
         const frame = frameOf(<StatusBar modelName="m" mode="raw" contextUsage={{used: 0, size: 0}} tokensPerSecond={0} busy={false} />);
         expect(frame).toContain("ctx 0/0 (0%)");

@@ -23,6 +23,7 @@ import type {ConversationSettings, PinnedSetting} from "../../src/presets/applyP
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
+import {repoRoot} from "../helpers/tinyModel.js";
 
 describe("SteeringPanel", () => {
     const entry = (name: string, coefficient: number, extra = {}) =>
@@ -256,6 +257,63 @@ describe("the chat's steering controls", () => {
         expect(steering.state.get("mood").coefficient).toBe(0.5);
     });
 
+    it("Ctrl+S on a name of yours asks before replacing it (n keeps it, y replaces it); a shipped preset's name is refused", async () => {
+        const {stdin, lastFrame, steering, presets} = await start(() => new FakeConversation());
+        await typeText(stdin, "/preset save mine first one");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset mine"));
+        steering.update((s) => s.setCoefficient("mood", 1.5));
+        const saveAs = async (name: string) => {
+            await press(stdin, keys.ctrlS);
+            await waitForFrame(lastFrame, (f) => f.includes("Save the steering as a preset"));
+            await tick();
+            stdin.write(name);
+            await waitForFrame(lastFrame, (f) => f.includes(`name: ${name}`));
+            await press(stdin, keys.enter);
+        };
+        await saveAs("mine");
+        await waitForFrame(lastFrame, (f) => f.includes('You already have a preset named "mine": replace it?'));
+        await press(stdin, "n");
+        await waitForFrame(lastFrame, (f) => f.includes('Kept your preset "mine": choose another name'));
+        expect(presets.get("mine").preset.vectors).toEqual([{vector: vectorFile, coefficient: 0.5}]);
+        await press(stdin, keys.escape);
+        await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
+        await tick();
+
+        await saveAs("mine");
+        await waitForFrame(lastFrame, (f) => f.includes("replace it?"));
+        await press(stdin, "y");
+        await waitForFrame(lastFrame, (f) => f.includes("name: mine · description"));
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved preset mine"));
+        expect(presets.get("mine").preset).toMatchObject({description: "first one", vectors: [{vector: vectorFile, coefficient: 1.5}]});
+        await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
+        await tick();
+
+        const shipped = presets.list().find((p) => p.origin === "shipped")!.preset.name;
+        await saveAs(shipped);
+        await waitForFrame(lastFrame, (f) => f.includes(`"${shipped}" is a shipped preset and cannot be replaced: choose another name`));
+    });
+
+    it("reply-only steering is said in the panel's title and by /steering, and /steer all takes it away", async () => {
+        const steering = SteeringController.create(loaded.context, loaded.model);
+        await steering.addVector(vectorFile, 0.5);
+        const conversation = new FakeConversation();
+        const session = new ChatSession({conversation, modelName: "tiny", steering, policy: {current: "reply"}});
+        expect(session.steerPolicyNote()).toMatch(/^Reply-only steering: only the reply is steered/); // the banner's line
+        const app = render(<App session={session} />);
+        cleanup = () => app.unmount();
+        const {stdin, lastFrame} = app;
+        await waitForFrame(lastFrame, (f) => f.includes("Steering (reply only)"));
+        await typeText(stdin, "/steering");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("Reply-only steering: only the reply is steered, the prompt and history are read unsteered"));
+        await typeText(stdin, "/steer all");
+        await press(stdin, keys.enter);
+        await waitForFrame(lastFrame, (f) => f.includes("From the next turn every token is steered") && !f.includes("(reply only)"));
+        expect(session.steerPolicyNote()).toBeUndefined();
+    });
+
     it("/compare and /sweep are trials: the history, the steering and the panel are as they were", async () => {
         const {stdin, lastFrame, steering, conversation} = await start();
         await send(stdin, "the cat");
@@ -265,6 +323,7 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/compare");
         let frame = await waitForFrame(lastFrame, (f) => /steering off\s+│/.test(f));
         expect(frame).toMatch(/steering off\s+│ mood \+0\.50/);
+        await waitForFrame(lastFrame, (f) => f.replace(/\s+/g, " ").includes("/compare: the steered reply replaces the last reply in the conversation"));
         expect(conversation.snapshot()).toEqual(history); // the same greedy reply under the same steering
         expect(steering.state.get("mood").coefficient).toBe(0.5);
 
@@ -369,20 +428,25 @@ describe("the chat's steering controls", () => {
         const {stdin, lastFrame, conversation, presets} = await start();
         await send(stdin, "/system Talk like a pirate.");
         conversation.sampling.temperature = 1.3; // as --temperature 1.3 would
+        conversation.sampling.seed = 5;
         await send(stdin, "/preset save pirate arr, matey");
         await waitForFrame(lastFrame, (f) => f.includes("Saved preset pirate"));
-        expect(presets.get("pirate").preset).toMatchObject({description: "arr, matey", systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3}});
+        // max-tokens and the seed are sampling as /settings lists it: stored too
+        expect(presets.get("pirate").preset).toMatchObject({description: "arr, matey", systemPrompt: "Talk like a pirate.",
+            sampling: {temperature: 1.3, maxTokens: 8, seed: 5}});
         await send(stdin, "/preset save pirate"); // re-saving keeps the description
         await waitForFrame(lastFrame, (f) => f.split("Saved preset pirate").length === 3);
         expect(presets.get("pirate").preset.description).toBe("arr, matey");
 
         await send(stdin, "/system You are terse.");
         conversation.sampling.temperature = 0;
+        conversation.sampling.maxTokens = 100;
+        conversation.sampling.seed = undefined;
         presets.save({name: "plain", vectors: []});
         await send(stdin, "/preset load pirate");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset pirate"));
         expect(conversation.systemPrompt).toBe("Talk like a pirate.");
-        expect(conversation.sampling.temperature).toBe(1.3);
+        expect(conversation.sampling).toMatchObject({temperature: 1.3, maxTokens: 8, seed: 5});
         await send(stdin, "/preset load plain");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset plain"));
         expect(conversation.systemPrompt).toBe("You are terse.");
@@ -434,6 +498,19 @@ describe("the chat's steering controls", () => {
         await send(stdin, "/preset list");
         frame = await waitForFrame(lastFrame, (f) => /cheerful\s+shipped\s+happy \+/.test(f));
         expect(frame).toMatch(/melancholy\s+shipped/);
+    });
+
+    it("/train NAME says which presets (shipped ones too) now load the trained vector instead of the one the name meant", async () => {
+        const trainedDir = path.join(tempDir(), "trained", "tiny");
+        mkdirSync(trainedDir, {recursive: true});
+        const trainer: RecipeTrainer = async (name) => writeVector(vectorOf(32, [2], (l, i) => Math.sin(l * i + 1)), `${name}.gguf`, trainedDir);
+        const {stdin, lastFrame} = await start(() => new FakeConversation(), trainer);
+        await send(stdin, "/train happy");
+        const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Presets naming happy now load this trained vector"));
+        const said = unwrapped(frame);
+        expect(said).toContain("/vector add happy uses it");
+        expect(said).toContain(`not ${path.join(repoRoot, "vectors", "happy.gguf")}: cheerful (shipped), dog-person (shipped), melancholy (shipped)`);
+        expect(said).not.toMatch(/about-sue \(shipped\)/); // it names sue, not happy
     });
 
     it("while a training runs, the panel still stages changes but a second job is refused, and Esc still stops the first", async () => {
@@ -533,6 +610,23 @@ describe("the chat's steering controls", () => {
         await send(stdin, `/save ${file} --force`);
         await waitForFrame(lastFrame, (f) => unwrapped(f).includes(`Saved the transcript to ${file}`));
         expect(readFileSync(file, "utf8")).toMatch(/^# /);
+    });
+
+    it("/save writes the format its name says: plain text for .txt; a name of no known format is refused with a hint", async () => {
+        const {stdin, lastFrame} = await start(() => new FakeConversation());
+        await send(stdin, "hello");
+        await waitForFrame(lastFrame, (f) => f.includes("Hello there!") && f.includes("· /help"));
+        const dir = tempDir();
+        await send(stdin, `/save ${path.join(dir, "chat.txt")}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Saved the transcript to"));
+        const text = readFileSync(path.join(dir, "chat.txt"), "utf8");
+        expect(text).toMatch(/^steer-chat transcript\n/);
+        expect(text).toContain("You:\nhello\n");
+        expect(text).toContain("[ended by the model · 3 tokens");
+        expect(text).not.toMatch(/^#/m);
+        await send(stdin, `/save ${path.join(dir, "chat.html")}`);
+        await waitForFrame(lastFrame, (f) => unwrapped(f).includes("end its name in .md (Markdown), .txt (plain text) or .json"));
+        expect(readdirSync(dir)).toEqual(["chat.txt"]);
     });
 
     it("/save FOLDER says it is a folder, with or without --force, and writes nothing", async () => {

@@ -5,7 +5,7 @@ import {shortQuality} from "../../steering/vectorQuality.js";
 import {errorMessage} from "../../errors.js";
 import type {ModelShape} from "../../steering/steeringState.js";
 import {listRecipes} from "../../training/recipes.js";
-import type {PresetStore, StoredPreset} from "../../presets/presetStore.js";
+import type {PresetOrigin, PresetStore, StoredPreset} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
 import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
@@ -120,22 +120,43 @@ export function PresetPicker({store, onPick, onClose}: {store: PresetStore, onPi
 }
 
 /** Asks for the preset's name (one word), then its description (any text; Enter alone skips it). */
-export function PresetNamePrompt({onSave, onClose}: {onSave: (name: string, description: string) => void, onClose: () => void}) {
+/**
+ * Ctrl+S: a name, then a description. A name of the user's presets asks first (y replaces it, any other key goes back
+ * to the name), as the CLI asks for --force; a shipped preset's name is refused at once, since the save would be.
+ */
+export function PresetNamePrompt({onSave, onClose, originOf}: {onSave: (name: string, description: string) => void, onClose: () => void,
+    /** whose preset a name already is (the store's), or undefined when there is none of that name */
+    originOf?: (name: string) => PresetOrigin | undefined}) {
     const [text, setText] = useState("");
     const [name, setName] = useState<string>();
+    const [confirming, setConfirming] = useState<string>();
     const [problem, setProblem] = useState<string>();
-    useInput((_, key) => { if (key.escape) onClose(); });
+    useInput((input, key) => {
+        if (key.escape) return onClose();
+        if (confirming == null) return;
+        if (input.toLowerCase() === "y") {
+            setName(confirming);
+            setProblem(undefined);
+        } else setProblem(`Kept your preset "${confirming}": choose another name`);
+        setConfirming(undefined);
+        setText("");
+    });
     const submitName = (typed: string) => {
         const value = typed.trim();
         if (value === "") return onClose();
         if (!PRESET_NAME.test(value)) return setProblem(`"${value}" cannot be a name: ${PRESET_NAME_RULE} (the description comes next)`);
-        setName(value);
+        const origin = originOf?.(value);
+        if (origin === "shipped") return setProblem(`"${value}" is a shipped preset and cannot be replaced: choose another name`);
         setText("");
         setProblem(undefined);
+        if (origin === "user") setConfirming(value);
+        else setName(value);
     };
     return (
         <Frame title="Save the steering as a preset (Enter saves, Esc closes)">
-            {name == null
+            {confirming != null
+                ? <Text color="yellow">You already have a preset named "{confirming}": replace it? (y replaces it, any other key keeps it, Esc closes)</Text>
+                : name == null
                 ? <Box><Text>name: </Text><LineInput key="name" value={text} onChange={setText} indent={10} onSubmit={submitName} /></Box>
                 : <Box><Text>name: {name} · description (Enter alone skips): </Text>
                     <LineInput key="description" value={text} onChange={setText} indent={50} onSubmit={(typed) => onSave(name, typed.trim())} /></Box>}
