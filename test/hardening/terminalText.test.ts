@@ -72,7 +72,9 @@ describe("paths in the Wrote lines are escaped", () => {
         const trained = await runCli(["train", "--model", model, "--positive", path.join(prompts, "happy.txt"), "--negative", path.join(prompts, "sad.txt"),
             "--output", vector], {env});
         expect(trained.code, trained.stderr).toBe(0);
-        expect(trained.stderr).toContain(`Wrote ${path.join(dir, "tr\\u0007ained.gguf")}: `);
+        // train's result (the Wrote line, the table) is on stdout, its progress and warnings on stderr
+        expect(trained.stdout).toContain(`Wrote ${path.join(dir, "tr\\u0007ained.gguf")}: `);
+        expect(trained.stdout).not.toMatch(RAW);
         expect(trained.stderr).not.toMatch(RAW);
 
         const read = await runCli(["read", "--model", model, "--vector", vector, "--npy", path.join(dir, `read${OSC_TITLE}.npy`), "the cat sat"], {env});
