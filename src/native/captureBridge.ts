@@ -5,7 +5,7 @@
 import type {LlamaContext} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import {addonContextOf, BUILD_FIX, type ControlVectorBuffer, type NativeModule} from "./loader.js";
-import {THREAD_POOL_POLL} from "./threadPool.js";
+import {CAPTURE_POOL_POLL} from "./threadPool.js";
 
 export type HiddenStateCapture = {
     /**
@@ -27,7 +27,7 @@ export type HiddenStateCapture = {
 export function createHiddenStateCapture(mod: NativeModule, context: LlamaContext, maxTokens: number, threads: number): HiddenStateCapture {
     const info = mod.contextInfo(addonContextOf(context), context.contextSize);
     if (info.captureError !== "") throw new Error(info.captureError);
-    const handle = mod.createCaptureContext(addonContextOf(context), context.contextSize, maxTokens, threads, THREAD_POOL_POLL);
+    const handle = mod.createCaptureContext(addonContextOf(context), context.contextSize, maxTokens, threads, CAPTURE_POOL_POLL);
     return {
         capture: (tokens, {allRows = true, steering} = {}) => steering == null
             ? mod.capture(handle, Int32Array.from(tokens), allRows)

@@ -14,6 +14,13 @@ import {addonContextOf, findNativeModule, type ThreadPoolHandle} from "./loader.
  */
 export const THREAD_POOL_POLL = 0;
 
+/**
+ * The capture context's pool polls at ggml's default: with cb_eval llama.cpp computes each layer's sub-graph on its
+ * own, so its threads are woken once per layer, and sleeping between them made the read-out 20× and training 5×
+ * slower (bench: read-out / reply 0.49 at poll 0, 0.02 at 50). A capture runs after a reply, not beside the JS thread.
+ */
+export const CAPTURE_POOL_POLL = 50;
+
 export type AttachedThreadPool = {
     readonly threads: number,
     /** detaches the pool if the context still lives, and frees it; call after the context is disposed, or before */
