@@ -4,11 +4,10 @@
  */
 import {displayText, forTerminal} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
-import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import type {CliOptions} from "./options.js";
 import {onInterrupt} from "./interrupts.js";
-import {stderrProgressBar} from "./progressBar.js";
+import {resolveModelWithProgress, stderrProgressBar} from "./progressBar.js";
 import {openSession} from "../session/openSession.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
@@ -18,10 +17,7 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
     if (prompt == null || prompt === "")
         throw new UserFacingError("ask needs a prompt", 'pass it as an argument (steer-chat ask "Hello") or on stdin');
 
-    const download = stderrProgressBar(process.stderr, "downloading", "MB");
-    const modelPath = await resolveModel(options.model, {
-        onProgress: ({downloadedSize, totalSize}) => download.update(Math.round(downloadedSize / 1e6), Math.round(totalSize / 1e6))
-    }).finally(() => download.end());
+    const modelPath = await resolveModelWithProgress(options.model);
     const loaded = await loadModel(modelPath, options);
     try {
         // a recipe name trains a vector for this model on first use: show it, it can take a while on a big model

@@ -1,3 +1,4 @@
+import {resolveModel} from "../engine/modelResolver.js";
 import {progressBarText} from "../ui/progressText.js";
 
 /** A one-line progress bar on stderr (redrawn in place; only when stderr is a terminal, so logs stay clean). */
@@ -16,4 +17,12 @@ export function stderrProgressBar(err: NodeJS.WriteStream, label: string, unit: 
             drawn = false;
         }
     };
+}
+
+/** The model's file for --model (a path, a name or an hf: URI), with a download bar on stderr while one is fetched. */
+export async function resolveModelWithProgress(model: string): Promise<string> {
+    const download = stderrProgressBar(process.stderr, "downloading", "MB");
+    return resolveModel(model, {
+        onProgress: ({downloadedSize, totalSize}) => download.update(Math.round(downloadedSize / 1e6), Math.round(totalSize / 1e6))
+    }).finally(() => download.end());
 }

@@ -4,13 +4,12 @@
  * but a loopback address needs an API key: the server would otherwise be open to the network.
  */
 import {UserFacingError} from "../errors.js";
-import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {isLoopback} from "../server/app.js";
 import {openServer} from "../server/openServer.js";
 import type {CliOptions} from "./options.js";
 import {onInterrupt} from "./interrupts.js";
-import {stderrProgressBar} from "./progressBar.js";
+import {resolveModelWithProgress, stderrProgressBar} from "./progressBar.js";
 
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8080;
@@ -25,10 +24,7 @@ export async function runServe(options: CliOptions, io: {stdout: NodeJS.Writable
         throw new UserFacingError(`serve --host ${host} would open the model to the network without a key`,
             "pass --api-key KEY (or set STEER_CHAT_API_KEY), or leave --host out to listen on 127.0.0.1 only");
 
-    const download = stderrProgressBar(process.stderr, "downloading", "MB");
-    const modelPath = await resolveModel(options.model, {
-        onProgress: ({downloadedSize, totalSize}) => download.update(Math.round(downloadedSize / 1e6), Math.round(totalSize / 1e6))
-    }).finally(() => download.end());
+    const modelPath = await resolveModelWithProgress(options.model);
     const loaded = await loadModel(modelPath, options);
     try {
         const progress = stderrProgressBar(process.stderr, "training", "prompts");
