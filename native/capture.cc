@@ -9,7 +9,6 @@
 #include <cstring>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "napi.h"
@@ -97,9 +96,7 @@ Napi::Value CreateCaptureContext(const Napi::CallbackInfo& info) {
     if (info.Length() < 4 || !info[2].IsNumber() || !info[3].IsNumber())
         throw Napi::TypeError::New(env, "createCaptureContext needs maxTokens and threads");
     const uint32_t maxTokens = info[2].As<Napi::Number>().Uint32Value();
-    // more threads than CPUs only slow ggml down (100000 started thousands of threads): clamp to the CPU count
-    const int32_t cpus = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
-    const int32_t threads = std::clamp(info[3].As<Napi::Number>().Int32Value(), 1, cpus);
+    const int32_t threads = clampThreads(info[3].As<Napi::Number>().Int32Value());
     if (maxTokens < 1) throw Napi::RangeError::New(env, "maxTokens must be at least 1");
     // how long the pool's idle threads poll for work (ggml's 0-100 scale; ggml's default 50 when not given)
     const int32_t poll = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Int32Value() : 50;

@@ -25,7 +25,6 @@ struct AttachedPool {
     ggml_threadpool* pool = nullptr;
     llama_context* ctx = nullptr;  // the llama_context it is attached to
     Napi::ObjectReference owner;    // the AddonContext that owns ctx
-    int32_t threads = 0;
 };
 
 // The context the pool is attached to, while node-llama-cpp has not freed it.
@@ -54,6 +53,10 @@ void finalizePool(Napi::Env env, AttachedPool* p) {
 
 }  // namespace
 
+int32_t clampThreads(int32_t threads) {
+    return std::clamp(threads, 1, static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency())));
+}
+
 ggml_threadpool* newThreadPool(int32_t threads, int32_t poll) {
     const Api& a = api();
     if (a.threadpool_new == nullptr) return nullptr;
@@ -72,9 +75,7 @@ Napi::Value AttachThreadPool(const Napi::CallbackInfo& info) {
     const Api& a = api();
     if (a.threadpool_new == nullptr || a.attach_threadpool == nullptr || a.detach_threadpool == nullptr)
         throw Napi::Error::New(env, "this llama.cpp does not export ggml_threadpool_new / llama_attach_threadpool");
-    // more threads than CPUs only slow ggml down: clamp to the CPU count, as the capture context does
-    const int32_t cpus = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
-    const int32_t threads = std::clamp(info[2].As<Napi::Number>().Int32Value(), 1, cpus);
+    const int32_t threads = clampThreads(info[2].As<Napi::Number>().Int32Value());
     auto* p = new AttachedPool();
     p->pool = newThreadPool(threads, info[3].As<Napi::Number>().Int32Value());
     if (p->pool == nullptr) {
@@ -82,7 +83,6 @@ Napi::Value AttachThreadPool(const Napi::CallbackInfo& info) {
         throw Napi::Error::New(env, "ggml could not create a thread pool of " + std::to_string(threads) + " threads");
     }
     p->ctx = v.ctx;
-    p->threads = threads;
     p->owner = Napi::Persistent(info[0].As<Napi::Object>());
     a.attach_threadpool(v.ctx, p->pool, p->pool);
     return Napi::External<AttachedPool>::New(env, p, finalizePool);

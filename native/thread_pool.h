@@ -11,4 +11,7 @@ namespace steer {
 // sleep; nullptr when this llama.cpp lacks the calls or ggml fails.
 ggml_threadpool* newThreadPool(int32_t threads, int32_t poll);
 
+// `threads` within 1 and the CPU count: more threads than CPUs only slow ggml down (100000 started thousands)
+int32_t clampThreads(int32_t threads);
+
 }  // namespace steer

@@ -30,8 +30,6 @@ export type LoadedModel = {
     modelPath: string,
     /** a short display name: the file name */
     modelName: string,
-    /** the CPU threads the context computes with (its persistent thread pool's size, when it has one) */
-    threads: number,
     dispose(): Promise<void>
 };
 
@@ -144,7 +142,6 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
     return {
         llama, model, context, modelPath: resolvedPath,
         modelName: displayText(path.basename(resolvedPath)),
-        threads,
         async dispose() {
             await context.dispose();
             // after the context: no decode can still be running on the pool

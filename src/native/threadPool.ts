@@ -22,7 +22,6 @@ export const THREAD_POOL_POLL = 0;
 export const CAPTURE_POOL_POLL = 50;
 
 export type AttachedThreadPool = {
-    readonly threads: number,
     /** detaches the pool if the context still lives, and frees it; call after the context is disposed, or before */
     free(): void
 };
@@ -44,7 +43,6 @@ export function attachThreadPool(context: LlamaContext, threads: number, poll = 
     }
     const free = mod.freeThreadPool;
     return {attached: true, pool: {
-        threads,
         free() {
             if (handle == null) return;
             free(handle);
