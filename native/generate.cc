@@ -184,7 +184,7 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
         job->stop = Stop::Error;
         job->error = why;
     };
-    // the context, locked and alive, or nullptr (failure recorded)
+    // whether node-llama-cpp still has the context (asked with its dispose mutex held)
     auto alive = [&]() { return !job->addon->disposed && job->addon->ctx == job->ctx; };
     auto decode = [&](const llama_token* tokens, int32_t count, bool logitsAtEnd) {
         for (int32_t i = 0; i < count; i++) {
