@@ -7,7 +7,8 @@
  * into lines.
  *
  * It stays in step with the conversation's history: `history()` is the exchanges the conversation holds (a reply
- * /regen or /compare replaced, a failed reply, and what came before /clear or a context shift are not among them).
+ * /regen or /compare replaced, a failed reply and what came before /clear are not among them; exchanges a context
+ * shift left out of the model's window stay, as they stay in the conversation's turns).
  * The reply being written is the `draft`: every generation the session runs streams into it, so the screen shows
  * the session's text and never a copy of its own. Pure: no model, no Ink.
  */
@@ -77,8 +78,6 @@ export class TurnLog {
     private list: TranscriptEntry[] = [];
     private nextId = 0;
     private live: LiveDraft | undefined;
-    /** exchanges since the last /clear that a context shift dropped from the conversation */
-    private dropped = 0;
 
     entries(): readonly TranscriptEntry[] {
         return this.list;
@@ -122,7 +121,6 @@ export class TurnLog {
         const {text, tokens, ...stats} = reply;
         const last = this.liveReply();
         if (last != null) this.set(last.id, {replaced: true});
-        if (reply.droppedTurns) this.dropped += reply.droppedTurns;
         return this.push({kind: "reply", id: this.currentDraftId(), text, tokens, stats, ...making,
             outcome: reply.stopReason === "aborted" ? "stopped" : "complete"});
     }
@@ -142,7 +140,6 @@ export class TurnLog {
 
     /** /clear: the conversation starts again after this */
     clear(): ClearedEntry {
-        this.dropped = 0;
         return this.push({kind: "cleared", id: this.nextId++});
     }
 
@@ -156,8 +153,7 @@ export class TurnLog {
 
     /**
      * The exchanges the conversation holds, as the log says: since the last /clear, each prompt with the last reply
-     * to it that was neither replaced nor failed (a prompt whose reply failed is not in the conversation), less
-     * those a context shift dropped.
+     * to it that was neither replaced nor failed (a prompt whose reply failed is not in the conversation).
      */
     history(): Exchange[] {
         const exchanges: Exchange[] = [];
@@ -177,7 +173,7 @@ export class TurnLog {
             } else if (answered(entry) && !entry.replaced) reply = entry.text;
         }
         close();
-        return exchanges.slice(this.dropped);
+        return exchanges;
     }
 
     /** the reply the conversation holds for the last prompt (the one /regen or /compare replaces), if any */
