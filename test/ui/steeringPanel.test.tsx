@@ -503,7 +503,10 @@ describe("the chat's steering controls", () => {
     it("/train NAME says which presets (shipped ones too) now load the trained vector instead of the one the name meant", async () => {
         const trainedDir = path.join(tempDir(), "trained", "tiny");
         mkdirSync(trainedDir, {recursive: true});
-        const trainer: RecipeTrainer = async (name) => writeVector(vectorOf(32, [2], (l, i) => Math.sin(l * i + 1)), `${name}.gguf`, trainedDir);
+        const trainer: RecipeTrainer = async (name) => {
+            const vector = vectorOf(32, [2], (l, i) => Math.sin(l * i + 1));
+            return {file: writeVector(vector, `${name}.gguf`, trainedDir), vector};
+        };
         const {stdin, lastFrame} = await start(() => new FakeConversation(), trainer);
         await send(stdin, "/train happy");
         const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Presets naming happy now load this trained vector"));
