@@ -440,7 +440,7 @@ export class ChatSession {
         const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
         // with the model's calibration, each vector's strength is stored in σ too, so the preset moves between models
         const calibration = await this.loadCalibration();
-        const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
+        const notes = await presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
             ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}, {calibration}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
