@@ -16,7 +16,6 @@ import {applyPreset, describePreset, presetConversationSettings, presetFromSteer
     type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
-import {loadControlVector} from "../steering/loadControlVector.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
@@ -378,8 +377,9 @@ export class ChatSession {
         if (trainer == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
         const started = performance.now();
         const meantBefore = this.vectorFileOf(name);
-        const file = await trainer(name, {force: true, ...progress});
-        const {quality} = await loadControlVector(file);
+        const {file, vector: {quality}, unsaved} = await trainer(name, {force: true, ...progress});
+        // /train's result is the file: one that could not be written is an error naming it (a cache only skips it)
+        if (unsaved) throw unsaved;
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         const weak = qualityWarning(name, quality);
         const adopted = adoptTrainedVector(this.steering, name, file);
@@ -469,7 +469,7 @@ export class ChatSession {
         const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
         // with the model's calibration, each vector's strength is stored in σ too, so the preset moves between models
         const calibration = await this.loadCalibration();
-        const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
+        const notes = await presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
             ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}, {calibration}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
