@@ -11,6 +11,7 @@ import type {PinnedSetting} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {ReplyReader} from "../steering/replyReadout.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
+import {describedTrainerFor} from "../training/describedVectors.js";
 import {ChatSession, type PolicyBox} from "./chatSession.js";
 import {CoherenceMeter} from "../steering/coherenceMeter.js";
 import {replyOnlySettings} from "../steering/steerPolicy.js";
@@ -71,7 +72,8 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
     // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
     const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
     const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,
-        trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy,
+        trainRecipe: recipeTrainerFor(loaded), trainDescribed: describedTrainerFor(loaded),
+        settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy,
         readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
         calibration,
         autoCalibrate: controller && (async (name, {policy: steer, signal, onPoint}) =>
