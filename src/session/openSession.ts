@@ -36,6 +36,8 @@ export type OpenedSession = {
     session: ChatSession,
     /** start-up notes: why steering is unavailable, what a preset skipped, architecture warnings */
     notes: string[],
+    /** the check that steering acts on this model, not started: its one-line warning, if any (see setupSteering) */
+    checkSteering?: () => Promise<string | undefined>,
     /** frees what the session holds beside the model (the read-out's context) */
     close(): Promise<void>
 };
@@ -81,7 +83,11 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         gauge: meter && ((turn) => (turn.reply.context == null ? Promise.resolve(undefined)
             : meter.measure({context: turn.reply.context, reply: turn.reply.tokens, steering: turn.vector ?? null, policy: turn.policy,
                 text: turn.reply.text})))});
-    return {session, notes, close: async () => {
+    // the check evaluates on its own context of this model: closing waits for it (about 10 tokens) before the model goes
+    let checking: Promise<string | undefined> | undefined;
+    const checkSteering = steering.checkSteering && (() => (checking ??= steering.checkSteering!()));
+    return {session, notes, checkSteering, close: async () => {
+        await checking?.catch(() => undefined);
         await reader?.free();
         await meter?.free();
     }};
