@@ -7,7 +7,7 @@
  * It runs in the background: the chat opens first and the check's one-line warning comes as a note when it is done
  * (only when steering does not act). `ask` and `serve` run it before they generate, and `ask` only when steering was
  * asked for: it is cheap, "Once upon a time" evaluated twice, 2 × 5 = 10 tokens on the demo model and about as few
- * on any tokenizer (the prompt is cut to 8 tokens: at most 16), less than the shortest prompt's own evaluation.
+ * on any tokenizer (the text is cut to 8 tokens: at most 16), the cost of evaluating one short prompt.
  */
 import type {HiddenStateCapture} from "../native/captureBridge.js";
 import type {ControlVectorBuffer} from "../native/loader.js";
