@@ -31,6 +31,8 @@ import {randomDirectionLike} from "../steering/randomDirection.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import type {DescribedTrainer} from "../training/describedVectors.js";
+import {stageDescribedVector} from "./describedVector.js";
 import {TRANSCRIPT_FORMATS, type SweepRow} from "./transcript.js";
 export type {SweepRow} from "./transcript.js";
 import {TurnLog, type ReplyEntry, type TrialKind} from "./turnLog.js";
@@ -69,6 +71,8 @@ export type ChatSessionOptions = {
     presets?: PresetStore,
     /** trains (or fetches from the cache) a recipe's vector for the loaded model */
     trainRecipe?: RecipeTrainer,
+    /** trains (or fetches from the cache) a vector from a description, for /vector new */
+    trainDescribed?: DescribedTrainer,
     /** reads a reply on the loaded vectors, off the main thread (the live read-out; see steering/replyReadout.ts) */
     readReply?: (tokens: Reply["tokens"], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** the model's name, for transcripts */
@@ -386,6 +390,14 @@ export class ChatSession {
         return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adopted}`,
             ...quality ? [`  ${describeQuality(quality)}`] : [], ...this.presetsNowUsing(name, file, meantBefore)]},
         ...weak ? [{lines: [weak], error: true}] : []];
+    }
+
+    /** /vector new NAME "DESCRIPTION": a vector trained from the description (or cached), staged at a mild strength. */
+    async newVector(name: string, description: string, progress: JobProgress = {}): Promise<Outcome[]> {
+        const train = this.options.trainDescribed;
+        if (train == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
+        return stageDescribedVector(this.requireSteering(), train,
+            {name, description, calibration: () => this.loadCalibration(), ...progress});
     }
 
     /** the file a vector name means now (undefined when it means none) */
