@@ -9,7 +9,7 @@ import {lstatSync} from "node:fs";
 import path from "node:path";
 import {errorMessage, UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
-import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
+import type {Conversation, EvaluationHold, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
@@ -110,6 +110,8 @@ export class ChatSession {
     private beforePresets: ConversationSettings | undefined;
     /** a re-evaluation of the history running while the user types (reevaluateInBackground) */
     private background: {controller: AbortController, done: Promise<void>} | undefined;
+    /** under keep, the cache as it was before a trial (/compare, /sweep), put back after it (asTrial) */
+    private trialHold: EvaluationHold | undefined;
     /** the model's calibration once loaded */
     private calibrated: ModelCalibration | undefined;
     /** settings the user chose (flags, /set, /history): presets leave them as they are */
@@ -253,16 +255,20 @@ export class ChatSession {
     /**
      * Trials (/compare, /sweep) run under the reeval policy whatever the chat's: a side's steering must read the
      * history too, or "steering off" would still carry the vector in the cached history. The user's steering is
-     * put back afterwards, with the history evaluated again under it at the next turn.
+     * put back afterwards (putSteeringBack). Under keep, the cache is held first and put back after, so the history
+     * stays as that policy left it instead of being evaluated again at the next turn.
      */
     private async asTrial<T>(work: () => Promise<T>): Promise<T> {
         await this.stopBackground();
         const policy = this.conversation.historyPolicy;
+        this.trialHold = policy === "keep" ? await this.conversation.holdEvaluation() : undefined;
         this.conversation.historyPolicy = "reeval";
         try {
             return await work();
         } finally {
             this.conversation.historyPolicy = policy;
+            this.trialHold?.release();
+            this.trialHold = undefined;
         }
     }
 
@@ -360,11 +366,16 @@ export class ChatSession {
 
     /**
      * After trials: the model holds the last trial's steering, and the cache the trials' evaluation. Put the user's
-     * steering back now (so nothing shows as staged that the user did not stage) and have the history evaluated
-     * again under it at the next turn, whatever the policy (keep would otherwise go on from a trial's cache).
+     * steering back now (so nothing shows as staged that the user did not stage), and the cache as it was before the
+     * trials where it was held (keep); otherwise have the history evaluated again under it at the next turn (keep
+     * would otherwise go on from a trial's cache).
      */
     private async putSteeringBack() {
-        if (this.steering?.applyStaged()) await this.conversation.forgetEvaluation();
+        const changed = this.steering?.applyStaged();
+        const hold = this.trialHold;
+        this.trialHold = undefined;
+        if (hold) await hold.restore();
+        else if (changed) await this.conversation.forgetEvaluation();
     }
 
     /** /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. */

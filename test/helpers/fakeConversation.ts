@@ -131,6 +131,17 @@ export class FakeConversation implements Conversation {
         this.forgetCalls++;
     }
 
+    /** holdEvaluation calls, and how each ended */
+    readonly holds: ("held" | "restored" | "released")[] = [];
+
+    async holdEvaluation() {
+        const index = this.holds.push("held") - 1;
+        return {
+            restore: async () => { this.holds[index] = "restored"; },
+            release: () => { this.holds[index] = "released"; }
+        };
+    }
+
     async reevaluate(
         {onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
         this.reevaluateCalls++;
