@@ -9,8 +9,8 @@ import path from "node:path";
 import {type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {commonPrefixLength, EvaluationLedger, evaluateInBatches, splitForPrefill, type HistoryPolicy, type Progress} from "./historyCache.js";
 import type {SamplingOptions} from "./sampling.js";
-import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, EvaluationHold, HistoryRecord, ReevaluateResult, Reply,
-    ReplySwitch, ReplyTiming, SendOptions} from "./conversationTypes.js";
+import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, EvaluationHold, HistoryRecord, ReevaluateResult,
+    Reply, ReplySwitch, ReplyTiming, SendOptions} from "./conversationTypes.js";
 import type {GenerationSwitch} from "./generateTokens.js";
 
 /** a reply's timing, as a field to spread into it */
