@@ -2,7 +2,8 @@ import React from "react";
 import {Box, Text} from "ink";
 import {layerSpan} from "../../steering/controlVector.js";
 import {formatCoefficient} from "../../steering/describe.js";
-import {MAX_COEFFICIENT, type SteeringEntry, type SteeringState} from "../../steering/steeringState.js";
+import {type SteeringEntry, type SteeringState} from "../../steering/steeringState.js";
+import {MAX_COEFFICIENT} from "../../steering/inputGrammar.js";
 import {formatSigma} from "../../steering/strengthUnits.js";
 import {readsLabel} from "../readoutView.js";
 
