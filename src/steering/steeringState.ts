@@ -10,6 +10,9 @@ import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
 import {describeSnapshot} from "./describe.js";
 import {checkCoefficient} from "./inputGrammar.js";
+
+/** the bound on coefficients (inputGrammar's), also here for the panel that shows the state */
+export {MAX_COEFFICIENT} from "./inputGrammar.js";
 import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector} from "./mixControlVectors.js";
 
 export type SteeringEntry = {

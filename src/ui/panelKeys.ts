@@ -5,8 +5,7 @@
  * moved to, 0 → gives 0.10. A handler that read the state of its last render did each of them to that render's state.
  */
 import type {Key} from "ink";
-import {type SteeringState} from "../steering/steeringState.js";
-import {MAX_COEFFICIENT} from "../steering/inputGrammar.js";
+import {MAX_COEFFICIENT, type SteeringState} from "../steering/steeringState.js";
 
 export const COEFFICIENT_STEP = 0.1;
 export const SHIFT_MULTIPLIER = 5;
