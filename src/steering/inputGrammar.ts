@@ -132,10 +132,7 @@ export function parseVectorStrengthSpec(spec: string): VectorStrengthSpec {
         const ref = spec.slice(0, at);
         const suffix = spec.slice(at + 1);
         const colon = ref.lastIndexOf(":");
-        if (colon > 0 && decimal(ref.slice(colon + 1)) != null) {
-            const name = ref.slice(0, colon);
-            throw new InputGrammarError(`"${spec}" gives both a coefficient and a strength`, `give one of them: ${ref} or ${name}@${suffix}`, ref);
-        }
+        if (colon > 0 && decimal(ref.slice(colon + 1)) != null) throw both(spec, ref.slice(0, colon), [ref, `${ref.slice(0, colon)}@${suffix}`]);
         if (SIGMA_UNIT.test(suffix)) {
             const unit = SIGMA_UNIT.exec(suffix)!;
             const sigma = decimal(unit[1]!);
@@ -145,24 +142,44 @@ export function parseVectorStrengthSpec(spec: string): VectorStrengthSpec {
                     `write NAME@Xσ (or NAME@Xs) with X a number ${SIGMA_RANGE}, e.g. ${ref}@0.5σ`, `${ref}@0.5σ`);
             return {ref, sigma: sigma!};
         }
-        if (decimal(suffix) != null)
-            throw new InputGrammarError(`Strength "${suffix}" in "${spec}" has no unit`,
-                `write ${ref}@${suffix}σ for a strength in σ, or ${ref}:${suffix} for a raw coefficient`, `${ref}@${suffix}σ`);
+        if (decimal(suffix) != null) {
+            const [sigma, raw] = [`${ref}@${suffix}σ`, `${ref}:${suffix}`].map((form) => (parses(form) ? form : undefined));
+            throw new InputGrammarError(`Strength "${suffix}" in "${spec}" has no unit`, sigma == null && raw == null
+                ? `write NAME@Xσ with X a number ${SIGMA_RANGE}, e.g. ${ref}@0.5σ`
+                : [sigma && `write ${sigma} for a strength in σ`, raw && `${sigma ? "or " : "write "}${raw} for a raw coefficient`].filter(Boolean).join(", "),
+            sigma ?? raw ?? `${ref}@0.5σ`);
+        }
     }
     const colon = spec.lastIndexOf(":");
     const [ref, suffix] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [spec, undefined];
     if (suffix == null || PATHLIKE.test(suffix)) return {ref: spec, coefficient: 1};
     const sigmaAt = ref.lastIndexOf("@");
     const sigmaBefore = sigmaAt > 0 ? SIGMA_UNIT.exec(ref.slice(sigmaAt + 1)) : null;
-    if (sigmaBefore != null && decimal(sigmaBefore[1]!) != null && decimal(suffix) != null)
-        throw new InputGrammarError(`"${spec}" gives both a coefficient and a strength`,
-            `give one of them: ${ref} or ${ref.slice(0, sigmaAt)}:${suffix}`, `${ref.slice(0, sigmaAt)}:${suffix}`);
+    if (sigmaBefore != null && decimal(sigmaBefore[1]!) != null)
+        throw both(spec, ref.slice(0, sigmaAt), [`${ref.slice(0, sigmaAt)}:${suffix}`, ref]);
     const coefficient = decimal(suffix);
     const problem = coefficient == null ? "not a number" : coefficientProblem(coefficient);
     if (problem)
         throw new InputGrammarError(`Coefficient "${suffix}" in "${spec}" is ${problem}`,
             `write NAME:C with C a number ${COEFFICIENT_RANGE}, e.g. ${ref}:0.5`, `${ref}:0.5`);
     return {ref, coefficient: coefficient!};
+}
+
+/** whether `spec` is a vector spec this grammar takes (for the fixes a refusal suggests) */
+function parses(spec: string): boolean {
+    try {
+        parseVectorStrengthSpec(spec);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+/** "NAME:C@Xσ": the refusal, offering the two forms it was written as when they parse (else NAME:0.5) */
+function both(spec: string, name: string, forms: string[]): InputGrammarError {
+    const fixes = forms.filter(parses);
+    return new InputGrammarError(`"${spec}" gives both a coefficient and a strength`,
+        fixes.length > 0 ? `give one of them: ${fixes.join(" or ")}` : `give one of them, e.g. ${name}:0.5`, fixes[0] ?? `${name}:0.5`);
 }
 
 /** A layer as typed: a whole number >= 1 in decimal digits (`flag` names where it was given, e.g. "--layer"). */

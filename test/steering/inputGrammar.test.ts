@@ -23,7 +23,8 @@ const parsers: [string, (input: string) => unknown, string[]][] = [
     ["sigma", (t) => parseSigma(t, "happy"), ["σ", "0x10σ", "80σ", "-51s", "Infinityσ", "0.5", "1e3σ"]],
     ["strength", (t) => parseStrength(t, "happy"), ["0x10", "80σ", "abc", "1e308", "NaN", "σ"]],
     ["spec", parseVectorStrengthSpec, ["", "happy:abc", "happy:0x10", "happy@80σ", "happy@0x10σ", "sue:0.5@0.1σ", "sue@0.1σ:0.5", "happy@0.5",
-        "happy:1e308", "dir/x.gguf:", "happy@σ"]],
+        "happy:1e308", "dir/x.gguf:", "happy@σ", "happy@80", "happy@5000", "sue:5000@0.1σ", "sue:0.5@80σ", "sue@80σ:5000", "sue@0.1σ:5000",
+        "x@0.5σ:abc"]],
     ["raw spec", parseVectorSpec, ["happy@0.5σ", "tim@0.1s", "sue:0.5@0.1σ"]],
     ["layer", (t) => parseLayer(t, "--layer"), ["2.5", "1e21", "0x10", "0", "-1", "", "6 ", "1e1", "99999999999999999999"]],
     ["layer range", parseLayerRange, ["2.5-3", "0x1-3", "1e1-20", "5-2", "two-five", "3", "1-", "-1-3"]],
@@ -75,6 +76,11 @@ describe("what each parser takes", () => {
             .toBe('"sue:0.5@0.1σ" gives both a coefficient and a strength — give one of them: sue:0.5 or sue@0.1σ');
         expect(refusal(parseVectorStrengthSpec, "happy@0.5").toLine())
             .toBe('Strength "0.5" in "happy@0.5" has no unit — write happy@0.5σ for a strength in σ, or happy:0.5 for a raw coefficient');
+        // only fixes that parse are offered: 80σ is past the bound, so only the raw coefficient is
+        expect(refusal(parseVectorStrengthSpec, "happy@80").toLine())
+            .toBe('Strength "80" in "happy@80" has no unit — write happy:80 for a raw coefficient');
+        expect(refusal(parseVectorStrengthSpec, "sue:5000@0.1σ").toLine())
+            .toBe('"sue:5000@0.1σ" gives both a coefficient and a strength — give one of them: sue@0.1σ');
         expect(parseVectorSpec("happy:2")).toEqual({ref: "happy", coefficient: 2});
     });
 
