@@ -10,7 +10,7 @@ import {runImport, runTrain} from "./trainCommand.js";
 import {runTrainDescribed} from "./trainDescribed.js";
 import {runRead} from "./readCommand.js";
 import {runCalibrate} from "./calibrateCommand.js";
-import {helpText, parseCli, serveHelpText, type CliOptions} from "./options.js";
+import {helpFor, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 import {keepFileSizeSignalHarmless, ownInterrupts} from "./interrupts.js";
 
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
         options = parseCli(argv);
         if (options.help) {
-            process.stdout.write((options.command === "serve" ? serveHelpText : helpText)(packageVersion()) + "\n");
+            process.stdout.write(helpFor(argv, options, packageVersion()) + "\n");
             return 0;
         }
         if (options.version) {

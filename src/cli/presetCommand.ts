@@ -6,7 +6,7 @@ import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/inputGrammar.js";
 import {findVectorFile, looksLikePath} from "../steering/vectorLibrary.js";
 import {recipeExists} from "../training/recipes.js";
 import type {CliOptions} from "./options.js";

@@ -13,7 +13,7 @@ import {loadModel} from "../engine/runtime.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {parseLayerRange} from "../steering/steeringState.js";
+import {parseLayerRange} from "../steering/inputGrammar.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
 import {checkPromptPairs, trainControlVector} from "../training/trainControlVector.js";

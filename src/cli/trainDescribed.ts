@@ -11,7 +11,7 @@ import {checkWritableTarget, namingFile} from "../engine/userFiles.js";
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {saveControlVector} from "../steering/loadControlVector.js";
-import {parseLayerRange} from "../steering/steeringState.js";
+import {parseLayerRange} from "../steering/inputGrammar.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
 import {checkDescription, describedPairsText, ensureDescribedVector} from "../training/describedVectors.js";

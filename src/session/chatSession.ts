@@ -19,7 +19,7 @@ import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
+import {roundCoefficient, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
@@ -378,10 +378,19 @@ export class ChatSession {
         else if (changed) await this.conversation.forgetEvaluation();
     }
 
-    /** /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. */
-    async addVector(ref: string, coefficient: number, progress: JobProgress = {}): Promise<Outcome[]> {
+    /**
+     * /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. The strength
+     * is a raw coefficient, or {sigma} (NAME@Xσ) turned into one with the model's calibration.
+     */
+    async addVector(ref: string, strength: number | {sigma: number}, progress: JobProgress = {}): Promise<Outcome[]> {
         const steering = this.requireSteering();
-        const entry = await loadEntryOrRecipe(steering, ref, coefficient, {train: this.options.trainRecipe, ...progress});
+        const calibration = typeof strength === "number" ? undefined : await this.loadCalibration();
+        if (typeof strength !== "number" && calibration == null)
+            throw new UserFacingError("Strengths in σ are unavailable in this session", `give a raw coefficient instead, e.g. ${ref}:0.5`);
+        const loaded = await loadEntryOrRecipe(steering, ref, typeof strength === "number" ? strength : 0,
+            {train: this.options.trainRecipe, ...progress});
+        const entry = typeof strength === "number" ? loaded : {...loaded,
+            coefficient: roundCoefficient(resolveSigma(strength.sigma, loaded.name, loaded.vector, calibration!, loaded.layers))};
         const weak = qualityWarning(entry.name, entry.vector.quality);
         return [{lines: [addOrKeepVector(steering, entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
     }

@@ -67,6 +67,9 @@ function layerOf(obj: Record<string, unknown>): {layer?: number, layerSource?: s
     const block = typeof layerValue === "number" ? layerValue
         : typeof layerValue === "string" && /^\d+(?:-|$)/.test(layerValue) ? Number(/^\d+/.exec(layerValue)![0]) : undefined;
     if (block == null) return {};
+    // a layer is a whole block number, as --layer takes it (inputGrammar): 2.5 or 1e21 is no layer to guess from
+    if (!Number.isSafeInteger(block) || block < 0)
+        return {layerProblem: `its layer ${JSON.stringify(layerValue)} is not a whole block number`};
     const hookType = typeof obj.hook_type === "string" ? /resid_(pre|post|mid)/.exec(obj.hook_type)?.[1] : undefined;
     if (hookType != null) return fromHook(block, hookType, `${JSON.stringify(layerValue)} with hook_type ${obj.hook_type}`);
     return {layer: block, layerSource: `layer ${JSON.stringify(layerValue)} taken as the output of block ${block} (no hook named; pass --layer to change it)`};

@@ -269,7 +269,7 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, layers: [5, 2]}]})).toMatch(/layers must be/);
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1e308}]})).toBe("vectors[0].coefficient must be from -1000 to 1000");
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, weight: 2}]})).toBe('vectors[0] has an unknown field "weight"');
-        expect(presetProblem({name: "x", vectors: [], sampling: {topP: 1.5}})).toBe("sampling.topP must be at most 1");
+        expect(presetProblem({name: "x", vectors: [], sampling: {topP: 1.5}})).toBe("sampling.topP must be a number >= 0 and <= 1");
         // a key from the file is quoted by the one rule for text on a terminal (displayText.ts): ESC, C1 and " escaped
         expect(presetProblem({name: "x", vectors: [], "\u001b[2J\u009b\"": 1})).toBe('unknown field "\\e[2J\\u009b\\""');
         expect(readdirSync(fixtureVectors)).toContain("happy.gguf");
@@ -305,8 +305,8 @@ describe("preset round trip", () => {
         expect(presetSampling({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3})).toEqual({maxTokens: 9, seed: 3});
         expect(presetSampling({...DEFAULT_SAMPLING, seed: undefined})).toBeUndefined();
         expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 9, seed: 3}})).toBeUndefined();
-        expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 0}})).toBe("sampling.maxTokens must be at least 1");
-        expect(presetProblem({name: "x", vectors: [], sampling: {seed: 1.5}})).toBe("sampling.seed must be a whole number");
+        expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 0}})).toBe("sampling.maxTokens must be a whole number >= 1");
+        expect(presetProblem({name: "x", vectors: [], sampling: {seed: 1.5}})).toBe("sampling.seed must be a whole number >= 0 and <= 4294967295");
         // loading applies them, except what the user pinned
         const before = {systemPrompt: undefined, sampling: {...DEFAULT_SAMPLING}};
         const short = {name: "short", vectors: [], sampling: {maxTokens: 9, seed: 3}};

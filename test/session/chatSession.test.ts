@@ -140,6 +140,14 @@ describe("ChatSession on stories260K", () => {
         expect(reply.steering[0]).toMatchObject({name: "sue", enabled: true});
     });
 
+    it("/vector add F@Xσ adds the vector at the coefficient --vector F@Xσ starts with", async () => {
+        const fromFlag = (await open({vectors: [`${sue}@0.1σ`]})).steering!.state.get("sue").coefficient;
+        const session = await open();
+        await session.addVector(sue, {sigma: 0.1});
+        expect(session.steering!.state.get("sue").coefficient).toBe(fromFlag);
+        expect(fromFlag).toBeGreaterThan(0.5); // resolved through the calibration, not the 0 it was loaded at
+    });
+
     it("the gauge of a steered reply: KL from the unsteered model grows with the strength; no gauge without steering", async () => {
         const kls: number[] = [];
         for (const c of [0.5, 2]) {

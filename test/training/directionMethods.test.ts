@@ -113,5 +113,8 @@ describe("prompt files and imports", () => {
         expect(parseDirection("f.json", json({hook_name: "blocks.3.hook_resid_mid"}))).toMatchObject({layerProblem: expect.stringMatching(/inside block 3/)});
         expect(parseDirection("g.json", json({hook_name: "blocks.1.hook_resid_pre"})).layerProblem).toMatch(/steers from block 1's output on/);
         expect(parseDirection("h.json", json({})).layer).toBeUndefined();
+        // a file's layer is a whole block number, as --layer takes it: 2.5 or 1e21 is no layer to steer at
+        for (const layer of [2.5, 1e21, -1])
+            expect(parseDirection("i.json", json({layer}))).toEqual({values: expect.any(Float32Array), layerProblem: `its layer ${layer} is not a whole block number`});
     });
 });
