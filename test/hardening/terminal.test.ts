@@ -8,7 +8,7 @@ import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 import {tempDir, tinyModelPath} from "../helpers/tinyModel.js";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -20,7 +20,7 @@ const statusLine = (s: string) => s.includes(`${path.basename(storiesShaped)} ·
 /** a finished reply's details line ("[hit --max-tokens · ppl 3.10]"; a generated model may also stop early) */
 const replies = (s: string) => s.match(/\[[^\]\n]*ppl \d/g)?.length ?? 0;
 
-describe.skipIf(!hasTmux)("terminal edge cases", () => {
+describe("terminal edge cases", () => {
     it("works at 60 columns: nothing drawn past the edge, the panel and status line fit", async () => {
         term = chat(60);
         await term.waitFor((s) => statusLine(s), "the status line");
@@ -62,7 +62,7 @@ describe.skipIf(!hasTmux)("terminal edge cases", () => {
     });
 });
 
-describe.skipIf(!hasTmux)("chat start-up errors", () => {
+describe("chat start-up errors", () => {
     it("a bad --preset, --vector or --layers is one line on stderr and exit 2, never a stack trace", async () => {
         const model = tinyModelPath();
         const cases: [string[], RegExp][] = [

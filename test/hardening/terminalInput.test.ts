@@ -7,7 +7,7 @@
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -21,7 +21,7 @@ const replies = (s: string) => s.match(/\[[^\]\n]*ppl \d/g)?.length ?? 0;
 /** the SGR parameters of every style escape on the screen */
 const styles = (screen: string) => [...screen.matchAll(/\u001b\[([0-9;]*)m/g)].map((m) => m[1]!.split(";"));
 
-describe.skipIf(!hasTmux)("typing in a real terminal", () => {
+describe("typing in a real terminal", () => {
     it("draws in colour (even with CI set), with the prompt's cursor in inverse video", async () => {
         term = chat(["CI=true"]);
         await term.waitFor(statusLine, "the status line");
