@@ -8,7 +8,7 @@ import path from "node:path";
 import React from "react";
 import {render} from "ink-testing-library";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {ConceptReader} from "../../src/steering/conceptReader.js";
@@ -104,7 +104,7 @@ describe("the read-out on the demo model", () => {
             const steering = SteeringController.create(loaded.context, loaded.model);
             await steering.addVector(path.join(repoRoot, "vectors", "sue.gguf"), 1);
             const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0.8, seed: 3, maxTokens: 30},
-                beforeTurn: steeringBeforeTurn(steering, false)});
+                ...steeringHooks(steering)});
             const reader = new ReplyReader(loaded);
             const app = render(<App session={new ChatSession({conversation, modelName: "demo", steering,
                 readReply: (tokens, list) => reader.read(tokens, list)})} />);

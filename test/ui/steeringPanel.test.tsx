@@ -10,7 +10,7 @@ import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
@@ -71,7 +71,7 @@ describe("the chat's steering controls", () => {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
-            beforeTurn: steeringBeforeTurn(steering, false)});
+            ...steeringHooks(steering)});
         const presets = new PresetStore({dir: configDir});
         const app = render(<App session={new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe,
             settingsBeforePresets, pinnedSettings})} />);
