@@ -3,7 +3,7 @@
  * read, as a held arrow, ssh or a script sends them. The steering panel, the vector and preset pickers and the
  * start-up model list apply them one after another (src/ui/panelKeys.ts, src/ui/listKeys.ts). Every wait polls the
  * screen for what the keys should show; a generated model shaped like stories260K (64 wide, 5 layers, so the shipped
- * vectors fit) keeps these off the shared model. They skip only without tmux.
+ * vectors fit) keeps these off the shared model. They need tmux (and fail without it).
  */
 import {copyFileSync} from "node:fs";
 import path from "node:path";

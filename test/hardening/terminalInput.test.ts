@@ -2,7 +2,7 @@
  * Typing into the chat in a real terminal (tmux), as people and scripts do: colour, Enter that arrives with the
  * text (send-keys "text" Enter, ssh, keys typed while the model loads), a bracketed paste, Ctrl+C on a half-typed
  * line and while loading, the preset-name dialog, and the prompt history across runs. A generated model shaped like
- * stories260K keeps these running without the shared model; they skip only without tmux.
+ * stories260K keeps these running without the shared model; they need tmux (and fail without it).
  */
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";

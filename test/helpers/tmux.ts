@@ -59,11 +59,12 @@ export function startTerminal(args: string[], {width = 100, height = 30, env = [
                 const text = screen();
                 if (check(text)) return text;
                 if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`);
-                await new Promise((r) => setTimeout(r, 100));
+                await new Promise((r) => setTimeout(r, 100)); // the polling interval: the check decides
             }
         },
         async typeLine(text) {
             tmux("send-keys", "-t", name, "-l", text);
+            // about time itself: a person's Enter comes a while after the text (a burst is keys(), and has its own tests)
             await new Promise((r) => setTimeout(r, 300));
             tmux("send-keys", "-t", name, "Enter");
         },

@@ -6,7 +6,6 @@
 import {readFileSync} from "node:fs";
 import path from "node:path";
 import React from "react";
-import {render} from "ink-testing-library";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
 import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
@@ -20,7 +19,7 @@ import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {heatMap, readoutReport, readsLabel, shadeOf, zBar} from "../../src/ui/readoutView.js";
 import {parseSlashCommand} from "../../src/ui/slashCommands.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, mount, press, typeText, waitForFrame} from "../helpers/ink.js";
 import {repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";
 
 describe("read-out layouts", () => {
@@ -106,10 +105,9 @@ describe("the read-out on the demo model", () => {
             const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0.8, seed: 3, maxTokens: 30},
                 ...steeringHooks(steering)});
             const reader = new ReplyReader(loaded);
-            const app = render(<App session={new ChatSession({conversation, modelName: "demo", steering,
+            const app = await mount(<App session={new ChatSession({conversation, modelName: "demo", steering,
                 readReply: (tokens, list) => reader.read(tokens, list)})} />);
             cleanup = () => { app.unmount(); conversation.dispose(); void reader.free(); };
-            await tick(100);
             const send = async (text: string) => {
                 await typeText(app.stdin, text);
                 await press(app.stdin, keys.enter);
