@@ -84,7 +84,10 @@ function parseNpy(bytes: Uint8Array, fail: (p: string) => Error): Float32Array {
     const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
     const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
     if (/'fortran_order':\s*True/.test(header)) throw fail("Fortran-ordered arrays are not supported");
-    const dims = (shape ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+    const parts = (shape ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+    // each dimension a plain decimal integer, as NumPy writes them: `(63.5,)`, `(1e3,)` or `(0x10,)` is no shape
+    if (parts.some((s) => !/^\d{1,9}$/.test(s))) throw fail(`its shape (${shape}) is not a list of whole numbers`);
+    const dims = parts.map(Number);
     const count = dims.reduce((a, b) => a * b, 1);
     if (dims.length === 0 || dims.length > 2 || (dims.length === 2 && dims[0] !== 1)) throw fail(`expected shape (n,) or (1, n), got (${shape})`);
     const dataStart = headerStart + headerLength;

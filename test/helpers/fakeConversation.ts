@@ -1,7 +1,8 @@
 /**
  * An in-memory Conversation for UI tests: it streams a scripted reply through onText with small awaits, can pause
  * mid-reply until released (so a test can look at the screen while a reply is being written), honours the
- * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), and records every call.
+ * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), can fail mid-reply as a broken
+ * generation does (throw after some chunks, the history left as it was), and records every call.
  */
 import type {Conversation, ConversationMode, ConversationSnapshot, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../../src/engine/sampling.js";
@@ -18,6 +19,8 @@ export type FakeScript = {
     chunks: string[],
     /** stop before streaming chunk N and wait for release() (or an abort) */
     pauseBefore?: number,
+    /** throw this error after streaming N chunks (the exchange is not kept, as the real conversation keeps none) */
+    failAfter?: {chunks: number, error: Error},
     stopReason?: Reply["stopReason"],
     tokensPerSecond?: number,
     meanLogProb?: number
@@ -71,6 +74,7 @@ export class FakeConversation implements Conversation {
         let count = 0;
         let stopReason: Reply["stopReason"] = script.stopReason ?? "eos";
         for (const [i, chunk] of script.chunks.entries()) {
+            if (i === script.failAfter?.chunks) throw script.failAfter.error;
             if (i === script.pauseBefore) await this.waitForReleaseOrAbort(signal);
             if (signal?.aborted) {
                 stopReason = "aborted";
@@ -81,6 +85,7 @@ export class FakeConversation implements Conversation {
             text += chunk;
             count++;
         }
+        if (script.failAfter != null && script.failAfter.chunks >= script.chunks.length && stopReason !== "aborted") throw script.failAfter.error;
         this.used += userText.length + count;
         this.turns.push({user: userText, reply: text});
         return {text, tokens: [], tokenCount: count, stopReason, tokensPerSecond: script.tokensPerSecond ?? 0,
@@ -104,6 +109,11 @@ export class FakeConversation implements Conversation {
         this.clearCalls++;
         this.turns = [];
         this.used = 0;
+    }
+
+    /** the exchanges it holds now, oldest first */
+    history(): {user: string, reply: string}[] {
+        return this.turns.map((t) => ({...t}));
     }
 
     lastUserText() {

@@ -17,6 +17,7 @@ import {fitName, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
 import {useChat, type ChatState} from "../../src/ui/useChat.js";
+import {shownText} from "../../src/ui/chatMessage.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import {inAct, keys, press, waitForFrame} from "../helpers/ink.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
@@ -139,7 +140,7 @@ describe("notes said while a reply is printed", () => {
         conversation.release();
         await waitForFrame(app.lastFrame, () => !out.chat!.busy);
         expect(roles(out.chat!.messages)).toEqual(["user", "stream", "assistant", "error"]);
-        expect(out.chat!.messages.at(-1)!.text).toMatch(/^Busy: \/train waits/);
+        expect(shownText(out.chat!.messages.at(-1)!)).toMatch(/^Busy: \/train waits/);
         expect(out.chat!.asides).toEqual([]);
     });
 });

@@ -439,7 +439,7 @@ describe("the chat's steering controls", () => {
         conversation.sampling.temperature = 0;
         conversation.sampling.maxTokens = 100;
         conversation.sampling.seed = undefined;
-        presets.save({name: "plain", vectors: []});
+        await presets.save({name: "plain", vectors: []});
         await send(stdin, "/preset load pirate");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset pirate"));
         expect(conversation.systemPrompt).toBe("Talk like a pirate.");
@@ -499,7 +499,10 @@ describe("the chat's steering controls", () => {
     it("/train NAME says which presets (shipped ones too) now load the trained vector instead of the one the name meant", async () => {
         const trainedDir = path.join(tempDir(), "trained", "tiny");
         mkdirSync(trainedDir, {recursive: true});
-        const trainer: RecipeTrainer = async (name) => writeVector(vectorOf(32, [2], (l, i) => Math.sin(l * i + 1)), `${name}.gguf`, trainedDir);
+        const trainer: RecipeTrainer = async (name) => {
+            const vector = vectorOf(32, [2], (l, i) => Math.sin(l * i + 1));
+            return {file: writeVector(vector, `${name}.gguf`, trainedDir), vector};
+        };
         const {stdin, lastFrame} = await start(() => new FakeConversation(), trainer);
         await send(stdin, "/train happy");
         const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Presets naming happy now load this trained vector"));
@@ -546,13 +549,13 @@ describe("the chat's steering controls", () => {
         // as if --preset pirate had been applied at start-up on top of the flags
         conversation.setSystemPrompt("Talk like a pirate.");
         conversation.sampling.temperature = 1.3;
-        presets.save({name: "bare", vectors: []});
+        await presets.save({name: "bare", vectors: []});
         await send(stdin, "/preset load bare");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset bare"));
         expect(conversation.systemPrompt).toBe("From the flags.");
         expect(conversation.sampling.temperature).toBe(0.3);
 
-        presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9}});
+        await presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9}});
         await send(stdin, "/preset load hot");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset hot"));
         await send(stdin, "/system Mine now.");
@@ -571,7 +574,7 @@ describe("the chat's steering controls", () => {
         const {stdin, lastFrame, conversation, presets} = await start(() => new FakeConversation(), undefined, flags, ["temperature"]);
         const shows = (text: string) => waitForFrame(lastFrame, (f) => unwrapped(f).includes(text));
         conversation.sampling.temperature = 0.2; // as --temperature 0.2 set it
-        presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
+        await presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
         await send(stdin, "/preset load hot");
         await shows("Loaded preset hot — from the next turn: no steering kept your temperature (set on the command line, with /set or /history) over the preset's");
         expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 5});
@@ -581,7 +584,7 @@ describe("the chat's steering controls", () => {
         await shows("From the next reply: temperature 0.2 · top-k 5 · top-p 0.5");
         await send(stdin, "/set seed 7");
         await shows("seed 7 · max-tokens");
-        presets.save({name: "narrow", vectors: [], sampling: {topP: 0.9, minP: 0.2}});
+        await presets.save({name: "narrow", vectors: [], sampling: {topP: 0.9, minP: 0.2}});
         await send(stdin, "/preset load narrow");
         await shows("Loaded preset narrow");
         expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 40, topP: 0.5, minP: 0.2, seed: 7});

@@ -28,6 +28,6 @@ export const sweep = defineCommand({
     },
     run: ({name, from, to, step, control}, {session, runJob, liveStream, record, columns}) => runJob("trial", "writing", async (signal) => {
         const rows = await session.sweep(name, sweepValues(from, to, step), () => liveStream(signal), {control});
-        record(sweepTable(name, rows, columns()), {trial: "sweep"});
+        record(sweepTable(name, rows, columns()), "sweep");
     })
 });
