@@ -265,6 +265,11 @@ export class SteeredModel {
         };
     }
 
+    /** requests waiting for their turn (the running one not counted) */
+    get waitingCount(): number {
+        return this.queue.waitingCount;
+    }
+
     /** Stops taking requests: those waiting are refused, the running one is stopped; resolves when it has ended. */
     async close() {
         this.queue.close();

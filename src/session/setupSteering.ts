@@ -116,14 +116,6 @@ export function steeringHooks(controller: SteeringController | undefined) {
     };
 }
 
-/**
- * The hook alone, for callers that only need changes applied (and dropped from the cache under the conversation's
- * default policy, reeval). `hideChanges` makes every change invisible to the conversation: the old --keep-cache.
- */
-export function steeringBeforeTurn(controller: SteeringController | undefined, hideChanges = false) {
-    return () => (controller?.applyStaged() ?? false) && !hideChanges;
-}
-
 /** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
 export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history" | "steer">, setup: SteeringSetup,
     /** this model's own defaults (the demo's shorter replies), under the preset's and the flags' */

@@ -294,6 +294,7 @@ describe("chat mode on the tiny model (no chat template: node-llama-cpp falls ba
         const schedules: [string, (abort: () => void) => void][] = [
             ["synchronously after send()", (abort) => abort()],
             ["on the next macrotask", (abort) => setImmediate(abort)],
+            // these two are about time itself: an abort at some moment in the prefill or the reply, whichever it is
             ["after 1 ms", (abort) => setTimeout(abort, 1)],
             ["after 20 ms", (abort) => setTimeout(abort, 20)]
         ];

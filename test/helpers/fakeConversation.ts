@@ -7,6 +7,11 @@
 import type {Conversation, ConversationMode, ConversationSnapshot, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../../src/engine/sampling.js";
 
+/**
+ * The pace of a model's tokens (chunkDelayMs apart): a reply takes time as a real one does, so the screen's flush
+ * timer batches what arrived. No test's outcome waits on it: a test that looks mid-reply pauses the script
+ * (pauseBefore) and waits for the frame; one that counts frames fakes the flush timer.
+ */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type FakeScript = {

@@ -4,7 +4,7 @@
  * of concurrent clients with different steering (every reply equal to the same request served alone), clients that
  * go away mid-stream, a full queue.
  */
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
 import OpenAI from "openai";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {openServer, type OpenedServer, type OpenServerOptions} from "../../src/server/openServer.js";
@@ -368,7 +368,7 @@ describe("serve: limits and keys", () => {
         const iterator = running[Symbol.asyncIterator]();
         await iterator.next(); // it runs
         const waiting = s.client.completions.create({model: "stories260K", prompt: "Once", max_tokens: 2, temperature: 0});
-        await new Promise((r) => setTimeout(r, 50));
+        await vi.waitFor(() => expect(s.server.model.waitingCount).toBe(1)); // it waits: the one waiting place is taken
         const refused = await post(`${s.url}/v1/completions`, {model: "stories260K", prompt: "Once", max_tokens: 2});
         expect(refused.status).toBe(429);
         expect(refused.body.error).toMatchObject({code: "queue_full", type: "rate_limit_error"});

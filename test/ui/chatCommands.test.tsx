@@ -8,7 +8,7 @@ import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, press, settle, typeText, waitForFrame} from "../helpers/ink.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import {idle, start, submit, unmountChat} from "../helpers/chatScreen.js";
 
@@ -31,8 +31,8 @@ describe("the chat screen's commands", () => {
         for (const ch of text) stdin.write(ch); // back to back: no render in between
         stdin.write("\u001b[D"); // ← then an insertion before the last letter, still in the same burst
         stdin.write("!");
-        await tick();
-        stdin.write(keys.enter);
+        await settle(); // the renders the burst set off are done
+        await press(stdin, keys.enter);
         await waitForFrame(lastFrame, (f) => f.includes("Hello there!"));
         expect(conversation.sent).toEqual(["the quick brown fox jumps over the lazy do!g"]);
     });
@@ -45,7 +45,6 @@ describe("the chat screen's commands", () => {
             const open = await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
             expect(open).toContain("Keys and commands");
             expect(open).toContain("F1, ? (panel)");
-            await tick(150); // the overlay's key listener attaches in an effect after it is drawn; a loaded machine can lag
             await press(stdin, "x");
             const closed = await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
             expect(closed).not.toContain("Keys and commands");
@@ -130,9 +129,10 @@ describe("the chat screen's commands", () => {
         const {stdin, lastFrame, conversation} = await start();
         await press(stdin, keys.enter);
         await submit({stdin, lastFrame}, "   ");
-        await tick(100);
-        expect(conversation.sent).toEqual([]);
-        expect(lastFrame()).not.toContain("writing");
+        // a later prompt is sent and answered: had the empty ones been sent, they would be before it
+        await submit({stdin, lastFrame}, "marker");
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
+        expect(conversation.sent).toEqual(["marker"]);
     });
 
     it("a reply that hits the token limit is marked [hit --max-tokens]", async () => {

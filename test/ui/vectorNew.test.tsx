@@ -5,7 +5,6 @@
  */
 import React from "react";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
-import {render} from "ink-testing-library";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {NEW_VECTOR_SIGMA} from "../../src/session/describedVector.js";
@@ -15,7 +14,7 @@ import {describedTrainerFor, type DescribedTrainer} from "../../src/training/des
 import {App} from "../../src/ui/App.js";
 import {parseSlashCommand} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, mount, press, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 
 describe("/vector new", () => {
@@ -34,11 +33,11 @@ describe("/vector new", () => {
     let cleanup: (() => void) | undefined;
     afterEach(() => cleanup?.());
 
-    function start(trainDescribed: DescribedTrainer) {
+    async function start(trainDescribed: DescribedTrainer) {
         const steering = SteeringController.create(loaded.context, loaded.model);
         const conversation = new FakeConversation();
         const session = new ChatSession({conversation, modelName: "tiny", steering, trainDescribed, calibration: () => modelCalibration(loaded)});
-        const app = render(<App session={session} />);
+        const app = await mount(<App session={session} />);
         cleanup = () => app.unmount();
         return {...app, steering, conversation};
     }
@@ -69,8 +68,7 @@ describe("/vector new", () => {
             if (result.trained) trainings++;
             return result;
         };
-        const {stdin, lastFrame, steering, conversation} = start(counting);
-        await tick(100);
+        const {stdin, lastFrame, steering, conversation} = await start(counting);
         await send(stdin, '/vector new pirate "speaks like a pirate"');
         const done = await waitForFrame(lastFrame, (f) => f.includes("Trained pirate") && idle(f), 60_000);
         expect(trainings).toBe(1);
@@ -103,8 +101,7 @@ describe("/vector new", () => {
             onProgress?.(5, 36);
             signal?.addEventListener("abort", () => reject(new Error("Training was cancelled")));
         });
-        const {stdin, lastFrame, steering, conversation} = start(stuck);
-        await tick(100);
+        const {stdin, lastFrame, steering, conversation} = await start(stuck);
         await send(stdin, "/vector new pirate speaks like a pirate");
         const training = await waitForFrame(lastFrame, (f) => /training \[█+░+\] 5\/36 prompts/.test(f));
         expect(training).toContain("… training pirate (Esc to stop)");
