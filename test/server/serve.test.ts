@@ -177,6 +177,20 @@ describe("serve: completions (raw, as ask --raw)", () => {
         expect(values).toEqual(whole.token_logprobs);
     });
 
+    it("answers 400 to logprobs where the native generation loop cannot run", async () => {
+        const saved = process.env.STEER_CHAT_NATIVE_LOOP;
+        process.env.STEER_CHAT_NATIVE_LOOP = "0";
+        try {
+            const refused = await post(`${s.url}/v1/completions`, {model: "stories260K", prompt: "Once upon a time", max_tokens: 4, logprobs: 1});
+            expect(refused.status).toBe(400);
+            expect(refused.body.error).toMatchObject({param: "logprobs", code: "logprobs_unavailable"});
+            expect(refused.body.error!.message).toMatch(/native generation loop \(STEER_CHAT_NATIVE_LOOP=0\)/);
+        } finally {
+            if (saved == null) delete process.env.STEER_CHAT_NATIVE_LOOP;
+            else process.env.STEER_CHAT_NATIVE_LOOP = saved;
+        }
+    });
+
     it("leaves out the tokens past a stop string", async () => {
         const whole = logprobsOf((await complete({}, {logprobs: 1})).choices[0]!);
         const cut = await complete({}, {stop: ["girl"], logprobs: 1});
