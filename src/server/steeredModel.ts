@@ -129,7 +129,7 @@ export class SteeredModel {
     private readonly template: {template: ChatTemplate} | {wrapper: ChatWrapper, note: string};
     private readonly sequence: LlamaContextSequence;
     /** a vocabulary token's text and bytes, as logprobs write them */
-    private readonly tokenTexts = new Map<Token, TokenText>();
+    private readonly tokenTexts = new Map<number, TokenText>();
     private wordTokens: Token[] | undefined;
     private defaultSteering: ResolvedSteering;
     private defaultPolicy: SteerPolicy | undefined;
@@ -328,22 +328,29 @@ export class SteeredModel {
         return this.resolver;
     }
 
-    /** a token's log-probabilities as a response writes them: with the text of it and of its step's top tokens */
+    /**
+     * A token's log-probabilities as a response writes them: with the text of it and of its step's top tokens. The
+     * chosen token's text is its text in the reply (a special token's is empty, as the reply leaves it out); an
+     * alternative that is a special token is named by its text ("</s>"), so a client sees which it was.
+     */
     private logprobEntry(entry: TokenLogprob, offset: number): LogprobEntry {
-        return {...this.textOf(entry.token), logprob: entry.logprob, offset,
-            top: entry.top.map((t) => ({...this.textOf(t.token), logprob: t.logprob}))};
+        const chosen = this.textOf(entry.token, false);
+        return {...chosen, logprob: entry.logprob, offset,
+            top: entry.top.map((t) => ({...t.token === entry.token ? chosen : this.textOf(t.token, true), logprob: t.logprob}))};
     }
 
-    private textOf(token: Token): TokenText {
-        let known = this.tokenTexts.get(token);
+    private textOf(token: Token, nameSpecial: boolean): TokenText {
+        const key = nameSpecial ? -1 - token : token;
+        let known = this.tokenTexts.get(key);
         if (known == null) {
             const model = this.loaded.model;
             // after a plain word, so a leading space is kept (the detokenizer drops it at the start of a text)
             this.wordTokens ??= model.tokenize("a", false);
             const before = model.detokenize(this.wordTokens, false);
             const piece = model.detokenize([...this.wordTokens, token], false).slice(before.length);
-            known = tokenText(piece, () => vocabularyByte(this.loaded, token));
-            this.tokenTexts.set(token, known);
+            known = piece === "" && nameSpecial ? tokenText(model.detokenize([token], true), () => undefined)
+                : tokenText(piece, () => vocabularyByte(this.loaded, token));
+            this.tokenTexts.set(key, known);
         }
         return known;
     }

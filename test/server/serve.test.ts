@@ -363,6 +363,10 @@ describe("serve: chat completions (the model's template)", () => {
         const plain = await chat({});
         const tim = await chat({steering: TIM});
         expect(plain.choices[0]!.message).toMatchObject({role: "assistant"});
+        // made with the model's own template: the listing says so, and the response needs not
+        const models = await (await fetch(`${s.url}/v1/models`)).json() as {data: {chat_format: unknown}[]};
+        expect(models.data[0]!.chat_format).toEqual({source: "template", name: "jinja"});
+        expect(plain).not.toHaveProperty("chat_format");
         expect(plain.choices[0]!.message.content!.length).toBeGreaterThan(0);
         expect(tim.choices[0]!.message.content).not.toBe(plain.choices[0]!.message.content);
         expect(added(tim).steering.description).toBe("tim +0.75");
@@ -405,6 +409,15 @@ describe("serve: chat completions (the model's template)", () => {
         const alone = await post(`${s.url}/v1/chat/completions`, {...asked, logprobs: undefined});
         expect(alone.status).toBe(400);
         expect(alone.body.error).toMatchObject({param: "top_logprobs"});
+    });
+
+    it("names a special token among the alternatives by its text", async () => {
+        // the beginning-of-sequence token is among some steps' top 20 on this reply: it reads "<s>", not "" as in a text
+        const result = await s.client.chat.completions.create({model: "stories260K-qa", max_tokens: 64, temperature: 0,
+            messages: [{role: "user", content: "Tell me a story about a dog"}], logprobs: true, top_logprobs: 20});
+        const names = result.choices[0]!.logprobs!.content!.flatMap((c) => c.top_logprobs.map((t) => t.token));
+        expect(names).toContain("<s>");
+        expect(names).not.toContain("");
     });
 
     it("refuses the OpenAI fields it cannot honour, naming them, and takes their neutral values", async () => {
