@@ -10,7 +10,8 @@
 import {createRequire} from "node:module";
 import {pathToFileURL} from "node:url";
 import type {LlamaContextSequence, Token} from "node-llama-cpp";
-import {addonContextOf, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule} from "./loader.js";
+import {addonContextOf, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule,
+    type NativeOnTokens} from "./loader.js";
 
 export type NativeSampling = {temperature: number, topK: number, topP: number, minP: number, seed?: number};
 
@@ -23,8 +24,12 @@ export type NativeGenerateRequest = {
     /** a control-vector switch inside the loop: once `after` tokens were generated, right before the last of them is
      * decoded (its logits give token after + 1), `vector` is applied (null: cleared). The loop holds the context. */
     switchAt?: {after: number, vector: ControlVectorBuffer | null},
-    /** the tokens sampled since the last call, with each one's probability; called on the JS thread, in order */
-    onTokens(tokens: Int32Array, confidences: Float32Array): void
+    /** 0..n_vocab: each token's log-probability in the model's distribution and the top N of each step, given to onTokens;
+     * undefined: not computed (the default: the loop then does no more per token than before) */
+    topLogprobs?: number,
+    /** the tokens sampled since the last call, with each one's probability (and log-probabilities when asked);
+     * called on the JS thread, in order */
+    onTokens: NativeOnTokens
 };
 
 /** the fields of node-llama-cpp's LlamaContextSequence that the loop reads and updates (internal in 3.22.1) */
@@ -89,10 +94,11 @@ async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
             // as node-llama-cpp resolves a seed (LlamaContextSequence._resolveSamplerConfig): none is the time in seconds
             seed: Math.max(0, Number.isFinite(sampling.seed) ? Math.floor(sampling.seed!) : Math.floor(Date.now() / 1000)),
             ...(request.switchAt != null && request.switchAt.after >= 1
-                ? {switchAt: request.switchAt.after, switchVector: request.switchAt.vector} : {})
-        }, (tokens, confidences) => {
+                ? {switchAt: request.switchAt.after, switchVector: request.switchAt.vector} : {}),
+            ...(request.topLogprobs != null ? {topLogprobs: request.topLogprobs} : {})
+        }, (tokens, confidences, logprobs, topIds, topLogprobs) => {
             for (const token of tokens) generated.push(token as Token);
-            request.onTokens(tokens, confidences);
+            request.onTokens(tokens, confidences, logprobs, topIds, topLogprobs);
         });
         const stop = () => run.stop();
         request.signal?.addEventListener("abort", stop);

@@ -45,6 +45,8 @@ export type NativeGenerationResult = {
     decodedGenerated: number,
     /** whether the switch asked for (switchAt) was made */
     switched?: boolean,
+    /** how many steps computed log-probabilities (0 unless topLogprobs was given; absent from an older helper) */
+    logprobSteps?: number,
     /** the end-of-generation token sampled last (stopReason eos), not decoded, and its probability */
     eogToken?: number,
     eogConfidence?: number,
@@ -65,8 +67,16 @@ export type NativeGenerationOptions = {
     /** a switch of the control vector once this many tokens were generated, right before the last is decoded (0: none) */
     switchAt?: number,
     /** what the switch applies (null: clears the vector) */
-    switchVector?: ControlVectorBuffer | null
+    switchVector?: ControlVectorBuffer | null,
+    /** each token's log-probability in the model's distribution and the top N of each step (onTokens' last three
+     * arguments); -1 or absent: none, the loop does not compute them */
+    topLogprobs?: number
 };
+
+/** the native loop's onTokens: the tokens, their probabilities after sampling and, when topLogprobs ≥ 0 was given,
+ * their log-probabilities in the model's distribution and each step's top ids and log-probabilities (N per token) */
+export type NativeOnTokens = (tokens: Int32Array, confidences: Float32Array, logprobs?: Float32Array, topIds?: Int32Array,
+    topLogprobs?: Float32Array) => void;
 
 /** what the helper exports, as native/module.cc registers it */
 export type NativeModule = {
@@ -81,7 +91,7 @@ export type NativeModule = {
         nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
     generate?(addonContext: object, expectedNCtx: number, options: NativeGenerationOptions,
-        onTokens: (tokens: Int32Array, confidences: Float32Array) => void): {done: Promise<NativeGenerationResult>, stop(): void},
+        onTokens: NativeOnTokens): {done: Promise<NativeGenerationResult>, stop(): void},
     attachThreadPool?(addonContext: object, expectedNCtx: number, threads: number, poll: number): ThreadPoolHandle,
     freeThreadPool?(handle: ThreadPoolHandle): void,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */
