@@ -25,6 +25,7 @@ export class RequestQueue {
     private mode: {kind: "idle"} | {kind: "alone"} | {kind: "batch", key: string, members: number} = {kind: "idle"};
     private switching = false;
     private closed = false;
+    private idleWaiters: (() => void)[] = [];
     private readonly width: number;
 
     constructor(readonly maxWaiting: number, private readonly options: QueueOptions = {}) {
@@ -84,6 +85,12 @@ export class RequestQueue {
         }
     }
 
+    /** Resolves once nothing runs, waits or is being switched (a batch's end included). */
+    whenIdle(): Promise<void> {
+        if (!this.busy && this.waiting.length === 0) return Promise.resolve();
+        return new Promise((resolve) => this.idleWaiters.push(resolve));
+    }
+
     /** Refuses every request waiting now or coming later; the running ones end on their own. */
     close() {
         this.closed = true;
@@ -129,7 +136,10 @@ export class RequestQueue {
     /** Starts what comes next: the first waiting request, with every waiting request of its batch. */
     private next() {
         const head = this.waiting.shift();
-        if (head == null) return;
+        if (head == null) {
+            for (const resolve of this.idleWaiters.splice(0)) resolve();
+            return;
+        }
         if (head.key == null) {
             this.mode = {kind: "alone"};
             head.start();

@@ -403,6 +403,8 @@ export class SteeredModel {
         this.queue.close();
         this.shutdown.abort();
         await Promise.all([...this.running]);
+        // the last batch's run closes once its requests have left the queue
+        await this.queue.whenIdle();
         await this.batchEnded;
         for (const sequence of this.sequences) sequence.dispose();
         await this.meter?.free();

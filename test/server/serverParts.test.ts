@@ -104,8 +104,9 @@ describe("RequestQueue", () => {
         expect(events.at(-1)).toBe("start b3");
         gates.get("b2")!.resolve();
         gates.get("b3")!.resolve();
+        const idle = queue.whenIdle();
         expect(await Promise.all([b2, b3])).toEqual(["b2", "b3"]);
-        await new Promise<void>((r) => setImmediate(r));
+        await idle; // once the batch's end has run
         expect(ended).toEqual(["A", "B", "A", "B"]);
         expect(queue.busy).toBe(false);
     });
