@@ -19,30 +19,35 @@ import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import {PRESET_SAMPLING_KEYS, type Preset, type PresetVector} from "./presetSchema.js";
 
-export type PresetLoadResult = {loaded: string[], skipped: string[]};
+/** the preset's steering (what fits this model), the names it loaded and what it skipped and why */
+export type PresetLoadResult = {state: SteeringState, loaded: string[], skipped: string[]};
 
 /** The model's calibration, or a way to get it (measured or read from the cache only when a preset needs it). */
 export type CalibrationSource = ModelCalibration | (() => Promise<ModelCalibration>);
 
 /**
- * The raw coefficient a preset's vector is loaded with on this model: its `sigma` through the model's calibration
- * when it has one (so the preset moves between models), else its `coefficient`. A sigma with no calibration to
- * resolve it and no coefficient to fall back on is a one-line error.
+ * The raw coefficient a preset's vector is loaded with on this model. On the model the preset was saved on
+ * (`savedOn`, the model's SHA-256, is the calibration's), exactly the coefficient it stores: σ rounded to 4 digits
+ * and back would move it (+0.75 came back as 0.749643). On another model its `sigma` through that model's
+ * calibration (so the preset moves between models), else its `coefficient`. A sigma with no calibration to resolve
+ * it and no coefficient to fall back on is a one-line error.
  */
 export function presetCoefficient(v: PresetVector, vector: ControlVector, calibration: ModelCalibration | undefined,
-    layers?: LayerRange): number {
+    layers?: LayerRange, savedOn?: string): number {
+    if (v.coefficient != null && savedOn != null && calibration?.modelHash === savedOn) return v.coefficient;
     if (v.sigma != null && calibration != null) return resolveSigma(v.sigma, v.vector, vector, calibration, layers);
     if (v.coefficient != null) return v.coefficient;
     throw new UserFacingError(`${v.vector} is stored at ${v.sigma}σ, which needs the model's calibration`, "load it where the model is loaded, or store a coefficient beside the sigma");
 }
 
 /**
- * Replaces the staged steering with the preset's (what fits; with `train`, a vector that does not fit but has a
- * recipe is trained for this model, so shipped presets work beyond the model their files were made for). Strengths
- * in σ are resolved with `calibration` (asked for once, only when a vector has one).
+ * The preset's steering on this model, to stage in place of the current one (what fits; with `train`, a vector that
+ * does not fit but has a recipe is trained for this model, so shipped presets work beyond the model their files were
+ * made for). The controller only loads and fits the vectors: nothing is staged here (ChatSession.stage does that).
+ * Strengths in σ are resolved with `calibration` (asked for once, only when a vector has one).
  * Its system prompt and sampling: presetConversationSettings.
  */
-export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {},
+export async function presetSteering(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {},
     {calibration}: {calibration?: CalibrationSource} = {}): Promise<PresetLoadResult> {
     let state = new SteeringState();
     const skipped: string[] = [];
@@ -54,26 +59,28 @@ export async function applyPreset(preset: Preset, controller: SteeringController
             // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
             const entry = await loadEntryOrRecipe(controller, v.vector, v.coefficient ?? 0,
                 {layers, enabled: v.enabled ?? true, ...fallback});
-            const coefficient = presetCoefficient(v, entry.vector, v.sigma != null ? await calibrationNow() : undefined, entry.layers);
+            const coefficient = presetCoefficient(v, entry.vector, v.sigma != null ? await calibrationNow() : undefined, entry.layers,
+                preset.model);
             state = state.add({...entry, coefficient: roundCoefficient(coefficient)});
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${displayText(v.vector)}: ${errorMessage(err)}`);
         }
     }
-    controller.update(() => state);
-    return {loaded: state.entries.map((e) => e.name), skipped};
+    return {state, loaded: state.entries.map((e) => e.name), skipped};
 }
 
 /**
  * A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. With
- * the model's calibration, each strength is stored in σ as well, which is what a preset loaded on another model uses.
+ * the model's calibration, each strength is stored in σ as well, which is what a preset loaded on another model uses,
+ * and the model (its SHA-256), on which the stored coefficients are applied as they are.
  */
 export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling" | "history" | "steer"> = {},
     {calibration}: {calibration?: ModelCalibration} = {}): Preset {
     return {
         name,
         ...stripUndefined(extra),
+        ...(calibration != null ? {model: calibration.modelHash} : {}),
         vectors: state.entries.map((e) => {
             const sigma = calibration && sigmaOf(e.coefficient, e.vector, calibration, e.layers);
             return {

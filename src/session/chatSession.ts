@@ -12,7 +12,7 @@ import {writeFileAtomic} from "../engine/atomicWrite.js";
 import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
-import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
+import {describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept, presetSteering,
     type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
@@ -20,11 +20,11 @@ import {loadControlVector} from "../steering/loadControlVector.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
+import {fitLayerRange, type ModelShape, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
-import type {MixedControlVector} from "../steering/mixControlVectors.js";
+import type {LayerRange, MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
-import type {AutoCalibration} from "../steering/autoCalibrate.js";
+import type {AutoCalibration, CalibrationSteering} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
 import type {StrengthPoint} from "../steering/strengthSearch.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
@@ -82,9 +82,9 @@ export type ChatSessionOptions = {
     gauge?: (turn: Turn) => Promise<MeasuredGauge | undefined>,
     /** the model's calibration (each layer's typical norm), measured once and cached: for strengths in σ */
     calibration?: () => Promise<ModelCalibration>,
-    /** the strength search of /calibrate, on this conversation (it clears it while it runs) */
-    autoCalibrate?: (name: string, options: {policy: SteerPolicy, signal?: AbortSignal, onPoint?: (point: StrengthPoint) => void})
-    => Promise<AutoCalibration>
+    /** the strength search of /calibrate, on this conversation (it clears it while it runs); its probes stage through `steering` */
+    autoCalibrate?: (name: string, options: {policy: SteerPolicy, steering: CalibrationSteering, signal?: AbortSignal,
+        onPoint?: (point: StrengthPoint) => void}) => Promise<AutoCalibration>
 };
 
 const LABELS: Partial<Record<PinnedSetting, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
@@ -249,17 +249,17 @@ export class ChatSession {
         const history = this.conversation.snapshot();
         this.conversation.rewind();
         const before = this.conversation.snapshot();
-        steering.update((state) => state.allOff());
+        this.stage((state) => state.allOff());
         let off: Reply;
         try {
             off = await this.conversation.send(text, stream());
         } catch (err) {
             this.conversation.restore(history); // keep the exchange that was there
-            steering.update(() => current);
+            this.stage(() => current);
             await this.putSteeringBack();
             throw err;
         } finally {
-            steering.update(() => current);
+            this.stage(() => current);
         }
         if (off.stopReason === "aborted") {
             // cut short, the "off" side is no fair half of a comparison
@@ -306,7 +306,7 @@ export class ChatSession {
         const rows: SweepRow[] = [];
         try {
             for (const trial of trials) {
-                steering.update(() => trial.state);
+                this.stage(() => trial.state);
                 this.conversation.restore(before);
                 const policy = this.steerPolicy;
                 const reply = await this.conversation.send(text, stream());
@@ -319,7 +319,7 @@ export class ChatSession {
                 if (stopped) break;
             }
         } finally {
-            steering.update(() => original);
+            this.stage(() => original);
             this.conversation.restore(history);
             await this.putSteeringBack();
         }
@@ -340,7 +340,7 @@ export class ChatSession {
         const steering = this.requireSteering();
         const entry = await loadEntryOrRecipe(steering, ref, coefficient, {train: this.options.trainRecipe, ...progress});
         const weak = qualityWarning(entry.name, entry.vector.quality);
-        return [{lines: [addOrKeepVector(steering, entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
+        return [{lines: [this.addOrKeepVector(entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
     }
 
     /** /train: trains a recipe's vector for this model (again), and points a loaded vector of that name at it. */
@@ -384,8 +384,9 @@ export class ChatSession {
     async loadPreset(name: string, progress: JobProgress = {}): Promise<Outcome> {
         const {preset} = this.requirePresets().get(name);
         const steering = this.requireSteering();
-        const result = await applyPreset(preset, steering, {train: this.options.trainRecipe, ...progress},
+        const result = await presetSteering(preset, steering, {train: this.options.trainRecipe, ...progress},
             {calibration: this.options.calibration});
+        this.stage(() => result.state);
         const conversation = this.conversation;
         this.beforePresets ??= {
             systemPrompt: conversation.systemPrompt,
@@ -423,12 +424,18 @@ export class ChatSession {
         Object.assign(this.conversation.sampling, CALIBRATE_SAMPLING);
         let result: AutoCalibration;
         try {
-            result = await this.options.autoCalibrate(name, {policy: this.steerPolicy, ...progress});
+            // its probes change the steering through the session, as every change does
+            const through: CalibrationSteering = {
+                get state() { return steering.state; },
+                get appliedVector() { return steering.appliedVector; },
+                update: (change) => this.stage(change)
+            };
+            result = await this.options.autoCalibrate(name, {policy: this.steerPolicy, steering: through, ...progress});
         } finally {
             Object.assign(this.conversation.sampling, sampling);
             this.conversation.restore(history);
         }
-        if (!result.stopped) steering.update((s) => s.setRange(name, result.coefficientRange));
+        if (!result.stopped) this.stage((s) => s.setRange(name, result.coefficientRange));
         return calibrationReport(result, {model: this.modelName, sampling: CALIBRATE_SAMPLING, policy: this.steerPolicy});
     }
 
@@ -490,9 +497,61 @@ export class ChatSession {
             ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
     }
 
-    /** Changes the staged steering; returns the staged state to show. */
+    /**
+     * Every change to the steering comes here: the panel's keys, the slash commands, the pickers, presets, /compare's
+     * and /sweep's trials and /calibrate's probes. The change is checked once (mixed: a sum that overflows float32 is
+     * refused, leaving the steering as it was) and that mix is what the next turn applies. Returns the staged state.
+     */
     stage(change: (state: SteeringState) => SteeringState): SteeringState {
         return this.requireSteering().update(change);
+    }
+
+    /** /layers: a vector's layer range, fitted to the model; `warning` says how a range llama.cpp would adjust was adjusted. */
+    setLayers(name: string, layers: LayerRange | undefined): {state: SteeringState, warning?: string} {
+        const range = layers && fitLayerRange(layers, this.requireSteering().shape);
+        return {state: this.stage((s) => s.setLayers(name, range?.range)), warning: range?.warning};
+    }
+
+    /**
+     * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and
+     * on/off are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as
+     * llama.cpp does.
+     */
+    private addOrKeepVector(entry: SteeringEntry): string {
+        const loaded = this.requireSteering().state.loadedFrom(entry.source);
+        if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
+        const state = this.stage((s) => s.add(entry));
+        return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
+    }
+
+    /** whether this session can be steered (else the reason is in the start-up notes) */
+    get canSteer(): boolean {
+        return this.steering != null;
+    }
+
+    /** The steering the next turn will use (empty without steering). */
+    get steeringState(): SteeringState | undefined {
+        return this.steering?.state;
+    }
+
+    /** whether the staged steering differs from the one the model runs with */
+    get hasPendingSteering(): boolean {
+        return this.steering?.hasPendingChanges ?? false;
+    }
+
+    /** Calls `listener` after each staged or applied steering change; returns the unsubscribe. */
+    subscribeSteering(listener: () => void): () => void {
+        return this.steering?.subscribe(listener) ?? (() => undefined);
+    }
+
+    /** the loaded model's shape, for the vector picker (undefined without steering) */
+    get steeringShape(): ModelShape | undefined {
+        return this.steering?.shape;
+    }
+
+    /** the folder of vectors trained for this model, for the vector picker */
+    get trainedDir(): string | undefined {
+        return this.steering?.trainedDir;
     }
 
     /** The read-out of a reply on the vectors it was made with (after the reply is shown). */
@@ -559,15 +618,4 @@ export class ChatSession {
         writeFileAtomic(file, body);
         return `Saved the transcript to ${file}`;
     }
-}
-
-/**
- * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
- * are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as llama.cpp does.
- */
-export function addOrKeepVector(steering: SteeringController, entry: SteeringEntry): string {
-    const loaded = steering.state.loadedFrom(entry.source);
-    if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
-    const state = steering.update((s) => s.add(entry));
-    return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
 }

@@ -74,8 +74,8 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy,
         readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
         calibration,
-        autoCalibrate: controller && (async (name, {policy: steer, signal, onPoint}) =>
-            autoCalibrate(loaded, conversation, controller, {name, calibration: await calibration(), policy: steer, signal, onPoint})),
+        autoCalibrate: controller && (async (name, {policy: steer, steering, signal, onPoint}) =>
+            autoCalibrate(loaded, conversation, steering, {name, calibration: await calibration(), policy: steer, signal, onPoint})),
         gauge: meter && ((turn) => (turn.reply.context == null ? Promise.resolve(undefined)
             : meter.measure({context: turn.reply.context, reply: turn.reply.tokens, steering: turn.vector ?? null, policy: turn.policy,
                 text: turn.reply.text})))});

@@ -13,7 +13,7 @@ import type {SteerPolicy} from "../steering/steerPolicy.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import {checkSteeringActsOnLoad, steeringIgnoredWarning} from "../steering/steeringActsCheck.js";
-import {applyPreset} from "../presets/applyPreset.js";
+import {presetSteering} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
@@ -76,8 +76,9 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     // hashing a big model takes a while the first time: only once something was ever trained
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
-        const {loaded: names, skipped} = await applyPreset(preset, controller,
+        const {state, loaded: names, skipped} = await presetSteering(preset, controller,
             {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal}, {calibration});
+        controller.update(() => state);
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }
