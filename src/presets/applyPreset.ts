@@ -7,10 +7,8 @@ import {errorMessage, UserFacingError} from "../errors.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import type {SteerPolicy} from "../steering/steerPolicy.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
-import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {formatCoefficient, formatLayers, layersToPair, pairToLayers} from "../steering/describe.js";
 import {formatSigma} from "../steering/strengthUnits.js";
@@ -45,7 +43,7 @@ export function presetCoefficient(v: PresetVector, vector: ControlVector, calibr
  * does not fit but has a recipe is trained for this model, so shipped presets work beyond the model their files were
  * made for). The controller only loads and fits the vectors: nothing is staged here (ChatSession.stage does that).
  * Strengths in σ are resolved with `calibration` (asked for once, only when a vector has one).
- * Its system prompt and sampling: presetConversationSettings.
+ * Its system prompt and sampling: session/settings.ts (withPreset).
  */
 export async function presetSteering(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {},
     {calibration}: {calibration?: CalibrationSource} = {}): Promise<PresetLoadResult> {
@@ -104,36 +102,6 @@ export function presetVectorRef(file: string): string {
     // a vector trained from a recipe lives in a per-model cache folder: by name, it is retrained for other models
     const trainedCache = path.dirname(dir) === path.resolve(trainedVectorsDir());
     return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
-}
-
-export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions, history?: HistoryPolicy,
-    steer?: SteerPolicy};
-
-/** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
-export type PinnedSetting = "systemPrompt" | "history" | "steer" | keyof SamplingOptions;
-
-/**
- * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
- * any preset was loaded, so loading "calm" after "pirate" does not keep the pirate's system prompt or temperature.
- * Settings the user pinned keep their value from before (presetSettingsKept lists the preset's that were not used).
- */
-export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings,
-    pinned: ReadonlySet<PinnedSetting> = new Set()): ConversationSettings {
-    const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
-    return {
-        systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,
-        sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)},
-        history: pinned.has("history") ? beforePresets.history : preset.history ?? beforePresets.history,
-        ...(preset.steer != null || beforePresets.steer != null
-            ? {steer: pinned.has("steer") ? beforePresets.steer : preset.steer ?? beforePresets.steer} : {})
-    };
-}
-
-/** The preset's settings that pinned ones kept out, e.g. ["temperature"]. */
-export function presetSettingsKept(preset: Preset, pinned: ReadonlySet<PinnedSetting>): PinnedSetting[] {
-    const given = [...(preset.systemPrompt != null ? ["systemPrompt" as const] : []), ...(preset.history != null ? ["history" as const] : []),
-        ...Object.keys(preset.sampling ?? {}) as PinnedSetting[]];
-    return given.filter((key) => pinned.has(key));
 }
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */

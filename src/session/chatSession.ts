@@ -1,9 +1,11 @@
 /**
- * One chat with a loaded model: the conversation, its steering, the presets, the recipe trainer and the settings a
- * preset falls back to, behind one object. A turn goes through `send`, which (through the conversation's hooks from
- * steeringHooks) applies the staged steering and the history policy, and returns the reply together with the
- * steering it was made with. /regen, /compare and /sweep are whole operations here, so the UI only streams, shows
- * and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this owns a steered chat.
+ * One chat with a loaded model: the conversation, its steering, the presets, the recipe trainer and the settings
+ * (with where each came from, settings.ts), behind one object. A turn goes through `send`, which (through the
+ * conversation's hooks from steeringHooks) applies the staged steering and the history policy, and returns the reply
+ * together with the steering it was made with. Every steering change goes through `stage` (the panel, the commands,
+ * the pickers, presets, trials and /calibrate's probes). /regen, /compare and /sweep are whole operations here, so
+ * the UI only streams, shows and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this
+ * owns a steered chat.
  */
 import {lstatSync} from "node:fs";
 import path from "node:path";
@@ -11,9 +13,9 @@ import {UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
+import {displayQuoted} from "../displayText.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
-import {describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept, presetSteering,
-    type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
+import {describePreset, presetFromSteering, presetSampling, presetSteering} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
@@ -33,6 +35,7 @@ import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
 import {TRANSCRIPT_FORMATS, type SweepRow} from "./transcript.js";
+import {presetLayer, SETTING_KEYS, Settings, type SettingKey, type SettingOrigin} from "./settings.js";
 export type {SweepRow} from "./transcript.js";
 import type {ChatMessage} from "./types.js";
 
@@ -72,10 +75,11 @@ export type ChatSessionOptions = {
     readReply?: (tokens: Reply["tokens"], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** the model's name, for transcripts */
     modelName?: string,
-    /** what a loaded preset falls back to for system prompt, sampling and history policy (default: the settings at the first load) */
-    settingsBeforePresets?: ConversationSettings,
-    /** settings the user chose on the command line: a preset loaded later does not change them (/set adds to these) */
-    pinnedSettings?: readonly PinnedSetting[],
+    /**
+     * the conversation's settings with where each came from (defaults, flags, --preset); the conversation is set to
+     * them here. Default: the conversation's settings when they are first changed, as defaults.
+     */
+    settings?: Settings,
     /** the steering policy the conversation's reply-only switch reads (default: all, and no switch) */
     policy?: PolicyBox,
     /** the coherence gauge of a reply against the unsteered model (after the reply is shown) */
@@ -87,11 +91,18 @@ export type ChatSessionOptions = {
         onPoint?: (point: StrengthPoint) => void}) => Promise<AutoCalibration>
 };
 
-const LABELS: Partial<Record<PinnedSetting, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
+const LABELS: Partial<Record<SettingKey, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
 /** the random control's seed: the same control for the same vector, every sweep */
 const CONTROL_SEED = 0;
 
-const settingLabel = (key: PinnedSetting) => LABELS[key] ?? samplingSettingName(key as keyof SamplingOptions);
+const settingLabel = (key: SettingKey) => LABELS[key] ?? samplingSettingName(key as keyof SamplingOptions);
+
+/** the sampling settings, as /settings groups them */
+const SAMPLING_KEYS_SHOWN = Object.fromEntries(Object.values(SAMPLING_SETTINGS).map((s) => [s.key, true]));
+
+/** where a setting came from, as /settings says it */
+const originLabel = (origin: SettingOrigin) =>
+    origin.from === "preset" ? `preset ${origin.preset}` : origin.from === "user" ? "yours" : origin.from;
 
 export class ChatSession {
     readonly conversation: Conversation;
@@ -99,14 +110,12 @@ export class ChatSession {
     readonly presets: PresetStore | undefined;
     readonly modelName: string;
     private readonly options: ChatSessionOptions;
-    /** the settings before the first preset load, which later presets build on */
-    private beforePresets: ConversationSettings | undefined;
+    /** the conversation's settings and where each came from (see settings.ts); undefined until first needed */
+    private settingsNow: Settings | undefined;
     /** a re-evaluation of the history running while the user types (reevaluateInBackground) */
     private background: {controller: AbortController, done: Promise<void>} | undefined;
     /** the model's calibration once loaded */
     private calibrated: ModelCalibration | undefined;
-    /** settings the user chose (flags, /set, /history): presets leave them as they are */
-    private readonly pinned: Set<PinnedSetting>;
 
     constructor(options: ChatSessionOptions) {
         this.options = options;
@@ -114,8 +123,25 @@ export class ChatSession {
         this.steering = options.steering;
         this.presets = options.presets;
         this.modelName = options.modelName ?? "";
-        this.beforePresets = options.settingsBeforePresets;
-        this.pinned = new Set(options.pinnedSettings);
+        if (options.settings) this.applySettings(options.settings);
+    }
+
+    /** the settings now: those given, or the conversation's as they are when first changed (as defaults) */
+    private settings(): Settings {
+        this.settingsNow ??= Settings.of({systemPrompt: this.conversation.systemPrompt, history: this.conversation.historyPolicy,
+            steer: this.steerPolicy, ...this.conversation.sampling});
+        return this.settingsNow;
+    }
+
+    /** Makes `next` the settings, and the conversation's (from the next turn). */
+    private applySettings(next: Settings) {
+        this.settingsNow = next;
+        const values = next.resolve();
+        const conversation = this.conversation;
+        if (values.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(values.systemPrompt);
+        conversation.historyPolicy = values.history;
+        if (this.options.policy) this.options.policy.current = values.steer;
+        Object.assign(conversation.sampling, next.sampling());
     }
 
     /** which tokens the steering acts on: every one (as llama.cpp), or only the reply's */
@@ -134,9 +160,7 @@ export class ChatSession {
     /** /steer reply|all: the user's own choice, kept over presets; applies from the next turn */
     setSteerPolicy(policy: SteerPolicy) {
         if (this.options.policy == null) throw new UserFacingError("Reply-only steering is unavailable in this session", "see the message at the top");
-        this.pinned.add("steer");
-        this.options.policy.current = policy;
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, steer: policy};
+        this.applySettings(this.settings().withUser("steer", policy));
     }
 
     /** The model's calibration, measured (or read from its cache) on first use; undefined where there is none. */
@@ -387,19 +411,9 @@ export class ChatSession {
         const result = await presetSteering(preset, steering, {train: this.options.trainRecipe, ...progress},
             {calibration: this.options.calibration});
         this.stage(() => result.state);
-        const conversation = this.conversation;
-        this.beforePresets ??= {
-            systemPrompt: conversation.systemPrompt,
-            sampling: {...conversation.sampling},
-            history: conversation.historyPolicy,
-            steer: this.steerPolicy
-        };
-        const settings = presetConversationSettings(preset, this.beforePresets, this.pinned);
-        if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
-        if (settings.history) conversation.historyPolicy = settings.history;
-        if (settings.steer && this.options.policy) this.options.policy.current = settings.steer;
-        Object.assign(conversation.sampling, settings.sampling);
-        const kept = presetSettingsKept(preset, this.pinned).map(settingLabel);
+        const settings = this.settings().withPreset(preset.name, presetLayer(preset));
+        this.applySettings(settings);
+        const kept = settings.keptFromPreset().map(settingLabel);
         return {
             lines: [`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
                 ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line, with /set or /history) over the preset's`] : []),
@@ -457,31 +471,34 @@ export class ChatSession {
         return this.requirePresets().list().map(({preset, origin}) => `  ${preset.name.padEnd(18)} ${origin.padEnd(8)} ${describePreset(preset)}`);
     }
 
-    /** /set: the user's own choice, which later presets keep and fall back to. */
+    /** /set: the user's own choice, kept over presets. */
     setSampling(name: SamplingSettingName, value: number | undefined): string {
-        const key = SAMPLING_SETTINGS[name].key;
-        this.pinned.add(key);
-        this.conversation.sampling[key] = value as never;
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, sampling: {...this.beforePresets.sampling, [key]: value}};
+        this.applySettings(this.settings().withUser(SAMPLING_SETTINGS[name].key, value as never));
         return `From the next reply: ${describeSampling(this.conversation.sampling)}`;
     }
 
+    /** /settings: each setting's value and where it came from (default, flag, preset NAME, yours). */
     describeSettings(): string {
-        return `Sampling: ${describeSampling(this.conversation.sampling)}${this.pinned.size > 0
-            ? ` (yours, kept over presets: ${[...this.pinned].map(settingLabel).join(", ")})` : ""}`;
+        const settings = this.settings();
+        const shown = (key: SettingKey) => {
+            const value = settings.value(key);
+            const text = key === "systemPrompt" ? (value == null ? "none" : displayQuoted(String(value)))
+                : key === "seed" && value == null ? "random" : String(value);
+            return `${settingLabel(key)} ${text} (${originLabel(settings.origin(key))})`;
+        };
+        const sampling = SETTING_KEYS.filter((key) => key in SAMPLING_KEYS_SHOWN);
+        return [`Sampling: ${sampling.map(shown).join(" · ")}`,
+            `Conversation: ${SETTING_KEYS.filter((key) => !(key in SAMPLING_KEYS_SHOWN)).map(shown).join(" · ")}`].join("\n");
     }
 
-    /** /system: the user's own prompt is also what the next preset falls back to. */
+    /** /system: the user's own prompt; a preset loaded later with one of its own replaces it (see settings.ts). */
     setSystemPrompt(text: string) {
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, systemPrompt: text || undefined};
-        this.conversation.setSystemPrompt(text);
+        this.applySettings(this.settings().withUser("systemPrompt", text || undefined));
     }
 
     /** /history keep|reeval: the user's own choice, kept over presets. */
     setHistoryPolicy(policy: HistoryPolicy) {
-        this.pinned.add("history");
-        this.conversation.historyPolicy = policy;
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, history: policy};
+        this.applySettings(this.settings().withUser("history", policy));
     }
 
     /**

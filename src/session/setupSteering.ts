@@ -18,13 +18,7 @@ import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir}
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 import type {HistoryPolicy} from "../engine/conversation.js";
-import type {SamplingOptions} from "../engine/sampling.js";
 
-/**
- * The chat's history policy when neither --history nor the preset sets one: keep, so a live tweak costs no wait
- * (the README argues it; the status line says when the history was evaluated under older steering).
- */
-export const DEFAULT_HISTORY_POLICY: HistoryPolicy = "keep";
 
 /** What a session is set up from: the command line's words, typed here so the session does not know the CLI. */
 export type SessionSetupOptions = {
@@ -46,8 +40,8 @@ export type SessionSetupOptions = {
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
-    /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
-    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer">
+    /** the --preset's name and settings, for the conversation (explicit flags win: settings.ts) */
+    preset?: Pick<Preset, "name" | "systemPrompt" | "sampling" | "history" | "steer">
 };
 
 /** `calibration`: the model's calibration, for strengths in σ (default: from its cache, measured when missing) */
@@ -98,7 +92,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         if (weak) notes.push(weak);
     }
     return {controller, notes,
-        preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history, steer: preset.steer}};
+        preset: preset && {name: preset.name, systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history,
+            steer: preset.steer}};
 }
 
 /**
@@ -119,24 +114,4 @@ export function steeringHooks(controller: SteeringController | undefined) {
  */
 export function steeringBeforeTurn(controller: SteeringController | undefined, hideChanges = false) {
     return () => (controller?.applyStaged() ?? false) && !hideChanges;
-}
-
-/** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
-export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history" | "steer">, setup: SteeringSetup,
-    /** this model's own defaults (the demo's shorter replies), under the preset's and the flags' */
-    defaults: Partial<SamplingOptions> = {}) {
-    return {
-        systemPrompt: options.system ?? setup.preset?.systemPrompt,
-        history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,
-        steer: options.steer ?? setup.preset?.steer ?? "all" as SteerPolicy,
-        sampling: {
-            ...defaults,
-            ...setup.preset?.sampling,
-            ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})
-        }
-    };
-}
-
-function definedOnly<T extends object>(obj: T): Partial<T> {
-    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

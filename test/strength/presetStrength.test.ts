@@ -2,9 +2,9 @@
  * Presets that store a calibrated strength, the random-direction control and the bisection, without a model.
  */
 import {describe, expect, it} from "vitest";
-import {presetCoefficient, presetConversationSettings, presetFromSteering} from "../../src/presets/applyPreset.js";
+import {presetCoefficient, presetFromSteering} from "../../src/presets/applyPreset.js";
+import {defaultSettings, presetLayer, Settings} from "../../src/session/settings.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
-import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {UserFacingError} from "../../src/errors.js";
 import type {ControlVector} from "../../src/steering/controlVector.js";
 import {randomDirectionLike} from "../../src/steering/randomDirection.js";
@@ -58,11 +58,10 @@ describe("presets with a strength in σ", () => {
     });
 
     it("a preset's steer policy applies unless the flag pinned one", () => {
-        const before = {systemPrompt: undefined, sampling: DEFAULT_SAMPLING, steer: "all" as const};
-        const preset = {name: "p", vectors: [], steer: "reply" as const};
-        expect(presetConversationSettings(preset, before).steer).toBe("reply");
-        expect(presetConversationSettings(preset, before, new Set(["steer" as const])).steer).toBe("all");
-        expect(presetConversationSettings({name: "q", vectors: []}, before).steer).toBe("all");
+        const reply = presetLayer({steer: "reply"});
+        expect(Settings.of(defaultSettings()).withPreset("p", reply).value("steer")).toBe("reply");
+        expect(Settings.of(defaultSettings(), {steer: "all"}).withPreset("p", reply).value("steer")).toBe("all");
+        expect(Settings.of(defaultSettings()).withPreset("p", reply).withPreset("q", presetLayer({})).value("steer")).toBe("all");
     });
 });
 

@@ -17,8 +17,7 @@ import {mkdirSync, readdirSync, readFileSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {FakeConversation} from "../helpers/fakeConversation.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
-import type {ConversationSettings, PinnedSetting} from "../../src/presets/applyPreset.js";
-import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
+import {defaultSettings, presetLayer, Settings} from "../../src/session/settings.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeVector} from "../helpers/steeringTestKit.js";
 import {repoRoot} from "../helpers/tinyModel.js";
@@ -67,14 +66,13 @@ describe("the chat's steering controls (no model)", () => {
     const memoryController = () => new SteeringController(new MemorySteeringBackend(shape));
 
     async function start(makeConversation?: (steering: SteeringController) => FakeConversation, trainRecipe?: RecipeTrainer,
-        settingsBeforePresets?: ConversationSettings, pinnedSettings?: PinnedSetting[]) {
+        settings?: Settings) {
         const steering = memoryController();
         const conversation = makeConversation?.(steering) ?? new FakeConversation();
         Object.assign(conversation.sampling, {temperature: 0, maxTokens: 8});
         conversation.beforeTurn = () => steering.applyStaged(); // the turn rule (setupSteering's steeringHooks)
         const presets = new PresetStore({dir: configDir});
-        const session = new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe,
-            settingsBeforePresets, pinnedSettings});
+        const session = new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe, settings});
         const mood = await steering.loadEntry(vectorFile, 0.5);
         session.stage((s) => s.add(mood));
         const app = render(<App session={session} />);
@@ -463,11 +461,12 @@ describe("the chat's steering controls (no model)", () => {
     });
 
     it("started with --preset, a later preset without settings falls back to the flags, and /system replaces only the prompt", async () => {
-        const flags = {systemPrompt: "From the flags.", sampling: {...DEFAULT_SAMPLING, temperature: 0.3}};
-        const {stdin, lastFrame, conversation, presets} = await start(undefined, undefined, flags);
-        // as if --preset pirate had been applied at start-up on top of the flags
-        conversation.setSystemPrompt("Talk like a pirate.");
-        conversation.sampling.temperature = 1.3;
+        // as openSession makes them for --system "From the flags." --temperature 0.3 --preset pirate
+        const started = Settings.of(defaultSettings(), {systemPrompt: "From the flags.", temperature: 0.3})
+            .withPreset("pirate", presetLayer({systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3, topK: 10}}));
+        const {stdin, lastFrame, conversation, presets} = await start(undefined, undefined, started);
+        expect(conversation.systemPrompt).toBe("From the flags."); // the flags win over --preset's
+        expect(conversation.sampling).toMatchObject({temperature: 0.3, topK: 10});
         presets.save({name: "bare", vectors: []});
         await send(stdin, "/preset load bare");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset bare"));
@@ -484,11 +483,11 @@ describe("the chat's steering controls (no model)", () => {
         expect(conversation.sampling.temperature).toBe(0.3); // not hot's 1.9
     });
 
-    it("a flag wins over a loaded preset, and so does /set; /settings shows the sampling in use", async () => {
-        const flags = {systemPrompt: undefined, sampling: {...DEFAULT_SAMPLING, temperature: 0.2}};
-        const {stdin, lastFrame, conversation, presets} = await start(() => new FakeConversation(), undefined, flags, ["temperature"]);
+    it("a flag wins over a loaded preset, and so does /set; /settings shows each setting and where it came from", async () => {
+        const flags = Settings.of(defaultSettings(), {temperature: 0.2}); // as openSession makes them for --temperature 0.2
+        const {stdin, lastFrame, conversation, presets} = await start(() => new FakeConversation(), undefined, flags);
         const shows = (text: string) => waitForFrame(lastFrame, (f) => unwrapped(f).includes(text));
-        conversation.sampling.temperature = 0.2; // as --temperature 0.2 set it
+        expect(conversation.sampling.temperature).toBe(0.2);
         presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
         await send(stdin, "/preset load hot");
         await shows("Loaded preset hot — from the next turn: no steering kept your temperature (set on the command line, with /set or /history) over the preset's");
@@ -506,7 +505,10 @@ describe("the chat's steering controls (no model)", () => {
         await ready(lastFrame);
         await send(stdin, "/set seed random");
         await send(stdin, "/settings");
-        await shows("Sampling: temperature 0.2 · top-k 40 · top-p 0.5 · min-p 0.2 · seed random · max-tokens 1024 (yours, kept over presets: temperature, top-p, seed)");
+        // each value with where it came from: the flag, the defaults, the user's /set, the loaded preset
+        await shows("Sampling: temperature 0.2 (flag) · top-k 40 (default) · top-p 0.5 (yours) · min-p 0.2 (preset narrow) · seed random (yours) · "
+            + "max-tokens 1024 (default)");
+        await shows("Conversation: system prompt none (default) · history policy keep (default) · steering policy all (default)");
         expect(conversation.sampling.seed).toBeUndefined();
         await send(stdin, "/set temperature -1");
         await shows('Invalid value for temperature: "-1" — use a number >= 0');

@@ -17,7 +17,6 @@ import {readFileSync} from "node:fs";
 import path from "node:path";
 import type {Conversation} from "../../src/engine/conversation.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
-import type {ConversationSettings, PinnedSetting} from "../../src/presets/applyPreset.js";
 import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
@@ -41,15 +40,13 @@ describe("the chat's steering controls", () => {
     let cleanup: (() => void) | undefined;
     afterEach(() => cleanup?.());
 
-    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C, trainRecipe?: RecipeTrainer,
-        settingsBeforePresets?: ConversationSettings, pinnedSettings?: PinnedSetting[]) {
+    async function start<C extends Conversation>(makeConversation?: (steering: SteeringController) => C, trainRecipe?: RecipeTrainer) {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
             beforeTurn: steeringBeforeTurn(steering, false)});
         const presets = new PresetStore({dir: configDir});
-        const app = render(<App session={new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe,
-            settingsBeforePresets, pinnedSettings})} />);
+        const app = render(<App session={new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe})} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
         await tick(100);
         return {...app, steering, conversation: conversation as C, presets};
