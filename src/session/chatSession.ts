@@ -138,7 +138,9 @@ export class ChatSession {
         this.settingsNow = next;
         const values = next.resolve();
         const conversation = this.conversation;
-        if (values.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(values.systemPrompt);
+        // "" and undefined are both no system prompt: only a change is passed on (it changes the history's first turn)
+        const none = (prompt: string | undefined) => prompt || undefined;
+        if (none(values.systemPrompt) !== none(conversation.systemPrompt)) conversation.setSystemPrompt(values.systemPrompt);
         conversation.historyPolicy = values.history;
         if (this.options.policy) this.options.policy.current = values.steer;
         Object.assign(conversation.sampling, next.sampling());
@@ -482,7 +484,7 @@ export class ChatSession {
         const settings = this.settings();
         const shown = (key: SettingKey) => {
             const value = settings.value(key);
-            const text = key === "systemPrompt" ? (value == null ? "none" : displayQuoted(String(value)))
+            const text = key === "systemPrompt" ? (value == null || value === "" ? "none" : displayQuoted(String(value)))
                 : key === "seed" && value == null ? "random" : String(value);
             return `${settingLabel(key)} ${text} (${originLabel(settings.origin(key))})`;
         };
@@ -493,7 +495,7 @@ export class ChatSession {
 
     /** /system: the user's own prompt; a preset loaded later with one of its own replaces it (see settings.ts). */
     setSystemPrompt(text: string) {
-        this.applySettings(this.settings().withUser("systemPrompt", text || undefined));
+        this.applySettings(this.settings().withUser("systemPrompt", text)); // "" is none, as the conversation reads it
     }
 
     /** /history keep|reeval: the user's own choice, kept over presets. */
