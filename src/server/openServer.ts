@@ -60,7 +60,7 @@ export async function openServer(loaded: LoadedModel, options: OpenServerOptions
         controller,
         why: controller == null ? setup.notes[0] : undefined,
         defaultSteering: {state: controller?.state ?? new SteeringState(), policy: options.steer, sigmas: [],
-            ...setup.preset && options.preset != null ? {preset: {name: options.preset, ...setup.preset}} : {}},
+            ...setup.preset && options.preset != null ? {preset: {...setup.preset, name: options.preset}} : {}},
         flags: {systemPrompt: options.system, steer: options.steer,
             sampling: {...options.temperature != null ? {temperature: options.temperature} : {},
                 ...options.seed != null ? {seed: options.seed} : {}}},
