@@ -174,7 +174,10 @@ function locateNativeModule(): NativeModuleStatus {
  * a context of several sequences holds that many spans (llama.cpp pads the total a little, which the check allows).
  */
 export function expectedNCtx(context: LlamaContext): number {
-    return context.contextSize * Math.max(1, context.totalSequences);
+    // a context without a sequence count (an object that only looks like one) is taken as one sequence, never NaN,
+    // which the helper's size check would read as no size at all
+    const sequences = Number.isInteger(context.totalSequences) && context.totalSequences > 0 ? context.totalSequences : 1;
+    return context.contextSize * sequences;
 }
 
 /** node-llama-cpp keeps its native context on the internal `_ctx` field; the helper verifies it before use. */

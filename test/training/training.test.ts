@@ -157,7 +157,7 @@ describe("training input errors come before any compute", () => {
         const missing = await train(...common, "--positive", path.join(dir, "nope.txt"), "--negative", two);
         expect(missing.stderr).toContain(`Prompt file not found: ${path.join(dir, "nope.txt")}`);
         const both = await train(...common, "--recipe", "happy", "--positive", two);
-        expect(both.stderr).toContain("either --recipe NAME or --positive FILE --negative FILE");
+        expect(both.stderr).toContain("either --recipe NAME, --describe TEXT or --positive FILE --negative FILE");
         const recipe = await train(...common, "--recipe", "nosuch");
         expect(recipe.stderr).toMatch(/No recipe named "nosuch" — recipes: concise, confident, eiffel, formal, happy/);
     });
