@@ -45,6 +45,8 @@ export type NativeGenerationResult = {
     decodedGenerated: number,
     /** whether the switch asked for (switchAt) was made */
     switched?: boolean,
+    /** gated runs: how many times the gate changed the vector on the context */
+    gateSwitches?: number,
     /** the end-of-generation token sampled last (stopReason eos), not decoded, and its probability */
     eogToken?: number,
     eogConfidence?: number,
@@ -65,7 +67,14 @@ export type NativeGenerationOptions = {
     /** a switch of the control vector once this many tokens were generated, right before the last is decoded (0: none) */
     switchAt?: number,
     /** what the switch applies (null: clears the vector) */
-    switchVector?: ControlVectorBuffer | null
+    switchVector?: ControlVectorBuffer | null,
+    /** a gate on the steering: after sampling a token marked here (one entry per vocabulary token), the loop waits
+     * for onTokens' answer, whether the gate is open, before decoding it */
+    pauseMask?: Uint8Array,
+    /** gated: the steering put on while the schedule has it on and the gate is open */
+    gateVector?: ControlVectorBuffer,
+    /** gated: whether that steering is on the context when the loop starts */
+    vectorOn?: boolean
 };
 
 /** what the helper exports, as native/module.cc registers it */
@@ -81,7 +90,8 @@ export type NativeModule = {
         nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
     generate?(addonContext: object, expectedNCtx: number, options: NativeGenerationOptions,
-        onTokens: (tokens: Int32Array, confidences: Float32Array) => void): {done: Promise<NativeGenerationResult>, stop(): void},
+        onTokens: (tokens: Int32Array, confidences: Float32Array, paused: boolean) => boolean | void):
+        {done: Promise<NativeGenerationResult>, stop(): void},
     attachThreadPool?(addonContext: object, expectedNCtx: number, threads: number, poll: number): ThreadPoolHandle,
     freeThreadPool?(handle: ThreadPoolHandle): void,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */
