@@ -5,7 +5,8 @@
 import {displayQuoted} from "../displayText.js";
 import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
-import {parseSteerPolicy, STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
+import {parseSteerPolicy, STEER_POLICIES, type CodeSteering, type SteerPolicy} from "../steering/steerPolicy.js";
+import {parseCondition} from "../steering/conditionGate.js";
 import {MAX_SIGMA} from "../steering/steeringState.js";
 
 export type PresetVector = {
@@ -28,7 +29,11 @@ export type Preset = {
     /** what a steering change does to the evaluated history (see HistoryPolicy) */
     history?: HistoryPolicy,
     /** which tokens are steered: all, or only the reply (see SteerPolicy) */
-    steer?: SteerPolicy
+    steer?: SteerPolicy,
+    /** "off": no steering inside fenced code blocks of the reply (--steer-code) */
+    steerCode?: CodeSteering,
+    /** a condition gate, NAME>Z or NAME<Z (--when) */
+    when?: string
 };
 
 export const PRESET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -42,7 +47,7 @@ export function quoted(text: unknown): string {
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */
 export function presetProblem(value: unknown): string | undefined {
     if (!isObject(value)) return "a preset must be a JSON object";
-    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer"]);
+    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer", "steerCode", "when"]);
     if (unknown != null) return `unknown field ${quoted(unknown)}`;
     if (typeof value.name !== "string" || !PRESET_NAME.test(value.name)) return "name must be 1-64 letters, digits, . _ or -";
     if (value.description != null && typeof value.description !== "string") return "description must be text";
@@ -50,6 +55,8 @@ export function presetProblem(value: unknown): string | undefined {
     if (value.history != null && !(HISTORY_POLICIES as readonly unknown[]).includes(value.history)) return `history must be ${HISTORY_POLICIES.join(" or ")}`;
     if (value.steer != null && (typeof value.steer !== "string" || parseSteerPolicy(value.steer) !== value.steer))
         return `steer must be ${STEER_POLICIES.join(", ").replace(/, ([^,]*)$/, " or $1")}`;
+    if (value.steerCode != null && value.steerCode !== "on" && value.steerCode !== "off") return "steerCode must be on or off";
+    if (value.when != null && (typeof value.when !== "string" || parseCondition(value.when) == null)) return "when must be NAME>Z or NAME<Z";
     if (!Array.isArray(value.vectors)) return "vectors must be a list";
     for (const [i, v] of (value.vectors as unknown[]).entries()) {
         const problem = vectorProblem(v);

@@ -24,6 +24,8 @@ import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
+import {conditionOf, type GateDecision} from "../steering/conditionGate.js";
+import type {SteeringGates} from "./steeringGates.js";
 import type {AutoCalibration} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
 import type {StrengthPoint} from "../steering/strengthSearch.js";
@@ -44,7 +46,9 @@ export type JobProgress = {signal?: AbortSignal, onProgress?: (done: number, tot
 
 /** A reply, and the steering and sampling it was made with (`vector`: the mixed steering, for the gauge). */
 export type Turn = {
-    reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions, vector?: MixedControlVector | null, policy: SteerPolicy
+    reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions, vector?: MixedControlVector | null, policy: SteerPolicy,
+    /** the condition gate's decision on the prompt (--when): closed, the turn was unsteered */
+    gate?: GateDecision
 };
 
 /** which tokens the steering acts on, shared with the conversation's reply-only switch */
@@ -78,6 +82,8 @@ export type ChatSessionOptions = {
     pinnedSettings?: readonly PinnedSetting[],
     /** the steering policy the conversation's reply-only switch reads (default: all, and no switch) */
     policy?: PolicyBox,
+    /** the steering gates (--steer-code, --when) the conversation's hooks read */
+    gates?: SteeringGates,
     /** the coherence gauge of a reply against the unsteered model (after the reply is shown) */
     gauge?: (turn: Turn) => Promise<MeasuredGauge | undefined>,
     /** the model's calibration (each layer's typical norm), measured once and cached: for strengths in σ */
@@ -116,6 +122,11 @@ export class ChatSession {
         this.modelName = options.modelName ?? "";
         this.beforePresets = options.settingsBeforePresets;
         this.pinned = new Set(options.pinnedSettings);
+    }
+
+    /** the steering gates (--steer-code, --when), where there is steering */
+    get gates(): SteeringGates | undefined {
+        return this.options.gates;
     }
 
     /** which tokens the steering acts on: every one (as llama.cpp), or only the reply's */
@@ -200,9 +211,17 @@ export class ChatSession {
         // read before the turn: /set and /steer may change them while the reply is written
         const sampling = {...this.conversation.sampling};
         const policy = this.steerPolicy;
-        const reply = await this.conversation.send(text, stream);
+        const gate = await this.gates?.decide(text);
+        let reply: Reply;
+        try {
+            reply = await this.conversation.send(text, stream);
+        } finally {
+            this.gates?.end();
+        }
         const steering = snapshotOf(this.steering?.appliedState.entries ?? []);
-        return {reply, steering, sampling, vector: this.steering?.appliedVector, policy};
+        // a closed gate made the turn unsteered
+        const vector = gate?.open === false ? null : this.steering?.appliedVector;
+        return {reply, steering, sampling, vector, policy, ...gate ? {gate} : {}};
     }
 
     /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
@@ -397,6 +416,8 @@ export class ChatSession {
         if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
         if (settings.history) conversation.historyPolicy = settings.history;
         if (settings.steer && this.options.policy) this.options.policy.current = settings.steer;
+        if (preset.steerCode && this.gates) this.gates.code = preset.steerCode;
+        if (preset.when && this.gates) await this.gates.setWhen(conditionOf("the preset's when", preset.when));
         Object.assign(conversation.sampling, settings.sampling);
         const kept = presetSettingsKept(preset, this.pinned).map(settingLabel);
         return {
@@ -442,7 +463,7 @@ export class ChatSession {
         const calibration = await this.loadCalibration();
         const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
-            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}, {calibration}));
+            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {}), ...this.gates?.presetFields()}, {calibration}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
     }
 
@@ -485,8 +506,10 @@ export class ChatSession {
         const s = this.requireSteering();
         const first = Math.max(0, replies.length - last);
         const policy = this.steerPolicyNote();
+        const gates = this.gates?.describe() ?? [];
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
             ...policy != null ? [policy] : [],
+            ...gates.length > 0 ? [`Gates: ${gates.join(", ")} (/steer code on|off, /when NAME>Z|off)`] : [],
             ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
     }
 

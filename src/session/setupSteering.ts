@@ -9,7 +9,8 @@ import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
 import {parseLayerRange, parseVectorStrengthSpec, roundCoefficient} from "../steering/steeringState.js";
 import {modelCalibration, resolveSigma} from "../steering/calibration.js";
-import type {SteerPolicy} from "../steering/steerPolicy.js";
+import type {CodeSteering, SteerPolicy} from "../steering/steerPolicy.js";
+import type {Condition} from "../steering/conditionGate.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import {checkSteeringActsOnLoad, steeringIgnoredWarning} from "../steering/steeringActsCheck.js";
@@ -40,14 +41,17 @@ export type SessionSetupOptions = {
     seed?: number,
     history?: HistoryPolicy,
     /** which tokens the steering acts on (--steer) */
-    steer?: SteerPolicy
+    steer?: SteerPolicy,
+    /** the steering gates (--steer-code, --when) */
+    steerCode?: CodeSteering,
+    when?: Condition
 };
 
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
     /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
-    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer">
+    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer" | "steerCode" | "when">
 };
 
 /** `calibration`: the model's calibration, for strengths in σ (default: from its cache, measured when missing) */
@@ -97,7 +101,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         if (weak) notes.push(weak);
     }
     return {controller, notes,
-        preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history, steer: preset.steer}};
+        preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history, steer: preset.steer,
+            steerCode: preset.steerCode, when: preset.when}};
 }
 
 /**

@@ -5,6 +5,7 @@
 import type {HistoryRecord, Reply, ReplyTiming} from "../engine/conversation.js";
 import {describeSampling, type SamplingOptions} from "../engine/sampling.js";
 import {describeGauge} from "../steering/coherence.js";
+import {describeDecision} from "../steering/conditionGate.js";
 import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
 import type {ChatMessage} from "./types.js";
 
@@ -46,7 +47,7 @@ export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
             tokenCount: m.reply?.tokenCount, tokensPerSecond: m.reply?.tokensPerSecond, meanLogProb: m.reply?.meanLogProb,
             perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
             ...(m.sampling ? {sampling: m.sampling} : {}), ...(m.reply?.timing ? {timing: m.reply.timing} : {}),
-            ...(m.gauge ? {gauge: m.gauge} : {}),
+            ...(m.gauge ? {gauge: m.gauge} : {}), ...(m.gate ? {gate: m.gate} : {}),
             ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})};
     });
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
@@ -72,7 +73,8 @@ export function describeReplyRun(reply: ChatMessage["reply"]): string {
 function replyMeasures(m: ChatMessage): string {
     const ppl = perplexity(m.reply?.meanLogProb);
     const history = describeHistoryRecord(m.reply?.history);
-    return `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${m.gauge ? ` · ${describeGauge(m.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}`;
+    return `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${m.gauge ? ` · ${describeGauge(m.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}` +
+        (m.gate ? ` · ${describeDecision(m.gate)}` : "");
 }
 
 function header(meta: Meta, bullet: string): string[] {

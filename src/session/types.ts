@@ -2,6 +2,7 @@ import type {Reply} from "../engine/conversation.js";
 import type {SteeringSnapshot} from "../steering/describe.js";
 import type {SamplingOptions} from "../engine/sampling.js";
 import type {CoherenceGauge} from "../steering/coherence.js";
+import type {GateDecision} from "../steering/conditionGate.js";
 
 /** One entry of the chat's transcript: what was said, by whom, and for a reply how it was made. */
 export type ChatMessage = {
@@ -26,6 +27,8 @@ export type ChatMessage = {
     gauge?: CoherenceGauge,
     /** for assistant messages: the sampling it was written with */
     sampling?: SamplingOptions,
+    /** for assistant messages: the condition gate's decision (--when); closed, the reply was unsteered */
+    gate?: GateDecision,
     /** a note that is a /compare or /sweep result: kept in the transcript */
     trial?: "compare" | "sweep" | "calibrate",
     /** the note /clear leaves: the conversation started again after it */
