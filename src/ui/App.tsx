@@ -5,7 +5,7 @@
  */
 import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
-import {displayLines} from "../displayText.js";
+import {displayLines, displayText} from "../displayText.js";
 import {errorMessage} from "../errors.js";
 import {MessageView, ReplyText} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
@@ -46,6 +46,8 @@ export const RESIZE_REDRAW_MS = 150;
 
 export function App({session, banner = [], history, backgroundReevalMs}: AppProps) {
     const {conversation, modelName, steering, presets} = session;
+    // the steering gates in words (a condition names a vector the user typed: escaped)
+    const gates = (session.gates?.describe() ?? []).map((g) => displayText(g));
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
@@ -140,6 +142,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
             {steering != null && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 sigmaOf={calibrated ? sigmaOf : undefined} replyOnly={session.steerPolicy === "reply"}
+                policy={[...session.steerPolicy.includes(":") ? [session.steerPolicy] : [], ...gates].join(" · ") || undefined}
                 reads={reads} columns={width} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
             {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
@@ -155,7 +158,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
                 gauge={chat.lastGauge} busy={chat.busy} columns={width}
-                steer={steering != null ? session.steerPolicy : undefined} />
+                steer={steering != null ? session.steerPolicy : undefined} gates={gates.join(" · ") || undefined} />
         </Box>
     );
 }
