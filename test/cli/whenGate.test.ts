@@ -51,5 +51,9 @@ describe("ask --when NAME>Z", () => {
         const bad = await runCli([...ASK, "--vector", "sue:0.5", "--when", "sue=1", TIM], {env});
         expect(bad.code).toBe(2);
         expect(bad.stderr).toMatch(/Invalid value for --when: "sue=1"/);
+        // serve does not take the gates (its steering is per request): said, not ignored
+        const serve = await runCli(["serve", "--model", "demo", "--port", "0", "--when", "sue>0"], {env});
+        expect(serve.code).toBe(2);
+        expect(serve.stderr).toMatch(/serve does not take --when/);
     }, 120_000);
 });
