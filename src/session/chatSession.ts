@@ -24,7 +24,7 @@ import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
-import {conditionOf, type GateDecision} from "../steering/conditionGate.js";
+import {conditionOf, describeDecision, type GateDecision} from "../steering/conditionGate.js";
 import type {SteeringGates} from "./steeringGates.js";
 import type {AutoCalibration} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
@@ -502,7 +502,7 @@ export class ChatSession {
      * /steering: the steering now (and staged), and the steering each of the `last` replies (since /clear) was made
      * with; a reply /regen or /compare replaced is marked.
      */
-    describeSteering(replies: readonly {steering?: SteeringSnapshot, replaced?: boolean}[], last: number): string[] {
+    describeSteering(replies: readonly {steering?: SteeringSnapshot, replaced?: boolean, gate?: GateDecision}[], last: number): string[] {
         const s = this.requireSteering();
         const first = Math.max(0, replies.length - last);
         const policy = this.steerPolicyNote();
@@ -510,7 +510,8 @@ export class ChatSession {
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
             ...policy != null ? [policy] : [],
             ...gates.length > 0 ? [`Gates: ${gates.join(", ")} (/steer code on|off, /when NAME>Z|off)`] : [],
-            ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
+            ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}` +
+                (r.gate ? ` · ${describeDecision(r.gate)}` : ""))];
     }
 
     /** Changes the staged steering; returns the staged state to show. */
