@@ -51,7 +51,8 @@ describe("steering gates in a session", () => {
         expect(sueTurn.vector).not.toBeNull();
         const gatedUsage = gated.contextUsage();
         // /steering says each reply's decision
-        const said = gated.describeSteering([{steering: tim.steering, gate: tim.gate}, {steering: sueTurn.steering, gate: sueTurn.gate}], 2);
+        const said = gated.describeSteering([{steering: tim.steering, gate: tim.gate},
+            {steering: sueTurn.steering, gate: sueTurn.gate}], 2);
         expect(said.at(-2)).toMatch(/reply 1: sue \+0\.50 · when sue>0: prompt z -\d\.\d\d, not steered$/);
         expect(said.at(-1)).toMatch(/reply 2: sue \+0\.50 · when sue>0: prompt z \+\d\.\d\d, steered$/);
 
