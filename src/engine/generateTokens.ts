@@ -125,8 +125,11 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     /** whether the schedule has the steering on for the decode of the token at this count */
     const scheduleOnAt = (count: number) => (options.switchAt != null && count >= options.switchAt.after
         ? options.switchAt.to === "reply" : gate?.vectorOn ?? true);
+    /** the gate's answers that changed it: from this count of tokens on, the gate was open or not */
+    const gateChanges: {count: number, open: boolean}[] = [];
     const answerGate = (open: boolean) => {
         const count = tokens.length;
+        if (open !== gateOpen) gateChanges.push({count, open});
         if (firstGateSwitch == null && scheduleOnAt(count) && open !== gateOpen) firstGateSwitch = count;
         gateOpen = open;
         return open;
@@ -217,6 +220,10 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             }
         }, takeEog);
     }
+    // from:N switching on while the gate was closed: the steering stayed off from there (the switch took effect later)
+    const s = options.switchAt;
+    if (gate != null && s != null && switched && s.to === "reply" && gateChanges.filter((c) => c.count <= s.after).at(-1)?.open === false)
+        firstGateSwitch = Math.min(firstGateSwitch ?? s.after, s.after);
     // a reply that ended with the gate closed leaves the steering as the schedule has it, for what follows
     if (gate != null && !gateOpen) {
         const scheduleOn = options.switchAt != null && switched ? options.switchAt.to === "reply" : gate.vectorOn;

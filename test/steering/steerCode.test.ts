@@ -137,6 +137,21 @@ describe("steer-code off on a model that writes fences", () => {
         expect(gated.tokens).toEqual((await byHand((count, inCode) => count >= n && !inCode)).tokens);
     });
 
+    it("from:N switching on inside a block: steered once the block ends, and the ledger counts from N", async () => {
+        // the first N whose switch comes inside a block that opened before it (the unsteered head decides where it is)
+        let n = 0;
+        let reference;
+        do {
+            const from = ++n;
+            reference = await byHand((count, c) => count >= from && !c);
+        } while (!(reference.inCode[n - 1] && reference.inCode[n]) && n < 40);
+        expect([reference.inCode[n - 1], reference.inCode[n]]).toEqual([true, true]);
+        const gated = await turn(`from:${n}`, "off");
+        expect(gated.tokens).toEqual(reference.tokens);
+        // from the switch on, the reply's tokens are not as the schedule alone would have them (raw mode leaves the last undecoded)
+        expect(gated.staleTokens).toBe(gated.tokens.length - n);
+    });
+
     it("node-llama-cpp's loop (no native loop) makes the same switches", async () => {
         const native = await turn("all", "off");
         process.env.STEER_CHAT_NATIVE_LOOP = "0";
