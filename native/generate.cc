@@ -50,6 +50,8 @@ struct Job {
     std::vector<llama_token> input;
     int32_t maxTokens = 0;
     Sampling sampling;
+    // log-probabilities asked for (OpenAI's logprobs): -1 none; else each token's own and the top N of each step
+    int32_t topLogprobs = -1;
     std::atomic<bool> stopRequested{false};
     // an optional switch of the control vector at an exact token boundary (a steering schedule such as first:N):
     // once switchAt tokens were generated, right before the loop decodes the last of them (whose logits give token
@@ -82,6 +84,10 @@ struct Job {
     std::mutex mutex;
     std::vector<int32_t> pendingTokens;
     std::vector<float> pendingConfidences;
+    std::vector<float> pendingLogprobs;       // per token, when topLogprobs >= 0
+    std::vector<int32_t> pendingTopIds;       // topLogprobs per token
+    std::vector<float> pendingTopLogprobs;
+    int32_t logprobSteps = 0;  // the steps that computed log-probabilities (0 unless asked: the chat's path stays as it was)
     bool notifyQueued = false;
     Stop stop = Stop::Error;
     std::string error;
@@ -127,10 +133,48 @@ float confidenceOf(const llama_token_data_array& cur) {
     return static_cast<float>(std::exp(static_cast<double>(cur.data[cur.selected].logit) - maxLogit) / sum);
 }
 
+// Log-probabilities in the model's distribution: a log-softmax over every logit, before the sampler chain (no top-k,
+// top-p or temperature), as llama-server reports them by default. `token`'s own, and the `n` most probable tokens of
+// the step, most probable first (ties: the lower id first, as the greedy sampler picks), found in one pass over the
+// vocabulary with a small sorted list. Only run when asked.
+float logprobsOf(const float* logits, int32_t nVocab, llama_token token, int32_t n, std::vector<int32_t>& topIds,
+    std::vector<float>& topLogprobs) {
+    float maxLogit = logits[0];
+    for (int32_t i = 1; i < nVocab; i++) maxLogit = std::max(maxLogit, logits[i]);
+    double sum = 0.0;
+    for (int32_t i = 0; i < nVocab; i++) sum += std::exp(static_cast<double>(logits[i]) - maxLogit);
+    const double logZ = static_cast<double>(maxLogit) + std::log(sum);
+    std::vector<int32_t> top;
+    top.reserve(static_cast<size_t>(n) + 1);
+    for (int32_t i = 0; i < nVocab && n > 0; i++) {
+        if (static_cast<int32_t>(top.size()) == n && !(logits[i] > logits[top.back()])) continue;
+        auto at = std::upper_bound(top.begin(), top.end(), i, [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+        top.insert(at, i);
+        if (static_cast<int32_t>(top.size()) > n) top.pop_back();
+    }
+    for (int32_t id : top) {
+        topIds.push_back(id);
+        topLogprobs.push_back(static_cast<float>(static_cast<double>(logits[id]) - logZ));
+    }
+    return static_cast<float>(static_cast<double>(logits[token]) - logZ);
+}
+
 // JS side of the thread-safe function: hands the tokens that arrived to onTokens, or settles the promise.
 struct Message {
     bool done;
 };
+
+Napi::Float32Array floatArray(Napi::Env env, const std::vector<float>& values) {
+    Napi::Float32Array array = Napi::Float32Array::New(env, values.size());
+    std::copy(values.begin(), values.end(), array.Data());
+    return array;
+}
+
+Napi::Int32Array int32Array(Napi::Env env, const std::vector<int32_t>& values) {
+    Napi::Int32Array array = Napi::Int32Array::New(env, values.size());
+    std::copy(values.begin(), values.end(), array.Data());
+    return array;
+}
 
 void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holder, Message* message) {
     std::shared_ptr<Job> job = *holder;
@@ -148,10 +192,16 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
     std::vector<int32_t> tokens;
     std::vector<float> confidences;
     bool paused = false;
+    std::vector<float> logprobs;
+    std::vector<int32_t> topIds;
+    std::vector<float> topLogprobs;
     {
         std::lock_guard<std::mutex> lock(job->mutex);
         tokens.swap(job->pendingTokens);
         confidences.swap(job->pendingConfidences);
+        logprobs.swap(job->pendingLogprobs);
+        topIds.swap(job->pendingTopIds);
+        topLogprobs.swap(job->pendingTopLogprobs);
         job->notifyQueued = false;
         // the last of these tokens is the one the loop waits at
         paused = job->awaitingDecision;
@@ -164,7 +214,18 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
         std::copy(confidences.begin(), confidences.end(), confidenceArray.Data());
         // an exception thrown by onTokens stops the loop and rejects the promise once the loop has ended
         try {
-            Napi::Value open = onTokens.Call({tokenArray, confidenceArray, Napi::Boolean::New(env, paused)});
+            // gated: `paused` comes sixth (after the log-probabilities, undefined when not asked for)
+            Napi::Value open;
+            if (job->gated) {
+                const bool withLogprobs = job->topLogprobs >= 0;
+                open = onTokens.Call({tokenArray, confidenceArray, withLogprobs ? floatArray(env, logprobs) : env.Undefined(),
+                    withLogprobs ? int32Array(env, topIds) : env.Undefined(), withLogprobs ? floatArray(env, topLogprobs) : env.Undefined(),
+                    Napi::Boolean::New(env, paused)});
+            } else if (job->topLogprobs < 0) {
+                onTokens.Call({tokenArray, confidenceArray});
+            } else {
+                onTokens.Call({tokenArray, confidenceArray, floatArray(env, logprobs), int32Array(env, topIds), floatArray(env, topLogprobs)});
+            }
             if (paused) answer(!open.IsBoolean() || open.As<Napi::Boolean>().Value(), false);
         } catch (const Napi::Error& e) {
             job->stopRequested = true;
@@ -186,6 +247,7 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
     result.Set("decodedGenerated", Napi::Number::New(env, job->decodedGenerated));
     result.Set("switched", Napi::Boolean::New(env, job->switched));
     result.Set("gateSwitches", Napi::Number::New(env, job->gateSwitches));
+    result.Set("logprobSteps", Napi::Number::New(env, job->logprobSteps));
     if (job->eogToken >= 0) {
         result.Set("eogToken", Napi::Number::New(env, job->eogToken));
         result.Set("eogConfidence", Napi::Number::New(env, job->eogConfidence));
@@ -211,6 +273,8 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
     int32_t nBatch = 1;
     llama_sampler* chain = nullptr;
     std::vector<llama_token_data> candidates;
+    std::vector<int32_t> stepTopIds;  // one step's top log-probabilities, when asked
+    std::vector<float> stepTopLogprobs;
     llama_batch batch{};
     bool haveBatch = false;
     int32_t position = job->firstPosition;
@@ -283,6 +347,13 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
                 break;
             }
             job->generated++;
+            float logprob = 0;
+            if (job->topLogprobs >= 0) {
+                stepTopIds.clear();
+                stepTopLogprobs.clear();
+                logprob = logprobsOf(logits, nVocab, token, job->topLogprobs, stepTopIds, stepTopLogprobs);
+                job->logprobSteps++;
+            }
             bool notify = false;
             // gated: a token that may turn the gate is handed over with the loop waiting for the answer (not the
             // last one: nothing is decoded after it)
@@ -291,6 +362,11 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
                 std::lock_guard<std::mutex> pending(job->mutex);
                 job->pendingTokens.push_back(token);
                 job->pendingConfidences.push_back(confidence);
+                if (job->topLogprobs >= 0) {
+                    job->pendingLogprobs.push_back(logprob);
+                    job->pendingTopIds.insert(job->pendingTopIds.end(), stepTopIds.begin(), stepTopIds.end());
+                    job->pendingTopLogprobs.insert(job->pendingTopLogprobs.end(), stepTopLogprobs.begin(), stepTopLogprobs.end());
+                }
                 notify = !job->notifyQueued;
                 job->notifyQueued = true;
                 if (pause) {
@@ -360,13 +436,15 @@ double numberField(const Napi::Object& o, const char* name, double fallback) {
 }  // namespace
 
 // generate(addonContext, expectedNCtx, {sequenceId, firstPosition, input: Int32Array, maxTokens, temperature, topK,
-//   topP, minP, seed, switchAt?, switchVector?: {data, layerStart, layerEnd} | null, pauseMask?: Uint8Array,
-//   gateVector?: {data, layerStart, layerEnd}, vectorOn?: boolean},
-//   onTokens(tokens: Int32Array, confidences: Float32Array, paused: boolean) -> boolean | undefined)
+//   topP, minP, seed, switchAt?, switchVector?: {data, layerStart, layerEnd} | null, topLogprobs?: -1..n_vocab,
+//   pauseMask?: Uint8Array, gateVector?: {data, layerStart, layerEnd}, vectorOn?: boolean},
+//   onTokens(tokens: Int32Array, confidences: Float32Array[, logprobs: Float32Array, topIds: Int32Array,
+//   topLogprobs: Float32Array (topLogprobs entries per token)][, paused: boolean]) -> boolean | undefined)
 //   -> {done: Promise<result>, stop()}
-// paused: the loop waits at the last of these tokens; onTokens' answer is whether the gate is open after it.
+// paused (gated runs, sixth, the log-probabilities undefined when not asked for): the loop waits at the last of these
+// tokens; onTokens' answer is whether the gate is open after it.
 // result: {stopReason: "eos" | "maxTokens" | "aborted" | "error", inputDecoded (a count), generated, decodedGenerated,
-//   switched, gateSwitches, eogToken?, eogConfidence?, error?}
+//   switched, gateSwitches, logprobSteps, eogToken?, eogConfidence?, error?}
 Napi::Value Generate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Verified v = verifyContext(env, info[0], optionalU32(info, 1));
@@ -399,6 +477,9 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
     job->sampling.topK = static_cast<int32_t>(numberField(options, "topK", 40));
     job->sampling.topP = static_cast<float>(numberField(options, "topP", 0.95));
     job->sampling.minP = static_cast<float>(numberField(options, "minP", 0));
+    job->topLogprobs = static_cast<int32_t>(numberField(options, "topLogprobs", -1));
+    if (job->topLogprobs < -1 || job->topLogprobs > nVocab)
+        throw Napi::RangeError::New(env, "generate: topLogprobs must be -1 (none) to the vocabulary's size");
     // as node-llama-cpp reads its seed (Napi Uint32Value)
     job->sampling.seed = options.Get("seed").IsNumber() ? options.Get("seed").As<Napi::Number>().Uint32Value() : 0;
     // the schedule's switch: switchAt (a generated-token count ≥ 1) and switchVector ({data, layerStart, layerEnd}, or

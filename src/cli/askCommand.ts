@@ -25,7 +25,7 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         const progress = stderrProgressBar(process.stderr, "training", "prompts");
         const setup = new AbortController();
         const stopSetup = onInterrupt(() => setup.abort());
-        const {session, notes} = await openSession(loaded, {...options, mode: options.raw ? "raw" : "chat",
+        const {session, notes, checkSteering} = await openSession(loaded, {...options, mode: options.raw ? "raw" : "chat",
             onTrainProgress: progress.update, signal: setup.signal}).finally(() => {
             stopSetup();
             progress.end();
@@ -33,6 +33,10 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         // ask's stdout is only the reply: notes (e.g. an architecture that ignores vectors) go to stderr when steering
         // was asked for; how the conversation runs (a replaced chat template) always
         const asked = options.vectors.length > 0 || options.preset != null;
+        // whether steering acts: checked before the reply (about 10 tokens; see steeringActsCheck.ts), and only when
+        // its warning would be shown
+        const ignored = asked ? await checkSteering?.() : undefined;
+        if (ignored) notes.push(ignored);
         for (const note of notes) if (asked || session.conversation.notes?.includes(note)) process.stderr.write(`steer-chat: ${displayText(note, 1000)}\n`);
         // Ctrl+C stops the reply and keeps what was written
         const controller = new AbortController();

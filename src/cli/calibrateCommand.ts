@@ -13,7 +13,7 @@ import {autoCalibrate, type AutoCalibration} from "../steering/autoCalibrate.js"
 import {modelCalibration} from "../steering/calibration.js";
 import {replyOnlySettings} from "../steering/steerPolicy.js";
 import {SteeringController} from "../steering/steeringController.js";
-import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/inputGrammar.js";
 import {DEFAULT_LIMITS} from "../steering/strengthSearch.js";
 import {CALIBRATE_SAMPLING, calibrationReport, pointLine} from "../steering/calibrationReport.js";
 import {loadEntryOrRecipe, recipeTrainerFor} from "../training/recipeVectors.js";

@@ -29,7 +29,7 @@ type Phase =
     | {kind: "pick", error?: string}
     | {kind: "resolve", spec: string}
     | {kind: "load", path: string, raw: boolean, demo: boolean}
-    | {kind: "chat", session: ChatSession, notes: string[], history: PromptHistory}
+    | {kind: "chat", session: ChatSession, notes: string[], history: PromptHistory, checkSteering?: () => Promise<string | undefined>}
     | {kind: "failed"};
 
 type Outcome = {loaded: LoadedModel | undefined, error: unknown, opened?: OpenedSession};
@@ -121,7 +121,8 @@ function Startup(props: {options: CliOptions, outcome: Outcome}) {
                 if (session.steering && !session.steering.state.isNeutral()) notes.push(`Steering: ${session.steering.state.describe()}`);
                 const policy = session.steering && session.steerPolicyNote();
                 if (policy) notes.push(policy);
-                setPhase({kind: "chat", session, notes, history: openHistory(notes)});
+                // the check that steering acts runs once the chat is shown (App), not before it
+                setPhase({kind: "chat", session, notes, history: openHistory(notes), checkSteering: opened.checkSteering});
             }).catch(fail); // catches a bad --vector / --preset / --layers from setupSteering too, not only the load
         } else if (phase.kind === "failed") {
             exit();
@@ -148,7 +149,8 @@ function Startup(props: {options: CliOptions, outcome: Outcome}) {
                     <ProgressBar fraction={progress.downloadedSize / Math.max(1, progress.totalSize)} label={`${progress.downloadedSize}/${progress.totalSize} prompts`} />
                 </Box>;
         case "chat":
-            return <App session={phase.session} banner={phase.notes} history={phase.history} backgroundReevalMs={BACKGROUND_REEVAL_MS} />;
+            return <App session={phase.session} banner={phase.notes} history={phase.history} backgroundReevalMs={BACKGROUND_REEVAL_MS}
+                startupCheck={phase.checkSteering} />;
         case "failed":
             return null;
     }

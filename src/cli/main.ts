@@ -7,9 +7,10 @@ import {runAsk} from "./askCommand.js";
 import {runVectors} from "./vectorsCommand.js";
 import {runPreset} from "./presetCommand.js";
 import {runImport, runTrain} from "./trainCommand.js";
+import {runTrainDescribed} from "./trainDescribed.js";
 import {runRead} from "./readCommand.js";
 import {runCalibrate} from "./calibrateCommand.js";
-import {helpText, parseCli, serveHelpText, type CliOptions} from "./options.js";
+import {helpFor, parseCli, type CliOptions} from "./options.js";
 import {packageVersion} from "./version.js";
 import {keepFileSizeSignalHarmless, ownInterrupts} from "./interrupts.js";
 
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
         options = parseCli(argv);
         if (options.help) {
-            process.stdout.write((options.command === "serve" ? serveHelpText : helpText)(packageVersion()) + "\n");
+            process.stdout.write(helpFor(argv, options, packageVersion()) + "\n");
             return 0;
         }
         if (options.version) {
@@ -33,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         if (options.command === "ask") return await runAsk(options, {stdout: process.stdout, stdin: process.stdin});
         if (options.command === "vectors") return await runVectors(process.stdout, options.model);
         if (options.command === "preset") return await runPreset(options, process.stdout, process.stderr);
-        if (options.command === "train") return await runTrain(options, process.stdout, process.stderr);
+        if (options.command === "train")
+            return await (options.describe != null ? runTrainDescribed : runTrain)(options, process.stdout, process.stderr);
         if (options.command === "import") return await runImport(options, process.stderr);
         if (options.command === "read") return await runRead(options, process.stdout, process.stderr);
         if (options.command === "calibrate") return await runCalibrate(options, process.stdout, process.stderr);

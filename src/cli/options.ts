@@ -8,6 +8,7 @@ import {DEMO_MODEL} from "../engine/modelResolver.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 import {codeSteeringOf, steerPolicyOf, type CodeSteering, type SteerPolicy} from "../steering/steerPolicy.js";
 import {conditionOf, type Condition} from "../steering/conditionGate.js";
+import {decimal, MAX_SIGMA, parseLayer, parseLayerRange, parseSamplingValue, parseVectorStrengthSpec, wholeNumber} from "../steering/inputGrammar.js";
 
 type OptionSpec = {
     type: "string" | "boolean",
@@ -23,7 +24,7 @@ export const OPTIONS = {
     system: {type: "string", short: "s", value: "TEXT", description: "system prompt (raw mode: text put before the prompt)"},
     temperature: {type: "string", short: "t", value: "T", description: "sampling temperature; 0 = greedy, reproduces llama.cpp (default 0.8)"},
     "max-tokens": {type: "string", short: "n", value: "N", description: "most tokens in one reply (default 1024)"},
-    seed: {type: "string", value: "N", description: "sampling seed, for reproducible replies; train: the seed of the held-out split (default 0)"},
+    seed: {type: "string", value: "N|random", description: "sampling seed, for reproducible replies (default random); train: the seed of the held-out split (default 0)"},
     vector: {type: "string", multiple: true, value: "FILE|NAME[:C|@Xσ]", description: "add a control vector with llama.cpp coefficient C (default 1), or a calibrated strength X in σ (@Xs also works); repeat for several"},
     layers: {type: "string", value: "A-B", description: "apply the --vector(s) to layers A..B only (llama.cpp's --control-vector-layer-range)"},
     preset: {type: "string", short: "p", value: "NAME", description: "start with a saved personality preset (steer-chat preset list)"},
@@ -31,6 +32,8 @@ export const OPTIONS = {
     positive: {type: "string", value: "FILE", description: "train: positive prompts, one a line (\\n escapes)"},
     negative: {type: "string", value: "FILE", description: "train: negative prompts, paired line by line with --positive"},
     recipe: {type: "string", value: "NAME", description: "train: a shipped contrast recipe (vectors/recipes) instead of prompt files"},
+    describe: {type: "string", value: "TEXT", description: "train: a vector from a sentence (\"speaks like a pirate\"): its persona against a neutral one; cached per model"},
+    "dry-run": {type: "boolean", description: "train --describe: print the contrast pairs it would build and exit"},
     method: {type: "string", value: "mean|pca|pca-center", description: "train: how differences become a direction (default mean)"},
     positions: {type: "string", value: "last|all", description: "train: use the last token (default) or every position"},
     scale: {type: "string", value: "unit|typical", description: "train: unit-norm directions (default) or the layer's typical hidden-state norm"},
@@ -80,6 +83,9 @@ export type CliOptions = {
     positive?: string,
     negative?: string,
     recipe?: string,
+    /** train: the behaviour to train a vector for, in words */
+    describe?: string,
+    dryRun: boolean,
     method: "mean" | "pca" | "pca-center",
     positions: "last" | "all",
     scale: "unit" | "typical",
@@ -120,30 +126,54 @@ export type CliOptions = {
 
 const COMMANDS: CliCommand[] = ["chat", "ask", "vectors", "preset", "train", "import", "read", "calibrate", "serve"];
 
+type OptionName = keyof typeof OPTIONS;
+
+/** what every command takes */
+const COMMON: OptionName[] = ["debug", "help", "version"];
+/** what every command that loads a model takes */
+const LOADING: OptionName[] = ["model", "context-size", "threads", "gpu"];
+/** the steering and sampling a conversation starts with */
+const STEERED: OptionName[] = ["raw", "system", "temperature", "max-tokens", "seed", "vector", "layers", "preset", "steer", "steer-code", "when"];
+
+/**
+ * The options each command takes: any other is refused naming the command (an option a command ignores is a
+ * mistake the person should hear about), and `steer-chat COMMAND --help` lists exactly these.
+ */
+export const COMMAND_OPTIONS: Record<CliCommand, readonly OptionName[]> = {
+    chat: [...LOADING, ...STEERED, "history", "keep-cache", ...COMMON],
+    ask: [...LOADING, ...STEERED, ...COMMON],
+    vectors: ["model", ...COMMON],
+    preset: ["vector", "layers", "description", "system", "temperature", "max-tokens", "seed", "history", "keep-cache", "steer", "force", ...COMMON],
+    train: [...LOADING, "recipe", "describe", "dry-run", "positive", "negative", "method", "positions", "scale", "layers", "seed", "output", "force", ...COMMON],
+    import: ["layer", "output", "force", ...COMMON],
+    read: [...LOADING, "vector", "layers", "file", "baseline", "across-layers", "json", "npy", "force", ...COMMON],
+    calibrate: [...LOADING, "raw", "system", "vector", "layers", "steer", "temperature", "seed", "max-tokens", "max-kl", "max-repetition",
+        "max-sigma", ...COMMON],
+    serve: ["model", "host", "port", "api-key", "queue", "vector", "layers", "preset", "steer", "system", "temperature", "seed", "max-tokens",
+        "context-size", "threads", "gpu", "debug", "help", "version"]
+};
+
 export function parseCli(argv: string[]): CliOptions {
     let parsed;
     try {
-        parsed = parseArgs({args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true});
+        parsed = parseArgs({args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true, tokens: true});
     } catch (err) {
         throw explainParseError(err, argv);
     }
-    const {values, positionals} = parsed;
+    const {values, positionals, tokens} = parsed;
     let command: CliCommand = "chat";
     const rest = [...positionals];
     if (rest.length > 0 && (COMMANDS as string[]).includes(rest[0]!)) command = rest.shift() as CliCommand;
-    if ((command === "chat" || command === "vectors" || command === "train" || command === "calibrate" || command === "serve") && rest.length > 0)
-        throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
-    if (command === "import" && rest.length !== 1)
-        throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
-    if (command === "preset" && rest.length === 0)
-        throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
-    if (command === "read" && rest.length > 1)
-        throw new UserFacingError("read takes one text", 'quote it: steer-chat read --model M --vector V "your text", or pass --file F');
-    if (command === "preset" && rest.length > 2)
-        throw new UserFacingError(`preset ${rest[0]} takes one name, got ${rest.length - 1}: ${rest.slice(1).join(" ")}`,
-            'quote a name with spaces ("two words"); give what it does with --description "..."');
-    if (command === "ask" && rest.length > 1)
-        throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
+    // `steer-chat import --help` shows the help, whatever words a run would need
+    if (values.help == null) checkPositionals(command, rest);
+    const taken = COMMAND_OPTIONS[command] as readonly string[];
+    const refused = tokens.find((t) => t.kind === "option" && !taken.includes(t.name));
+    if (refused?.kind === "option")
+        throw new UserFacingError(`${command} does not take --${refused.name}`,
+            `run steer-chat ${command} --help to see the options it takes`);
+    // the specs and the range as the chat's /vector add and /layers read them, refused here before any model loads
+    for (const spec of values.vector ?? []) parseVectorStrengthSpec(spec);
+    if (values.layers != null) parseLayerRange(values.layers);
 
     return {
         command,
@@ -152,9 +182,10 @@ export function parseCli(argv: string[]): CliOptions {
         model: values.model,
         raw: (values.raw ?? false) || values.model === DEMO_MODEL, // the demo is a base model with no chat template
         system: values.system,
-        temperature: parseNumber("--temperature", values.temperature, {min: 0}),
-        maxTokens: parseNumber("--max-tokens", values["max-tokens"], {min: 1, integer: true}),
-        seed: parseNumber("--seed", values.seed, {min: 0, integer: true}),
+        // sampling values and layers read as /set and /layers read them (inputGrammar)
+        temperature: values.temperature == null ? undefined : parseSamplingValue("temperature", values.temperature, "--temperature"),
+        maxTokens: values["max-tokens"] == null ? undefined : parseSamplingValue("max-tokens", values["max-tokens"], "--max-tokens"),
+        seed: values.seed == null ? undefined : parseSamplingValue("seed", values.seed, "--seed"),
         vectors: values.vector ?? [],
         layers: values.layers,
         preset: values.preset,
@@ -162,11 +193,13 @@ export function parseCli(argv: string[]): CliOptions {
         positive: values.positive,
         negative: values.negative,
         recipe: values.recipe,
+        describe: values.describe,
+        dryRun: values["dry-run"] ?? false,
         method: oneOf("--method", values.method, ["mean", "pca", "pca-center"] as const, "mean"),
         positions: oneOf("--positions", values.positions, ["last", "all"] as const, "last"),
         scale: oneOf("--scale", values.scale, ["unit", "typical"] as const, "unit"),
         output: values.output,
-        layer: parseNumber("--layer", values.layer, {min: 1, integer: true}),
+        layer: values.layer == null ? undefined : parseLayer(values.layer, "--layer"),
         force: values.force ?? false,
         file: values.file,
         json: values.json ?? false,
@@ -179,7 +212,7 @@ export function parseCli(argv: string[]): CliOptions {
         when: values.when == null ? undefined : conditionOf("--when", values.when),
         maxKl: parseNumber("--max-kl", values["max-kl"], {min: 0}),
         maxRepetition: parseNumber("--max-repetition", values["max-repetition"], {min: 0, max: 1}),
-        maxSigma: parseNumber("--max-sigma", values["max-sigma"], {min: 0.001, max: 50}),
+        maxSigma: parseNumber("--max-sigma", values["max-sigma"], {min: 0.001, max: MAX_SIGMA}),
         host: values.host,
         port: parseNumber("--port", values.port, {min: 0, max: 65535, integer: true}),
         apiKey: values["api-key"],
@@ -194,14 +227,32 @@ export function parseCli(argv: string[]): CliOptions {
     };
 }
 
+/** the words after the command each command needs: one file, an action and a name, one prompt or text */
+function checkPositionals(command: CliCommand, rest: readonly string[]) {
+    if ((command === "chat" || command === "vectors" || command === "train" || command === "calibrate" || command === "serve") && rest.length > 0)
+        throw new UserFacingError(`Unknown command: ${rest[0]}`, `commands are ${COMMANDS.join(", ")}; run steer-chat --help`);
+    if (command === "import" && rest.length !== 1)
+        throw new UserFacingError("import takes one file", "steer-chat import direction.npy --layer N --output V.gguf");
+    if (command === "preset" && rest.length === 0)
+        throw new UserFacingError("preset needs an action", "steer-chat preset list | show NAME | save NAME --vector F:C ... | delete NAME");
+    if (command === "read" && rest.length > 1)
+        throw new UserFacingError("read takes one text", 'quote it: steer-chat read --model M --vector V "your text", or pass --file F');
+    if (command === "preset" && rest.length > 2)
+        throw new UserFacingError(`preset ${rest[0]} takes one name, got ${rest.length - 1}: ${rest.slice(1).join(" ")}`,
+            'quote a name with spaces ("two words"); give what it does with --description "..."');
+    if (command === "ask" && rest.length > 1)
+        throw new UserFacingError("ask takes one prompt", 'quote it: steer-chat ask "your prompt"');
+}
+
 /** 4M tokens: beyond any model's training context */
 export const MAX_CONTEXT_SIZE = 4 * 1024 * 1024;
 
 function parseNumber(flag: string, raw: string | undefined,
     {min, max, integer = false}: {min: number, max?: number, integer?: boolean}): number | undefined {
     if (raw == null) return undefined;
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value) || value < min || (max != null && value > max) || (integer && !Number.isInteger(value)))
+    // decimal only, as everywhere (inputGrammar): no hex, no Infinity, no blanks
+    const value = integer ? wholeNumber(raw) : decimal(raw);
+    if (value == null || value < min || (max != null && value > max))
         throw new UserFacingError(`Invalid value for ${flag}: "${raw}"`,
             `expected ${integer ? "a whole number" : "a number"} >= ${min}${max != null ? ` and <= ${max}` : ""}`);
     return value;
@@ -276,9 +327,6 @@ function optionRows(names: readonly string[] = Object.keys(OPTIONS)): string[] {
     });
 }
 
-/** the flags serve reads */
-const SERVE_OPTIONS = ["model", "host", "port", "api-key", "queue", "vector", "layers", "preset", "steer", "system", "temperature", "seed",
-    "max-tokens", "context-size", "threads", "gpu", "debug", "help"];
 
 /** `steer-chat serve --help`: the flags serve reads, its endpoints and the request's steering field. */
 export function serveHelpText(version: string): string {
@@ -290,7 +338,7 @@ export function serveHelpText(version: string): string {
         "",
         "Options (--vector, --preset, --steer, --system, --temperature and --seed set what a request leaves out;",
         "--max-tokens is the default max_tokens and the most a request may ask for):",
-        ...optionRows(SERVE_OPTIONS),
+        ...optionRows(COMMAND_OPTIONS.serve),
         "",
         "Endpoints:",
         "  POST /v1/chat/completions   the model's chat template (as the chat)      POST /v1/completions   raw text (as ask --raw)",
@@ -314,21 +362,38 @@ export function serveHelpText(version: string): string {
     ].join("\n");
 }
 
+/** each command's usage line, as the help lists them */
+const USAGES: Record<CliCommand, string> = {
+    chat: "  steer-chat [--model M] [options]          open the chat (no --model: pick or download one)",
+    ask: "  steer-chat ask \"PROMPT\" --model M [...]    print one reply to stdout and exit (for scripts)",
+    vectors: "  steer-chat vectors                        list the control vectors available by name",
+    preset: "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
+    train: "  steer-chat train --model M (--recipe NAME | --describe TEXT | --positive F --negative F) --output V.gguf   train a vector",
+    import: "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
+    read: "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--baseline F] [--across-layers] [--json] [--npy F.npy]   how much of V a text carries, per layer",
+    calibrate: "  steer-chat calibrate --model M --vector V [--max-kl X] [--max-repetition R]   the strongest coherent strength each way, and its curve",
+    serve: "  steer-chat serve --model M [--port 8080] [--vector ...] [--api-key K]   an OpenAI-compatible server, steering per request (serve --help)"
+};
+
+/** `steer-chat COMMAND --help`: its usage and exactly the options it takes. */
+export function commandHelpText(command: CliCommand, version: string): string {
+    if (command === "serve") return serveHelpText(version);
+    return [`steer-chat ${version} ${command}`, "", "Usage:", USAGES[command], "", "Options:", ...optionRows(COMMAND_OPTIONS[command])].join("\n");
+}
+
+/** The help --help asks for: a command's own when one was named (`steer-chat ask --help`), else the whole program's. */
+export function helpFor(argv: readonly string[], options: CliOptions, version: string): string {
+    const named = argv.slice(0, argv.includes("--") ? argv.indexOf("--") : argv.length).includes(options.command);
+    return named || options.command === "serve" ? commandHelpText(options.command, version) : helpText(version);
+}
+
 export function helpText(version: string): string {
     const rows = optionRows();
     return [
         `steer-chat ${version} — chat with a local GGUF model and steer it live with control vectors`,
         "",
         "Usage:",
-        "  steer-chat [--model M] [options]          open the chat (no --model: pick or download one)",
-        "  steer-chat ask \"PROMPT\" --model M [...]    print one reply to stdout and exit (for scripts)",
-        "  steer-chat vectors                        list the control vectors available by name",
-        "  steer-chat preset list|show NAME|save NAME --vector F:C ...|delete NAME   manage personality presets",
-        "  steer-chat train --model M (--recipe NAME | --positive F --negative F) --output V.gguf   train a vector",
-        "  steer-chat import FILE.npy|FILE.json [--layer N] --output V.gguf   a raw one-layer direction as a vector",
-        "  steer-chat read --model M --vector V (\"TEXT\" | --file F) [--baseline F] [--across-layers] [--json] [--npy F.npy]   how much of V a text carries, per layer",
-        "  steer-chat calibrate --model M --vector V [--max-kl X] [--max-repetition R]   the strongest coherent strength each way, and its curve",
-        "  steer-chat serve --model M [--port 8080] [--vector ...] [--api-key K]   an OpenAI-compatible server, steering per request (serve --help)",
+        ...COMMANDS.map((command) => USAGES[command]),
         "",
         "Options:",
         ...rows,

@@ -6,14 +6,14 @@ import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import {parseLayerRange, parseVectorStrengthSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/inputGrammar.js";
 import {findVectorFile, looksLikePath} from "../steering/vectorLibrary.js";
 import {recipeExists} from "../training/recipes.js";
 import type {CliOptions} from "./options.js";
 
 export async function runPreset(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-    const store = new PresetStore();
     const notify = (notes: string[]) => notes.forEach((note) => err.write(`steer-chat: ${displayText(note, 1000)}\n`));
+    const store = new PresetStore({onLockWait: (lock) => notify([`Waiting for another steer-chat to finish saving presets (${lock})…`])});
     notify(store.notices);
     const [action, name] = options.args;
     const needName = () => {
@@ -32,12 +32,12 @@ export async function runPreset(options: CliOptions, out: NodeJS.WritableStream,
         }
         case "save": {
             const preset = await presetFromFlags(needName(), options);
-            notify(store.save(preset, {replace: options.force}));
+            notify(await store.save(preset, {replace: options.force}));
             out.write(`Saved preset ${preset.name} to ${displayText(store.file, 1000)}\n`);
             return 0;
         }
         case "delete":
-            notify(store.delete(needName()));
+            notify(await store.delete(needName()));
             out.write(`Deleted preset ${displayText(name)}\n`);
             return 0;
         default:

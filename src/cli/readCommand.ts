@@ -17,7 +17,7 @@ import {ConceptReader, type TextReading} from "../steering/conceptReader.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import {encodeNpyFloat32, NPY_MAGIC} from "../steering/npyWriter.js";
-import {parseLayerRange, parseVectorSpec} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorSpec} from "../steering/inputGrammar.js";
 import {findVectorFile, vectorNameOf} from "../steering/vectorLibrary.js";
 import type {CliOptions} from "./options.js";
 

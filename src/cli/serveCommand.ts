@@ -17,10 +17,6 @@ export const DEFAULT_PORT = 8080;
 export async function runServe(options: CliOptions, io: {stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream}): Promise<number> {
     if (options.model == null)
         throw new UserFacingError("serve needs a model", "pass one with --model, e.g. steer-chat serve --model demo");
-    // the steering gates are the chat's and ask's: a server would have to report them per request
-    if (options.when != null || options.steerCode != null)
-        throw new UserFacingError(`serve does not take ${options.when != null ? "--when" : "--steer-code"}`,
-            "the steering gates work in the chat and in ask; serve's steering is per request (--steer sets its default policy)");
     const host = options.host ?? DEFAULT_HOST;
     const apiKey = options.apiKey ?? (process.env.STEER_CHAT_API_KEY || undefined);
     if (apiKey != null && apiKey.trim() === "") throw new UserFacingError("--api-key is empty", "give the key clients must send");

@@ -13,7 +13,7 @@ import {loadModel} from "../engine/runtime.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {parseLayerRange} from "../steering/steeringState.js";
+import {parseLayerRange} from "../steering/inputGrammar.js";
 import {readPromptFile} from "../training/promptFiles.js";
 import {loadRecipe, renderRecipe} from "../training/recipes.js";
 import {checkPromptPairs, trainControlVector} from "../training/trainControlVector.js";
@@ -22,10 +22,11 @@ import {stderrProgressBar} from "./progressBar.js";
 import type {CliOptions} from "./options.js";
 
 export async function runTrain(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WriteStream): Promise<number> {
+    if (options.dryRun) throw new UserFacingError("--dry-run shows the pairs --describe would build", 'add --describe "TEXT"');
     if (options.model == null) throw new UserFacingError("train needs a model", "pass it with --model");
     if (options.output == null) throw new UserFacingError("train needs --output FILE.gguf");
     if ((options.recipe == null) === (options.positive == null && options.negative == null))
-        throw new UserFacingError("train needs either --recipe NAME or --positive FILE --negative FILE");
+        throw new UserFacingError("train needs either --recipe NAME, --describe TEXT or --positive FILE --negative FILE");
     if (options.recipe == null && (options.positive == null || options.negative == null))
         throw new UserFacingError("train needs both --positive and --negative prompt files");
     const recipe = options.recipe != null ? loadRecipe(options.recipe) : undefined;
@@ -93,6 +94,6 @@ export async function runImport(options: CliOptions, err: NodeJS.WritableStream)
 }
 
 /** --output may replace a control vector (training it again), but nothing else without --force: checked before any work. */
-async function checkOutput(file: string, force: boolean) {
+export async function checkOutput(file: string, force: boolean) {
     await checkReplaceable(file, {force, kind: "a control vector", flag: "--output", isOurs: (f) => loadControlVector(f).then(() => true)});
 }

@@ -3,11 +3,14 @@
  * settings each cached token was evaluated under (the history policy), reply-only steering's switch, and the cache
  * helpers (align, prefill in full batches).
  */
+import {mkdtempSync, rmSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {type LlamaContextSequence, type Token} from "node-llama-cpp";
 import {commonPrefixLength, EvaluationLedger, evaluateInBatches, splitForPrefill, type HistoryPolicy, type Progress} from "./historyCache.js";
 import type {SamplingOptions} from "./sampling.js";
-import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, HistoryRecord, ReevaluateResult, Reply, ReplySwitch,
-    ReplyTiming, SendOptions} from "./conversationTypes.js";
+import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, EvaluationHold, HistoryRecord, ReevaluateResult,
+    Reply, ReplySwitch, ReplyTiming, SendOptions} from "./conversationTypes.js";
 import type {GenerationGate, GenerationSwitch} from "./generateTokens.js";
 
 /** the ledger's key for tokens evaluated after a gate (steer-code off) switched the steering inside a reply: mixed
@@ -81,6 +84,36 @@ export abstract class BaseConversation implements Conversation {
     async forgetEvaluation() {
         await this.clearCache();
         this.forgotten = true;
+    }
+
+    async holdEvaluation(): Promise<EvaluationHold | undefined> {
+        const folder = mkdtempSync(path.join(os.tmpdir(), "steer-chat-hold-"));
+        const release = () => rmSync(folder, {recursive: true, force: true});
+        // node-llama-cpp writes the state itself (llama_state_seq_save_file) into a folder only this process made
+        const file = path.join(folder, "sequence.state");
+        try {
+            await this.sequence.saveStateToFile(file);
+        } catch {
+            release();
+            return undefined;
+        }
+        const ledger = this.ledger.copy();
+        const forgotten = this.forgotten;
+        return {
+            restore: async () => {
+                try {
+                    // the same model and context (this conversation's own sequence), so the state fits it
+                    await this.sequence.loadStateFromFile(file, {acceptRisk: true});
+                    this.ledger.restore(ledger);
+                    this.forgotten = forgotten;
+                } catch {
+                    await this.forgetEvaluation();
+                } finally {
+                    release();
+                }
+            },
+            release
+        };
     }
 
     /** empties the cache and its ledger (clear(): the history goes too, so nothing is left to evaluate again) */

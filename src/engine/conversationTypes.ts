@@ -13,6 +13,9 @@ import type {SamplingOptions} from "./sampling.js";
 export type {ReplyTiming};
 
 declare const snapshotBrand: unique symbol;
+/** A copy of the cache (holdEvaluation): put back with restore(), or let go with release(); either ends it. */
+export type EvaluationHold = {restore(): Promise<void>, release(): void};
+
 /** A conversation's history at one moment, for restore(); only the conversation that made it reads it. */
 export type ConversationSnapshot = {readonly [snapshotBrand]: true};
 
@@ -133,6 +136,13 @@ export interface Conversation {
     restore(snapshot: ConversationSnapshot): void;
     /** drops the cached evaluation (the history stays and is evaluated again next turn), e.g. after a trial steering */
     forgetEvaluation(): Promise<void>;
+    /**
+     * Keeps a copy of the cache as it is now (the KV state, in a temporary file, and its ledger), for trials that
+     * evaluate the history under other steering (/compare, /sweep, /calibrate) under the keep policy: `restore` puts
+     * it back, so the history stays as the policy left it instead of being evaluated again. Undefined when the copy
+     * could not be made (a full disk): the caller forgets the evaluation instead.
+     */
+    holdEvaluation(): Promise<EvaluationHold | undefined>;
     /** what a change of settings does to the evaluated history; a change of policy applies from the next turn */
     historyPolicy: HistoryPolicy;
     /**

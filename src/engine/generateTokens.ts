@@ -45,6 +45,14 @@ export type GenerationResult = {
  * context (null: cleared). The native loop makes it between two decodes; node-llama-cpp's loop calls `apply`, which
  * puts the same steering on, between reading token `after` − 1 and asking for the next.
  */
+/**
+ * One generated token's log-probability in the model's distribution (a log-softmax of every logit, before the
+ * sampler chain: no top-k, top-p or temperature), and the step's most probable tokens, most probable first.
+ * `textEnd`: the reply's text length once this token's text was written (the detokenizer may hold a token's text back
+ * until the next one completes a character; its text then counts for the later token).
+ */
+export type TokenLogprob = {token: Token, logprob: number, top: {token: Token, logprob: number}[], textEnd: number};
+
 export type GenerationSwitch = {after: number, vector: ControlVectorBuffer | null, apply: () => void, to: "prompt" | "reply"};
 
 /**
@@ -77,7 +85,10 @@ export type GenerateOptions = SamplingOptions & {
     /** a switch of the steering inside the reply (after ≥ 1) */
     switchAt?: GenerationSwitch,
     /** a gate on the steering inside the reply */
-    gate?: GenerationGate
+    gate?: GenerationGate,
+    /** 0..20: each token's log-probability and the top N of its step, given to onLogprob before the token's text goes
+     * to onText; undefined: none computed. Needs the native loop (an Error where it cannot run). */
+    logprobs?: {top: number, onLogprob: (entry: TokenLogprob) => void}
 };
 
 const pauseMasks = new WeakMap<LlamaModel, Map<string, Uint8Array>>();
@@ -140,12 +151,13 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     if (options.signal?.aborted || maxTokens <= 0)
         return {text, tokens, stopReason: options.signal?.aborted ? "aborted" : "contextFull", tokensPerSecond: 0, meanLogProb: undefined};
 
-    /** one generated token (not an end-of-generation one) and its probability */
-    const take = (token: Token, confidence: number) => {
+    /** one generated token (not an end-of-generation one) and its probability (and log-probabilities when asked) */
+    const take = (token: Token, confidence: number, logprob?: Omit<TokenLogprob, "textEnd">) => {
         tokens.push(token);
         meter.tokens();
         logProbSum += Math.log(Math.max(confidence, Number.MIN_VALUE));
         const chunk = detokenizer.push(token);
+        if (logprob != null) options.logprobs?.onLogprob({...logprob, textEnd: text.length + chunk.length});
         if (chunk !== "") {
             text += chunk;
             gate?.feed(chunk);
@@ -163,6 +175,9 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     // started within the same second the same random stream: /compare's and /sweep's candidates among them)
     const sampling = {...options, seed: options.seed ?? randomInt(2 ** 32)};
     const native = inputTokens.length > 0 ? nativeGeneratorFor(sequence) : undefined;
+    const asked = options.logprobs;
+    if (asked != null && (native == null || !("generate" in native)))
+        throw new Error(`Log-probabilities need the native generation loop, which cannot run here: ${native != null && "reason" in native ? native.reason : "no input"}`);
     if (native != null && "generate" in native) {
         // the loop runs ahead of the JS thread: a stop takes effect at the token being read when it came, as in
         // node-llama-cpp's loop, and the tokens sampled past it are left out
@@ -172,9 +187,15 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             ...(options.switchAt ? {switchAt: {after: options.switchAt.after, vector: options.switchAt.vector}} : {}),
             ...(gate ? {gate: {pauseMask: tokenMaskOf(model, native.vocabularySize, gate.pauseCharacters),
                 vector: gate.vector, vectorOn: gate.vectorOn}} : {}),
-            onTokens(sampled, confidences, paused) {
+            ...(asked != null ? {topLogprobs: asked.top} : {}),
+            onTokens(sampled, confidences, logprobs, topIds, topLogprobs, paused) {
                 for (let i = 0; i < sampled.length && !stopped; i++) {
-                    take(sampled[i] as Token, confidences[i]!);
+                    const entry = asked != null && logprobs != null && topIds != null && topLogprobs != null ? {
+                        token: sampled[i] as Token, logprob: logprobs[i]!,
+                        top: Array.from({length: asked.top}, (_, k) => ({token: topIds[i * asked.top + k] as Token,
+                            logprob: topLogprobs[i * asked.top + k]!}))
+                    } : undefined;
+                    take(sampled[i] as Token, confidences[i]!, entry);
                     stopped = options.signal?.aborted === true;
                 }
                 if (!paused || gate == null) return undefined;
@@ -186,6 +207,8 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             throw new Error("The native helper is older than this steer-chat (no steering gate): run `npm run build:native`");
         gateSwitches = result.gateSwitches ?? 0;
         if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
+        if (asked != null && result.logprobSteps == null)
+            throw new Error("The native helper is older than this steer-chat (no log-probabilities): run `npm run build:native`");
         if (options.switchAt != null && result.switched == null)
             throw new Error("The native helper is older than this steer-chat (no steering schedules): run `npm run build:native`");
         switched = result.switched === true;

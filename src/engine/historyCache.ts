@@ -24,6 +24,15 @@ export type Progress = (done: number, total: number) => void;
 export class EvaluationLedger {
     private keys: string[] = [];
 
+    /** the keys, to put back with restore() (holdEvaluation) */
+    copy(): readonly string[] {
+        return [...this.keys];
+    }
+
+    restore(keys: readonly string[]) {
+        this.keys = [...keys];
+    }
+
     /** tokens past `length` left the cache */
     truncate(length: number) {
         if (length < this.keys.length) this.keys.length = length;

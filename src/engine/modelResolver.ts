@@ -62,20 +62,87 @@ export function isRemoteModel(spec: string) {
 
 export type DownloadProgress = {downloadedSize: number, totalSize: number};
 
-/** Resolves --model to a local file path, downloading `hf:` URIs (with progress) when needed. */
-export async function resolveModel(spec: string,
-    {onProgress, signal}: {onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal} = {}): Promise<string> {
+/** how long a download may go without a byte before it is given up (node-llama-cpp's downloader retries silently) */
+export const DOWNLOAD_STALL_SECONDS = 30;
+
+/** a Hugging Face user or repository name: letters, digits, `-`, `_` and `.`, not starting with a dot, at most 96 */
+const HF_NAME = /^(?!\.)[A-Za-z0-9._-]{1,96}$/;
+
+/**
+ * Checks an `hf:` URI's form before node-llama-cpp sees it: `hf:user/repo:quant`, `hf:user/repo` or
+ * `hf:user/repo/path/file.gguf` (optionally `#branch`). A malformed one (`hf:../../etc/passwd`) was sent to the network
+ * as a file path and waited there without a word.
+ */
+export function checkRemoteModelUri(spec: string): void {
+    const hf = /^(?:hf:(?:\/\/)?|huggingface:)(.*)$/.exec(spec);
+    if (hf == null) {
+        let url: URL | undefined;
+        try {
+            url = new URL(spec);
+        } catch { /* refused below */ }
+        if (url == null || !/^https?:$/.test(url.protocol) || url.hostname === "")
+            throw new UserFacingError(`Not a model URL: ${spec}`, "give an https:// URL of a .gguf file, an hf:user/repo:quant URI or a local file");
+        return;
+    }
+    const [body = "", branch] = hf[1]!.split("#", 2);
+    const [user = "", repoAndTag = "", ...file] = body.split("/");
+    const [repo = "", tag] = repoAndTag.split(":", 2);
+    const fileOk = file.every((part) => part !== "" && part !== "." && part !== "..");
+    const ok = HF_NAME.test(user) && HF_NAME.test(repo) && !user.includes("..") && !repo.includes("..") && fileOk &&
+        (tag == null || (file.length === 0 && /^[A-Za-z0-9._-]{1,64}$/.test(tag))) && (branch == null || /^[A-Za-z0-9._/-]{1,128}$/.test(branch));
+    if (!ok)
+        throw new UserFacingError(`Not a Hugging Face model URI: ${spec}`,
+            "use hf:user/repo:quant (e.g. hf:bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M) or hf:user/repo/file.gguf");
+}
+
+/**
+ * Resolves --model to a local file path, downloading `hf:` URIs (with progress) when needed. A download that gets no
+ * byte for `stallSeconds` is given up with a message naming the host (offline, a firewall that drops packets).
+ */
+export async function resolveModel(spec: string, {onProgress, signal, stallSeconds = DOWNLOAD_STALL_SECONDS}:
+    {onProgress?: (p: DownloadProgress) => void, signal?: AbortSignal, stallSeconds?: number} = {}): Promise<string> {
     if (spec === DEMO_MODEL) return checkModelFile(demoModelPath());
     if (!isRemoteModel(spec)) return checkModelFile(spec);
+    checkRemoteModelUri(spec);
+    const stalled = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const watch = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => stalled.abort(), stallSeconds * 1000);
+    };
+    let downloaded = -1;
+    watch();
+    const either = signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal;
+    // node-llama-cpp reads the file's size before it takes the signal, retrying that silently: raced, not only signalled
+    const aborted = new Promise<never>((_, reject) => either.addEventListener("abort", () => reject(either.reason), {once: true}));
     try {
-        return await resolveModelFile(spec, {directory: modelsDirectory(), onProgress, signal, cli: false, verify: false});
+        return await Promise.race([aborted, resolveModelFile(spec, {directory: modelsDirectory(), cli: false, verify: false, signal: either,
+            onProgress: (p) => {
+                if (p.downloadedSize > downloaded) watch();
+                downloaded = Math.max(downloaded, p.downloadedSize);
+                onProgress?.(p);
+            }})]);
     } catch (err) {
+        if (stalled.signal.aborted && !signal?.aborted)
+            throw new UserFacingError(`Could not download ${spec}: no data from ${hostOf(spec)} for ${stallSeconds} s (offline?)`,
+                "check the network, or pass a local model file: steer-chat --model path/to/model.gguf");
         const message = err instanceof Error ? err.message : String(err);
         if (/fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|getaddrinfo/i.test(message + String((err as {cause?: unknown})?.cause ?? "")))
             throw new UserFacingError(`Offline: could not download ${spec}`,
                 "pass a local model file instead: steer-chat --model path/to/model.gguf");
         throw new UserFacingError(`Could not resolve ${spec}: ${message}`,
             "check the URI (hf:user/repo:quant) or pass a local file with --model");
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+function hostOf(spec: string): string {
+    if (!/^https?:/.test(spec)) return "huggingface.co";
+    try {
+        return new URL(spec).host;
+    } catch {
+        return spec;
     }
 }
 

@@ -25,7 +25,7 @@ export const SAMPLING_SETTINGS = {
     "top-k": {key: "topK", min: 0, integer: true},
     "top-p": {key: "topP", min: 0, max: 1, integer: false},
     "min-p": {key: "minP", min: 0, max: 1, integer: false},
-    seed: {key: "seed", min: 0, integer: true},
+    seed: {key: "seed", min: 0, max: 4294967295, integer: true},
     "max-tokens": {key: "maxTokens", min: 1, integer: true}
 } as const satisfies Record<string, {key: keyof SamplingOptions, min: number, max?: number, integer: boolean}>;
 

@@ -5,7 +5,7 @@
 import {type LlamaContextSequence, type LlamaModel, type Token} from "node-llama-cpp";
 import {chatPromptTokens, type ChatMessage, type ChatReplyRecord, type ChatTemplate, type ChatTokenizer} from "./chatPrompt.js";
 import {UserFacingError} from "../errors.js";
-import {generateTokens, tokenizePrompt, type GenerationResult} from "./generateTokens.js";
+import {generateTokens, tokenizePrompt, type GenerateOptions, type GenerationResult} from "./generateTokens.js";
 import type {SamplingOptions} from "./sampling.js";
 import {ReplyMeter} from "./replyMeter.js";
 import {BaseConversation, timingOf, type TurnStart} from "./baseConversation.js";
@@ -131,22 +131,24 @@ export class TurnConversation extends BaseConversation {
      * `sampling` without becoming one of this conversation's turns. `fresh` (the default) clears the cache first, so
      * the prompt is evaluated as on a new context, in the batches `ask` evaluates it in; otherwise the cache keeps
      * what it shares with the prompt of what was evaluated under the current settings (the ledger), and only the rest
-     * is evaluated. Its reply is generated as send's is; nothing is evaluated after it.
+     * is evaluated. Its reply is generated as send's is; nothing is evaluated after it. `logprobs`: each token's
+     * log-probabilities, as generateTokens gives them.
      */
-    async complete(tokens: Token[],
-        {sampling, fresh = true, ...stream}: SendOptions & {sampling: SamplingOptions, fresh?: boolean}): Promise<Reply> {
+    async complete(tokens: Token[], {sampling, fresh = true, logprobs, ...stream}: SendOptions & {sampling: SamplingOptions,
+        fresh?: boolean, logprobs?: GenerateOptions["logprobs"]}): Promise<Reply> {
         const size = this.sequence.context.contextSize;
         if (tokens.length >= size) throw new PromptTooLongError(tokens.length, size, false);
         if (tokens.length === 0) throw new UserFacingError("The prompt is empty", "give some text to continue");
         if (fresh) await this.forgetEvaluation();
         const start = await this.startTurn();
         const meter = new ReplyMeter();
-        return (await this.answer(start, meter, tokens, sampling, stream, false)).reply;
+        return (await this.answer(start, meter, tokens, sampling, stream, false, logprobs)).reply;
     }
 
     /** Evaluates what the cache does not hold of `tokens` and generates the reply after them. */
     private async answer(start: TurnStart, meter: ReplyMeter, tokens: Token[], sampling: SamplingOptions,
-        {signal, onText, onPrefill}: SendOptions, closesReplies: boolean): Promise<{reply: Reply, result: GenerationResult}> {
+        {signal, onText, onPrefill}: SendOptions, closesReplies: boolean,
+        logprobs?: GenerateOptions["logprobs"]): Promise<{reply: Reply, result: GenerationResult}> {
         let kept = 0;
         let history: HistoryRecord;
         let result;
@@ -161,7 +163,7 @@ export class TurnConversation extends BaseConversation {
             const gate = this.generationGate(rest.length);
             result = await generateTokens(this.sequence, rest,
                 {...sampling, signal, onText, keepEogToken: closesReplies, meter, ...(schedule ? {switchAt: schedule.switchAt} : {}),
-                    ...(gate ? {gate: gate.gate} : {})});
+                    ...(gate ? {gate: gate.gate} : {}), ...(logprobs != null ? {logprobs} : {})});
             schedule?.switched(result.switched);
             gate?.gated(result.firstGateSwitch);
             if (closesReplies) await this.evaluateReplyEnd(result);

@@ -10,7 +10,8 @@
 import {createRequire} from "node:module";
 import {pathToFileURL} from "node:url";
 import type {LlamaContextSequence, Token} from "node-llama-cpp";
-import {addonContextOf, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule} from "./loader.js";
+import {addonContextOf, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule,
+    type NativeOnTokens} from "./loader.js";
 
 export type NativeSampling = {temperature: number, topK: number, topP: number, minP: number, seed?: number};
 
@@ -27,9 +28,13 @@ export type NativeGenerateRequest = {
      * vocabulary token) the loop waits for onTokens' answer before decoding it. The context has `vector` on while the
      * schedule has it on (`vectorOn` at the start; switchAt turns it) and the gate is open. */
     gate?: {pauseMask: Uint8Array, vector: ControlVectorBuffer, vectorOn: boolean},
-    /** the tokens sampled since the last call, with each one's probability; called on the JS thread, in order.
-     * `paused`: the loop waits at the last of them, and the answer is whether the gate is open after it. */
-    onTokens(tokens: Int32Array, confidences: Float32Array, paused: boolean): boolean | void
+    /** 0..n_vocab: each token's log-probability in the model's distribution and the top N of each step, given to onTokens;
+     * undefined: not computed (the default: the loop then does no more per token than before) */
+    topLogprobs?: number,
+    /** the tokens sampled since the last call, with each one's probability (and log-probabilities when asked);
+     * called on the JS thread, in order. `paused` (gated runs): the loop waits at the last of them, and the answer is
+     * whether the gate is open after it. */
+    onTokens: NativeOnTokens
 };
 
 /** the fields of node-llama-cpp's LlamaContextSequence that the loop reads and updates (internal in 3.22.1) */
@@ -98,11 +103,12 @@ async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
             seed: Math.max(0, Number.isFinite(sampling.seed) ? Math.floor(sampling.seed!) : Math.floor(Date.now() / 1000)),
             ...(request.switchAt != null && request.switchAt.after >= 1
                 ? {switchAt: request.switchAt.after, switchVector: request.switchAt.vector} : {}),
+            ...(request.topLogprobs != null ? {topLogprobs: request.topLogprobs} : {}),
             ...(request.gate != null
                 ? {pauseMask: request.gate.pauseMask, gateVector: request.gate.vector, vectorOn: request.gate.vectorOn} : {})
-        }, (tokens, confidences, paused) => {
+        }, (tokens, confidences, logprobs, topIds, topLogprobs, paused) => {
             for (const token of tokens) generated.push(token as Token);
-            return request.onTokens(tokens, confidences, paused);
+            return request.onTokens(tokens, confidences, logprobs, topIds, topLogprobs, paused);
         });
         const stop = () => run.stop();
         request.signal?.addEventListener("abort", stop);

@@ -47,6 +47,8 @@ export type NativeGenerationResult = {
     switched?: boolean,
     /** gated runs: how many times the gate changed the vector on the context */
     gateSwitches?: number,
+    /** how many steps computed log-probabilities (0 unless topLogprobs was given; absent from an older helper) */
+    logprobSteps?: number,
     /** the end-of-generation token sampled last (stopReason eos), not decoded, and its probability */
     eogToken?: number,
     eogConfidence?: number,
@@ -68,6 +70,9 @@ export type NativeGenerationOptions = {
     switchAt?: number,
     /** what the switch applies (null: clears the vector) */
     switchVector?: ControlVectorBuffer | null,
+    /** each token's log-probability in the model's distribution and the top N of each step (onTokens' third to fifth
+     * arguments); -1 or absent: none, the loop does not compute them */
+    topLogprobs?: number,
     /** a gate on the steering: after sampling a token marked here (one entry per vocabulary token), the loop waits
      * for onTokens' answer, whether the gate is open, before decoding it */
     pauseMask?: Uint8Array,
@@ -76,6 +81,12 @@ export type NativeGenerationOptions = {
     /** gated: whether that steering is on the context when the loop starts */
     vectorOn?: boolean
 };
+
+/** the native loop's onTokens: the tokens, their probabilities after sampling and, when topLogprobs ≥ 0 was given,
+ * their log-probabilities in the model's distribution and each step's top ids and log-probabilities (N per token);
+ * in a gated run, `paused` (the loop waits at the last token for the answer: whether the gate is open after it) */
+export type NativeOnTokens = (tokens: Int32Array, confidences: Float32Array, logprobs?: Float32Array, topIds?: Int32Array,
+    topLogprobs?: Float32Array, paused?: boolean) => boolean | void;
 
 /** what the helper exports, as native/module.cc registers it */
 export type NativeModule = {
@@ -90,8 +101,7 @@ export type NativeModule = {
         nEmbd?: number, ilStart?: number, ilEnd?: number): void,
     scaleAdd: ScaleAddKernel,
     generate?(addonContext: object, expectedNCtx: number, options: NativeGenerationOptions,
-        onTokens: (tokens: Int32Array, confidences: Float32Array, paused: boolean) => boolean | void):
-        {done: Promise<NativeGenerationResult>, stop(): void},
+        onTokens: NativeOnTokens): {done: Promise<NativeGenerationResult>, stop(): void},
     attachThreadPool?(addonContext: object, expectedNCtx: number, threads: number, poll: number): ThreadPoolHandle,
     freeThreadPool?(handle: ThreadPoolHandle): void,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */

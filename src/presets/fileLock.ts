@@ -2,13 +2,15 @@
  * A cross-process lock (an exclusive mkdir) around read-modify-write of the preset store, so two running
  * instances saving presets at once do not lose each other's presets. A lock older than STALE_MS is taken over
  * (its owner crashed); one held longer than WAIT_MS by a live instance is a FileLockedError (exit 2, one line).
+ * The wait is asynchronous: a synchronous one (Atomics.wait) held the JS thread, so SIGTERM's handlers (Ink's and
+ * signal-exit's, which restore the terminal) ran only when the wait ended, 5 s later.
  */
 import {mkdirSync, rmSync, statSync} from "node:fs";
+import {setTimeout as delay} from "node:timers/promises";
 import {UserFacingError} from "../errors.js";
 
 const STALE_MS = 10_000;
 const WAIT_MS = 5_000;
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Another running steer-chat holds the lock past the wait. */
 export class FileLockedError extends UserFacingError {
@@ -19,8 +21,10 @@ export class FileLockedError extends UserFacingError {
     }
 }
 
-export function withFileLock<T>(lockPath: string, work: () => T): T {
+/** Runs `work` holding the lock; `onWait` is called once when the lock is found held (a note: "waiting for …"). */
+export async function withFileLock<T>(lockPath: string, work: () => T, onWait?: (lockPath: string) => void): Promise<T> {
     const deadline = Date.now() + WAIT_MS;
+    let waited = false;
     for (;;) {
         try {
             mkdirSync(lockPath);
@@ -31,7 +35,9 @@ export function withFileLock<T>(lockPath: string, work: () => T): T {
                 if (Date.now() - statSync(lockPath).mtimeMs > STALE_MS) rmSync(lockPath, {recursive: true, force: true});
             } catch { /* released meanwhile */ }
             if (Date.now() > deadline) throw new FileLockedError(lockPath);
-            Atomics.wait(sleeper, 0, 0, 10);
+            if (!waited) onWait?.(lockPath);
+            waited = true;
+            await delay(10);
         }
     }
     try {

@@ -3,11 +3,11 @@
  * sampling and history policy. Pure: validation here is shared by the shipped JSON files and the user's store.
  */
 import {displayQuoted} from "../displayText.js";
-import {COEFFICIENT_RANGE, coefficientProblem} from "../steering/steeringState.js";
+import {COEFFICIENT_RANGE, coefficientProblem, samplingRule, samplingValueProblem, SIGMA_RANGE, sigmaProblem} from "../steering/inputGrammar.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
 import {parseSteerPolicy, STEER_POLICIES, type CodeSteering, type SteerPolicy} from "../steering/steerPolicy.js";
 import {parseCondition} from "../steering/conditionGate.js";
-import {MAX_SIGMA} from "../steering/steeringState.js";
+import {samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 
 export type PresetVector = {
     /** a vector name (looked up in the vector folders) or a file path */
@@ -76,8 +76,7 @@ function vectorProblem(v: unknown): string | undefined {
         if (typeof v.coefficient !== "number" || !Number.isFinite(v.coefficient)) return ".coefficient must be a number";
         if (coefficientProblem(v.coefficient)) return `.coefficient must be ${COEFFICIENT_RANGE}`;
     }
-    if (v.sigma != null && (typeof v.sigma !== "number" || !Number.isFinite(v.sigma) || Math.abs(v.sigma) > MAX_SIGMA))
-        return `.sigma must be a number from -${MAX_SIGMA} to ${MAX_SIGMA}`;
+    if (v.sigma != null && (typeof v.sigma !== "number" || sigmaProblem(v.sigma) != null)) return `.sigma must be a number ${SIGMA_RANGE}`;
     if (v.enabled != null && typeof v.enabled !== "boolean") return ".enabled must be true or false";
     const l = v.layers;
     if (l != null && (!Array.isArray(l) || l.length !== 2 || !l.every((n) => Number.isInteger(n) && n >= 1) || l[0] > l[1]))
@@ -92,10 +91,10 @@ function samplingProblem(sampling: unknown): string | undefined {
     if (!isObject(sampling)) return "sampling must be an object";
     for (const [key, value] of Object.entries(sampling)) {
         if (!(PRESET_SAMPLING_KEYS as readonly string[]).includes(key)) return `unknown sampling field ${quoted(key)}`;
-        if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return `sampling.${key} must be a number >= 0`;
-        if ((key === "topK" || key === "maxTokens" || key === "seed") && !Number.isSafeInteger(value)) return `sampling.${key} must be a whole number`;
-        if (key === "maxTokens" && value < 1) return "sampling.maxTokens must be at least 1";
-        if ((key === "topP" || key === "minP") && value > 1) return `sampling.${key} must be at most 1`;
+        // the bounds /set and the CLI's flags take (inputGrammar)
+        const name = samplingSettingName(key as keyof SamplingOptions) as SamplingSettingName;
+        const problem = typeof value !== "number" ? `must be ${samplingRule(name).replace(/, or random$/, "")}` : samplingValueProblem(name, value);
+        if (problem) return `sampling.${key} ${problem}`;
     }
     return undefined;
 }

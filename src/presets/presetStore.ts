@@ -66,8 +66,13 @@ export class PresetStore {
     readonly file: string;
     private readonly shipped: Map<string, Preset>;
 
-    constructor({dir = configDir(), shippedDir = shippedPresetsDir()}: {dir?: string, shippedDir?: string} = {}) {
+    /** called when a save finds the lock held by another steer-chat and waits for it */
+    private readonly onLockWait: ((lockPath: string) => void) | undefined;
+
+    constructor({dir = configDir(), shippedDir = shippedPresetsDir(), onLockWait}:
+        {dir?: string, shippedDir?: string, onLockWait?: (lockPath: string) => void} = {}) {
         this.file = path.join(dir, "presets.json");
+        this.onLockWait = onLockWait;
         this.shipped = readShippedPresets(shippedDir, this.notices);
         this.notices.push(...this.readNotices(this.read()));
     }
@@ -90,7 +95,7 @@ export class PresetStore {
      * Saves a preset of the user's. With `replace: false` an existing one of that name is refused (PresetExistsError).
      * Returns notes on what the write set aside (invalid presets, a file that did not parse).
      */
-    save(preset: Preset, {replace = true}: {replace?: boolean} = {}): string[] {
+    async save(preset: Preset, {replace = true}: {replace?: boolean} = {}): Promise<string[]> {
         if (!PRESET_NAME.test(preset.name)) throw new UserFacingError(`Invalid preset name ${quoted(preset.name)}`, PRESET_NAME_RULE);
         if (this.shipped.has(preset.name))
             throw new UserFacingError(`"${preset.name}" is a shipped preset and cannot be overwritten`, "save it under another name to make your own copy");
@@ -102,7 +107,7 @@ export class PresetStore {
         });
     }
 
-    delete(name: string): string[] {
+    async delete(name: string): Promise<string[]> {
         if (this.shipped.has(name)) throw new UserFacingError(`"${name}" is a shipped preset and cannot be deleted`);
         return this.change((presets) => {
             if (!presets.delete(name)) throw new UserFacingError(`No preset named "${name}" in your presets`, "steer-chat preset list shows them");
@@ -132,10 +137,10 @@ export class PresetStore {
     }
 
     /** Read, change and write the user's presets under the lock; what cannot be kept is set aside first. */
-    private change(edit: (presets: Map<string, Preset>) => void): string[] {
+    private async change(edit: (presets: Map<string, Preset>) => void): Promise<string[]> {
         try {
             makeFolder(path.dirname(this.file));
-            return withFileLock(this.file + ".lock", () => this.changeLocked(edit));
+            return await withFileLock(this.file + ".lock", () => this.changeLocked(edit), this.onLockWait);
         } catch (err) {
             if (err instanceof UserFacingError || (err as NodeJS.ErrnoException).code == null) throw err;
             throw new PresetStoreAccessError(this.file, err as NodeJS.ErrnoException, "write");

@@ -12,7 +12,8 @@ import {AuthenticationError, BadRequestError, ClientGoneError, ForbiddenHostErro
     type ApiError} from "./apiErrors.js";
 import {chatBodySchema, completionBodySchema, steeringSchema, validationMessage, type ChatBody, type CompletionBody,
     type SchemaError, type SteeringSpec} from "./schemas.js";
-import type {GenerationInput, GenerationOutcome, SteeredModel} from "./steeredModel.js";
+import type {ChatFormatView, GenerationInput, GenerationOutcome, SteeredModel} from "./steeredModel.js";
+import {chatLogprobs, completionLogprobs, type LogprobEntry} from "./tokenLogprobs.js";
 import type {SteeringView} from "./steeringResolver.js";
 
 /** the largest request body, in bytes: a long conversation fits, a flood does not */
@@ -129,7 +130,7 @@ const digest = (key: string) => createHash("sha256").update(key).digest();
 
 function modelCard(model: SteeredModel) {
     return {id: model.modelId, object: "model", created: model.created, owned_by: "steer-chat",
-        context_size: model.contextSize, chat: model.chatUnavailable == null, steering: model.defaultView()};
+        context_size: model.contextSize, chat: true, chat_format: model.chatFormat, steering: model.defaultView()};
 }
 
 /** The model a request names must be this server's (its id, or its file name). */
@@ -142,20 +143,46 @@ function checkModel(model: SteeredModel, name: string, param = "model") {
 const trueSteering = () => new BadRequestError("steering must be false (unsteered) or an object; true means nothing here",
     {param: "steering", code: "invalid_value"});
 
-/** OpenAI fields this server does not take: refused in one line rather than ignored, so no client is misled. */
+/**
+ * OpenAI request fields this server does not act on. One it cannot honour is refused in one line naming it rather
+ * than ignored, so no client is misled; its neutral value (null, false, 0, empty, "none", text only) is taken, as a
+ * client may send it. The README's Serving section lists them.
+ */
+const UNSUPPORTED: Record<Kind, [field: string, neutral: (value: unknown) => boolean, why: string][]> = (() => {
+    const empty = (value: unknown) => value == null || value === false || value === 0 || value === ""
+        || (Array.isArray(value) && value.length === 0) || (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0);
+    const common: [string, (value: unknown) => boolean, string][] = [
+        ["presence_penalty", empty, "is not supported (give 0 or leave it out)"],
+        ["frequency_penalty", empty, "is not supported (give 0 or leave it out)"],
+        ["logit_bias", empty, "is not supported"]
+    ];
+    return {
+        chat: [...common,
+            ["tools", empty, "are not supported"],
+            ["tool_choice", (v) => v == null || v === "none" || v === "auto", "is not supported (no tools)"],
+            ["functions", empty, "are not supported"],
+            ["function_call", (v) => v == null || v === "none" || v === "auto", "is not supported (no functions)"],
+            ["response_format", (v) => v == null || (v as {type?: unknown}).type === "text", "other than text is not supported"],
+            ["audio", empty, "is not supported (text only)"],
+            ["modalities", (v) => v == null || (Array.isArray(v) && v.every((m) => m === "text")), "other than [\"text\"] are not supported"],
+            ["prediction", empty, "(predicted outputs) is not supported"],
+            ["reasoning_effort", empty, "is not supported (not a reasoning model)"],
+            ["verbosity", empty, "is not supported"],
+            ["web_search_options", empty, "is not supported"],
+            ["store", empty, "is not supported (this server stores nothing)"]],
+        completion: [...common,
+            ["echo", empty, "is not supported"],
+            ["suffix", empty, "is not supported"]]
+    };
+})();
+
 function refuseUnsupported(kind: Kind, body: Record<string, unknown>) {
-    const refuse = (param: string, why: string) => new BadRequestError(`${param} ${why}`, {param, code: "unsupported_parameter"});
-    const positive = (value: unknown) => typeof value === "number" && value > 0;
-    const nonZero = (value: unknown) => typeof value === "number" && value !== 0;
-    if (kind === "chat" ? body.logprobs === true || positive(body.top_logprobs) : positive(body.logprobs))
-        throw refuse("logprobs", "are not available from this server");
-    if (body.echo === true) throw refuse("echo", "is not supported");
-    if (typeof body.suffix === "string" && body.suffix !== "") throw refuse("suffix", "is not supported");
-    if (nonZero(body.presence_penalty)) throw refuse("presence_penalty", "is not supported (give 0 or leave it out)");
-    if (nonZero(body.frequency_penalty)) throw refuse("frequency_penalty", "is not supported (give 0 or leave it out)");
-    if (Array.isArray(body.tools) && body.tools.length > 0) throw refuse("tools", "are not supported");
-    const format = body.response_format as {type?: unknown} | null | undefined;
-    if (format != null && format.type !== "text") throw refuse("response_format", "other than text is not supported");
+    for (const [field, neutral, why] of UNSUPPORTED[kind])
+        if (Object.hasOwn(body, field) && !neutral(body[field]))
+            throw new BadRequestError(`${field} ${why}`, {param: field, code: "unsupported_parameter"});
+    // as OpenAI: top_logprobs needs logprobs
+    if (kind === "chat" && body.top_logprobs != null && body.logprobs !== true)
+        throw new BadRequestError("top_logprobs needs logprobs: true", {param: "top_logprobs", code: "invalid_value"});
 }
 
 function generationInput(kind: Kind, body: ChatBody | CompletionBody): GenerationInput {
@@ -173,8 +200,15 @@ function generationInput(kind: Kind, body: ChatBody | CompletionBody): Generatio
         steering: body.steering as SteeringSpec | undefined,
         gauge: body.gauge === true,
         readout: body.readout === true,
-        cachePrompt: body.cache_prompt === true
+        cachePrompt: body.cache_prompt === true,
+        ...logprobsAsked(kind, body) != null ? {logprobs: logprobsAsked(kind, body)} : {}
     };
+}
+
+/** how many top tokens a request's logprobs ask for per step (0: the chosen token's only); undefined: none */
+function logprobsAsked(kind: Kind, body: ChatBody | CompletionBody): number | undefined {
+    if (kind === "chat") return (body as ChatBody).logprobs === true ? (body as ChatBody).top_logprobs ?? 0 : undefined;
+    return (body as CompletionBody).logprobs ?? undefined;
 }
 
 /** OpenAI's messages as the template takes them: "developer" is the system role, text parts joined. */
@@ -201,6 +235,9 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
     // gone while it was prepared (the request's own stream ends once its body is read: the socket says it)
     if (request.raw.socket.destroyed || reply.raw.destroyed) client.abort();
     const ids = {id: `${kind === "chat" ? "chatcmpl" : "cmpl"}-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: model.modelId};
+    const shape: Shape = {kind, logprobs: prepared.logprobs != null,
+        promptLength: kind === "completion" ? (generationPrompt(body as CompletionBody)).length : 0,
+        ...kind === "chat" && model.chatFormat.source === "fallback" ? {chatFormat: model.chatFormat} : {}};
     const done = (outcome: GenerationOutcome) => log(`${request.method} ${request.url} ${outcome.promptTokens}+${outcome.completionTokens} tokens `
         + `${outcome.seconds.toFixed(2)} s ${outcome.finishReason} · ${outcome.steering.description} (${outcome.steering.source})`);
     const gone = (err: ClientGoneError) => log(`${request.method} ${request.url}: the client went away`
@@ -209,17 +246,17 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
         try {
             const outcome = await model.generate(prepared, {signal: client.signal});
             done(outcome);
-            return responseBody(kind, ids, outcome);
+            return responseBody(shape, ids, outcome);
         } catch (err) {
             if (!(err instanceof ClientGoneError)) throw err;
             gone(err);
             return reply.hijack(); // nobody to answer
         }
     }
-    const stream = new EventStream(reply, kind, ids, body.stream_options?.include_usage === true);
+    const stream = new EventStream(reply, shape, ids, body.stream_options?.include_usage === true);
     try {
         const outcome = await model.generate(prepared, {signal: client.signal, onStart: (steering) => stream.start(steering),
-            onText: (text) => stream.text(text)});
+            onText: (text, logprobs) => stream.text(text, logprobs)});
         stream.end(outcome);
         done(outcome);
     } catch (err) {
@@ -233,6 +270,19 @@ async function serveGeneration(model: SteeredModel, kind: Kind, request: Fastify
 
 type Ids = {id: string, created: number, model: string};
 
+/** what a response's shape depends on beside its kind: logprobs asked for, the prompt's length (completions'
+ * text_offset counts from the prompt's start), the chat's fallback format (said in each chat response) */
+type Shape = {kind: Kind, logprobs: boolean, promptLength: number, chatFormat?: ChatFormatView};
+
+function generationPrompt(body: CompletionBody): string {
+    return typeof body.prompt === "string" ? body.prompt : body.prompt[0];
+}
+
+function logprobsOf(shape: Shape, entries: readonly LogprobEntry[] | undefined) {
+    if (!shape.logprobs) return null;
+    return shape.kind === "chat" ? chatLogprobs(entries ?? []) : completionLogprobs(entries ?? [], shape.promptLength);
+}
+
 function usageOf(outcome: GenerationOutcome) {
     return {prompt_tokens: outcome.promptTokens, completion_tokens: outcome.completionTokens,
         total_tokens: outcome.promptTokens + outcome.completionTokens};
@@ -244,12 +294,14 @@ function extras(outcome: GenerationOutcome) {
         ...outcome.readout ? {readout: outcome.readout} : {}};
 }
 
-function responseBody(kind: Kind, ids: Ids, outcome: GenerationOutcome) {
-    const choice = kind === "chat"
-        ? {index: 0, message: {role: "assistant", content: outcome.text, refusal: null}, logprobs: null, finish_reason: outcome.finishReason}
-        : {index: 0, text: outcome.text, logprobs: null, finish_reason: outcome.finishReason};
-    return {id: ids.id, object: kind === "chat" ? "chat.completion" : "text_completion", created: ids.created, model: ids.model,
-        system_fingerprint: null, choices: [choice], usage: usageOf(outcome), ...extras(outcome)};
+function responseBody(shape: Shape, ids: Ids, outcome: GenerationOutcome) {
+    const logprobs = logprobsOf(shape, outcome.logprobs);
+    const choice = shape.kind === "chat"
+        ? {index: 0, message: {role: "assistant", content: outcome.text, refusal: null}, logprobs, finish_reason: outcome.finishReason}
+        : {index: 0, text: outcome.text, logprobs, finish_reason: outcome.finishReason};
+    return {id: ids.id, object: shape.kind === "chat" ? "chat.completion" : "text_completion", created: ids.created, model: ids.model,
+        system_fingerprint: null, choices: [choice], usage: usageOf(outcome), ...extras(outcome),
+        ...shape.chatFormat ? {chat_format: shape.chatFormat} : {}};
 }
 
 /**
@@ -262,9 +314,12 @@ class EventStream {
     started = false;
     private readonly object: string;
 
-    constructor(private readonly reply: FastifyReply, private readonly kind: Kind, private readonly ids: Ids,
+    private readonly kind: Kind;
+
+    constructor(private readonly reply: FastifyReply, private readonly shape: Shape, private readonly ids: Ids,
         private readonly includeUsage: boolean) {
-        this.object = kind === "chat" ? "chat.completion.chunk" : "text_completion";
+        this.kind = shape.kind;
+        this.object = shape.kind === "chat" ? "chat.completion.chunk" : "text_completion";
     }
 
     start(steering: SteeringView) {
@@ -272,11 +327,13 @@ class EventStream {
         this.reply.hijack();
         this.reply.raw.writeHead(200, {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
             Connection: "keep-alive", "X-Accel-Buffering": "no"});
-        this.send(this.chunk(this.kind === "chat" ? {role: "assistant", content: ""} : "", null), {steering});
+        this.send(this.chunk(this.kind === "chat" ? {role: "assistant", content: ""} : "", null), {steering,
+            ...this.shape.chatFormat ? {chat_format: this.shape.chatFormat} : {}});
     }
 
-    text(text: string) {
-        this.send(this.chunk(this.kind === "chat" ? {content: text} : text, null));
+    /** a piece of text, with the tokens it completes when logprobs were asked for */
+    text(text: string, logprobs?: readonly LogprobEntry[]) {
+        this.send(this.chunk(this.kind === "chat" ? {content: text} : text, null, logprobsOf(this.shape, logprobs)));
     }
 
     end(outcome: GenerationOutcome) {
@@ -293,10 +350,10 @@ class EventStream {
         this.reply.raw.end();
     }
 
-    private chunk(content: object | string, finishReason: string | null) {
+    private chunk(content: object | string, finishReason: string | null, logprobs: object | null = null) {
         const choice = this.kind === "chat"
-            ? {index: 0, delta: content, logprobs: null, finish_reason: finishReason}
-            : {index: 0, text: content, logprobs: null, finish_reason: finishReason};
+            ? {index: 0, delta: content, logprobs, finish_reason: finishReason}
+            : {index: 0, text: content, logprobs, finish_reason: finishReason};
         return {id: this.ids.id, object: this.object, created: this.ids.created, model: this.ids.model, system_fingerprint: null,
             choices: [choice], ...this.includeUsage ? {usage: null} : {}};
     }

@@ -37,7 +37,9 @@ export async function openServer(loaded: LoadedModel, options: OpenServerOptions
         throw err;
     }));
     const setup = await setupSteering(loaded, options, options.onTrainProgress, undefined, calibration);
-    for (const note of setup.notes) options.onNote?.(note);
+    // whether steering acts: checked before the first request (about 10 tokens; see steeringActsCheck.ts)
+    const ignored = await setup.checkSteering?.();
+    for (const note of [...setup.notes, ...ignored ? [ignored] : []]) options.onNote?.(note);
     let presets: PresetStore | undefined;
     try {
         presets = new PresetStore();

@@ -5,7 +5,7 @@
  * error rather than silently unsteered output. A `description` is the phrase an error message uses for its field
  * (validationMessage), so a client reads "steering.vectors[0].name must be a vector name …" and not a regex.
  */
-import {MAX_COEFFICIENT, MAX_SIGMA} from "../steering/steeringState.js";
+import {MAX_COEFFICIENT, MAX_SIGMA} from "../steering/inputGrammar.js";
 import {STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
 
 /** vector and preset names: file names of the server's folders, never paths */

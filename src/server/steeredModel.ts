@@ -7,19 +7,20 @@
  * prefix the prompt shares with the last request evaluated under the same steering instead (the history ledger
  * keys the cache by steering), which is faster for long shared prompts and equal up to floating-point rounding.
  */
-import type {Token} from "node-llama-cpp";
+import {LlamaText, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type Token} from "node-llama-cpp";
 import type {LoadedModel} from "../engine/runtime.js";
 import type {ChatMessage} from "../engine/chatPrompt.js";
 import type {ChatTemplate} from "../engine/chatPrompt.js";
-import {jinjaChatTemplateFor} from "../engine/chatTemplate.js";
+import {chatWrapperFor, jinjaChatTemplateFor} from "../engine/chatTemplate.js";
 import {PromptTooLongError, type Reply} from "../engine/conversationTypes.js";
-import {tokenizePrompt} from "../engine/generateTokens.js";
+import {tokenizePrompt, type TokenLogprob} from "../engine/generateTokens.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
 import {rawFormat, templateConversationTokens, TurnConversation} from "../engine/turnConversation.js";
 import {CoherenceMeter, type MeasuredGauge} from "../steering/coherenceMeter.js";
 import {ReplyReader, type ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {replyOnlySettings, type SteerPolicy} from "../steering/steerPolicy.js";
+import {nativeGeneratorFor} from "../native/generationLoop.js";
 import {listVectors} from "../steering/vectorLibrary.js";
 import {shortQuality} from "../steering/vectorQuality.js";
 import type {PresetStore} from "../presets/presetStore.js";
@@ -30,6 +31,7 @@ import type {SteeringSpec} from "./schemas.js";
 import {SteeringResolver, steeringView, type PresetSettings, type ResolvedSteering, type SteeringPlan,
     type SteeringView} from "./steeringResolver.js";
 import {StopScanner} from "./stopScanner.js";
+import {LogprobTracker, tokenText, type LogprobEntry, type TokenText} from "./tokenLogprobs.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 
 /** What the server was started with, beside the model: its flags' settings and limits. */
@@ -58,7 +60,10 @@ export type GenerationInput = {
     steering: SteeringSpec | undefined,
     gauge: boolean,
     readout: boolean,
-    cachePrompt: boolean
+    cachePrompt: boolean,
+    /** OpenAI's logprobs: how many of each step's most probable tokens to report (0: the chosen token's only);
+     * undefined: none */
+    logprobs?: number
 };
 
 /** A request checked and tokenized, ready to wait for its turn. */
@@ -70,8 +75,15 @@ export type PreparedGeneration = {
     steering: {source: "request", plan: SteeringPlan, policy?: SteerPolicy} | {source: "default", resolved: ResolvedSteering, policy?: SteerPolicy},
     gauge: boolean,
     readout: boolean,
-    cachePrompt: boolean
+    cachePrompt: boolean,
+    logprobs?: number
 };
+
+/**
+ * How chat requests become a prompt: the model's Jinja template, or (a model without one, or whose template does
+ * not render) node-llama-cpp's chat wrapper for it, as `steer-chat chat` falls back; `note` says why.
+ */
+export type ChatFormatView = {source: "template", name: "jinja"} | {source: "fallback", name: string, note: string};
 
 export type GaugeView = {
     tokens: number, kl: number, kl_max: number, repetition: number, perplexity: number, steered_perplexity: number,
@@ -89,6 +101,8 @@ export type GenerationOutcome = {
     steering: SteeringView,
     gauge?: GaugeView,
     readout?: ReadoutView[],
+    /** the reply's tokens with their log-probabilities, when asked for (those before a stop string) */
+    logprobs?: LogprobEntry[],
     seconds: number
 };
 
@@ -97,7 +111,8 @@ export type GenerationStream = {
     signal?: AbortSignal,
     /** the request's turn came and its steering is applied: the first thing a stream sends */
     onStart?: (steering: SteeringView) => void,
-    onText?: (chunk: string) => void
+    /** a piece of the reply's text, and (when log-probabilities were asked for) the tokens it completes */
+    onText?: (chunk: string, logprobs?: LogprobEntry[]) => void
 };
 
 export type VectorInfo = {name: string, folder: string, layers?: number, fits?: boolean, quality?: string, best_auroc?: number,
@@ -111,7 +126,11 @@ export class SteeredModel {
     private readonly queue: RequestQueue;
     private readonly resolver: SteeringResolver | undefined;
     private readonly policy: {current: SteerPolicy} = {current: "all"};
-    private readonly template: {template?: ChatTemplate, why?: string};
+    private readonly template: {template: ChatTemplate} | {wrapper: ChatWrapper, note: string};
+    private readonly sequence: LlamaContextSequence;
+    /** a vocabulary token's text and bytes, as logprobs write them */
+    private readonly tokenTexts = new Map<number, TokenText>();
+    private wordTokens: Token[] | undefined;
     private defaultSteering: ResolvedSteering;
     private defaultPolicy: SteerPolicy | undefined;
     private meter: CoherenceMeter | undefined;
@@ -130,18 +149,23 @@ export class SteeredModel {
         this.defaultPolicy = options.defaultSteering.policy;
         // the sequence holds no conversation: each request's prompt is given whole (complete); the reeval policy drops
         // what was evaluated under other steering when a request keeps the cache
-        this.conversation = new TurnConversation(loaded.context.getSequence(), {...DEFAULT_SAMPLING}, {
+        this.sequence = loaded.context.getSequence();
+        this.conversation = new TurnConversation(this.sequence, {...DEFAULT_SAMPLING}, {
             mode: "raw", history: "reeval", ...steeringHooks(controller),
             ...controller ? {replySettings: replyOnlySettings(controller, () => this.policy.current)} : {}
         }, rawFormat(loaded.model));
         const {template, runaway} = jinjaChatTemplateFor(loaded.model);
-        this.template = template != null ? {template}
-            : {why: runaway ?? "the model has no usable Jinja chat template (tokenizer.chat_template)"};
+        if (template != null) this.template = {template};
+        else {
+            const {wrapper, warning} = chatWrapperFor(loaded.model, {runaway});
+            this.template = {wrapper, note: warning ?? `The model's chat template is not used; chatting in node-llama-cpp's ${wrapper.wrapperName} format`};
+        }
     }
 
-    /** undefined when /v1/chat/completions works on this model; else why not */
-    get chatUnavailable(): string | undefined {
-        return this.template.why;
+    /** how /v1/chat/completions makes its prompts on this model */
+    get chatFormat(): ChatFormatView {
+        return "template" in this.template ? {source: "template", name: "jinja"}
+            : {source: "fallback", name: this.template.wrapper.wrapperName, note: this.template.note};
     }
 
     get contextSize(): number {
@@ -201,7 +225,17 @@ export class SteeredModel {
         const tokens = this.promptTokens(input.prompt, system);
         if (tokens.length >= this.contextSize) throw new PromptTooLongError(tokens.length, this.contextSize, false);
         if (tokens.length === 0) throw new BadRequestError("The prompt is empty", {param: "prompt"});
-        return {tokens, sampling, stop: input.stop, steering, gauge: input.gauge, readout: input.readout, cachePrompt: input.cachePrompt};
+        if (input.logprobs != null) {
+            const native = nativeGeneratorFor(this.sequence);
+            if ("reason" in native)
+                throw new BadRequestError(`logprobs are unavailable on this server: they need the native generation loop (${native.reason})`,
+                    {param: "logprobs", code: "logprobs_unavailable"});
+        }
+        // a fallback chat format ends a reply at its own stop text too (Llama 2's "</s>" as text), as the chat's session does
+        const stop = input.prompt.kind === "chat" && "wrapper" in this.template
+            ? [...input.stop, ...wrapperStopTexts(this.template.wrapper).filter((t) => !input.stop.includes(t))] : input.stop;
+        return {tokens, sampling, stop, steering, gauge: input.gauge, readout: input.readout, cachePrompt: input.cachePrompt,
+            ...input.logprobs != null ? {logprobs: input.logprobs} : {}};
     }
 
     /**
@@ -231,11 +265,17 @@ export class SteeredModel {
         const stops = new StopScanner(prepared.stop);
         const stopped = new AbortController();
         const signals = [stopped.signal, this.shutdown.signal, ...signal ? [signal] : []];
+        const tracker = prepared.logprobs != null ? new LogprobTracker<TokenLogprob>() : undefined;
+        let shownLength = 0;
+        const reported = (entries: {entry: TokenLogprob, offset: number}[]) =>
+            entries.map(({entry, offset}) => this.logprobEntry(entry, offset));
         const reply: Reply = await this.conversation.complete(prepared.tokens, {
             sampling: prepared.sampling, fresh: !prepared.cachePrompt, signal: AbortSignal.any(signals),
+            ...tracker != null ? {logprobs: {top: prepared.logprobs!, onLogprob: (entry: TokenLogprob) => tracker.push(entry)}} : {},
             onText: (chunk) => {
                 const shown = stops.push(chunk);
-                if (shown !== "") onText?.(shown);
+                shownLength += shown.length;
+                if (shown !== "") onText?.(shown, tracker && reported(tracker.shown(shownLength)));
                 if (stops.stopped) stopped.abort();
             }
         });
@@ -244,8 +284,9 @@ export class SteeredModel {
             throw new ClientGoneError(reply.tokenCount);
         }
         const rest = stops.flush();
-        if (rest !== "") onText?.(rest);
         const text = stops.text;
+        const finished = tracker?.finish(reply.text.length, text.length);
+        if (rest !== "" || (finished != null && finished.rest.length > 0)) onText?.(rest, finished && reported(finished.rest));
         const gauge = prepared.gauge && reply.tokens.length > 0 && reply.context != null
             ? gaugeView(await (this.meter ??= new CoherenceMeter(this.loaded)).measure({context: reply.context, reply: reply.tokens,
                 steering: controller?.appliedVector ?? null, policy, text}))
@@ -261,8 +302,14 @@ export class SteeredModel {
             steering: view,
             ...gauge ? {gauge} : {},
             ...readout ? {readout} : {},
+            ...finished ? {logprobs: reported(finished.kept)} : {},
             seconds: (performance.now() - started) / 1000
         };
+    }
+
+    /** requests waiting for their turn (the running one not counted) */
+    get waitingCount(): number {
+        return this.queue.waitingCount;
     }
 
     /** Stops taking requests: those waiting are refused, the running one is stopped; resolves when it has ended. */
@@ -287,16 +334,42 @@ export class SteeredModel {
     }
 
     /**
+     * A token's log-probabilities as a response writes them: with the text of it and of its step's top tokens. The
+     * chosen token's text is its text in the reply (a special token's is empty, as the reply leaves it out); an
+     * alternative that is a special token is named by its text ("</s>"), so a client sees which it was.
+     */
+    private logprobEntry(entry: TokenLogprob, offset: number): LogprobEntry {
+        const chosen = this.textOf(entry.token, false);
+        return {...chosen, logprob: entry.logprob, offset,
+            top: entry.top.map((t) => ({...t.token === entry.token ? chosen : this.textOf(t.token, true), logprob: t.logprob}))};
+    }
+
+    private textOf(token: Token, nameSpecial: boolean): TokenText {
+        const key = nameSpecial ? -1 - token : token;
+        let known = this.tokenTexts.get(key);
+        if (known == null) {
+            const model = this.loaded.model;
+            // after a plain word, so a leading space is kept (the detokenizer drops it at the start of a text)
+            this.wordTokens ??= model.tokenize("a", false);
+            const before = model.detokenize(this.wordTokens, false);
+            const piece = model.detokenize([...this.wordTokens, token], false).slice(before.length);
+            known = piece === "" && nameSpecial ? tokenText(model.detokenize([token], true), () => undefined)
+                : tokenText(piece, () => vocabularyByte(this.loaded, token));
+            this.tokenTexts.set(key, known);
+        }
+        return known;
+    }
+
+    /**
      * The prompt's tokens: raw as `ask --raw` makes them (the system text, when the server or a preset has one,
      * before it on its own line); chat through the model's template, the system prompt first unless the request has
      * a system message of its own.
      */
     private promptTokens(prompt: GenerationInput["prompt"], system: string | undefined): Token[] {
         if (prompt.kind === "raw") return tokenizePrompt(this.loaded.model, (system ? system + "\n" : "") + prompt.text);
-        if (this.template.template == null)
-            throw new BadRequestError(`This model cannot chat: ${this.template.why}; use /v1/completions`, {code: "chat_unavailable"});
         const hasSystem = prompt.messages.some((m) => m.role === "system");
         const messages = system && !hasSystem ? [{role: "system" as const, content: system}, ...prompt.messages] : prompt.messages;
+        if ("wrapper" in this.template) return wrapperConversationTokens(this.template.wrapper, this.loaded, messages);
         try {
             return templateConversationTokens(this.template.template, this.loaded.model, messages);
         } catch (err) {
@@ -305,6 +378,35 @@ export class SteeredModel {
             throw new BadRequestError(`The model's chat template refused these messages: ${why}`, {param: "messages", code: "template_error"});
         }
     }
+}
+
+/**
+ * A conversation through a node-llama-cpp chat wrapper, as `steer-chat chat`'s session builds its prompt on a model
+ * without a template (wrapperConversation.ts): the history, then an empty model response to fill; an empty system
+ * message left out, as the chat leaves out an empty system prompt.
+ */
+function wrapperConversationTokens(wrapper: ChatWrapper, loaded: LoadedModel, messages: readonly ChatMessage[]): Token[] {
+    const chatHistory: ChatHistoryItem[] = messages.filter((m) => !(m.role === "system" && m.content === "")).map((m) =>
+        m.role === "system" ? {type: "system", text: m.content}
+            : m.role === "user" ? {type: "user", text: m.content} : {type: "model", response: [m.content]});
+    chatHistory.push({type: "model", response: []});
+    return wrapper.generateContextState({chatHistory}).contextText.tokenize(loaded.model.tokenizer);
+}
+
+/** a wrapper's stop triggers that are plain text (those that are special tokens end a reply as end-of-generation) */
+function wrapperStopTexts(wrapper: ChatWrapper): string[] {
+    const {stopGenerationTriggers} = wrapper.generateContextState({chatHistory: [{type: "user", text: ""}, {type: "model", response: []}]});
+    return stopGenerationTriggers.map((trigger) => LlamaText(trigger))
+        .filter((text) => text.values.every((value) => typeof value === "string"))
+        .map((text) => text.toString()).filter((text) => text !== "");
+}
+
+/** the byte a vocabulary token stands for ("<0xE2>"), read through node-llama-cpp's internal vocabulary accessor */
+function vocabularyByte(loaded: LoadedModel, token: Token): number | undefined {
+    const internal = (loaded.model as unknown as {_model?: {getTokenString?: (token: number) => string}})._model;
+    const text = typeof internal?.getTokenString === "function" ? internal.getTokenString(token) : undefined;
+    const match = text != null ? /^<0x([0-9A-Fa-f]{2})>$/.exec(text) : null;
+    return match != null ? parseInt(match[1]!, 16) : undefined;
 }
 
 function gaugeView(g: MeasuredGauge): GaugeView {

@@ -7,20 +7,19 @@
  */
 import {lstatSync} from "node:fs";
 import path from "node:path";
-import {UserFacingError} from "../errors.js";
+import {errorMessage, UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
-import type {Conversation, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
+import type {Conversation, EvaluationHold, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
 import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
     type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
-import {loadControlVector} from "../steering/loadControlVector.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import type {SteeringEntry, SteeringState} from "../steering/steeringState.js";
+import {roundCoefficient, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
@@ -34,9 +33,11 @@ import {randomDirectionLike} from "../steering/randomDirection.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import {describeQuality, qualityWarning} from "../steering/vectorQuality.js";
 import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../training/recipeVectors.js";
+import type {DescribedTrainer} from "../training/describedVectors.js";
+import {stageDescribedVector} from "./describedVector.js";
 import {TRANSCRIPT_FORMATS, type SweepRow} from "./transcript.js";
 export type {SweepRow} from "./transcript.js";
-import type {ChatMessage} from "./types.js";
+import {TurnLog, type ReplyEntry, type TrialKind} from "./turnLog.js";
 
 /** Streaming for one generation: the text as it comes, prefill progress, and the signal that stops it. */
 export type TurnStream = SendOptions;
@@ -47,6 +48,8 @@ export type JobProgress = {signal?: AbortSignal, onProgress?: (done: number, tot
 /** A reply, and the steering and sampling it was made with (`vector`: the mixed steering, for the gauge). */
 export type Turn = {
     reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions, vector?: MixedControlVector | null, policy: SteerPolicy,
+    /** the reply as the session's transcript records it */
+    entry: ReplyEntry,
     /** the condition gate's decision on the prompt (--when): closed, the turn was unsteered */
     gate?: GateDecision
 };
@@ -72,6 +75,8 @@ export type ChatSessionOptions = {
     presets?: PresetStore,
     /** trains (or fetches from the cache) a recipe's vector for the loaded model */
     trainRecipe?: RecipeTrainer,
+    /** trains (or fetches from the cache) a vector from a description, for /vector new */
+    trainDescribed?: DescribedTrainer,
     /** reads a reply on the loaded vectors, off the main thread (the live read-out; see steering/replyReadout.ts) */
     readReply?: (tokens: Reply["tokens"], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** the model's name, for transcripts */
@@ -85,7 +90,7 @@ export type ChatSessionOptions = {
     /** the steering gates (--steer-code, --when) the conversation's hooks read */
     gates?: SteeringGates,
     /** the coherence gauge of a reply against the unsteered model (after the reply is shown) */
-    gauge?: (turn: Turn) => Promise<MeasuredGauge | undefined>,
+    gauge?: (turn: Omit<Turn, "entry">) => Promise<MeasuredGauge | undefined>,
     /** the model's calibration (each layer's typical norm), measured once and cached: for strengths in σ */
     calibration?: () => Promise<ModelCalibration>,
     /** the strength search of /calibrate, on this conversation (it clears it while it runs) */
@@ -104,11 +109,15 @@ export class ChatSession {
     readonly steering: SteeringController | undefined;
     readonly presets: PresetStore | undefined;
     readonly modelName: string;
+    /** the transcript: every prompt and reply (with how it was made), in step with the conversation's history */
+    readonly transcript = new TurnLog();
     private readonly options: ChatSessionOptions;
     /** the settings before the first preset load, which later presets build on */
     private beforePresets: ConversationSettings | undefined;
     /** a re-evaluation of the history running while the user types (reevaluateInBackground) */
     private background: {controller: AbortController, done: Promise<void>} | undefined;
+    /** under keep, the cache as it was before a trial (/compare, /sweep), put back after it (asTrial) */
+    private trialHold: EvaluationHold | undefined;
     /** the model's calibration once loaded */
     private calibrated: ModelCalibration | undefined;
     /** settings the user chose (flags, /set, /history): presets leave them as they are */
@@ -172,6 +181,13 @@ export class ChatSession {
 
     /** The gauge of a steered reply against the unsteered model; undefined without steering or a gauge. */
     measure(turn: Turn): Promise<MeasuredGauge | undefined> {
+        return this.gaugeOf(turn).then((gauge) => {
+            if (gauge != null) this.transcript.setGauge(turn.entry.id, gauge);
+            return gauge;
+        });
+    }
+
+    private gaugeOf(turn: Omit<Turn, "entry">): Promise<MeasuredGauge | undefined> {
         if (this.options.gauge == null || turn.vector == null) return Promise.resolve(undefined);
         return this.options.gauge(turn);
     }
@@ -206,22 +222,38 @@ export class ChatSession {
     }
 
     /** One turn: staged steering and the history policy are applied first (the conversation's hooks), then the reply. */
-    async send(text: string, stream: TurnStream = {}): Promise<Turn> {
+    send(text: string, stream: TurnStream = {}): Promise<Turn> {
+        this.transcript.addUser(text);
+        return this.answer(text, stream);
+    }
+
+    /**
+     * The reply to `text`, recorded in the transcript (a failure mid-reply as its partial text, marked failed).
+     * The transcript's draft starts before anything is awaited, where the caller made the stream.
+     */
+    private async answer(text: string, stream: TurnStream): Promise<Turn> {
+        const streamed = this.transcript.streamInto(stream);
         await this.stopBackground();
         // read before the turn: /set and /steer may change them while the reply is written
         const sampling = {...this.conversation.sampling};
         const policy = this.steerPolicy;
-        const gate = await this.gates?.decide(text);
         let reply: Reply;
+        let gate: GateDecision | undefined;
         try {
-            reply = await this.conversation.send(text, stream);
+            // the condition gate (--when) decides on the prompt first; a closed gate makes the turn unsteered
+            gate = await this.gates?.decide(text);
+            reply = await this.conversation.send(text, streamed);
+        } catch (err) {
+            const steering = snapshotOf(this.steering?.appliedState.entries ?? []);
+            this.transcript.addFailed(errorMessage(err), {steering, sampling, policy, ...gate ? {gate} : {}});
+            throw err;
         } finally {
             this.gates?.end();
         }
         const steering = snapshotOf(this.steering?.appliedState.entries ?? []);
-        // a closed gate made the turn unsteered
+        const entry = this.transcript.addReply(reply, {steering, sampling, policy, ...gate ? {gate} : {}});
         const vector = gate?.open === false ? null : this.steering?.appliedVector;
-        return {reply, steering, sampling, vector, policy, ...gate ? {gate} : {}};
+        return {reply, steering, sampling, vector, policy, entry, ...gate ? {gate} : {}};
     }
 
     /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
@@ -230,7 +262,7 @@ export class ChatSession {
         const history = this.conversation.snapshot();
         const prompt = this.conversation.rewind()!;
         try {
-            return {prompt, turn: await this.send(prompt, stream)};
+            return {prompt, turn: await this.answer(prompt, stream)};
         } catch (err) {
             this.conversation.restore(history); // the exchange that was there stays
             throw err;
@@ -240,16 +272,20 @@ export class ChatSession {
     /**
      * Trials (/compare, /sweep) run under the reeval policy whatever the chat's: a side's steering must read the
      * history too, or "steering off" would still carry the vector in the cached history. The user's steering is
-     * put back afterwards, with the history evaluated again under it at the next turn.
+     * put back afterwards (putSteeringBack). Under keep, the cache is held first and put back after, so the history
+     * stays as that policy left it instead of being evaluated again at the next turn.
      */
     private async asTrial<T>(work: () => Promise<T>): Promise<T> {
         await this.stopBackground();
         const policy = this.conversation.historyPolicy;
+        this.trialHold = policy === "keep" ? await this.conversation.holdEvaluation() : undefined;
         this.conversation.historyPolicy = "reeval";
         try {
             return await work();
         } finally {
             this.conversation.historyPolicy = policy;
+            this.trialHold?.release();
+            this.trialHold = undefined;
         }
     }
 
@@ -271,7 +307,7 @@ export class ChatSession {
         steering.update((state) => state.allOff());
         let off: Reply;
         try {
-            off = await this.conversation.send(text, stream());
+            off = await this.conversation.send(text, this.transcript.streamInto(stream()));
         } catch (err) {
             this.conversation.restore(history); // keep the exchange that was there
             steering.update(() => current);
@@ -289,7 +325,7 @@ export class ChatSession {
         this.conversation.restore(before);
         let on: Turn;
         try {
-            on = await this.send(text, stream());
+            on = await this.answer(text, stream());
         } catch (err) {
             this.conversation.restore(history);
             throw err;
@@ -328,9 +364,9 @@ export class ChatSession {
                 steering.update(() => trial.state);
                 this.conversation.restore(before);
                 const policy = this.steerPolicy;
-                const reply = await this.conversation.send(text, stream());
+                const reply = await this.conversation.send(text, this.transcript.streamInto(stream()));
                 const stopped = reply.stopReason === "aborted";
-                const measured = stopped ? undefined : await this.measure({reply, steering: [], sampling: this.conversation.sampling,
+                const measured = stopped ? undefined : await this.gaugeOf({reply, steering: [], sampling: this.conversation.sampling,
                     vector: steering.appliedVector, policy}).catch(() => undefined);
                 rows.push({coefficient: trial.coefficient, text: reply.text, meanLogProb: reply.meanLogProb, stopped,
                     ...measured ? {gauge: {kl: measured.kl, repetition: measured.repetition}} : {},
@@ -347,17 +383,31 @@ export class ChatSession {
 
     /**
      * After trials: the model holds the last trial's steering, and the cache the trials' evaluation. Put the user's
-     * steering back now (so nothing shows as staged that the user did not stage) and have the history evaluated
-     * again under it at the next turn, whatever the policy (keep would otherwise go on from a trial's cache).
+     * steering back now (so nothing shows as staged that the user did not stage), and the cache as it was before the
+     * trials where it was held (keep); otherwise have the history evaluated again under it at the next turn (keep
+     * would otherwise go on from a trial's cache).
      */
     private async putSteeringBack() {
-        if (this.steering?.applyStaged()) await this.conversation.forgetEvaluation();
+        const changed = this.steering?.applyStaged();
+        const hold = this.trialHold;
+        this.trialHold = undefined;
+        if (hold) await hold.restore();
+        else if (changed) await this.conversation.forgetEvaluation();
     }
 
-    /** /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. */
-    async addVector(ref: string, coefficient: number, progress: JobProgress = {}): Promise<Outcome[]> {
+    /**
+     * /vector add: a new row, or for a file that is loaded already, nothing changed and a note saying so. The strength
+     * is a raw coefficient, or {sigma} (NAME@Xσ) turned into one with the model's calibration.
+     */
+    async addVector(ref: string, strength: number | {sigma: number}, progress: JobProgress = {}): Promise<Outcome[]> {
         const steering = this.requireSteering();
-        const entry = await loadEntryOrRecipe(steering, ref, coefficient, {train: this.options.trainRecipe, ...progress});
+        const calibration = typeof strength === "number" ? undefined : await this.loadCalibration();
+        if (typeof strength !== "number" && calibration == null)
+            throw new UserFacingError("Strengths in σ are unavailable in this session", `give a raw coefficient instead, e.g. ${ref}:0.5`);
+        const loaded = await loadEntryOrRecipe(steering, ref, typeof strength === "number" ? strength : 0,
+            {train: this.options.trainRecipe, ...progress});
+        const entry = typeof strength === "number" ? loaded : {...loaded,
+            coefficient: roundCoefficient(resolveSigma(strength.sigma, loaded.name, loaded.vector, calibration!, loaded.layers))};
         const weak = qualityWarning(entry.name, entry.vector.quality);
         return [{lines: [addOrKeepVector(steering, entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
     }
@@ -368,14 +418,23 @@ export class ChatSession {
         if (trainer == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
         const started = performance.now();
         const meantBefore = this.vectorFileOf(name);
-        const file = await trainer(name, {force: true, ...progress});
-        const {quality} = await loadControlVector(file);
+        const {file, vector: {quality}, unsaved} = await trainer(name, {force: true, ...progress});
+        // /train's result is the file: one that could not be written is an error naming it (a cache only skips it)
+        if (unsaved) throw unsaved;
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         const weak = qualityWarning(name, quality);
         const adopted = adoptTrainedVector(this.steering, name, file);
         return [{lines: [`Trained ${name} for this model in ${seconds} s (${file}); ${adopted}`,
             ...quality ? [`  ${describeQuality(quality)}`] : [], ...this.presetsNowUsing(name, file, meantBefore)]},
         ...weak ? [{lines: [weak], error: true}] : []];
+    }
+
+    /** /vector new NAME "DESCRIPTION": a vector trained from the description (or cached), staged at a mild strength. */
+    async newVector(name: string, description: string, progress: JobProgress = {}): Promise<Outcome[]> {
+        const train = this.options.trainDescribed;
+        if (train == null) throw new UserFacingError("Training is unavailable in this session", "load a model that can be steered");
+        return stageDescribedVector(this.requireSteering(), train,
+            {name, description, calibration: () => this.loadCalibration(), ...progress});
     }
 
     /** the file a vector name means now (undefined when it means none) */
@@ -461,7 +520,7 @@ export class ChatSession {
         const kept = description ?? presets.list().find((p) => p.preset.name === name && p.origin === "user")?.preset.description;
         // with the model's calibration, each vector's strength is stored in σ too, so the preset moves between models
         const calibration = await this.loadCalibration();
-        const notes = presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
+        const notes = await presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
             ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {}), ...this.gates?.presetFields()}, {calibration}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
@@ -502,8 +561,9 @@ export class ChatSession {
      * /steering: the steering now (and staged), and the steering each of the `last` replies (since /clear) was made
      * with; a reply /regen or /compare replaced is marked.
      */
-    describeSteering(replies: readonly {steering?: SteeringSnapshot, replaced?: boolean, gate?: GateDecision}[], last: number): string[] {
+    describeSteering(last: number): string[] {
         const s = this.requireSteering();
+        const replies = this.transcript.repliesSinceClear();
         const first = Math.max(0, replies.length - last);
         const policy = this.steerPolicyNote();
         const gates = this.gates?.describe() ?? [];
@@ -523,12 +583,21 @@ export class ChatSession {
     readReply(turn: Turn): Promise<ReplyReadout | undefined> {
         const steering = this.steering;
         if (this.options.readReply == null || steering == null) return Promise.resolve(undefined);
-        return this.options.readReply(turn.reply.tokens, steering.appliedState.entries);
+        return this.options.readReply(turn.reply.tokens, steering.appliedState.entries).then((readout) => {
+            if (readout != null) this.transcript.setReadout(turn.entry.id, Object.fromEntries(readout.vectors.map((v) => [v.name, v.z])));
+            return readout;
+        });
     }
 
     async clear() {
         await this.stopBackground();
         await this.conversation.clear();
+        this.transcript.clear();
+    }
+
+    /** a /compare, /sweep or /calibrate result, kept in the transcript */
+    recordTrial(command: TrialKind, text: string) {
+        this.transcript.addTrial(command, text);
     }
 
     /**
@@ -566,7 +635,7 @@ export class ChatSession {
      * Writes the transcript as its name says: .md Markdown, .txt plain text, .json JSON (any other name is refused);
      * an existing file only with `force`, never a FIFO or a folder.
      */
-    saveTranscript(file: string, messages: readonly ChatMessage[], force = false): string {
+    saveTranscript(file: string, force = false): string {
         checkWritableTarget(file, "Transcript file");
         // the format follows the name: Markdown in a .txt file (or anything in a .html) would be a surprise
         const extension = path.extname(file).toLowerCase();
@@ -578,7 +647,7 @@ export class ChatSession {
             throw new UserFacingError(`${file} exists already`, `/save ${file} --force writes over it`);
         const meta = {model: this.modelName, mode: this.conversation.mode, systemPrompt: this.conversation.systemPrompt,
             sampling: {...this.conversation.sampling}};
-        const body = format([...messages], meta);
+        const body = format(this.transcript.entries(), meta);
         checkWritableTarget(file, "Transcript file"); // checked again: the file may have changed meanwhile
         writeFileAtomic(file, body);
         return `Saved the transcript to ${file}`;

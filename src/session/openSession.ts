@@ -11,6 +11,7 @@ import type {PinnedSetting} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {ReplyReader} from "../steering/replyReadout.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
+import {describedTrainerFor} from "../training/describedVectors.js";
 import {ChatSession, type PolicyBox} from "./chatSession.js";
 import {CoherenceMeter} from "../steering/coherenceMeter.js";
 import {replyOnlySettings} from "../steering/steerPolicy.js";
@@ -37,6 +38,8 @@ export type OpenedSession = {
     session: ChatSession,
     /** start-up notes: why steering is unavailable, what a preset skipped, architecture warnings */
     notes: string[],
+    /** the check that steering acts on this model, not started: its one-line warning, if any (see setupSteering) */
+    checkSteering?: () => Promise<string | undefined>,
     /** frees what the session holds beside the model (the read-out's context) */
     close(): Promise<void>
 };
@@ -78,7 +81,8 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
     // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
     const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
     const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,
-        trainRecipe: recipeTrainerFor(loaded), settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy, gates,
+        trainRecipe: recipeTrainerFor(loaded), trainDescribed: describedTrainerFor(loaded),
+        settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy, gates,
         readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
         calibration,
         autoCalibrate: controller && (async (name, {policy: steer, signal, onPoint}) =>
@@ -86,7 +90,11 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         gauge: meter && ((turn) => (turn.reply.context == null ? Promise.resolve(undefined)
             : meter.measure({context: turn.reply.context, reply: turn.reply.tokens, steering: turn.vector ?? null, policy: turn.policy,
                 text: turn.reply.text})))});
-    return {session, notes, close: async () => {
+    // the check evaluates on its own context of this model: closing waits for it (about 10 tokens) before the model goes
+    let checking: Promise<string | undefined> | undefined;
+    const checkSteering = steering.checkSteering && (() => (checking ??= steering.checkSteering!()));
+    return {session, notes, checkSteering, close: async () => {
+        await checking?.catch(() => undefined);
         await reader?.free();
         await meter?.free();
         gates?.free();

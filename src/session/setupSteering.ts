@@ -7,13 +7,14 @@ import {existsSync} from "node:fs";
 import {UserFacingError} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {SteeringController} from "../steering/steeringController.js";
-import {parseLayerRange, parseVectorStrengthSpec, roundCoefficient} from "../steering/steeringState.js";
+import {roundCoefficient} from "../steering/steeringState.js";
+import {parseLayerRange, parseVectorStrengthSpec} from "../steering/inputGrammar.js";
 import {modelCalibration, resolveSigma} from "../steering/calibration.js";
 import type {CodeSteering, SteerPolicy} from "../steering/steerPolicy.js";
 import type {Condition} from "../steering/conditionGate.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
-import {checkSteeringActsOnLoad, steeringIgnoredWarning} from "../steering/steeringActsCheck.js";
+import {steeringActsNote} from "../steering/steeringActsCheck.js";
 import {applyPreset} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
@@ -51,7 +52,12 @@ export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
     /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
-    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer" | "steerCode" | "when">
+    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer" | "steerCode" | "when">,
+    /**
+     * The check that steering acts on this model (steering/steeringActsCheck.ts), not started yet: its one-line
+     * warning, or undefined when steering acts. The chat runs it once it is shown; ask and serve before generating.
+     */
+    checkSteering?: () => Promise<string | undefined>
 };
 
 /** `calibration`: the model's calibration, for strengths in σ (default: from its cache, measured when missing) */
@@ -71,12 +77,10 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         notes.push(err.toLine());
         return {controller: undefined, notes};
     }
-    // checked, not only looked up: a push at one layer must move the next (the list's word where the check cannot run)
-    const checked = await checkSteeringActsOnLoad(loaded, controller.shape).catch(() => undefined);
-    const architecture = String(loaded.model.fileInfo.metadata?.general?.architecture ?? "unknown");
-    const ignored = checked == null ? controller.architectureWarning
-        : checked.acts ? undefined : steeringIgnoredWarning(architecture, checked);
-    if (ignored) notes.push(ignored);
+    // checked, not only looked up: a push at one layer must move the next (the list's word where the check cannot run);
+    // run by the caller, once and when it suits it
+    let checked: Promise<string | undefined> | undefined;
+    const checkSteering = () => (checked ??= steeringActsNote(loaded, controller));
     // hashing a big model takes a while the first time: only once something was ever trained
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
@@ -100,7 +104,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         const weak = qualityWarning(entry.name, entry.vector.quality);
         if (weak) notes.push(weak);
     }
-    return {controller, notes,
+    return {controller, notes, checkSteering,
         preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history, steer: preset.steer,
             steerCode: preset.steerCode, when: preset.when}};
 }
@@ -115,14 +119,6 @@ export function steeringHooks(controller: SteeringController | undefined) {
         beforeTurn: () => controller?.applyStaged() ?? false,
         settingsKey: () => controller?.appliedState.signature() ?? "[]"
     };
-}
-
-/**
- * The hook alone, for callers that only need changes applied (and dropped from the cache under the conversation's
- * default policy, reeval). `hideChanges` makes every change invisible to the conversation: the old --keep-cache.
- */
-export function steeringBeforeTurn(controller: SteeringController | undefined, hideChanges = false) {
-    return () => (controller?.applyStaged() ?? false) && !hideChanges;
 }
 
 /** Conversation settings from the flags, falling back to the preset's (explicit flags win). */

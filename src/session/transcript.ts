@@ -7,7 +7,8 @@ import {describeSampling, type SamplingOptions} from "../engine/sampling.js";
 import {describeGauge} from "../steering/coherence.js";
 import {describeDecision} from "../steering/conditionGate.js";
 import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
-import type {ChatMessage} from "./types.js";
+import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
+import type {ReplyEntry, ReplyStats, TranscriptEntry} from "./turnLog.js";
 
 /** A snapshot as the transcript file stores it: layer ranges as [start, end]. */
 function steeringJson(snapshot: SteeringSnapshot | undefined) {
@@ -35,20 +36,24 @@ export function perplexity(meanLogProb: number | undefined): number | undefined 
 
 type Meta = {model: string, mode: string, systemPrompt?: string, sampling?: SamplingOptions};
 
-/** what the transcript keeps: the exchange, /compare and /sweep results, and where /clear started again */
-const kept = (m: ChatMessage) => m.role === "user" || m.role === "assistant" || m.trial != null || m.cleared === true;
+/** a reply's steering policy as the transcript says it, when it is not the default (every token) */
+function policyNote(policy: SteerPolicy): string {
+    return policy === "all" ? "" : ` · steering ${policy} (${describeSteerPolicy(policy)})`;
+}
 
-export function transcriptJson(messages: ChatMessage[], meta: Meta): string {
-    const turns = messages.filter(kept).map((m) => {
-        if (m.cleared) return {role: "cleared"};
-        if (m.trial != null) return {role: "trial", command: `/${m.trial}`, text: m.text};
-        if (m.role === "user") return {role: "user", text: m.text};
-        return {role: "assistant", text: m.text, steering: steeringJson(m.steering), stopReason: m.reply?.stopReason,
-            tokenCount: m.reply?.tokenCount, tokensPerSecond: m.reply?.tokensPerSecond, meanLogProb: m.reply?.meanLogProb,
-            perplexity: perplexity(m.reply?.meanLogProb), ...(m.readout ? {readout: m.readout} : {}),
-            ...(m.sampling ? {sampling: m.sampling} : {}), ...(m.reply?.timing ? {timing: m.reply.timing} : {}),
-            ...(m.gauge ? {gauge: m.gauge} : {}), ...(m.gate ? {gate: m.gate} : {}),
-            ...(m.reply?.history ? {history: m.reply.history} : {}), ...(m.replaced ? {replaced: true} : {})};
+export function transcriptJson(entries: readonly TranscriptEntry[], meta: Meta): string {
+    const turns = entries.map((e) => {
+        if (e.kind === "cleared") return {role: "cleared"};
+        if (e.kind === "trial") return {role: "trial", command: `/${e.command}`, text: e.text};
+        if (e.kind === "user") return {role: "user", text: e.text, ...(e.failed ? {failed: true} : {})};
+        const stats = e.stats;
+        return {role: "assistant", text: e.text, outcome: e.outcome, ...(e.error != null ? {error: e.error} : {}),
+            steering: steeringJson(e.steering), policy: e.policy, stopReason: stats?.stopReason,
+            tokenCount: stats?.tokenCount, tokensPerSecond: stats?.tokensPerSecond, meanLogProb: stats?.meanLogProb,
+            perplexity: perplexity(stats?.meanLogProb), ...(e.readout ? {readout: e.readout} : {}),
+            sampling: e.sampling, ...(stats?.timing ? {timing: stats.timing} : {}),
+            ...(e.gauge ? {gauge: e.gauge} : {}), ...(e.gate ? {gate: e.gate} : {}),
+            ...(stats?.history ? {history: stats.history} : {}), ...(e.replaced ? {replaced: true} : {})};
     });
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
 }
@@ -62,19 +67,30 @@ const STOP_REASONS: Record<Reply["stopReason"], string> = {
 };
 
 /** How a reply ended and its speed: `ended by the model · 42 tokens at 31.2 tok/s · first token 0.21 s (812 prompt tok/s)`. */
-export function describeReplyRun(reply: ChatMessage["reply"]): string {
+export function describeReplyRun(reply: ReplyStats | undefined): string {
     if (reply == null) return "";
     return [STOP_REASONS[reply.stopReason] ?? reply.stopReason,
         `${reply.tokenCount} tokens${reply.tokensPerSecond > 0 ? ` at ${reply.tokensPerSecond.toFixed(1)} tok/s` : ""}`,
         ...reply.timing ? [describeTiming(reply.timing)] : []].join(" · ");
 }
 
-/** What the heading says of a reply besides its steering: perplexity, the gauge, the history. */
-function replyMeasures(m: ChatMessage): string {
-    const ppl = perplexity(m.reply?.meanLogProb);
-    const history = describeHistoryRecord(m.reply?.history);
-    return `${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${m.gauge ? ` · ${describeGauge(m.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}` +
-        (m.gate ? ` · ${describeDecision(m.gate)}` : "");
+/** what the line under a reply says of how it ended: its run, or for a failed reply the error */
+function replyEnd(e: ReplyEntry): string {
+    return e.outcome === "failed" ? `failed: ${e.error ?? "error"}` : describeReplyRun(e.stats);
+}
+
+/** What the heading says of a reply besides its steering: the policy, perplexity, the gauge, the history. */
+function replyMeasures(e: ReplyEntry): string {
+    const ppl = perplexity(e.stats?.meanLogProb);
+    const history = describeHistoryRecord(e.stats?.history);
+    return `${policyNote(e.policy)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${e.gauge ? ` · ${describeGauge(e.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}` +
+        (e.gate ? ` · ${describeDecision(e.gate)}` : "");
+}
+
+/** `Model (replaced by the next reply) — steering…` */
+function replyHeading(e: ReplyEntry): string {
+    const mark = e.replaced ? " (replaced by the next reply)" : e.outcome === "failed" ? " (failed mid-reply)" : "";
+    return `Model${mark} — ${describeSnapshot(e.steering)}${replyMeasures(e)}`;
 }
 
 function header(meta: Meta, bullet: string): string[] {
@@ -84,32 +100,30 @@ function header(meta: Meta, bullet: string): string[] {
     return lines;
 }
 
-export function transcriptMarkdown(messages: ChatMessage[], meta: Meta): string {
+export function transcriptMarkdown(entries: readonly TranscriptEntry[], meta: Meta): string {
     const lines = ["# steer-chat transcript", "", ...header(meta, "- ")];
-    for (const m of messages.filter(kept)) {
-        if (m.cleared) lines.push("", "---", "", "_/clear: the conversation started again here_");
-        else if (m.trial != null) lines.push("", `## /${m.trial}`, "", "```", m.text, "```");
-        else if (m.role === "user") lines.push("", "## You", "", m.text);
+    for (const e of entries) {
+        if (e.kind === "cleared") lines.push("", "---", "", "_/clear: the conversation started again here_");
+        else if (e.kind === "trial") lines.push("", `## /${e.command}`, "", "```", e.text, "```");
+        else if (e.kind === "user") lines.push("", "## You", "", e.text);
         else {
-            const run = describeReplyRun(m.reply);
-            lines.push("", `## Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}${replyMeasures(m)}`, "", m.text,
-                ...run !== "" ? ["", `_${run}_`] : []);
+            const end = replyEnd(e);
+            lines.push("", `## ${replyHeading(e)}`, "", e.text, ...end !== "" ? ["", `_${end}_`] : []);
         }
     }
     return lines.join("\n") + "\n";
 }
 
 /** The transcript as plain text (/save FILE.txt): no Markdown, each message after a line naming its speaker. */
-export function transcriptText(messages: ChatMessage[], meta: Meta): string {
+export function transcriptText(entries: readonly TranscriptEntry[], meta: Meta): string {
     const lines = ["steer-chat transcript", ...header(meta, "")];
-    for (const m of messages.filter(kept)) {
-        if (m.cleared) lines.push("", "--- /clear: the conversation started again here ---");
-        else if (m.trial != null) lines.push("", `/${m.trial}:`, m.text);
-        else if (m.role === "user") lines.push("", "You:", m.text);
+    for (const e of entries) {
+        if (e.kind === "cleared") lines.push("", "--- /clear: the conversation started again here ---");
+        else if (e.kind === "trial") lines.push("", `/${e.command}:`, e.text);
+        else if (e.kind === "user") lines.push("", "You:", e.text);
         else {
-            const run = describeReplyRun(m.reply);
-            lines.push("", `Model${m.replaced ? " (replaced by the next reply)" : ""} — ${describeSnapshot(m.steering)}${replyMeasures(m)}:`, m.text,
-                ...run !== "" ? [`[${run}]`] : []);
+            const end = replyEnd(e);
+            lines.push("", `${replyHeading(e)}:`, e.text, ...end !== "" ? [`[${end}]`] : []);
         }
     }
     return lines.join("\n") + "\n";

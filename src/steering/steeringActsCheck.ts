@@ -3,6 +3,11 @@
  * on the capture context, and the next layer's hidden state must move. llama.cpp silently ignores a control vector on
  * an architecture whose graph never adds it (the list in cvecArchitectures.ts, derived from its source, can go stale);
  * this check says so whatever the list says. One short evaluation, twice (without, then with the direction).
+ *
+ * It runs in the background: the chat opens first and the check's one-line warning comes as a note when it is done
+ * (only when steering does not act). `ask` and `serve` run it before they generate, and `ask` only when steering was
+ * asked for: it is cheap, "Once upon a time" evaluated twice, 2 × 5 = 10 tokens on the demo model and about as few
+ * on any tokenizer (the text is cut to 8 tokens: at most 16), the cost of evaluating one short prompt.
  */
 import type {HiddenStateCapture} from "../native/captureBridge.js";
 import type {ControlVectorBuffer} from "../native/loader.js";
@@ -11,13 +16,16 @@ import {tokenizePrompt} from "../engine/generateTokens.js";
 import type {LoadedModel} from "../engine/runtime.js";
 import {loadNativeSteering} from "../native/steeringBridge.js";
 import {seededRandom} from "../random.js";
+import type {SteeringController} from "./steeringController.js";
 
 export type SteeringActs = {
     acts: boolean,
     /** the layer the direction was added at, and the one read */
     layer: number,
     /** |Δh| / |h| of the read layer's last row */
-    moved: number
+    moved: number,
+    /** tokens evaluated for the check, both evaluations together: what it costs */
+    evaluatedTokens: number
 };
 
 /** the direction's length, relative to the hidden state's at its layer: small, but far above float rounding */
@@ -43,7 +51,7 @@ function norm(v: ArrayLike<number>): number {
  * layer + 1's last row moved.
  */
 export function steeringActsFrom(plain: readonly Float32Array[], pushed: readonly Float32Array[], layer: number,
-    nEmbd: number): SteeringActs {
+    nEmbd: number): Omit<SteeringActs, "evaluatedTokens"> {
     const before = lastRow(plain[layer + 1]!, nEmbd);
     const after = lastRow(pushed[layer + 1]!, nEmbd);
     const diff = Float64Array.from(before, (x, i) => after[i]! - x);
@@ -69,11 +77,11 @@ export async function checkSteeringActs(capture: Pick<HiddenStateCapture, "captu
     data.set(Float32Array.from(direction, (x) => (x / unit) * (scale > 0 ? scale : 1)), (layer - 1) * shape.nEmbd);
     const steering: ControlVectorBuffer = {data, nEmbd: shape.nEmbd, layerStart: layer, layerEnd: layer};
     const pushed = await capture.capture(tokens, {allRows: true, steering});
-    return steeringActsFrom(plain, pushed, layer, shape.nEmbd);
+    return {...steeringActsFrom(plain, pushed, layer, shape.nEmbd), evaluatedTokens: 2 * tokens.length};
 }
 
 /** The one-line note when the check found steering does nothing on this model. */
-export function steeringIgnoredWarning(architecture: string, result: SteeringActs): string {
+export function steeringIgnoredWarning(architecture: string, result: Pick<SteeringActs, "layer">): string {
     return `Warning: a control vector added at layer ${result.layer} did not move layer ${result.layer + 1}: llama.cpp ignores control vectors ` +
         `on this model ("${displayText(architecture, 64)}" architecture); steering will have no effect`;
 }
@@ -98,4 +106,16 @@ export async function checkSteeringActsOnLoad(loaded: LoadedModel,
     } finally {
         capture.free();
     }
+}
+
+/**
+ * The start-up note about this model's steering: the check's warning when a push did not move the next layer, none
+ * when it did (whatever the list says), and the list's warning where the check cannot run. `check` is the check on
+ * the model (tests give their own).
+ */
+export async function steeringActsNote(loaded: LoadedModel, controller: Pick<SteeringController, "shape" | "architectureWarning">,
+    check: typeof checkSteeringActsOnLoad = checkSteeringActsOnLoad): Promise<string | undefined> {
+    const checked = await check(loaded, controller.shape).catch(() => undefined);
+    if (checked == null) return controller.architectureWarning;
+    return checked.acts ? undefined : steeringIgnoredWarning(String(loaded.model.fileInfo.metadata?.general?.architecture ?? "unknown"), checked);
 }

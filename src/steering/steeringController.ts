@@ -6,6 +6,7 @@ import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "../native/steeringBridge.js";
 import {architectureSteeringWarning} from "./cvecArchitectures.js";
+import type {ControlVector} from "./controlVector.js";
 import {loadControlVector} from "./loadControlVector.js";
 import type {LayerRange, MixedControlVector} from "./mixControlVectors.js";
 import {fitLayerRange, fitVectorToModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
@@ -74,7 +75,12 @@ export class SteeringController {
     async loadEntry(ref: string, coefficient: number,
         {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): Promise<SteeringEntry> {
         const source = findVectorFile(ref, this.trainedDir);
-        const vector = await loadControlVector(source);
+        return this.entryOf(source, await loadControlVector(source), coefficient, {layers, enabled});
+    }
+
+    /** A vector already in memory (`source`: its file, which names it), checked to fit the model, without staging it. */
+    entryOf(source: string, vector: ControlVector, coefficient: number,
+        {layers, enabled = true}: {layers?: LayerRange, enabled?: boolean} = {}): SteeringEntry {
         const name = vectorNameOf(source);
         const {ignoredLayers, warnings} = fitVectorToModel(name, source, vector, this.shape);
         const range = layers && fitLayerRange(layers, this.shape);

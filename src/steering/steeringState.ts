@@ -9,6 +9,10 @@ import type {ScaleAddKernel} from "../native/loader.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
 import {describeSnapshot} from "./describe.js";
+import {checkCoefficient} from "./inputGrammar.js";
+
+/** the bound on coefficients (inputGrammar's), also here for the panel that shows the state */
+export {MAX_COEFFICIENT} from "./inputGrammar.js";
 import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
@@ -29,28 +33,6 @@ export type SteeringEntry = {
 };
 
 export type ModelShape = {nEmbd: number, nLayer: number};
-
-/**
- * The largest coefficient taken, of either sign: the panel's range, and the bound on every coefficient that comes in
- * (--vector, /vector, /sweep, presets). Far past where any vector still gives text, and well inside what float32
- * and the rounding below keep finite.
- */
-export const MAX_COEFFICIENT = 1000;
-
-export const COEFFICIENT_RANGE = `from -${MAX_COEFFICIENT} to ${MAX_COEFFICIENT}`;
-
-/** Why a coefficient is refused ("not a number", "out of range"), or undefined when it is fine. */
-export function coefficientProblem(value: number): string | undefined {
-    if (!Number.isFinite(value)) return "not a number";
-    if (Math.abs(value) > MAX_COEFFICIENT) return "out of range";
-    return undefined;
-}
-
-export function checkCoefficient(value: number, name: string): number {
-    const problem = coefficientProblem(value);
-    if (problem) throw new UserFacingError(`Coefficient ${value} for ${name} is ${problem}`, `use a number ${COEFFICIENT_RANGE}, e.g. 0.5`);
-    return value;
-}
 
 /**
  * A coefficient to six decimals: float noise from repeated steps (0.1 + 0.2 …) or from a strength in σ rounded away,
@@ -195,61 +177,4 @@ export function fitLayerRange(range: LayerRange, shape: ModelShape): {range: Lay
     const fitted = {...range, start: 1};
     checkLayerRange(fitted, shape, ` (${range.start}-${range.end}, from layer 1)`);
     return {range: fitted, warning: `layer 0 is never steered (llama.cpp starts at layer 1): using layers ${fitted.start}-${fitted.end}`};
-}
-
-/** Parses "A-B" (also "A..B"). */
-export function parseLayerRange(text: string): LayerRange {
-    const match = /^\s*(\d+)\s*(?:-|\.\.)\s*(\d+)\s*$/.exec(text);
-    if (match == null) throw new UserFacingError(`Invalid layer range "${text}"`, "write it as START-END, e.g. 10-20");
-    return {start: Number(match[1]), end: Number(match[2])};
-}
-
-/** The largest strength in σ taken, of either sign (50 layer norms: far past anything that still writes text). */
-export const MAX_SIGMA = 50;
-
-/** A vector and its strength: llama.cpp's raw coefficient (NAME:C), or a calibrated one in σ (NAME@Xσ). */
-export type VectorStrengthSpec = {ref: string, coefficient: number, sigma?: undefined} | {ref: string, sigma: number,
-    coefficient?: undefined};
-
-const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
-
-/**
- * Parses "NAME_OR_PATH[:COEFF]" or "NAME_OR_PATH@Xσ" (also "@Xs", for keyboards without σ). A trailing ":number"
- * is llama.cpp's raw coefficient (default 1, as llama.cpp's --control-vector); a trailing "@number σ" a strength in
- * σ (see strengthUnits.ts), which needs the model's calibration to become a coefficient (resolveSigma).
- * A trailing ":word" that is not a file name ("happy:abc") is a bad coefficient, not part of the name.
- */
-export function parseVectorStrengthSpec(spec: string): VectorStrengthSpec {
-    if (spec.trim() === "") throw new UserFacingError("Empty vector name", "use --vector NAME_OR_FILE[:COEFF] or NAME_OR_FILE@0.5σ");
-    const at = spec.lastIndexOf("@");
-    if (at > 0) {
-        const suffix = spec.slice(at + 1);
-        const unit = /^(.*?)\s*(σ|s)$/i.exec(suffix);
-        if (unit != null && !/[\\/]|\.gguf$/i.test(suffix)) {
-            const ref = spec.slice(0, at);
-            const sigma = NUMBER.test(unit[1]!) ? Number(unit[1]) : NaN;
-            if (!Number.isFinite(sigma) || Math.abs(sigma) > MAX_SIGMA)
-                throw new UserFacingError(`Strength "${suffix}" in "${spec}" is ${Number.isFinite(sigma) ? "out of range" : "not a number"}`,
-                    `write NAME@Xσ (or NAME@Xs) with X a number from -${MAX_SIGMA} to ${MAX_SIGMA}, e.g. ${ref}@0.5σ`);
-            return {ref, sigma};
-        }
-    }
-    const colon = spec.lastIndexOf(":");
-    const [ref, suffix] = colon > 0 ? [spec.slice(0, colon), spec.slice(colon + 1)] : [spec, undefined];
-    if (suffix == null || /[\\/]|\.gguf$/i.test(suffix)) return {ref: spec, coefficient: 1};
-    const coefficient = NUMBER.test(suffix) ? Number(suffix) : NaN;
-    const problem = coefficientProblem(coefficient);
-    if (problem) throw new UserFacingError(`Coefficient "${suffix}" in "${spec}" is ${problem}`, `write NAME:C with C a number ${COEFFICIENT_RANGE}, e.g. ${ref}:0.5`);
-    return {ref, coefficient};
-}
-
-/**
- * Parses "NAME_OR_PATH[:COEFF]" where only a raw coefficient is taken; a strength in σ (NAME@Xσ) is refused with a
- * one-line error, since turning it into a coefficient needs the model's calibration (use parseVectorStrengthSpec).
- */
-export function parseVectorSpec(spec: string): {ref: string, coefficient: number} {
-    const parsed = parseVectorStrengthSpec(spec);
-    if (parsed.sigma != null)
-        throw new UserFacingError(`"${spec}" gives a strength in σ, which is not taken here`, `give a raw coefficient instead, e.g. ${parsed.ref}:0.5`);
-    return parsed;
 }

@@ -67,6 +67,9 @@ function layerOf(obj: Record<string, unknown>): {layer?: number, layerSource?: s
     const block = typeof layerValue === "number" ? layerValue
         : typeof layerValue === "string" && /^\d+(?:-|$)/.test(layerValue) ? Number(/^\d+/.exec(layerValue)![0]) : undefined;
     if (block == null) return {};
+    // a layer is a whole block number, as --layer takes it (inputGrammar): 2.5 or 1e21 is no layer to guess from
+    if (!Number.isSafeInteger(block) || block < 0)
+        return {layerProblem: `its layer ${JSON.stringify(layerValue)} is not a whole block number`};
     const hookType = typeof obj.hook_type === "string" ? /resid_(pre|post|mid)/.exec(obj.hook_type)?.[1] : undefined;
     if (hookType != null) return fromHook(block, hookType, `${JSON.stringify(layerValue)} with hook_type ${obj.hook_type}`);
     return {layer: block, layerSource: `layer ${JSON.stringify(layerValue)} taken as the output of block ${block} (no hook named; pass --layer to change it)`};
@@ -84,7 +87,10 @@ function parseNpy(bytes: Uint8Array, fail: (p: string) => Error): Float32Array {
     const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
     const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
     if (/'fortran_order':\s*True/.test(header)) throw fail("Fortran-ordered arrays are not supported");
-    const dims = (shape ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map(Number);
+    const parts = (shape ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+    // each dimension a plain decimal integer, as NumPy writes them: `(63.5,)`, `(1e3,)` or `(0x10,)` is no shape
+    if (parts.some((s) => !/^\d{1,9}$/.test(s))) throw fail(`its shape (${shape}) is not a list of whole numbers`);
+    const dims = parts.map(Number);
     const count = dims.reduce((a, b) => a * b, 1);
     if (dims.length === 0 || dims.length > 2 || (dims.length === 2 && dims[0] !== 1)) throw fail(`expected shape (n,) or (1, n), got (${shape})`);
     const dataStart = headerStart + headerLength;

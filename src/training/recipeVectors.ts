@@ -9,6 +9,9 @@ import {modelFileHash} from "../engine/modelHash.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
 import {loadRecipe, recipeExists, renderRecipe} from "./recipes.js";
 import {UserFacingError, VectorMismatchError, VectorNotFoundError} from "../errors.js";
+import {FileWriteError} from "../engine/atomicWrite.js";
+import type {ControlVector} from "../steering/controlVector.js";
+import type {SteeringEntry} from "../steering/steeringState.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
@@ -32,21 +35,37 @@ export async function recipeVectorPath(loaded: LoadedModel, recipe: string): Pro
 }
 
 /**
+ * A recipe's vector for the model: `file` is where it is cached; `unsaved` says why it is not there (the cache could
+ * not be written: a full disk, a folder in the way), in which case it is used from memory and trained again next time.
+ */
+export type TrainedRecipe = {file: string, vector: ControlVector, unsaved?: FileWriteError};
+
+/**
  * The recipe's vector for this model: from the cache, or trained now (with progress) and cached. A cached file that
- * cannot be loaded (empty, cut short or damaged, not a regular file) is trained again, and replaced.
+ * cannot be loaded (empty, cut short or damaged, not a regular file) is trained again, and replaced. A cache that
+ * cannot be written is skipped, as every cache is (atomicWrite.ts): the vector is still returned.
  */
 export async function ensureRecipeVector(loaded: LoadedModel, name: string, {force = false, onProgress, signal}:
-    {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<string> {
+    {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal} = {}): Promise<TrainedRecipe> {
     const recipe = loadRecipe(name);
     const file = await recipeVectorPath(loaded, name);
-    if (!force && await parses(file)) return file;
+    if (!force) {
+        const cached = await loadControlVector(file).catch(() => undefined);
+        if (cached != null) return {file, vector: cached};
+    }
     const {vector} = await trainControlVector(loaded, {...renderRecipe(recipe, loaded.model), method: "mean", positions: "last", onProgress, signal});
-    saveControlVector(file, vector);
-    return file;
+    try {
+        saveControlVector(file, vector);
+        return {file, vector};
+    } catch (err) {
+        if (err instanceof FileWriteError) return {file, vector, unsaved: err};
+        throw err;
+    }
 }
 
-async function parses(file: string): Promise<boolean> {
-    return loadControlVector(file).then(() => true, () => false);
+/** The note for a recipe vector used from memory because its cache could not be written. */
+export function unsavedNote(name: string, unsaved: FileWriteError): string {
+    return `${name}: trained for this model but not cached (${unsaved.message}); it is trained again next time`;
 }
 
 /** Whether a name means a file in the loaded model's recipe cache (the user's vectors folder comes first). */
@@ -75,7 +94,7 @@ export function adoptTrainedVector(controller: SteeringController | undefined, n
 }
 
 export type RecipeTrainer = (name: string,
-    options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<string>;
+    options?: {force?: boolean, onProgress?: (done: number, total: number) => void, signal?: AbortSignal}) => Promise<TrainedRecipe>;
 
 export function recipeTrainerFor(loaded: LoadedModel): RecipeTrainer {
     return (name, options) => ensureRecipeVector(loaded, name, options);
@@ -93,14 +112,22 @@ export async function loadEntryOrRecipe(controller: SteeringController, ref: str
         const entry = await controller.loadEntry(ref, coefficient, {layers, enabled});
         // a shipped vector made for a deeper model would steer only some layers: this model's own is better
         if (entry.ignoredLayers != null && train != null && !looksLikePath(ref) && recipeExists(ref))
-            return controller.loadEntry(await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
+            return entryOfTrained(controller, ref, await train(ref, {onProgress, signal}), coefficient, {layers, enabled});
         return entry;
     } catch (err) {
         const fitsNothing = err instanceof VectorNotFoundError || err instanceof VectorMismatchError;
         // a recipe's cached vector that cannot be loaded is only a cache: trained again, as if it were not there
         const brokenCache = !fitsNothing && err instanceof UserFacingError && meansCachedFile(controller, ref);
         if (train == null || !(fitsNothing || brokenCache) || !recipeExists(ref)) throw err;
-        const file = await train(ref, {onProgress, signal, ...(brokenCache ? {force: true} : {})});
-        return controller.loadEntry(file, coefficient, {layers, enabled});
+        const trained = await train(ref, {onProgress, signal, ...(brokenCache ? {force: true} : {})});
+        return entryOfTrained(controller, ref, trained, coefficient, {layers, enabled});
     }
+}
+
+/** A trained recipe's entry, from memory (its file may not have been written), with a note when it was not cached. */
+function entryOfTrained(controller: SteeringController, name: string, trained: TrainedRecipe, coefficient: number,
+    options: {layers?: LayerRange, enabled?: boolean}): SteeringEntry {
+    const entry = controller.entryOf(trained.file, trained.vector, coefficient, options);
+    if (trained.unsaved == null) return entry;
+    return {...entry, warnings: [...entry.warnings ?? [], unsavedNote(name, trained.unsaved)]};
 }

@@ -19,6 +19,7 @@ import {useTerminalSize} from "./useColumns.js";
 import type {ChatSession} from "../session/chatSession.js";
 import type {SteeringEntry} from "../steering/steeringState.js";
 import {useHelpKey} from "./useHelpKey.js";
+import {useStartupCheck, type StartupCheck} from "./useStartupCheck.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
 import {readsOf} from "./readoutView.js";
 
@@ -30,7 +31,9 @@ export type AppProps = {
     /** the prompts sent before, for ↑/↓ (the chat command keeps them in the data folder) */
     history?: PromptHistory,
     /** under reeval, start evaluating the history again this long after the last steering change (the chat: 600 ms) */
-    backgroundReevalMs?: number
+    backgroundReevalMs?: number,
+    /** run once the chat is shown, without holding the prompt: its warning, if any, comes as a note (steering that does not act) */
+    startupCheck?: StartupCheck
 };
 
 type Overlay = "help" | "addVector" | "loadPreset" | "savePreset" | undefined;
@@ -44,7 +47,7 @@ export const CLEAR_TERMINAL = "\u001b[2J\u001b[3J\u001b[H";
 /** how long the width rests before the transcript is printed again for it (a window dragged wider fires many) */
 export const RESIZE_REDRAW_MS = 150;
 
-export function App({session, banner = [], history, backgroundReevalMs}: AppProps) {
+export function App({session, banner = [], history, backgroundReevalMs, startupCheck}: AppProps) {
     const {conversation, modelName, steering, presets} = session;
     // the steering gates in words (a condition names a vector the user typed: escaped)
     const gates = (session.gates?.describe() ?? []).map((g) => displayText(g));
@@ -91,6 +94,7 @@ export function App({session, banner = [], history, backgroundReevalMs}: AppProp
 
     useHelpKey(() => setOverlay("help"), !chat.busy && overlay == null);
     const {note} = chat; // stable (useTranscript's memo), so the handler is set once per history
+    useStartupCheck(startupCheck, note);
     useEffect(() => {
         if (history) history.onError = (err) => note(`The prompt history could not be saved: ${errorMessage(err)}`, "error");
     }, [history, note]);

@@ -1,6 +1,6 @@
 /** What the chat screen's hook (useChat) takes and gives. */
 import type {Reply} from "../engine/conversation.js";
-import type {ChatMessage} from "../session/types.js";
+import type {ChatMessage} from "./chatMessage.js";
 import type {CoherenceGauge} from "../steering/coherence.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 

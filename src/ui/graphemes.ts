@@ -1,7 +1,11 @@
 /**
  * Text as a person sees it: graphemes (👍🏽, é written as e + accent, a flag) are one character to move over and to
  * erase, and CJK characters and emoji take two terminal columns. Positions are UTF-16 indexes at grapheme boundaries.
+ * Boundaries are Intl.Segmenter's (walked in windows, below); widths are string-width's, the measure Ink lays text
+ * out by, so our wrapping and the terminal's agree.
  */
+import stringWidth from "string-width";
+
 const segmenter = new Intl.Segmenter(undefined, {granularity: "grapheme"});
 
 /**
@@ -120,21 +124,40 @@ export function graphemeAt(text: string, index: number): string {
     return text.slice(index, nextBoundary(text, index));
 }
 
-// East Asian Wide and Fullwidth blocks (Hangul Jamo, CJK, kana, Hangul syllables, fullwidth forms, CJK extensions)
-const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]/u;
-const EMOJI = /\p{Emoji_Presentation}|\p{Extended_Pictographic}\ufe0f|\p{Regional_Indicator}/u;
-const ZERO_WIDTH = /^(?:\p{M}|\p{Cf}|[\u200b-\u200f\u2060\ufeff])+$/u;
+/** widths of graphemes seen (string-width segments and matches each call: a long CJK paste repeats few graphemes) */
+const widths = new Map<string, number>();
+const MAX_REMEMBERED = 4096;
 
-/** terminal columns one grapheme takes */
+/**
+ * Terminal columns one grapheme takes, as string-width counts them (what Ink measures and wraps by): CJK and emoji
+ * 2, combining marks and zero-width characters 0.
+ */
 export function graphemeWidth(grapheme: string): number {
     if (grapheme.length === 1 && grapheme >= " " && grapheme < "\u007f") return 1;
-    if (grapheme === "" || ZERO_WIDTH.test(grapheme)) return 0;
-    if (EMOJI.test(grapheme) || WIDE.test(grapheme)) return 2;
-    return 1;
+    let width = widths.get(grapheme);
+    if (width == null) {
+        if (widths.size >= MAX_REMEMBERED) widths.clear();
+        widths.set(grapheme, width = stringWidth(grapheme));
+    }
+    return width;
 }
 
+/** Terminal columns `text` takes (string-width's count; ANSI escapes take none). */
 export function displayWidth(text: string): number {
-    let width = 0;
-    for (const g of graphemes(text)) width += graphemeWidth(g);
-    return width;
+    return stringWidth(text);
+}
+
+/** `text` in exactly `width` columns: padded with spaces, or cut at a grapheme and ended with "…" when wider. */
+export function fitToWidth(text: string, width: number): string {
+    const used = displayWidth(text);
+    if (used <= width) return text + " ".repeat(width - used);
+    let out = "";
+    let taken = 0;
+    eachGrapheme(text, 0, (g) => {
+        const w = graphemeWidth(g);
+        if (taken + w > width - 1) return true;
+        out += g;
+        taken += w;
+    });
+    return `${out}…${" ".repeat(Math.max(0, width - 1 - taken))}`;
 }

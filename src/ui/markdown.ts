@@ -83,10 +83,16 @@ export function trailingTableStart(text: string, openFence?: string): number | u
     return start;
 }
 
+/** tabs to spaces at stops of 4 columns, counted in display width (a CJK character before a tab takes two) */
 function expandTabs(text: string): string {
     if (!text.includes("\t")) return text;
     let out = "";
-    for (const ch of text) out += ch === "\t" ? " ".repeat(4 - (out.length % 4)) : ch;
+    let column = 0;
+    for (const g of graphemes(text)) {
+        const w = g === "\t" ? 4 - (column % 4) : graphemeWidth(g);
+        out += g === "\t" ? " ".repeat(w) : g;
+        column += w;
+    }
     return out;
 }
 
@@ -167,8 +173,8 @@ function words(runs: readonly Run[]): Word[] {
 
 const wordWidth = (word: Word) => word.reduce((w, r) => w + displayWidth(r.text), 0);
 
-/** a word too wide for a line, in pieces that fit */
-function breakWord(word: Word, width: number): Word[] {
+/** a word too wide for a line, in pieces that fit: the first in `width`, the rest in `restWidth` (their lines' room) */
+function breakWord(word: Word, width: number, restWidth = width): Word[] {
     const pieces: Word[] = [];
     let piece: Word = [];
     let used = 0;
@@ -176,7 +182,7 @@ function breakWord(word: Word, width: number): Word[] {
         let text = "";
         for (const g of graphemes(run.text)) {
             const w = graphemeWidth(g);
-            if (used + w > width && used > 0) {
+            if (used + w > (pieces.length === 0 ? width : restWidth) && used > 0) {
                 if (text !== "") piece.push({text, style: run.style});
                 pieces.push(piece);
                 piece = [];
@@ -212,7 +218,7 @@ function wrap(runs: readonly Run[], width: number, first: string, rest: string, 
             line = [];
             used = 0;
         }
-        const pieces = w > room(lines.length) ? breakWord(word, room(lines.length)) : [word];
+        const pieces = w > room(lines.length) ? breakWord(word, room(lines.length), room(lines.length + 1)) : [word];
         for (const [i, piece] of pieces.entries()) {
             if (i > 0) lines.push(line);
             line = [...piece];
@@ -230,7 +236,7 @@ function codeLines(line: string, indent: number, width: number, c: ChalkInstance
     const strip = Math.min(indent, /^ */.exec(code)![0].length);
     code = code.slice(strip);
     const frame = " ".repeat(indent) + "│ ";
-    const pieces = code === "" ? [[]] : breakWord([{text: code, style: PLAIN}], Math.max(1, width - frame.length));
+    const pieces = code === "" ? [[]] : breakWord([{text: code, style: PLAIN}], Math.max(1, width - displayWidth(frame)));
     return pieces.map((piece) => c.dim(frame) + piece.map((r) => r.text).join(""));
 }
 

@@ -3,6 +3,7 @@
  * and per-token heat map, where each token is underlined with a shade for how much of the concept it carried.
  */
 import type {ReplyReadout, VectorReadout} from "../steering/replyReadout.js";
+import {displayWidth} from "./graphemes.js";
 
 const signed = (z: number, digits = 1) => (Number.isFinite(z) ? `${z >= 0 ? "+" : ""}${z.toFixed(digits)}` : "n/a");
 
@@ -40,17 +41,22 @@ export function heatMap(tokenTexts: readonly string[], tokenZ: readonly number[]
     const lines: string[] = [];
     let text = "";
     let shade = "";
+    let used = 0;
     const flush = () => {
         if (text.trim() !== "") lines.push(text.trimEnd(), shade.trimEnd());
         text = "";
         shade = "";
+        used = 0;
     };
     tokenTexts.forEach((raw, i) => {
         for (const [j, part] of raw.split("\n").entries()) {
             if (j > 0) flush();
-            if (text.length + part.length > columns && text !== "") flush();
+            // by display width, so each token's shade sits under its columns (a CJK token takes two)
+            const width = displayWidth(part);
+            if (used + width > columns && text !== "") flush();
             text += part;
-            shade += shadeOf(tokenZ[i]!).repeat(part.length);
+            used += width;
+            shade += shadeOf(tokenZ[i]!).repeat(width);
         }
     });
     flush();

@@ -27,20 +27,25 @@ export const USAGE_REFRESH_MS = 250;
 
 export function useChat(session: ChatSession, {onExit, columns = () => 100, backgroundReevalMs}: ChatOptions): ChatState {
     const plainTranscript = useTranscript();
-    const stream = useReplyStream(plainTranscript.add, {markdown: session.conversation.mode === "chat"});
+    const draft = useCallback(() => session.transcript.draft, [session]);
+    const stream = useReplyStream(plainTranscript.add, draft, {markdown: session.conversation.mode === "chat"});
     const {transcript, asides, flush: flushAsides} = useAsides(plainTranscript, stream.isCommitting);
     const replies = useReplies(session, transcript);
     const {addReply} = replies;
     const [contextUsage, setContextUsage] = useState(() => session.contextUsage());
-    /** the generation streaming now, whose text a failed job keeps */
+    /** the generation streaming now (how it was split into lines; its text is the session's) */
     const live = useRef<LiveStream | undefined>(undefined);
     const {note} = transcript;
 
     const onJobError = useCallback((err: unknown) => {
-        const partial = live.current;
-        if (partial != null && partial.text() !== "") transcript.add({role: "assistant", text: partial.text(), ...partial.shown()});
+        // what the session recorded of a reply that failed mid-way: its partial text, marked failed (a trial's
+        // generation is no reply of the conversation's, so nothing of it)
+        const stream = live.current;
+        const shown = stream?.draft();
+        const failed = shown && session.transcript.replyOf(shown);
+        if (stream != null && failed?.outcome === "failed" && failed.text !== "") transcript.add({role: "assistant", reply: failed, ...stream.shown()});
         note(errorMessage(err), "error");
-    }, [transcript, note]);
+    }, [session, transcript, note]);
     const onJobEnd = useCallback(() => {
         live.current = undefined;
         stream.end();
@@ -51,18 +56,19 @@ export function useChat(session: ChatSession, {onExit, columns = () => 100, back
 
     const context = useMemo((): CommandContext => ({
         session, note, addReply, columns, exit: onExit,
-        record: (text, mark) => { transcript.add({role: "note", text, ...mark}); },
+        record: (text, trial) => {
+            session.recordTrial(trial, text);
+            note(text);
+        },
         show: (outcomes) => ([] as Outcome[]).concat(outcomes).forEach((o) => note(o.lines.join("\n"), o.error ? "error" : "note")),
-        messages: transcript.current,
         runJob: job.run,
         liveStream: (signal, options) => (live.current = stream.open(signal, options)),
-        markLastReplyReplaced: transcript.markLastReplyReplaced,
         progress: stream.progress,
         clearLastReply: replies.clearLastReply,
         refreshUsage: () => setContextUsage(session.contextUsage()),
         lastReadout: replies.lastReadout,
         commands: () => COMMANDS as unknown as ReturnType<CommandContext["commands"]>
-    }), [session, note, addReply, columns, onExit, transcript, job.run, stream, replies]);
+    }), [session, note, addReply, columns, onExit, job.run, stream, replies]);
 
     const command = useCallback((input: string) => {
         const parsed = parseSlashCommand(input);

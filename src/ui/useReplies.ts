@@ -1,7 +1,7 @@
 /**
- * Replies into the transcript, each with the steering it was made with, and the read-out of each (it runs after the
- * reply is shown, off the main thread; the transcript records it on the reply's message). Keeps the last reply's
- * figures for the status line and the last read-out for the panel and /readout.
+ * Replies onto the screen: each is the session's record (its transcript entry, with the steering it was made with),
+ * and its read-out and gauge run after it is shown (off the main thread; the session records them on the entry).
+ * Keeps the last reply's figures for the status line and the last read-out for the panel and /readout.
  */
 import {useCallback, useMemo, useRef, useState} from "react";
 import type {Reply} from "../engine/conversation.js";
@@ -12,8 +12,8 @@ import {describeDecision} from "../steering/conditionGate.js";
 import {displayText} from "../displayText.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {CoherenceGauge} from "../steering/coherence.js";
+import type {ShownRest} from "./chatMessage.js";
 import type {Transcript} from "./useTranscript.js";
-import type {ShownRest} from "./commands/command.js";
 
 export function useReplies(session: ChatSession, transcript: Transcript) {
     const [lastReply, setLastReply] = useState<Reply>();
@@ -23,13 +23,12 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
     const readoutRef = useRef<ReplyReadout | undefined>(undefined);
     const latestId = useRef<number | undefined>(undefined);
     const gaugeFailed = useRef(false);
-    const {add, update, note} = transcript;
+    const {add, note} = transcript;
 
     const addReply = useCallback((turn: Turn, shown: ShownRest = {}) => {
-        const {text, tokens: _tokens, ...stats} = turn.reply;
         if (turn.reply.droppedTurns) note(contextShiftNote(turn.reply.droppedTurns));
-        const id = add({role: "assistant", text, ...shown, reply: stats, steering: turn.steering, sampling: turn.sampling,
-            ...turn.gate ? {gate: turn.gate} : {}});
+        add({role: "assistant", reply: turn.entry, ...shown});
+        const id = turn.entry.id;
         // the condition gate's decision, under each reply it decided (the vector's name escaped as every name is)
         if (turn.gate) note(displayText(describeDecision(turn.gate), 1000));
         latestId.current = id;
@@ -39,18 +38,15 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
             if (readout == null) return;
             readoutRef.current = readout;
             setLastReadout(readout);
-            update(id, (m) => ({...m, readout: Object.fromEntries(readout.vectors.map((v) => [v.name, v.z]))}));
         }, (err) => note(`Read-out failed: ${errorMessage(err)}`, "error"));
         if (gaugeFailed.current) return;
         session.measure(turn).then((gauge) => {
-            if (gauge == null) return;
-            if (latestId.current === id) setLastGauge(gauge); // a late gauge does not stand for a newer reply
-            update(id, (m) => ({...m, gauge}));
+            if (gauge != null && latestId.current === id) setLastGauge(gauge); // a late gauge does not stand for a newer reply
         }, (err) => {
             gaugeFailed.current = true; // said once: it would fail the same way for every reply
             note(`The coherence gauge is off for this session: ${errorMessage(err)}`, "error");
         });
-    }, [session, add, update, note]);
+    }, [session, add, note]);
 
     const actions = useMemo(() => ({
         addReply,

@@ -1,46 +1,31 @@
 /**
- * The chat's transcript as the screen shows it (as Gemini CLI's useHistoryManager): messages in order, each with an
- * id for Ink's <Static>, added, marked or updated in place. A ref mirrors the state so callbacks read the latest.
+ * The chat's screen transcript (as Gemini CLI's useHistoryManager): messages in order, each with an id for Ink's
+ * <Static>, only ever added. What a reply was and how it was made is the session's (session.transcript); this holds
+ * what was shown, referring to it. A ref mirrors the state so callbacks read the latest.
  */
 import {useCallback, useMemo, useRef, useState} from "react";
-import type {ChatMessage} from "../session/types.js";
+import type {ChatMessage, NewMessage} from "./chatMessage.js";
 
 export type Transcript = {
     messages: ChatMessage[],
-    /** the messages now (not the last render's) */
-    current(): readonly ChatMessage[],
     /** adds a message; returns its id */
-    add(message: Omit<ChatMessage, "id">): number,
-    note(text: string, role?: "note" | "error"): void,
-    update(id: number, change: (message: ChatMessage) => ChatMessage): void,
-    /** /regen and /compare answer the last prompt again: the reply they replace stays on screen and in /save, marked */
-    markLastReplyReplaced(): void
+    add(message: NewMessage): number,
+    note(text: string, role?: "note" | "error"): void
 };
 
 export function useTranscript(): Transcript {
     const [messages, setMessages] = useState<ChatMessage[]>([]);
     const ref = useRef<ChatMessage[]>([]);
     const nextId = useRef(0);
-    const replace = useCallback((next: ChatMessage[]) => {
-        ref.current = next;
-        setMessages(next);
-    }, []);
-    const add = useCallback((message: Omit<ChatMessage, "id">) => {
+    const add = useCallback((message: NewMessage) => {
         const id = nextId.current++;
-        replace([...ref.current, {...message, id}]);
+        ref.current = [...ref.current, {...message, id} as ChatMessage];
+        setMessages(ref.current);
         return id;
-    }, [replace]);
-    const update = useCallback((id: number, change: (m: ChatMessage) => ChatMessage) =>
-        replace(ref.current.map((m) => (m.id === id ? change(m) : m))), [replace]);
+    }, []);
     const stable = useMemo(() => ({
-        current: () => ref.current,
         add,
-        update,
-        note: (text: string, role: "note" | "error" = "note") => { add({role, text}); },
-        markLastReplyReplaced: () => {
-            const last = [...ref.current].reverse().find((m) => m.role === "assistant");
-            if (last) update(last.id, (m) => ({...m, replaced: true}));
-        }
-    }), [add, update]);
+        note: (text: string, role: "note" | "error" = "note") => { add({role, text}); }
+    }), [add]);
     return {messages, ...stable};
 }

@@ -81,7 +81,7 @@ describe("steer-chat errors are one clear line", () => {
     it("a negative number after a flag is its value: --temperature -1 and -t -1 say the value is out of range", async () => {
         for (const flag of ["--temperature", "-t"]) {
             const line = expectOneLineError(await runCli(["ask", flag, "-1", "--model", tinyModelPath(), "hi"]));
-            expect(line).toMatch(/^steer-chat: Invalid value for --temperature: "-1" — expected a number >= 0$/);
+            expect(line).toMatch(/^steer-chat: Invalid value for --temperature: "-1" — use a number >= 0, e.g. 0.8$/);
         }
     });
 

@@ -48,7 +48,7 @@ describe("a preset's history policy", () => {
 
     it("goes through the preset store, and `preset save --history` stores it", async () => {
         const dir = tempDir();
-        new PresetStore({dir}).save({name: "exact", vectors: [{vector: "happy", coefficient: 0.5}], history: "reeval"});
+        await new PresetStore({dir}).save({name: "exact", vectors: [{vector: "happy", coefficient: 0.5}], history: "reeval"});
         expect(new PresetStore({dir}).get("exact").preset.history).toBe("reeval");
         const previous = process.env.STEER_CHAT_CONFIG_DIR;
         process.env.STEER_CHAT_CONFIG_DIR = dir;

@@ -53,6 +53,14 @@ describe("coefficients and mixes that would give infinities are refused", () => 
     });
 });
 
+describe("import --layer takes a layer in decimal digits, as /layers does", () => {
+    it("2.5, 1e21 and 0x10 are refused in one line naming the value and the fix (exit 2), before any file is read", async () => {
+        for (const layer of ["2.5", "1e21", "0x10"])
+            expect(oneLine(await run("import", "missing.npy", "--layer", layer, "--output", path.join(tempDir(), "v.gguf"))))
+                .toBe(`steer-chat: Invalid layer for --layer: "${layer}" — a layer is a whole number >= 1 in decimal digits, e.g. 6`);
+    });
+});
+
 describe("train and import --output never replace what is not a vector without --force", () => {
     it("an existing non-vector file is refused before any work, and kept; a vector is replaced; --force replaces anything", async () => {
         const dir = tempDir();

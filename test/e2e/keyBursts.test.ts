@@ -3,13 +3,13 @@
  * read, as a held arrow, ssh or a script sends them. The steering panel, the vector and preset pickers and the
  * start-up model list apply them one after another (src/ui/panelKeys.ts, src/ui/listKeys.ts). Every wait polls the
  * screen for what the keys should show; a generated model shaped like stories260K (64 wide, 5 layers, so the shipped
- * vectors fit) keeps these off the shared model. They skip only without tmux.
+ * vectors fit) keeps these off the shared model. They need tmux (and fail without it).
  */
 import {copyFileSync} from "node:fs";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -22,7 +22,7 @@ const row = (name: string, value: string, onOff: "on" | "off", selected = true) 
 /** the rows of the pick list on screen (inside the overlay's double border, or bare at start-up), as their names */
 const listRows = (screen: string) => screen.split("\n").map((l) => l.replace(/^║ /, "").match(/^[❯ ] (\S+)/)?.[1]).filter((n) => n != null);
 
-describe.skipIf(!hasTmux)("keys in one burst, in a real terminal", () => {
+describe("keys in one burst, in a real terminal", () => {
     it("the panel: Right Right Right is +0.3, Down Space switches the row moved to, 0 Right gives 0.10", async () => {
         term = startTerminal(["--model", model, "--raw", "--max-tokens", "4", "--vector", "sue:0.5", "--vector", "tim:1"], {width: 110, height: 40});
         await term.waitFor((s) => statusLine(s) && row("tim", "+1.00", "on", false).test(s), "the panel with sue and tim");

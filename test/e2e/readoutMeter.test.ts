@@ -3,7 +3,7 @@
  * the other way and writing the reply again (same seed) moves the meter down. Skips cleanly without tmux.
  */
 import {afterEach, describe, expect, it} from "vitest";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -13,7 +13,7 @@ const reads = (screen: string) => {
     return match ? Number(match[1]) : undefined;
 };
 
-describe.skipIf(!hasTmux)("the read-out meter in a real terminal", () => {
+describe("the read-out meter in a real terminal", () => {
     it("shows what sue read on the last reply and moves after a steering change", async () => {
         term = startTerminal(["--model", "demo", "--vector", "sue:1", "--temperature", "0.8", "--seed", "3", "--max-tokens", "30", "--threads", "1"],
             {width: 110, height: 45});

@@ -6,12 +6,12 @@ import {execFileSync} from "node:child_process";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, repoRoot, storiesModel} from "../helpers/steeringTestKit.js";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
 
-describe.skipIf(!hasTmux)("steer-chat in a real terminal", () => {
+describe("steer-chat in a real terminal", () => {
     it("streams a reply to a typed prompt, and Ctrl+C on the idle prompt quits", async () => {
         term = startTerminal(["--model", storiesModel, "--raw", "--temperature", "0", "--max-tokens", "30"], {width: 110, height: 45});
         await term.waitFor((s) => s.includes("stories260K.gguf · raw · ctx"), "the status line");

@@ -12,6 +12,7 @@ import {createConversation, type Conversation, type ConversationOptions, type Re
 import {tokenizePrompt} from "../../src/engine/generateTokens.js";
 import {IncrementalDetokenizer} from "../../src/engine/incrementalDetokenizer.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {nativeGeneratorFor} from "../../src/native/generationLoop.js";
 import {repoRoot, storiesModelPath, tinyModelPath} from "../helpers/tinyModel.js";
 
 type Fixture = {cases: {prompt: string, maxTokens: number, vectors?: string[], expected: string}[]};
@@ -187,6 +188,94 @@ for (const m of models) {
     });
 }
 
+describe("log-probabilities from the native loop (stories260K, a vocabulary of 512)", () => {
+    let loaded: LoadedModel;
+    beforeAll(async () => {
+        loaded = await loadModel(storiesModelPath, {gpu: false});
+    });
+    afterAll(async () => {
+        await loaded?.dispose();
+    });
+
+    type Step = {token: number, logprob: number, top: {token: number, logprob: number}[]};
+    /** one run of the loop on a cleared sequence: its tokens, the log-probabilities given to onTokens, and its result */
+    async function run(topLogprobs: number | undefined, sampling = {temperature: 0, topK: 40, topP: 0.95, minP: 0, seed: 1}) {
+        const sequence = loaded.context.getSequence();
+        try {
+            const native = nativeGeneratorFor(sequence);
+            if (!("generate" in native)) throw new Error(`no native loop: ${native.reason}`);
+            const tokens: number[] = [];
+            const steps: Step[] = [];
+            let calls = {withLogprobs: 0, without: 0};
+            const result = await native.generate(sequence, {
+                input: tokenizePrompt(loaded.model, "Once upon a time"), maxTokens: 24, sampling,
+                ...(topLogprobs != null ? {topLogprobs} : {}),
+                onTokens(sampled, _confidences, logprobs, topIds, topValues) {
+                    if (logprobs == null) calls = {...calls, without: calls.without + 1};
+                    else calls = {...calls, withLogprobs: calls.withLogprobs + 1};
+                    for (let i = 0; i < sampled.length; i++) {
+                        tokens.push(sampled[i]!);
+                        if (logprobs == null || topIds == null || topValues == null) continue;
+                        const n = topLogprobs!;
+                        steps.push({token: sampled[i]!, logprob: logprobs[i]!,
+                            top: Array.from({length: n}, (_, k) => ({token: topIds[i * n + k]!, logprob: topValues[i * n + k]!}))});
+                    }
+                }
+            });
+            return {tokens, steps, result, calls};
+        } finally {
+            sequence.dispose();
+        }
+    }
+
+    it("computes nothing unless asked: no log-probabilities handed over, no step taking the top-N path", async () => {
+        const plain = await run(undefined);
+        expect(plain.tokens.length).toBe(24);
+        expect(plain.result.logprobSteps).toBe(0);
+        expect(plain.calls.withLogprobs).toBe(0);
+        expect(plain.steps).toEqual([]);
+        const asked = await run(5);
+        // asked, every step computes them, and the tokens are the same
+        expect(asked.result.logprobSteps).toBe(24);
+        expect(asked.calls.without).toBe(0);
+        expect(asked.tokens).toEqual(plain.tokens);
+        expect(asked.steps.map((s) => s.token)).toEqual(plain.tokens);
+    });
+
+    it("greedy: the chosen token is the top one, with its log-probability; the top 20 are sorted, ≤ 0, and sum to at most 1", async () => {
+        const {steps} = await run(20);
+        expect(steps.length).toBe(24);
+        for (const step of steps) {
+            expect(step.top).toHaveLength(20);
+            expect(step.top[0]!.token).toBe(step.token);
+            expect(step.logprob).toBe(step.top[0]!.logprob);
+            for (let k = 1; k < step.top.length; k++) expect(step.top[k]!.logprob).toBeLessThanOrEqual(step.top[k - 1]!.logprob);
+            for (const t of step.top) expect(t.logprob).toBeLessThanOrEqual(0);
+            expect(new Set(step.top.map((t) => t.token)).size).toBe(20);
+            const mass = step.top.reduce((sum, t) => sum + Math.exp(t.logprob), 0);
+            expect(mass).toBeGreaterThan(0);
+            expect(mass).toBeLessThanOrEqual(1 + 1e-6);
+        }
+    });
+
+    it("the whole vocabulary sums to 1, and a sampled token's log-probability is the model's, not the sampler chain's", async () => {
+        const {steps} = await run(512, {temperature: 0.9, topK: 10, topP: 0.9, minP: 0, seed: 5});
+        expect(steps.length).toBeGreaterThan(0);
+        for (const step of steps) {
+            expect(step.top.reduce((sum, t) => sum + Math.exp(t.logprob), 0)).toBeCloseTo(1, 5);
+            expect(new Set(step.top.map((t) => t.token)).size).toBe(512);
+            expect(step.top.find((t) => t.token === step.token)!.logprob).toBeCloseTo(step.logprob, 6);
+        }
+        // a seeded run gives the same tokens with log-probabilities as without
+        const plain = await run(undefined, {temperature: 0.9, topK: 10, topP: 0.9, minP: 0, seed: 5});
+        expect(steps.map((s) => s.token)).toEqual(plain.tokens);
+    });
+
+    it("refuses a top count past the vocabulary", async () => {
+        await expect(run(513)).rejects.toThrow(/topLogprobs/);
+    });
+});
+
 describe("in-process raw generation with stories260K matches llama.cpp", () => {
     let loaded: LoadedModel;
     beforeAll(async () => {
@@ -294,6 +383,7 @@ describe("chat mode on the tiny model (no chat template: node-llama-cpp falls ba
         const schedules: [string, (abort: () => void) => void][] = [
             ["synchronously after send()", (abort) => abort()],
             ["on the next macrotask", (abort) => setImmediate(abort)],
+            // these two are about time itself: an abort at some moment in the prefill or the reply, whichever it is
             ["after 1 ms", (abort) => setTimeout(abort, 1)],
             ["after 20 ms", (abort) => setTimeout(abort, 20)]
         ];

@@ -4,7 +4,9 @@ import {mkdirSync, symlinkSync, writeFileSync} from "node:fs";
 import path from "node:path";
 import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
-import {listLocalModels} from "../../src/engine/modelResolver.js";
+import {createServer, type Socket} from "node:net";
+import {checkRemoteModelUri, listLocalModels, resolveModel} from "../../src/engine/modelResolver.js";
+import {UserFacingError} from "../../src/errors.js";
 import {repoRoot, tempDir} from "../helpers/tinyModel.js";
 
 const run = promisify(execFile);
@@ -36,5 +38,39 @@ describe("the models folder", () => {
         expect(result.code).toBe(2);
         expect(result.stdout).toBe("");
         expect(result.stderr).toBe("steer-chat: Offline: could not download hf:someone/some-model-GGUF:Q4_K_M — pass a local model file instead: steer-chat --model path/to/model.gguf\n");
+    });
+
+    it("a malformed hf: URI is refused before anything is fetched, in one line (exit 2)", async () => {
+        for (const bad of ["hf:../../etc/passwd", "hf:user", "hf:/repo:Q4", "hf:user/../x.gguf", "hf:user/repo:Q4/extra", "hf:.hidden/repo:Q4",
+            "hf:user/repo//x.gguf", "hf:user/re po:Q4", "https://", "ftp://host/x.gguf"])
+            expect(() => checkRemoteModelUri(bad), bad).toThrow(UserFacingError);
+        for (const good of ["hf:bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "hf:user/repo", "hf:user/repo/sub/model.Q4.gguf", "hf:user/repo:Q8_0#main",
+            "huggingface:user/repo:Q4", "https://example.com/m.gguf"])
+            expect(() => checkRemoteModelUri(good), good).not.toThrow();
+        // through the CLI, with a network endpoint that would answer: refused before it is asked
+        const env = {...process.env, HF_ENDPOINT: "http://127.0.0.1:9/", STEER_CHAT_MODELS_DIR: tempDir()};
+        const result = await run(process.execPath, [path.join(repoRoot, "bin", "steer-chat.js"), "ask", "--model", "hf:../../etc/passwd", "hi"],
+            {env, timeout: 60_000}).then(() => ({code: 0, stderr: "", stdout: ""}), (e: {code: number, stderr: string, stdout: string}) => e);
+        expect(result.code).toBe(2);
+        expect(result.stderr).toBe("steer-chat: Not a Hugging Face model URI: hf:../../etc/passwd — use hf:user/repo:quant " +
+            "(e.g. hf:bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M) or hf:user/repo/file.gguf\n");
+    });
+
+    it("a download that gets no byte is given up after the stall time, naming the host (the downloader retried silently)", async () => {
+        // a server that accepts connections and never answers, like a firewall that lets the handshake through
+        const sockets: Socket[] = [];
+        const server = createServer((socket) => { sockets.push(socket); });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const {port} = server.address() as {port: number};
+        process.env.STEER_CHAT_MODELS_DIR = tempDir();
+        try {
+            await expect(resolveModel(`http://127.0.0.1:${port}/model.gguf`, {stallSeconds: 1}))
+                .rejects.toThrow(`Could not download http://127.0.0.1:${port}/model.gguf: no data from 127.0.0.1:${port} for 1 s (offline?)`);
+            expect(sockets.length).toBeGreaterThan(0); // it did try
+        } finally {
+            delete process.env.STEER_CHAT_MODELS_DIR;
+            sockets.forEach((s) => s.destroy());
+            server.close();
+        }
     });
 });

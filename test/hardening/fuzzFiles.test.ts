@@ -91,7 +91,7 @@ describe("fuzzing file inputs", () => {
         expect(valid).toBeGreaterThan(0);
     });
 
-    it("500 corrupted preset stores open with a notice and untouched, and the next save keeps the damaged file in a backup", () => {
+    it("500 corrupted preset stores open with a notice and untouched, and the next save keeps the damaged file in a backup", async () => {
         const seed = Buffer.from(JSON.stringify({presets: {mine: {name: "mine", vectors: [{vector: "happy", coefficient: 0.5}]}}}));
         const rand = seededRandom(3);
         const dir = tempDir();
@@ -105,7 +105,7 @@ describe("fuzzing file inputs", () => {
             notices += store.notices.length;
             for (const n of store.notices) expect(n).not.toContain("\n");
             expect(readFileSync(path.join(storeDir, "presets.json")).equals(written)).toBe(true); // opening changes nothing
-            for (const n of store.save({name: "after", vectors: [{vector: "happy", coefficient: 1}]})) {
+            for (const n of await store.save({name: "after", vectors: [{vector: "happy", coefficient: 1}]})) {
                 expect(n).not.toContain("\n");
                 // what could not be kept is where the note says: the whole file byte for byte, or the invalid presets
                 const moved = /moved to (\S+) and a new one started/.exec(n)?.[1];
@@ -119,7 +119,7 @@ describe("fuzzing file inputs", () => {
         expect(notices).toBeGreaterThan(100);
     });
 
-    it("500 mutated stores with other keys: a save sets aside, and writes back, exactly the values as written", () => {
+    it("500 mutated stores with other keys: a save sets aside, and writes back, exactly the values as written", async () => {
         const seed = Buffer.from('{\n  "theme": {"colours": ["red", 1.50, -0, 1e2], "esc": "a\\"b\\\\"},\n  "presets": {\n' +
             '    "mine": {"name": "mine", "vectors": [{"vector": "happy", "coefficient": 0.5}]},\n' +
             '    "odd": {"name": "odd", "vectors": [{"vector": "dog", "coefficient": 1e309}], "note": "}]\\""},\n' +
@@ -140,7 +140,7 @@ describe("fuzzing file inputs", () => {
             }
             let notes: string[];
             try {
-                notes = new PresetStore({dir: storeDir}).save({name: "after", vectors: [{vector: "happy", coefficient: 1}]});
+                notes = await new PresetStore({dir: storeDir}).save({name: "after", vectors: [{vector: "happy", coefficient: 1}]});
             } catch (err) {
                 expectOneClearLine(err, file); // a store that is not an object of presets
                 continue;

@@ -8,7 +8,7 @@ import {writeFileSync} from "node:fs";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {tempDir, tinyModelPath} from "../helpers/tinyModel.js";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -17,7 +17,7 @@ const dir = tempDir("steer-sigint-");
 // wide enough that neither a training on thousands of prompts nor a reply filling the context ends in a moment
 const model = tinyModelPath({nEmbd: 256, nHead: 8, nLayer: 4, contextLength: 8192, seed: 21});
 
-describe.skipIf(!hasTmux)("Ctrl+C stops the work instead of killing the process", () => {
+describe("Ctrl+C stops the work instead of killing the process", () => {
     it("during train: Training was cancelled, exit 2, nothing written", async () => {
         const lines = (word: string) => Array.from({length: 4000}, (_, i) => `the ${word} cat sat on the mat number ${i}`).join("\n");
         const positive = path.join(dir, "pos.txt");

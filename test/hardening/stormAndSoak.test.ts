@@ -9,7 +9,7 @@ import {createConversation, type Conversation, type Reply} from "../../src/engin
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {seededRandom} from "../../tooling/syntheticLlama.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
@@ -31,7 +31,7 @@ describe("storm and soak", () => {
         controller = SteeringController.create(loaded.context, loaded.model);
         for (const [i, name] of ["a", "b", "c"].entries())
             await controller.addVector(writeVector(vectorOf(32, [1, 2, 3], (l, k) => Math.cos(i + l * k)), `${name}.gguf`), 0.5);
-        conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 40}, beforeTurn: steeringBeforeTurn(controller, false)});
+        conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 40}, ...steeringHooks(controller)});
     });
     afterAll(async () => {
         conversation?.dispose();
@@ -152,7 +152,7 @@ describe("storm and soak", () => {
 
     it("chat mode: 60 replies stopped at random moments (some before the first token), steering changed in between", {timeout: 600_000}, async () => {
         conversation.dispose(); // one sequence at a time on this context
-        const chat = createConversation(loaded, {mode: "chat", sampling: {temperature: 0, maxTokens: 24}, beforeTurn: steeringBeforeTurn(controller, false)});
+        const chat = createConversation(loaded, {mode: "chat", sampling: {temperature: 0, maxTokens: 24}, ...steeringHooks(controller)});
         conversation = chat;
         const rand = seededRandom(13);
         const warmHeap = heldMb().heap;

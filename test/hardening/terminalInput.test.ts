@@ -2,12 +2,12 @@
  * Typing into the chat in a real terminal (tmux), as people and scripts do: colour, Enter that arrives with the
  * text (send-keys "text" Enter, ssh, keys typed while the model loads), a bracketed paste, Ctrl+C on a half-typed
  * line and while loading, the preset-name dialog, and the prompt history across runs. A generated model shaped like
- * stories260K keeps these running without the shared model; they skip only without tmux.
+ * stories260K keeps these running without the shared model; they need tmux (and fail without it).
  */
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {fixtureVectors, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
-import {hasTmux, startTerminal, type TerminalSession} from "../helpers/tmux.js";
+import {startTerminal, type TerminalSession} from "../helpers/tmux.js";
 
 let term: TerminalSession | undefined;
 afterEach(() => term?.kill());
@@ -21,7 +21,7 @@ const replies = (s: string) => s.match(/\[[^\]\n]*ppl \d/g)?.length ?? 0;
 /** the SGR parameters of every style escape on the screen */
 const styles = (screen: string) => [...screen.matchAll(/\u001b\[([0-9;]*)m/g)].map((m) => m[1]!.split(";"));
 
-describe.skipIf(!hasTmux)("typing in a real terminal", () => {
+describe("typing in a real terminal", () => {
     it("draws in colour (even with CI set), with the prompt's cursor in inverse video", async () => {
         term = chat(["CI=true"]);
         await term.waitFor(statusLine, "the status line");

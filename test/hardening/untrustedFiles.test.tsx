@@ -26,7 +26,7 @@ import {SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
 import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
+import {inAct, keys, mount, press, waitForFrame} from "../helpers/ink.js";
 import {expectOneLineError, runCli} from "../helpers/cliRun.js";
 import {repoRoot, tempDir, tinyModelPath} from "../helpers/tinyModel.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
@@ -70,11 +70,9 @@ describe("FIFOs and other non-regular files are refused before they are opened",
         const target = fifo("transcript.md");
         // a reader holds the FIFO open, so a regression shows as a missing error instead of a blocked test process
         const reader = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK);
-        const app = render(<App session={new ChatSession({conversation: new FakeConversation(), modelName: "tiny.gguf"})} />);
+        const app = await mount(<App session={new ChatSession({conversation: new FakeConversation(), modelName: "tiny.gguf"})} />);
         try {
-            await tick(100);
-            app.stdin.write(`/save ${target}`);
-            await tick();
+            await inAct(() => { app.stdin.write(`/save ${target}`); });
             await press(app.stdin, keys.enter);
             const frame = await waitForFrame(app.lastFrame, (f) => f.includes("not a regular file"));
             expect(frame).toContain(`Transcript file ${target} is a FIFO (named pipe), not a regular file`);

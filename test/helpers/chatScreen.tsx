@@ -4,13 +4,12 @@
  * `unmountChat` after each test (the unit tier shares a worker between files, so nothing may stay mounted).
  */
 import React, {useEffect} from "react";
-import {render} from "ink-testing-library";
 import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import type {PromptHistory} from "../../src/ui/promptHistory.js";
 import {FakeConversation} from "./fakeConversation.js";
-import {keys, press, tick, waitForFrame} from "./ink.js";
+import {inAct, keys, mount, press, settle, waitForFrame} from "./ink.js";
 
 /** Tells the test when Ink unmounts the tree, which is what the app's exit() does. */
 function ExitProbe({state}: {state: {exited: boolean}}) {
@@ -29,12 +28,11 @@ export function unmountChat() {
 export async function start(conversation = new FakeConversation(), modelName = "tiny-model.gguf", trainRecipe?: RecipeTrainer,
     history?: PromptHistory) {
     const state = {exited: false};
-    const app = render(<>
+    const app = await mount(<>
         <App session={new ChatSession({conversation, modelName, trainRecipe})} {...(history ? {history} : {})} />
         <ExitProbe state={state} />
     </>);
     mounted.push(() => app.unmount());
-    await tick(100);
     return {...app, conversation, state};
 }
 
@@ -42,9 +40,9 @@ type Screen = {stdin: {write: (data: string) => void}, lastFrame: () => string |
 
 /** Types text as one chunk (as a terminal delivers a paste or tmux send-keys -l), then waits for the prompt to show it. */
 export async function type(app: Screen, text: string) {
-    app.stdin.write(text);
+    await inAct(() => { app.stdin.write(text); });
     if (text.trim() !== "") await waitForFrame(app.lastFrame, (f) => f.includes(`› ${text.trimEnd()}`));
-    await tick();
+    await settle();
 }
 
 export async function submit(app: Screen, text: string) {
@@ -57,6 +55,6 @@ export const idle = (f: string) => !f.includes("writing (Esc to stop)");
 /** polls a condition until it holds or the time runs out; returns its last value */
 export async function until(check: () => boolean, timeoutMs = 5000) {
     const deadline = Date.now() + timeoutMs;
-    while (!check() && Date.now() < deadline) await tick(20);
+    while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20)); // the polling interval
     return check();
 }

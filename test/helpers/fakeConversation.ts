@@ -1,11 +1,17 @@
 /**
  * An in-memory Conversation for UI tests: it streams a scripted reply through onText with small awaits, can pause
  * mid-reply until released (so a test can look at the screen while a reply is being written), honours the
- * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), and records every call.
+ * AbortSignal like the real one (stop, keep what was streamed, stopReason "aborted"), can fail mid-reply as a broken
+ * generation does (throw after some chunks, the history left as it was), and records every call.
  */
 import type {Conversation, ConversationMode, ConversationSnapshot, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../../src/engine/sampling.js";
 
+/**
+ * The pace of a model's tokens (chunkDelayMs apart): a reply takes time as a real one does, so the screen's flush
+ * timer batches what arrived. No test's outcome waits on it: a test that looks mid-reply pauses the script
+ * (pauseBefore) and waits for the frame; one that counts frames fakes the flush timer.
+ */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type FakeScript = {
@@ -13,6 +19,8 @@ export type FakeScript = {
     chunks: string[],
     /** stop before streaming chunk N and wait for release() (or an abort) */
     pauseBefore?: number,
+    /** throw this error after streaming N chunks (the exchange is not kept, as the real conversation keeps none) */
+    failAfter?: {chunks: number, error: Error},
     stopReason?: Reply["stopReason"],
     tokensPerSecond?: number,
     meanLogProb?: number
@@ -66,6 +74,7 @@ export class FakeConversation implements Conversation {
         let count = 0;
         let stopReason: Reply["stopReason"] = script.stopReason ?? "eos";
         for (const [i, chunk] of script.chunks.entries()) {
+            if (i === script.failAfter?.chunks) throw script.failAfter.error;
             if (i === script.pauseBefore) await this.waitForReleaseOrAbort(signal);
             if (signal?.aborted) {
                 stopReason = "aborted";
@@ -76,6 +85,7 @@ export class FakeConversation implements Conversation {
             text += chunk;
             count++;
         }
+        if (script.failAfter != null && script.failAfter.chunks >= script.chunks.length && stopReason !== "aborted") throw script.failAfter.error;
         this.used += userText.length + count;
         this.turns.push({user: userText, reply: text});
         return {text, tokens: [], tokenCount: count, stopReason, tokensPerSecond: script.tokensPerSecond ?? 0,
@@ -101,6 +111,11 @@ export class FakeConversation implements Conversation {
         this.used = 0;
     }
 
+    /** the exchanges it holds now, oldest first */
+    history(): {user: string, reply: string}[] {
+        return this.turns.map((t) => ({...t}));
+    }
+
     lastUserText() {
         return this.turns.at(-1)?.user;
     }
@@ -119,6 +134,17 @@ export class FakeConversation implements Conversation {
 
     async forgetEvaluation() {
         this.forgetCalls++;
+    }
+
+    /** holdEvaluation calls, and how each ended */
+    readonly holds: ("held" | "restored" | "released")[] = [];
+
+    async holdEvaluation() {
+        const index = this.holds.push("held") - 1;
+        return {
+            restore: async () => { this.holds[index] = "restored"; },
+            release: () => { this.holds[index] = "released"; }
+        };
     }
 
     async reevaluate(

@@ -4,7 +4,15 @@ import {rmSync} from "node:fs";
 import path from "node:path";
 import {repoRoot, tempDir} from "./steeringTestKit.js";
 
-export const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+const hasTmux = spawnSync("tmux", ["-V"]).status === 0;
+
+/**
+ * The terminal tests need tmux: where it is missing they fail (a run with zero terminal checks is not a pass).
+ * `.ci/run` installs it.
+ */
+export function requireTmux() {
+    if (!hasTmux) throw new Error("tmux is not installed, and the terminal tests need it: install it (apt-get install tmux; .ci/run does)");
+}
 
 /** runs tmux on a session's own server (-S): tests never race one shared server that exits with its last session */
 const tmuxOn = (socket: string, ...args: string[]) => execFileSync("tmux", ["-S", socket, ...args], {encoding: "utf8"});
@@ -31,6 +39,7 @@ export type TerminalSession = {
  */
 export function startTerminal(args: string[], {width = 100, height = 30, env = [], discardStdout = false}:
     {width?: number, height?: number, env?: string[], discardStdout?: boolean} = {}): TerminalSession {
+    requireTmux();
     const name = `steer-${process.pid}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
     const command = [process.execPath, path.join(repoRoot, "bin", "steer-chat.js"), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ") +
         (discardStdout ? " >/dev/null" : "");
@@ -50,11 +59,12 @@ export function startTerminal(args: string[], {width = 100, height = 30, env = [
                 const text = screen();
                 if (check(text)) return text;
                 if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the screen was:\n${text}`);
-                await new Promise((r) => setTimeout(r, 100));
+                await new Promise((r) => setTimeout(r, 100)); // the polling interval: the check decides
             }
         },
         async typeLine(text) {
             tmux("send-keys", "-t", name, "-l", text);
+            // about time itself: a person's Enter comes a while after the text (a burst is keys(), and has its own tests)
             await new Promise((r) => setTimeout(r, 300));
             tmux("send-keys", "-t", name, "Enter");
         },

@@ -88,7 +88,7 @@ describe("preset round trip", () => {
         const xdg = tempDir();
         const wide = writeVector(vectorOf(128, [1], () => 1), "wide.gguf");
         mkdirSync(path.join(xdg, "steer-chat"), {recursive: true});
-        new PresetStore({dir: path.join(xdg, "steer-chat")}).save({name: "partly",
+        await new PresetStore({dir: path.join(xdg, "steer-chat")}).save({name: "partly",
             vectors: [{vector: "happy", coefficient: -1.5}, {vector: wide, coefficient: 1}, {vector: "no-such-vector", coefficient: 1}]});
         const run = cli(xdg);
         const result = await run("ask", "--raw", "--temperature", "0", "--max-tokens", "24", "--model", storiesModel, "--preset", "partly", "Once upon a time");
@@ -250,7 +250,7 @@ describe("preset round trip", () => {
             const script = `
                 const {PresetStore} = await import(${JSON.stringify(path.join(repoRoot, "dist", "presets", "presetStore.js"))});
                 const store = new PresetStore();
-                for (let i = 0; i < 20; i++) store.save({name: "${prefix}" + i, vectors: [{vector: "happy", coefficient: i / 10}]});`;
+                for (let i = 0; i < 20; i++) await store.save({name: "${prefix}" + i, vectors: [{vector: "happy", coefficient: i / 10}]});`;
             const child = spawn(process.execPath, ["--input-type=module", "-e", script], {env, stdio: "inherit"});
             child.on("exit", (code) => resolve(code ?? 1));
         });
@@ -269,7 +269,7 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, layers: [5, 2]}]})).toMatch(/layers must be/);
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1e308}]})).toBe("vectors[0].coefficient must be from -1000 to 1000");
         expect(presetProblem({name: "x", vectors: [{vector: "a", coefficient: 1, weight: 2}]})).toBe('vectors[0] has an unknown field "weight"');
-        expect(presetProblem({name: "x", vectors: [], sampling: {topP: 1.5}})).toBe("sampling.topP must be at most 1");
+        expect(presetProblem({name: "x", vectors: [], sampling: {topP: 1.5}})).toBe("sampling.topP must be a number >= 0 and <= 1");
         // a key from the file is quoted by the one rule for text on a terminal (displayText.ts): ESC, C1 and " escaped
         expect(presetProblem({name: "x", vectors: [], "\u001b[2J\u009b\"": 1})).toBe('unknown field "\\e[2J\\u009b\\""');
         expect(readdirSync(fixtureVectors)).toContain("happy.gguf");
@@ -305,8 +305,8 @@ describe("preset round trip", () => {
         expect(presetSampling({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3})).toEqual({maxTokens: 9, seed: 3});
         expect(presetSampling({...DEFAULT_SAMPLING, seed: undefined})).toBeUndefined();
         expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 9, seed: 3}})).toBeUndefined();
-        expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 0}})).toBe("sampling.maxTokens must be at least 1");
-        expect(presetProblem({name: "x", vectors: [], sampling: {seed: 1.5}})).toBe("sampling.seed must be a whole number");
+        expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 0}})).toBe("sampling.maxTokens must be a whole number >= 1");
+        expect(presetProblem({name: "x", vectors: [], sampling: {seed: 1.5}})).toBe("sampling.seed must be a whole number >= 0 and <= 4294967295");
         // loading applies them, except what the user pinned
         const before = {systemPrompt: undefined, sampling: {...DEFAULT_SAMPLING}};
         const short = {name: "short", vectors: [], sampling: {maxTokens: 9, seed: 3}};
@@ -316,7 +316,7 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x", vectors: [], sampling: presetSampling({...DEFAULT_SAMPLING, temperature: 0})})).toBeUndefined();
     });
 
-    it("an invalid preset is set aside as it was written, and other top-level keys are written back as they were (1e309 stays 1e309)", () => {
+    it("an invalid preset is set aside as it was written, and other top-level keys are written back as they were (1e309 stays 1e309)", async () => {
         const dir = tempDir();
         const file = path.join(dir, "presets.json");
         const theme = '{"big": 1e309, "list": [1.50, 2], "nested": {"a": [-0, 1E2]}}';
@@ -324,7 +324,7 @@ describe("preset round trip", () => {
         writeFileSync(file, `{\n  "theme": ${theme},\n  "presets": {\n    "good": {"name": "good", "vectors": [{"vector": "happy", "coefficient": 0.5}]},\n` +
             `    "huge": ${huge}\n  },\n  "theme": ${theme}\n}\n`);
         const store = new PresetStore({dir});
-        const [note, ...others] = store.save({name: "new", vectors: [{vector: "dog", coefficient: 1}]});
+        const [note, ...others] = await store.save({name: "new", vectors: [{vector: "dog", coefficient: 1}]});
         expect(others).toEqual([]);
         const backup = / in (\S+\.invalid-\S+)$/.exec(note!)![1]!;
         expect(readFileSync(backup, "utf8")).toBe(`{\n\t"presets": {\n\t\t"huge": ${huge}\n\t}\n}\n`);
@@ -359,7 +359,8 @@ describe("preset round trip", () => {
         mkdirSync(lock, {recursive: true});
         const result = await cli(xdg)("preset", "save", "mine", "--vector", "happy:1");
         expect(result.code).toBe(2);
-        expect(result.stderr).toBe(`steer-chat: Another steer-chat is saving presets: ${lock} has been held for 5 s — ` +
+        expect(result.stderr).toBe(`steer-chat: Waiting for another steer-chat to finish saving presets (${lock})…\n` +
+            `steer-chat: Another steer-chat is saving presets: ${lock} has been held for 5 s — ` +
             "try again in a moment (a lock left by a crashed steer-chat is taken over after 10 s)\n");
     });
 

@@ -4,9 +4,10 @@
  * of concurrent clients with different steering (every reply equal to the same request served alone), clients that
  * go away mid-stream, a full queue.
  */
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
 import OpenAI from "openai";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
+import {createConversation} from "../../src/engine/conversation.js";
 import {openServer, type OpenedServer, type OpenServerOptions} from "../../src/server/openServer.js";
 import {storiesModelPath, tempDir} from "../helpers/tinyModel.js";
 import {writeChatModel} from "../helpers/chatModels.js";
@@ -126,6 +127,82 @@ describe("serve: completions (raw, as ask --raw)", () => {
         expect(text).toBe(cut.choices[0]!.text);
     });
 
+    type CompletionLogprobs = {tokens: string[], token_logprobs: number[], top_logprobs: Record<string, number>[], text_offset: number[]};
+    const logprobsOf = (choice: {logprobs: unknown}) => choice.logprobs as CompletionLogprobs;
+
+    it("gives logprobs in OpenAI's completion shape: the tokens make up the text, the greedy token tops its step", async () => {
+        const plain = await complete({});
+        expect(plain.choices[0]!.logprobs).toBeNull();
+        const result = await complete({}, {logprobs: 5});
+        const text = result.choices[0]!.text;
+        expect(text).toBe(plain.choices[0]!.text);
+        const lp = logprobsOf(result.choices[0]!);
+        expect(Object.keys(lp).sort()).toEqual(["text_offset", "token_logprobs", "tokens", "top_logprobs"]);
+        expect(lp.tokens).toHaveLength(32);
+        expect(lp.tokens.join("")).toBe(text);
+        // offsets count from the prompt's start, as OpenAI's
+        let offset = "Once upon a time".length;
+        lp.tokens.forEach((token, i) => {
+            expect(lp.text_offset[i]).toBe(offset);
+            offset += token.length;
+            expect(lp.token_logprobs[i]).toBeLessThanOrEqual(0);
+            const top = Object.entries(lp.top_logprobs[i]!);
+            expect(top.length).toBeGreaterThan(0);
+            expect(top.length).toBeLessThanOrEqual(5);
+            const best = top.reduce((a, b) => (b[1] > a[1] ? b : a));
+            expect(best[0]).toBe(token);
+            expect(best[1]).toBe(lp.token_logprobs[i]);
+        });
+        // logprobs: 0 gives the chosen tokens only
+        const chosen = logprobsOf((await complete({}, {logprobs: 0})).choices[0]!);
+        expect(chosen.token_logprobs).toEqual(lp.token_logprobs);
+        expect(chosen.top_logprobs.every((top) => Object.keys(top).length === 0)).toBe(true);
+    });
+
+    it("streams the same logprobs, each token with the text it completes", async () => {
+        const whole = logprobsOf((await complete({steering: SUE}, {logprobs: 2})).choices[0]!);
+        const stream = await s.client.completions.create(withExtras({model: "stories260K", prompt: "Once upon a time", max_tokens: 32,
+            temperature: 0, stream: true as const, logprobs: 2}, {steering: SUE}));
+        const tokens: string[] = [];
+        const values: number[] = [];
+        for await (const chunk of stream) {
+            const choice = chunk.choices[0];
+            if (choice == null || choice.logprobs == null) continue;
+            const lp = logprobsOf(choice);
+            expect(lp.tokens.join("")).toBe(choice.text);
+            tokens.push(...lp.tokens);
+            values.push(...lp.token_logprobs);
+        }
+        expect(tokens).toEqual(whole.tokens);
+        expect(values).toEqual(whole.token_logprobs);
+    });
+
+    it("answers 400 to logprobs where the native generation loop cannot run", async () => {
+        const saved = process.env.STEER_CHAT_NATIVE_LOOP;
+        process.env.STEER_CHAT_NATIVE_LOOP = "0";
+        try {
+            const refused = await post(`${s.url}/v1/completions`, {model: "stories260K", prompt: "Once upon a time", max_tokens: 4, logprobs: 1});
+            expect(refused.status).toBe(400);
+            expect(refused.body.error).toMatchObject({param: "logprobs", code: "logprobs_unavailable"});
+            expect(refused.body.error!.message).toMatch(/native generation loop \(STEER_CHAT_NATIVE_LOOP=0\)/);
+        } finally {
+            if (saved == null) delete process.env.STEER_CHAT_NATIVE_LOOP;
+            else process.env.STEER_CHAT_NATIVE_LOOP = saved;
+        }
+    });
+
+    it("leaves out the tokens past a stop string", async () => {
+        const whole = logprobsOf((await complete({}, {logprobs: 1})).choices[0]!);
+        const cut = await complete({}, {stop: ["girl"], logprobs: 1});
+        const text = cut.choices[0]!.text;
+        const kept = logprobsOf(cut.choices[0]!);
+        expect(kept.tokens).toEqual(whole.tokens.slice(0, kept.tokens.length));
+        expect(kept.tokens.length).toBeLessThan(whole.tokens.length);
+        // the kept tokens cover the text, and the last of them starts inside it
+        expect(kept.tokens.join("").startsWith(text)).toBe(true);
+        expect(kept.tokens.slice(0, -1).join("").length).toBeLessThan(text.length);
+    });
+
     it("returns the gauge and the read-out when asked", async () => {
         const result = added(await complete({steering: TIM, gauge: true, readout: true}));
         expect(result.gauge!.kl).toBeGreaterThan(0);
@@ -187,7 +264,11 @@ describe("serve: completions (raw, as ask --raw)", () => {
             [{...base, steering: "sue"}, 400, /steering must be false \(unsteered\), or an object/, "invalid_value"],
             [{...base, steering: {policy: "prompt"}}, 400, /steering.policy must be one of "all", "reply"/, "invalid_value"],
             [{...base, stop: ["a", "b", "c", "d", "e"]}, 400, /^stop must be a string or an array of at most 4/, "invalid_value"],
-            [{...base, logprobs: 2}, 400, /logprobs are not available/, "unsupported_parameter"],
+            [{...base, logprobs: 6}, 400, /^logprobs must be <= 5/, "invalid_value"],
+            [{...base, echo: true}, 400, /^echo is not supported/, "unsupported_parameter"],
+            [{...base, suffix: "The end"}, 400, /^suffix is not supported/, "unsupported_parameter"],
+            [{...base, logit_bias: {"50256": -100}}, 400, /^logit_bias is not supported/, "unsupported_parameter"],
+            [{...base, frequency_penalty: 0.5}, 400, /^frequency_penalty is not supported/, "unsupported_parameter"],
             [{...base, n: 2}, 400, /^n must be 1/, "invalid_value"],
             [{...base, stop: ""}, 400, /^stop must not be empty/, "invalid_value"],
             [{...base, prompt: "x".repeat(20_000)}, 400, /context holds 2048/, "context_length_exceeded"]
@@ -282,6 +363,10 @@ describe("serve: chat completions (the model's template)", () => {
         const plain = await chat({});
         const tim = await chat({steering: TIM});
         expect(plain.choices[0]!.message).toMatchObject({role: "assistant"});
+        // made with the model's own template: the listing says so, and the response needs not
+        const models = await (await fetch(`${s.url}/v1/models`)).json() as {data: {chat_format: unknown}[]};
+        expect(models.data[0]!.chat_format).toEqual({source: "template", name: "jinja"});
+        expect(plain).not.toHaveProperty("chat_format");
         expect(plain.choices[0]!.message.content!.length).toBeGreaterThan(0);
         expect(tim.choices[0]!.message.content).not.toBe(plain.choices[0]!.message.content);
         expect(added(tim).steering.description).toBe("tim +0.75");
@@ -293,6 +378,68 @@ describe("serve: chat completions (the model's template)", () => {
         expect(added(chunks[0]!).steering.description).toBe("tim +0.75");
         expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(tim.choices[0]!.message.content);
         expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe(tim.choices[0]!.finish_reason);
+    });
+
+    it("gives logprobs in OpenAI's chat shape, streaming and not", async () => {
+        const asked = {model: "stories260K-qa", messages: [{role: "user" as const, content: "Tell me a story about a dog"}], max_tokens: 24,
+            temperature: 0, logprobs: true, top_logprobs: 3};
+        const result = await s.client.chat.completions.create(asked);
+        const content = result.choices[0]!.logprobs!.content!;
+        expect(content.map((c) => c.token).join("")).toBe(result.choices[0]!.message.content);
+        for (const c of content) {
+            expect(Object.keys(c).sort()).toEqual(["bytes", "logprob", "token", "top_logprobs"]);
+            expect(c.bytes).toEqual([...Buffer.from(c.token, "utf8")]);
+            expect(c.logprob).toBeLessThanOrEqual(0);
+            expect(c.top_logprobs).toHaveLength(3);
+            expect(c.top_logprobs[0]).toEqual({token: c.token, logprob: c.logprob, bytes: c.bytes});
+            expect(c.top_logprobs.reduce((sum, t) => sum + Math.exp(t.logprob), 0)).toBeLessThanOrEqual(1 + 1e-6);
+        }
+        const stream = await s.client.chat.completions.create({...asked, stream: true});
+        const streamed: typeof content = [];
+        for await (const chunk of stream) {
+            const choice = chunk.choices[0];
+            if (choice?.logprobs?.content == null) continue;
+            expect(choice.logprobs.content.map((c) => c.token).join("")).toBe(choice.delta.content);
+            streamed.push(...choice.logprobs.content);
+        }
+        expect(streamed).toEqual(content);
+        // logprobs without top_logprobs: the chosen tokens, no alternatives; top_logprobs alone is refused, as OpenAI does
+        const chosen = await s.client.chat.completions.create({...asked, top_logprobs: undefined});
+        expect(chosen.choices[0]!.logprobs!.content!.map((c) => c.top_logprobs)).toEqual(content.map(() => []));
+        const alone = await post(`${s.url}/v1/chat/completions`, {...asked, logprobs: undefined});
+        expect(alone.status).toBe(400);
+        expect(alone.body.error).toMatchObject({param: "top_logprobs"});
+    });
+
+    it("names a special token among the alternatives by its text", async () => {
+        // the beginning-of-sequence token is among some steps' top 20 on this reply: it reads "<s>", not "" as in a text
+        const result = await s.client.chat.completions.create({model: "stories260K-qa", max_tokens: 64, temperature: 0,
+            messages: [{role: "user", content: "Tell me a story about a dog"}], logprobs: true, top_logprobs: 20});
+        const names = result.choices[0]!.logprobs!.content!.flatMap((c) => c.top_logprobs.map((t) => t.token));
+        expect(names).toContain("<s>");
+        expect(names).not.toContain("");
+    });
+
+    it("refuses the OpenAI fields it cannot honour, naming them, and takes their neutral values", async () => {
+        const base = {model: "stories260K-qa", messages: [{role: "user", content: "Hi"}], max_tokens: 2};
+        const refused: [object, string][] = [
+            [{tools: [{type: "function", function: {name: "f"}}]}, "tools"], [{tool_choice: "required"}, "tool_choice"],
+            [{response_format: {type: "json_object"}}, "response_format"], [{logit_bias: {"1": 5}}, "logit_bias"],
+            [{presence_penalty: 1}, "presence_penalty"], [{audio: {voice: "alloy", format: "mp3"}}, "audio"],
+            [{modalities: ["text", "audio"]}, "modalities"], [{prediction: {type: "content", content: "x"}}, "prediction"],
+            [{reasoning_effort: "high"}, "reasoning_effort"], [{store: true}, "store"], [{functions: [{name: "f"}]}, "functions"],
+            [{web_search_options: {}, verbosity: "low"}, "verbosity"]
+        ];
+        for (const [extra, field] of refused) {
+            const result = await post(`${s.url}/v1/chat/completions`, {...base, ...extra});
+            expect(result.status, field).toBe(400);
+            expect(result.body.error).toMatchObject({param: field, code: "unsupported_parameter"});
+            expect(result.body.error!.message.startsWith(`${field} `)).toBe(true);
+        }
+        const neutral = await post(`${s.url}/v1/chat/completions`, {...base, tools: [], tool_choice: "none", logit_bias: {}, presence_penalty: 0,
+            frequency_penalty: null, response_format: {type: "text"}, modalities: ["text"], store: false, metadata: {k: "v"},
+            parallel_tool_calls: true, service_tier: "auto", user: "u", prompt_cache_key: "k", n: 1, logprobs: false});
+        expect(neutral.status).toBe(200);
     });
 
     it("reads text parts, and refuses other parts and roles in one line", async () => {
@@ -334,14 +481,27 @@ describe("serve: a template that refuses a conversation, a model without one", (
         expect(fine.choices).toHaveLength(1);
     });
 
-    it("sends chat requests to /v1/completions on a model without a chat template", async () => {
+    it("chats on a model without a chat template as `steer-chat chat` does (node-llama-cpp's wrapper), and says so", async () => {
         const s = await serve(storiesModelPath);
-        const refused = await post(`${s.url}/v1/chat/completions`, {model: "stories260K", messages: [{role: "user", content: "Hi"}]});
-        expect(refused.status).toBe(400);
-        expect(refused.body.error).toMatchObject({code: "chat_unavailable"});
-        expect(refused.body.error!.message).toMatch(/use \/v1\/completions/);
-        const models = await (await fetch(`${s.url}/v1/models`)).json() as {data: {chat: boolean}[]};
-        expect(models.data[0]!.chat).toBe(false);
+        type Format = {source: string, name: string, note?: string};
+        const models = await (await fetch(`${s.url}/v1/models`)).json() as {data: {chat: boolean, chat_format: Format}[]};
+        expect(models.data[0]!.chat).toBe(true);
+        expect(models.data[0]!.chat_format).toMatchObject({source: "fallback", name: "Llama2Chat"});
+        expect(models.data[0]!.chat_format.note).toMatch(/no chat template/);
+        const answer = await s.client.chat.completions.create({model: "stories260K", messages: [{role: "user", content: "Once upon a time"}],
+            max_tokens: 24, temperature: 0});
+        expect((answer as unknown as {chat_format: Format}).chat_format).toMatchObject({source: "fallback", name: "Llama2Chat"});
+        // the chat's own reply to the same message, on a model of its own
+        const other = await loadModel(storiesModelPath);
+        try {
+            const conversation = createConversation(other, {mode: "chat", sampling: {temperature: 0, maxTokens: 24}});
+            const reply = await conversation.send("Once upon a time");
+            conversation.dispose();
+            expect(answer.choices[0]!.message.content).toBe(reply.text);
+            expect(answer.usage!.completion_tokens).toBe(reply.tokenCount);
+        } finally {
+            await other.dispose();
+        }
     });
 });
 
@@ -368,7 +528,7 @@ describe("serve: limits and keys", () => {
         const iterator = running[Symbol.asyncIterator]();
         await iterator.next(); // it runs
         const waiting = s.client.completions.create({model: "stories260K", prompt: "Once", max_tokens: 2, temperature: 0});
-        await new Promise((r) => setTimeout(r, 50));
+        await vi.waitFor(() => expect(s.server.model.waitingCount).toBe(1)); // it waits: the one waiting place is taken
         const refused = await post(`${s.url}/v1/completions`, {model: "stories260K", prompt: "Once", max_tokens: 2});
         expect(refused.status).toBe(429);
         expect(refused.body.error).toMatchObject({code: "queue_full", type: "rate_limit_error"});

@@ -99,6 +99,8 @@ describe("steer-chat serve (the process)", () => {
         await iterator.next(); // it runs
         const waiting = fetch(`${server.url}/v1/completions`, {method: "POST", headers: {"Content-Type": "application/json"},
             body: JSON.stringify({model: "stories260K", prompt: "Once", max_tokens: 2000})});
+        // left as a pause: nothing outside the process shows that a request waits (serve.test.ts waits on the
+        // queue itself, in process); were it not queued yet, it would be refused by the closed port, not with 503
         await new Promise((r) => setTimeout(r, 100));
         server.child.kill("SIGTERM");
         const streamEnd = (async () => {

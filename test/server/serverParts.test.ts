@@ -1,10 +1,12 @@
-/** The server's pure parts: stop strings over chunks, the one-at-a-time queue, schema messages, error shapes, hosts. */
+/** The server's pure parts: stop strings over chunks, the one-at-a-time queue, schema messages, error shapes, hosts,
+ * which tokens a response's logprobs report and their shapes. */
 import {describe, expect, it} from "vitest";
 import {StopScanner} from "../../src/server/stopScanner.js";
 import {RequestQueue} from "../../src/server/requestQueue.js";
 import {validationMessage, type SchemaError} from "../../src/server/schemas.js";
 import {ApiError, BadRequestError, ClientGoneError, InternalError, QueueFullError, ShuttingDownError, toApiError} from "../../src/server/apiErrors.js";
 import {isLoopback} from "../../src/server/app.js";
+import {chatLogprobs, completionLogprobs, LogprobTracker, tokenText, type LogprobEntry} from "../../src/server/tokenLogprobs.js";
 import {UserFacingError, VectorNotFoundError} from "../../src/errors.js";
 import {PromptTooLongError} from "../../src/engine/conversationTypes.js";
 
@@ -55,7 +57,7 @@ describe("RequestQueue", () => {
             running++;
             expect(running).toBe(1);
             order.push(name);
-            await new Promise((r) => setTimeout(r, 2));
+            await new Promise((resolve) => setImmediate(resolve)); // a job that yields: another would run now if the queue let it
             running--;
             return name;
         });
@@ -170,5 +172,67 @@ describe("isLoopback", () => {
     it("takes this machine's addresses only", () => {
         for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"]) expect(isLoopback(host), host).toBe(true);
         for (const host of ["0.0.0.0", "::", "192.168.1.2", "10.0.0.1", "example.com", "127.0.0.1.example.com"]) expect(isLoopback(host), host).toBe(false);
+    });
+});
+
+describe("LogprobTracker", () => {
+    // "Hi", " there" (held back by the stop scanner), an empty piece (a character's first byte), "é!" completing it
+    const tokens = [{id: 1, textEnd: 2}, {id: 2, textEnd: 8}, {id: 3, textEnd: 8}, {id: 4, textEnd: 10}];
+
+    it("reports each token once its text is wholly shown, with where its text starts", () => {
+        const tracker = new LogprobTracker<{id: number, textEnd: number}>();
+        for (const t of tokens) tracker.push(t);
+        expect(tracker.shown(1)).toEqual([]);
+        expect(tracker.shown(2).map((e) => [e.entry.id, e.offset])).toEqual([[1, 0]]);
+        expect(tracker.shown(9).map((e) => [e.entry.id, e.offset])).toEqual([[2, 2], [3, 8]]);
+        const {kept, rest} = tracker.finish(10, 10);
+        expect(kept.map((e) => e.entry.id)).toEqual([1, 2, 3, 4]);
+        expect(rest.map((e) => [e.entry.id, e.offset])).toEqual([[4, 8]]);
+    });
+
+    it("at a stop string keeps the tokens whose text begins before the cut, and those without text up to it", () => {
+        const cutInside = new LogprobTracker<{id: number, textEnd: number}>();
+        for (const t of tokens) cutInside.push(t);
+        expect(cutInside.shown(2).length).toBe(1);
+        // the reply ends at 5: " there" begins before it, the tokens after do not
+        const {kept, rest} = cutInside.finish(10, 5);
+        expect(kept.map((e) => e.entry.id)).toEqual([1, 2]);
+        expect(rest.map((e) => e.entry.id)).toEqual([2]);
+        const cutAfter = new LogprobTracker<{id: number, textEnd: number}>();
+        for (const t of tokens) cutAfter.push(t);
+        expect(cutAfter.finish(10, 8).kept.map((e) => e.entry.id)).toEqual([1, 2, 3]);
+    });
+
+    it("gives the text the detokenizer held to the end to the last token", () => {
+        const tracker = new LogprobTracker<{id: number, textEnd: number}>();
+        tracker.push({id: 1, textEnd: 2});
+        tracker.push({id: 2, textEnd: 2});
+        expect(tracker.finish(4, 4).kept.map((e) => [e.entry.id, e.entry.textEnd])).toEqual([[1, 2], [2, 4]]);
+    });
+});
+
+describe("logprobs shapes", () => {
+    const entries: LogprobEntry[] = [
+        {token: " a", bytes: [32, 97], logprob: -0.5, offset: 0,
+            top: [{token: " a", bytes: [32, 97], logprob: -0.5}, {token: " b", bytes: [32, 98], logprob: -1}, {token: " b", bytes: [32, 98], logprob: -2}]},
+        {token: "bytes:\\xe2", bytes: [0xe2], logprob: -Infinity, offset: 2, top: []}
+    ];
+
+    it("chat: content entries with bytes and top_logprobs; a log-probability that underflowed is -9999", () => {
+        expect(chatLogprobs(entries)).toEqual({refusal: null, content: [
+            {token: " a", logprob: -0.5, bytes: [32, 97], top_logprobs: [{token: " a", logprob: -0.5, bytes: [32, 97]},
+                {token: " b", logprob: -1, bytes: [32, 98]}, {token: " b", logprob: -2, bytes: [32, 98]}]},
+            {token: "bytes:\\xe2", logprob: -9999, bytes: [0xe2], top_logprobs: []}]});
+    });
+
+    it("completions: parallel arrays, offsets from the prompt's start, the more probable of two tokens with one text", () => {
+        expect(completionLogprobs(entries, 16)).toEqual({tokens: [" a", "bytes:\\xe2"], token_logprobs: [-0.5, -9999],
+            top_logprobs: [{" a": -0.5, " b": -1}, {}], text_offset: [16, 18]});
+    });
+
+    it("a token's text and bytes; one byte of a longer character is named by its byte", () => {
+        expect(tokenText(" é", () => undefined)).toEqual({token: " é", bytes: [32, 0xc3, 0xa9]});
+        expect(tokenText("\uFFFD", () => 0xe2)).toEqual({token: "bytes:\\xe2", bytes: [0xe2]});
+        expect(tokenText("\uFFFD", () => undefined)).toEqual({token: "\uFFFD", bytes: [0xef, 0xbf, 0xbd]});
     });
 });

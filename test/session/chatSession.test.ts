@@ -75,6 +75,30 @@ describe("ChatSession on stories260K", () => {
         }
     });
 
+    it("under keep, /sweep puts the history's cache back as it was: the next turn evaluates only its own prompt", async () => {
+        const session = await open({vectors: [`${sue}:1`], history: "keep"});
+        await session.send(PROMPT);
+        session.stage((s) => s.setCoefficient("sue", 1.5));
+        await session.send("Then");
+        const before = session.contextUsage();
+        expect(before.staleTokens).toBeGreaterThan(0); // the history carries older steering, which keep keeps
+        const rows = await session.sweep("sue", [0, 2], () => ({}));
+        expect(rows).toHaveLength(2);
+        expect(session.contextUsage()).toEqual(before); // the same cache, the same stale part, nothing left to evaluate
+        const next = await session.send("The end");
+        expect(next.reply.history).toMatchObject({policy: "keep", reevaluated: false, staleTokens: before.staleTokens});
+        // only the new prompt and the reply were evaluated: the history (before.used tokens) came from the cache
+        const promptTokens = next.reply.timing!.promptTokens;
+        expect(promptTokens).toBeLessThan(10);
+        expect(next.reply.history!.evaluatedTokens).toBeLessThan(before.used);
+
+        // the same under reeval: the trials leave nothing held, the steering comes back and the history is read again
+        const reeval = await open({vectors: [`${sue}:1`], history: "reeval"});
+        await reeval.send(PROMPT);
+        await reeval.sweep("sue", [0], () => ({}));
+        expect((await reeval.send("The end")).reply.history).toMatchObject({policy: "reeval", reevaluated: false});
+    });
+
     it("/compare answers the last prompt off and on and keeps one exchange; /sweep puts the steering back", async () => {
         const plain = (await (await open()).send(PROMPT)).reply.text;
         // under the chat's default policy, keep: the trials still read the history under their own steering
@@ -114,6 +138,14 @@ describe("ChatSession on stories260K", () => {
         const reply = await session.send("Then");
         expect(reply.policy).toBe("reply");
         expect(reply.steering[0]).toMatchObject({name: "sue", enabled: true});
+    });
+
+    it("/vector add F@Xσ adds the vector at the coefficient --vector F@Xσ starts with", async () => {
+        const fromFlag = (await open({vectors: [`${sue}@0.1σ`]})).steering!.state.get("sue").coefficient;
+        const session = await open();
+        await session.addVector(sue, {sigma: 0.1});
+        expect(session.steering!.state.get("sue").coefficient).toBe(fromFlag);
+        expect(fromFlag).toBeGreaterThan(0.5); // resolved through the calibration, not the 0 it was loaded at
     });
 
     it("the gauge of a steered reply: KL from the unsteered model grows with the strength; no gauge without steering", async () => {

@@ -51,8 +51,7 @@ describe("steering gates in a session", () => {
         expect(sueTurn.vector).not.toBeNull();
         const gatedUsage = gated.contextUsage();
         // /steering says each reply's decision
-        const said = gated.describeSteering([{steering: tim.steering, gate: tim.gate},
-            {steering: sueTurn.steering, gate: sueTurn.gate}], 2);
+        const said = gated.describeSteering(2);
         expect(said.at(-2)).toMatch(/reply 1: sue \+0\.50 · when sue>0: prompt z -\d\.\d\d, not steered$/);
         expect(said.at(-1)).toMatch(/reply 2: sue \+0\.50 · when sue>0: prompt z \+\d\.\d\d, steered$/);
 
@@ -73,7 +72,7 @@ describe("steering gates in a session", () => {
 
     it("/steering says the gates; a preset keeps them and loading it puts them back", async () => {
         const session = await open({steerCode: "off", when: conditionOf("--when", "sue<1.5")});
-        expect(session.describeSteering([], 0).join("\n")).toMatch(/Gates: code off, when sue<1\.5/);
+        expect(session.describeSteering(0).join("\n")).toMatch(/Gates: code off, when sue<1\.5/);
         await session.savePreset("gated", "gates");
         const other = await open();
         expect(other.gates!.describe()).toEqual([]);

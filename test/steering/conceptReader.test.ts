@@ -6,7 +6,7 @@
 import {readFileSync} from "node:fs";
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {seededRandom} from "../../tooling/syntheticLlama.js";
@@ -96,7 +96,7 @@ describe("reading vectors on the demo model", () => {
     it("steering the reply at +c reads higher than at −c (seeded, read without steering)", async () => {
         const controller = SteeringController.create(loaded.context, loaded.model);
         const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0.8, maxTokens: 40},
-            beforeTurn: steeringBeforeTurn(controller, false)});
+            ...steeringHooks(controller)});
         await controller.addVector(path.join(repoRoot, "vectors", "sue.gguf"), 0);
         const readAt = async (c: number) => {
             controller.update((s) => s.setCoefficient("sue", c));

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation, type Conversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
@@ -30,7 +30,7 @@ describe("the shipped demo vectors on the demo model", () => {
         loaded = await loadModel(storiesModelPath, {gpu: false, contextSize: 512, threads: 1});
         controller = SteeringController.create(loaded.context, loaded.model);
         conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0.8, maxTokens: 60},
-            beforeTurn: steeringBeforeTurn(controller, false)});
+            ...steeringHooks(controller)});
     });
     afterAll(async () => loaded?.dispose());
 

@@ -152,6 +152,18 @@ describe("steer-code off on a model that writes fences", () => {
         expect(gated.staleTokens).toBe(gated.tokens.length - n);
     });
 
+    it("a gated reply with log-probabilities: the same tokens, one entry each", async () => {
+        const {tokens} = await byHand((_, c) => !c);
+        const settings = replyOnlySettings(controller, () => "all", () => "off");
+        await sequence.clearHistory();
+        const entries: Token[] = [];
+        const gated = await generateTokens(sequence, tokenizePrompt(loaded.model, PROMPT), {...greedy,
+            gate: {...settings.replyGate!()!, vectorOn: true}, logprobs: {top: 2, onLogprob: (e) => entries.push(e.token)}});
+        expect(gated.tokens).toEqual(tokens);
+        expect(entries).toEqual(tokens);
+        expect(gated.gateSwitches).toBeGreaterThanOrEqual(2);
+    });
+
     it("node-llama-cpp's loop (no native loop) makes the same switches", async () => {
         const native = await turn("all", "off");
         process.env.STEER_CHAT_NATIVE_LOOP = "0";

@@ -7,7 +7,8 @@ import {describe, expect, it} from "vitest";
 import type {ControlVectorBuffer} from "../../src/native/loader.js";
 import {loadModel} from "../../src/engine/runtime.js";
 import {setupSteering} from "../../src/session/setupSteering.js";
-import {checkLayer, checkSteeringActs, checkSteeringActsOnLoad, steeringIgnoredWarning} from "../../src/steering/steeringActsCheck.js";
+import {checkLayer, checkSteeringActs, checkSteeringActsOnLoad, steeringActsNote, steeringIgnoredWarning} from "../../src/steering/steeringActsCheck.js";
+import {tokenizePrompt} from "../../src/engine/generateTokens.js";
 import {storiesModel, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
 
 process.env.STEER_CHAT_DATA_DIR = tempDir("steer-data-");
@@ -57,6 +58,7 @@ describe("the check that steering acts", () => {
         const warning = steeringIgnoredWarning("mystery", ignored!);
         expect(warning).toMatch(/^Warning: .*ignores control vectors .*"mystery"/);
         expect(warning).not.toContain("\n");
+        expect(hooked!.evaluatedTokens).toBe(6); // three tokens, evaluated twice
         // too few layers to check: no verdict (the list's word stands)
         expect(await checkSteeringActs(fakeCapture(8, 2, false), {nEmbd: 8, nLayer: 2}, [1])).toBeUndefined();
     });
@@ -69,11 +71,31 @@ describe("the check that steering acts", () => {
                     nLayer: Number((loaded.model.fileInfo.architectureMetadata as {block_count: number}).block_count)});
                 expect(result?.acts, file).toBe(true);
                 expect(result!.moved).toBeGreaterThan(1e-4);
-                const {notes} = await setupSteering(loaded, {vectors: []});
-                expect(notes.filter((n) => /control vector/.test(n))).toEqual([]);
+                // what it costs: "Once upon a time" evaluated twice (on the demo model 5 tokens with BOS, so 10)
+                expect(result!.evaluatedTokens).toBe(2 * Math.min(8, tokenizePrompt(loaded.model, "Once upon a time").length));
+                expect(result!.evaluatedTokens).toBeLessThanOrEqual(16);
+                if (file === storiesModel) expect(result!.evaluatedTokens).toBe(10);
+                // set-up leaves the check to its caller (the chat runs it once it is shown), once however often asked
+                const setup = await setupSteering(loaded, {vectors: []});
+                expect(setup.notes.filter((n) => /control vector/.test(n))).toEqual([]);
+                const check = setup.checkSteering!();
+                expect(setup.checkSteering!()).toBe(check);
+                expect(await check).toBeUndefined();
             } finally {
                 await loaded.dispose();
             }
         }
+    });
+
+    it("the note: the check's warning when steering does not act, none when it acts, the list's where it cannot run", async () => {
+        const model = {model: {fileInfo: {metadata: {general: {architecture: "mystery"}}}}} as never;
+        const listed = {shape: {nEmbd: 8, nLayer: 6}, architectureWarning: "the list's warning"};
+        const unlisted = {shape: {nEmbd: 8, nLayer: 6}, architectureWarning: undefined};
+        const verdict = (acts: boolean) => () => Promise.resolve({acts, layer: 2, moved: acts ? 0.1 : 0, evaluatedTokens: 10});
+        expect(await steeringActsNote(model, listed, verdict(true))).toBeUndefined(); // checked: it acts, whatever the list says
+        expect(await steeringActsNote(model, unlisted, verdict(false))).toMatch(/^Warning: a control vector added at layer 2 did not move layer 3: .*"mystery"/);
+        expect(await steeringActsNote(model, listed, () => Promise.resolve(undefined))).toBe("the list's warning");
+        expect(await steeringActsNote(model, listed, () => Promise.reject(new Error("no capture")))).toBe("the list's warning");
+        expect(await steeringActsNote(model, unlisted, () => Promise.resolve(undefined))).toBeUndefined();
     });
 });

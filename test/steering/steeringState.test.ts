@@ -2,7 +2,8 @@
 import {describe, expect, it} from "vitest";
 import {UserFacingError} from "../../src/errors.js";
 import {layerSpan, topLayer} from "../../src/steering/controlVector.js";
-import {checkLayerRange, MAX_COEFFICIENT, parseVectorSpec, SteeringState, type SteeringEntry} from "../../src/steering/steeringState.js";
+import {checkLayerRange, SteeringState, type SteeringEntry} from "../../src/steering/steeringState.js";
+import {MAX_COEFFICIENT, parseVectorSpec} from "../../src/steering/inputGrammar.js";
 import {layerLabel} from "../../src/ui/components/SteeringPanel.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
 

@@ -5,7 +5,7 @@ import {describe, expect, it} from "vitest";
 import {coherenceGauge, compressionRatio, gaugeSums, klDivergence, klFromLogProbs, logSoftmax, repeatedNgramShare} from "../../src/steering/coherence.js";
 import {calibrationProblem, coefficientForSigma, median, rowNorms, sigmaForCoefficient, sigmaPerCoefficient, sigmaPerLayer,
     typicalNorm, UncalibratedVectorError, type ModelCalibration} from "../../src/steering/strengthUnits.js";
-import {parseVectorSpec, parseVectorStrengthSpec} from "../../src/steering/steeringState.js";
+import {parseVectorSpec, parseVectorStrengthSpec} from "../../src/steering/inputGrammar.js";
 import {UserFacingError} from "../../src/errors.js";
 import type {ControlVector} from "../../src/steering/controlVector.js";
 

@@ -65,8 +65,8 @@ describe("prompt files and imports", () => {
     });
 
     it("imports .npy float32/float64, JSON arrays and Neuronpedia-style objects", () => {
-        const npy = (descr: string, values: number[], size: number) => {
-            let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${values.length},), }`;
+        const npy = (descr: string, values: number[], size: number, shape = `${values.length},`) => {
+            let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape}), }`;
             header += " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n";
             const buf = Buffer.alloc(10 + header.length + values.length * size);
             buf.set([0x93, ...Buffer.from("NUMPY"), 1, 0]);
@@ -80,6 +80,10 @@ describe("prompt files and imports", () => {
         expect([...parseDirection("a.npy", npy("<f4", [1, -2, 3.5], 4)).values]).toEqual([1, -2, 3.5]);
         expect([...parseDirection("b.npy", npy("<f8", [0.25, 4], 8)).values]).toEqual([0.25, 4]);
         expect(() => parseDirection("c.npy", npy("<i4", [1], 4))).toThrow(/unsupported dtype <i4/);
+        // a shape of anything but whole numbers is refused, not rounded (63.5 was read as 63 values)
+        for (const shape of ["1.5,", "1e0,", "0x1,", "-1,", "1, 2.0"])
+            expect(() => parseDirection("s.npy", npy("<f4", [1, 2], 4, shape)), shape).toThrow(/is not a list of whole numbers/);
+        expect([...parseDirection("s2.npy", npy("<f4", [1, 2], 4, "1, 2")).values]).toEqual([1, 2]);
         expect(() => parseDirection("d.npy", npy("<f4", [1, 2, 3], 4).subarray(0, 70))).toThrow(/truncated/);
         // cut inside the preamble or the header: one clear line, not "Offset is outside the bounds of the DataView"
         expect(() => parseDirection("d9.npy", npy("<f4", [1], 4).subarray(0, 9)))
@@ -109,5 +113,8 @@ describe("prompt files and imports", () => {
         expect(parseDirection("f.json", json({hook_name: "blocks.3.hook_resid_mid"}))).toMatchObject({layerProblem: expect.stringMatching(/inside block 3/)});
         expect(parseDirection("g.json", json({hook_name: "blocks.1.hook_resid_pre"})).layerProblem).toMatch(/steers from block 1's output on/);
         expect(parseDirection("h.json", json({})).layer).toBeUndefined();
+        // a file's layer is a whole block number, as --layer takes it: 2.5 or 1e21 is no layer to steer at
+        for (const layer of [2.5, 1e21, -1])
+            expect(parseDirection("i.json", json({layer}))).toEqual({values: expect.any(Float32Array), layerProblem: `its layer ${layer} is not a whole block number`});
     });
 });

@@ -9,6 +9,7 @@ import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {applyPreset, presetVectorRef} from "../../src/presets/applyPreset.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
+import {FileWriteError} from "../../src/engine/atomicWrite.js";
 import {ensureRecipeVector, loadEntryOrRecipe, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
 import {listRecipes, loadRecipe, renderRecipe} from "../../src/training/recipes.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
@@ -72,12 +73,13 @@ describe("recipes", () => {
         expect(existsSync(file)).toBe(false);
         let progressCalls = 0;
         const trained = await ensureRecipeVector(plain, "happy", {onProgress: () => { progressCalls++; }});
-        expect(trained).toBe(file);
+        expect(trained.file).toBe(file);
+        expect(trained.unsaved).toBeUndefined();
         expect(progressCalls).toBeGreaterThan(0);
         const written = statSync(file).mtimeMs;
 
         progressCalls = 0;
-        expect(await ensureRecipeVector(plain, "happy", {onProgress: () => { progressCalls++; }})).toBe(file);
+        expect((await ensureRecipeVector(plain, "happy", {onProgress: () => { progressCalls++; }})).file).toBe(file);
         expect(progressCalls).toBe(0); // the cache, not a second training
         await ensureRecipeVector(plain, "happy", {force: true, onProgress: () => { progressCalls++; }});
         expect(progressCalls).toBeGreaterThan(0);
@@ -94,6 +96,20 @@ describe("recipes", () => {
         const state = controller.update((s) => s.add(entry));
         expect(state.get("happy")).toMatchObject({source: file, coefficient: 0.8});
         await expect(loadEntryOrRecipe(controller, "happy", 1)).rejects.toThrow(/n_embd 64, but the model has 32/); // no trainer, no fallback
+    });
+
+    it("a recipe vector whose cache could not be written is loaded from memory, with a note naming the file", async () => {
+        const controller = SteeringController.create(plain.context, plain.model);
+        const real = recipeTrainerFor(plain);
+        const file = path.join(tempDir(), "never-written", "calm.gguf");
+        const full = new FileWriteError(file, "ENOSPC", "no space");
+        const entry = await loadEntryOrRecipe(controller, "happy", 0.4, {train: async (name, options) =>
+            ({...await real(name, options), file, unsaved: full})});
+        expect(entry).toMatchObject({name: "calm", source: file, coefficient: 0.4});
+        expect(entry.vector.nEmbd).toBe(32);
+        expect(existsSync(file)).toBe(false);
+        expect(entry.warnings).toContain(`happy: trained for this model but not cached (Could not write ${file}: no space left on the device (ENOSPC)); it is trained again next time`);
+        expect(() => controller.update((s) => s.add(entry))).not.toThrow();
     });
 
     it("a shipped preset on a model its files do not fit trains what has a recipe and skips the rest, saying why", async () => {
@@ -121,13 +137,13 @@ describe("recipes", () => {
         mkdirSync(path.dirname(file), {recursive: true});
         writeFileSync(file, "");
         let progressCalls = 0;
-        expect(await ensureRecipeVector(plain, "concise", {onProgress: () => { progressCalls++; }})).toBe(file);
+        expect((await ensureRecipeVector(plain, "concise", {onProgress: () => { progressCalls++; }})).file).toBe(file);
         expect(progressCalls).toBeGreaterThan(0);
         expect((await loadControlVector(file)).nEmbd).toBe(32);
     });
 
     it("a cached vector that is empty, cut short, garbage or a link to /dev/zero is trained again when its name is asked for", async () => {
-        const file = await ensureRecipeVector(plain, "eiffel");
+        const {file} = await ensureRecipeVector(plain, "eiffel");
         const good = readFileSync(file);
         const controller = SteeringController.create(plain.context, plain.model);
         controller.trainedDir = path.dirname(file); // as at start-up: names look in this model's cache, where the file is found first
@@ -172,7 +188,7 @@ describe("recipes", () => {
         expect((await loadControlVector(file)).nEmbd).toBe(32);
     });
 
-    it("a write that fails while caching leaves no file behind, so the next run trains instead of failing", async () => {
+    it("a cache write that fails is skipped: the vector is used from memory, with a note, no file is left, and the next run trains", async () => {
         // 128 wide: the vector is larger than the 1 KiB the child process may write once it is limited
         const modelFile = writeSyntheticModel({nEmbd: 128, nLayer: 3, seed: 23});
         const dist = (file: string) => JSON.stringify(path.join(repoRoot, "dist", file));
@@ -182,16 +198,19 @@ describe("recipes", () => {
             const loaded = await loadModel(${JSON.stringify(modelFile)}, {gpu: false, contextSize: 512});
             await modelFileHash(${JSON.stringify(modelFile)}); // the model-hash cache is written before the limit
             limitFileSize(1024);
-            try { await ensureRecipeVector(loaded, "formal"); console.log("cached"); }
-            catch (err) { console.log(err.toLine?.() ?? err.message); }
+            try {
+                const trained = await ensureRecipeVector(loaded, "formal");
+                console.log(JSON.stringify({nEmbd: trained.vector.nEmbd, unsaved: trained.unsaved?.toLine()}));
+            } catch (err) { console.log(err.toLine?.() ?? err.message); }
             await loaded.dispose();`;
         const result = runLimitedScript(script);
         const wide = await loadModel(modelFile, {gpu: false, contextSize: 512});
         try {
             const file = await recipeVectorPath(wide, "formal");
-            expect(result.stdout.trim(), result.stderr).toBe(`Could not write ${file}: the file is too large (EFBIG) — the system limits file sizes here (ulimit -f)`);
+            expect(JSON.parse(result.stdout.trim()), result.stderr).toEqual({nEmbd: 128,
+                unsaved: `Could not write ${file}: the file is too large (EFBIG) — the system limits file sizes here (ulimit -f)`});
             expect(readdirSync(path.dirname(file))).toEqual([]); // no formal.gguf, no temporary file
-            expect(await ensureRecipeVector(wide, "formal")).toBe(file);
+            expect((await ensureRecipeVector(wide, "formal")).file).toBe(file);
             expect((await loadControlVector(file)).nEmbd).toBe(128);
         } finally {
             await wide.dispose();

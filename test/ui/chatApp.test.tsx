@@ -9,7 +9,7 @@ import path from "node:path";
 import {afterEach, describe, expect, it, vi} from "vitest";
 import {STREAM_FLUSH_MS} from "../../src/ui/useReplyStream.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {inAct, keys, press, typeText, waitForFrame} from "../helpers/ink.js";
 import {PromptHistory} from "../../src/ui/promptHistory.js";
 import {idle, start, submit, type, unmountChat, until} from "../helpers/chatScreen.js";
 
@@ -63,8 +63,7 @@ describe("the chat screen", () => {
             await waitForFrame(lastFrame, () => conversation.paused);
             const streamed = frames.length;
             expect(lastFrame()).not.toContain("w249"); // 250 tokens arrived, the timer has not fired: nothing drawn yet
-            vi.advanceTimersByTime(STREAM_FLUSH_MS);
-            await tick();
+            await inAct(() => { vi.advanceTimersByTime(STREAM_FLUSH_MS); }); // the flush, and the frame it draws
             expect(lastFrame()).toContain("w249"); // one flush draws all that arrived
             expect(frames.length - streamed).toBe(1);
             conversation.release();
@@ -83,7 +82,7 @@ describe("the chat screen", () => {
         const {stdin, lastFrame} = await start(conversation);
         await submit({stdin, lastFrame}, "tell me a long story");
         await waitForFrame(lastFrame, () => conversation.paused);
-        await tick(150); // a flush or two
+        await waitForFrame(lastFrame, (f) => f.split("\n").includes("half")); // the last piece before the pause is drawn
         // while writing, the finished lines are on screen once each (printed above the live area, not again in it)
         const during = lastFrame()!.split("\n");
         expect(during.filter((l) => /^line \d+ of the story$/.test(l))).toEqual(lines.slice(0, 30));
@@ -251,7 +250,12 @@ describe("the chat screen", () => {
         await press(stdin, keys.ctrlC);
         const cleared = await waitForFrame(lastFrame, (f) => f.includes("› Type a message"));
         expect(cleared).not.toContain("half a thou");
-        await tick(100);
+        // a later key is typed into the prompt: the chat took the Ctrl+C and is still there
+        await typeText(stdin, "x");
+        await waitForFrame(lastFrame, (f) => f.includes("› x"));
+        expect(state.exited).toBe(false);
+        await press(stdin, keys.ctrlC); // clears the x
+        await waitForFrame(lastFrame, (f) => f.includes("› Type a message"));
         expect(state.exited).toBe(false);
         await press(stdin, keys.ctrlC);
         expect(await until(() => state.exited)).toBe(true);

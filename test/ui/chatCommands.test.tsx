@@ -2,10 +2,13 @@
  * The chat screen's slash commands and keys, driven like a person at the keyboard through ink-testing-library over
  * an in-memory Conversation: /help and F1, /train, /clear, /system, unknown and unavailable commands, errors.
  */
+import {mkdtempSync, readFileSync} from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, press, settle, typeText, waitForFrame} from "../helpers/ink.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import {idle, start, submit, unmountChat} from "../helpers/chatScreen.js";
 
@@ -28,8 +31,8 @@ describe("the chat screen's commands", () => {
         for (const ch of text) stdin.write(ch); // back to back: no render in between
         stdin.write("\u001b[D"); // ← then an insertion before the last letter, still in the same burst
         stdin.write("!");
-        await tick();
-        stdin.write(keys.enter);
+        await settle(); // the renders the burst set off are done
+        await press(stdin, keys.enter);
         await waitForFrame(lastFrame, (f) => f.includes("Hello there!"));
         expect(conversation.sent).toEqual(["the quick brown fox jumps over the lazy do!g"]);
     });
@@ -42,7 +45,6 @@ describe("the chat screen's commands", () => {
             const open = await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
             expect(open).toContain("Keys and commands");
             expect(open).toContain("F1, ? (panel)");
-            await tick(150); // the overlay's key listener attaches in an effect after it is drawn; a loaded machine can lag
             await press(stdin, "x");
             const closed = await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
             expect(closed).not.toContain("Keys and commands");
@@ -127,9 +129,10 @@ describe("the chat screen's commands", () => {
         const {stdin, lastFrame, conversation} = await start();
         await press(stdin, keys.enter);
         await submit({stdin, lastFrame}, "   ");
-        await tick(100);
-        expect(conversation.sent).toEqual([]);
-        expect(lastFrame()).not.toContain("writing");
+        // a later prompt is sent and answered: had the empty ones been sent, they would be before it
+        await submit({stdin, lastFrame}, "marker");
+        await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
+        expect(conversation.sent).toEqual(["marker"]);
     });
 
     it("a reply that hits the token limit is marked [hit --max-tokens]", async () => {
@@ -159,6 +162,27 @@ describe("the chat screen's commands", () => {
         await submit({stdin, lastFrame}, "next");
         await waitForFrame(lastFrame, (f) => idle(f) && f.includes("Hello there!"));
         expect(lastFrame()).toContain("Hello there!");
+    });
+
+    it("a reply that fails after some of its lines were printed: the screen shows what the session recorded, marked [failed]", async () => {
+        const conversation = new FakeConversation();
+        conversation.script = {chunks: ["first line\n", "second line\n", "half", " a", " more"], pauseBefore: 3,
+            failAfter: {chunks: 4, error: new Error("the model fell over")}};
+        const {stdin, lastFrame} = await start(conversation);
+        await submit({stdin, lastFrame}, "go");
+        // its finished lines went to the transcript while it was written
+        await waitForFrame(lastFrame, (f) => conversation.paused && f.includes("second line") && f.includes("half"));
+        conversation.release();
+        const frame = await waitForFrame(lastFrame, (f) => idle(f) && f.includes("the model fell over"));
+        expect(frame).toMatch(/first line\nsecond line\nhalf a\n\[failed\]/);
+        expect(frame.split("first line").length).toBe(2); // each part shown once
+        expect(frame).not.toContain("more");
+        // what /save writes from the session is what the screen shows
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), "steer-save-")), "t.json");
+        await submit({stdin, lastFrame}, `/save ${file}`);
+        await waitForFrame(lastFrame, (f) => f.includes("Saved the transcript"));
+        expect(JSON.parse(readFileSync(file, "utf8")).turns).toMatchObject([{role: "user", text: "go", failed: true},
+            {role: "assistant", text: "first line\nsecond line\nhalf a", outcome: "failed", error: "the model fell over"}]);
     });
 
 });

@@ -11,7 +11,9 @@ import {render} from "ink-testing-library";
 import {MessageView} from "../../src/ui/components/MessageView.js";
 import {ProgressBar} from "../../src/ui/components/ProgressBar.js";
 import {StatusBar} from "../../src/ui/components/StatusBar.js";
-import type {ChatMessage} from "../../src/session/types.js";
+import type {ChatMessage} from "../../src/ui/chatMessage.js";
+import type {ReplyEntry} from "../../src/session/turnLog.js";
+import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 
 const frameOf = (node: React.ReactElement) => {
     const app = render(node);
@@ -77,9 +79,10 @@ describe("StatusBar", () => {
 });
 
 describe("MessageView", () => {
+    const entry = (text: string, stats?: ReplyEntry["stats"], outcome: ReplyEntry["outcome"] = "complete"): ReplyEntry => ({
+        kind: "reply", id: 1, text, tokens: [], stats, steering: [], sampling: DEFAULT_SAMPLING, policy: "all", outcome});
     const reply = (stopReason: "eos" | "maxTokens" | "aborted" | "contextFull", meanLogProb?: number): ChatMessage => ({
-        id: 1, role: "assistant", text: "the reply",
-        reply: {tokenCount: 3, stopReason, tokensPerSecond: 5, meanLogProb}
+        id: 1, role: "assistant", reply: entry("the reply", {tokenCount: 3, stopReason, tokensPerSecond: 5, meanLogProb})
     });
 
     it("user messages are prefixed with ›", () => {
@@ -94,12 +97,23 @@ describe("MessageView", () => {
         expect(frameOf(<MessageView message={reply("aborted", -0.25)} />)).toContain(`[stopped · ppl ${Math.exp(0.25).toFixed(2)}]`);
     });
 
+    it("marks a reply that failed mid-way, showing the part the session recorded", () => {
+        const failed = frameOf(<MessageView message={{id: 5, role: "assistant", reply: entry("half a", undefined, "failed")}} />);
+        expect(failed).toBe("half a\n[failed]");
+    });
+
+    it("shows a stream part as its range of the draft", () => {
+        const draft = {id: 9, text: "one\ntwo\nthree"};
+        expect(frameOf(<MessageView message={{id: 6, role: "stream", draft, start: 4, end: 7}} />)).toBe("two");
+    });
+
     it("draws a chat-mode reply as Markdown at the width given, a raw-mode reply as it is", () => {
-        const message: ChatMessage = {id: 4, role: "assistant", text: "- one two three four\n```\ncode\n```"};
+        const text = "- one two three four\n```\ncode\n```";
+        const message: ChatMessage = {id: 4, role: "assistant", reply: entry(text)};
         expect(frameOf(<MessageView message={message} markdown columns={12} />).split("\n")).toEqual(["• one two", "  three four", "┌─", "│ code", "└─"]);
-        expect(frameOf(<MessageView message={message} />)).toBe(message.text);
+        expect(frameOf(<MessageView message={message} />)).toBe(text);
         // the part of a reply printed after its first lines goes on in the code block they opened
-        const rest: ChatMessage = {...message, shownText: "more\n```", openFence: "```"};
+        const rest: ChatMessage = {id: 4, role: "assistant", reply: entry("```\nmore\n```"), shownFrom: 4, openFence: "```"};
         expect(frameOf(<MessageView message={rest} markdown columns={40} />)).toBe("│ more\n└─");
     });
 

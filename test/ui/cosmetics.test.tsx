@@ -17,8 +17,9 @@ import {fitName, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../../src/ui/slashCommands.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
 import {useChat, type ChatState} from "../../src/ui/useChat.js";
+import {shownText} from "../../src/ui/chatMessage.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
+import {inAct, keys, press, waitForFrame} from "../helpers/ink.js";
 import {vectorOf} from "../helpers/steeringTestKit.js";
 
 let cleanup: (() => void) | undefined;
@@ -116,24 +117,30 @@ function ChatProbe({session, out}: {session: ChatSession, out: {chat?: ChatState
     );
 }
 
+/**
+ * the messages' roles, a run of "stream" as one: a reply's finished lines go to the transcript at each flush of the
+ * stream timer, so how many pieces they come in depends on when it fires
+ */
+const roles = (messages: {role: string}[]) => messages.map((m) => m.role).filter((role, i, all) => role !== "stream" || all[i - 1] !== "stream");
+
 describe("notes said while a reply is printed", () => {
     it("wait under the reply being written, then go to the transcript after it, not between the prompt and the reply", async () => {
         const conversation = new FakeConversation();
         conversation.script = {chunks: ["first line\n", "second line\n", "the end"], pauseBefore: 2};
         const out: {chat?: ChatState} = {};
-        const app = render(<ChatProbe session={new ChatSession({conversation, modelName: "m"})} out={out} />);
+        let app!: ReturnType<typeof render>;
+        await inAct(() => { app = render(<ChatProbe session={new ChatSession({conversation, modelName: "m"})} out={out} />); });
         cleanup = () => app.unmount();
-        await tick();
         out.chat!.submit("go");
         await waitForFrame(app.lastFrame, (f) => conversation.paused && f.includes("second line"));
         out.chat!.command("/train happy"); // what the panel and the pickers do while busy
         const during = await waitForFrame(app.lastFrame, (f) => f.includes("Busy: /train"));
         expect(during.indexOf("Busy: /train")).toBeGreaterThan(during.indexOf("second line"));
-        expect(out.chat!.messages.map((m) => m.role)).toEqual(["user", "stream"]);
+        expect(roles(out.chat!.messages)).toEqual(["user", "stream"]);
         conversation.release();
         await waitForFrame(app.lastFrame, () => !out.chat!.busy);
-        expect(out.chat!.messages.map((m) => m.role)).toEqual(["user", "stream", "assistant", "error"]);
-        expect(out.chat!.messages.at(-1)!.text).toMatch(/^Busy: \/train waits/);
+        expect(roles(out.chat!.messages)).toEqual(["user", "stream", "assistant", "error"]);
+        expect(shownText(out.chat!.messages.at(-1)!)).toMatch(/^Busy: \/train waits/);
         expect(out.chat!.asides).toEqual([]);
     });
 });
@@ -144,25 +151,25 @@ describe("a resize", () => {
         const conversation = new FakeConversation("chat");
         conversation.chunkDelayMs = 0;
         conversation.script = {chunks: ["- one two three four five six seven eight nine ten eleven twelve"]};
-        const app = render(<App session={new ChatSession({conversation, modelName: "m"})} />);
+        let app!: ReturnType<typeof render>;
+        await inAct(() => { app = render(<App session={new ChatSession({conversation, modelName: "m"})} />); });
         cleanup = () => app.unmount();
-        await vi.advanceTimersByTimeAsync(100);
-        app.stdin.write("go");
-        await vi.advanceTimersByTimeAsync(100);
-        app.stdin.write(keys.enter);
-        for (let i = 0; i < 50 && !app.lastFrame()!.includes("twelve"); i++) await vi.advanceTimersByTimeAsync(50);
-        await vi.advanceTimersByTimeAsync(200);
-        expect(app.lastFrame()).toContain("• one two three four five six seven eight nine ten eleven twelve");
+        await press(app.stdin, "go", keys.enter);
+        // the reply's pieces wait on (faked) timeouts: vi.waitFor moves the clock on between its checks
+        await vi.waitFor(() => expect(app.lastFrame()).toContain("• one two three four five six seven eight nine ten eleven twelve"));
 
-        Object.defineProperty(app.stdout, "columns", {get: () => 30, configurable: true});
-        app.stdout.emit("resize");
-        await vi.advanceTimersByTimeAsync(RESIZE_REDRAW_MS / 2);
-        app.stdout.emit("resize"); // still being dragged: one print, once it rests
+        // each step in act: the resize's render and the effect that sets the redraw timer are done when it returns
+        const resize = (columns: number) => inAct(() => {
+            Object.defineProperty(app.stdout, "columns", {get: () => columns, configurable: true});
+            app.stdout.emit("resize");
+        });
+        await resize(35);
+        await inAct(() => { vi.advanceTimersByTime(RESIZE_REDRAW_MS / 2); });
+        await resize(30); // still being dragged: one print, once it rests
         const before = app.frames.length;
-        await vi.advanceTimersByTimeAsync(RESIZE_REDRAW_MS / 2);
+        await inAct(() => { vi.advanceTimersByTime(RESIZE_REDRAW_MS / 2); });
         expect(app.frames.slice(before).some((f) => f.startsWith(CLEAR_TERMINAL))).toBe(false);
-        await vi.advanceTimersByTimeAsync(RESIZE_REDRAW_MS);
-        await vi.advanceTimersByTimeAsync(200);
+        await inAct(() => { vi.advanceTimersByTime(RESIZE_REDRAW_MS); });
         const after = app.frames.slice(before);
         expect(after.filter((f) => f.startsWith(CLEAR_TERMINAL))).toHaveLength(1);
         expect(app.lastFrame()).toContain("• one two three four five six\n  seven eight nine ten eleven\n  twelve");

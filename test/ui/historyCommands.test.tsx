@@ -4,12 +4,11 @@
  */
 import React from "react";
 import {afterEach, describe, expect, it} from "vitest";
-import {render} from "ink-testing-library";
 import type {ReevaluateResult, Reply, SendOptions} from "../../src/engine/conversation.js";
 import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, waitForFrame} from "../helpers/ink.js";
+import {inAct, keys, mount, press, waitForFrame} from "../helpers/ink.js";
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
@@ -18,14 +17,13 @@ afterEach(() => {
 });
 
 async function start(conversation: FakeConversation) {
-    const app = render(<App session={new ChatSession({conversation, modelName: "m.gguf"})} />);
+    const app = await mount(<App session={new ChatSession({conversation, modelName: "m.gguf"})} />);
     cleanup = () => app.unmount();
-    await tick(100);
     return app;
 }
 
 async function submit(app: {stdin: {write: (data: string) => void}, lastFrame: () => string | undefined}, text: string) {
-    app.stdin.write(text);
+    await inAct(() => { app.stdin.write(text); });
     await waitForFrame(app.lastFrame, (f) => f.includes(`› ${text}`));
     await press(app.stdin, keys.enter);
 }

@@ -157,7 +157,7 @@ describe("the pick lists, keys in one burst", () => {
 
     it("the preset picker: ↓ Enter in one write loads the second preset", async () => {
         const store = new PresetStore({dir: tempDir()});
-        store.save({name: "aaa-first", vectors: []});
+        await store.save({name: "aaa-first", vectors: []});
         const picked: string[] = [];
         const {stdin, lastFrame, unmount} = render(<PresetPicker store={store} onPick={(name) => picked.push(name)} onClose={() => picked.push("(closed)")} />);
         mounted.push(unmount);

@@ -6,9 +6,8 @@
 import {readFileSync} from "node:fs";
 import path from "node:path";
 import React from "react";
-import {render} from "ink-testing-library";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {ConceptReader} from "../../src/steering/conceptReader.js";
@@ -20,7 +19,7 @@ import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {heatMap, readoutReport, readsLabel, shadeOf, zBar} from "../../src/ui/readoutView.js";
 import {parseSlashCommand} from "../../src/ui/slashCommands.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, mount, press, typeText, waitForFrame} from "../helpers/ink.js";
 import {repoRoot, storiesModelPath, tempDir} from "../helpers/tinyModel.js";
 
 describe("read-out layouts", () => {
@@ -104,12 +103,11 @@ describe("the read-out on the demo model", () => {
             const steering = SteeringController.create(loaded.context, loaded.model);
             await steering.addVector(path.join(repoRoot, "vectors", "sue.gguf"), 1);
             const conversation = createConversation(loaded, {mode: "raw", sampling: {temperature: 0.8, seed: 3, maxTokens: 30},
-                beforeTurn: steeringBeforeTurn(steering, false)});
+                ...steeringHooks(steering)});
             const reader = new ReplyReader(loaded);
-            const app = render(<App session={new ChatSession({conversation, modelName: "demo", steering,
+            const app = await mount(<App session={new ChatSession({conversation, modelName: "demo", steering,
                 readReply: (tokens, list) => reader.read(tokens, list)})} />);
             cleanup = () => { app.unmount(); conversation.dispose(); void reader.free(); };
-            await tick(100);
             const send = async (text: string) => {
                 await typeText(app.stdin, text);
                 await press(app.stdin, keys.enter);

@@ -57,7 +57,9 @@ describe("parseSlashCommand", () => {
     });
 
     it("/vector with missing or bad parts is invalid with a usage message", () => {
-        for (const bad of ["/vector", "/vector add", "/vector set happy", "/vector set happy lots"]) {
+        expect(parseSlashCommand("/vector set happy lots")).toEqual({kind: "invalid",
+            message: 'Coefficient "lots" for happy is not a number — use a number from -1000 to 1000, e.g. 0.5'});
+        for (const bad of ["/vector", "/vector add", "/vector set happy", "/vector set happy 1 2", "/vector add a b"]) {
             const parsed = parseSlashCommand(bad);
             expect(parsed.kind, bad).toBe("invalid");
             expect((parsed as {message: string}).message, bad).toMatch(/usage|\/vector/);
@@ -67,12 +69,17 @@ describe("parseSlashCommand", () => {
 
     it("coefficients beyond the bound are refused with one line naming it (/vector set, /vector add, /sweep)", () => {
         expect(parseSlashCommand("/vector set happy 1e308")).toEqual({kind: "invalid",
-            message: "Coefficient 1e+308 for happy is out of range — use a number from -1000 to 1000, e.g. 0.5"});
+            message: 'Coefficient "1e308" for happy is out of range — use a number from -1000 to 1000, e.g. 0.5'});
         expect(parseSlashCommand("/vector set happy -1000")).toEqual({kind: "vectorSet", name: "happy", coefficient: -1000});
-        expect(parseSlashCommand("/vector set happy Infinity")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient Infinity for happy is not a number/)});
+        expect(parseSlashCommand("/vector set happy Infinity")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient "Infinity" for happy is not a number/)});
         expect(parseSlashCommand("/vector add happy:3e38")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient "3e38" in "happy:3e38" is out of range/)});
         expect(parseSlashCommand("/vector add happy:abc")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient "abc" in "happy:abc" is not a number/)});
-        expect(parseSlashCommand("/sweep happy 0..2000 100")).toEqual({kind: "invalid", message: "a sweep's coefficients go from -1000 to 1000"});
+        expect(parseSlashCommand("/sweep happy 0..2000 100")).toEqual({kind: "invalid",
+            message: 'Coefficient "2000" for happy is out of range — use a number from -1000 to 1000, e.g. 0.5'});
+        // as --vector reads them: no hex read as 16, no strength past ±50σ
+        expect(parseSlashCommand("/vector set happy 0x10")).toEqual({kind: "invalid", message: expect.stringMatching(/^Coefficient "0x10" for happy is not a number/)});
+        expect(parseSlashCommand("/vector set happy 80σ")).toEqual({kind: "invalid", message: expect.stringMatching(/^Strength "80σ" for happy is out of range/)});
+        expect(parseSlashCommand("/vector add tim@0.1σ")).toEqual({kind: "vectorAdd", ref: "tim", sigma: 0.1});
     });
 
     it("/set NAME VALUE for the sampling, checked as the flags are; /settings", () => {
@@ -83,10 +90,10 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/set seed 42")).toEqual({kind: "set", name: "seed", value: 42});
         expect(parseSlashCommand("/set seed random")).toEqual({kind: "set", name: "seed", value: undefined});
         expect(parseSlashCommand("/set max-tokens 64")).toEqual({kind: "set", name: "max-tokens", value: 64});
-        expect(parseSlashCommand("/set temperature -1")).toEqual({kind: "invalid", message: 'Invalid value for temperature: "-1" — use a number >= 0'});
-        expect(parseSlashCommand("/set top-p 1.5")).toEqual({kind: "invalid", message: 'Invalid value for top-p: "1.5" — use a number >= 0 and <= 1'});
-        expect(parseSlashCommand("/set top-k 2.5")).toEqual({kind: "invalid", message: 'Invalid value for top-k: "2.5" — use a whole number >= 0'});
-        expect(parseSlashCommand("/set max-tokens 0")).toEqual({kind: "invalid", message: 'Invalid value for max-tokens: "0" — use a whole number >= 1'});
+        expect(parseSlashCommand("/set temperature -1")).toEqual({kind: "invalid", message: 'Invalid value for temperature: "-1" — use a number >= 0, e.g. 0.8'});
+        expect(parseSlashCommand("/set top-p 1.5")).toEqual({kind: "invalid", message: 'Invalid value for top-p: "1.5" — use a number >= 0 and <= 1, e.g. 0.95'});
+        expect(parseSlashCommand("/set top-k 2.5")).toEqual({kind: "invalid", message: 'Invalid value for top-k: "2.5" — use a whole number >= 0, e.g. 40'});
+        expect(parseSlashCommand("/set max-tokens 0")).toEqual({kind: "invalid", message: 'Invalid value for max-tokens: "0" — use a whole number >= 1, e.g. 256'});
         for (const bad of ["/set", "/set temperature", "/set colour 1", "/set constructor 1", "/set temperature 1 2"])
             expect(parseSlashCommand(bad)).toEqual({kind: "invalid", message: expect.stringContaining("usage: /set NAME VALUE")});
         expect(parseSlashCommand("/settings")).toEqual({kind: "settings"});
@@ -172,7 +179,7 @@ describe("parseSlashCommand", () => {
 
     it("every command in the help list parses to something other than unknown", () => {
         const examples: Record<string, string> = {
-            "/vector add NAME[:C]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
+            "/vector add NAME[:C|@Xσ]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
             "/sweep NAME A..B STEP [control]": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
             "/set NAME VALUE": "/set temperature 0.5",

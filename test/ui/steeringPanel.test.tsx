@@ -3,14 +3,14 @@
  * real steering controller, so what is shown is what the model will run with.
  */
 import React from "react";
-import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from "vitest";
 import {render} from "ink-testing-library";
 import {createConversation} from "../../src/engine/conversation.js";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
-import {steeringBeforeTurn} from "../../src/session/setupSteering.js";
+import {steeringHooks} from "../../src/session/setupSteering.js";
 import {App} from "../../src/ui/App.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {coefficientBar, SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
@@ -21,7 +21,7 @@ import {FakeConversation} from "../helpers/fakeConversation.js";
 import type {RecipeTrainer} from "../../src/training/recipeVectors.js";
 import type {ConversationSettings, PinnedSetting} from "../../src/presets/applyPreset.js";
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, mount, press, settle, typeText, waitForFrame} from "../helpers/ink.js";
 import {tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
 import {repoRoot} from "../helpers/tinyModel.js";
 
@@ -71,12 +71,11 @@ describe("the chat's steering controls", () => {
         const steering = SteeringController.create(loaded.context, loaded.model);
         await steering.addVector(vectorFile, 0.5);
         const conversation = makeConversation?.(steering) ?? createConversation(loaded, {mode: "raw", sampling: {temperature: 0, maxTokens: 8},
-            beforeTurn: steeringBeforeTurn(steering, false)});
+            ...steeringHooks(steering)});
         const presets = new PresetStore({dir: configDir});
-        const app = render(<App session={new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe,
+        const app = await mount(<App session={new ChatSession({conversation, modelName: "tiny", steering, presets, trainRecipe,
             settingsBeforePresets, pinnedSettings})} />);
         cleanup = () => { app.unmount(); conversation.dispose(); };
-        await tick(100);
         return {...app, steering, conversation: conversation as C, presets};
     }
 
@@ -86,11 +85,11 @@ describe("the chat's steering controls", () => {
     };
     /** finished replies on screen: each ends with its details line, "[ppl 2.72]" or "[hit --max-tokens · ppl 3.10]" */
     const replies = (frame: string) => frame.match(/\[[^\]\n]*ppl \d/g)?.length ?? 0;
-    /** Tab to the panel, then wait until it takes keys (its input turns on in an effect after the frame that shows it) */
+    /** Tab to the panel (its input turns on in an effect after the frame that shows it: settle runs that) */
     const focusPanel = async (stdin: {write: (data: string) => void}, lastFrame: () => string | undefined) => {
         await press(stdin, keys.tab);
         await waitForFrame(lastFrame, (f) => f.includes("Tab back"));
-        await tick(150);
+        await settle();
     };
 
     it("Tab then ←/→ (Shift ×5), Space, 0 and d change the staged steering; Tab again goes back to the prompt", async () => {
@@ -154,8 +153,10 @@ describe("the chat's steering controls", () => {
         const {stdin, lastFrame, steering} = await start();
         await typeText(stdin, "ad0 ");
         await press(stdin, keys.right, keys.left);
+        // a later letter lands before the space: the arrows moved the prompt's cursor, and are done with
+        await typeText(stdin, "x");
+        await waitForFrame(lastFrame, (f) => f.includes("› ad0x"));
         expect(steering.state.get("mood")).toMatchObject({coefficient: 0.5, enabled: true});
-        expect(lastFrame()).toContain("› ad0");
     });
 
     it("Ctrl+C in the panel with a half-typed prompt goes back to the prompt, the text kept", async () => {
@@ -163,8 +164,7 @@ describe("the chat's steering controls", () => {
         await typeText(stdin, "half a thought");
         await press(stdin, keys.tab);
         await waitForFrame(lastFrame, (f) => f.includes("↑↓ select"));
-        await tick(100); // the panel's keys attach in an effect after it is drawn
-        await press(stdin, keys.ctrlC);
+        await press(stdin, keys.ctrlC); // (press runs the effect that gives the panel its keys first)
         const frame = await waitForFrame(lastFrame, (f) => f.includes("Tab to adjust"));
         expect(frame).toContain("› half a thought");
     });
@@ -189,16 +189,14 @@ describe("the chat's steering controls", () => {
             await typeText(stdin, command);
             await press(stdin, keys.enter);
         }
+        await waitForFrame(lastFrame, (f) => /mood\s+\[.*\]\s+-1\.25\s+off\s+L2-3/.test(f));
         expect(steering.state.get("mood"), lastFrame()).toMatchObject({coefficient: -1.25, enabled: false, layers: {start: 2, end: 3}});
-        expect(lastFrame()).toMatch(/mood\s+\[.*\]\s+-1\.25\s+off\s+L2-3/);
-        await typeText(stdin, "/vector on mood");
-        await press(stdin, keys.enter);
-        await typeText(stdin, "/steer off");
-        await press(stdin, keys.enter);
-        expect(steering.state.get("mood").enabled).toBe(false);
-        await typeText(stdin, "/layers mood 2-99");
-        await press(stdin, keys.enter);
-        expect(lastFrame()).toContain("Invalid layer range 2-99");
+        await send(stdin, "/vector on mood");
+        await vi.waitFor(() => expect(steering.state.get("mood").enabled).toBe(true));
+        await send(stdin, "/steer off");
+        await vi.waitFor(() => expect(steering.state.get("mood").enabled).toBe(false));
+        await send(stdin, "/layers mood 2-99");
+        await waitForFrame(lastFrame, (f) => f.includes("Invalid layer range 2-99"));
         expect(steering.state.get("mood").layers).toEqual({start: 2, end: 3});
     });
 
@@ -213,7 +211,7 @@ describe("the chat's steering controls", () => {
             stdin.write(text);
             await waitForFrame(lastFrame, (f) => f.includes(label + text));
         };
-        await tick();
+        await settle();
         await enter("two words");
         await press(stdin, keys.enter);
         await waitForFrame(lastFrame, (f) => f.includes('"two words" cannot be a name: use 1-64 letters, digits, . _ or -'));
@@ -221,10 +219,10 @@ describe("the chat's steering controls", () => {
         // start again
         await press(stdin, keys.escape);
         await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
-        await tick();
+        await settle();
         await press(stdin, keys.ctrlS);
         await waitForFrame(lastFrame, (f) => f.includes("name: ") && !f.includes("cannot be a name"));
-        await tick();
+        await settle();
         await enter("v1.2");
         await press(stdin, keys.enter);
         await waitForFrame(lastFrame, (f) => f.includes("name: v1.2 · description (Enter alone skips):"));
@@ -234,10 +232,10 @@ describe("the chat's steering controls", () => {
         expect(presets.get("v1.2").preset).toMatchObject({description: "two words", vectors: [{vector: vectorFile, coefficient: 0.5}]});
         // Enter alone skips the description
         await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
-        await tick();
+        await settle();
         await press(stdin, keys.ctrlS);
         await waitForFrame(lastFrame, (f) => f.includes("Save the steering as a preset"));
-        await tick();
+        await settle();
         await enter("calm");
         await press(stdin, keys.enter, keys.enter);
         await waitForFrame(lastFrame, (f) => f.includes("Saved preset calm"));
@@ -247,8 +245,7 @@ describe("the chat's steering controls", () => {
 
         steering.update((s) => s.setCoefficient("mood", 2));
         await press(stdin, keys.ctrlP);
-        expect(lastFrame()).toContain("Load a preset");
-        const frame = lastFrame()!;
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Load a preset"));
         const downs = frame.split("\n").filter((l) => /[❯ ] \S+\s+(user|shipped) ·/.test(l)).findIndex((l) => l.includes("calm"));
         expect(downs).toBeGreaterThanOrEqual(0);
         for (let i = 0; i < downs; i++) await press(stdin, keys.down);
@@ -266,7 +263,7 @@ describe("the chat's steering controls", () => {
         const saveAs = async (name: string) => {
             await press(stdin, keys.ctrlS);
             await waitForFrame(lastFrame, (f) => f.includes("Save the steering as a preset"));
-            await tick();
+            await settle();
             stdin.write(name);
             await waitForFrame(lastFrame, (f) => f.includes(`name: ${name}`));
             await press(stdin, keys.enter);
@@ -278,7 +275,7 @@ describe("the chat's steering controls", () => {
         expect(presets.get("mine").preset.vectors).toEqual([{vector: vectorFile, coefficient: 0.5}]);
         await press(stdin, keys.escape);
         await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
-        await tick();
+        await settle();
 
         await saveAs("mine");
         await waitForFrame(lastFrame, (f) => f.includes("replace it?"));
@@ -288,7 +285,7 @@ describe("the chat's steering controls", () => {
         await waitForFrame(lastFrame, (f) => f.includes("Saved preset mine"));
         expect(presets.get("mine").preset).toMatchObject({description: "first one", vectors: [{vector: vectorFile, coefficient: 1.5}]});
         await waitForFrame(lastFrame, (f) => !f.includes("Save the steering as a preset"));
-        await tick();
+        await settle();
 
         const shipped = presets.list().find((p) => p.origin === "shipped")!.preset.name;
         await saveAs(shipped);
@@ -301,7 +298,7 @@ describe("the chat's steering controls", () => {
         const conversation = new FakeConversation();
         const session = new ChatSession({conversation, modelName: "tiny", steering, policy: {current: "reply"}});
         expect(session.steerPolicyNote()).toMatch(/^Reply-only steering: only the reply is steered/); // the banner's line
-        const app = render(<App session={session} />);
+        const app = await mount(<App session={session} />);
         cleanup = () => app.unmount();
         const {stdin, lastFrame} = app;
         await waitForFrame(lastFrame, (f) => f.includes("Steering (reply only)"));
@@ -442,7 +439,7 @@ describe("the chat's steering controls", () => {
         conversation.sampling.temperature = 0;
         conversation.sampling.maxTokens = 100;
         conversation.sampling.seed = undefined;
-        presets.save({name: "plain", vectors: []});
+        await presets.save({name: "plain", vectors: []});
         await send(stdin, "/preset load pirate");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset pirate"));
         expect(conversation.systemPrompt).toBe("Talk like a pirate.");
@@ -464,7 +461,6 @@ describe("the chat's steering controls", () => {
         const rows = frame.split("\n").filter((l) => /^[│║ ]*[❯ ] \S+\s+n_embd/.test(l.replace(/^║\s?/, "")));
         const calmRow = rows.findIndex((l) => /\bcalm\b/.test(l));
         expect(frame).toMatch(/calm\s+n_embd 32 · 2 layers · no score · user/);
-        await tick(150); // the list takes keys from an effect after the frame that shows it
         for (let i = 0; i < calmRow; i++) await press(stdin, keys.down);
         await press(stdin, keys.enter);
         frame = await waitForFrame(lastFrame, (f) => /calm\s+\[.*\]\s+\+1\.00\s+on\s+all L2-3/.test(f));
@@ -503,7 +499,10 @@ describe("the chat's steering controls", () => {
     it("/train NAME says which presets (shipped ones too) now load the trained vector instead of the one the name meant", async () => {
         const trainedDir = path.join(tempDir(), "trained", "tiny");
         mkdirSync(trainedDir, {recursive: true});
-        const trainer: RecipeTrainer = async (name) => writeVector(vectorOf(32, [2], (l, i) => Math.sin(l * i + 1)), `${name}.gguf`, trainedDir);
+        const trainer: RecipeTrainer = async (name) => {
+            const vector = vectorOf(32, [2], (l, i) => Math.sin(l * i + 1));
+            return {file: writeVector(vector, `${name}.gguf`, trainedDir), vector};
+        };
         const {stdin, lastFrame} = await start(() => new FakeConversation(), trainer);
         await send(stdin, "/train happy");
         const frame = await waitForFrame(lastFrame, (f) => unwrapped(f).includes("Presets naming happy now load this trained vector"));
@@ -534,8 +533,7 @@ describe("the chat's steering controls", () => {
         expect(lastFrame()).not.toContain("Add a vector (Enter adds");
         await press(stdin, "?"); // help opens, and the Esc that closes it does not stop the training
         await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
-        await tick(150);
-        await press(stdin, keys.escape);
+        await press(stdin, keys.escape); // (press runs the effect that gives the overlay its keys first)
         await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
         expect(steering.state.entries.map((e) => e.name)).toEqual(["mood"]);
         expect(signal?.aborted).toBe(false);
@@ -551,13 +549,13 @@ describe("the chat's steering controls", () => {
         // as if --preset pirate had been applied at start-up on top of the flags
         conversation.setSystemPrompt("Talk like a pirate.");
         conversation.sampling.temperature = 1.3;
-        presets.save({name: "bare", vectors: []});
+        await presets.save({name: "bare", vectors: []});
         await send(stdin, "/preset load bare");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset bare"));
         expect(conversation.systemPrompt).toBe("From the flags.");
         expect(conversation.sampling.temperature).toBe(0.3);
 
-        presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9}});
+        await presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9}});
         await send(stdin, "/preset load hot");
         await waitForFrame(lastFrame, (f) => f.includes("Loaded preset hot"));
         await send(stdin, "/system Mine now.");
@@ -576,7 +574,7 @@ describe("the chat's steering controls", () => {
         const {stdin, lastFrame, conversation, presets} = await start(() => new FakeConversation(), undefined, flags, ["temperature"]);
         const shows = (text: string) => waitForFrame(lastFrame, (f) => unwrapped(f).includes(text));
         conversation.sampling.temperature = 0.2; // as --temperature 0.2 set it
-        presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
+        await presets.save({name: "hot", vectors: [], sampling: {temperature: 1.9, topK: 5}});
         await send(stdin, "/preset load hot");
         await shows("Loaded preset hot — from the next turn: no steering kept your temperature (set on the command line, with /set or /history) over the preset's");
         expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 5});
@@ -586,7 +584,7 @@ describe("the chat's steering controls", () => {
         await shows("From the next reply: temperature 0.2 · top-k 5 · top-p 0.5");
         await send(stdin, "/set seed 7");
         await shows("seed 7 · max-tokens");
-        presets.save({name: "narrow", vectors: [], sampling: {topP: 0.9, minP: 0.2}});
+        await presets.save({name: "narrow", vectors: [], sampling: {topP: 0.9, minP: 0.2}});
         await send(stdin, "/preset load narrow");
         await shows("Loaded preset narrow");
         expect(conversation.sampling).toMatchObject({temperature: 0.2, topK: 40, topP: 0.5, minP: 0.2, seed: 7});

@@ -8,7 +8,7 @@ import {spawnSync} from "node:child_process";
 import path from "node:path";
 import React from "react";
 import {render, useInput, type Key} from "ink";
-import {afterEach, describe, expect, it} from "vitest";
+import {afterEach, describe, expect, it, vi} from "vitest";
 import {seededRandom} from "../../src/random.js";
 import {App} from "../../src/ui/App.js";
 import {PromptLine} from "../../src/ui/components/PromptLine.js";
@@ -16,13 +16,14 @@ import {PromptHistory} from "../../src/ui/promptHistory.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {PresetNamePrompt} from "../../src/ui/components/Overlays.js";
 import {BRACKETED_PASTE_OFF, BRACKETED_PASTE_ON, PASTE_END, PASTE_START} from "../../src/ui/keySplitter.js";
-import {TerminalKeyboard} from "../../src/ui/terminalKeyboard.js";
+import {KEY_WAIT_MS, PASTE_WAIT_MS, TerminalKeyboard} from "../../src/ui/terminalKeyboard.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {FakeStdout, FakeTty, Recorder, tick, waitForFrame} from "../helpers/ink.js";
+import {EffectFlush, FakeStdout, FakeTty, inAct, Recorder, settle, waitForFrame} from "../helpers/ink.js";
 import {repoRoot} from "../helpers/steeringTestKit.js";
 
 let cleanup: (() => void) | undefined;
 afterEach(() => {
+    vi.useRealTimers();
     cleanup?.();
     cleanup = undefined;
 });
@@ -34,22 +35,25 @@ function keyboard(onInterrupt = () => undefined) {
     return {tty, terminal, board};
 }
 
-/** renders a tree reading from a keyboard, as the chat does */
-function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
+/** renders a tree reading from a keyboard, as the chat does (in act: its inputs are on when this returns) */
+async function renderOn(tree: React.ReactElement, {tty, board} = keyboard()) {
     const stdout = new FakeStdout();
-    const instance = render(tree, {stdout: stdout as unknown as NodeJS.WriteStream, stdin: board as unknown as NodeJS.ReadStream,
-        debug: true, exitOnCtrlC: false, patchConsole: false});
+    let instance: ReturnType<typeof render> | undefined;
+    await inAct(() => {
+        instance = render(<>{tree}<EffectFlush /></>, {stdout: stdout as unknown as NodeJS.WriteStream,
+            stdin: board as unknown as NodeJS.ReadStream, debug: true, exitOnCtrlC: false, patchConsole: false});
+    });
     cleanup = () => {
-        instance.unmount();
+        instance?.unmount();
         board.stop();
     };
     return {tty, lastFrame: stdout.lastFrame};
 }
 
 async function startChat(conversation = new FakeConversation(), existing = keyboard(), history?: PromptHistory) {
-    const {tty, lastFrame} = renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} history={history} />, existing);
+    const {tty, lastFrame} = await renderOn(<App session={new ChatSession({conversation, modelName: "tiny-model.gguf"})} history={history} />, existing);
     await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
-    await tick();
+    await settle();
     return {tty, conversation, lastFrame};
 }
 
@@ -57,7 +61,7 @@ const until = async (check: () => boolean, what: string) => {
     const deadline = Date.now() + 10_000;
     while (!check()) {
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await tick(20);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // the polling interval
     }
 };
 
@@ -78,11 +82,13 @@ describe("the chat's keyboard", () => {
         tty.type(`${PASTE_START}first line\rsecond line${PASTE_END}`);
         const frame = await waitForFrame(lastFrame, (f) => f.includes("second line"));
         expect(frame).toMatch(/› first line\n\s+second line/);
-        await tick(100);
+        // a key typed after the paste lands on its second line: the paste's line break sent nothing
+        tty.type("!");
+        await waitForFrame(lastFrame, (f) => f.includes("second line!"));
         expect(conversation.sent).toEqual([]);
         tty.type("\r");
         await until(() => conversation.sent.length === 1, "the paste to be sent");
-        expect(conversation.sent).toEqual(["first line\nsecond line"]);
+        expect(conversation.sent).toEqual(["first line\nsecond line!"]);
     });
 
     it("a paste whose markers and text come in several chunks is still one paste", async () => {
@@ -109,21 +115,22 @@ describe("the chat's keyboard", () => {
     it("the preset dialog: a name and Enter in one chunk go on to the description; a pasted line break there becomes a space", async () => {
         const saved: string[] = [];
         const onSave = (name: string, description: string) => saved.push(`${name}|${description}`);
-        const first = renderOn(<PresetNamePrompt onSave={onSave} onClose={() => undefined} />);
+        const first = await renderOn(<PresetNamePrompt onSave={onSave} onClose={() => undefined} />);
         await waitForFrame(first.lastFrame, (f) => f.includes("name:"));
-        await tick();
         first.tty.type("calm\r");
         await waitForFrame(first.lastFrame, (f) => f.includes("name: calm · description"));
+        await settle(); // the description's field takes keys from an effect after the frame that shows it
         first.tty.type("\r"); // Enter alone: no description
         await until(() => saved.length === 1, "the save");
         cleanup?.();
-        const second = renderOn(<PresetNamePrompt onSave={onSave} onClose={() => undefined} />);
+        const second = await renderOn(<PresetNamePrompt onSave={onSave} onClose={() => undefined} />);
         await waitForFrame(second.lastFrame, (f) => f.includes("name:"));
-        await tick();
         second.tty.type("v1.2\r");
         await waitForFrame(second.lastFrame, (f) => f.includes("name: v1.2 · description"));
+        await settle();
         second.tty.type(`${PASTE_START}two\rwords${PASTE_END}`);
         await waitForFrame(second.lastFrame, (f) => f.includes("two words"));
+        await settle();
         second.tty.type("\r");
         await until(() => saved.length === 2, "the second save");
         expect(saved).toEqual(["calm|", "v1.2|two words"]);
@@ -188,7 +195,7 @@ describe("the chat's keyboard", () => {
         // xterm's Ctrl+F1…F4 and an unknown Ctrl key made Ink throw ("reading 'startsWith'"); an SGR mouse report typed as text
         for (const key of ["\u001b[1;5P", "\u001b[1;5Q", "\u001b[1;5R", "\u001b[1;5S", "\u001b[<0;10;5M", "\u001b[99;5~", "\u001b[25~"]) {
             tty.type(key);
-            await tick(20);
+            await settle();
         }
         tty.type("The dog");
         await waitForFrame(lastFrame, (f) => f.includes("› The dog"));
@@ -204,9 +211,10 @@ describe("the chat's keyboard", () => {
             useInput((input, key) => { got.push({input, key}); });
             return <PromptLine focused busy={false} onSubmit={() => undefined} />;
         }
-        const {tty, lastFrame} = renderOn(<Reader />);
+        const {tty, lastFrame} = await renderOn(<Reader />);
         await waitForFrame(lastFrame, (f) => f.includes("Type a message"));
-        await tick();
+        // the keyboard's waits for the rest of a sequence or a paste are timeouts: faked, and run out when the test says
+        vi.useFakeTimers({toFake: ["setTimeout", "clearTimeout"]});
         const random = seededRandom(2025);
         const pieces = ["\u001b", "\u001b[", "\u001bO", "\u001b]", "\u001bP", "\u001b\\", "\u0007", "[", ";", "1", "5", "<", "?", "~", "u", "$", "^",
             "M", "P", "Q", "A", "Z", "\u007f", "\u0000", "\u009b", "\u008f", "\ufffd", "😀", "é", "a", PASTE_START, PASTE_END, "27;5;13~"];
@@ -216,14 +224,15 @@ describe("the chat's keyboard", () => {
             for (let i = 0; i < length; i++)
                 chunk += random() < 0.2 ? String.fromCharCode(Math.floor(random() * 0x100)) : pieces[Math.floor(random() * pieces.length)]!;
             tty.type(chunk);
-            if (round % 20 === 0) await tick(40); // now and then the wait for an open sequence runs out
+            // now and then the wait for an open sequence runs out
+            if (round % 20 === 0) await inAct(() => { vi.advanceTimersByTime(KEY_WAIT_MS); });
         }
-        await tick(1200); // a paste left open ends after its wait
+        await inAct(() => { vi.advanceTimersByTime(PASTE_WAIT_MS); }); // a paste left open ends after its wait
         for (const {input} of got) expect(typeof input).toBe("string");
         tty.type("\u0003"); // Ctrl+C clears what the fuzz left on the line
-        await tick();
+        await settle();
         tty.type("still alive");
-        await waitForFrame(lastFrame, (f) => f.includes("› still alive"));
+        await vi.waitFor(() => expect(lastFrame()).toContain("› still alive"));
     });
 
     it("a 1 MB paste stays responsive: shown, edited, queued, sent, recalled with ↑, and the chat answers after it", async () => {

@@ -6,7 +6,6 @@
  * test/hardening/terminalText.test.ts.
  */
 import React from "react";
-import {render} from "ink-testing-library";
 import {afterEach, describe, expect, it} from "vitest";
 import {displayLines, displayQuoted, displayText, forTerminal} from "../../src/displayText.js";
 import {describePreset} from "../../src/presets/applyPreset.js";
@@ -14,7 +13,7 @@ import {App} from "../../src/ui/App.js";
 import {PromptHistory} from "../../src/ui/promptHistory.js";
 import {ChatSession} from "../../src/session/chatSession.js";
 import {FakeConversation} from "../helpers/fakeConversation.js";
-import {keys, press, tick, typeText, waitForFrame} from "../helpers/ink.js";
+import {keys, mount, press, typeText, waitForFrame} from "../helpers/ink.js";
 
 const OSC_TITLE = "\u001b]0;pwned\u0007";
 const CLEAR = "\u001b[2J";
@@ -61,9 +60,8 @@ describe("the chat's frame", () => {
         it(`a reply whose tokens hold escape sequences is shown escaped, while written and after (${mode} mode)`, async () => {
             const conversation = new FakeConversation(mode);
             conversation.script = {chunks: reply, pauseBefore: 4};
-            const app = render(<App session={new ChatSession({conversation, modelName: "tiny.gguf"})} />);
+            const app = await mount(<App session={new ChatSession({conversation, modelName: "tiny.gguf"})} />);
             unmount = app.unmount;
-            await tick(100);
             await typeText(app.stdin, "Once upon");
             await press(app.stdin, keys.enter);
             // while it is written (the live area) ...
@@ -82,9 +80,8 @@ describe("the chat's frame", () => {
     it("a prompt history entry (from a file) recalled with ↑ brings no control bytes to the prompt", async () => {
         const conversation = new FakeConversation();
         const history = new PromptHistory([`evil${OSC_TITLE}${CLEAR}${C1_CLEAR}`]);
-        const app = render(<App session={new ChatSession({conversation, modelName: "tiny.gguf"})} history={history} />);
+        const app = await mount(<App session={new ChatSession({conversation, modelName: "tiny.gguf"})} history={history} />);
         unmount = app.unmount;
-        await tick(100);
         await press(app.stdin, keys.up);
         const frame = await waitForFrame(app.lastFrame, (f) => f.includes("› evil"));
         expect(frame).not.toMatch(RAW);

@@ -15,6 +15,6 @@ export const calibrate = defineCommand({
             probed++;
             progress(`calibrating ${name}: ${probed} strengths probed, last ${formatSigma(p.sigma)} (KL ${p.kl.toFixed(2)}) · Esc stops`);
         }});
-        record(report, {trial: "calibrate"});
+        record(report, "calibrate");
     })
 });

@@ -3,10 +3,10 @@ import {defineCommand} from "./command.js";
 export const clear = defineCommand({
     kind: "clear", names: ["/clear"], usage: "/clear", help: "forget the conversation (keeps the system prompt)", safeWhileBusy: false,
     parse: () => ({}),
-    async run(_, {session, record, refreshUsage, clearLastReply}) {
+    async run(_, {session, note, refreshUsage, clearLastReply}) {
         await session.clear();
         clearLastReply();
         refreshUsage();
-        record("Conversation cleared.", {cleared: true});
+        note("Conversation cleared."); // the session's transcript marks where it started again
     }
 });

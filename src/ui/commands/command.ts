@@ -6,31 +6,33 @@
 import {UserFacingError} from "../../errors.js";
 import type {ReplyReadout} from "../../steering/replyReadout.js";
 import type {ChatSession, Outcome, Turn, TurnStream} from "../../session/chatSession.js";
-import type {ChatMessage} from "../../session/types.js";
+import type {TrialKind} from "../../session/turnLog.js";
+import type {Draft} from "../../session/turnLog.js";
+import type {ShownRest} from "../chatMessage.js";
+
+export type {ShownRest} from "../chatMessage.js";
 
 /** What a busy chat is doing: a reply, a training (or a preset that trains), or /compare and /sweep trials. */
 export type JobKind = "replying" | "training" | "trial";
 
-/** A live generation's streaming, and what it showed (a reply whose finished lines went to the transcript as they came). */
+/**
+ * A live generation's streaming, and what it showed (a reply whose finished lines went to the transcript as they
+ * came). Its text is the session's draft: the stream holds none of its own.
+ */
 export type LiveStream = TurnStream & {
     /** the part of the reply still to show in its own message, when finished lines were shown already */
     shown(): ShownRest,
-    /** the text streamed so far */
-    text(): string
+    /** the session's draft this stream shows (undefined until the generation starts) */
+    draft(): Draft | undefined
 };
-
-/** what a reply's own message shows, when its first lines were shown as they came (ChatMessage's fields) */
-export type ShownRest = Pick<ChatMessage, "shownText" | "openFence">;
 
 /** What a command may do to the chat around it. */
 export type CommandContext = {
     session: ChatSession,
     note(text: string, role?: "note" | "error"): void,
-    /** a note the transcript keeps: a /compare or /sweep result, or where /clear started again */
-    record(text: string, mark: {trial: "compare" | "sweep" | "calibrate"} | {cleared: true}): void,
+    /** a /compare, /sweep or /calibrate result: shown, and kept in the session's transcript */
+    record(text: string, trial: TrialKind): void,
     show(outcomes: Outcome | readonly Outcome[]): void,
-    /** the transcript so far */
-    messages(): readonly ChatMessage[],
     /**
      * Runs `work` as the chat's one job: the chat is busy with `label` meanwhile, Esc aborts `signal`, and an error
      * becomes a note.
@@ -38,10 +40,8 @@ export type CommandContext = {
     runJob(kind: JobKind, label: string, work: (signal: AbortSignal) => Promise<void>): Promise<void>,
     /** streaming for one generation shown live; with `commitLines` its finished lines go to the transcript as they come */
     liveStream(signal: AbortSignal, options?: {commitLines?: boolean}): LiveStream,
-    /** a reply into the transcript, with its steering (and its read-out when it comes) */
+    /** a reply the session recorded, shown (and its read-out and gauge measured) */
     addReply(turn: Turn, shown?: ShownRest): void,
-    /** /regen and /compare answer the last prompt again: the reply they replace stays, marked */
-    markLastReplyReplaced(): void,
     /** a line of progress where the reply would stream (training, evaluating the history) */
     progress(text: string): void,
     /** /clear: the status line forgets the last reply's figures */

@@ -1,3 +1,5 @@
+import wrapAnsi from "wrap-ansi";
+import {displayWidth} from "../graphemes.js";
 import {KEY_HELP} from "../keyHelp.js";
 import type {SlashCommandSpec} from "./command.js";
 
@@ -9,22 +11,14 @@ export function commandHelp(commands: readonly SlashCommandSpec[]): [string, str
 /** the left column's width: wide enough for most names, never more than a third of the line */
 const NAME_COLUMN = 26;
 
-/** words of `text` in lines of at most `width` columns (a longer word has a line of its own) */
+/** words of `text` in lines of at most `width` columns, by display width (a longer word is cut where it fills one) */
 function wrapWords(text: string, width: number): string[] {
-    const lines: string[] = [];
-    let line = "";
-    for (const word of text.split(/\s+/).filter((w) => w !== "")) {
-        if (line !== "" && line.length + 1 + word.length > width) {
-            lines.push(line);
-            line = word;
-        } else line = line === "" ? word : `${line} ${word}`;
-    }
-    return [...lines, line];
+    return wrapAnsi(text.split(/\s+/).filter((w) => w !== "").join(" "), width, {hard: true, trim: true}).split("\n");
 }
 
 /** the name column for rows shown in `width` columns (two lists sharing it line up) */
 export function nameColumn(rows: readonly (readonly [string, string])[], width: number, indent = ""): number {
-    return Math.min(NAME_COLUMN, Math.max(...rows.map(([name]) => name.length)) + 2, Math.floor((width - indent.length) / 3));
+    return Math.min(NAME_COLUMN, Math.max(...rows.map(([name]) => displayWidth(name))) + 2, Math.floor((width - indent.length) / 3));
 }
 
 /**
@@ -42,8 +36,9 @@ export function helpColumnParts(rows: readonly (readonly [string, string])[], wi
     return rows.flatMap(([name, description]): [string, string][] => {
         const text = wrapWords(description, room);
         const rest = text.map((t): [string, string] => [pad, t]);
-        if (name.length + 1 >= column) return [[indent + name, ""], ...rest];
-        return [[indent + name.padEnd(column), text[0]!], ...rest.slice(1)];
+        const nameColumns = displayWidth(name);
+        if (nameColumns + 1 >= column) return [[indent + name, ""], ...rest];
+        return [[indent + name + " ".repeat(column - nameColumns), text[0]!], ...rest.slice(1)];
     });
 }
 

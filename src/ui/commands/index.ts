@@ -26,13 +26,14 @@ import {system} from "./system.js";
 import {train} from "./train.js";
 import {vectorAdd} from "./vectorAdd.js";
 import {vectorEnable} from "./vectorEnable.js";
+import {vectorNew} from "./vectorNew.js";
 import {vectorRemove} from "./vectorRemove.js";
 import {vectorSet} from "./vectorSet.js";
 import {when} from "./when.js";
 
 export const COMMANDS = [
-    help, vectorAdd, vectorSet, vectorEnable, vectorRemove, layers, steerOff, steerPolicy, steerCode, when,
-    steering, presetSave, presetLoad, presetList,
+    help, vectorAdd, vectorNew,
+    vectorSet, vectorEnable, vectorRemove, layers, steerOff, steerPolicy, steerCode, when, steering, presetSave, presetLoad, presetList,
     regen, compare, sweep, calibrate, save, set, settings, train, readout, history, reeval, clear, system, exit
 ] as const;
 

@@ -1,5 +1,5 @@
 import type {LayerRange} from "../../steering/mixControlVectors.js";
-import {parseLayerRange} from "../../steering/steeringState.js";
+import {parseLayerRange} from "../../steering/inputGrammar.js";
 import {defineCommand, UsageError, words} from "./command.js";
 
 export const layers = defineCommand({

@@ -4,9 +4,8 @@ import {defineCommand} from "./command.js";
 export const regen = defineCommand({
     kind: "regen", names: ["/regen"], usage: "/regen", help: "write the last reply again with the current steering", safeWhileBusy: false,
     parse: () => ({}),
-    run: (_, {session, runJob, liveStream, note, markLastReplyReplaced, addReply}) => runJob("replying", "writing", async (signal) => {
+    run: (_, {session, runJob, liveStream, note, addReply}) => runJob("replying", "writing", async (signal) => {
         note(`↻ ${promptEcho(session.lastPrompt())}`);
-        markLastReplyReplaced();
         const stream = liveStream(signal, {commitLines: true});
         addReply((await session.regen(stream)).turn, stream.shown());
     })

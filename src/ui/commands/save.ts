@@ -12,5 +12,5 @@ export const save = defineCommand({
         // typed in the chat, no shell expands ~
         return {file: expandHome(file), force: file !== rest};
     },
-    run: ({file, force}, {session, messages, note}) => note(session.saveTranscript(file, messages(), force))
+    run: ({file, force}, {session, note}) => note(session.saveTranscript(file, force))
 });

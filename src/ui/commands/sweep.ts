@@ -1,5 +1,5 @@
 import {sweepTable, sweepValues} from "../../session/transcript.js";
-import {COEFFICIENT_RANGE, coefficientProblem} from "../../steering/steeringState.js";
+import {decimal, parseCoefficient} from "../../steering/inputGrammar.js";
 import {defineCommand, UsageError, words} from "./command.js";
 
 /** a sweep writes at most this many replies */
@@ -13,13 +13,12 @@ export const sweep = defineCommand({
     parse(rest) {
         const [name, range, step, extra] = words(rest);
         if (extra != null && extra !== "control") throw new UsageError(`${USAGE} [control]: "${extra}" is not control`);
-        const match = range != null ? /^([-+]?[\d.]+)\.\.([-+]?[\d.]+)$/.exec(range) : null;
-        const stepValue = Number(step);
-        if (name == null || match == null || !(stepValue > 0)) throw new UsageError(`${USAGE}, e.g. /sweep happy -1..1 0.5`);
-        const from = Number(match[1]);
-        const to = Number(match[2]);
-        if (!Number.isFinite(from) || !Number.isFinite(to)) throw new UsageError(USAGE);
-        if (coefficientProblem(from) || coefficientProblem(to)) throw new UsageError(`a sweep's coefficients go ${COEFFICIENT_RANGE}`);
+        const ends = range?.split("..");
+        const stepValue = step != null ? decimal(step) : undefined;
+        if (name == null || ends?.length !== 2 || stepValue == null || !(stepValue > 0)) throw new UsageError(`${USAGE}, e.g. /sweep happy -1..1 0.5`);
+        // each end as a coefficient is read everywhere (decimal, within the bound)
+        const from = parseCoefficient(ends[0]!, name);
+        const to = parseCoefficient(ends[1]!, name);
         const control = extra === "control";
         // with the control each coefficient is two replies
         if (sweepValues(from, to, stepValue).length * (control ? 2 : 1) > MAX_REPLIES)
@@ -28,6 +27,6 @@ export const sweep = defineCommand({
     },
     run: ({name, from, to, step, control}, {session, runJob, liveStream, record, columns}) => runJob("trial", "writing", async (signal) => {
         const rows = await session.sweep(name, sweepValues(from, to, step), () => liveStream(signal), {control});
-        record(sweepTable(name, rows, columns()), {trial: "sweep"});
+        record(sweepTable(name, rows, columns()), "sweep");
     })
 });

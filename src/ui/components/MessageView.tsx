@@ -1,7 +1,7 @@
 import React from "react";
 import {Box, Text} from "ink";
 import {displayLines} from "../../displayText.js";
-import type {ChatMessage} from "../../session/types.js";
+import {shownText, type ChatMessage} from "../chatMessage.js";
 import {perplexity} from "../../session/transcript.js";
 import {renderMarkdown} from "../markdown.js";
 import {promptEcho} from "../promptLayout.js";
@@ -35,19 +35,22 @@ export function MessageView({message, markdown = false, columns = 100}: MessageV
         case "user":
             return <Box marginTop={1}><Text color="cyan" bold>{"› "}</Text><Text>{displayLines(promptEcho(message.text))}</Text></Box>;
         case "assistant": {
-            const note = message.reply ? STOP_NOTES[message.reply.stopReason] : undefined;
-            const ppl = perplexity(message.reply?.meanLogProb);
+            const {stats, outcome} = message.reply;
+            const note = outcome === "failed" ? "failed" : stats ? STOP_NOTES[stats.stopReason] : undefined;
+            const ppl = perplexity(stats?.meanLogProb);
             const details = [note, ppl != null ? `ppl ${ppl.toFixed(2)}` : undefined].filter((d) => d != null);
+            const rest = shownText(message);
+            // with its first lines shown as they came, the message shows the rest (nothing, when none is left)
             return (
                 <Box flexDirection="column">
-                    {message.shownText !== "" && <ReplyText text={message.shownText ?? message.text} markdown={markdown} columns={columns}
-                        openFence={message.shownText != null ? message.openFence : undefined} />}
+                    {(message.shownFrom == null || rest !== "") && <ReplyText text={rest} markdown={markdown} columns={columns}
+                        openFence={message.shownFrom != null ? message.openFence : undefined} />}
                     {details.length > 0 && <Text dimColor>[{details.join(" · ")}]</Text>}
                 </Box>
             );
         }
         case "stream":
-            return <ReplyText text={message.text} markdown={markdown} columns={columns} openFence={message.openFence} />;
+            return <ReplyText text={shownText(message)} markdown={markdown} columns={columns} openFence={message.openFence} />;
         // notes and errors may quote a file, a name or a reply: escaped like everything shown
         case "note":
             return <Text dimColor>{displayLines(message.text)}</Text>;

@@ -4,6 +4,7 @@ import type {ReplyTiming} from "../../engine/conversation.js";
 import {describeGauge, type CoherenceGauge} from "../../steering/coherence.js";
 import {describeTiming, perplexity} from "../../session/transcript.js";
 import type {SteerPolicy} from "../../steering/steerPolicy.js";
+import {displayWidth} from "../graphemes.js";
 
 export type StatusBarProps = {
     modelName: string,
@@ -53,7 +54,7 @@ export const StatusBar = React.memo(function StatusBar(
     const oneLine = [head, figures, tail].filter((part) => part !== "").join(" · ");
     return (
         <Box flexDirection="column">
-            {oneLine.length <= columns || figures === ""
+            {displayWidth(oneLine) <= columns || figures === ""
                 ? <Text dimColor wrap="truncate-end">{oneLine}</Text>
                 : <>
                     <Text dimColor wrap="truncate-end">{head} · {tail}</Text>

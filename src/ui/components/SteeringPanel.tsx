@@ -4,6 +4,7 @@ import {layerSpan} from "../../steering/controlVector.js";
 import {formatCoefficient} from "../../steering/describe.js";
 import {MAX_COEFFICIENT, type SteeringEntry, type SteeringState} from "../../steering/steeringState.js";
 import {formatSigma} from "../../steering/strengthUnits.js";
+import {displayWidth, fitToWidth} from "../graphemes.js";
 import {readsLabel} from "../readoutView.js";
 
 export const BAR_WIDTH = 21;
@@ -55,14 +56,13 @@ export type SteeringPanelProps = {
 
 /** the name column's width: 14, or the longest name when the row has room for it; a longer name ends in "…" */
 export function nameWidth(names: readonly string[], room: number): number {
-    const longest = Math.max(14, ...names.map((n) => [...n].length));
+    const longest = Math.max(14, ...names.map((n) => displayWidth(n)));
     return Math.max(6, Math.min(longest, room));
 }
 
 /** `name` in a column of `width`: padded, or cut with an ellipsis */
 export function fitName(name: string, width: number): string {
-    const chars = [...name];
-    return chars.length <= width ? name.padEnd(width) : `${chars.slice(0, width - 1).join("")}…`;
+    return fitToWidth(name, width);
 }
 
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
