@@ -2,14 +2,15 @@
  * The serve phase: `steer-chat serve` in this process on 127.0.0.1, greedy completions of `tokens` tokens over HTTP.
  * Per round, three runs of 8 requests in a rotating order: one client alone (8 requests one after another), 4
  * concurrent clients with one steering (2 requests each), 4 concurrent clients with four different steerings. The
- * server answers one request at a time, so concurrency can only overlap HTTP with generation; four steerings add a
- * switch (re-mix, apply, graph re-reserve) before every request.
+ * context has serve's sequences: requests with one steering are decoded together in one batch per step; four
+ * steerings cannot share a decode, so they run one batch (of one) after another, with a switch (re-mix, apply, graph
+ * re-reserve) between them.
  */
 import {copyFileSync, mkdirSync, mkdtempSync} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {loadModel} from "../src/engine/runtime.js";
-import {openServer} from "../src/server/openServer.js";
+import {openServer, serverSequences} from "../src/server/openServer.js";
 
 export type ServeResults = {
     tokens: number,
@@ -53,7 +54,7 @@ export async function serveBench(modelFile: string, vectorFiles: readonly string
     });
     const before = process.env.STEER_CHAT_CONFIG_DIR;
     process.env.STEER_CHAT_CONFIG_DIR = config;
-    const loaded = await loadModel(modelFile, {gpu: false, contextSize: 1024});
+    const loaded = await loadModel(modelFile, {gpu: false, contextSize: 1024, sequences: serverSequences()});
     const server = await openServer(loaded, {vectors: [], maxTokens: tokens, queue: 64});
     try {
         const url = await server.app.listen({host: "127.0.0.1", port: 0});

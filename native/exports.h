@@ -18,6 +18,9 @@ Napi::Value FreeCaptureContext(const Napi::CallbackInfo& info);
 Napi::Value CaptureLogits(const Napi::CallbackInfo& info);
 // generate.cc
 Napi::Value Generate(const Napi::CallbackInfo& info);
+// generate_batch.cc
+Napi::Value StartBatch(const Napi::CallbackInfo& info);
+Napi::Value BatchStats(const Napi::CallbackInfo& info);
 // thread_pool.cc
 Napi::Value AttachThreadPool(const Napi::CallbackInfo& info);
 Napi::Value FreeThreadPool(const Napi::CallbackInfo& info);

@@ -26,18 +26,11 @@
 #include "context_check.h"
 #include "exports.h"
 #include "llama_api.h"
+#include "sampler_chain.h"
 
 namespace steer {
 
 namespace {
-
-struct Sampling {
-    float temperature = 0;
-    int32_t topK = 40;
-    float topP = 0.95f;
-    float minP = 0;
-    uint32_t seed = 0;
-};
 
 enum class Stop { Eog, MaxTokens, Aborted, Error };
 
@@ -104,34 +97,6 @@ struct Job {
 
     explicit Job(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
 };
-
-// node-llama-cpp's chain (AddonSampler::rebuildChainIfNeeded with the config _resolveSamplerConfig gives): greedy
-// alone at temperature 0; else top-k, top-p (when 0 ≤ p ≤ 1), min-p (when > 0), temperature, then dist(seed).
-llama_sampler* buildChain(const Sampling& s, int32_t nVocab) {
-    const Api& a = api();
-    llama_sampler* chain = a.sampler_chain_init(a.sampler_chain_default_params());
-    if (s.temperature <= 0.0f) {
-        a.sampler_chain_add(chain, a.sampler_init_greedy());
-        return chain;
-    }
-    a.sampler_chain_add(chain, a.sampler_init_top_k(s.topK <= 0 ? nVocab : std::min(s.topK, nVocab)));
-    if (s.topP >= 0.0f && s.topP <= 1.0f) a.sampler_chain_add(chain, a.sampler_init_top_p(s.topP, 1));
-    if (s.minP > 0.0f) a.sampler_chain_add(chain, a.sampler_init_min_p(s.minP, 1));
-    a.sampler_chain_add(chain, a.sampler_init_temp(s.temperature));
-    a.sampler_chain_add(chain, a.sampler_init_dist(s.seed));
-    return chain;
-}
-
-// The probability of the chosen token in the distribution the chain left (node-llama-cpp's "confidence"): a softmax
-// over the remaining candidates' logits. node-llama-cpp sorts the whole vocabulary first to compute it (a sort of
-// 128k entries per token on a real model); the sum needs no order, and is kept in double.
-float confidenceOf(const llama_token_data_array& cur) {
-    float maxLogit = cur.data[0].logit;
-    for (size_t i = 1; i < cur.size; i++) maxLogit = std::max(maxLogit, cur.data[i].logit);
-    double sum = 0.0;
-    for (size_t i = 0; i < cur.size; i++) sum += std::exp(static_cast<double>(cur.data[i].logit) - maxLogit);
-    return static_cast<float>(std::exp(static_cast<double>(cur.data[cur.selected].logit) - maxLogit) / sum);
-}
 
 // Log-probabilities in the model's distribution: a log-softmax over every logit, before the sampler chain (no top-k,
 // top-p or temperature), as llama-server reports them by default. `token`'s own, and the `n` most probable tokens of

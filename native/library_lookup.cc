@@ -114,6 +114,9 @@ Api& api() {
         if (!missing.empty() || !generation.empty())
             a.generateError = "the generation loop needs " + missing + (missing.empty() || generation.empty() ? "" : ", ") + generation +
                 ", missing from node-llama-cpp's llama.cpp";
+        std::string batched;
+        resolve(llama, "llama_memory_seq_rm", a.memory_seq_rm, batched);
+        if (!batched.empty()) a.batchError = "the batched generation loop needs " + batched + ", missing from node-llama-cpp's llama.cpp";
 
         // optional: without these, contexts run without a persistent thread pool (capture on a single thread)
         std::string optional;

@@ -47,6 +47,9 @@ struct Api {
     void (*sampler_apply)(llama_sampler*, llama_token_data_array*) = nullptr;
     void (*sampler_free)(llama_sampler*) = nullptr;
     std::string generateError;  // set when the generation loop cannot work
+    // the batched loop (generate_batch.cc) also empties a sequence itself
+    bool (*memory_seq_rm)(llama_memory_t, llama_seq_id, llama_pos, llama_pos) = nullptr;
+    std::string batchError;  // set when the batched loop cannot work
 
     // a persistent CPU thread pool for every context steer-chat runs (optional: without it ggml starts threads per decode)
     ggml_threadpool_params (*threadpool_params_default)(int) = nullptr;

@@ -26,6 +26,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("freeCaptureContext", Napi::Function::New(env, steer::FreeCaptureContext));
     exports.Set("captureLogits", Napi::Function::New(env, steer::CaptureLogits));
     exports.Set("generate", Napi::Function::New(env, steer::Generate));
+    exports.Set("startBatch", Napi::Function::New(env, steer::StartBatch));
+    exports.Set("batchStats", Napi::Function::New(env, steer::BatchStats));
     exports.Set("attachThreadPool", Napi::Function::New(env, steer::AttachThreadPool));
     exports.Set("freeThreadPool", Napi::Function::New(env, steer::FreeThreadPool));
     return exports;

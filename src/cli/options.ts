@@ -57,6 +57,7 @@ export const OPTIONS = {
     port: {type: "string", value: "N", description: "serve: the port to listen on (default 8080; 0 picks a free one)"},
     "api-key": {type: "string", value: "KEY", description: "serve: the key clients must send (Authorization: Bearer KEY); or STEER_CHAT_API_KEY"},
     queue: {type: "string", value: "N", description: "serve: the most requests waiting for the model; more get 429 (default 16)"},
+    parallel: {type: "string", value: "N", description: "serve: the most requests with equal steering generated together (default 4; 1: one at a time)"},
     "context-size": {type: "string", short: "c", value: "N", description: "context size in tokens (default: the model's, at most 4096)"},
     threads: {type: "string", value: "N", description: "CPU threads (default: one per core)"},
     gpu: {type: "string", value: "auto|false", description: "GPU offloading: auto-detect, or false for CPU only (default auto)"},
@@ -116,6 +117,7 @@ export type CliOptions = {
     port?: number,
     apiKey?: string,
     queue?: number,
+    parallel?: number,
     contextSize?: number,
     threads?: number,
     gpu: "auto" | false,
@@ -149,7 +151,7 @@ export const COMMAND_OPTIONS: Record<CliCommand, readonly OptionName[]> = {
     read: [...LOADING, "vector", "layers", "file", "baseline", "across-layers", "json", "npy", "force", ...COMMON],
     calibrate: [...LOADING, "raw", "system", "vector", "layers", "steer", "temperature", "seed", "max-tokens", "max-kl", "max-repetition",
         "max-sigma", ...COMMON],
-    serve: ["model", "host", "port", "api-key", "queue", "vector", "layers", "preset", "steer", "system", "temperature", "seed", "max-tokens",
+    serve: ["model", "host", "port", "api-key", "queue", "parallel", "vector", "layers", "preset", "steer", "system", "temperature", "seed", "max-tokens",
         "context-size", "threads", "gpu", "debug", "help", "version"]
 };
 
@@ -217,6 +219,7 @@ export function parseCli(argv: string[]): CliOptions {
         port: parseNumber("--port", values.port, {min: 0, max: 65535, integer: true}),
         apiKey: values["api-key"],
         queue: parseNumber("--queue", values.queue, {min: 0, max: 10_000, integer: true}),
+        parallel: parseNumber("--parallel", values.parallel, {min: 1, max: 64, integer: true}),
         // an absurd size would spend a minute and gigabytes in node-llama-cpp's memory estimate before failing
         contextSize: parseNumber("--context-size", values["context-size"], {min: 16, max: MAX_CONTEXT_SIZE, integer: true}),
         threads: parseNumber("--threads", values.threads, {min: 1, integer: true}),

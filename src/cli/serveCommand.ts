@@ -6,7 +6,7 @@
 import {UserFacingError} from "../errors.js";
 import {loadModel} from "../engine/runtime.js";
 import {isLoopback} from "../server/app.js";
-import {openServer} from "../server/openServer.js";
+import {openServer, serverSequences} from "../server/openServer.js";
 import type {CliOptions} from "./options.js";
 import {onInterrupt} from "./interrupts.js";
 import {resolveModelWithProgress, stderrProgressBar} from "./progressBar.js";
@@ -25,7 +25,7 @@ export async function runServe(options: CliOptions, io: {stdout: NodeJS.Writable
             "pass --api-key KEY (or set STEER_CHAT_API_KEY), or leave --host out to listen on 127.0.0.1 only");
 
     const modelPath = await resolveModelWithProgress(options.model);
-    const loaded = await loadModel(modelPath, options);
+    const loaded = await loadModel(modelPath, {...options, sequences: serverSequences(options.parallel)});
     try {
         const progress = stderrProgressBar(process.stderr, "training", "prompts");
         const server = await openServer(loaded, {...options, queue: options.queue, apiKey,

@@ -20,8 +20,14 @@ export type RuntimeOptions = {
     /** context size in tokens; defaults to the model's training context, capped at 4096 */
     contextSize?: number,
     threads?: number,
+    /** sequences the context holds (default 1; the server batches requests on several), each of contextSize */
+    sequences?: number,
     debug?: boolean
 };
+
+/** node-llama-cpp's default batch size for a context of one sequence: a context of several keeps it, so a prompt is
+ * evaluated in the batches it is evaluated in alone */
+const SINGLE_SEQUENCE_BATCH = 512;
 
 export type LoadedModel = {
     llama: Llama,
@@ -133,7 +139,9 @@ export async function loadModel(modelPath: string, options: RuntimeOptions = {})
     let context: LlamaContext;
     const threads = options.threads ?? defaultThreads(llama);
     try {
-        context = await model.createContext({contextSize, threads});
+        const sequences = Math.max(1, Math.floor(options.sequences ?? 1));
+        context = await model.createContext({contextSize, threads,
+            ...sequences > 1 ? {sequences, batchSize: Math.min(contextSize, SINGLE_SEQUENCE_BATCH)} : {}});
     } catch (err) {
         await model.dispose();
         throw explainLoadError(err, modelPath, "context");

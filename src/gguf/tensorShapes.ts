@@ -2,9 +2,12 @@
  * Checks a model's tensors against its hyper-parameters where llama.cpp would abort instead of failing the load:
  * - a tensor of an integer type (I8…I64) or F64, or a norm that is not F32: ggml's CPU ops have no kernel for them
  *   (binary-ops.cpp: GGML_ABORT "unsupported types") and abort at the first decode;
- * - a llama's tensors against n_embd, n_head, n_head_kv (per layer), the head size, n_ff and n_vocab, as
- *   models/llama.cpp creates them: its loader checks them against layer 0's sizes only, so a per-layer
- *   head_count_kv with mixed values loads, then aborts in ggml_set_rows when a layer's K/V do not fit its cache.
+ * - the tensors of a llama-layout decoder against n_embd, n_head, n_head_kv (per layer), the head size, n_ff and
+ *   n_vocab, as llama.cpp's src/models/ARCH.cpp creates them (create_tensor_qkv: separate Q/K/V or one fused QKV):
+ *   its loader checks them against layer 0's sizes only, so a per-layer head_count_kv with mixed values loads, then
+ *   aborts in ggml_set_rows when a layer's K/V do not fit its cache. The architectures are those whose ARCH.cpp
+ *   creates these tensors with these shapes (LAYOUTS, read from the bundled llama.cpp); other architectures are left
+ *   to llama.cpp rather than refused on a guess (phi3 fuses gate and up into ffn_up, qwen3next doubles Q, …).
  * The head size itself (0 when n_head > n_embd, an abort in the loader) is modelHyperparameters' check. Pure.
  */
 import type {GgufMetadataValue, GgufTensorInfo} from "./ggufHeaderCheck.js";
@@ -48,8 +51,18 @@ function sameShape(dims: readonly number[], expected: readonly number[]): boolea
     return true;
 }
 
-function checkLlamaShapes(metadata: Metadata, tensors: readonly GgufTensorInfo[]): string | undefined {
-    const p = "llama.";
+/**
+ * How an architecture sizes its attention: `head` makes Q and the output head size · n_head wide (llama's
+ * n_embd_head_k * n_head), `square` makes them n_embd wide (qwen2's and olmo2's n_embd, n_embd).
+ */
+const LAYOUTS: Record<string, "head" | "square"> = {
+    llama: "head", qwen3: "head", gemma: "head", gemma2: "head", gemma3: "head", granite: "head", smollm3: "head", mistral3: "head",
+    qwen2: "square", olmo2: "square"
+};
+
+function checkDecoderShapes(architecture: string, layout: "head" | "square", metadata: Metadata,
+    tensors: readonly GgufTensorInfo[]): string | undefined {
+    const p = `${architecture}.`;
     const nEmbd = numberAt(metadata, `${p}embedding_length`);
     const nLayer = numberAt(metadata, `${p}block_count`);
     const tokens = metadata.get("tokenizer.ggml.tokens");
@@ -74,10 +87,16 @@ function checkLlamaShapes(metadata: Metadata, tensors: readonly GgufTensorInfo[]
         const kvHeads = `layer ${il}'s attention.head_count_kv`;
         want(`blk.${il}.attn_norm.weight`, [nEmbd], "embedding_length");
         want(`blk.${il}.ffn_norm.weight`, [nEmbd], "embedding_length");
-        want(`blk.${il}.attn_q.weight`, [nEmbd, nHead == null ? undefined : headK * nHead], `embedding_length × head size · ${heads}`);
-        want(`blk.${il}.attn_k.weight`, [nEmbd, nHeadKv == null ? undefined : headK * nHeadKv], `embedding_length × head size · ${kvHeads}`);
-        want(`blk.${il}.attn_v.weight`, [nEmbd, nHeadKv == null ? undefined : headV * nHeadKv], `embedding_length × head size · ${kvHeads}`);
-        want(`blk.${il}.attn_output.weight`, [nHead == null ? undefined : headK * nHead, nEmbd], `head size · ${heads} × embedding_length`);
+        const q = layout === "square" ? nEmbd : nHead == null ? undefined : headK * nHead;
+        const qWhy = layout === "square" ? "embedding_length" : `head size · ${heads}`;
+        const k = nHeadKv == null ? undefined : headK * nHeadKv;
+        const v = nHeadKv == null ? undefined : headV * nHeadKv;
+        want(`blk.${il}.attn_q.weight`, [nEmbd, q], `embedding_length × ${qWhy}`);
+        want(`blk.${il}.attn_k.weight`, [nEmbd, k], `embedding_length × head size · ${kvHeads}`);
+        want(`blk.${il}.attn_v.weight`, [nEmbd, v], `embedding_length × head size · ${kvHeads}`);
+        want(`blk.${il}.attn_qkv.weight`, [nEmbd, q == null || k == null || v == null ? undefined : q + k + v],
+            `embedding_length × the Q, K and V widths (${qWhy}, head size · ${kvHeads} twice)`);
+        want(`blk.${il}.attn_output.weight`, [q, nEmbd], `${qWhy} × embedding_length`);
         if (dense) {
             want(`blk.${il}.ffn_gate.weight`, [nEmbd, nFf], `embedding_length × layer ${il}'s feed_forward_length`);
             want(`blk.${il}.ffn_up.weight`, [nEmbd, nFf], `embedding_length × layer ${il}'s feed_forward_length`);
@@ -94,5 +113,6 @@ function checkLlamaShapes(metadata: Metadata, tensors: readonly GgufTensorInfo[]
 
 /** What about the model's tensors would make llama.cpp abort on it; undefined when nothing does. */
 export function tensorProblem(metadata: Metadata, tensors: readonly GgufTensorInfo[], architecture: string): string | undefined {
-    return checkTypes(tensors) ?? (architecture === "llama" ? checkLlamaShapes(metadata, tensors) : undefined);
+    const layout = Object.hasOwn(LAYOUTS, architecture) ? LAYOUTS[architecture] : undefined;
+    return checkTypes(tensors) ?? (layout ? checkDecoderShapes(architecture, layout, metadata, tensors) : undefined);
 }

@@ -4,7 +4,7 @@
  */
 import type {LlamaContext} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
-import {addonContextOf, BUILD_FIX, type ControlVectorBuffer, type NativeModule} from "./loader.js";
+import {addonContextOf, BUILD_FIX, type ControlVectorBuffer, type NativeModule, expectedNCtx} from "./loader.js";
 import {CAPTURE_POOL_POLL} from "./threadPool.js";
 
 export type HiddenStateCapture = {
@@ -25,9 +25,9 @@ export type HiddenStateCapture = {
 
 /** Throws when this llama.cpp cannot capture (the context info says why) or the capture context cannot be made. */
 export function createHiddenStateCapture(mod: NativeModule, context: LlamaContext, maxTokens: number, threads: number): HiddenStateCapture {
-    const info = mod.contextInfo(addonContextOf(context), context.contextSize);
+    const info = mod.contextInfo(addonContextOf(context), expectedNCtx(context));
     if (info.captureError !== "") throw new Error(info.captureError);
-    const handle = mod.createCaptureContext(addonContextOf(context), context.contextSize, maxTokens, threads, CAPTURE_POOL_POLL);
+    const handle = mod.createCaptureContext(addonContextOf(context), expectedNCtx(context), maxTokens, threads, CAPTURE_POOL_POLL);
     return {
         capture: (tokens, {allRows = true, steering} = {}) => steering == null
             ? mod.capture(handle, Int32Array.from(tokens), allRows)

@@ -10,7 +10,7 @@
 import {createRequire} from "node:module";
 import {pathToFileURL} from "node:url";
 import type {LlamaContextSequence, Token} from "node-llama-cpp";
-import {addonContextOf, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule,
+import {addonContextOf, expectedNCtx, findNativeModule, type ControlVectorBuffer, type NativeGenerationResult, type NativeModule,
     type NativeOnTokens} from "./loader.js";
 
 export type NativeSampling = {temperature: number, topK: number, topP: number, minP: number, seed?: number};
@@ -38,7 +38,7 @@ export type NativeGenerateRequest = {
 };
 
 /** the fields of node-llama-cpp's LlamaContextSequence that the loop reads and updates (internal in 3.22.1) */
-type SequenceInternals = {
+export type SequenceInternals = {
     _sequenceId: number,
     _contextTokens: Token[],
     _nextTokenIndex: number,
@@ -53,7 +53,7 @@ type AcquireLock = (scope: readonly unknown[]) => Promise<Lock>;
 let acquireLockPromise: Promise<AcquireLock> | undefined;
 
 /** lifecycle-utils as node-llama-cpp resolves it: its locks live in that module's state */
-function nodeLlamaCppAcquireLock(): Promise<AcquireLock> {
+export function nodeLlamaCppAcquireLock(): Promise<AcquireLock> {
     acquireLockPromise ??= (async () => {
         const fromNodeLlamaCpp = createRequire(createRequire(import.meta.url).resolve("node-llama-cpp"));
         const url = pathToFileURL(fromNodeLlamaCpp.resolve("lifecycle-utils")).href;
@@ -96,7 +96,7 @@ async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
         const {input, sampling} = request;
         const firstPosition = internals._nextTokenIndex;
         const generated: Token[] = [];
-        const run = mod.generate!(addonContextOf(sequence.context), sequence.context.contextSize, {
+        const run = mod.generate!(addonContextOf(sequence.context), expectedNCtx(sequence.context), {
             sequenceId: internals._sequenceId, firstPosition, input: Int32Array.from(input), maxTokens: request.maxTokens,
             temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP,
             // as node-llama-cpp resolves a seed (LlamaContextSequence._resolveSamplerConfig): none is the time in seconds

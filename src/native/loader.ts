@@ -87,6 +87,30 @@ export type NativeGenerationOptions = {
  * in a gated run, `paused` (the loop waits at the last token for the answer: whether the gate is open after it) */
 export type NativeOnTokens = (tokens: Int32Array, confidences: Float32Array, logprobs?: Float32Array, topIds?: Int32Array,
     topLogprobs?: Float32Array, paused?: boolean) => boolean | void;
+/** a member of a batched run (native/generate_batch.cc): a sequence's prompt and sampling */
+export type NativeBatchMemberOptions = {
+    sequenceId: number,
+    /** where the member's tokens start: its sequence is emptied from here on */
+    firstPosition: number,
+    /** the sequence's own context size (the llama context holds one such span per sequence) */
+    sequenceContextSize: number,
+    input: Int32Array,
+    maxTokens: number,
+    temperature: number,
+    topK: number,
+    topP: number,
+    minP: number,
+    seed: number
+};
+
+/** a batched run: members join and leave it; it ends once closed with none left */
+export type NativeBatchRun = {
+    add(options: NativeBatchMemberOptions, onTokens: (tokens: Int32Array, confidences: Float32Array) => void):
+        {done: Promise<NativeGenerationResult>, stop(): void},
+    close(): void,
+    /** its generation steps, those that decoded more than one sequence, and the most sequences one step decoded */
+    done: Promise<{steps: number, sharedSteps: number, widest: number}>
+};
 
 /** what the helper exports, as native/module.cc registers it */
 export type NativeModule = {
@@ -102,6 +126,9 @@ export type NativeModule = {
     scaleAdd: ScaleAddKernel,
     generate?(addonContext: object, expectedNCtx: number, options: NativeGenerationOptions,
         onTokens: NativeOnTokens): {done: Promise<NativeGenerationResult>, stop(): void},
+    startBatch?(addonContext: object, expectedNCtx: number): NativeBatchRun,
+    /** every batched run's steps since the helper was loaded, and those that decoded more than one sequence */
+    batchStats?(): {steps: number, sharedSteps: number, members: number},
     attachThreadPool?(addonContext: object, expectedNCtx: number, threads: number, poll: number): ThreadPoolHandle,
     freeThreadPool?(handle: ThreadPoolHandle): void,
     /** the node-llama-cpp version and source fingerprint the helper was compiled for */
@@ -150,6 +177,14 @@ function locateNativeModule(): NativeModuleStatus {
             `${builtFor ?? "(unknown)"} but ${installed ?? "none"} is installed`,
         fix: "reinstall steer-chat so node-llama-cpp is the exact version it pins, or " + BUILD_FIX};
     return {available: true, module: mod};
+}
+
+/**
+ * The n_ctx the helper checks a context against: node-llama-cpp gives each sequence a span of the context size, so
+ * a context of several sequences holds that many spans (llama.cpp pads the total a little, which the check allows).
+ */
+export function expectedNCtx(context: LlamaContext): number {
+    return context.contextSize * Math.max(1, context.totalSequences);
 }
 
 /** node-llama-cpp keeps its native context on the internal `_ctx` field; the helper verifies it before use. */

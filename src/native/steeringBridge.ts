@@ -6,7 +6,7 @@ import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
 import {createHiddenStateCapture, type HiddenStateCapture} from "./captureBridge.js";
 import {addonContextOf, BUILD_FIX, findNativeModule, type ContextInfo, type ControlVectorBuffer, type NativeModule,
-    type ScaleAddKernel} from "./loader.js";
+    type ScaleAddKernel, expectedNCtx} from "./loader.js";
 
 export type NativeSteering = {
     contextInfo(context: LlamaContext): ContextInfo,
@@ -58,11 +58,11 @@ export function checkedContextInfo(native: NativeSteering, context: LlamaContext
 
 function wrap(mod: NativeModule): NativeSteering {
     return {
-        contextInfo: (context) => mod.contextInfo(addonContextOf(context), context.contextSize),
+        contextInfo: (context) => mod.contextInfo(addonContextOf(context), expectedNCtx(context)),
         scaleAdd: mod.scaleAdd,
         apply(context, mix) {
-            if (mix == null) mod.setControlVector(addonContextOf(context), context.contextSize, null);
-            else mod.setControlVector(addonContextOf(context), context.contextSize, mix.data, mix.nEmbd, mix.layerStart, mix.layerEnd);
+            if (mix == null) mod.setControlVector(addonContextOf(context), expectedNCtx(context), null);
+            else mod.setControlVector(addonContextOf(context), expectedNCtx(context), mix.data, mix.nEmbd, mix.layerStart, mix.layerEnd);
         },
         createCapture: (context, maxTokens, threads) => createHiddenStateCapture(mod, context, maxTokens, threads)
     };

@@ -4,7 +4,7 @@
  * generation 15× slower at 2 threads than at 1.
  */
 import type {LlamaContext} from "node-llama-cpp";
-import {addonContextOf, findNativeModule, type ThreadPoolHandle} from "./loader.js";
+import {addonContextOf, findNativeModule, type ThreadPoolHandle, expectedNCtx} from "./loader.js";
 
 /**
  * How long an idle pool thread polls for the next graph before it sleeps, on ggml's 0–100 scale. 0: it sleeps at
@@ -37,7 +37,7 @@ export function attachThreadPool(context: LlamaContext, threads: number, poll = 
         return {attached: false, reason: "the native helper is older than this steer-chat (no thread pool)"};
     let handle: ThreadPoolHandle | undefined;
     try {
-        handle = mod.attachThreadPool(addonContextOf(context), context.contextSize, threads, poll);
+        handle = mod.attachThreadPool(addonContextOf(context), expectedNCtx(context), threads, poll);
     } catch (err) {
         return {attached: false, reason: (err as Error).message};
     }

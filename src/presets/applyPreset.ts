@@ -7,10 +7,8 @@ import {errorMessage, UserFacingError} from "../errors.js";
 import type {ControlVector} from "../steering/controlVector.js";
 import {resolveSigma, sigmaOf} from "../steering/calibration.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
-import type {SteerPolicy} from "../steering/steerPolicy.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
-import type {HistoryPolicy} from "../engine/historyCache.js";
 import type {SteeringController} from "../steering/steeringController.js";
 import {formatCoefficient, formatLayers, layersToPair, pairToLayers} from "../steering/describe.js";
 import {formatSigma} from "../steering/strengthUnits.js";
@@ -19,30 +17,35 @@ import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import {PRESET_SAMPLING_KEYS, type Preset, type PresetVector} from "./presetSchema.js";
 
-export type PresetLoadResult = {loaded: string[], skipped: string[]};
+/** the preset's steering (what fits this model), the names it loaded and what it skipped and why */
+export type PresetLoadResult = {state: SteeringState, loaded: string[], skipped: string[]};
 
 /** The model's calibration, or a way to get it (measured or read from the cache only when a preset needs it). */
 export type CalibrationSource = ModelCalibration | (() => Promise<ModelCalibration>);
 
 /**
- * The raw coefficient a preset's vector is loaded with on this model: its `sigma` through the model's calibration
- * when it has one (so the preset moves between models), else its `coefficient`. A sigma with no calibration to
- * resolve it and no coefficient to fall back on is a one-line error.
+ * The raw coefficient a preset's vector is loaded with on this model. On the model the preset was saved on
+ * (`savedOn`, the model's SHA-256, is the calibration's), exactly the coefficient it stores: σ rounded to 4 digits
+ * and back would move it (+0.75 came back as 0.749643). On another model its `sigma` through that model's
+ * calibration (so the preset moves between models), else its `coefficient`. A sigma with no calibration to resolve
+ * it and no coefficient to fall back on is a one-line error.
  */
 export function presetCoefficient(v: PresetVector, vector: ControlVector, calibration: ModelCalibration | undefined,
-    layers?: LayerRange): number {
+    layers?: LayerRange, savedOn?: string): number {
+    if (v.coefficient != null && savedOn != null && calibration?.modelHash === savedOn) return v.coefficient;
     if (v.sigma != null && calibration != null) return resolveSigma(v.sigma, v.vector, vector, calibration, layers);
     if (v.coefficient != null) return v.coefficient;
     throw new UserFacingError(`${v.vector} is stored at ${v.sigma}σ, which needs the model's calibration`, "load it where the model is loaded, or store a coefficient beside the sigma");
 }
 
 /**
- * Replaces the staged steering with the preset's (what fits; with `train`, a vector that does not fit but has a
- * recipe is trained for this model, so shipped presets work beyond the model their files were made for). Strengths
- * in σ are resolved with `calibration` (asked for once, only when a vector has one).
- * Its system prompt and sampling: presetConversationSettings.
+ * The preset's steering on this model, to stage in place of the current one (what fits; with `train`, a vector that
+ * does not fit but has a recipe is trained for this model, so shipped presets work beyond the model their files were
+ * made for). The controller only loads and fits the vectors: nothing is staged here (ChatSession.stage does that).
+ * Strengths in σ are resolved with `calibration` (asked for once, only when a vector has one).
+ * Its system prompt and sampling: session/settings.ts (withPreset).
  */
-export async function applyPreset(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {},
+export async function presetSteering(preset: Preset, controller: SteeringController, fallback: RecipeFallback = {},
     {calibration}: {calibration?: CalibrationSource} = {}): Promise<PresetLoadResult> {
     let state = new SteeringState();
     const skipped: string[] = [];
@@ -54,26 +57,28 @@ export async function applyPreset(preset: Preset, controller: SteeringController
             // one row per vector, as with --vector: the same file twice is summed, two files named x get x and x-2
             const entry = await loadEntryOrRecipe(controller, v.vector, v.coefficient ?? 0,
                 {layers, enabled: v.enabled ?? true, ...fallback});
-            const coefficient = presetCoefficient(v, entry.vector, v.sigma != null ? await calibrationNow() : undefined, entry.layers);
+            const coefficient = presetCoefficient(v, entry.vector, v.sigma != null ? await calibrationNow() : undefined, entry.layers,
+                preset.model);
             state = state.add({...entry, coefficient: roundCoefficient(coefficient)});
         } catch (err) {
             if (fallback.signal?.aborted) throw err;
             skipped.push(`${displayText(v.vector)}: ${errorMessage(err)}`);
         }
     }
-    controller.update(() => state);
-    return {loaded: state.entries.map((e) => e.name), skipped};
+    return {state, loaded: state.entries.map((e) => e.name), skipped};
 }
 
 /**
  * A preset capturing the given steering: vectors from the vector folders are stored by name, others by path. With
- * the model's calibration, each strength is stored in σ as well, which is what a preset loaded on another model uses.
+ * the model's calibration, each strength is stored in σ as well, which is what a preset loaded on another model uses,
+ * and the model (its SHA-256), on which the stored coefficients are applied as they are.
  */
 export function presetFromSteering(name: string, state: SteeringState, extra: Pick<Preset, "description" | "systemPrompt" | "sampling" | "history" | "steer"> = {},
     {calibration}: {calibration?: ModelCalibration} = {}): Preset {
     return {
         name,
         ...stripUndefined(extra),
+        ...(calibration != null ? {model: calibration.modelHash} : {}),
         vectors: state.entries.map((e) => {
             const sigma = calibration && sigmaOf(e.coefficient, e.vector, calibration, e.layers);
             return {
@@ -97,36 +102,6 @@ export function presetVectorRef(file: string): string {
     // a vector trained from a recipe lives in a per-model cache folder: by name, it is retrained for other models
     const trainedCache = path.dirname(dir) === path.resolve(trainedVectorsDir());
     return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
-}
-
-export type ConversationSettings = {systemPrompt: string | undefined, sampling: SamplingOptions, history?: HistoryPolicy,
-    steer?: SteerPolicy};
-
-/** A setting the user chose (a command-line flag, or /set): a preset does not change it. */
-export type PinnedSetting = "systemPrompt" | "history" | "steer" | keyof SamplingOptions;
-
-/**
- * The conversation's settings once a preset is loaded: its system prompt and sampling over the settings from before
- * any preset was loaded, so loading "calm" after "pirate" does not keep the pirate's system prompt or temperature.
- * Settings the user pinned keep their value from before (presetSettingsKept lists the preset's that were not used).
- */
-export function presetConversationSettings(preset: Preset, beforePresets: ConversationSettings,
-    pinned: ReadonlySet<PinnedSetting> = new Set()): ConversationSettings {
-    const sampling = Object.entries(preset.sampling ?? {}).filter(([key]) => !pinned.has(key as PinnedSetting));
-    return {
-        systemPrompt: pinned.has("systemPrompt") ? beforePresets.systemPrompt : preset.systemPrompt ?? beforePresets.systemPrompt,
-        sampling: {...beforePresets.sampling, ...Object.fromEntries(sampling)},
-        history: pinned.has("history") ? beforePresets.history : preset.history ?? beforePresets.history,
-        ...(preset.steer != null || beforePresets.steer != null
-            ? {steer: pinned.has("steer") ? beforePresets.steer : preset.steer ?? beforePresets.steer} : {})
-    };
-}
-
-/** The preset's settings that pinned ones kept out, e.g. ["temperature"]. */
-export function presetSettingsKept(preset: Preset, pinned: ReadonlySet<PinnedSetting>): PinnedSetting[] {
-    const given = [...(preset.systemPrompt != null ? ["systemPrompt" as const] : []), ...(preset.history != null ? ["history" as const] : []),
-        ...Object.keys(preset.sampling ?? {}) as PinnedSetting[]];
-    return given.filter((key) => pinned.has(key));
 }
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */

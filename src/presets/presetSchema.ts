@@ -30,6 +30,8 @@ export type Preset = {
     history?: HistoryPolicy,
     /** which tokens are steered: all, or only the reply (see SteerPolicy) */
     steer?: SteerPolicy,
+    /** the SHA-256 of the model it was saved on: there its coefficients apply as stored, elsewhere its σ */
+    model?: string,
     /** "off": no steering inside fenced code blocks of the reply (--steer-code) */
     steerCode?: CodeSteering,
     /** a condition gate, NAME>Z or NAME<Z (--when) */
@@ -47,8 +49,10 @@ export function quoted(text: unknown): string {
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */
 export function presetProblem(value: unknown): string | undefined {
     if (!isObject(value)) return "a preset must be a JSON object";
-    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer", "steerCode", "when"]);
+    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer", "model", "steerCode", "when"]);
     if (unknown != null) return `unknown field ${quoted(unknown)}`;
+    if (value.model != null && (typeof value.model !== "string" || !/^[0-9a-f]{64}$/.test(value.model)))
+        return "model must be a SHA-256 in hex (the model the preset was saved on)";
     if (typeof value.name !== "string" || !PRESET_NAME.test(value.name)) return "name must be 1-64 letters, digits, . _ or -";
     if (value.description != null && typeof value.description !== "string") return "description must be text";
     if (value.systemPrompt != null && typeof value.systemPrompt !== "string") return "systemPrompt must be text";

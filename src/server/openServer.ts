@@ -17,6 +17,13 @@ import {buildServer, type ServerOptions, type SteerServer} from "./app.js";
 import {SteeredModel} from "./steeredModel.js";
 
 export const DEFAULT_QUEUE = 16;
+/** requests with equal steering generated together by default (serve --parallel) */
+export const DEFAULT_PARALLEL = 4;
+
+/** the sequences a server's context needs: one per request of a batch, and the one requests alone run on */
+export function serverSequences(parallel = DEFAULT_PARALLEL): number {
+    return parallel > 1 ? parallel + 1 : 1;
+}
 
 export type OpenServerOptions = Pick<SessionSetupOptions, "vectors" | "layers" | "preset" | "system" | "temperature" | "seed" | "steer"> & ServerOptions & {
     /** a request's max_tokens when it gives none, and the most it may ask for (default 1024) */
@@ -53,7 +60,7 @@ export async function openServer(loaded: LoadedModel, options: OpenServerOptions
         controller,
         why: controller == null ? setup.notes[0] : undefined,
         defaultSteering: {state: controller?.state ?? new SteeringState(), policy: options.steer, sigmas: [],
-            ...setup.preset && options.preset != null ? {preset: {name: options.preset, ...setup.preset}} : {}},
+            ...setup.preset && options.preset != null ? {preset: {...setup.preset, name: options.preset}} : {}},
         flags: {systemPrompt: options.system, steer: options.steer,
             sampling: {...options.temperature != null ? {temperature: options.temperature} : {},
                 ...options.seed != null ? {seed: options.seed} : {}}},

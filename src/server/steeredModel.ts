@@ -1,5 +1,9 @@
 /**
- * The model behind the server: one llama.cpp context, one sequence, one request at a time (RequestQueue). Each
+ * The model behind the server: one llama.cpp context. Requests whose steering is equal run together, each on a
+ * sequence of its own, decoded in one batch per step (the native batched loop); requests with other steering wait,
+ * and the queue switches between batches (RequestQueue). A request the batch cannot take (σ strengths not yet
+ * resolved, the reply-only policy, the gauge, the read-out, cache_prompt) runs alone on the conversation's sequence,
+ * as before; so does every request on a context of one sequence. Each
  * request brings its whole conversation and its steering: when its turn comes, its steering is staged and applied
  * (the controller's switch: a mix and one call, nothing reloaded), and its prompt is answered from a cleared cache,
  * so a reply depends only on the request — the same text as the request sent alone, and as `steer-chat ask` with
@@ -32,6 +36,7 @@ import {SteeringResolver, steeringView, type PresetSettings, type ResolvedSteeri
     type SteeringView} from "./steeringResolver.js";
 import {StopScanner} from "./stopScanner.js";
 import {LogprobTracker, tokenText, type LogprobEntry, type TokenText} from "./tokenLogprobs.js";
+import {BatchGeneration, batchUnavailable, sharedDecodeCount} from "../engine/batchGeneration.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 
 /** What the server was started with, beside the model: its flags' settings and limits. */
@@ -76,7 +81,9 @@ export type PreparedGeneration = {
     gauge: boolean,
     readout: boolean,
     cachePrompt: boolean,
-    logprobs?: number
+    logprobs?: number,
+    /** the steering's signature when the request may run in a batch with others of equal steering */
+    batchKey?: string
 };
 
 /**
@@ -137,20 +144,35 @@ export class SteeredModel {
     private reader: ReplyReader | undefined;
     /** aborts the running request when the server shuts down */
     private readonly shutdown = new AbortController();
-    private running: Promise<unknown> = Promise.resolve();
+    private readonly running = new Set<Promise<unknown>>();
+    /** the sequences batched requests run on (free ones), beside the conversation's */
+    private readonly free: LlamaContextSequence[] = [];
+    private readonly sequences: LlamaContextSequence[] = [];
+    /** the batch that runs now: its steering key and its native run, opened by its first request */
+    private batch: {key: string, run: Promise<BatchGeneration>} | undefined;
+    private batchEnded: Promise<unknown> = Promise.resolve();
 
     constructor(private readonly loaded: LoadedModel, private readonly options: SteeredModelOptions, modelId: string, created: number) {
         this.modelId = modelId;
         this.created = created;
         const controller = options.controller;
-        this.queue = new RequestQueue(options.queueLimit);
+        const conversationSequence = loaded.context.getSequence();
+        this.sequence = conversationSequence;
+        // batches need a second sequence at least, and the native batched loop
+        const why = loaded.context.totalSequences > 1 ? batchUnavailable(conversationSequence) : "one sequence";
+        if (why == null)
+            while (loaded.context.sequencesLeft > 0) this.sequences.push(loaded.context.getSequence());
+        this.free.push(...this.sequences);
+        this.queue = new RequestQueue(options.queueLimit, {
+            width: Math.min(this.sequences.length, loaded.context.batchSize),
+            endBatch: () => this.endBatch()
+        });
         this.resolver = controller && new SteeringResolver(controller, options.presets, options.calibration);
         this.defaultSteering = options.defaultSteering;
         this.defaultPolicy = options.defaultSteering.policy;
         // the sequence holds no conversation: each request's prompt is given whole (complete); the reeval policy drops
         // what was evaluated under other steering when a request keeps the cache
-        this.sequence = loaded.context.getSequence();
-        this.conversation = new TurnConversation(this.sequence, {...DEFAULT_SAMPLING}, {
+        this.conversation = new TurnConversation(conversationSequence, {...DEFAULT_SAMPLING}, {
             mode: "raw", history: "reeval", ...steeringHooks(controller),
             ...controller ? {replySettings: replyOnlySettings(controller, () => this.policy.current)} : {}
         }, rawFormat(loaded.model));
@@ -170,6 +192,21 @@ export class SteeredModel {
 
     get contextSize(): number {
         return this.loaded.context.contextSize;
+    }
+
+    /** how many requests may run in one batch (1: one at a time) */
+    get batchWidth(): number {
+        return Math.max(1, this.sequences.length);
+    }
+
+    /** decodes that carried more than one request's token, counted since the native helper was loaded */
+    get sharedDecodes(): number {
+        return sharedDecodeCount();
+    }
+
+    /** sequences that hold a batched request now (0 when none runs) */
+    get liveSequences(): number {
+        return this.sequences.length - this.free.length;
     }
 
     /** The default steering, as GET /v1/steering shows it. */
@@ -234,8 +271,28 @@ export class SteeredModel {
         // a fallback chat format ends a reply at its own stop text too (Llama 2's "</s>" as text), as the chat's session does
         const stop = input.prompt.kind === "chat" && "wrapper" in this.template
             ? [...input.stop, ...wrapperStopTexts(this.template.wrapper).filter((t) => !input.stop.includes(t))] : input.stop;
-        return {tokens, sampling, stop, steering, gauge: input.gauge, readout: input.readout, cachePrompt: input.cachePrompt,
-            ...input.logprobs != null ? {logprobs: input.logprobs} : {}};
+        const prepared: PreparedGeneration = {tokens, sampling, stop, steering, gauge: input.gauge, readout: input.readout,
+            cachePrompt: input.cachePrompt, ...input.logprobs != null ? {logprobs: input.logprobs} : {}};
+        const batchKey = await this.batchKeyOf(prepared);
+        return batchKey != null ? {...prepared, batchKey} : prepared;
+    }
+
+    /**
+     * The key a request runs in a batch under: its steering's signature, when a batch can run it (steering on the
+     * whole prompt and reply, known without the calibration, nothing measured after the reply, a fresh cache).
+     */
+    private async batchKeyOf(prepared: PreparedGeneration): Promise<string | undefined> {
+        // logprobs come from the single-sequence loop only (the batch loop reports the chosen tokens' confidences)
+        if (this.sequences.length === 0 || prepared.gauge || prepared.readout || prepared.cachePrompt) return undefined;
+        if (prepared.logprobs != null) return undefined;
+        const asked = prepared.steering;
+        if (asked.source === "request" && asked.plan.vectors.some((v) => v.sigma != null)) return undefined;
+        const steering = asked.source === "default" ? asked.resolved
+            : this.resolver != null ? await this.resolver.resolve(asked.plan) : undefined;
+        if (steering == null && asked.source === "request" && asked.plan.vectors.length > 0) return undefined;
+        const preset = steering?.preset ?? (asked.source === "request" ? asked.plan.preset : undefined);
+        if (this.policyOf(asked.policy, preset) !== "all") return undefined;
+        return steering?.state.signature() ?? "[]";
     }
 
     /**
@@ -244,10 +301,86 @@ export class SteeredModel {
      */
     generate(prepared: PreparedGeneration, stream: GenerationStream = {}): Promise<GenerationOutcome> {
         return this.queue.run(() => {
-            const run = this.generateNow(prepared, stream);
-            this.running = run.catch(() => undefined);
+            const run = prepared.batchKey != null ? this.generateInBatch(prepared, prepared.batchKey, stream)
+                : this.generateNow(prepared, stream);
+            const settled = run.catch(() => undefined);
+            this.running.add(settled);
+            void settled.then(() => this.running.delete(settled));
             return run;
-        }, stream.signal);
+        }, stream.signal, prepared.batchKey);
+    }
+
+    /**
+     * A request in a batch: the batch's first request applies the steering and opens the native run, which the
+     * others join; each reply runs on a sequence of its own, from an empty cache, so it is the reply the request
+     * gets alone.
+     */
+    private async generateInBatch(prepared: PreparedGeneration, key: string,
+        {signal, onStart, onText}: GenerationStream): Promise<GenerationOutcome> {
+        const started = performance.now();
+        if (this.shutdown.signal.aborted) throw new ShuttingDownError();
+        const asked = prepared.steering;
+        const steering = asked.source === "default" ? asked.resolved : await this.requireResolver().resolve(asked.plan);
+        const policy = this.policyOf(asked.policy, steering.preset);
+        if (this.batch?.key !== key) {
+            const controller = this.options.controller;
+            this.batch = {key, run: (async () => {
+                // the queue runs one batch at a time: the last one has closed (and let go of the context)
+                await this.batchEnded;
+                if (controller != null) {
+                    controller.update(() => steering.state); // a mix that overflows float32 is refused here
+                    // on the context now; put back when it was applied already (a request alone may have left
+                    // another vector on the context: the reply-only policy's prompt, a schedule's switch)
+                    if (!controller.applyStaged()) controller.reapply();
+                }
+                this.policy.current = policy;
+                return BatchGeneration.open(this.loaded.context);
+            })()};
+        }
+        const run = await this.batch.run;
+        const view = steeringView(steering, policy, asked.source);
+        onStart?.(view);
+        const sequence = this.free.pop();
+        if (sequence == null) throw new Error("a batched request found no free sequence (the queue let too many in)");
+        const stops = new StopScanner(prepared.stop);
+        const stopped = new AbortController();
+        try {
+            const result = await run.reply(sequence, prepared.tokens, {
+                sampling: prepared.sampling, signal: AbortSignal.any([stopped.signal, this.shutdown.signal, ...signal ? [signal] : []]),
+                onText: (chunk) => {
+                    const shown = stops.push(chunk);
+                    if (shown !== "") onText?.(shown);
+                    if (stops.stopped) stopped.abort();
+                }
+            });
+            if (result.stopReason === "aborted" && !stops.stopped) {
+                if (this.shutdown.signal.aborted) throw new ShuttingDownError();
+                throw new ClientGoneError(result.tokens.length);
+            }
+            const rest = stops.flush();
+            if (rest !== "") onText?.(rest);
+            return {
+                text: stops.text,
+                finishReason: stops.stopped || result.stopReason === "eos" ? "stop" : "length",
+                promptTokens: prepared.tokens.length,
+                completionTokens: result.tokens.length,
+                steering: view,
+                seconds: (performance.now() - started) / 1000
+            };
+        } finally {
+            this.free.push(sequence);
+        }
+    }
+
+    /** The queue's batch has drained: its native run closes and lets go of the context. */
+    private endBatch(): Promise<void> {
+        const batch = this.batch;
+        this.batch = undefined;
+        const ended = (async () => {
+            if (batch != null) await (await batch.run).close();
+        })();
+        this.batchEnded = ended.catch(() => undefined);
+        return ended;
     }
 
     private async generateNow(prepared: PreparedGeneration, {signal, onStart, onText}: GenerationStream): Promise<GenerationOutcome> {
@@ -316,7 +449,11 @@ export class SteeredModel {
     async close() {
         this.queue.close();
         this.shutdown.abort();
-        await this.running;
+        await Promise.all([...this.running]);
+        // the last batch's run closes once its requests have left the queue
+        await this.queue.whenIdle();
+        await this.batchEnded;
+        for (const sequence of this.sequences) sequence.dispose();
         await this.meter?.free();
         await this.reader?.free();
         this.conversation.dispose();

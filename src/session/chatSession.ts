@@ -1,9 +1,11 @@
 /**
- * One chat with a loaded model: the conversation, its steering, the presets, the recipe trainer and the settings a
- * preset falls back to, behind one object. A turn goes through `send`, which (through the conversation's hooks from
- * steeringHooks) applies the staged steering and the history policy, and returns the reply together with the
- * steering it was made with. /regen, /compare and /sweep are whole operations here, so the UI only streams, shows
- * and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this owns a steered chat.
+ * One chat with a loaded model: the conversation, its steering, the presets, the recipe trainer and the settings
+ * (with where each came from, settings.ts), behind one object. A turn goes through `send`, which (through the
+ * conversation's hooks from steeringHooks) applies the staged steering and the history policy, and returns the reply
+ * together with the steering it was made with. Every steering change goes through `stage` (the panel, the commands,
+ * the pickers, presets, trials and /calibrate's probes). /regen, /compare and /sweep are whole operations here, so
+ * the UI only streams, shows and asks; as node-llama-cpp's LlamaChatSession owns a chat's history and sequence, this
+ * owns a steered chat.
  */
 import {lstatSync} from "node:fs";
 import path from "node:path";
@@ -11,21 +13,21 @@ import {errorMessage, UserFacingError} from "../errors.js";
 import {writeFileAtomic} from "../engine/atomicWrite.js";
 import type {Conversation, EvaluationHold, HistoryPolicy, ReevaluateResult, Reply, SendOptions} from "../engine/conversation.js";
 import {describeSampling, SAMPLING_SETTINGS, samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
+import {displayQuoted} from "../displayText.js";
 import {checkWritableTarget} from "../engine/userFiles.js";
-import {applyPreset, describePreset, presetConversationSettings, presetFromSteering, presetSampling, presetSettingsKept,
-    type ConversationSettings, type PinnedSetting} from "../presets/applyPreset.js";
+import {describePreset, presetFromSteering, presetSampling, presetSteering} from "../presets/applyPreset.js";
 import type {PresetStore} from "../presets/presetStore.js";
 import {describeEntry, describeSnapshot, snapshotOf, type SteeringSnapshot} from "../steering/describe.js";
 import {findVectorFile} from "../steering/vectorLibrary.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {SteeringController} from "../steering/steeringController.js";
-import {roundCoefficient, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
+import {fitLayerRange, roundCoefficient, type ModelShape, type SteeringEntry, type SteeringState} from "../steering/steeringState.js";
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
-import type {MixedControlVector} from "../steering/mixControlVectors.js";
+import type {LayerRange, MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
 import {conditionOf, describeDecision, type GateDecision} from "../steering/conditionGate.js";
 import type {SteeringGates} from "./steeringGates.js";
-import type {AutoCalibration} from "../steering/autoCalibrate.js";
+import type {AutoCalibration, CalibrationSteering} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
 import type {StrengthPoint} from "../steering/strengthSearch.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
@@ -36,6 +38,7 @@ import {adoptTrainedVector, loadEntryOrRecipe, type RecipeTrainer} from "../trai
 import type {DescribedTrainer} from "../training/describedVectors.js";
 import {stageDescribedVector} from "./describedVector.js";
 import {TRANSCRIPT_FORMATS, type SweepRow} from "./transcript.js";
+import {presetLayer, SETTING_KEYS, Settings, type SettingKey, type SettingOrigin} from "./settings.js";
 export type {SweepRow} from "./transcript.js";
 import {TurnLog, type ReplyEntry, type TrialKind} from "./turnLog.js";
 
@@ -81,10 +84,11 @@ export type ChatSessionOptions = {
     readReply?: (tokens: Reply["tokens"], entries: readonly SteeringEntry[]) => Promise<ReplyReadout | undefined>,
     /** the model's name, for transcripts */
     modelName?: string,
-    /** what a loaded preset falls back to for system prompt, sampling and history policy (default: the settings at the first load) */
-    settingsBeforePresets?: ConversationSettings,
-    /** settings the user chose on the command line: a preset loaded later does not change them (/set adds to these) */
-    pinnedSettings?: readonly PinnedSetting[],
+    /**
+     * the conversation's settings with where each came from (defaults, flags, --preset); the conversation is set to
+     * them here. Default: the conversation's settings when they are first changed, as defaults.
+     */
+    settings?: Settings,
     /** the steering policy the conversation's reply-only switch reads (default: all, and no switch) */
     policy?: PolicyBox,
     /** the steering gates (--steer-code, --when) the conversation's hooks read */
@@ -93,16 +97,23 @@ export type ChatSessionOptions = {
     gauge?: (turn: Omit<Turn, "entry">) => Promise<MeasuredGauge | undefined>,
     /** the model's calibration (each layer's typical norm), measured once and cached: for strengths in σ */
     calibration?: () => Promise<ModelCalibration>,
-    /** the strength search of /calibrate, on this conversation (it clears it while it runs) */
-    autoCalibrate?: (name: string, options: {policy: SteerPolicy, signal?: AbortSignal, onPoint?: (point: StrengthPoint) => void})
-    => Promise<AutoCalibration>
+    /** the strength search of /calibrate, on this conversation (it clears it while it runs); its probes stage through `steering` */
+    autoCalibrate?: (name: string, options: {policy: SteerPolicy, steering: CalibrationSteering, signal?: AbortSignal,
+        onPoint?: (point: StrengthPoint) => void}) => Promise<AutoCalibration>
 };
 
-const LABELS: Partial<Record<PinnedSetting, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
+const LABELS: Partial<Record<SettingKey, string>> = {systemPrompt: "system prompt", history: "history policy", steer: "steering policy"};
 /** the random control's seed: the same control for the same vector, every sweep */
 const CONTROL_SEED = 0;
 
-const settingLabel = (key: PinnedSetting) => LABELS[key] ?? samplingSettingName(key as keyof SamplingOptions);
+const settingLabel = (key: SettingKey) => LABELS[key] ?? samplingSettingName(key as keyof SamplingOptions);
+
+/** the sampling settings, as /settings groups them */
+const SAMPLING_KEYS_SHOWN = Object.fromEntries(Object.values(SAMPLING_SETTINGS).map((s) => [s.key, true]));
+
+/** where a setting came from, as /settings says it */
+const originLabel = (origin: SettingOrigin) =>
+    origin.from === "preset" ? `preset ${origin.preset}` : origin.from === "user" ? "yours" : origin.from;
 
 export class ChatSession {
     readonly conversation: Conversation;
@@ -112,16 +123,14 @@ export class ChatSession {
     /** the transcript: every prompt and reply (with how it was made), in step with the conversation's history */
     readonly transcript = new TurnLog();
     private readonly options: ChatSessionOptions;
-    /** the settings before the first preset load, which later presets build on */
-    private beforePresets: ConversationSettings | undefined;
+    /** the conversation's settings and where each came from (see settings.ts); undefined until first needed */
+    private settingsNow: Settings | undefined;
     /** a re-evaluation of the history running while the user types (reevaluateInBackground) */
     private background: {controller: AbortController, done: Promise<void>} | undefined;
     /** under keep, the cache as it was before a trial (/compare, /sweep), put back after it (asTrial) */
     private trialHold: EvaluationHold | undefined;
     /** the model's calibration once loaded */
     private calibrated: ModelCalibration | undefined;
-    /** settings the user chose (flags, /set, /history): presets leave them as they are */
-    private readonly pinned: Set<PinnedSetting>;
 
     constructor(options: ChatSessionOptions) {
         this.options = options;
@@ -129,8 +138,27 @@ export class ChatSession {
         this.steering = options.steering;
         this.presets = options.presets;
         this.modelName = options.modelName ?? "";
-        this.beforePresets = options.settingsBeforePresets;
-        this.pinned = new Set(options.pinnedSettings);
+        if (options.settings) this.applySettings(options.settings);
+    }
+
+    /** the settings now: those given, or the conversation's as they are when first changed (as defaults) */
+    private settings(): Settings {
+        this.settingsNow ??= Settings.of({systemPrompt: this.conversation.systemPrompt, history: this.conversation.historyPolicy,
+            steer: this.steerPolicy, ...this.conversation.sampling});
+        return this.settingsNow;
+    }
+
+    /** Makes `next` the settings, and the conversation's (from the next turn). */
+    private applySettings(next: Settings) {
+        this.settingsNow = next;
+        const values = next.resolve();
+        const conversation = this.conversation;
+        // "" and undefined are both no system prompt: only a change is passed on (it changes the history's first turn)
+        const none = (prompt: string | undefined) => prompt || undefined;
+        if (none(values.systemPrompt) !== none(conversation.systemPrompt)) conversation.setSystemPrompt(values.systemPrompt);
+        conversation.historyPolicy = values.history;
+        if (this.options.policy) this.options.policy.current = values.steer;
+        Object.assign(conversation.sampling, next.sampling());
     }
 
     /** the steering gates (--steer-code, --when), where there is steering */
@@ -154,9 +182,7 @@ export class ChatSession {
     /** /steer reply|all: the user's own choice, kept over presets; applies from the next turn */
     setSteerPolicy(policy: SteerPolicy) {
         if (this.options.policy == null) throw new UserFacingError("Reply-only steering is unavailable in this session", "see the message at the top");
-        this.pinned.add("steer");
-        this.options.policy.current = policy;
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, steer: policy};
+        this.applySettings(this.settings().withUser("steer", policy));
     }
 
     /** The model's calibration, measured (or read from its cache) on first use; undefined where there is none. */
@@ -304,17 +330,17 @@ export class ChatSession {
         const history = this.conversation.snapshot();
         this.conversation.rewind();
         const before = this.conversation.snapshot();
-        steering.update((state) => state.allOff());
+        this.stage((state) => state.allOff());
         let off: Reply;
         try {
             off = await this.conversation.send(text, this.transcript.streamInto(stream()));
         } catch (err) {
             this.conversation.restore(history); // keep the exchange that was there
-            steering.update(() => current);
+            this.stage(() => current);
             await this.putSteeringBack();
             throw err;
         } finally {
-            steering.update(() => current);
+            this.stage(() => current);
         }
         if (off.stopReason === "aborted") {
             // cut short, the "off" side is no fair half of a comparison
@@ -361,7 +387,7 @@ export class ChatSession {
         const rows: SweepRow[] = [];
         try {
             for (const trial of trials) {
-                steering.update(() => trial.state);
+                this.stage(() => trial.state);
                 this.conversation.restore(before);
                 const policy = this.steerPolicy;
                 const reply = await this.conversation.send(text, this.transcript.streamInto(stream()));
@@ -374,7 +400,7 @@ export class ChatSession {
                 if (stopped) break;
             }
         } finally {
-            steering.update(() => original);
+            this.stage(() => original);
             this.conversation.restore(history);
             await this.putSteeringBack();
         }
@@ -409,7 +435,7 @@ export class ChatSession {
         const entry = typeof strength === "number" ? loaded : {...loaded,
             coefficient: roundCoefficient(resolveSigma(strength.sigma, loaded.name, loaded.vector, calibration!, loaded.layers))};
         const weak = qualityWarning(entry.name, entry.vector.quality);
-        return [{lines: [addOrKeepVector(steering, entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
+        return [{lines: [this.addOrKeepVector(entry), ...entry.warnings ?? []]}, ...weak ? [{lines: [weak], error: true}] : []];
     }
 
     /** /train: trains a recipe's vector for this model (again), and points a loaded vector of that name at it. */
@@ -462,23 +488,14 @@ export class ChatSession {
     async loadPreset(name: string, progress: JobProgress = {}): Promise<Outcome> {
         const {preset} = this.requirePresets().get(name);
         const steering = this.requireSteering();
-        const result = await applyPreset(preset, steering, {train: this.options.trainRecipe, ...progress},
+        const result = await presetSteering(preset, steering, {train: this.options.trainRecipe, ...progress},
             {calibration: this.options.calibration});
-        const conversation = this.conversation;
-        this.beforePresets ??= {
-            systemPrompt: conversation.systemPrompt,
-            sampling: {...conversation.sampling},
-            history: conversation.historyPolicy,
-            steer: this.steerPolicy
-        };
-        const settings = presetConversationSettings(preset, this.beforePresets, this.pinned);
-        if (settings.systemPrompt !== conversation.systemPrompt) conversation.setSystemPrompt(settings.systemPrompt);
-        if (settings.history) conversation.historyPolicy = settings.history;
-        if (settings.steer && this.options.policy) this.options.policy.current = settings.steer;
+        this.stage(() => result.state);
+        const settings = this.settings().withPreset(preset.name, presetLayer(preset));
+        this.applySettings(settings);
+        const kept = settings.keptFromPreset().map(settingLabel);
         if (preset.steerCode && this.gates) this.gates.code = preset.steerCode;
         if (preset.when && this.gates) await this.gates.setWhen(conditionOf("the preset's when", preset.when));
-        Object.assign(conversation.sampling, settings.sampling);
-        const kept = presetSettingsKept(preset, this.pinned).map(settingLabel);
         return {
             lines: [`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
                 ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line, with /set or /history) over the preset's`] : []),
@@ -503,12 +520,18 @@ export class ChatSession {
         Object.assign(this.conversation.sampling, CALIBRATE_SAMPLING);
         let result: AutoCalibration;
         try {
-            result = await this.options.autoCalibrate(name, {policy: this.steerPolicy, ...progress});
+            // its probes change the steering through the session, as every change does
+            const through: CalibrationSteering = {
+                get state() { return steering.state; },
+                get appliedVector() { return steering.appliedVector; },
+                update: (change) => this.stage(change)
+            };
+            result = await this.options.autoCalibrate(name, {policy: this.steerPolicy, steering: through, ...progress});
         } finally {
             Object.assign(this.conversation.sampling, sampling);
             this.conversation.restore(history);
         }
-        if (!result.stopped) steering.update((s) => s.setRange(name, result.coefficientRange));
+        if (!result.stopped) this.stage((s) => s.setRange(name, result.coefficientRange));
         return calibrationReport(result, {model: this.modelName, sampling: CALIBRATE_SAMPLING, policy: this.steerPolicy});
     }
 
@@ -530,31 +553,34 @@ export class ChatSession {
         return this.requirePresets().list().map(({preset, origin}) => `  ${preset.name.padEnd(18)} ${origin.padEnd(8)} ${describePreset(preset)}`);
     }
 
-    /** /set: the user's own choice, which later presets keep and fall back to. */
+    /** /set: the user's own choice, kept over presets. */
     setSampling(name: SamplingSettingName, value: number | undefined): string {
-        const key = SAMPLING_SETTINGS[name].key;
-        this.pinned.add(key);
-        this.conversation.sampling[key] = value as never;
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, sampling: {...this.beforePresets.sampling, [key]: value}};
+        this.applySettings(this.settings().withUser(SAMPLING_SETTINGS[name].key, value as never));
         return `From the next reply: ${describeSampling(this.conversation.sampling)}`;
     }
 
+    /** /settings: each setting's value and where it came from (default, flag, preset NAME, yours). */
     describeSettings(): string {
-        return `Sampling: ${describeSampling(this.conversation.sampling)}${this.pinned.size > 0
-            ? ` (yours, kept over presets: ${[...this.pinned].map(settingLabel).join(", ")})` : ""}`;
+        const settings = this.settings();
+        const shown = (key: SettingKey) => {
+            const value = settings.value(key);
+            const text = key === "systemPrompt" ? (value == null || value === "" ? "none" : displayQuoted(String(value)))
+                : key === "seed" && value == null ? "random" : String(value);
+            return `${settingLabel(key)} ${text} (${originLabel(settings.origin(key))})`;
+        };
+        const sampling = SETTING_KEYS.filter((key) => key in SAMPLING_KEYS_SHOWN);
+        return [`Sampling: ${sampling.map(shown).join(" · ")}`,
+            `Conversation: ${SETTING_KEYS.filter((key) => !(key in SAMPLING_KEYS_SHOWN)).map(shown).join(" · ")}`].join("\n");
     }
 
-    /** /system: the user's own prompt is also what the next preset falls back to. */
+    /** /system: the user's own prompt; a preset loaded later with one of its own replaces it (see settings.ts). */
     setSystemPrompt(text: string) {
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, systemPrompt: text || undefined};
-        this.conversation.setSystemPrompt(text);
+        this.applySettings(this.settings().withUser("systemPrompt", text)); // "" is none, as the conversation reads it
     }
 
     /** /history keep|reeval: the user's own choice, kept over presets. */
     setHistoryPolicy(policy: HistoryPolicy) {
-        this.pinned.add("history");
-        this.conversation.historyPolicy = policy;
-        if (this.beforePresets) this.beforePresets = {...this.beforePresets, history: policy};
+        this.applySettings(this.settings().withUser("history", policy));
     }
 
     /**
@@ -574,9 +600,61 @@ export class ChatSession {
                 (r.gate ? ` · ${describeDecision(r.gate)}` : ""))];
     }
 
-    /** Changes the staged steering; returns the staged state to show. */
+    /**
+     * Every change to the steering comes here: the panel's keys, the slash commands, the pickers, presets, /compare's
+     * and /sweep's trials and /calibrate's probes. The change is checked once (mixed: a sum that overflows float32 is
+     * refused, leaving the steering as it was) and that mix is what the next turn applies. Returns the staged state.
+     */
     stage(change: (state: SteeringState) => SteeringState): SteeringState {
         return this.requireSteering().update(change);
+    }
+
+    /** /layers: a vector's layer range, fitted to the model; `warning` says how a range llama.cpp would adjust was adjusted. */
+    setLayers(name: string, layers: LayerRange | undefined): {state: SteeringState, warning?: string} {
+        const range = layers && fitLayerRange(layers, this.requireSteering().shape);
+        return {state: this.stage((s) => s.setLayers(name, range?.range)), warning: range?.warning};
+    }
+
+    /**
+     * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and
+     * on/off are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as
+     * llama.cpp does.
+     */
+    private addOrKeepVector(entry: SteeringEntry): string {
+        const loaded = this.requireSteering().state.loadedFrom(entry.source);
+        if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
+        const state = this.stage((s) => s.add(entry));
+        return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
+    }
+
+    /** whether this session can be steered (else the reason is in the start-up notes) */
+    get canSteer(): boolean {
+        return this.steering != null;
+    }
+
+    /** The steering the next turn will use (empty without steering). */
+    get steeringState(): SteeringState | undefined {
+        return this.steering?.state;
+    }
+
+    /** whether the staged steering differs from the one the model runs with */
+    get hasPendingSteering(): boolean {
+        return this.steering?.hasPendingChanges ?? false;
+    }
+
+    /** Calls `listener` after each staged or applied steering change; returns the unsubscribe. */
+    subscribeSteering(listener: () => void): () => void {
+        return this.steering?.subscribe(listener) ?? (() => undefined);
+    }
+
+    /** the loaded model's shape, for the vector picker (undefined without steering) */
+    get steeringShape(): ModelShape | undefined {
+        return this.steering?.shape;
+    }
+
+    /** the folder of vectors trained for this model, for the vector picker */
+    get trainedDir(): string | undefined {
+        return this.steering?.trainedDir;
     }
 
     /** The read-out of a reply on the vectors it was made with (after the reply is shown). */
@@ -652,15 +730,4 @@ export class ChatSession {
         writeFileAtomic(file, body);
         return `Saved the transcript to ${file}`;
     }
-}
-
-/**
- * /vector add and the picker: a new row, or, for a file that is loaded already, nothing changed (its value and on/off
- * are kept) and a note saying so. A file given twice with --vector or in a preset is two rows, summed as llama.cpp does.
- */
-export function addOrKeepVector(steering: SteeringController, entry: SteeringEntry): string {
-    const loaded = steering.state.loadedFrom(entry.source);
-    if (loaded) return `${loaded.name} is loaded already (${describeEntry(loaded)}) and is kept as it is — /vector set ${loaded.name} C changes it`;
-    const state = steering.update((s) => s.add(entry));
-    return `Added ${state.entries.at(-1)!.name} — from the next turn: ${state.describe()}`;
 }

@@ -6,8 +6,7 @@
 import {createConversation, type ConversationMode} from "../engine/conversation.js";
 import {errorMessage} from "../errors.js";
 import type {LoadedModel} from "../engine/runtime.js";
-import {DEFAULT_SAMPLING, type SamplingOptions} from "../engine/sampling.js";
-import type {PinnedSetting} from "../presets/applyPreset.js";
+import type {SamplingOptions} from "../engine/sampling.js";
 import {PresetStore} from "../presets/presetStore.js";
 import {ReplyReader} from "../steering/replyReadout.js";
 import {recipeTrainerFor} from "../training/recipeVectors.js";
@@ -20,7 +19,8 @@ import {SteeringGates} from "./steeringGates.js";
 import {autoCalibrate} from "../steering/autoCalibrate.js";
 import {modelCalibration} from "../steering/calibration.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
-import {conversationSettings, setupSteering, steeringHooks, type SessionSetupOptions} from "./setupSteering.js";
+import {setupSteering, steeringHooks, type SessionSetupOptions} from "./setupSteering.js";
+import {defaultSettings, givenOnly, presetLayer, Settings} from "./settings.js";
 
 export type OpenSessionOptions = SessionSetupOptions & {
     mode: ConversationMode,
@@ -52,15 +52,21 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         throw err;
     }));
     const steering = await setupSteering(loaded, options, options.onTrainProgress, options.signal, calibration);
-    const settings = conversationSettings(options, steering, options.defaultSampling);
+    // the defaults, the flags over them and --preset's settings under the flags: where each setting comes from
+    const flags = Settings.of(defaultSettings(options.defaultSampling), givenOnly({systemPrompt: options.system,
+        temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed, history: options.history,
+        steer: options.steer}));
+    const settings = steering.preset ? flags.withPreset(steering.preset.name, presetLayer(steering.preset)) : flags;
+    const values = settings.resolve();
     const controller = steering.controller;
     // which tokens the steering acts on: read by the conversation's reply-only switch at each turn, set by /steer
-    const policy: PolicyBox = {current: settings.steer};
+    const policy: PolicyBox = {current: values.steer};
     // the gates beside the policy: no steering inside code blocks, and the condition on the prompt's read-out
     const presetWhen = steering.preset?.when;
     const gates = controller && new SteeringGates(loaded, {code: options.steerCode ?? steering.preset?.steerCode,
         when: options.when ?? (presetWhen != null ? conditionOf("the preset's when", presetWhen) : undefined)});
-    const conversation = createConversation(loaded, {mode: options.mode, ...steeringHooks(controller), ...settings,
+    const conversation = createConversation(loaded, {mode: options.mode, ...steeringHooks(controller),
+        systemPrompt: values.systemPrompt, history: values.history, sampling: settings.sampling(),
         ...(controller ? gatedSteering(controller, gates!.state, steeringHooks(controller),
             replyOnlySettings(controller, () => policy.current, () => gates!.code)) : {})});
     const notes = [...steering.notes, ...conversation.notes ?? []];
@@ -71,22 +77,15 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
     } catch (err) {
         notes.push(`Presets are unavailable: ${errorMessage(err)}`);
     }
-    // with --preset, what a later /preset load falls back to is the flags alone, not this preset's settings
-    const flagsOnly = conversationSettings(options, {controller, notes: []}, options.defaultSampling);
-    const settingsBeforePresets = options.preset != null
-        ? {systemPrompt: flagsOnly.systemPrompt, sampling: {...DEFAULT_SAMPLING, ...flagsOnly.sampling}, history: flagsOnly.history,
-            steer: flagsOnly.steer}
-        : undefined;
     const reader = options.readout && controller ? new ReplyReader(loaded) : undefined;
     // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
     const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
     const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,
-        trainRecipe: recipeTrainerFor(loaded), trainDescribed: describedTrainerFor(loaded),
-        settingsBeforePresets, pinnedSettings: pinnedSettings(options), policy, gates,
+        trainRecipe: recipeTrainerFor(loaded), trainDescribed: describedTrainerFor(loaded), settings, policy, gates,
         readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
         calibration,
-        autoCalibrate: controller && (async (name, {policy: steer, signal, onPoint}) =>
-            autoCalibrate(loaded, conversation, controller, {name, calibration: await calibration(), policy: steer, signal, onPoint})),
+        autoCalibrate: controller && (async (name, {policy: steer, steering, signal, onPoint}) =>
+            autoCalibrate(loaded, conversation, steering, {name, calibration: await calibration(), policy: steer, signal, onPoint})),
         gauge: meter && ((turn) => (turn.reply.context == null ? Promise.resolve(undefined)
             : meter.measure({context: turn.reply.context, reply: turn.reply.tokens, steering: turn.vector ?? null, policy: turn.policy,
                 text: turn.reply.text})))});
@@ -99,11 +98,4 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         await meter?.free();
         gates?.free();
     }};
-}
-
-/** The settings given as flags: a preset loaded in the chat leaves them as they are. */
-function pinnedSettings(options: SessionSetupOptions): PinnedSetting[] {
-    const given: [PinnedSetting, unknown][] = [["systemPrompt", options.system], ["temperature", options.temperature],
-        ["maxTokens", options.maxTokens], ["seed", options.seed], ["history", options.history], ["steer", options.steer]];
-    return given.filter(([, value]) => value != null).map(([key]) => key);
 }

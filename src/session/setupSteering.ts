@@ -15,18 +15,12 @@ import type {Condition} from "../steering/conditionGate.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import {steeringActsNote} from "../steering/steeringActsCheck.js";
-import {applyPreset} from "../presets/applyPreset.js";
+import {presetSteering} from "../presets/applyPreset.js";
 import {loadEntryOrRecipe, modelTrainedDir, recipeTrainerFor, trainedVectorsDir} from "../training/recipeVectors.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset} from "../presets/presetSchema.js";
 import type {HistoryPolicy} from "../engine/conversation.js";
-import type {SamplingOptions} from "../engine/sampling.js";
 
-/**
- * The chat's history policy when neither --history nor the preset sets one: keep, so a live tweak costs no wait
- * (the README argues it; the status line says when the history was evaluated under older steering).
- */
-export const DEFAULT_HISTORY_POLICY: HistoryPolicy = "keep";
 
 /** What a session is set up from: the command line's words, typed here so the session does not know the CLI. */
 export type SessionSetupOptions = {
@@ -51,8 +45,8 @@ export type SessionSetupOptions = {
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
-    /** the --preset's system prompt and sampling, for the conversation (explicit flags win) */
-    preset?: Pick<Preset, "systemPrompt" | "sampling" | "history" | "steer" | "steerCode" | "when">,
+    /** the --preset's name and settings, for the conversation (explicit flags win: settings.ts) */
+    preset?: Pick<Preset, "name" | "systemPrompt" | "sampling" | "history" | "steer" | "steerCode" | "when">,
     /**
      * The check that steering acts on this model (steering/steeringActsCheck.ts), not started yet: its one-line
      * warning, or undefined when steering acts. The chat runs it once it is shown; ask and serve before generating.
@@ -84,8 +78,9 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     // hashing a big model takes a while the first time: only once something was ever trained
     if (existsSync(trainedVectorsDir())) controller.trainedDir = await modelTrainedDir(loaded);
     if (preset) {
-        const {loaded: names, skipped} = await applyPreset(preset, controller,
+        const {state, loaded: names, skipped} = await presetSteering(preset, controller,
             {train: recipeTrainerFor(loaded), onProgress: onTrainProgress, signal}, {calibration});
+        controller.update(() => state);
         notes.push(`Preset ${preset.name}: ${names.length > 0 ? `loaded ${names.join(", ")}` : "no vector fits this model"}`);
         for (const s of skipped) notes.push(`Preset ${preset.name} skipped ${s}`);
     }
@@ -105,8 +100,8 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
         if (weak) notes.push(weak);
     }
     return {controller, notes, checkSteering,
-        preset: preset && {systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history, steer: preset.steer,
-            steerCode: preset.steerCode, when: preset.when}};
+        preset: preset && {name: preset.name, systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history,
+            steer: preset.steer, steerCode: preset.steerCode, when: preset.when}};
 }
 
 /**
@@ -119,24 +114,4 @@ export function steeringHooks(controller: SteeringController | undefined) {
         beforeTurn: () => controller?.applyStaged() ?? false,
         settingsKey: () => controller?.appliedState.signature() ?? "[]"
     };
-}
-
-/** Conversation settings from the flags, falling back to the preset's (explicit flags win). */
-export function conversationSettings(options: Pick<SessionSetupOptions, "system" | "temperature" | "maxTokens" | "seed" | "history" | "steer">, setup: SteeringSetup,
-    /** this model's own defaults (the demo's shorter replies), under the preset's and the flags' */
-    defaults: Partial<SamplingOptions> = {}) {
-    return {
-        systemPrompt: options.system ?? setup.preset?.systemPrompt,
-        history: options.history ?? setup.preset?.history ?? DEFAULT_HISTORY_POLICY,
-        steer: options.steer ?? setup.preset?.steer ?? "all" as SteerPolicy,
-        sampling: {
-            ...defaults,
-            ...setup.preset?.sampling,
-            ...definedOnly({temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed})
-        }
-    };
-}
-
-function definedOnly<T extends object>(obj: T): Partial<T> {
-    return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -4,7 +4,8 @@
  * generations (strengthSearch.ts), with the curve of every strength probed.
  *
  * It runs on a conversation the caller owns (the chat's, or the calibrate command's), clearing it before each reply;
- * the vector's coefficient is changed through the controller while it runs and put back when it ends.
+ * the vector's coefficient is changed through `steering` while it runs and put back when it ends (the chat passes its
+ * session's stage, through which every steering change goes; the calibrate command, the controller itself).
  */
 import type {Token} from "node-llama-cpp";
 import type {Conversation} from "../engine/conversation.js";
@@ -18,6 +19,9 @@ import type {SteerPolicy} from "./steerPolicy.js";
 import type {SteeringController} from "./steeringController.js";
 import {DEFAULT_LIMITS, roundSigma, searchLimit, withinLimits, type SearchResult, type StrengthLimits, type StrengthPoint} from "./strengthSearch.js";
 import type {ModelCalibration} from "./strengthUnits.js";
+
+/** What calibration needs of the steering: the staged state, a way to stage a change, and the applied mix. */
+export type CalibrationSteering = Pick<SteeringController, "state" | "update" | "appliedVector">;
 
 /** Held-out prompts: never in a recipe's training pairs. Story openings suit base models (raw mode). */
 export const RAW_PROMPTS = ["Once upon a time", "One day, a boy", "The sun was warm and"];
@@ -64,7 +68,7 @@ export type AutoCalibration = {
  * Measures one strength: the conversation replies to each prompt under it (history cleared each time), and each
  * reply is gauged against the unsteered model and read on the vector.
  */
-async function probeStrength(sigma: number, context: {loaded: LoadedModel, conversation: Conversation, controller: SteeringController,
+async function probeStrength(sigma: number, context: {loaded: LoadedModel, conversation: Conversation, controller: CalibrationSteering,
     meter: CoherenceMeter, reader: ConceptReader | undefined, options: AutoCalibrationOptions,
     prompts: readonly string[]}): Promise<StrengthPoint> {
     const {loaded, conversation, controller, meter, reader, options, prompts} = context;
@@ -93,7 +97,7 @@ async function probeStrength(sigma: number, context: {loaded: LoadedModel, conve
         perplexity: mean(perplexities), score: mean(scores), texts};
 }
 
-async function readScore(loaded: LoadedModel, reader: ConceptReader, tokens: readonly Token[], controller: SteeringController,
+async function readScore(loaded: LoadedModel, reader: ConceptReader, tokens: readonly Token[], controller: CalibrationSteering,
     name: string): Promise<number> {
     const entry = controller.state.get(name);
     const bos = loaded.model.tokens.bos;
@@ -108,7 +112,7 @@ async function readScore(loaded: LoadedModel, reader: ConceptReader, tokens: rea
     }
 }
 
-export async function autoCalibrate(loaded: LoadedModel, conversation: Conversation, controller: SteeringController,
+export async function autoCalibrate(loaded: LoadedModel, conversation: Conversation, controller: CalibrationSteering,
     options: AutoCalibrationOptions): Promise<AutoCalibration> {
     const started = performance.now();
     const limits = options.limits ?? DEFAULT_LIMITS;

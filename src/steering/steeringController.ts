@@ -1,14 +1,18 @@
 /**
  * Connects the steering state to a live llama context. Changes are staged (the UI may change them while a reply
- * streams) and applied in one step before the next turn, so a reply is always made under one steering.
+ * streams) and applied in one step before the next turn, so a reply is always made under one steering. Each change
+ * is mixed once, when it is staged (that is its check: a sum that overflows float32 is refused then), and that mix,
+ * kept with the state it was made from, is the one the next turn applies. llama.cpp is reached through a
+ * SteeringBackend (steeringBackend.ts): the native bridge in the app, a recorder in tests.
  */
 import type {LlamaContext, LlamaModel} from "node-llama-cpp";
 import {UserFacingError} from "../errors.js";
-import {checkedContextInfo, loadNativeSteering, type NativeSteering} from "../native/steeringBridge.js";
+import {checkedContextInfo, loadNativeSteering} from "../native/steeringBridge.js";
 import {architectureSteeringWarning} from "./cvecArchitectures.js";
 import type {ControlVector} from "./controlVector.js";
 import {loadControlVector} from "./loadControlVector.js";
 import type {LayerRange, MixedControlVector} from "./mixControlVectors.js";
+import {steeringBackend, type SteeringBackend} from "./steeringBackend.js";
 import {fitLayerRange, fitVectorToModel, SteeringState, type ModelShape, type SteeringEntry} from "./steeringState.js";
 import {findVectorFile, vectorNameOf} from "./vectorLibrary.js";
 
@@ -16,14 +20,26 @@ type Listener = () => void;
 
 export class SteeringController {
     private staged = new SteeringState();
+    /** the staged state's mix, made when it was staged (its check), keyed by the state it was made from */
+    private stagedMix: {state: SteeringState, mix: MixedControlVector | null} = {state: this.staged, mix: null};
     private applied = new SteeringState();
     /** the applied steering's mix (null: none), kept so switching it back on (reply-only) does not mix again */
     private appliedMix: MixedControlVector | null = null;
     private readonly listeners = new Set<Listener>();
 
-    private constructor(private readonly context: LlamaContext, private readonly native: NativeSteering, readonly shape: ModelShape,
+    /**
+     * A controller over any backend (tests: MemorySteeringBackend). It takes the backend to hold no steering: the
+     * context is cleared here, whatever an earlier controller left on it.
+     */
+    constructor(private readonly backend: SteeringBackend,
         /** set when llama.cpp's graph for this architecture ignores control vectors */
-        readonly architectureWarning: string | undefined) {}
+        readonly architectureWarning?: string) {
+        backend.apply(null);
+    }
+
+    get shape(): ModelShape {
+        return this.backend.shape;
+    }
 
     /** Throws a UserFacingError saying why steering is unavailable (and how to fix it) when the native helper is missing. */
     static create(context: LlamaContext, model: LlamaModel): SteeringController {
@@ -31,10 +47,9 @@ export class SteeringController {
         if (!status.available) throw new UserFacingError(`Steering is unavailable: ${status.reason}`, status.fix);
         const info = checkedContextInfo(status.native, context, model, "Steering");
         const architecture = String(model.fileInfo.metadata?.general?.architecture ?? "unknown");
-        // what it has applied is nothing: make the context agree, whatever an earlier controller left on it
-        status.native.apply(context, null);
-        return new SteeringController(context, status.native, {nEmbd: info.nEmbd, nLayer: info.nLayer},
-            architectureSteeringWarning(architecture));
+        const native = status.native;
+        return new SteeringController(steeringBackend({nEmbd: info.nEmbd, nLayer: info.nLayer}, (mix) => native.apply(context, mix),
+            native.scaleAdd), architectureSteeringWarning(architecture));
     }
 
     /** The steering the next turn will use. */
@@ -58,12 +73,15 @@ export class SteeringController {
 
     /**
      * Stages a change; an error leaves the previous steering untouched. The change is mixed once here, so steering
-     * whose sum overflows float32 is refused when it is made, not when the next turn applies it.
+     * whose sum overflows float32 is refused when it is made, not when the next turn applies it; the mix is kept and
+     * is what applyStaged applies. (The chat stages through ChatSession.stage, which comes here.)
      */
     update(change: (state: SteeringState) => SteeringState): SteeringState {
         const next = change(this.staged);
-        next.mix(this.shape, this.native.scaleAdd);
+        // the same state again (a key that changed nothing) keeps its mix: nothing to check or mix twice
+        const mix = next === this.stagedMix.state ? this.stagedMix.mix : this.backend.mix(next.entries);
         this.staged = next;
+        this.stagedMix = {state: next, mix};
         this.listeners.forEach((l) => l());
         return this.staged;
     }
@@ -107,8 +125,9 @@ export class SteeringController {
             this.applied = this.staged;
             return false;
         }
-        this.appliedMix = this.staged.mix(this.shape, this.native.scaleAdd);
-        this.native.apply(this.context, this.appliedMix);
+        // the mix made when this state was staged (always, as update keeps one for each state it stages)
+        this.appliedMix = this.stagedMix.state === this.staged ? this.stagedMix.mix : this.backend.mix(this.staged.entries);
+        this.backend.apply(this.appliedMix);
         this.applied = this.staged;
         this.listeners.forEach((l) => l());
         return true;
@@ -121,11 +140,11 @@ export class SteeringController {
 
     /** Clears the control vector on the context, leaving the applied state as it is (reply-only: the prompt). */
     applyUnsteered() {
-        this.native.apply(this.context, null);
+        this.backend.apply(null);
     }
 
     /** Puts the applied steering back on the context (reply-only: the reply), from the mix kept when it was applied. */
     reapply() {
-        this.native.apply(this.context, this.appliedMix);
+        this.backend.apply(this.appliedMix);
     }
 }

@@ -5,7 +5,6 @@
  */
 import path from "node:path";
 import {UserFacingError, VectorMismatchError, VectorNotLoadedError} from "../errors.js";
-import type {ScaleAddKernel} from "../native/loader.js";
 import type {ControlVector} from "./controlVector.js";
 import {shownModelHint} from "./controlVector.js";
 import {describeSnapshot} from "./describe.js";
@@ -13,7 +12,7 @@ import {checkCoefficient} from "./inputGrammar.js";
 
 /** the bound on coefficients (inputGrammar's), also here for the panel that shows the state */
 export {MAX_COEFFICIENT} from "./inputGrammar.js";
-import {mixControlVectors, steerableLayers, type LayerRange, type MixedControlVector} from "./mixControlVectors.js";
+import {steerableLayers, type LayerRange} from "./mixControlVectors.js";
 
 export type SteeringEntry = {
     /** short name used in commands (file name without .gguf) */
@@ -108,10 +107,6 @@ export class SteeringState {
 
     isNeutral(): boolean {
         return this.signature() === "[]";
-    }
-
-    mix(shape: ModelShape, scaleAdd?: ScaleAddKernel): MixedControlVector | null {
-        return mixControlVectors(this.entries, shape, scaleAdd);
     }
 
     /** One line for status displays and transcripts, e.g. `happy +0.50 · formal off`. */

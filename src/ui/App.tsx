@@ -48,7 +48,9 @@ export const CLEAR_TERMINAL = "\u001b[2J\u001b[3J\u001b[H";
 export const RESIZE_REDRAW_MS = 150;
 
 export function App({session, banner = [], history, backgroundReevalMs, startupCheck}: AppProps) {
-    const {conversation, modelName, steering, presets} = session;
+    const {conversation, modelName, presets} = session;
+    /** whether the model can be steered: the panel and its keys are there only then */
+    const steerable = session.canSteer;
     // the steering gates in words (a condition names a vector the user typed: escaped)
     const gates = (session.gates?.describe() ?? []).map((g) => displayText(g));
     const {exit} = useApp();
@@ -75,7 +77,7 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
     // the model's calibration, for strengths in σ beside the raw coefficients (measured once per model, then cached)
     const [calibrated, setCalibrated] = useState(false);
     useEffect(() => {
-        if (session.steering == null) return;
+        if (!session.canSteer) return;
         session.loadCalibration().then((c) => setCalibrated(c != null), () => setCalibrated(false));
     }, [session]);
     const sigmaOf = useCallback((entry: SteeringEntry) => session.sigmaOf(entry), [session]);
@@ -84,7 +86,7 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
     const [overlay, setOverlay] = useState<Overlay>();
     /** whether the prompt holds text (Ctrl+C in the panel must not throw it away) */
     const promptEmpty = useRef(true);
-    const panel = useSteeringPanel(steering, focus === "panel" && overlay == null, {
+    const panel = useSteeringPanel(session, focus === "panel" && overlay == null, {
         // adding may train a recipe: a second job while one runs is refused (staging keys still work)
         onAdd: () => (chat.busy ? chat.note("Busy: adding a vector waits until the current reply or training ends (Esc stops it)", "error")
             : setOverlay("addVector")),
@@ -107,7 +109,7 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
             if (key.escape || ctrlC) chat.stop();
             // the panel stays reachable while a reply is written: changes made then are staged for the next turn
             // (not during /compare or /sweep, which set the steering for each trial and put it back after)
-            else if (key.tab && steering != null && !chat.trialRunning) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
+            else if (key.tab && steerable && !chat.trialRunning) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
             return;
         }
         if (overlay != null) return;
@@ -116,10 +118,10 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
         if (ctrlC) {
             if (focus === "panel" && promptEmpty.current) exit();
             else if (focus === "panel") setFocus("prompt");
-        } else if (key.tab && steering != null) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
+        } else if (key.tab && steerable) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
         else if (key.escape && focus === "panel") setFocus("prompt");
-        else if (key.ctrl && input === "s" && steering != null && presets != null) setOverlay("savePreset");
-        else if (key.ctrl && input === "p" && steering != null && presets != null) setOverlay("loadPreset");
+        else if (key.ctrl && input === "s" && steerable && presets != null) setOverlay("savePreset");
+        else if (key.ctrl && input === "p" && steerable && presets != null) setOverlay("loadPreset");
     });
 
     const closeOverlay = () => setOverlay(undefined);
@@ -144,25 +146,25 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
             {chat.asides.map((aside, i) => <Text key={i} color={aside.role === "error" ? "red" : undefined} dimColor={aside.role === "note"}>
                 {displayLines(aside.text)}</Text>)}
             {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
-            {steering != null && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
+            {steerable && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 sigmaOf={calibrated ? sigmaOf : undefined} replyOnly={session.steerPolicy === "reply"}
                 policy={[...session.steerPolicy.includes(":") ? [session.steerPolicy] : [], ...gates].join(" · ") || undefined}
                 reads={reads} columns={width} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
-            {overlay === "addVector" && <VectorPicker trainedDir={steering?.trainedDir} shape={steering?.shape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
+            {overlay === "addVector" && <VectorPicker trainedDir={session.trainedDir} shape={session.steeringShape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
             {overlay === "loadPreset" && presets && <PresetPicker store={presets} onPick={(name) => runAndClose(`/preset load ${name}`)} onClose={closeOverlay} />}
             {overlay === "savePreset" && <PresetNamePrompt originOf={(name) => presets?.list().find((p) => p.preset.name === name)?.origin} onSave={(name, description) => runAndClose(`/preset save ${name} ${description}`.trim())}
                 onClose={closeOverlay} />}
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
             {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {displayLines(promptOnOneRow(text, width))}</Text>)}
-            <Box marginTop={steering != null || chat.busy ? 0 : 1}>
+            <Box marginTop={steerable || chat.busy ? 0 : 1}>
                 <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history}
                     onEmptyChange={(empty) => { promptEmpty.current = empty; }} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
                 gauge={chat.lastGauge} busy={chat.busy} columns={width}
-                steer={steering != null ? session.steerPolicy : undefined} gates={gates.join(" · ") || undefined} />
+                steer={steerable ? session.steerPolicy : undefined} gates={gates.join(" · ") || undefined} />
         </Box>
     );
 }

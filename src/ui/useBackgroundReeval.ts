@@ -10,10 +10,9 @@ export function useBackgroundReeval(session: ChatSession, delayMs: number | unde
     const done = useRef(onDone);
     done.current = onDone;
     useEffect(() => {
-        const steering = session.steering;
-        if (delayMs == null || steering == null) return;
+        if (delayMs == null || !session.canSteer) return;
         let timer: NodeJS.Timeout | undefined;
-        const unsubscribe = steering.subscribe(() => {
+        const unsubscribe = session.subscribeSteering(() => {
             if (timer) clearTimeout(timer);
             timer = setTimeout(() => {
                 // a job's own steering changes (/compare, /sweep) are not the user's: it waits for the job to end

@@ -1,25 +1,22 @@
 /**
  * The steering panel's state and keys: which vector is selected, and what ↑/↓, ←/→ (Shift ×5), Space, 0, a and d do
- * (panelKeys.ts, applied to the latest state key by key). Every change goes through the controller, so it is staged
- * for the next turn.
+ * (panelKeys.ts, a pure reducer applied to the latest state key by key). Each change the reducer makes is handed to
+ * the session (ChatSession.stage, which every steering change goes through), so it is checked once and staged for the
+ * next turn.
  */
 import {useRef, useState, useSyncExternalStore} from "react";
 import {useInput} from "ink";
-import type {SteeringController} from "../steering/steeringController.js";
+import type {ChatSession} from "../session/chatSession.js";
 import {SteeringState} from "../steering/steeringState.js";
 import {clampSelection, keysOf, panelKey} from "./panelKeys.js";
 
 const EMPTY = new SteeringState();
 
-export function useSteeringState(controller: SteeringController | undefined) {
-    const state = useSyncExternalStore(
-        (listener) => controller?.subscribe(listener) ?? (() => undefined),
-        () => controller?.state ?? EMPTY
-    );
-    const pending = useSyncExternalStore(
-        (listener) => controller?.subscribe(listener) ?? (() => undefined),
-        () => controller?.hasPendingChanges ?? false
-    );
+/** the session's staged steering and whether it differs from the applied one, redrawn on each change */
+export function useSteeringState(session: ChatSession) {
+    const subscribe = (listener: () => void) => session.subscribeSteering(listener);
+    const state = useSyncExternalStore(subscribe, () => session.steeringState ?? EMPTY);
+    const pending = useSyncExternalStore(subscribe, () => session.hasPendingSteering);
     return {state, pending};
 }
 
@@ -29,22 +26,22 @@ export type PanelActions = {
     onError: (message: string) => void
 };
 
-export function useSteeringPanel(controller: SteeringController | undefined, active: boolean, actions: PanelActions) {
-    const {state, pending} = useSteeringState(controller);
+export function useSteeringPanel(session: ChatSession, active: boolean, actions: PanelActions) {
+    const {state, pending} = useSteeringState(session);
     // the selection the next key starts from: a ref, so a key that arrives before the re-render of the one before it
     // moves on from where that one left it (panelKeys.ts); the state is only for drawing it
     const selectedRef = useRef(0);
     const [selected, setSelected] = useState(0);
 
     useInput((input, key) => {
-        if (controller == null) return;
         for (const [ch, k] of keysOf(input, key)) {
-            // the controller's staged steering is the latest (a change stages it at once), not this render's
-            const before = controller.state;
+            // the session's staged steering is the latest (a change stages it at once), not this render's
+            const before = session.steeringState;
+            if (before == null) return;
             const {state: after, command} = panelKey({steering: before, selected: selectedRef.current}, ch, k);
             if (after.steering !== before) {
                 try {
-                    controller.update(() => after.steering);
+                    session.stage(() => after.steering);
                 } catch (err) {
                     actions.onError((err as Error).message);
                 }
@@ -56,7 +53,7 @@ export function useSteeringPanel(controller: SteeringController | undefined, act
             if (command === "add") return actions.onAdd();
             if (command === "help") return actions.onHelp();
         }
-    }, {isActive: active && controller != null});
+    }, {isActive: active && session.canSteer});
 
     return {state, pending, selected: clampSelection(selected, state.entries.length)};
 }

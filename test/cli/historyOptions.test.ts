@@ -4,10 +4,9 @@
  */
 import {describe, expect, it} from "vitest";
 import {parseCli} from "../../src/cli/options.js";
-import {conversationSettings, DEFAULT_HISTORY_POLICY} from "../../src/session/setupSteering.js";
+import {DEFAULT_HISTORY_POLICY, defaultSettings, presetLayer, Settings} from "../../src/session/settings.js";
 import {UserFacingError} from "../../src/errors.js";
-import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
-import {presetConversationSettings, presetFromSteering} from "../../src/presets/applyPreset.js";
+import {presetFromSteering} from "../../src/presets/applyPreset.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {SteeringState} from "../../src/steering/steeringState.js";
 import {runPreset} from "../../src/cli/presetCommand.js";
@@ -30,10 +29,11 @@ describe("--history", () => {
     });
 
     it("the flag wins over the preset's policy, which wins over the default (keep)", () => {
-        const setup = (history?: "keep" | "reeval") => ({controller: undefined, notes: [], preset: {history}});
-        expect(conversationSettings({history: "reeval"}, setup("keep")).history).toBe("reeval");
-        expect(conversationSettings({}, setup("reeval")).history).toBe("reeval");
-        expect(conversationSettings({}, setup()).history).toBe(DEFAULT_HISTORY_POLICY);
+        const started = (flags: {history?: "keep" | "reeval"}, history?: "keep" | "reeval") =>
+            Settings.of(defaultSettings(), flags).withPreset("p", presetLayer({history})).value("history");
+        expect(started({history: "reeval"}, "keep")).toBe("reeval");
+        expect(started({}, "reeval")).toBe("reeval");
+        expect(started({})).toBe(DEFAULT_HISTORY_POLICY);
         expect(DEFAULT_HISTORY_POLICY).toBe("keep");
     });
 });
@@ -63,8 +63,8 @@ describe("a preset's history policy", () => {
     });
 
     it("applies when loaded; a preset without one falls back to the policy from before any preset", () => {
-        const before = {systemPrompt: undefined, sampling: DEFAULT_SAMPLING, history: "keep" as const};
-        expect(presetConversationSettings({name: "a", vectors: [], history: "reeval"}, before).history).toBe("reeval");
-        expect(presetConversationSettings({name: "b", vectors: []}, before).history).toBe("keep");
+        const a = Settings.of(defaultSettings()).withPreset("a", presetLayer({history: "reeval"}));
+        expect(a.value("history")).toBe("reeval");
+        expect(a.withPreset("b", presetLayer({})).value("history")).toBe("keep");
     });
 });

@@ -34,7 +34,7 @@ describe("steer-chat in a real terminal", () => {
         term = startTerminal(["--model", "demo", "--max-tokens", "30"], {width: 120, height: 40});
         await term.waitFor((s) => s.includes("stories260K.gguf · raw · ctx"), "the status line");
         await term.typeLine("/settings");
-        await term.waitFor((s) => s.includes("max-tokens 30 (yours"), "--max-tokens kept");
+        await term.waitFor((s) => s.includes("max-tokens 30 (flag)"), "--max-tokens kept, said to be the flag's");
     });
 
     it("a base model without --raw opens in chat mode and says it has no chat template, suggesting --raw", async () => {

@@ -11,7 +11,7 @@ import {buildSyntheticLlama, seededRandom} from "../../tooling/syntheticLlama.js
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {loadControlVector} from "../../src/steering/loadControlVector.js";
-import {applyPreset} from "../../src/presets/applyPreset.js";
+import {presetSteering} from "../../src/presets/applyPreset.js";
 import {loadModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
 import {fixtureVectors, repoRoot, tempDir, writeSyntheticModel} from "../helpers/steeringTestKit.js";
@@ -199,9 +199,10 @@ describe("fuzzing file inputs", () => {
                     continue;
                 }
                 valid++;
-                const result = await applyPreset(preset as never, controller);
+                const result = await presetSteering(preset as never, controller);
                 expect(result.loaded.length + result.skipped.length).toBe((preset.vectors as unknown[]).length);
                 for (const skipped of result.skipped) expect(skipped).not.toContain("\n");
+                controller.update(() => result.state);
                 controller.applyStaged();
             }
             expect(valid).toBeGreaterThan(50);

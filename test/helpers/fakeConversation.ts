@@ -42,6 +42,8 @@ export class FakeConversation implements Conversation {
     /** what the next send() does (a function gets the user text) */
     script: FakeScript | ((text: string) => FakeScript) = {chunks: ["Hello", " there", "!"]};
     chunkDelayMs = 5;
+    /** called at the start of each send and reevaluate, as the real conversation calls its hook (steering: controller.applyStaged) */
+    beforeTurn?: () => boolean;
     private system: string | undefined;
     private turns: {user: string, reply: string}[] = [];
     private releaseGate: (() => void) | undefined;
@@ -69,6 +71,7 @@ export class FakeConversation implements Conversation {
     async send(userText: string, {signal, onText}: SendOptions = {}): Promise<Reply> {
         this.sent.push(userText);
         this.signals.push(signal);
+        this.beforeTurn?.();
         const script = typeof this.script === "function" ? this.script(userText) : this.script;
         let text = "";
         let count = 0;
@@ -150,6 +153,7 @@ export class FakeConversation implements Conversation {
     async reevaluate(
         {onProgress}: {signal?: AbortSignal, onProgress?: (done: number, total: number) => void} = {}): Promise<ReevaluateResult> {
         this.reevaluateCalls++;
+        this.beforeTurn?.();
         const total = this.staleTokens;
         if (total > 0) onProgress?.(total, total);
         this.staleTokens = 0;

@@ -7,7 +7,8 @@ import {promisify} from "node:util";
 import {describe, expect, it} from "vitest";
 import {configDir, dataDir} from "../../src/config/paths.js";
 import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
-import {presetConversationSettings, presetSampling} from "../../src/presets/applyPreset.js";
+import {presetSampling} from "../../src/presets/applyPreset.js";
+import {defaultSettings, presetLayer, Settings} from "../../src/session/settings.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {fixtureVectors, repoRoot, storiesModel, tempDir, vectorOf, writeSyntheticModel, writeVector} from "../helpers/steeringTestKit.js";
@@ -290,13 +291,13 @@ describe("preset round trip", () => {
     });
 
     it("a loaded preset's system prompt and sampling sit over the settings from before any preset, never over the last preset's", () => {
-        const before = {systemPrompt: "You are helpful.", sampling: {...DEFAULT_SAMPLING, temperature: 0.2, seed: 7}};
-        const pirate = {name: "pirate", vectors: [], systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3, topK: 10}};
-        const afterPirate = presetConversationSettings(pirate, before);
-        expect(afterPirate).toEqual({systemPrompt: "Talk like a pirate.", sampling: {...before.sampling, temperature: 1.3, topK: 10}});
-        expect(presetConversationSettings({name: "calm", vectors: []}, before)).toEqual(before);
-        expect(presetConversationSettings({name: "warm", vectors: [], sampling: {minP: 0.1}}, before).sampling)
-            .toEqual({...before.sampling, minP: 0.1});
+        const before = Settings.of({...defaultSettings(), systemPrompt: "You are helpful.", temperature: 0.2, seed: 7});
+        const pirate = {systemPrompt: "Talk like a pirate.", sampling: {temperature: 1.3, topK: 10}};
+        const afterPirate = before.withPreset("pirate", presetLayer(pirate));
+        expect(afterPirate.resolve()).toEqual({...before.resolve(), systemPrompt: "Talk like a pirate.", temperature: 1.3, topK: 10});
+        expect(afterPirate.withPreset("calm", presetLayer({})).resolve()).toEqual(before.resolve());
+        expect(afterPirate.withPreset("warm", presetLayer({sampling: {minP: 0.1}})).sampling())
+            .toEqual({...before.sampling(), minP: 0.1});
     });
 
     it("a preset stores the sampling that differs from the defaults, and nothing when none does", () => {
@@ -308,10 +309,10 @@ describe("preset round trip", () => {
         expect(presetProblem({name: "x", vectors: [], sampling: {maxTokens: 0}})).toBe("sampling.maxTokens must be a whole number >= 1");
         expect(presetProblem({name: "x", vectors: [], sampling: {seed: 1.5}})).toBe("sampling.seed must be a whole number >= 0 and <= 4294967295");
         // loading applies them, except what the user pinned
-        const before = {systemPrompt: undefined, sampling: {...DEFAULT_SAMPLING}};
-        const short = {name: "short", vectors: [], sampling: {maxTokens: 9, seed: 3}};
-        expect(presetConversationSettings(short, before).sampling).toEqual({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3});
-        expect(presetConversationSettings(short, before, new Set(["maxTokens" as const])).sampling).toEqual({...DEFAULT_SAMPLING, seed: 3});
+        const short = presetLayer({sampling: {maxTokens: 9, seed: 3}});
+        expect(Settings.of(defaultSettings()).withPreset("short", short).sampling()).toEqual({...DEFAULT_SAMPLING, maxTokens: 9, seed: 3});
+        expect(Settings.of(defaultSettings()).withUser("maxTokens", DEFAULT_SAMPLING.maxTokens).withPreset("short", short).sampling())
+            .toEqual({...DEFAULT_SAMPLING, seed: 3});
         expect(presetSampling({...DEFAULT_SAMPLING, temperature: 0, topP: 0.5})).toEqual({temperature: 0, topP: 0.5});
         expect(presetProblem({name: "x", vectors: [], sampling: presetSampling({...DEFAULT_SAMPLING, temperature: 0})})).toBeUndefined();
     });

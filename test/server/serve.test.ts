@@ -8,15 +8,16 @@ import {afterAll, beforeAll, describe, expect, it, vi} from "vitest";
 import OpenAI from "openai";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {createConversation} from "../../src/engine/conversation.js";
-import {openServer, type OpenedServer, type OpenServerOptions} from "../../src/server/openServer.js";
+import {openServer, serverSequences, type OpenedServer, type OpenServerOptions} from "../../src/server/openServer.js";
 import {storiesModelPath, tempDir} from "../helpers/tinyModel.js";
 import {writeChatModel} from "../helpers/chatModels.js";
 
 type Served = {loaded: LoadedModel, server: OpenedServer, url: string, client: OpenAI, log: string[]};
 const started: Served[] = [];
 
-async function serve(modelPath: string, options: Partial<OpenServerOptions> = {}): Promise<Served> {
-    const loaded = await loadModel(modelPath);
+/** a server as `steer-chat serve` opens one: its context has a sequence per batched request (parallel: 1, one) */
+async function serve(modelPath: string, options: Partial<OpenServerOptions> & {parallel?: number} = {}): Promise<Served> {
+    const loaded = await loadModel(modelPath, {sequences: serverSequences(options.parallel)});
     const log: string[] = [];
     const server = await openServer(loaded, {vectors: [], log: (line) => log.push(line), ...options});
     const url = await server.app.listen({host: "127.0.0.1", port: 0});
@@ -331,6 +332,8 @@ describe("serve: completions (raw, as ask --raw)", () => {
         expect(new Set(requests.map((r) => alone.get(key(r)))).size).toBeGreaterThanOrEqual(8);
         global.gc?.();
         const rssBefore = process.memoryUsage().rss;
+        const sharedBefore = s.server.model.sharedDecodes;
+        const logFrom = s.log.length;
         const started = performance.now();
         const mismatches: string[] = [];
         let served = 0;
@@ -349,6 +352,60 @@ describe("serve: completions (raw, as ask --raw)", () => {
         expect(mismatches).toEqual([]);
         expect(served).toBe(104);
         expect(rssGrowthMb).toBeLessThan(100);
+        // requests with equal steering shared decodes; every sequence is free again and nothing waits or runs
+        expect(s.server.model.batchWidth).toBe(4);
+        expect(s.server.model.sharedDecodes - sharedBefore).toBeGreaterThan(0);
+        expect(s.server.model.liveSequences).toBe(0);
+        expect(s.log.slice(logFrom).filter((line) => !/ tokens .* s (length|stop) · /.test(line))).toEqual([]);
+    });
+});
+
+describe("serve: batches of requests with equal steering", () => {
+    let s: Served;
+    let single: Served;
+    beforeAll(async () => {
+        s = await serve(storiesModelPath, {maxTokens: 2000});
+        single = await serve(storiesModelPath, {maxTokens: 2000, parallel: 1});
+    });
+    const prompts = ["Once upon a time", "One day, a boy", "The sun was warm and", "Lily and her mom"];
+    const text = (on: Served, prompt: string, steering: Steering, maxTokens = 32) => on.client.completions.create(
+        withExtras({model: "stories260K", prompt, max_tokens: maxTokens, temperature: 0}, {steering})).then((c) => c.choices[0]!.text);
+
+    it("decodes concurrent requests with equal steering together, each reply the one a server without batches gives", async () => {
+        expect(s.server.model.batchWidth).toBe(4);
+        expect(single.server.model.batchWidth).toBe(1);
+        for (const steering of [TIM, false] as Steering[]) {
+            const alone: string[] = [];
+            for (const prompt of prompts) alone.push(await text(single, prompt, steering));
+            const before = s.server.model.sharedDecodes;
+            const together = await Promise.all(prompts.map((prompt) => text(s, prompt, steering)));
+            expect(together).toEqual(alone);
+            // four requests of 32 tokens each, started together: most of their steps carry more than one of them
+            expect(s.server.model.sharedDecodes - before).toBeGreaterThanOrEqual(16);
+        }
+        expect(new Set(await Promise.all(prompts.map((p) => text(s, p, TIM)))).size).toBe(prompts.length);
+        expect(s.server.model.liveSequences).toBe(0);
+    });
+
+    it("a client that goes away stops its own reply only; the others in its batch end as if alone", async () => {
+        const alone = await Promise.all(prompts.slice(1).map((prompt) => text(single, prompt, SUE, 48)));
+        const controller = new AbortController();
+        const logFrom = s.log.length;
+        const stream = await s.client.completions.create(withExtras({model: "stories260K", prompt: prompts[0]!, max_tokens: 2000,
+            temperature: 0, stream: true as const}, {steering: SUE}), {signal: controller.signal});
+        const others = Promise.all(prompts.slice(1).map((prompt) => text(s, prompt, SUE, 48)));
+        let chunks = 0;
+        for await (const chunk of stream) {
+            void chunk;
+            if (++chunks === 3) controller.abort();
+        }
+        expect(await others).toEqual(alone);
+        // the stop is logged once the server has seen the connection close
+        await expect.poll(() => s.log.slice(logFrom).find((line) => line.includes("the client went away"))).toBeDefined();
+        const stopped = s.log.slice(logFrom).find((line) => line.includes("the client went away"))!;
+        expect(Number(/stopped after (\d+) tokens/.exec(stopped)![1])).toBeLessThan(2000);
+        await expect.poll(() => s.server.model.liveSequences).toBe(0);
+        expect(await text(s, prompts[0]!, SUE)).toBe(await text(single, prompts[0]!, SUE));
     });
 });
 
@@ -527,9 +584,10 @@ describe("serve: limits and keys", () => {
             stream: true}, {signal: controller.signal});
         const iterator = running[Symbol.asyncIterator]();
         await iterator.next(); // it runs
-        const waiting = s.client.completions.create({model: "stories260K", prompt: "Once", max_tokens: 2, temperature: 0});
+        // other steering than the running request's: they cannot join its batch, and wait
+        const waiting = s.client.completions.create(withExtras({model: "stories260K", prompt: "Once", max_tokens: 2, temperature: 0}, {steering: TIM}));
         await vi.waitFor(() => expect(s.server.model.waitingCount).toBe(1)); // it waits: the one waiting place is taken
-        const refused = await post(`${s.url}/v1/completions`, {model: "stories260K", prompt: "Once", max_tokens: 2});
+        const refused = await post(`${s.url}/v1/completions`, {model: "stories260K", prompt: "Once", max_tokens: 2, steering: TIM});
         expect(refused.status).toBe(429);
         expect(refused.body.error).toMatchObject({code: "queue_full", type: "rate_limit_error"});
         controller.abort();

@@ -49,6 +49,70 @@ describe("RequestQueue", () => {
         return {promise, resolve};
     };
 
+    it("runs jobs with equal keys together, up to its width; other keys wait for the batch to drain", async () => {
+        const ended: string[] = [];
+        const events: string[] = [];
+        const queue = new RequestQueue(10, {width: 2, endBatch: async (key) => { ended.push(key); events.push(`end ${key}`); }});
+        const gates = new Map<string, ReturnType<typeof deferred>>();
+        const job = (name: string, key?: string) => {
+            const gate = deferred();
+            gates.set(name, gate);
+            return queue.run(async () => {
+                events.push(`start ${name}`);
+                await gate.promise;
+                events.push(`done ${name}`);
+                return name;
+            }, undefined, key);
+        };
+        const a1 = job("a1", "A");
+        const a2 = job("a2", "A");
+        const b1 = job("b1", "B");
+        const a3 = job("a3", "A"); // waits: the batch is full; then it is taken with the batch's key before b1
+        const alone = job("alone");
+        await Promise.resolve();
+        expect(queue.runningCount).toBe(2);
+        expect(queue.waitingCount).toBe(3);
+        expect(events).toEqual(["start a1", "start a2"]);
+        gates.get("a1")!.resolve();
+        await a1;
+        // a3 is behind b1 in line: the batch does not take it while b1 waits, it drains instead
+        expect(queue.runningCount).toBe(1);
+        gates.get("a2")!.resolve();
+        await a2;
+        await new Promise<void>((r) => setImmediate(r));
+        expect(ended).toEqual(["A"]);
+        // the next batch is b1's: a3 (other key) and the lone job wait
+        expect(events.slice(-2)).toEqual(["end A", "start b1"]);
+        expect(queue.runningCount).toBe(1);
+        const b2 = job("b2", "B"); // b1 runs, but others wait: b2 waits its turn behind them
+        expect(queue.waitingCount).toBe(3);
+        gates.get("b1")!.resolve();
+        await b1;
+        await new Promise<void>((r) => setImmediate(r));
+        expect(ended).toEqual(["A", "B"]);
+        expect(events.at(-1)).toBe("start a3");
+        gates.get("a3")!.resolve();
+        await a3;
+        await new Promise<void>((r) => setImmediate(r));
+        expect(events.at(-1)).toBe("start alone");
+        expect(queue.runningCount).toBe(1);
+        gates.get("alone")!.resolve();
+        await alone;
+        expect(events.at(-1)).toBe("start b2");
+        // b2 runs as a batch of its own, and a job with its key joins it at once while nothing waits
+        const b3 = job("b3", "B");
+        await Promise.resolve();
+        expect(queue.runningCount).toBe(2);
+        expect(events.at(-1)).toBe("start b3");
+        gates.get("b2")!.resolve();
+        gates.get("b3")!.resolve();
+        const idle = queue.whenIdle();
+        expect(await Promise.all([b2, b3])).toEqual(["b2", "b3"]);
+        await idle; // once the batch's end has run
+        expect(ended).toEqual(["A", "B", "A", "B"]);
+        expect(queue.busy).toBe(false);
+    });
+
     it("runs one job at a time, in arrival order", async () => {
         const queue = new RequestQueue(10);
         const order: string[] = [];

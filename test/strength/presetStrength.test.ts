@@ -2,9 +2,9 @@
  * Presets that store a calibrated strength, the random-direction control and the bisection, without a model.
  */
 import {describe, expect, it} from "vitest";
-import {presetCoefficient, presetConversationSettings, presetFromSteering} from "../../src/presets/applyPreset.js";
+import {presetCoefficient, presetFromSteering} from "../../src/presets/applyPreset.js";
+import {defaultSettings, presetLayer, Settings} from "../../src/session/settings.js";
 import {presetProblem} from "../../src/presets/presetSchema.js";
-import {DEFAULT_SAMPLING} from "../../src/engine/sampling.js";
 import {UserFacingError} from "../../src/errors.js";
 import type {ControlVector} from "../../src/steering/controlVector.js";
 import {randomDirectionLike} from "../../src/steering/randomDirection.js";
@@ -29,6 +29,8 @@ describe("presets with a strength in σ", () => {
         expect(presetProblem({...base, vectors: [{vector: "happy", sigma: 1e9}]})).toMatch(/\.sigma/);
         expect(presetProblem({...base, steer: "reply"})).toBeUndefined();
         expect(presetProblem({...base, steer: "prompt"})).toMatch(/steer must be all, reply, first:N or from:N/);
+        expect(presetProblem({...base, model: hash})).toBeUndefined();
+        expect(presetProblem({...base, model: "stories260K"})).toMatch(/model must be a SHA-256/);
     });
 
     it("a stored σ becomes each model's own coefficient; without a calibration the coefficient is the fallback", () => {
@@ -39,19 +41,27 @@ describe("presets with a strength in σ", () => {
         expect(() => presetCoefficient({vector: "v", sigma: 0.5}, unit, undefined)).toThrow(UserFacingError);
     });
 
+    it("on the model it was saved on a preset applies exactly the coefficient it stores; σ only on another model", () => {
+        // 0.75 stored as 0.1875σ (typical norm 4) comes back as 0.75; the σ rounded to 4 digits would not always
+        const stored = {vector: "v", coefficient: 0.749, sigma: 0.1875};
+        expect(presetCoefficient(stored, unit, calibration([4]), undefined, hash)).toBe(0.749);
+        const other = {...calibration([40]), modelHash: "c".repeat(64)};
+        expect(presetCoefficient(stored, unit, other, undefined, hash)).toBeCloseTo(7.5, 12);
+        expect(presetCoefficient(stored, unit, calibration([4]))).toBeCloseTo(0.75, 12); // no model stored: σ, as before
+    });
+
     it("saving with a calibration stores σ beside the raw coefficient", () => {
         const state = new SteeringState().add({name: "v", source: "/nowhere/v.gguf", vector: unit, coefficient: 2, enabled: true});
         expect(presetFromSteering("p", state, {steer: "reply"}, {calibration: calibration([4])}))
-            .toEqual({name: "p", steer: "reply", vectors: [{vector: "/nowhere/v.gguf", coefficient: 2, sigma: 0.5}]});
+            .toEqual({name: "p", steer: "reply", model: hash, vectors: [{vector: "/nowhere/v.gguf", coefficient: 2, sigma: 0.5}]});
         expect(presetFromSteering("p", state).vectors[0]).toEqual({vector: "/nowhere/v.gguf", coefficient: 2});
     });
 
     it("a preset's steer policy applies unless the flag pinned one", () => {
-        const before = {systemPrompt: undefined, sampling: DEFAULT_SAMPLING, steer: "all" as const};
-        const preset = {name: "p", vectors: [], steer: "reply" as const};
-        expect(presetConversationSettings(preset, before).steer).toBe("reply");
-        expect(presetConversationSettings(preset, before, new Set(["steer" as const])).steer).toBe("all");
-        expect(presetConversationSettings({name: "q", vectors: []}, before).steer).toBe("all");
+        const reply = presetLayer({steer: "reply"});
+        expect(Settings.of(defaultSettings()).withPreset("p", reply).value("steer")).toBe("reply");
+        expect(Settings.of(defaultSettings(), {steer: "all"}).withPreset("p", reply).value("steer")).toBe("all");
+        expect(Settings.of(defaultSettings()).withPreset("p", reply).withPreset("q", presetLayer({})).value("steer")).toBe("all");
     });
 });
 

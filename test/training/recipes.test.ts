@@ -7,7 +7,7 @@ import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {SteeringController} from "../../src/steering/steeringController.js";
-import {applyPreset, presetVectorRef} from "../../src/presets/applyPreset.js";
+import {presetSteering, presetVectorRef} from "../../src/presets/applyPreset.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
 import {FileWriteError} from "../../src/engine/atomicWrite.js";
 import {ensureRecipeVector, loadEntryOrRecipe, recipeTrainerFor, recipeVectorPath} from "../../src/training/recipeVectors.js";
@@ -115,13 +115,14 @@ describe("recipes", () => {
     it("a shipped preset on a model its files do not fit trains what has a recipe and skips the rest, saying why", async () => {
         const controller = SteeringController.create(plain.context, plain.model);
         const dogPerson = new PresetStore().get("dog-person").preset; // dog (no recipe) at L3-4, happy 0.5
-        const without = await applyPreset(dogPerson, controller);
+        const without = await presetSteering(dogPerson, controller);
         expect(without.loaded).toEqual([]);
         expect(without.skipped).toEqual([expect.stringMatching(/^dog: .*n_embd 64, but the model has 32/), expect.stringMatching(/^happy: .*n_embd 64/)]);
-        const withTraining = await applyPreset(dogPerson, controller, {train: recipeTrainerFor(plain)});
+        const withTraining = await presetSteering(dogPerson, controller, {train: recipeTrainerFor(plain)});
         expect(withTraining.loaded).toEqual(["happy"]);
         expect(withTraining.skipped).toEqual([expect.stringMatching(/^dog: .*n_embd 64, but the model has 32/)]);
-        expect(controller.state.get("happy")).toMatchObject({coefficient: 0.5, source: await recipeVectorPath(plain, "happy")});
+        expect(withTraining.state.get("happy")).toMatchObject({coefficient: 0.5, source: await recipeVectorPath(plain, "happy")});
+        expect(controller.state.entries).toEqual([]); // nothing staged: that is the session's (ChatSession.stage)
     });
 
     it("training a recipe stops when its signal aborts, and caches nothing", async () => {

@@ -1,50 +1,31 @@
 /**
  * Keys that arrive in one burst (a held arrow, tmux send-keys, ssh: several keys in one read) through
  * ink-testing-library, each burst one stdin.write: the steering panel and the pick lists apply them one after another
- * to the latest state, as the prompt line does. The panel runs over an in-memory controller that stages as the real
- * one does (test/ui/steeringPanel.test.tsx drives the real one in the chat).
+ * to the latest state, as the prompt line does. The panel stages through a real ChatSession whose controller runs on
+ * the in-memory backend (steeringBackend.ts): the same checks and staging as with a model, without one
+ * (test/ui/steeringPanel.test.tsx drives the chat on a real model).
  */
 import React from "react";
 import {afterEach, describe, expect, it} from "vitest";
 import {render} from "ink-testing-library";
 import {SteeringState, type SteeringEntry} from "../../src/steering/steeringState.js";
-import type {SteeringController} from "../../src/steering/steeringController.js";
+import {SteeringController} from "../../src/steering/steeringController.js";
+import {MemorySteeringBackend} from "../../src/steering/steeringBackend.js";
+import {ChatSession} from "../../src/session/chatSession.js";
 import {SteeringPanel} from "../../src/ui/components/SteeringPanel.js";
 import {SelectList} from "../../src/ui/components/SelectList.js";
 import {PresetPicker, VectorPicker} from "../../src/ui/components/Overlays.js";
 import {useSteeringPanel} from "../../src/ui/useSteeringPanel.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
+import {FakeConversation} from "../helpers/fakeConversation.js";
 import {keys, waitForFrame} from "../helpers/ink.js";
 import {tempDir} from "../helpers/tinyModel.js";
 
-const entry = (name: string, coefficient: number): SteeringEntry =>
-    ({name, source: `/v/${name}.gguf`, vector: {nEmbd: 4, directions: new Map([[1, new Float32Array(4).fill(1)]])}, coefficient, enabled: true});
+const entry = (name: string, coefficient: number, value = 1): SteeringEntry =>
+    ({name, source: `/v/${name}.gguf`, vector: {nEmbd: 4, directions: new Map([[1, new Float32Array(4).fill(value)]])}, coefficient, enabled: true});
 
-/** stages changes as SteeringController does: at once, one update per change, listeners told; `refuse` throws as an overflow would */
-class StagingController {
-    state: SteeringState;
-    readonly updates: SteeringState[] = [];
-    refuse?: (next: SteeringState) => string | undefined;
-    private readonly listeners = new Set<() => void>();
-    constructor(state: SteeringState) { this.state = state; }
-    get hasPendingChanges() { return this.updates.length > 0; }
-    subscribe(listener: () => void) {
-        this.listeners.add(listener);
-        return () => { this.listeners.delete(listener); };
-    }
-    update(change: (s: SteeringState) => SteeringState) {
-        const next = change(this.state);
-        const problem = this.refuse?.(next);
-        if (problem != null) throw new Error(problem);
-        this.updates.push(next);
-        this.state = next;
-        this.listeners.forEach((l) => l());
-        return next;
-    }
-}
-
-function Panel({controller, log}: {controller: StagingController, log: string[]}) {
-    const panel = useSteeringPanel(controller as unknown as SteeringController, true,
+function Panel({session, log}: {session: ChatSession, log: string[]}) {
+    const panel = useSteeringPanel(session, true,
         {onAdd: () => log.push("add"), onHelp: () => log.push("help"), onError: (message) => log.push(`error: ${message}`)});
     return <SteeringPanel state={panel.state} pending={panel.pending} focused selected={panel.selected} />;
 }
@@ -58,25 +39,31 @@ const reading = async (stdin: Stdin, lastFrame: () => string | undefined) =>
     waitForFrame(lastFrame, () => stdin.listenerCount("readable") > 0);
 
 async function panelOn(...entries: SteeringEntry[]) {
-    const controller = new StagingController(new SteeringState(entries));
+    const backend = new MemorySteeringBackend({nEmbd: 4, nLayer: 4});
+    const steering = new SteeringController(backend);
+    const session = new ChatSession({conversation: new FakeConversation(), steering});
+    session.stage(() => new SteeringState(entries));
+    /** each state staged after the start, in order */
+    const staged: SteeringState[] = [];
+    session.subscribeSteering(() => staged.push(session.steeringState!));
     const log: string[] = [];
-    const app = render(<Panel controller={controller} log={log} />);
+    const app = render(<Panel session={session} log={log} />);
     mounted.push(app.unmount);
     await reading(app.stdin, app.lastFrame);
-    const coefficients = () => controller.state.entries.map((e) => [e.name, e.coefficient, e.enabled]);
-    return {...app, controller, log, coefficients};
+    const coefficients = () => session.steeringState!.entries.map((e) => [e.name, e.coefficient, e.enabled]);
+    return {...app, session, backend, staged, log, coefficients};
 }
 
 describe("the steering panel, keys in one burst", () => {
     it("→→→ in one write raises the coefficient by 0.3, staged one step at a time", async () => {
-        const {stdin, lastFrame, controller} = await panelOn(entry("happy", 0.5));
+        const {stdin, lastFrame, session, staged} = await panelOn(entry("happy", 0.5));
         stdin.write(keys.right.repeat(3));
         await waitForFrame(lastFrame, (f) => /❯ happy\s+\[.*\]\s+\+0\.80\s+on/.test(f));
-        expect(controller.updates.map((s) => s.get("happy").coefficient)).toEqual([0.6, 0.7, 0.8]);
+        expect(staged.map((s) => s.get("happy").coefficient)).toEqual([0.6, 0.7, 0.8]);
         // a held arrow: a long burst, every repeat applied
         stdin.write(keys.left.repeat(12) + keys.shiftRight);
         await waitForFrame(lastFrame, (f) => /❯ happy\s+\[.*\]\s+\+0\.10\s+on/.test(f));
-        expect(controller.state.get("happy").coefficient).toBe(0.1);
+        expect(session.steeringState!.get("happy").coefficient).toBe(0.1);
     });
 
     it("↓ Space in one write switches the row moved to; ↓ → changes that row only", async () => {
@@ -100,12 +87,26 @@ describe("the steering panel, keys in one burst", () => {
     });
 
     it("a refused change leaves the steering as it was and the rest of the burst goes on from it", async () => {
-        const {stdin, lastFrame, controller, log} = await panelOn(entry("happy", 0.5), entry("calm", 1));
-        controller.refuse = (next) => (next.get("happy").coefficient > 0.6 ? "the sum overflows float32" : undefined);
+        // the sum at layer 1 is 3e38·happy + 1.4e38·calm: float32 holds it up to about 3.4e38, so happy at 0.7 (with
+        // calm at 1) overflows, while happy at 0.6 with calm at 1.1 does not
+        const {stdin, lastFrame, session, log} = await panelOn(entry("happy", 0.5, 3e38), entry("calm", 1, 1.4e38));
         stdin.write(keys.right.repeat(3) + keys.down + keys.right);
         await waitForFrame(lastFrame, (f) => /❯ calm\s+\[.*\]\s+\+1\.10/.test(f));
-        expect(controller.state.entries.map((e) => e.coefficient)).toEqual([0.6, 1.1]);
-        expect(log).toEqual(["error: the sum overflows float32", "error: the sum overflows float32"]);
+        expect(session.steeringState!.entries.map((e) => e.coefficient)).toEqual([0.6, 1.1]);
+        expect(log).toEqual([expect.stringMatching(/^error: .*overflow float32/), expect.stringMatching(/^error: .*overflow float32/)]);
+    });
+
+    it("each key's change is checked once, by the session, and that mix is what the next turn applies", async () => {
+        const {stdin, lastFrame, session, backend} = await panelOn(entry("happy", 0.5));
+        const mixesBefore = backend.mixes.length;
+        stdin.write(keys.right.repeat(2));
+        await waitForFrame(lastFrame, (f) => /❯ happy\s+\[.*\]\s+\+0\.70\s+on/.test(f));
+        expect(backend.mixes.length - mixesBefore).toBe(2); // one mix per key: its check
+        const checked = backend.mixes.at(-1)!;
+        session.steering!.applyStaged();
+        expect(backend.mixes.length - mixesBefore).toBe(2); // not mixed again to apply
+        expect(backend.current).toBe(checked);
+        expect(checked.data[0]).toBe(Math.fround(0.7));
     });
 
     it("d then → in one write changes the row left selected; text after a or ? is not the panel's", async () => {

@@ -11,7 +11,7 @@ export const layers = defineCommand({
         return {name, range: range === "all" ? undefined : parseLayerRange(range)};
     },
     run({name, range}, {session, note}) {
-        const {state, warning} = session.requireSteering().setLayers(name, range);
+        const {state, warning} = session.setLayers(name, range);
         note([`Next turn: ${state.describe()}`, ...warning != null ? [warning] : []].join("\n"));
     }
 });
