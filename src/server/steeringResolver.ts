@@ -26,7 +26,8 @@ import type {SteeringSpec} from "./schemas.js";
 /** what a preset brings beside its vectors: settings a request leaves out are taken from it */
 export type PresetSettings = Pick<Preset, "name" | "systemPrompt" | "sampling" | "steer">;
 
-type PlannedVector = {entry: SteeringEntry, coefficient: number, sigma?: number, layers?: LayerRange};
+/** `savedOn`: a preset's model (its SHA-256), on which its stored coefficient applies as it is, not its σ */
+type PlannedVector = {entry: SteeringEntry, coefficient: number, sigma?: number, layers?: LayerRange, savedOn?: string};
 
 /** a steering with its files read, waiting for its σ strengths to be resolved */
 export type SteeringPlan = {vectors: PlannedVector[], policy?: SteerPolicy, preset?: PresetSettings};
@@ -86,7 +87,8 @@ export class SteeringResolver {
         const calibration = plan.vectors.some((v) => v.sigma != null) ? await this.calibration() : undefined;
         let state = new SteeringState();
         for (const v of plan.vectors) {
-            const coefficient = v.sigma != null
+            // a preset on the model it was saved on: the coefficient it stores (σ and back would move it), as the chat does
+            const coefficient = v.sigma != null && !(v.savedOn != null && calibration!.modelHash === v.savedOn)
                 ? resolveSigma(v.sigma, v.entry.name, v.entry.vector, calibration!, v.layers) : v.coefficient;
             state = state.add({...v.entry, coefficient: roundCoefficient(coefficient), layers: v.layers});
         }
@@ -116,7 +118,8 @@ export class SteeringResolver {
                 const entry = await this.vector(v.vector);
                 const layers = v.layers && this.layers(pairToLayers(v.layers), "steering.preset");
                 vectors.push({entry: {...entry, enabled: v.enabled ?? true}, coefficient: v.coefficient ?? 0,
-                    ...v.sigma != null ? {sigma: v.sigma} : {}, layers});
+                    ...v.sigma != null ? {sigma: v.sigma} : {}, layers,
+                    ...v.coefficient != null && preset.model != null ? {savedOn: preset.model} : {}});
             } catch (err) {
                 if (!(err instanceof UserFacingError)) throw err;
                 throw new BadRequestError(`The preset "${name}" cannot be used on this model: ${v.vector}: ${err.message}`,

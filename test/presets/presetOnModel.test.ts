@@ -6,6 +6,7 @@ import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {loadModel, type LoadedModel} from "../../src/engine/runtime.js";
 import {openSession, type OpenedSession} from "../../src/session/openSession.js";
+import {openServer} from "../../src/server/openServer.js";
 import {resolveSigma} from "../../src/steering/calibration.js";
 import {roundCoefficient} from "../../src/steering/steeringState.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
@@ -55,6 +56,20 @@ describe("a preset on the model it was saved on, and on another", () => {
         here.stage((s) => s.setCoefficient("sue", 0.2));
         await here.loadPreset("sue-075");
         expect(here.steeringState!.get("sue").coefficient).toBe(0.75);
+
+        // the server takes the preset by name the same way: 0.75 on this model
+        await closeAll();
+        const served = await loadModel(storiesModel, {contextSize: 256});
+        const server = await openServer(served, {vectors: []});
+        try {
+            const response = await server.app.inject({method: "POST", url: "/v1/completions",
+                payload: {model: "stories260K", prompt: "Once", max_tokens: 2, temperature: 0, steering: {preset: "sue-075"}}});
+            expect(response.statusCode, response.body).toBe(200);
+            expect(JSON.stringify(response.json())).toContain('"coefficient":0.75');
+        } finally {
+            await server.close();
+            await served.dispose();
+        }
 
         // same width as stories260K, so sue fits; another model, so another calibration
         const other = await open(writeSyntheticModel({nEmbd: entry.vector.nEmbd, nLayer: 5, seed: 11}));
