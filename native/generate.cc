@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,6 +56,22 @@ struct Job {
     int32_t switchLayerStart = -1;
     int32_t switchLayerEnd = -1;
     bool switched = false;
+    // an optional gate on the steering (steer-code off): after sampling a token marked in pauseMask, the loop waits
+    // for onTokens' answer (true: the gate is open) before decoding it; the vector is on while the schedule has it on
+    // and the gate is open (gateData when on; empty: cleared). The gate only changes at those tokens, so each switch is
+    // at an exact token boundary, with the sampler's state kept.
+    bool gated = false;
+    std::vector<uint8_t> pauseMask;
+    std::vector<float> gateData;
+    int32_t gateLayerStart = -1;
+    int32_t gateLayerEnd = -1;
+    bool initiallyOn = false;  // whether the vector is on when the loop starts
+    int32_t gateSwitches = 0;
+    // under `mutex`: the loop waits on `decided` for the token it paused at
+    std::condition_variable decisionReady;
+    bool awaitingDecision = false;
+    bool decided = false;
+    bool gateOpen = true;
 
     // written by the loop, read by JS through the thread-safe function (pending under `mutex`)
     std::mutex mutex;
@@ -128,9 +145,18 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
     std::shared_ptr<Job> job = *holder;
     const bool done = message->done;
     delete message;
-    if (env == nullptr) return;  // the environment is going away
+    // a loop waiting for a decision goes on (the answer: gate open, or stop)
+    auto answer = [&](bool open, bool stop) {
+        std::lock_guard<std::mutex> lock(job->mutex);
+        if (stop) job->stopRequested = true;
+        job->gateOpen = open;
+        job->decided = true;
+        job->decisionReady.notify_all();
+    };
+    if (env == nullptr) { answer(true, true); return; }  // the environment is going away
     std::vector<int32_t> tokens;
     std::vector<float> confidences;
+    bool paused = false;
     std::vector<float> logprobs;
     std::vector<int32_t> topIds;
     std::vector<float> topLogprobs;
@@ -142,6 +168,9 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
         topIds.swap(job->pendingTopIds);
         topLogprobs.swap(job->pendingTopLogprobs);
         job->notifyQueued = false;
+        // the last of these tokens is the one the loop waits at
+        paused = job->awaitingDecision;
+        job->awaitingDecision = false;
     }
     if (!tokens.empty()) {
         Napi::Int32Array tokenArray = Napi::Int32Array::New(env, tokens.size());
@@ -150,13 +179,29 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
         std::copy(confidences.begin(), confidences.end(), confidenceArray.Data());
         // an exception thrown by onTokens stops the loop and rejects the promise once the loop has ended
         try {
-            if (job->topLogprobs < 0) onTokens.Call({tokenArray, confidenceArray});
-            else onTokens.Call({tokenArray, confidenceArray, floatArray(env, logprobs), int32Array(env, topIds), floatArray(env, topLogprobs)});
+            // gated: `paused` comes sixth (after the log-probabilities, undefined when not asked for)
+            Napi::Value open;
+            if (job->gated) {
+                const bool withLogprobs = job->topLogprobs >= 0;
+                open = onTokens.Call({tokenArray, confidenceArray, withLogprobs ? floatArray(env, logprobs) : env.Undefined(),
+                    withLogprobs ? int32Array(env, topIds) : env.Undefined(), withLogprobs ? floatArray(env, topLogprobs) : env.Undefined(),
+                    Napi::Boolean::New(env, paused)});
+            } else if (job->topLogprobs < 0) {
+                onTokens.Call({tokenArray, confidenceArray});
+            } else {
+                onTokens.Call({tokenArray, confidenceArray, floatArray(env, logprobs), int32Array(env, topIds), floatArray(env, topLogprobs)});
+            }
+            if (paused) answer(!open.IsBoolean() || open.As<Napi::Boolean>().Value(), false);
         } catch (const Napi::Error& e) {
             job->stopRequested = true;
-            std::lock_guard<std::mutex> lock(job->mutex);
-            if (job->error.empty()) job->error = std::string("onTokens threw: ") + e.Message();
+            {
+                std::lock_guard<std::mutex> lock(job->mutex);
+                if (job->error.empty()) job->error = std::string("onTokens threw: ") + e.Message();
+            }
+            if (paused) answer(true, true);
         }
+    } else if (paused) {
+        answer(true, true);  // cannot happen: a paused token is always pending
     }
     if (!done) return;
     Napi::Object result = Napi::Object::New(env);
@@ -166,6 +211,7 @@ void deliver(Napi::Env env, Napi::Function onTokens, std::shared_ptr<Job>* holde
     result.Set("generated", Napi::Number::New(env, job->generated));
     result.Set("decodedGenerated", Napi::Number::New(env, job->decodedGenerated));
     result.Set("switched", Napi::Boolean::New(env, job->switched));
+    result.Set("gateSwitches", Napi::Number::New(env, job->gateSwitches));
     result.Set("logprobSteps", Napi::Number::New(env, job->logprobSteps));
     if (job->eogToken >= 0) {
         result.Set("eogToken", Napi::Number::New(env, job->eogToken));
@@ -220,6 +266,13 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
         return true;
     };
 
+    bool scheduleOn = job->initiallyOn;  // gated: the schedule's state (switchAt turns it)
+    bool vectorOn = job->initiallyOn;    // gated: what the context has now
+    auto setVector = [&](const std::vector<float>* data, int32_t ilStart, int32_t ilEnd) {
+        return data == nullptr ? a.set_adapter_cvec(job->ctx, nullptr, 0, job->switchNEmbd, -1, -1)
+            : a.set_adapter_cvec(job->ctx, data->data(), data->size(), job->switchNEmbd, ilStart, ilEnd);
+    };
+
     do {
         {
             std::lock_guard<std::mutex> lock(job->addon->disposeMutex);
@@ -267,6 +320,9 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
                 job->logprobSteps++;
             }
             bool notify = false;
+            // gated: a token that may turn the gate is handed over with the loop waiting for the answer (not the
+            // last one: nothing is decoded after it)
+            const bool pause = job->gated && job->generated < job->maxTokens && job->pauseMask[static_cast<size_t>(token)] != 0;
             {
                 std::lock_guard<std::mutex> pending(job->mutex);
                 job->pendingTokens.push_back(token);
@@ -278,13 +334,46 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
                 }
                 notify = !job->notifyQueued;
                 job->notifyQueued = true;
+                if (pause) {
+                    job->awaitingDecision = true;
+                    job->decided = false;
+                }
             }
             // one call in flight at a time: the JS side takes every token that arrived meanwhile
             if (notify) tsfn.NonBlockingCall(new Message{false});
             // as generateTokens checks them: a stop first, then the token budget
             if (job->stopRequested) { job->stop = Stop::Aborted; break; }
             if (job->generated >= job->maxTokens) { job->stop = Stop::MaxTokens; break; }
-            if (job->switchAt > 0 && job->generated == job->switchAt) {
+            if (pause) {
+                // wait without the dispose mutex (JS may take it meanwhile), then check the context again
+                lock.unlock();
+                {
+                    std::unique_lock<std::mutex> waiting(job->mutex);
+                    job->decisionReady.wait(waiting, [&]() { return job->decided || job->stopRequested.load(); });
+                }
+                lock.lock();
+                if (!alive()) { fail("the llama context was disposed"); break; }
+                if (job->stopRequested) { job->stop = Stop::Aborted; break; }
+            }
+            if (job->gated) {
+                if (job->switchAt > 0 && job->generated == job->switchAt) {
+                    scheduleOn = !job->switchClears;
+                    job->switched = true;
+                }
+                bool open;
+                {
+                    std::lock_guard<std::mutex> m(job->mutex);
+                    open = job->gateOpen;
+                }
+                const bool wanted = scheduleOn && open;
+                if (wanted != vectorOn) {
+                    const int32_t status = wanted ? setVector(&job->gateData, job->gateLayerStart, job->gateLayerEnd)
+                        : setVector(nullptr, -1, -1);
+                    if (status != 0) { fail("llama_set_adapter_cvec failed at the steering gate"); break; }
+                    vectorOn = wanted;
+                    job->gateSwitches++;
+                }
+            } else if (job->switchAt > 0 && job->generated == job->switchAt) {
                 // the loop holds the context: the switch is made here, under the dispose mutex, between two decodes
                 const int32_t status = job->switchClears
                     ? a.set_adapter_cvec(job->ctx, nullptr, 0, job->switchNEmbd, -1, -1)
@@ -312,11 +401,15 @@ double numberField(const Napi::Object& o, const char* name, double fallback) {
 }  // namespace
 
 // generate(addonContext, expectedNCtx, {sequenceId, firstPosition, input: Int32Array, maxTokens, temperature, topK,
-//   topP, minP, seed, switchAt?, switchVector?: {data, layerStart, layerEnd} | null, topLogprobs?: -1..n_vocab},
+//   topP, minP, seed, switchAt?, switchVector?: {data, layerStart, layerEnd} | null, topLogprobs?: -1..n_vocab,
+//   pauseMask?: Uint8Array, gateVector?: {data, layerStart, layerEnd}, vectorOn?: boolean},
 //   onTokens(tokens: Int32Array, confidences: Float32Array[, logprobs: Float32Array, topIds: Int32Array,
-//   topLogprobs: Float32Array (topLogprobs entries per token)])) -> {done: Promise<result>, stop()}
+//   topLogprobs: Float32Array (topLogprobs entries per token)][, paused: boolean]) -> boolean | undefined)
+//   -> {done: Promise<result>, stop()}
+// paused (gated runs, sixth, the log-probabilities undefined when not asked for): the loop waits at the last of these
+// tokens; onTokens' answer is whether the gate is open after it.
 // result: {stopReason: "eos" | "maxTokens" | "aborted" | "error", inputDecoded (a count), generated, decodedGenerated,
-//   switched, logprobSteps, eogToken?, eogConfidence?, error?}
+//   switched, gateSwitches, logprobSteps, eogToken?, eogConfidence?, error?}
 Napi::Value Generate(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Verified v = verifyContext(env, info[0], optionalU32(info, 1));
@@ -377,6 +470,32 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
         job->switchLayerStart = ilStart;
         job->switchLayerEnd = ilEnd;
     }
+    // the gate (steer-code off): pauseMask (a Uint8Array over the vocabulary), gateVector ({data, layerStart,
+    // layerEnd}: the steering when on) and vectorOn (whether it is on when the loop starts)
+    Napi::Value pauseMask = options.Get("pauseMask");
+    if (pauseMask.IsTypedArray()) {
+        if (pauseMask.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array || pauseMask.As<Napi::Uint8Array>().ElementLength() != static_cast<size_t>(nVocab))
+            throw Napi::TypeError::New(env, "pauseMask must be a Uint8Array with one entry per vocabulary token");
+        Napi::Uint8Array mask = pauseMask.As<Napi::Uint8Array>();
+        Napi::Value gv = options.Get("gateVector");
+        if (!gv.IsObject() || !gv.As<Napi::Object>().Get("data").IsTypedArray() ||
+            gv.As<Napi::Object>().Get("data").As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+            throw Napi::TypeError::New(env, "gateVector must be {data: Float32Array, layerStart, layerEnd}");
+        Napi::Object g = gv.As<Napi::Object>();
+        Napi::Float32Array floats = g.Get("data").As<Napi::Float32Array>();
+        const int32_t ilStart = static_cast<int32_t>(numberField(g, "layerStart", -1));
+        const int32_t ilEnd = static_cast<int32_t>(numberField(g, "layerEnd", -1));
+        if (floats.ElementLength() % static_cast<size_t>(v.nEmbd) != 0)
+            throw Napi::Error::New(env, "gateVector data length is not a multiple of n_embd");
+        if (ilStart < 1 || ilEnd < ilStart || ilEnd >= v.nLayer + 1)
+            throw Napi::RangeError::New(env, "gateVector layer range is outside the model's layers");
+        job->gated = true;
+        job->pauseMask.assign(mask.Data(), mask.Data() + mask.ElementLength());
+        job->gateData.assign(floats.Data(), floats.Data() + floats.ElementLength());
+        job->gateLayerStart = ilStart;
+        job->gateLayerEnd = ilEnd;
+        job->initiallyOn = options.Get("vectorOn").ToBoolean().Value();
+    }
     job->owner = Napi::Persistent(info[0].As<Napi::Object>());
 
     auto* holder = new std::shared_ptr<Job>(job);
@@ -388,7 +507,11 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
     out.Set("done", job->deferred.Promise());
     std::weak_ptr<Job> weak = job;
     out.Set("stop", Napi::Function::New(env, [weak](const Napi::CallbackInfo& i) {
-        if (auto j = weak.lock()) j->stopRequested = true;
+        if (auto j = weak.lock()) {
+            std::lock_guard<std::mutex> lock(j->mutex);
+            j->stopRequested = true;
+            j->decisionReady.notify_all();
+        }
         return i.Env().Undefined();
     }));
     return out;

@@ -9,6 +9,7 @@ import type {CliOptions} from "./options.js";
 import {onInterrupt} from "./interrupts.js";
 import {resolveModelWithProgress, stderrProgressBar} from "./progressBar.js";
 import {openSession} from "../session/openSession.js";
+import {describeDecision} from "../steering/conditionGate.js";
 
 export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStream, stdin: NodeJS.ReadStream}): Promise<number> {
     if (options.model == null)
@@ -44,7 +45,9 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
             // the model's text exactly as generated for a script (a pipe or a file); escaped on a terminal, where a
             // token holding an escape sequence would clear the screen or retitle the window
             const onText = (chunk: string) => io.stdout.write(forTerminal(chunk, io.stdout));
-            const {reply} = await session.send(prompt, {signal: controller.signal, onText});
+            const {reply, gate} = await session.send(prompt, {signal: controller.signal, onText});
+            // the condition gate (--when): its decision and the prompt's z, beside the reply (stdout holds only the reply)
+            if (gate) process.stderr.write(`steer-chat: ${displayText(describeDecision(gate), 1000)}\n`);
             if (reply.stopReason === "contextFull") process.stderr.write("steer-chat: the reply stopped: the context is full (--context-size)\n");
         } finally {
             stopReply();

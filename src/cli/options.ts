@@ -6,7 +6,8 @@ import {parseArgs} from "node:util";
 import {UserFacingError} from "../errors.js";
 import {DEMO_MODEL} from "../engine/modelResolver.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
-import {steerPolicyOf, type SteerPolicy} from "../steering/steerPolicy.js";
+import {codeSteeringOf, steerPolicyOf, type CodeSteering, type SteerPolicy} from "../steering/steerPolicy.js";
+import {conditionOf, type Condition} from "../steering/conditionGate.js";
 import {decimal, MAX_SIGMA, parseLayer, parseLayerRange, parseSamplingValue, parseVectorStrengthSpec, wholeNumber} from "../steering/inputGrammar.js";
 
 type OptionSpec = {
@@ -45,6 +46,8 @@ export const OPTIONS = {
     "across-layers": {type: "boolean", description: "read: read a one-layer direction at every layer, to check which layer it belongs to"},
     baseline: {type: "string", value: "FILE", description: "read: z-scores against this text (one without the concept) instead of the built-in neutral text"},
     steer: {type: "string", value: "all|reply|first:N|from:N", description: "steer every token (default, as llama.cpp), only the reply (the prompt and history read unsteered), only the first N reply tokens, or the reply from token N on"},
+    "steer-code": {type: "string", value: "on|off", description: "off: no steering while the reply is inside a fenced code block (switched at the exact token)"},
+    when: {type: "string", value: "NAME>Z|NAME<Z", description: "steer a reply only when its prompt's read-out z on vector NAME (as steer-chat read prints it) is above (or below) Z"},
     "max-kl": {type: "string", value: "X", description: "calibrate: the largest mean KL per token from the unsteered model, nats (default 1)"},
     "max-repetition": {type: "string", value: "R", description: "calibrate: the largest share of repeated 3-grams in a reply, 0-1 (default 0.3)"},
     "max-sigma": {type: "string", value: "X", description: "calibrate: how far to search each way, in σ (default 2)"},
@@ -103,6 +106,9 @@ export type CliOptions = {
     history?: HistoryPolicy,
     /** --steer; undefined when not given, so a preset's policy or the default (all) applies */
     steer?: SteerPolicy,
+    /** --steer-code and --when (steering gates); undefined when not given */
+    steerCode?: CodeSteering,
+    when?: Condition,
     maxKl?: number,
     maxRepetition?: number,
     maxSigma?: number,
@@ -129,7 +135,7 @@ const COMMON: OptionName[] = ["debug", "help", "version"];
 /** what every command that loads a model takes */
 const LOADING: OptionName[] = ["model", "context-size", "threads", "gpu"];
 /** the steering and sampling a conversation starts with */
-const STEERED: OptionName[] = ["raw", "system", "temperature", "max-tokens", "seed", "vector", "layers", "preset", "steer"];
+const STEERED: OptionName[] = ["raw", "system", "temperature", "max-tokens", "seed", "vector", "layers", "preset", "steer", "steer-code", "when"];
 
 /**
  * The options each command takes: any other is refused naming the command (an option a command ignores is a
@@ -204,6 +210,8 @@ export function parseCli(argv: string[]): CliOptions {
         baseline: values.baseline,
         history: parseHistory(values.history, values["keep-cache"] ?? false),
         steer: values.steer == null ? undefined : steerPolicyOf("--steer", values.steer),
+        steerCode: values["steer-code"] == null ? undefined : codeSteeringOf("--steer-code", values["steer-code"]),
+        when: values.when == null ? undefined : conditionOf("--when", values.when),
         maxKl: parseNumber("--max-kl", values["max-kl"], {min: 0}),
         maxRepetition: parseNumber("--max-repetition", values["max-repetition"], {min: 0, max: 1}),
         maxSigma: parseNumber("--max-sigma", values["max-sigma"], {min: 0.001, max: MAX_SIGMA}),

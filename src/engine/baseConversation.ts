@@ -11,7 +11,11 @@ import {commonPrefixLength, EvaluationLedger, evaluateInBatches, splitForPrefill
 import type {SamplingOptions} from "./sampling.js";
 import type {Conversation, ConversationMode, ConversationOptions, ConversationSnapshot, EvaluationHold, HistoryRecord, ReevaluateResult,
     Reply, ReplySwitch, ReplyTiming, SendOptions} from "./conversationTypes.js";
-import type {GenerationSwitch} from "./generateTokens.js";
+import type {GenerationGate, GenerationSwitch} from "./generateTokens.js";
+
+/** the ledger's key for tokens evaluated after a gate (steer-code off) switched the steering inside a reply: mixed
+ * settings, stale under any steering, so reeval evaluates them again */
+const GATED_KEY = "steering gate";
 
 /** a reply's timing, as a field to spread into it */
 export const timingOf = (timing: ReplyTiming | undefined) => (timing ? {timing} : {});
@@ -34,6 +38,8 @@ export abstract class BaseConversation implements Conversation {
     private promptEnd: number | undefined;
     /** a schedule (first:N): the cache's length when the reply's settings were switched off this turn */
     private replyEnd: number | undefined;
+    /** a gate's first switch this turn: the cache from this length on was evaluated under mixed settings */
+    private gatedFrom: number | undefined;
     /** this turn's switch inside the reply (a schedule), read with active() */
     protected replySwitch: ReplySwitch | undefined;
     /** the cache was dropped (forgetEvaluation) and no turn has started since: the history is to be evaluated again */
@@ -187,7 +193,7 @@ export abstract class BaseConversation implements Conversation {
         // the switch comes right before decoding generated token `after` − 1, at this position
         const at = this.sequence.nextTokenIndex + inputLength + s.after - 1;
         return {
-            switchAt: {after: s.after, vector: s.vector, apply: () => (s.to === "prompt" ? reply.toPrompt() : reply.toReply())},
+            switchAt: {after: s.after, vector: s.vector, to: s.to, apply: () => (s.to === "prompt" ? reply.toPrompt() : reply.toReply())},
             switched: (made) => {
                 if (made !== true) return;
                 if (s.to === "reply") this.promptEnd = at;
@@ -195,6 +201,19 @@ export abstract class BaseConversation implements Conversation {
                 this.inPromptSettings = s.to === "prompt";
             }
         };
+    }
+
+    /**
+     * This turn's gate on the steering inside the reply (steer-code off) for generateTokens, whose input
+     * (`inputLength` tokens) begins at the cache's end now; after generation, gated() records where it first switched.
+     */
+    protected generationGate(inputLength: number): {gate: GenerationGate, gated(firstSwitch: number | undefined): void} | undefined {
+        const gate = this.options.replySettings?.replyGate?.();
+        if (gate == null) return undefined;
+        const start = this.sequence.nextTokenIndex + inputLength;
+        // from:N has the steering off until its switch; every other turn starts the reply with it on
+        return {gate: {...gate, vectorOn: this.replySwitch?.to !== "reply"},
+            gated: (first) => { if (first != null) this.gatedFrom = start + first - 1; }};
     }
 
     /** Drops the cache from its first token evaluated under other settings; returns how many tokens went. */
@@ -225,12 +244,16 @@ export abstract class BaseConversation implements Conversation {
         const staleTokens = this.ledger.staleCount(this.historyKey());
         // reply-only: what was evaluated before the switch is under the prompt's settings, the rest under the reply's
         const promptKey = this.options.replySettings?.promptKey();
-        if (this.promptEnd != null) this.ledger.extend(Math.min(this.promptEnd, now), promptKey!);
+        // a gate's switches: from the first one on, the reply's tokens were evaluated under mixed settings
+        const end = Math.min(this.gatedFrom ?? now, now);
+        if (this.promptEnd != null) this.ledger.extend(Math.min(this.promptEnd, end), promptKey!);
         // a schedule (first:N): what was evaluated before its switch is under the reply's settings, the rest the prompt's
-        if (this.replyEnd != null) this.ledger.extend(Math.min(this.replyEnd, now), key);
-        this.ledger.extend(now, this.inPromptSettings ? promptKey! : key);
+        if (this.replyEnd != null) this.ledger.extend(Math.min(this.replyEnd, end), key);
+        this.ledger.extend(end, this.inPromptSettings ? promptKey! : key);
+        this.ledger.extend(now, GATED_KEY);
         this.promptEnd = undefined;
         this.replyEnd = undefined;
+        this.gatedFrom = undefined;
         return {policy: start.policy, reevaluated: start.reevaluated, evaluatedTokens: now - Math.min(kept, now), staleTokens};
     }
 

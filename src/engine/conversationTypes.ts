@@ -5,7 +5,7 @@
 import type {Token} from "node-llama-cpp";
 import type {ControlVectorBuffer} from "../native/loader.js";
 import {UserFacingError} from "../errors.js";
-import type {StopReason} from "./generateTokens.js";
+import type {GenerationGate, StopReason} from "./generateTokens.js";
 import type {HistoryPolicy, Progress} from "./historyCache.js";
 import type {ReplyTiming} from "./replyMeter.js";
 import type {SamplingOptions} from "./sampling.js";
@@ -110,7 +110,12 @@ export type ReplySettings = {
      * in place; `vector` is what the native generation loop applies there (null: none). `to: "reply"` on a turn that
      * is active() keeps the reply's settings off until then (from:N); `to: "prompt"` on one that is not ends them (first:N).
      */
-    replySwitch?(): ReplySwitch | undefined
+    replySwitch?(): ReplySwitch | undefined,
+    /**
+     * A gate on the steering inside the reply (steer-code off), read once per turn after replySwitch(): a fresh one
+     * for each reply. The conversation says whether the steering is on as generation starts.
+     */
+    replyGate?(): Omit<GenerationGate, "vectorOn"> | undefined
 };
 
 export type ReplySwitch = {after: number, to: "prompt" | "reply", vector: ControlVectorBuffer | null};

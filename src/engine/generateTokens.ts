@@ -31,7 +31,12 @@ export type GenerationResult = {
     /** the end-of-generation token sampled last (stopReason eos), when asked for with keepEogToken; not evaluated */
     eogToken?: Token,
     /** the switch asked for (GenerateOptions.switchAt) was made: tokens from index `after` on were sampled under it */
-    switched?: boolean
+    switched?: boolean,
+    /** gated replies: how many times the gate switched the steering */
+    gateSwitches?: number,
+    /** gated replies: how many tokens were generated when the gate first switched the steering (the decode of the
+     * last of them was under the new state); undefined when it never did */
+    firstGateSwitch?: number
 };
 
 /**
@@ -48,7 +53,27 @@ export type GenerationResult = {
  */
 export type TokenLogprob = {token: Token, logprob: number, top: {token: Token, logprob: number}[], textEnd: number};
 
-export type GenerationSwitch = {after: number, vector: ControlVectorBuffer | null, apply: () => void};
+export type GenerationSwitch = {after: number, vector: ControlVectorBuffer | null, apply: () => void, to: "prompt" | "reply"};
+
+/**
+ * A gate on the steering inside the reply (`--steer-code off`): the steering acts on a decode only while the gate is
+ * open after the text generated so far. The gate may change only after a token whose text holds one of
+ * `pauseCharacters`; the native loop waits at such a token for the answer, so each switch is at an exact token
+ * boundary (the decode of that token, whose logits give the next one, is under the new state).
+ */
+export type GenerationGate = {
+    /** the steering put on while the gate is open (and the schedule, if any, has it on) */
+    vector: ControlVectorBuffer,
+    /** whether that steering is on the context as generation starts (false under from:N) */
+    vectorOn: boolean,
+    pauseCharacters: string,
+    /** the reply's text grew by `chunk` */
+    feed(chunk: string): void,
+    /** whether the steering may act on the next decode */
+    open(): boolean,
+    /** puts the steering on (true) or clears it, on the context (node-llama-cpp's loop, and the end of the reply) */
+    apply(on: boolean): void
+};
 
 export type GenerateOptions = SamplingOptions & {
     signal?: AbortSignal,
@@ -59,10 +84,29 @@ export type GenerateOptions = SamplingOptions & {
     meter?: ReplyMeter,
     /** a switch of the steering inside the reply (after ≥ 1) */
     switchAt?: GenerationSwitch,
+    /** a gate on the steering inside the reply */
+    gate?: GenerationGate,
     /** 0..20: each token's log-probability and the top N of its step, given to onLogprob before the token's text goes
      * to onText; undefined: none computed. Needs the native loop (an Error where it cannot run). */
     logprobs?: {top: number, onLogprob: (entry: TokenLogprob) => void}
 };
+
+const pauseMasks = new WeakMap<LlamaModel, Map<string, Uint8Array>>();
+
+/** one entry per vocabulary token (`size` of them): 1 where the token's text holds one of `characters` (kept per model) */
+export function tokenMaskOf(model: LlamaModel, size: number, characters: string): Uint8Array {
+    let byModel = pauseMasks.get(model);
+    if (byModel == null) pauseMasks.set(model, byModel = new Map());
+    const known = byModel.get(characters);
+    if (known != null && known.length === size) return known;
+    const mask = new Uint8Array(size);
+    for (let id = 0; id < size; id++) {
+        const text = model.detokenize([id as Token], true);
+        for (const ch of characters) if (text.includes(ch)) { mask[id] = 1; break; }
+    }
+    byModel.set(characters, mask);
+    return mask;
+}
 
 /** Tokenizes a prompt the way llama.cpp's llama-completion does (add_special = true, parse_special = true). */
 export function tokenizePrompt(model: LlamaModel, text: string): Token[] {
@@ -84,6 +128,23 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     let logProbSum = 0;
     let eogToken: Token | undefined;
     let switched = false;
+    const gate = options.gate;
+    /** the gate's last answer */
+    let gateOpen = true;
+    let gateSwitches = 0;
+    let firstGateSwitch: number | undefined;
+    /** whether the schedule has the steering on for the decode of the token at this count */
+    const scheduleOnAt = (count: number) => (options.switchAt != null && count >= options.switchAt.after
+        ? options.switchAt.to === "reply" : gate?.vectorOn ?? true);
+    /** the gate's answers that changed it: from this count of tokens on, the gate was open or not */
+    const gateChanges: {count: number, open: boolean}[] = [];
+    const answerGate = (open: boolean) => {
+        const count = tokens.length;
+        if (open !== gateOpen) gateChanges.push({count, open});
+        if (firstGateSwitch == null && scheduleOnAt(count) && open !== gateOpen) firstGateSwitch = count;
+        gateOpen = open;
+        return open;
+    };
     const room = sequence.context.contextSize - sequence.nextTokenIndex - inputTokens.length;
     const maxTokens = Math.min(options.maxTokens, Math.max(0, room));
 
@@ -99,6 +160,7 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         if (logprob != null) options.logprobs?.onLogprob({...logprob, textEnd: text.length + chunk.length});
         if (chunk !== "") {
             text += chunk;
+            gate?.feed(chunk);
             options.onText?.(chunk);
         }
     };
@@ -123,8 +185,10 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         const result = await native.generate(sequence, {
             input: inputTokens, maxTokens, sampling, signal: options.signal,
             ...(options.switchAt ? {switchAt: {after: options.switchAt.after, vector: options.switchAt.vector}} : {}),
+            ...(gate ? {gate: {pauseMask: tokenMaskOf(model, native.vocabularySize, gate.pauseCharacters),
+                vector: gate.vector, vectorOn: gate.vectorOn}} : {}),
             ...(asked != null ? {topLogprobs: asked.top} : {}),
-            onTokens(sampled, confidences, logprobs, topIds, topLogprobs) {
+            onTokens(sampled, confidences, logprobs, topIds, topLogprobs, paused) {
                 for (let i = 0; i < sampled.length && !stopped; i++) {
                     const entry = asked != null && logprobs != null && topIds != null && topLogprobs != null ? {
                         token: sampled[i] as Token, logprob: logprobs[i]!,
@@ -134,8 +198,14 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
                     take(sampled[i] as Token, confidences[i]!, entry);
                     stopped = options.signal?.aborted === true;
                 }
+                if (!paused || gate == null) return undefined;
+                // a stopped reply goes no further: its answer does not matter
+                return answerGate(stopped || gate.open());
             }
         });
+        if (gate != null && result.gateSwitches == null)
+            throw new Error("The native helper is older than this steer-chat (no steering gate): run `npm run build:native`");
+        gateSwitches = result.gateSwitches ?? 0;
         if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
         if (asked != null && result.logprobSteps == null)
             throw new Error("The native helper is older than this steer-chat (no log-probabilities): run `npm run build:native`");
@@ -152,14 +222,35 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             : result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens") : "eos";
     } else {
         const s = options.switchAt;
-        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, s == null ? take : (token, confidence) => {
+        let scheduleOn = gate?.vectorOn ?? true;
+        let vectorOn = scheduleOn;
+        const plain = s == null && gate == null;
+        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, plain ? take : (token, confidence) => {
             take(token, confidence);
             // the iterator decodes this token when asked for the next one: the switch goes in between (not past the last)
-            if (tokens.length === s.after && tokens.length < maxTokens && options.signal?.aborted !== true) {
+            if (tokens.length >= maxTokens || options.signal?.aborted === true) return;
+            if (s != null && tokens.length === s.after) {
                 s.apply();
                 switched = true;
+                vectorOn = scheduleOn = s.to === "reply";
+            }
+            if (gate == null) return;
+            answerGate(gate.open());
+            if ((scheduleOn && gateOpen) !== vectorOn) {
+                vectorOn = scheduleOn && gateOpen;
+                gate.apply(vectorOn);
+                gateSwitches++;
             }
         }, takeEog);
+    }
+    // from:N switching on while the gate was closed: the steering stayed off from there (the switch took effect later)
+    const s = options.switchAt;
+    if (gate != null && s != null && switched && s.to === "reply" && gateChanges.filter((c) => c.count <= s.after).at(-1)?.open === false)
+        firstGateSwitch = Math.min(firstGateSwitch ?? s.after, s.after);
+    // a reply that ended with the gate closed leaves the steering as the schedule has it, for what follows
+    if (gate != null && !gateOpen) {
+        const scheduleOn = options.switchAt != null && switched ? options.switchAt.to === "reply" : gate.vectorOn;
+        gate.apply(scheduleOn);
     }
     const rest = detokenizer.flush();
     if (rest !== "") {
@@ -172,7 +263,8 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         tokensPerSecond: meter.tokensPerSecond(),
         meanLogProb: counted > 0 ? logProbSum / counted : undefined,
         ...(eogToken != null ? {eogToken} : {}),
-        ...(options.switchAt != null ? {switched} : {})
+        ...(options.switchAt != null ? {switched} : {}),
+        ...(gate != null ? {gateSwitches, ...(firstGateSwitch != null ? {firstGateSwitch} : {})} : {})
     };
 }
 

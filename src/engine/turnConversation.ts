@@ -160,10 +160,12 @@ export class TurnConversation extends BaseConversation {
                 : await this.prefillHead(tokens.slice(kept), signal, onPrefill);
             context = [...this.sequence.contextTokens, ...rest];
             const schedule = this.generationSwitch(rest.length);
+            const gate = this.generationGate(rest.length);
             result = await generateTokens(this.sequence, rest,
                 {...sampling, signal, onText, keepEogToken: closesReplies, meter, ...(schedule ? {switchAt: schedule.switchAt} : {}),
-                    ...(logprobs != null ? {logprobs} : {})});
+                    ...(gate ? {gate: gate.gate} : {}), ...(logprobs != null ? {logprobs} : {})});
             schedule?.switched(result.switched);
+            gate?.gated(result.firstGateSwitch);
             if (closesReplies) await this.evaluateReplyEnd(result);
         } finally {
             history = this.finishTurn(start, kept);

@@ -24,11 +24,16 @@ export type NativeGenerateRequest = {
     /** a control-vector switch inside the loop: once `after` tokens were generated, right before the last of them is
      * decoded (its logits give token after + 1), `vector` is applied (null: cleared). The loop holds the context. */
     switchAt?: {after: number, vector: ControlVectorBuffer | null},
+    /** a gate on the steering (steer-code off): after sampling a token marked in `pauseMask` (one entry per
+     * vocabulary token) the loop waits for onTokens' answer before decoding it. The context has `vector` on while the
+     * schedule has it on (`vectorOn` at the start; switchAt turns it) and the gate is open. */
+    gate?: {pauseMask: Uint8Array, vector: ControlVectorBuffer, vectorOn: boolean},
     /** 0..n_vocab: each token's log-probability in the model's distribution and the top N of each step, given to onTokens;
      * undefined: not computed (the default: the loop then does no more per token than before) */
     topLogprobs?: number,
     /** the tokens sampled since the last call, with each one's probability (and log-probabilities when asked);
-     * called on the JS thread, in order */
+     * called on the JS thread, in order. `paused` (gated runs): the loop waits at the last of them, and the answer is
+     * whether the gate is open after it. */
     onTokens: NativeOnTokens
 };
 
@@ -63,7 +68,7 @@ export type NativeGenerator = (sequence: LlamaContextSequence, request: NativeGe
  * The native loop for a sequence, or why it cannot run there (then node-llama-cpp's loop is used): no helper, an
  * older helper, or a sequence whose bookkeeping the loop does not keep (token predictors, checkpointed models).
  */
-export function nativeGeneratorFor(sequence: LlamaContextSequence): {generate: NativeGenerator} | {reason: string} {
+export function nativeGeneratorFor(sequence: LlamaContextSequence): {generate: NativeGenerator, vocabularySize: number} | {reason: string} {
     if (process.env.STEER_CHAT_NATIVE_LOOP === "0") return {reason: "STEER_CHAT_NATIVE_LOOP=0"};
     const found = findNativeModule();
     if (!found.available) return {reason: found.reason};
@@ -74,7 +79,10 @@ export function nativeGeneratorFor(sequence: LlamaContextSequence): {generate: N
         return {reason: "this node-llama-cpp keeps its sequences differently"};
     if (internals.needsCheckpoints) return {reason: "the model needs context checkpoints, which node-llama-cpp's loop takes"};
     if (internals._tokenPredictor != null) return {reason: "the sequence has a token predictor"};
-    return {generate: (seq, request) => runNativeLoop(found.module, seq, request)};
+    return {generate: (seq, request) => runNativeLoop(found.module, seq, request),
+        get vocabularySize() {
+            return found.module.contextInfo(addonContextOf(sequence.context), sequence.context.contextSize).nVocab;
+        }};
 }
 
 async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
@@ -95,10 +103,12 @@ async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
             seed: Math.max(0, Number.isFinite(sampling.seed) ? Math.floor(sampling.seed!) : Math.floor(Date.now() / 1000)),
             ...(request.switchAt != null && request.switchAt.after >= 1
                 ? {switchAt: request.switchAt.after, switchVector: request.switchAt.vector} : {}),
-            ...(request.topLogprobs != null ? {topLogprobs: request.topLogprobs} : {})
-        }, (tokens, confidences, logprobs, topIds, topLogprobs) => {
+            ...(request.topLogprobs != null ? {topLogprobs: request.topLogprobs} : {}),
+            ...(request.gate != null
+                ? {pauseMask: request.gate.pauseMask, gateVector: request.gate.vector, vectorOn: request.gate.vectorOn} : {})
+        }, (tokens, confidences, logprobs, topIds, topLogprobs, paused) => {
             for (const token of tokens) generated.push(token as Token);
-            request.onTokens(tokens, confidences, logprobs, topIds, topLogprobs);
+            return request.onTokens(tokens, confidences, logprobs, topIds, topLogprobs, paused);
         });
         const stop = () => run.stop();
         request.signal?.addEventListener("abort", stop);

@@ -45,6 +45,8 @@ export type NativeGenerationResult = {
     decodedGenerated: number,
     /** whether the switch asked for (switchAt) was made */
     switched?: boolean,
+    /** gated runs: how many times the gate changed the vector on the context */
+    gateSwitches?: number,
     /** how many steps computed log-probabilities (0 unless topLogprobs was given; absent from an older helper) */
     logprobSteps?: number,
     /** the end-of-generation token sampled last (stopReason eos), not decoded, and its probability */
@@ -68,15 +70,23 @@ export type NativeGenerationOptions = {
     switchAt?: number,
     /** what the switch applies (null: clears the vector) */
     switchVector?: ControlVectorBuffer | null,
-    /** each token's log-probability in the model's distribution and the top N of each step (onTokens' last three
+    /** each token's log-probability in the model's distribution and the top N of each step (onTokens' third to fifth
      * arguments); -1 or absent: none, the loop does not compute them */
-    topLogprobs?: number
+    topLogprobs?: number,
+    /** a gate on the steering: after sampling a token marked here (one entry per vocabulary token), the loop waits
+     * for onTokens' answer, whether the gate is open, before decoding it */
+    pauseMask?: Uint8Array,
+    /** gated: the steering put on while the schedule has it on and the gate is open */
+    gateVector?: ControlVectorBuffer,
+    /** gated: whether that steering is on the context when the loop starts */
+    vectorOn?: boolean
 };
 
 /** the native loop's onTokens: the tokens, their probabilities after sampling and, when topLogprobs ≥ 0 was given,
- * their log-probabilities in the model's distribution and each step's top ids and log-probabilities (N per token) */
+ * their log-probabilities in the model's distribution and each step's top ids and log-probabilities (N per token);
+ * in a gated run, `paused` (the loop waits at the last token for the answer: whether the gate is open after it) */
 export type NativeOnTokens = (tokens: Int32Array, confidences: Float32Array, logprobs?: Float32Array, topIds?: Int32Array,
-    topLogprobs?: Float32Array) => void;
+    topLogprobs?: Float32Array, paused?: boolean) => boolean | void;
 /** a member of a batched run (native/generate_batch.cc): a sequence's prompt and sampling */
 export type NativeBatchMemberOptions = {
     sequenceId: number,

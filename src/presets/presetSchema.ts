@@ -5,7 +5,8 @@
 import {displayQuoted} from "../displayText.js";
 import {COEFFICIENT_RANGE, coefficientProblem, samplingRule, samplingValueProblem, SIGMA_RANGE, sigmaProblem} from "../steering/inputGrammar.js";
 import {HISTORY_POLICIES, type HistoryPolicy} from "../engine/historyCache.js";
-import {parseSteerPolicy, STEER_POLICIES, type SteerPolicy} from "../steering/steerPolicy.js";
+import {parseSteerPolicy, STEER_POLICIES, type CodeSteering, type SteerPolicy} from "../steering/steerPolicy.js";
+import {parseCondition} from "../steering/conditionGate.js";
 import {samplingSettingName, type SamplingOptions, type SamplingSettingName} from "../engine/sampling.js";
 
 export type PresetVector = {
@@ -30,7 +31,11 @@ export type Preset = {
     /** which tokens are steered: all, or only the reply (see SteerPolicy) */
     steer?: SteerPolicy,
     /** the SHA-256 of the model it was saved on: there its coefficients apply as stored, elsewhere its σ */
-    model?: string
+    model?: string,
+    /** "off": no steering inside fenced code blocks of the reply (--steer-code) */
+    steerCode?: CodeSteering,
+    /** a condition gate, NAME>Z or NAME<Z (--when) */
+    when?: string
 };
 
 export const PRESET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -44,7 +49,7 @@ export function quoted(text: unknown): string {
 /** Checks an untrusted value is a preset; returns the problem in words, or undefined. */
 export function presetProblem(value: unknown): string | undefined {
     if (!isObject(value)) return "a preset must be a JSON object";
-    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer", "model"]);
+    const unknown = unknownField(value, ["name", "description", "vectors", "systemPrompt", "sampling", "history", "steer", "model", "steerCode", "when"]);
     if (unknown != null) return `unknown field ${quoted(unknown)}`;
     if (value.model != null && (typeof value.model !== "string" || !/^[0-9a-f]{64}$/.test(value.model)))
         return "model must be a SHA-256 in hex (the model the preset was saved on)";
@@ -54,6 +59,8 @@ export function presetProblem(value: unknown): string | undefined {
     if (value.history != null && !(HISTORY_POLICIES as readonly unknown[]).includes(value.history)) return `history must be ${HISTORY_POLICIES.join(" or ")}`;
     if (value.steer != null && (typeof value.steer !== "string" || parseSteerPolicy(value.steer) !== value.steer))
         return `steer must be ${STEER_POLICIES.join(", ").replace(/, ([^,]*)$/, " or $1")}`;
+    if (value.steerCode != null && value.steerCode !== "on" && value.steerCode !== "off") return "steerCode must be on or off";
+    if (value.when != null && (typeof value.when !== "string" || parseCondition(value.when) == null)) return "when must be NAME>Z or NAME<Z";
     if (!Array.isArray(value.vectors)) return "vectors must be a list";
     for (const [i, v] of (value.vectors as unknown[]).entries()) {
         const problem = vectorProblem(v);

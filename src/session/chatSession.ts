@@ -25,6 +25,8 @@ import {fitLayerRange, roundCoefficient, type ModelShape, type SteeringEntry, ty
 import type {MeasuredGauge} from "../steering/coherenceMeter.js";
 import type {LayerRange, MixedControlVector} from "../steering/mixControlVectors.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
+import {conditionOf, describeDecision, type GateDecision} from "../steering/conditionGate.js";
+import type {SteeringGates} from "./steeringGates.js";
 import type {AutoCalibration, CalibrationSteering} from "../steering/autoCalibrate.js";
 import {CALIBRATE_SAMPLING, calibrationReport} from "../steering/calibrationReport.js";
 import type {StrengthPoint} from "../steering/strengthSearch.js";
@@ -50,7 +52,9 @@ export type JobProgress = {signal?: AbortSignal, onProgress?: (done: number, tot
 export type Turn = {
     reply: Reply, steering: SteeringSnapshot, sampling: SamplingOptions, vector?: MixedControlVector | null, policy: SteerPolicy,
     /** the reply as the session's transcript records it */
-    entry: ReplyEntry
+    entry: ReplyEntry,
+    /** the condition gate's decision on the prompt (--when): closed, the turn was unsteered */
+    gate?: GateDecision
 };
 
 /** which tokens the steering acts on, shared with the conversation's reply-only switch */
@@ -87,6 +91,8 @@ export type ChatSessionOptions = {
     settings?: Settings,
     /** the steering policy the conversation's reply-only switch reads (default: all, and no switch) */
     policy?: PolicyBox,
+    /** the steering gates (--steer-code, --when) the conversation's hooks read */
+    gates?: SteeringGates,
     /** the coherence gauge of a reply against the unsteered model (after the reply is shown) */
     gauge?: (turn: Omit<Turn, "entry">) => Promise<MeasuredGauge | undefined>,
     /** the model's calibration (each layer's typical norm), measured once and cached: for strengths in σ */
@@ -153,6 +159,11 @@ export class ChatSession {
         conversation.historyPolicy = values.history;
         if (this.options.policy) this.options.policy.current = values.steer;
         Object.assign(conversation.sampling, next.sampling());
+    }
+
+    /** the steering gates (--steer-code, --when), where there is steering */
+    get gates(): SteeringGates | undefined {
+        return this.options.gates;
     }
 
     /** which tokens the steering acts on: every one (as llama.cpp), or only the reply's */
@@ -253,16 +264,22 @@ export class ChatSession {
         const sampling = {...this.conversation.sampling};
         const policy = this.steerPolicy;
         let reply: Reply;
+        let gate: GateDecision | undefined;
         try {
+            // the condition gate (--when) decides on the prompt first; a closed gate makes the turn unsteered
+            gate = await this.gates?.decide(text);
             reply = await this.conversation.send(text, streamed);
         } catch (err) {
             const steering = snapshotOf(this.steering?.appliedState.entries ?? []);
-            this.transcript.addFailed(errorMessage(err), {steering, sampling, policy});
+            this.transcript.addFailed(errorMessage(err), {steering, sampling, policy, ...gate ? {gate} : {}});
             throw err;
+        } finally {
+            this.gates?.end();
         }
         const steering = snapshotOf(this.steering?.appliedState.entries ?? []);
-        const entry = this.transcript.addReply(reply, {steering, sampling, policy});
-        return {reply, steering, sampling, vector: this.steering?.appliedVector, policy, entry};
+        const entry = this.transcript.addReply(reply, {steering, sampling, policy, ...gate ? {gate} : {}});
+        const vector = gate?.open === false ? null : this.steering?.appliedVector;
+        return {reply, steering, sampling, vector, policy, entry, ...gate ? {gate} : {}};
     }
 
     /** The last prompt answered again with the current steering; returns the prompt and the new turn. */
@@ -477,6 +494,8 @@ export class ChatSession {
         const settings = this.settings().withPreset(preset.name, presetLayer(preset));
         this.applySettings(settings);
         const kept = settings.keptFromPreset().map(settingLabel);
+        if (preset.steerCode && this.gates) this.gates.code = preset.steerCode;
+        if (preset.when && this.gates) await this.gates.setWhen(conditionOf("the preset's when", preset.when));
         return {
             lines: [`Loaded preset ${preset.name} — from the next turn: ${steering.state.describe()}`,
                 ...(kept.length > 0 ? [`  kept your ${kept.join(", ")} (set on the command line, with /set or /history) over the preset's`] : []),
@@ -526,7 +545,7 @@ export class ChatSession {
         const calibration = await this.loadCalibration();
         const notes = await presets.save(presetFromSteering(name, state, {description: kept, systemPrompt: this.conversation.systemPrompt,
             sampling: presetSampling(this.conversation.sampling), history: this.conversation.historyPolicy,
-            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {})}, {calibration}));
+            ...(this.steerPolicy !== "all" ? {steer: this.steerPolicy} : {}), ...this.gates?.presetFields()}, {calibration}));
         return [`Saved preset ${name}: ${state.describe()}`, ...notes];
     }
 
@@ -573,9 +592,12 @@ export class ChatSession {
         const replies = this.transcript.repliesSinceClear();
         const first = Math.max(0, replies.length - last);
         const policy = this.steerPolicyNote();
+        const gates = this.gates?.describe() ?? [];
         return [`Now: ${s.appliedState.describe()}${s.hasPendingChanges ? ` · next turn: ${s.state.describe()}` : ""}`,
             ...policy != null ? [policy] : [],
-            ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}`)];
+            ...gates.length > 0 ? [`Gates: ${gates.join(", ")} (/steer code on|off, /when NAME>Z|off)`] : [],
+            ...replies.slice(first).map((r, i) => `  reply ${first + i + 1}: ${describeSnapshot(r.steering)}${r.replaced ? " (replaced)" : ""}` +
+                (r.gate ? ` · ${describeDecision(r.gate)}` : ""))];
     }
 
     /**

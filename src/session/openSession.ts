@@ -14,6 +14,8 @@ import {describedTrainerFor} from "../training/describedVectors.js";
 import {ChatSession, type PolicyBox} from "./chatSession.js";
 import {CoherenceMeter} from "../steering/coherenceMeter.js";
 import {replyOnlySettings} from "../steering/steerPolicy.js";
+import {conditionOf, gatedSteering} from "../steering/conditionGate.js";
+import {SteeringGates} from "./steeringGates.js";
 import {autoCalibrate} from "../steering/autoCalibrate.js";
 import {modelCalibration} from "../steering/calibration.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
@@ -59,9 +61,14 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
     const controller = steering.controller;
     // which tokens the steering acts on: read by the conversation's reply-only switch at each turn, set by /steer
     const policy: PolicyBox = {current: values.steer};
+    // the gates beside the policy: no steering inside code blocks, and the condition on the prompt's read-out
+    const presetWhen = steering.preset?.when;
+    const gates = controller && new SteeringGates(loaded, {code: options.steerCode ?? steering.preset?.steerCode,
+        when: options.when ?? (presetWhen != null ? conditionOf("the preset's when", presetWhen) : undefined)});
     const conversation = createConversation(loaded, {mode: options.mode, ...steeringHooks(controller),
         systemPrompt: values.systemPrompt, history: values.history, sampling: settings.sampling(),
-        ...(controller ? {replySettings: replyOnlySettings(controller, () => policy.current)} : {})});
+        ...(controller ? gatedSteering(controller, gates!.state, steeringHooks(controller),
+            replyOnlySettings(controller, () => policy.current, () => gates!.code)) : {})});
     const notes = [...steering.notes, ...conversation.notes ?? []];
     let presets: PresetStore | undefined;
     try {
@@ -74,7 +81,7 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
     // the gauge: a steered reply's KL from the unsteered model, its repetition and perplexity, measured after it is shown
     const meter = options.readout && controller ? new CoherenceMeter(loaded) : undefined;
     const session = new ChatSession({conversation, steering: controller, presets, modelName: loaded.modelName,
-        trainRecipe: recipeTrainerFor(loaded), trainDescribed: describedTrainerFor(loaded), settings, policy,
+        trainRecipe: recipeTrainerFor(loaded), trainDescribed: describedTrainerFor(loaded), settings, policy, gates,
         readReply: reader && ((tokens, entries) => reader.read(tokens, entries)),
         calibration,
         autoCalibrate: controller && (async (name, {policy: steer, steering, signal, onPoint}) =>
@@ -89,5 +96,6 @@ export async function openSession(loaded: LoadedModel, options: OpenSessionOptio
         await checking?.catch(() => undefined);
         await reader?.free();
         await meter?.free();
+        gates?.free();
     }};
 }

@@ -10,7 +10,8 @@ import {SteeringController} from "../steering/steeringController.js";
 import {roundCoefficient} from "../steering/steeringState.js";
 import {parseLayerRange, parseVectorStrengthSpec} from "../steering/inputGrammar.js";
 import {modelCalibration, resolveSigma} from "../steering/calibration.js";
-import type {SteerPolicy} from "../steering/steerPolicy.js";
+import type {CodeSteering, SteerPolicy} from "../steering/steerPolicy.js";
+import type {Condition} from "../steering/conditionGate.js";
 import type {ModelCalibration} from "../steering/strengthUnits.js";
 import {qualityWarning} from "../steering/vectorQuality.js";
 import {steeringActsNote} from "../steering/steeringActsCheck.js";
@@ -35,14 +36,17 @@ export type SessionSetupOptions = {
     seed?: number,
     history?: HistoryPolicy,
     /** which tokens the steering acts on (--steer) */
-    steer?: SteerPolicy
+    steer?: SteerPolicy,
+    /** the steering gates (--steer-code, --when) */
+    steerCode?: CodeSteering,
+    when?: Condition
 };
 
 export type SteeringSetup = {
     controller: SteeringController | undefined,
     notes: string[],
     /** the --preset's name and settings, for the conversation (explicit flags win: settings.ts) */
-    preset?: Pick<Preset, "name" | "systemPrompt" | "sampling" | "history" | "steer">,
+    preset?: Pick<Preset, "name" | "systemPrompt" | "sampling" | "history" | "steer" | "steerCode" | "when">,
     /**
      * The check that steering acts on this model (steering/steeringActsCheck.ts), not started yet: its one-line
      * warning, or undefined when steering acts. The chat runs it once it is shown; ask and serve before generating.
@@ -97,7 +101,7 @@ export async function setupSteering(loaded: LoadedModel, options: Pick<SessionSe
     }
     return {controller, notes, checkSteering,
         preset: preset && {name: preset.name, systemPrompt: preset.systemPrompt, sampling: preset.sampling, history: preset.history,
-            steer: preset.steer}};
+            steer: preset.steer, steerCode: preset.steerCode, when: preset.when}};
 }
 
 /**

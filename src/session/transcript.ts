@@ -5,6 +5,7 @@
 import type {HistoryRecord, Reply, ReplyTiming} from "../engine/conversation.js";
 import {describeSampling, type SamplingOptions} from "../engine/sampling.js";
 import {describeGauge} from "../steering/coherence.js";
+import {describeDecision} from "../steering/conditionGate.js";
 import {describeSnapshot, formatCoefficient, layersToPair, type SteeringSnapshot} from "../steering/describe.js";
 import {describeSteerPolicy, type SteerPolicy} from "../steering/steerPolicy.js";
 import type {ReplyEntry, ReplyStats, TranscriptEntry} from "./turnLog.js";
@@ -51,7 +52,7 @@ export function transcriptJson(entries: readonly TranscriptEntry[], meta: Meta):
             tokenCount: stats?.tokenCount, tokensPerSecond: stats?.tokensPerSecond, meanLogProb: stats?.meanLogProb,
             perplexity: perplexity(stats?.meanLogProb), ...(e.readout ? {readout: e.readout} : {}),
             sampling: e.sampling, ...(stats?.timing ? {timing: stats.timing} : {}),
-            ...(e.gauge ? {gauge: e.gauge} : {}),
+            ...(e.gauge ? {gauge: e.gauge} : {}), ...(e.gate ? {gate: e.gate} : {}),
             ...(stats?.history ? {history: stats.history} : {}), ...(e.replaced ? {replaced: true} : {})};
     });
     return JSON.stringify({...meta, savedAt: new Date().toISOString(), turns}, null, 2) + "\n";
@@ -82,7 +83,8 @@ function replyEnd(e: ReplyEntry): string {
 function replyMeasures(e: ReplyEntry): string {
     const ppl = perplexity(e.stats?.meanLogProb);
     const history = describeHistoryRecord(e.stats?.history);
-    return `${policyNote(e.policy)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${e.gauge ? ` · ${describeGauge(e.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}`;
+    return `${policyNote(e.policy)}${ppl != null ? ` (perplexity ${ppl.toFixed(2)})` : ""}${e.gauge ? ` · ${describeGauge(e.gauge)}` : ""}${history !== "" ? ` · ${history}` : ""}` +
+        (e.gate ? ` · ${describeDecision(e.gate)}` : "");
 }
 
 /** `Model (replaced by the next reply) — steering…` */

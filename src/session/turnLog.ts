@@ -12,6 +12,7 @@
  * The reply being written is the `draft`: every generation the session runs streams into it, so the screen shows
  * the session's text and never a copy of its own. Pure: no model, no Ink.
  */
+import type {GateDecision} from "../steering/conditionGate.js";
 import type {Reply} from "../engine/conversation.js";
 import type {SamplingOptions} from "../engine/sampling.js";
 import type {CoherenceGauge} from "../steering/coherence.js";
@@ -48,7 +49,9 @@ export type ReplyEntry = {
     /** what each loaded vector read on the reply (z against the neutral text), once read */
     readout?: Record<string, number>,
     /** KL from the unsteered model, repetition and perplexity, once measured */
-    gauge?: CoherenceGauge
+    gauge?: CoherenceGauge,
+    /** the condition gate's decision (--when); closed, the reply was unsteered */
+    gate?: GateDecision
 };
 export type TrialKind = "compare" | "sweep" | "calibrate";
 export type TrialEntry = {kind: "trial", id: number, command: TrialKind, text: string};
@@ -56,7 +59,7 @@ export type ClearedEntry = {kind: "cleared", id: number};
 export type TranscriptEntry = UserEntry | ReplyEntry | TrialEntry | ClearedEntry;
 
 /** How a reply was made, as the session knows it when it ends. */
-export type ReplyMaking = {steering: SteeringSnapshot, sampling: SamplingOptions, policy: SteerPolicy};
+export type ReplyMaking = {steering: SteeringSnapshot, sampling: SamplingOptions, policy: SteerPolicy, gate?: GateDecision};
 
 /** One exchange of the conversation's history. */
 export type Exchange = {user: string, reply: string};

@@ -8,11 +8,14 @@
  * - `from:N` (a schedule): as `reply`, but the first N reply tokens are unsteered too: the vector is switched on
  *   right before the loop decodes reply token N. `from:0` is `reply`.
  * A schedule's switch happens inside the native generation loop, at that exact token boundary.
+ * Beside the policy, `--steer-code off` (codeSteering "off") turns the steering off while the reply is inside a fenced
+ * code block (codeFence.ts), switched at exact token boundaries too: a gate on the generation (GenerationGate).
  * The conversation does the switching (ConversationOptions.replySettings); this makes its settings from a
  * steering controller.
  */
 import type {ReplySettings} from "../engine/conversation.js";
 import {UserFacingError} from "../errors.js";
+import {CodeFenceTracker, FENCE_BREAK_CHARACTERS} from "./codeFence.js";
 import type {SteeringController} from "./steeringController.js";
 import {SteeringState} from "./steeringState.js";
 
@@ -62,6 +65,17 @@ export function describeSteerPolicy(policy: SteerPolicy): string {
         : `reply tokens from ${schedule.n} on`;
 }
 
+/** whether the steering acts inside fenced code blocks of the reply (`--steer-code on|off`; on by default) */
+export type CodeSteering = "on" | "off";
+
+/** `on` or `off` from its text, or a UserFacingError naming `where` */
+export function codeSteeringOf(where: string, text: string): CodeSteering {
+    const raw = text.trim();
+    if (raw === "on" || raw === "off") return raw;
+    throw new UserFacingError(`Invalid value for ${where}: "${text}"`,
+        "use off (no steering inside fenced code blocks of the reply) or on (the default)");
+}
+
 /** the settings key of unsteered evaluation: what SteeringState.signature() gives for no steering */
 export const UNSTEERED_KEY = new SteeringState().signature();
 
@@ -71,7 +85,8 @@ export const UNSTEERED_KEY = new SteeringState().signature();
  * model. Its prompt key is the unsteered signature, so a history evaluated unsteered under either policy is the same
  * cache. A schedule adds a switch inside the reply: first:N clears the vector after N reply tokens, from:N puts it on.
  */
-export function replyOnlySettings(controller: SteeringController, policy: () => SteerPolicy): ReplySettings {
+export function replyOnlySettings(controller: SteeringController, policy: () => SteerPolicy,
+    codeSteering: () => CodeSteering = () => "on"): ReplySettings {
     return {
         active: () => promptUnsteered(policy()) && !controller.appliedState.isNeutral(),
         toPrompt: () => controller.applyUnsteered(),
@@ -83,6 +98,17 @@ export function replyOnlySettings(controller: SteeringController, policy: () => 
             return schedule.kind === "first"
                 ? {after: schedule.n, to: "prompt", vector: null}
                 : {after: schedule.n, to: "reply", vector: controller.appliedVector};
+        },
+        replyGate: () => {
+            const vector = controller.appliedVector;
+            if (codeSteering() !== "off" || vector == null || controller.appliedState.isNeutral()) return undefined;
+            const fences = new CodeFenceTracker();
+            return {
+                vector, pauseCharacters: FENCE_BREAK_CHARACTERS,
+                feed: (text) => fences.feed(text),
+                open: () => !fences.inCode(),
+                apply: (on) => (on ? controller.reapply() : controller.applyUnsteered())
+            };
         }
     };
 }

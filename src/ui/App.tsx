@@ -5,7 +5,7 @@
  */
 import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
-import {displayLines} from "../displayText.js";
+import {displayLines, displayText} from "../displayText.js";
 import {errorMessage} from "../errors.js";
 import {MessageView, ReplyText} from "./components/MessageView.js";
 import {HelpOverlay, PresetNamePrompt, PresetPicker, VectorPicker} from "./components/Overlays.js";
@@ -51,6 +51,8 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
     const {conversation, modelName, presets} = session;
     /** whether the model can be steered: the panel and its keys are there only then */
     const steerable = session.canSteer;
+    // the steering gates in words (a condition names a vector the user typed: escaped)
+    const gates = (session.gates?.describe() ?? []).map((g) => displayText(g));
     const {exit} = useApp();
     const {stdout, write} = useStdout();
     const columns = useCallback(() => stdout.columns ?? 100, [stdout]);
@@ -146,6 +148,7 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
             {/* the help overlay takes the panel's place, so it has the screen's height to show itself in */}
             {steerable && overlay !== "help" && <SteeringPanel state={panel.state} pending={panel.pending} focused={focus === "panel"} selected={panel.selected}
                 sigmaOf={calibrated ? sigmaOf : undefined} replyOnly={session.steerPolicy === "reply"}
+                policy={[...session.steerPolicy.includes(":") ? [session.steerPolicy] : [], ...gates].join(" · ") || undefined}
                 reads={reads} columns={width} />}
             {overlay === "help" && <HelpOverlay onClose={closeOverlay} columns={width} rows={rows} />}
             {overlay === "addVector" && <VectorPicker trainedDir={session.trainedDir} shape={session.steeringShape} onPick={(name) => runAndClose(`/vector add ${name}`)} onClose={closeOverlay} />}
@@ -161,7 +164,7 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
                 tokensPerSecond={chat.lastReply?.tokensPerSecond} timing={chat.lastReply?.timing} meanLogProb={chat.lastReply?.meanLogProb}
                 gauge={chat.lastGauge} busy={chat.busy} columns={width}
-                steer={steerable ? session.steerPolicy : undefined} />
+                steer={steerable ? session.steerPolicy : undefined} gates={gates.join(" · ") || undefined} />
         </Box>
     );
 }

@@ -8,6 +8,8 @@ import type {Reply} from "../engine/conversation.js";
 import {errorMessage} from "../errors.js";
 import type {ChatSession, Turn} from "../session/chatSession.js";
 import {contextShiftNote} from "../session/transcript.js";
+import {describeDecision} from "../steering/conditionGate.js";
+import {displayText} from "../displayText.js";
 import type {ReplyReadout} from "../steering/replyReadout.js";
 import type {CoherenceGauge} from "../steering/coherence.js";
 import type {ShownRest} from "./chatMessage.js";
@@ -27,6 +29,8 @@ export function useReplies(session: ChatSession, transcript: Transcript) {
         if (turn.reply.droppedTurns) note(contextShiftNote(turn.reply.droppedTurns));
         add({role: "assistant", reply: turn.entry, ...shown});
         const id = turn.entry.id;
+        // the condition gate's decision, under each reply it decided (the vector's name escaped as every name is)
+        if (turn.gate) note(displayText(describeDecision(turn.gate), 1000));
         latestId.current = id;
         setLastGauge(undefined); // the gauge shown is this reply's, once measured, or none
         setLastReply(turn.reply);

@@ -54,6 +54,15 @@ describe("transcripts and tables", () => {
         expect(transcriptText(turns, {model: "m", mode: "raw"})).toContain("Model (failed mid-reply) — no steering:\nhalf\n[failed: the model fell over]");
     });
 
+    it("records per reply the condition gate's decision (--when) and the prompt's z", () => {
+        const gated = replyEntry(1, "x", {tokenCount: 1, stopReason: "eos", tokensPerSecond: 1, meanLogProb: 0},
+            {gate: {vector: "sue", op: ">", threshold: 0.5, z: -0.25, open: false}});
+        const json = JSON.parse(transcriptJson([gated], {model: "m", mode: "raw"}));
+        expect(json.turns[0].gate).toEqual({vector: "sue", op: ">", threshold: 0.5, z: -0.25, open: false});
+        expect(transcriptMarkdown([gated], {model: "m", mode: "raw"})).toContain("## Model — no steering (perplexity 1.00) · when sue>0.5: prompt z -0.25, not steered");
+        expect(transcriptText([gated], {model: "m", mode: "raw"})).toContain("when sue>0.5: prompt z -0.25, not steered:");
+    });
+
     it("records per reply the history policy and whether the history was evaluated again or read stale", () => {
         const record = (history: NonNullable<ReplyEntry["stats"]>["history"]): ReplyEntry =>
             replyEntry(1, "x", {tokenCount: 1, stopReason: "eos", tokensPerSecond: 1, meanLogProb: 0, history});

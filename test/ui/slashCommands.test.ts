@@ -166,13 +166,25 @@ describe("parseSlashCommand", () => {
         expect(parseSlashCommand("/steer off").kind).toBe("steerOff");
     });
 
+    it("/steer code off|on and /when NAME>Z|NAME<Z|off (the steering gates)", () => {
+        expect(parseSlashCommand("/steer code off")).toEqual({kind: "steerCode", code: "off"});
+        expect(parseSlashCommand("/steer code on")).toEqual({kind: "steerCode", code: "on"});
+        expect(parseSlashCommand("/steer code maybe").kind).toBe("invalid");
+        expect(parseSlashCommand("/steer reply")).toEqual({kind: "steerPolicy", policy: "reply"});
+        expect(parseSlashCommand("/when sue>0.5")).toEqual({kind: "when", condition: {ref: "sue", op: ">", threshold: 0.5}});
+        expect(parseSlashCommand("/when ./v.gguf < -1")).toEqual({kind: "when", condition: {ref: "./v.gguf", op: "<", threshold: -1}});
+        expect(parseSlashCommand("/when off")).toEqual({kind: "when", condition: undefined});
+        expect(parseSlashCommand("/when sue").kind).toBe("invalid");
+    });
+
     it("every command in the help list parses to something other than unknown", () => {
         const examples: Record<string, string> = {
             "/vector add NAME[:C|@Xσ]": "/vector add x:1", "/vector set NAME C": "/vector set x 1", "/vector off|on NAME": "/vector off x",
             "/vector rm NAME": "/vector rm x", "/layers NAME A-B": "/layers x 1-2", "/preset save NAME [DESC]": "/preset save x a description", "/preset load NAME": "/preset load x",
             "/sweep NAME A..B STEP [control]": "/sweep x 0..1 0.5", "/save FILE [--force]": "/save f.md", "/train RECIPE": "/train happy",
             "/set NAME VALUE": "/set temperature 0.5",
-            "/system <text>": "/system hi", "/history keep|reeval": "/history keep", "/steer reply|all|first:N|from:N": "/steer first:8"
+            "/system <text>": "/system hi", "/history keep|reeval": "/history keep", "/steer reply|all|first:N|from:N": "/steer first:8",
+            "/steer code off|on": "/steer code off", "/when NAME>Z|NAME<Z|off": "/when sue>0.5"
         };
         for (const [command] of SLASH_COMMAND_HELP) {
             const example = examples[command] ?? command;

@@ -17,6 +17,7 @@ import {regen} from "./regen.js";
 import {save} from "./save.js";
 import {set} from "./set.js";
 import {settings} from "./settings.js";
+import {steerCode} from "./steerCode.js";
 import {steerOff} from "./steerOff.js";
 import {steerPolicy} from "./steerPolicy.js";
 import {steering} from "./steering.js";
@@ -28,10 +29,11 @@ import {vectorEnable} from "./vectorEnable.js";
 import {vectorNew} from "./vectorNew.js";
 import {vectorRemove} from "./vectorRemove.js";
 import {vectorSet} from "./vectorSet.js";
+import {when} from "./when.js";
 
 export const COMMANDS = [
     help, vectorAdd, vectorNew,
-    vectorSet, vectorEnable, vectorRemove, layers, steerOff, steerPolicy, steering, presetSave, presetLoad, presetList,
+    vectorSet, vectorEnable, vectorRemove, layers, steerOff, steerPolicy, steerCode, when, steering, presetSave, presetLoad, presetList,
     regen, compare, sweep, calibrate, save, set, settings, train, readout, history, reeval, clear, system, exit
 ] as const;
 

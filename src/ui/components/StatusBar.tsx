@@ -20,7 +20,9 @@ export type StatusBarProps = {
     gauge?: CoherenceGauge,
     busy: boolean,
     /** the steering policy (shown when it is not `all`) */
-    steer?: SteerPolicy
+    steer?: SteerPolicy,
+    /** the steering gates on (`code off · when NAME>Z`), escaped; a string, so the memo holds while a reply streams */
+    gates?: string
     /** the terminal's width: figures that do not fit beside the context go on a second line */
     columns?: number
 };
@@ -35,12 +37,12 @@ export type StatusBarProps = {
  */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const StatusBar = React.memo(function StatusBar(
-    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, gauge, busy, steer, columns = Infinity}: StatusBarProps) {
+    {modelName, mode, contextUsage, tokensPerSecond, timing, meanLogProb, gauge, busy, steer, gates, columns = Infinity}: StatusBarProps) {
     const stale = contextUsage.staleTokens ?? 0;
     const unevaluated = contextUsage.unevaluated ?? 0;
     const ppl = perplexity(meanLogProb);
     const percent = contextUsage.size > 0 ? Math.round((contextUsage.used / contextUsage.size) * 100) : 0;
-    const head = `${modelName} · ${mode}${steer != null && steer !== "all" ? ` · steer ${steer}` : ""} · ctx ${contextUsage.used}/${contextUsage.size} (${percent}%)` +
+    const head = `${modelName} · ${mode}${steer != null && steer !== "all" ? ` · steer ${steer}` : ""}${gates ? ` · ${gates}` : ""} · ctx ${contextUsage.used}/${contextUsage.size} (${percent}%)` +
         (stale > 0 ? ` · ${stale} tok under older steering: /reeval` : "") +
         (unevaluated > 0 ? ` · ${unevaluated} tok to evaluate again next turn` : "");
     const figures = [

@@ -48,6 +48,8 @@ export type SteeringPanelProps = {
     sigmaOf?: (entry: SteeringEntry) => number | undefined,
     /** the steering acts on the reply only (--steer reply, /steer reply): said in the title */
     replyOnly?: boolean,
+    /** the rest of the policy: a schedule (first:N, from:N) and the gates (code off, when NAME>Z), escaped; said in the title */
+    policy?: string,
     /** the terminal's width: long vector names get what the row leaves */
     columns?: number
 };
@@ -66,7 +68,7 @@ export function fitName(name: string, width: number): string {
 /** Each loaded vector: name, coefficient bar and number, on/off and layers; a marker when changes are staged. */
 // memo: streamed text re-renders the app every flush; this only when its own props change
 export const SteeringPanel = React.memo(function SteeringPanel(
-    {state, pending, focused, selected, unavailable, reads, sigmaOf, replyOnly = false, columns = 100}: SteeringPanelProps) {
+    {state, pending, focused, selected, unavailable, reads, sigmaOf, replyOnly = false, policy, columns = 100}: SteeringPanelProps) {
     const max = barScale(state);
     const valueWidth = sigmaOf != null ? 14 : 6;
     // the row after the name: bar, value, on/off, layers and the read-out (the longest of each); the frame takes 4
@@ -79,7 +81,7 @@ export const SteeringPanel = React.memo(function SteeringPanel(
     return (
         <Box flexDirection="column" borderStyle="round" borderColor={focused ? "cyan" : "gray"} paddingX={1}>
             <Text bold={focused}>
-                Steering{replyOnly ? <Text color="magenta"> (reply only)</Text> : null}{pending ? <Text color="yellow"> ● staged for the next turn</Text> : null}
+                Steering{replyOnly ? <Text color="magenta"> (reply only)</Text> : null}{policy ? <Text color="magenta"> ({policy})</Text> : null}{pending ? <Text color="yellow"> ● staged for the next turn</Text> : null}
                 <Text dimColor>{focused ? "  ↑↓ select · ←→ ±0.1 (Shift ×5) · Space on/off · 0 zero · a add · d remove · Tab back" : "  Tab to adjust"}</Text>
             </Text>
             {unavailable != null && <Text color="yellow">{unavailable}</Text>}
