@@ -84,4 +84,21 @@ Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
     return out;
 }
 
+double numberField(const Napi::Object& o, const char* name, double fallback) {
+    Napi::Value v = o.Get(name);
+    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+Napi::Int32Array inputTokens(const Napi::Env& env, const Napi::Object& options, llama_context* ctx, const std::string& who) {
+    Napi::Value inputValue = options.Get("input");
+    if (!inputValue.IsTypedArray() || inputValue.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw Napi::TypeError::New(env, "input must be an Int32Array");
+    Napi::Int32Array input = inputValue.As<Napi::Int32Array>();
+    const int32_t nVocab = api().vocab_n_tokens(api().model_get_vocab(api().get_model(ctx)));
+    for (size_t i = 0; i < input.ElementLength(); i++)
+        if (input[i] < 0 || input[i] >= nVocab) throw Napi::RangeError::New(env, "input token " + std::to_string(input[i]) + " is outside the vocabulary");
+    if (input.ElementLength() == 0) throw Napi::RangeError::New(env, who + " needs at least one input token");
+    return input;
+}
+
 }  // namespace steer

@@ -393,11 +393,6 @@ void runLoop(const std::shared_ptr<Job>& job, TokenTsfn tsfn) {
     tsfn.Release();
 }
 
-double numberField(const Napi::Object& o, const char* name, double fallback) {
-    Napi::Value v = o.Get(name);
-    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
 }  // namespace
 
 // generate(addonContext, expectedNCtx, {sequenceId, firstPosition, input: Int32Array, maxTokens, temperature, topK,
@@ -417,14 +412,8 @@ Napi::Value Generate(const Napi::CallbackInfo& info) {
     if (info.Length() < 4 || !info[2].IsObject() || !info[3].IsFunction())
         throw Napi::TypeError::New(env, "generate needs options and an onTokens function");
     Napi::Object options = info[2].As<Napi::Object>();
-    Napi::Value inputValue = options.Get("input");
-    if (!inputValue.IsTypedArray() || inputValue.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-        throw Napi::TypeError::New(env, "input must be an Int32Array");
-    Napi::Int32Array input = inputValue.As<Napi::Int32Array>();
+    Napi::Int32Array input = inputTokens(env, options, v.ctx, "generate");
     const int32_t nVocab = api().vocab_n_tokens(api().model_get_vocab(api().get_model(v.ctx)));
-    for (size_t i = 0; i < input.ElementLength(); i++)
-        if (input[i] < 0 || input[i] >= nVocab) throw Napi::RangeError::New(env, "input token " + std::to_string(input[i]) + " is outside the vocabulary");
-    if (input.ElementLength() == 0) throw Napi::RangeError::New(env, "generate needs at least one input token");
 
     auto job = std::make_shared<Job>(env);
     void* raw = nullptr;

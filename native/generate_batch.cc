@@ -335,11 +335,6 @@ void runLoop(const std::shared_ptr<Run>& run, RunTsfn tsfn) {
     tsfn.Release();
 }
 
-double numberField(const Napi::Object& o, const char* name, double fallback) {
-    Napi::Value v = o.Get(name);
-    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
-
 // run.add({sequenceId, firstPosition, input: Int32Array, maxTokens, temperature, topK, topP, minP, seed}, onTokens)
 //   -> {done: Promise<result>, stop()}
 Napi::Value Add(const Napi::CallbackInfo& info, const std::shared_ptr<Run>& run) {
@@ -353,14 +348,7 @@ Napi::Value Add(const Napi::CallbackInfo& info, const std::shared_ptr<Run>& run)
     Verified v = verifyContext(env, run->owner.Value(), 0);
     if (v.ctx != run->ctx) throw Napi::Error::New(env, "the llama context changed under the batch run");
     Napi::Object options = info[0].As<Napi::Object>();
-    Napi::Value inputValue = options.Get("input");
-    if (!inputValue.IsTypedArray() || inputValue.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-        throw Napi::TypeError::New(env, "input must be an Int32Array");
-    Napi::Int32Array input = inputValue.As<Napi::Int32Array>();
-    const int32_t nVocab = api().vocab_n_tokens(api().model_get_vocab(api().get_model(v.ctx)));
-    for (size_t i = 0; i < input.ElementLength(); i++)
-        if (input[i] < 0 || input[i] >= nVocab) throw Napi::RangeError::New(env, "input token " + std::to_string(input[i]) + " is outside the vocabulary");
-    if (input.ElementLength() == 0) throw Napi::RangeError::New(env, "a batch member needs at least one input token");
+    Napi::Int32Array input = inputTokens(env, options, v.ctx, "a batch member");
 
     auto m = std::make_shared<Member>(env);
     m->sequenceId = static_cast<int32_t>(numberField(options, "sequenceId", -1));

@@ -11,7 +11,7 @@ import {checkReplaceable, checkWritableTarget, namingFile, readRegularFile} from
 import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {loadControlVector, saveControlVector} from "../steering/loadControlVector.js";
-import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
+import {qualityTable, qualityWarning, type VectorQuality} from "../steering/vectorQuality.js";
 import {vectorNameOf} from "../steering/vectorLibrary.js";
 import {parseLayerRange} from "../steering/inputGrammar.js";
 import {readPromptFile} from "../training/promptFiles.js";
@@ -57,11 +57,7 @@ export async function runTrain(options: CliOptions, out: NodeJS.WritableStream, 
         // the result (what was written, the held-out table) on stdout, to keep or pipe; progress and warnings on stderr
         out.write(`Wrote ${displayText(path.resolve(options.output), 1000)}: ${result.vector.directions.size} layers, n_embd ${result.vector.nEmbd}, ` +
             `${result.evaluatedTokens} tokens in ${result.seconds.toFixed(2)} s (${options.method}, ${options.positions} positions)\n`);
-        const {quality} = result.vector;
-        if (quality == null) out.write("No held-out check: it needs at least 2 prompt pairs\n");
-        else out.write([...qualityTable(quality), "(the written vector uses every pair)"].join("\n") + "\n");
-        const warning = qualityWarning(vectorNameOf(options.output), quality);
-        if (warning) err.write(`steer-chat: ${warning}\n`);
+        reportQuality(options.output, result.vector.quality, out, err);
         return 0;
     } finally {
         await loaded.dispose();
@@ -94,6 +90,14 @@ export async function runImport(options: CliOptions, err: NodeJS.WritableStream)
 }
 
 /** --output may replace a control vector (training it again), but nothing else without --force: checked before any work. */
+/** A trained vector's held-out table on stdout (train's result), and a warning on stderr when it is weak. */
+export function reportQuality(output: string, quality: VectorQuality | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream) {
+    if (quality == null) out.write("No held-out check: it needs at least 2 prompt pairs\n");
+    else out.write([...qualityTable(quality), "(the written vector uses every pair)"].join("\n") + "\n");
+    const warning = qualityWarning(vectorNameOf(output), quality);
+    if (warning) err.write(`steer-chat: ${warning}\n`);
+}
+
 export async function checkOutput(file: string, force: boolean) {
     await checkReplaceable(file, {force, kind: "a control vector", flag: "--output", isOurs: (f) => loadControlVector(f).then(() => true)});
 }

@@ -12,13 +12,11 @@ import {resolveModel} from "../engine/modelResolver.js";
 import {loadModel} from "../engine/runtime.js";
 import {saveControlVector} from "../steering/loadControlVector.js";
 import {parseLayerRange} from "../steering/inputGrammar.js";
-import {vectorNameOf} from "../steering/vectorLibrary.js";
-import {qualityTable, qualityWarning} from "../steering/vectorQuality.js";
 import {checkDescription, describedPairsText, ensureDescribedVector} from "../training/describedVectors.js";
 import {onInterrupt} from "./interrupts.js";
 import type {CliOptions} from "./options.js";
 import {stderrProgressBar} from "./progressBar.js";
-import {checkOutput} from "./trainCommand.js";
+import {checkOutput, reportQuality} from "./trainCommand.js";
 
 export async function runTrainDescribed(options: CliOptions, out: NodeJS.WritableStream, err: NodeJS.WriteStream): Promise<number> {
     const description = checkDescription(options.describe ?? "");
@@ -54,11 +52,7 @@ export async function runTrainDescribed(options: CliOptions, out: NodeJS.Writabl
             : `from the cache (trained for this model before: ${displayText(result.file, 1000)})`;
         out.write(`Wrote ${displayText(path.resolve(options.output), 1000)} for ${displayQuoted(description, 200)}: ` +
             `${vector.directions.size} layers, n_embd ${vector.nEmbd}, ${how}\n`);
-        const {quality} = vector;
-        if (quality == null) out.write("No held-out check: it needs at least 2 prompt pairs\n");
-        else out.write([...qualityTable(quality), "(the written vector uses every pair)"].join("\n") + "\n");
-        const warning = qualityWarning(vectorNameOf(options.output), quality);
-        if (warning) err.write(`steer-chat: ${warning}\n`);
+        reportQuality(options.output, vector.quality, out, err);
         return 0;
     } finally {
         await loaded.dispose();

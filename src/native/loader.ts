@@ -88,20 +88,14 @@ export type NativeGenerationOptions = {
 export type NativeOnTokens = (tokens: Int32Array, confidences: Float32Array, logprobs?: Float32Array, topIds?: Int32Array,
     topLogprobs?: Float32Array, paused?: boolean) => boolean | void;
 /** a member of a batched run (native/generate_batch.cc): a sequence's prompt and sampling */
-export type NativeBatchMemberOptions = {
-    sequenceId: number,
+type BatchMemberFields = {
     /** where the member's tokens start: its sequence is emptied from here on */
     firstPosition: number,
     /** the sequence's own context size (the llama context holds one such span per sequence) */
-    sequenceContextSize: number,
-    input: Int32Array,
-    maxTokens: number,
-    temperature: number,
-    topK: number,
-    topP: number,
-    minP: number,
-    seed: number
+    sequenceContextSize: number
 };
+export type NativeBatchMemberOptions = BatchMemberFields &
+    Pick<NativeGenerationOptions, "sequenceId" | "input" | "maxTokens" | "temperature" | "topK" | "topP" | "minP" | "seed">;
 
 /** a batched run: members join and leave it; it ends once closed with none left */
 export type NativeBatchRun = {

@@ -23,7 +23,7 @@ const POSITIONALS: Record<CliCommand, string[]> = {
 const VALUES: Record<string, string> = {
     model: "m.gguf", system: "be brief", temperature: "0.5", "max-tokens": "8", seed: "3", vector: "happy:0.5", layers: "1-2",
     preset: "calm", description: "calm", positive: "p.txt", negative: "n.txt", recipe: "formal", method: "pca", positions: "all",
-    scale: "typical", output: "v.gguf", layer: "2", describe: "speaks like a pirate", file: "t.txt", npy: "x.npy", baseline: "b.txt", steer: "reply", "max-kl": "0.5",
+    scale: "typical", output: "v.gguf", layer: "2", describe: "speaks like a pirate", when: "sue>0.5", "steer-code": "off", file: "t.txt", npy: "x.npy", baseline: "b.txt", steer: "reply", "max-kl": "0.5",
     "max-repetition": "0.3", "max-sigma": "1", history: "keep", host: "127.0.0.1", port: "0", "api-key": "k", queue: "4", parallel: "2",
     "context-size": "512", threads: "1", gpu: "false"
 };
