@@ -43,7 +43,7 @@ afterEach(() => {
     cleanup = undefined;
 });
 
-async function startChat() {
+async function startChat({rows = 40} = {}) {
     const steering = new SteeringController(new MemorySteeringBackend(shape));
     const conversation = new FakeConversation();
     conversation.beforeTurn = () => steering.applyStaged();
@@ -54,6 +54,7 @@ async function startChat() {
     const tty = new FakeTty();
     const board = new TerminalKeyboard(tty, new Recorder(), () => undefined).start();
     const stdout = new FakeStdout();
+    stdout.rows = rows;
     let instance: ReturnType<typeof render> | undefined;
     await inAct(() => {
         instance = render(<><App session={session} /><EffectFlush /></>, {stdout: stdout as unknown as NodeJS.WriteStream,
@@ -143,6 +144,23 @@ describe("keys in the burst that opens an overlay", () => {
         const frame = await waitForFrame(lastFrame, (f) => f.includes("› hello"));
         expect(frame).not.toContain("Keys and commands");
         expect(frame).toContain("Tab to adjust");
+    });
+
+    it("F1 and ↓ in one read open the help scrolled down a row; the F1 that opened it does not close it", async () => {
+        const {lastFrame, burst} = await startChat({rows: 14});
+        await burst(`\u001bOP${keys.down}${keys.down}`);
+        const frame = await waitForFrame(lastFrame, (f) => f.includes("Keys and commands"));
+        expect(frame).toMatch(/3-\d+\/\d+ ↑↓ scroll/);
+        await burst("q");
+        await waitForFrame(lastFrame, (f) => !f.includes("Keys and commands"));
+    });
+
+    it("Tab and → → in one read move the focus to the panel and raise the coefficient twice", async () => {
+        const {lastFrame, burst, session} = await startChat();
+        await burst(`${keys.tab}${keys.right}${keys.right}x`);
+        await waitForFrame(lastFrame, (f) => /❯ mood\s+\[.*\]\s+\+0\.70/.test(f));
+        expect(session.steeringState!.get("mood").coefficient).toBeCloseTo(0.7, 10);
+        expect(lastFrame()).toContain("› Type a message"); // the x was the panel's (it does nothing there)
     });
 
     it("keys after the one that closes an overlay go where they would have gone: Ctrl+S Enter (no name) and text", async () => {
