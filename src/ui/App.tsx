@@ -2,6 +2,8 @@
  * The chat screen. Finished messages go to Ink's <Static> (printed once, never re-rendered, so long chats stay
  * fast and stay in the terminal's scrollback); only the reply being written, the steering panel, the prompt and the
  * status re-render. Tab moves the keyboard between the prompt and the panel; Ctrl+S / Ctrl+P / F1 work anywhere.
+ * Every key goes through one router (keyRouter.ts), made before any overlay: an overlay opened by a key gets the keys
+ * that came with it, and the focus and the open overlay are current between renders, so a burst acts key by key.
  */
 import React, {useCallback, useEffect, useMemo, useRef, useState} from "react";
 import {Box, Static, Text, useApp, useInput, useStdout} from "ink";
@@ -21,6 +23,8 @@ import type {SteeringEntry} from "../steering/steeringState.js";
 import {useHelpKey} from "./useHelpKey.js";
 import {useStartupCheck, type StartupCheck} from "./useStartupCheck.js";
 import {useSteeringPanel} from "./useSteeringPanel.js";
+import {KeyRouter} from "./keyRouter.js";
+import {KeyRouterContext, useBaseKeys} from "./useKeyRouter.js";
 import {readsOf} from "./readoutView.js";
 
 export type AppProps = {
@@ -81,38 +85,55 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
         session.loadCalibration().then((c) => setCalibrated(c != null), () => setCalibrated(false));
     }, [session]);
     const sigmaOf = useCallback((entry: SteeringEntry) => session.sigmaOf(entry), [session]);
-    const [focus, setFocus] = useState<"prompt" | "panel">("prompt");
+    // one router for the screen's keys, made before anything listens (keyRouter.ts)
+    const [router] = useState(() => new KeyRouter());
+    // the focus as the next key sees it (a ref: Tab and the keys after it in one burst), and as it is drawn
+    const focusRef = useRef<"prompt" | "panel">("prompt");
+    const [focus, setFocusState] = useState<"prompt" | "panel">("prompt");
+    const setFocus = useCallback((next: "prompt" | "panel" | ((f: "prompt" | "panel") => "prompt" | "panel")) => {
+        focusRef.current = typeof next === "function" ? next(focusRef.current) : next;
+        setFocusState(focusRef.current);
+    }, []);
     const reads = useMemo(() => readsOf(chat.lastReadout), [chat.lastReadout]); // a new map per render would defeat the panel's memo
     const [overlay, setOverlay] = useState<Overlay>();
+    /** an overlay takes the keyboard at once (the router queues its keys until it is drawn) */
+    const openOverlay = (kind: Exclude<Overlay, undefined>) => {
+        router.openOverlay();
+        setOverlay(kind);
+    };
     /** whether the prompt holds text (Ctrl+C in the panel must not throw it away) */
     const promptEmpty = useRef(true);
-    const panel = useSteeringPanel(session, focus === "panel" && overlay == null, {
+    const panel = useSteeringPanel(session, () => focusRef.current === "panel", {
         // adding may train a recipe: a second job while one runs is refused (staging keys still work)
         onAdd: () => (chat.busy ? chat.note("Busy: adding a vector waits until the current reply or training ends (Esc stops it)", "error")
-            : setOverlay("addVector")),
-        onHelp: () => setOverlay("help"),
+            : openOverlay("addVector")),
+        onHelp: () => openOverlay("help"),
         onError: (message) => chat.note(message, "error")
-    });
+    }, router);
 
-    useHelpKey(() => setOverlay("help"), !chat.busy && overlay == null);
+    useHelpKey(() => { if (!router.overlayOpen) openOverlay("help"); }, !chat.busy && overlay == null);
     const {note} = chat; // stable (useTranscript's memo), so the handler is set once per history
     useStartupCheck(startupCheck, note);
     useEffect(() => {
         if (history) history.onError = (err) => note(`The prompt history could not be saved: ${errorMessage(err)}`, "error");
     }, [history, note]);
 
+    // Ink's keys, all of them, into the router (Ctrl+L clears the screen whatever has the keyboard)
     useInput((input, key) => {
-        const ctrlC = key.ctrl && input === "c";
         if (key.ctrl && input === "l") write(CLEAR_SCREEN);
-        else if (chat.busy) {
-            if (overlay != null) return; // the overlay takes its own keys: Esc closes it, not the reply
+        else router.dispatch(input, key);
+    });
+    // the app's own keys, under the overlays (while one is open, the router gives it every key: Esc closes it, not the reply)
+    useBaseKeys(router, (input, key) => {
+        const ctrlC = key.ctrl && input === "c";
+        const focus = focusRef.current;
+        if (chat.busy) {
             if (key.escape || ctrlC) chat.stop();
             // the panel stays reachable while a reply is written: changes made then are staged for the next turn
             // (not during /compare or /sweep, which set the steering for each trial and put it back after)
             else if (key.tab && steerable && !chat.trialRunning) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
             return;
         }
-        if (overlay != null) return;
         // on the prompt, the prompt clears its line first (or quits when it is empty); in the panel, a half-typed
         // prompt is not lost: Ctrl+C goes back to it
         if (ctrlC) {
@@ -120,17 +141,21 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
             else if (focus === "panel") setFocus("prompt");
         } else if (key.tab && steerable) setFocus((f) => (f === "prompt" ? "panel" : "prompt"));
         else if (key.escape && focus === "panel") setFocus("prompt");
-        else if (key.ctrl && input === "s" && steerable && presets != null) setOverlay("savePreset");
-        else if (key.ctrl && input === "p" && steerable && presets != null) setOverlay("loadPreset");
+        else if (key.ctrl && input === "s" && steerable && presets != null) openOverlay("savePreset");
+        else if (key.ctrl && input === "p" && steerable && presets != null) openOverlay("loadPreset");
     });
 
-    const closeOverlay = () => setOverlay(undefined);
+    const closeOverlay = () => {
+        router.closeOverlay();
+        setOverlay(undefined);
+    };
     const runAndClose = (command: string) => {
         closeOverlay();
         chat.command(command);
     };
 
     return (
+        <KeyRouterContext.Provider value={router}>
         <Box flexDirection="column">
             <Static key={transcriptPrint} items={[{id: -1, banner: true} as const, ...chat.messages]}>
                 {(item) => "banner" in item
@@ -158,7 +183,7 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
             {chat.busy && <Text dimColor>… {chat.busyLabel} (Esc to stop){focus === "prompt" ? " · Enter queues a message" : ""}</Text>}
             {chat.queued.map((text, i) => <Text key={i} dimColor wrap="truncate-end">⏎ queued: {displayLines(promptOnOneRow(text, width))}</Text>)}
             <Box marginTop={steerable || chat.busy ? 0 : 1}>
-                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} onSubmit={chat.submit} onQuit={exit} history={history}
+                <PromptLine busy={chat.busy} focused={focus === "prompt" && overlay == null} takesKeys={() => focusRef.current === "prompt"} onSubmit={chat.submit} onQuit={exit} history={history}
                     onEmptyChange={(empty) => { promptEmpty.current = empty; }} />
             </Box>
             <StatusBar modelName={modelName} mode={conversation.mode} contextUsage={chat.contextUsage}
@@ -166,5 +191,6 @@ export function App({session, banner = [], history, backgroundReevalMs, startupC
                 gauge={chat.lastGauge} busy={chat.busy} columns={width}
                 steer={steerable ? session.steerPolicy : undefined} gates={gates.join(" · ") || undefined} />
         </Box>
+        </KeyRouterContext.Provider>
     );
 }

@@ -5,10 +5,11 @@
  * next turn.
  */
 import {useRef, useState, useSyncExternalStore} from "react";
-import {useInput} from "ink";
 import type {ChatSession} from "../session/chatSession.js";
 import {SteeringState} from "../steering/steeringState.js";
 import {clampSelection, keysOf, panelKey} from "./panelKeys.js";
+import {useRoutedInput} from "./useKeyRouter.js";
+import type {KeyRouter} from "./keyRouter.js";
 
 const EMPTY = new SteeringState();
 
@@ -26,15 +27,17 @@ export type PanelActions = {
     onError: (message: string) => void
 };
 
-export function useSteeringPanel(session: ChatSession, active: boolean, actions: PanelActions) {
+/** `active`: whether keys are the panel's (a function: the chat's focus, kept current between renders) */
+export function useSteeringPanel(session: ChatSession, active: boolean | (() => boolean), actions: PanelActions, router?: KeyRouter) {
     const {state, pending} = useSteeringState(session);
     // the selection the next key starts from: a ref, so a key that arrives before the re-render of the one before it
     // moves on from where that one left it (panelKeys.ts); the state is only for drawing it
     const selectedRef = useRef(0);
     const [selected, setSelected] = useState(0);
 
-    useInput((input, key) => {
-        for (const [ch, k] of keysOf(input, key)) {
+    useRoutedInput((input, key) => {
+        const keys = keysOf(input, key);
+        for (const [i, [ch, k]] of keys.entries()) {
             // the session's staged steering is the latest (a change stages it at once), not this render's
             const before = session.steeringState;
             if (before == null) return;
@@ -48,12 +51,12 @@ export function useSteeringPanel(session: ChatSession, active: boolean, actions:
             }
             selectedRef.current = after.selected;
             setSelected(after.selected);
-            // the rest of this text (typed with the a or ?) was for the overlay that opens; keys that come as inputs of
-            // their own after it (an arrow) still reach the panel until the overlay is drawn and takes the keyboard
-            if (command === "add") return actions.onAdd();
-            if (command === "help") return actions.onHelp();
+            // the rest of this text (typed with the a or ?) is for the overlay that opens (keyRouter.ts hands it over)
+            if (command === "add") actions.onAdd();
+            if (command === "help") actions.onHelp();
+            if (command != null) return keys.slice(i + 1);
         }
-    }, {isActive: active && session.canSteer});
+    }, () => (typeof active === "function" ? active() : active) && session.canSteer, router);
 
     return {state, pending, selected: clampSelection(selected, state.entries.length)};
 }

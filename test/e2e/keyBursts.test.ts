@@ -69,6 +69,30 @@ describe("keys in one burst, in a real terminal", () => {
         expect(s).not.toContain(`Loaded preset ${names[0]}`);
     });
 
+    it("the overlays: the keys sent with the one that opens them reach them (Ctrl+S name Enter Enter, Tab a Down Enter, C-p Down Enter)", async () => {
+        term = startTerminal(["--model", model, "--raw", "--max-tokens", "4", "--vector", "tim:0.5"], {width: 110, height: 40});
+        await term.waitFor((s) => statusLine(s) && row("tim", "+0.50", "on", false).test(s), "the panel with tim");
+        term.keys("C-s", "mine", "Enter", "Enter");
+        let s = await term.waitFor((x) => x.includes("Saved preset mine"), "the preset saved from one burst");
+        expect(s).not.toContain("› mine"); // nothing went to the prompt, or was sent as a message
+        expect(s).not.toContain("Save the steering as a preset");
+        // Tab to the panel, a to open the picker, Down Enter to add its second row: one send-keys
+        term.keys("Tab", "a", "Down", "Enter");
+        s = await term.waitFor((x) => x.includes("Added "), "a vector added from one burst");
+        const added = /Added (\S+)/.exec(s)![1]!;
+        term.keys("a");
+        const picker = await term.waitFor((x) => x.includes("Add a vector (Enter adds"), "the vector picker, opened again to read it");
+        expect(added).toBe(listRows(picker)[1]);
+        term.keys("Escape");
+        await term.waitFor((x) => !x.includes("Add a vector"), "the picker closed");
+        term.keys("C-p", "Down", "Enter");
+        s = await term.waitFor((x) => x.includes("Loaded preset"), "a preset loaded from one burst");
+        const loaded = /Loaded preset (\S+)/.exec(s)![1]!;
+        term.keys("C-p");
+        const presets = await term.waitFor((x) => x.includes("Load a preset (Enter loads"), "the preset picker, opened again to read it");
+        expect(loaded).toBe(listRows(presets)[1]);
+    });
+
     it("the start-up pick list: Down Enter in one send-keys opens the second item", async () => {
         const models = tempDir();
         copyFileSync(model, path.join(models, "alpha.gguf"));

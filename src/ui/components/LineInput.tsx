@@ -40,10 +40,17 @@ export function LineInput({value, onChange, onSubmit, focus = true, indent = 0}:
         setLine(next);
         if (next.text !== current.text) onChange(next.text);
     }, {isActive: focus});
-    const {rows} = layoutPrompt(line, Math.max(2, columns - indent));
+    return <LineView line={line} indent={indent} showCursor={focus} columns={columns} />;
+}
+
+/** A dialog's text field as it is drawn, for a dialog that keeps the line itself (dialogKeys.ts), wrapped to the screen. */
+export function LineView({line, indent = 0, showCursor = true, columns}:
+    {line: Line, indent?: number, showCursor?: boolean, columns?: number}) {
+    const screen = useColumns();
+    const {rows} = layoutPrompt(line, Math.max(2, (columns ?? screen) - indent));
     return (
         <Box flexDirection="column">
-            {rows.map((row, i) => <RowText key={i} row={row} showCursor={focus} />)}
+            {rows.map((row, i) => <RowText key={i} row={row} showCursor={showCursor} />)}
         </Box>
     );
 }

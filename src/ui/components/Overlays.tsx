@@ -1,16 +1,17 @@
-import React, {useEffect, useState} from "react";
-import {Box, Text, useInput} from "ink";
+import React, {useEffect, useRef, useState} from "react";
+import {Box, Text} from "ink";
 import {listVectors, type VectorListing} from "../../steering/vectorLibrary.js";
 import {shortQuality} from "../../steering/vectorQuality.js";
 import {errorMessage} from "../../errors.js";
 import type {ModelShape} from "../../steering/steeringState.js";
 import {listRecipes} from "../../training/recipes.js";
-import type {PresetOrigin, PresetStore, StoredPreset} from "../../presets/presetStore.js";
+import type {PresetStore, StoredPreset} from "../../presets/presetStore.js";
 import {describePreset} from "../../presets/applyPreset.js";
-import {PRESET_NAME, PRESET_NAME_RULE} from "../../presets/presetSchema.js";
 import {KEY_HELP, SLASH_COMMAND_HELP} from "../slashCommands.js";
 import {helpColumnParts, nameColumn} from "../commands/helpText.js";
-import {LineInput} from "./LineInput.js";
+import {helpKey, presetDialogKey, PRESET_DIALOG_START, type OriginOf, type PresetDialog} from "../dialogKeys.js";
+import {useOverlayInput} from "../useKeyRouter.js";
+import {LineView} from "./LineInput.js";
 import {SelectList, type SelectItem} from "./SelectList.js";
 
 function Frame({title, children}: {title: string, children: React.ReactNode}) {
@@ -35,13 +36,20 @@ export function HelpOverlay({onClose, columns = 100, rows = 40}: {onClose: () =>
     const lines = [...helpColumnParts(KEY_HELP, inner, "", column), ...helpColumnParts(SLASH_COMMAND_HELP, inner, "", column)];
     const visible = Math.max(1, Math.min(lines.length, rows - HELP_CHROME_ROWS));
     const last = lines.length - visible;
+    // the first row in a ref, so keys in one burst scroll from where the one before left it (dialogKeys.ts)
+    const topRef = useRef(0);
+    const closed = useRef(false);
     const [top, setTop] = useState(0);
     const from = Math.min(top, last);
-    useInput((_, key) => {
-        if (last > 0 && (key.upArrow || key.downArrow || key.pageUp || key.pageDown)) {
-            const step = key.pageUp || key.pageDown ? visible : 1;
-            setTop(Math.max(0, Math.min(last, from + (key.upArrow || key.pageUp ? -step : step))));
-        } else onClose();
+    useOverlayInput((_, key) => {
+        if (closed.current) return;
+        const next = helpKey(topRef.current, key, {last, visible});
+        if (next === "close") {
+            closed.current = true;
+            return onClose();
+        }
+        topRef.current = next;
+        setTop(next);
     });
     return (
         <Frame title={last > 0 ? "Keys and commands" : "Keys and commands (any key closes)"}>
@@ -119,47 +127,33 @@ export function PresetPicker({store, onPick, onClose}: {store: PresetStore, onPi
     );
 }
 
-/** Asks for the preset's name (one word), then its description (any text; Enter alone skips it). */
 /**
- * Ctrl+S: a name, then a description. A name of the user's presets asks first (y replaces it, any other key goes back
- * to the name), as the CLI asks for --force; a shipped preset's name is refused at once, since the save would be.
+ * Ctrl+S: a name, then a description (any text; Enter alone skips it). A name of the user's presets asks first (y
+ * replaces it, any other key goes back to the name), as the CLI asks for --force; a shipped preset's name is refused
+ * at once, since the save would be. Its keys are a pure reducer (dialogKeys.ts) over the dialog kept in a ref.
  */
 export function PresetNamePrompt({onSave, onClose, originOf}: {onSave: (name: string, description: string) => void, onClose: () => void,
     /** whose preset a name already is (the store's), or undefined when there is none of that name */
-    originOf?: (name: string) => PresetOrigin | undefined}) {
-    const [text, setText] = useState("");
-    const [name, setName] = useState<string>();
-    const [confirming, setConfirming] = useState<string>();
-    const [problem, setProblem] = useState<string>();
-    useInput((input, key) => {
-        if (key.escape) return onClose();
-        if (confirming == null) return;
-        if (input.toLowerCase() === "y") {
-            setName(confirming);
-            setProblem(undefined);
-        } else setProblem(`Kept your preset "${confirming}": choose another name`);
-        setConfirming(undefined);
-        setText("");
+    originOf?: OriginOf}) {
+    const dialogRef = useRef<PresetDialog>(PRESET_DIALOG_START);
+    const [dialog, setDialog] = useState(PRESET_DIALOG_START);
+    useOverlayInput((input, key) => {
+        const {state, outcome} = presetDialogKey(dialogRef.current, input, key, originOf);
+        if (state === dialogRef.current) return;
+        dialogRef.current = state;
+        setDialog(state);
+        if (outcome == null) return;
+        if ("save" in outcome) onSave(outcome.save.name, outcome.save.description);
+        else onClose();
     });
-    const submitName = (typed: string) => {
-        const value = typed.trim();
-        if (value === "") return onClose();
-        if (!PRESET_NAME.test(value)) return setProblem(`"${value}" cannot be a name: ${PRESET_NAME_RULE} (the description comes next)`);
-        const origin = originOf?.(value);
-        if (origin === "shipped") return setProblem(`"${value}" is a shipped preset and cannot be replaced: choose another name`);
-        setText("");
-        setProblem(undefined);
-        if (origin === "user") setConfirming(value);
-        else setName(value);
-    };
+    const {step, line, name, confirming, problem} = dialog;
     return (
         <Frame title="Save the steering as a preset (Enter saves, Esc closes)">
-            {confirming != null
+            {step === "confirm"
                 ? <Text color="yellow">You already have a preset named "{confirming}": replace it? (y replaces it, any other key keeps it, Esc closes)</Text>
-                : name == null
-                ? <Box><Text>name: </Text><LineInput key="name" value={text} onChange={setText} indent={10} onSubmit={submitName} /></Box>
-                : <Box><Text>name: {name} · description (Enter alone skips): </Text>
-                    <LineInput key="description" value={text} onChange={setText} indent={50} onSubmit={(typed) => onSave(name, typed.trim())} /></Box>}
+                : step === "name"
+                ? <Box><Text>name: </Text><LineView line={line} indent={10} /></Box>
+                : <Box><Text>name: {name} · description (Enter alone skips): </Text><LineView line={line} indent={50} /></Box>}
             {problem != null && <Text color="red">{problem}</Text>}
         </Frame>
     );

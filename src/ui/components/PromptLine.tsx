@@ -1,13 +1,16 @@
 import React, {useRef, useState} from "react";
-import {Box, Text, useInput} from "ink";
+import {Box, Text} from "ink";
 import {EMPTY_LINE, editLine, insertableText, lineOf, moveVertical, type Line} from "../lineEditor.js";
 import {layoutPrompt} from "../promptLayout.js";
 import type {PromptHistory} from "../promptHistory.js";
 import {useColumns} from "../useColumns.js";
+import {useRoutedInput} from "../useKeyRouter.js";
 import {RowText} from "./LineText.js";
 
 export type PromptLineProps = {
     focused: boolean,
+    /** whether keys are the prompt's, when that is not `focused` (the chat's focus, kept current between renders) */
+    takesKeys?: () => boolean,
     /** a reply or a job is running: typing goes on (the chat queues what is sent), Ctrl+C is the app's (it stops it) */
     busy: boolean,
     onSubmit: (text: string) => void,
@@ -28,7 +31,7 @@ export const PROMPT_MAX_ROWS = 8;
  * written. ↑/↓ move between the lines of a multi-line prompt, then through the prompt history; Ctrl+C clears a
  * half-typed prompt, and on an empty one quits.
  */
-export function PromptLine({focused, busy, onSubmit, onQuit, history, onEmptyChange}: PromptLineProps) {
+export function PromptLine({focused, takesKeys, busy, onSubmit, onQuit, history, onEmptyChange}: PromptLineProps) {
     const lineRef = useRef<Line>(EMPTY_LINE);
     const [line, setLine] = useState<Line>(EMPTY_LINE);
     const columns = useColumns();
@@ -38,7 +41,7 @@ export function PromptLine({focused, busy, onSubmit, onQuit, history, onEmptyCha
         lineRef.current = next;
         setLine(next);
     };
-    useInput((input, key) => {
+    useRoutedInput((input, key) => {
         const current = lineRef.current;
         if (key.ctrl && input === "c") {
             if (busy) return; // the app stops the reply; the line stays
@@ -60,7 +63,7 @@ export function PromptLine({focused, busy, onSubmit, onQuit, history, onEmptyCha
             history?.add(submitted);
             onSubmit(submitted);
         }
-    }, {isActive: focused});
+    }, takesKeys ?? focused);
 
     const prefix = <Text color={focused ? "cyan" : "gray"} bold>{PREFIX}</Text>;
     if (line.text === "") {
