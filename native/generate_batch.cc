@@ -3,8 +3,8 @@
 // generate.cc builds). The server runs requests whose steering is equal this way: a control vector belongs to the
 // whole context, so only requests with the same one may share a decode (the JS side sees to that).
 //
-// A run is started empty and lives until JS closes it; members join it at any step. A member's prompt is decoded on
-// its own, in batches of n_batch with logits for its last token only, exactly as generate.cc decodes it, and its
+// A run is started empty and lives until JS closes it; members join it between steps. A member's prompt is decoded
+// on its own at the start of the next step (the other members wait for it), in batches of n_batch with logits for its last token only, exactly as generate.cc decodes it, and its
 // sequence is emptied from its first position first (llama_memory_seq_rm): a member starts from a fresh sequence
 // without taking node-llama-cpp's context lock, which the run holds. Then each step decodes the last sampled token
 // of every active member in one batch and samples each member from its own row of logits. A member stops on an
@@ -244,6 +244,8 @@ void runLoop(const std::shared_ptr<Run>& run, RunTsfn tsfn) {
     };
     // a joining member: its sequence emptied from its first position, its prompt decoded alone, its first token
     auto start = [&](const std::shared_ptr<Member>& m) {
+        // stopped (its client gone) before it started: its prompt is not decoded, which would hold up every member
+        if (m->stopRequested) { finish(m, Stop::Aborted, ""); return; }
         m->chain = buildChain(m->sampling, nVocab);
         m->position = m->firstPosition;
         if (!a.memory_seq_rm(a.get_memory(run->ctx), m->sequenceId, m->firstPosition, -1)) {
@@ -357,6 +359,9 @@ Napi::Value Add(const Napi::CallbackInfo& info, const std::shared_ptr<Run>& run)
     // the room is the sequence's (JS gives its context size): n_ctx is the whole context, shared by the sequences
     const double seqCtx = numberField(options, "sequenceContextSize", 0);
     const double room = seqCtx - m->firstPosition - static_cast<double>(input.ElementLength());
+    // a sequence id the context does not have would reach llama_memory_seq_rm, whose GGML_ASSERT ends the process
+    if (m->sequenceId >= static_cast<int32_t>(api().n_seq_max(v.ctx)))
+        throw Napi::RangeError::New(env, "sequenceId " + std::to_string(m->sequenceId) + " is not a sequence of this context");
     if (m->firstPosition < 0 || m->sequenceId < 0 || m->maxTokens < 1 || seqCtx < 1 || seqCtx > v.nCtx || m->maxTokens > room)
         throw Napi::RangeError::New(env, "add: the position, sequence or token count does not fit the context");
     m->input.assign(input.Data(), input.Data() + input.ElementLength());

@@ -72,6 +72,7 @@ Api& api() {
         }
         std::string missing;
         resolve(llama, "llama_n_ctx", a.n_ctx, missing);
+        resolve(llama, "llama_n_seq_max", a.n_seq_max, missing);
         resolve(llama, "llama_get_model", a.get_model, missing);
         resolve(llama, "llama_model_n_embd", a.model_n_embd, missing);
         resolve(llama, "llama_model_n_layer", a.model_n_layer, missing);

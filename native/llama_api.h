@@ -14,6 +14,7 @@ struct Api {
     std::string captureError;  // set when hidden-state capture cannot work (steering may still)
 
     uint32_t (*n_ctx)(const llama_context*) = nullptr;
+    uint32_t (*n_seq_max)(const llama_context*) = nullptr;
     const llama_model* (*get_model)(const llama_context*) = nullptr;
     int32_t (*model_n_embd)(const llama_model*) = nullptr;
     int32_t (*model_n_layer)(const llama_model*) = nullptr;

@@ -178,54 +178,81 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
     const asked = options.logprobs;
     if (asked != null && (native == null || !("generate" in native)))
         throw new Error(`Log-probabilities need the native generation loop, which cannot run here: ${native != null && "reason" in native ? native.reason : "no input"}`);
-    if (native != null && "generate" in native) {
+    try {
+        await runLoop();
+    } finally {
+        // however the reply ended (done, stopped at a pause, failed), the steering is what the schedule has for what
+        // follows: a reply stopped or failed while the gate had it off left it off (the controller thinks it applied)
+        if (gate != null) gate.apply(options.switchAt != null && switched ? options.switchAt.to === "reply" : gate.vectorOn);
+    }
+    // from:N switching on while the gate was closed: the steering stayed off from there (the switch took effect later)
+    const s = options.switchAt;
+    if (gate != null && s != null && switched && s.to === "reply" && gateChanges.filter((c) => c.count <= s.after).at(-1)?.open === false)
+        firstGateSwitch = Math.min(firstGateSwitch ?? s.after, s.after);
+    const rest = detokenizer.flush();
+    if (rest !== "") {
+        text += rest;
+        options.onText?.(rest);
+    }
+    const counted = tokens.length + (eogToken != null ? 1 : 0);
+    return {
+        text, tokens, stopReason,
+        tokensPerSecond: meter.tokensPerSecond(),
+        meanLogProb: counted > 0 ? logProbSum / counted : undefined,
+        ...(eogToken != null ? {eogToken} : {}),
+        ...(options.switchAt != null ? {switched} : {}),
+        ...(gate != null ? {gateSwitches, ...(firstGateSwitch != null ? {firstGateSwitch} : {})} : {})
+    };
+
+    async function runLoop() {
+        if (native != null && "generate" in native) {
         // the loop runs ahead of the JS thread: a stop takes effect at the token being read when it came, as in
         // node-llama-cpp's loop, and the tokens sampled past it are left out
-        let stopped = false;
-        const result = await native.generate(sequence, {
-            input: inputTokens, maxTokens, sampling, signal: options.signal,
-            ...(options.switchAt ? {switchAt: {after: options.switchAt.after, vector: options.switchAt.vector}} : {}),
-            ...(gate ? {gate: {pauseMask: tokenMaskOf(model, native.vocabularySize, gate.pauseCharacters),
+            let stopped = false;
+            const result = await native.generate(sequence, {
+                input: inputTokens, maxTokens, sampling, signal: options.signal,
+                ...(options.switchAt ? {switchAt: {after: options.switchAt.after, vector: options.switchAt.vector}} : {}),
+                ...(gate ? {gate: {pauseMask: tokenMaskOf(model, native.vocabularySize, gate.pauseCharacters),
                 vector: gate.vector, vectorOn: gate.vectorOn}} : {}),
-            ...(asked != null ? {topLogprobs: asked.top} : {}),
-            onTokens(sampled, confidences, logprobs, topIds, topLogprobs, paused) {
-                for (let i = 0; i < sampled.length && !stopped; i++) {
-                    const entry = asked != null && logprobs != null && topIds != null && topLogprobs != null ? {
+                ...(asked != null ? {topLogprobs: asked.top} : {}),
+                onTokens(sampled, confidences, logprobs, topIds, topLogprobs, paused) {
+                    for (let i = 0; i < sampled.length && !stopped; i++) {
+                        const entry = asked != null && logprobs != null && topIds != null && topLogprobs != null ? {
                         token: sampled[i] as Token, logprob: logprobs[i]!,
                         top: Array.from({length: asked.top}, (_, k) => ({token: topIds[i * asked.top + k] as Token,
                             logprob: topLogprobs[i * asked.top + k]!}))
                     } : undefined;
-                    take(sampled[i] as Token, confidences[i]!, entry);
-                    stopped = options.signal?.aborted === true;
+                        take(sampled[i] as Token, confidences[i]!, entry);
+                        stopped = options.signal?.aborted === true;
+                    }
+                    if (!paused || gate == null) return undefined;
+                    // a stopped reply goes no further: its answer is not the gate's (the steering is put back at the end)
+                    return stopped ? true : answerGate(gate.open());
                 }
-                if (!paused || gate == null) return undefined;
-                // a stopped reply goes no further: its answer does not matter
-                return answerGate(stopped || gate.open());
-            }
-        });
-        if (gate != null && result.gateSwitches == null)
-            throw new Error("The native helper is older than this steer-chat (no steering gate): run `npm run build:native`");
-        gateSwitches = result.gateSwitches ?? 0;
-        if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
-        if (asked != null && result.logprobSteps == null)
-            throw new Error("The native helper is older than this steer-chat (no log-probabilities): run `npm run build:native`");
-        if (options.switchAt != null && result.switched == null)
-            throw new Error("The native helper is older than this steer-chat (no steering schedules): run `npm run build:native`");
-        switched = result.switched === true;
-        // what the loop decoded past the stop leaves the cache, which then ends as node-llama-cpp's loop leaves it
-        const pastStop = result.decodedGenerated - Math.max(0, tokens.length - 1);
-        if (stopped && pastStop > 0)
-            await sequence.eraseContextTokenRanges([{start: sequence.nextTokenIndex - pastStop, end: sequence.nextTokenIndex}]);
-        if (!stopped && result.stopReason === "eos" && options.keepEogToken && result.eogToken != null)
-            takeEog(result.eogToken as Token, result.eogConfidence ?? 0);
-        stopReason = stopped || result.stopReason === "aborted" ? "aborted"
-            : result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens") : "eos";
-    } else {
-        const s = options.switchAt;
-        let scheduleOn = gate?.vectorOn ?? true;
-        let vectorOn = scheduleOn;
-        const plain = s == null && gate == null;
-        stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, plain ? take : (token, confidence) => {
+            });
+            if (gate != null && result.gateSwitches == null)
+                throw new Error("The native helper is older than this steer-chat (no steering gate): run `npm run build:native`");
+            gateSwitches = result.gateSwitches ?? 0;
+            if (result.error != null) throw new Error(`Generation failed: ${result.error}`);
+            if (asked != null && result.logprobSteps == null)
+                throw new Error("The native helper is older than this steer-chat (no log-probabilities): run `npm run build:native`");
+            if (options.switchAt != null && result.switched == null)
+                throw new Error("The native helper is older than this steer-chat (no steering schedules): run `npm run build:native`");
+            switched = result.switched === true;
+            // what the loop decoded past the stop leaves the cache, which then ends as node-llama-cpp's loop leaves it
+            const pastStop = result.decodedGenerated - Math.max(0, tokens.length - 1);
+            if (stopped && pastStop > 0)
+                await sequence.eraseContextTokenRanges([{start: sequence.nextTokenIndex - pastStop, end: sequence.nextTokenIndex}]);
+            if (!stopped && result.stopReason === "eos" && options.keepEogToken && result.eogToken != null)
+                takeEog(result.eogToken as Token, result.eogConfidence ?? 0);
+            stopReason = stopped || result.stopReason === "aborted" ? "aborted"
+                : result.stopReason === "maxTokens" ? (maxTokens < options.maxTokens ? "contextFull" : "maxTokens") : "eos";
+        } else {
+            const s = options.switchAt;
+            let scheduleOn = gate?.vectorOn ?? true;
+            let vectorOn = scheduleOn;
+            const plain = s == null && gate == null;
+            stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, plain ? take : (token, confidence) => {
             take(token, confidence);
             // the iterator decodes this token when asked for the next one: the switch goes in between (not past the last)
             if (tokens.length >= maxTokens || options.signal?.aborted === true) return;
@@ -242,30 +269,8 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
                 gateSwitches++;
             }
         }, takeEog);
+        }
     }
-    // from:N switching on while the gate was closed: the steering stayed off from there (the switch took effect later)
-    const s = options.switchAt;
-    if (gate != null && s != null && switched && s.to === "reply" && gateChanges.filter((c) => c.count <= s.after).at(-1)?.open === false)
-        firstGateSwitch = Math.min(firstGateSwitch ?? s.after, s.after);
-    // a reply that ended with the gate closed leaves the steering as the schedule has it, for what follows
-    if (gate != null && !gateOpen) {
-        const scheduleOn = options.switchAt != null && switched ? options.switchAt.to === "reply" : gate.vectorOn;
-        gate.apply(scheduleOn);
-    }
-    const rest = detokenizer.flush();
-    if (rest !== "") {
-        text += rest;
-        options.onText?.(rest);
-    }
-    const counted = tokens.length + (eogToken != null ? 1 : 0);
-    return {
-        text, tokens, stopReason,
-        tokensPerSecond: meter.tokensPerSecond(),
-        meanLogProb: counted > 0 ? logProbSum / counted : undefined,
-        ...(eogToken != null ? {eogToken} : {}),
-        ...(options.switchAt != null ? {switched} : {}),
-        ...(gate != null ? {gateSwitches, ...(firstGateSwitch != null ? {firstGateSwitch} : {})} : {})
-    };
 }
 
 /**

@@ -118,8 +118,9 @@ export async function resolveModel(spec: string, {onProgress, signal, stallSecon
     try {
         return await Promise.race([aborted, resolveModelFile(spec, {directory: modelsDirectory(), cli: false, verify: false, signal: either,
             onProgress: (p) => {
-                if (p.downloadedSize > downloaded) watch();
-                downloaded = Math.max(downloaded, p.downloadedSize);
+                // any movement counts (a retried part starts again from a lower offset): only silence is a stall
+                if (p.downloadedSize !== downloaded) watch();
+                downloaded = p.downloadedSize;
                 onProgress?.(p);
             }})]);
     } catch (err) {

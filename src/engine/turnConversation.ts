@@ -161,9 +161,15 @@ export class TurnConversation extends BaseConversation {
             context = [...this.sequence.contextTokens, ...rest];
             const schedule = this.generationSwitch(rest.length);
             const gate = this.generationGate(rest.length);
-            result = await generateTokens(this.sequence, rest,
-                {...sampling, signal, onText, keepEogToken: closesReplies, meter, ...(schedule ? {switchAt: schedule.switchAt} : {}),
-                    ...(gate ? {gate: gate.gate} : {}), ...(logprobs != null ? {logprobs} : {})});
+            try {
+                result = await generateTokens(this.sequence, rest,
+                    {...sampling, signal, onText, keepEogToken: closesReplies, meter, ...(schedule ? {switchAt: schedule.switchAt} : {}),
+                        ...(gate ? {gate: gate.gate} : {}), ...(logprobs != null ? {logprobs} : {})});
+            } catch (err) {
+                // a failed gated reply may have been evaluated partly unsteered: all of it is recorded as mixed
+                gate?.gated(1);
+                throw err;
+            }
             schedule?.switched(result.switched);
             gate?.gated(result.firstGateSwitch);
             if (closesReplies) await this.evaluateReplyEnd(result);

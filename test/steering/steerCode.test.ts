@@ -186,4 +186,22 @@ describe("steer-code off on a model that writes fences", () => {
         // the next turn (nothing staged) is steered from its first token
         expect((await turn("all", "on")).tokens).toEqual((await byHand(() => true)).tokens);
     });
+
+    it("a reply stopped at a pause inside a block leaves the steering on for what follows", async () => {
+        const settings = replyOnlySettings(controller, () => "all", () => "off");
+        await sequence.clearHistory();
+        // stopped at the first line end after the block opened: the loop is paused there with the vector off
+        const stop = new AbortController();
+        let opened = false;
+        const cut = await generateTokens(sequence, tokenizePrompt(loaded.model, PROMPT), {...greedy, signal: stop.signal,
+            gate: {...settings.replyGate!()!, vectorOn: true},
+            onText: (chunk) => {
+                if (opened && chunk.includes("\n")) stop.abort();
+                if (chunk.includes("```")) opened = true;
+            }});
+        expect(cut.stopReason).toBe("aborted");
+        expect(opened).toBe(true);
+        // the next turn (nothing staged) is steered from its first token, not left unsteered by the stop
+        expect((await turn("all", "on")).tokens).toEqual((await byHand(() => true)).tokens);
+    });
 });
