@@ -41,18 +41,25 @@ export async function runAsk(options: CliOptions, io: {stdout: NodeJS.WriteStrea
         // Ctrl+C stops the reply and keeps what was written
         const controller = new AbortController();
         const stopReply = onInterrupt(() => controller.abort());
+        // on a terminal the reply's line is ended before the notes that follow it on stderr (the gate's decision)
+        let lineEnded = false;
+        const endLine = () => {
+            if (!lineEnded && io.stdout.isTTY) io.stdout.write("\n");
+            lineEnded = true;
+        };
         try {
             // the model's text exactly as generated for a script (a pipe or a file); escaped on a terminal, where a
             // token holding an escape sequence would clear the screen or retitle the window
             const onText = (chunk: string) => io.stdout.write(forTerminal(chunk, io.stdout));
             const {reply, gate} = await session.send(prompt, {signal: controller.signal, onText});
+            endLine();
             // the condition gate (--when): its decision and the prompt's z, beside the reply (stdout holds only the reply)
             if (gate) process.stderr.write(`steer-chat: ${displayText(describeDecision(gate), 1000)}\n`);
             if (reply.stopReason === "contextFull") process.stderr.write("steer-chat: the reply stopped: the context is full (--context-size)\n");
         } finally {
             stopReply();
+            endLine();
         }
-        if (io.stdout.isTTY) io.stdout.write("\n");
         return 0;
     } finally {
         await loaded.dispose();
