@@ -117,4 +117,14 @@ describe("steer-chat in a real terminal", () => {
         expect(lines.at(-1)).toBe("EXITED:0");
         expect(lines.at(-2)).toMatch(/^, there was/);
     });
+
+    it("ask with --when on a terminal: the gate's decision is a line of its own after the reply", async () => {
+        term = startTerminal(["ask", "--model", "demo", "--temperature", "0", "--max-tokens", "12", "--vector", "sue:1", "--when", "sue>0.3",
+            "Tim went to the park"], {width: 100, height: 10});
+        const s = await term.waitFor((x) => x.includes("EXITED:"), "the exit");
+        const lines = s.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "");
+        expect(lines.at(-1)).toBe("EXITED:0");
+        expect(lines.at(-2)).toMatch(/^steer-chat: when sue>0\.3: prompt z -?\d+\.\d+, (not )?steered$/);
+        expect(lines.at(-3)).not.toContain("steer-chat:");
+    });
 });
