@@ -204,24 +204,25 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
         ...(gate != null ? {gateSwitches, ...(firstGateSwitch != null ? {firstGateSwitch} : {})} : {})
     };
 
+    /** the native loop where it can run, else node-llama-cpp's, filling the reply's tokens, stop reason and switches */
     async function runLoop() {
         if (native != null && "generate" in native) {
-        // the loop runs ahead of the JS thread: a stop takes effect at the token being read when it came, as in
-        // node-llama-cpp's loop, and the tokens sampled past it are left out
+            // the loop runs ahead of the JS thread: a stop takes effect at the token being read when it came, as in
+            // node-llama-cpp's loop, and the tokens sampled past it are left out
             let stopped = false;
             const result = await native.generate(sequence, {
                 input: inputTokens, maxTokens, sampling, signal: options.signal,
                 ...(options.switchAt ? {switchAt: {after: options.switchAt.after, vector: options.switchAt.vector}} : {}),
                 ...(gate ? {gate: {pauseMask: tokenMaskOf(model, native.vocabularySize, gate.pauseCharacters),
-                vector: gate.vector, vectorOn: gate.vectorOn}} : {}),
+                    vector: gate.vector, vectorOn: gate.vectorOn}} : {}),
                 ...(asked != null ? {topLogprobs: asked.top} : {}),
                 onTokens(sampled, confidences, logprobs, topIds, topLogprobs, paused) {
                     for (let i = 0; i < sampled.length && !stopped; i++) {
                         const entry = asked != null && logprobs != null && topIds != null && topLogprobs != null ? {
-                        token: sampled[i] as Token, logprob: logprobs[i]!,
-                        top: Array.from({length: asked.top}, (_, k) => ({token: topIds[i * asked.top + k] as Token,
-                            logprob: topLogprobs[i * asked.top + k]!}))
-                    } : undefined;
+                            token: sampled[i] as Token, logprob: logprobs[i]!,
+                            top: Array.from({length: asked.top}, (_, k) => ({token: topIds[i * asked.top + k] as Token,
+                                logprob: topLogprobs[i * asked.top + k]!}))
+                        } : undefined;
                         take(sampled[i] as Token, confidences[i]!, entry);
                         stopped = options.signal?.aborted === true;
                     }
@@ -253,22 +254,22 @@ export async function generateTokens(sequence: LlamaContextSequence, inputTokens
             let vectorOn = scheduleOn;
             const plain = s == null && gate == null;
             stopReason = await nodeLlamaCppLoop(sequence, inputTokens, maxTokens, sampling, plain ? take : (token, confidence) => {
-            take(token, confidence);
-            // the iterator decodes this token when asked for the next one: the switch goes in between (not past the last)
-            if (tokens.length >= maxTokens || options.signal?.aborted === true) return;
-            if (s != null && tokens.length === s.after) {
-                s.apply();
-                switched = true;
-                vectorOn = scheduleOn = s.to === "reply";
-            }
-            if (gate == null) return;
-            answerGate(gate.open());
-            if ((scheduleOn && gateOpen) !== vectorOn) {
-                vectorOn = scheduleOn && gateOpen;
-                gate.apply(vectorOn);
-                gateSwitches++;
-            }
-        }, takeEog);
+                take(token, confidence);
+                // the iterator decodes this token when asked for the next one: the switch goes in between (not past the last)
+                if (tokens.length >= maxTokens || options.signal?.aborted === true) return;
+                if (s != null && tokens.length === s.after) {
+                    s.apply();
+                    switched = true;
+                    vectorOn = scheduleOn = s.to === "reply";
+                }
+                if (gate == null) return;
+                answerGate(gate.open());
+                if ((scheduleOn && gateOpen) !== vectorOn) {
+                    vectorOn = scheduleOn && gateOpen;
+                    gate.apply(vectorOn);
+                    gateSwitches++;
+                }
+            }, takeEog);
         }
     }
 }
