@@ -9,7 +9,7 @@
  * member starts from an empty sequence: the loop empties it itself (the context lock is the run's).
  */
 import type {LlamaContext, LlamaContextSequence, Token} from "node-llama-cpp";
-import {nativeGeneratorFor, nodeLlamaCppAcquireLock, type NativeSampling, type SequenceInternals} from "./generationLoop.js";
+import {nativeGeneratorFor, nodeLlamaCppAcquireLock, untilDone, type NativeSampling, type SequenceInternals} from "./generationLoop.js";
 import {addonContextOf, expectedNCtx, findNativeModule, type NativeBatchRun, type NativeGenerationResult} from "./loader.js";
 
 export type BatchMemberRequest = {
@@ -76,15 +76,7 @@ export class NativeBatch {
                 for (const token of tokens) generated.push(token as Token);
                 request.onTokens(tokens, confidences);
             });
-            const stop = () => member.stop();
-            request.signal?.addEventListener("abort", stop);
-            if (request.signal?.aborted) stop();
-            let result: NativeGenerationResult;
-            try {
-                result = await member.done;
-            } finally {
-                request.signal?.removeEventListener("abort", stop);
-            }
+            const result = await untilDone(member, request.signal);
             // the sequence was emptied, then holds what the loop decoded: the input, every generated token but the last
             const decoded = [...input.slice(0, result.inputDecoded), ...generated.slice(0, result.decodedGenerated)] as Token[];
             internals._contextTokens = decoded;

@@ -68,6 +68,19 @@ export type NativeGenerator = (sequence: LlamaContextSequence, request: NativeGe
  * The native loop for a sequence, or why it cannot run there (then node-llama-cpp's loop is used): no helper, an
  * older helper, or a sequence whose bookkeeping the loop does not keep (token predictors, checkpointed models).
  */
+/** A native run's result, the run stopped when `signal` aborts (before or while it runs): the single and batched loops. */
+export async function untilDone(run: {done: Promise<NativeGenerationResult>, stop(): void},
+    signal: AbortSignal | undefined): Promise<NativeGenerationResult> {
+    const stop = () => run.stop();
+    signal?.addEventListener("abort", stop);
+    if (signal?.aborted) stop();
+    try {
+        return await run.done;
+    } finally {
+        signal?.removeEventListener("abort", stop);
+    }
+}
+
 export function nativeGeneratorFor(sequence: LlamaContextSequence): {generate: NativeGenerator, vocabularySize: number} | {reason: string} {
     if (process.env.STEER_CHAT_NATIVE_LOOP === "0") return {reason: "STEER_CHAT_NATIVE_LOOP=0"};
     const found = findNativeModule();
@@ -110,15 +123,7 @@ async function runNativeLoop(mod: NativeModule, sequence: LlamaContextSequence,
             for (const token of tokens) generated.push(token as Token);
             return request.onTokens(tokens, confidences, logprobs, topIds, topLogprobs, paused);
         });
-        const stop = () => run.stop();
-        request.signal?.addEventListener("abort", stop);
-        if (request.signal?.aborted) stop();
-        let result: NativeGenerationResult;
-        try {
-            result = await run.done;
-        } finally {
-            request.signal?.removeEventListener("abort", stop);
-        }
+        const result = await untilDone(run, request.signal);
         // the sequence now holds what the loop decoded: its input, then every generated token but the last sampled
         const decoded = [...input.slice(0, result.inputDecoded), ...generated.slice(0, result.decodedGenerated)] as Token[];
         internals._contextTokens = internals._contextTokens.concat(decoded);
