@@ -506,8 +506,8 @@ export class ChatSession {
 
     /**
      * /calibrate: the largest strength each way whose replies stay within the gauge's limits, on this model. The
-     * conversation is put back as it was (its cache is evaluated again at the next turn); the vector's panel range
-     * becomes what was found. Returns the report.
+     * conversation is put back as it was; under keep its cache too (held first, as the trials hold it), otherwise it
+     * is evaluated again at the next turn. The vector's panel range becomes what was found. Returns the report.
      */
     async calibrate(name: string, progress: {signal?: AbortSignal, onPoint?: (point: StrengthPoint) => void} = {}): Promise<string> {
         const steering = this.requireSteering();
@@ -515,6 +515,8 @@ export class ChatSession {
         steering.state.get(name);
         await this.stopBackground();
         const history = this.conversation.snapshot();
+        // the search clears the conversation's cache for its probes: under keep, a copy goes back afterwards
+        this.trialHold = this.conversation.historyPolicy === "keep" ? await this.conversation.holdEvaluation() : undefined;
         // greedy and seeded, whatever the chat samples with: the same search gives the same limits
         const sampling = {...this.conversation.sampling};
         Object.assign(this.conversation.sampling, CALIBRATE_SAMPLING);
@@ -530,6 +532,13 @@ export class ChatSession {
         } finally {
             Object.assign(this.conversation.sampling, sampling);
             this.conversation.restore(history);
+            // the user's steering applied again, and the held cache put back (released where it was not)
+            try {
+                await this.putSteeringBack();
+            } finally {
+                this.trialHold?.release();
+                this.trialHold = undefined;
+            }
         }
         if (!result.stopped) this.stage((s) => s.setRange(name, result.coefficientRange));
         return calibrationReport(result, {model: this.modelName, sampling: CALIBRATE_SAMPLING, policy: this.steerPolicy});

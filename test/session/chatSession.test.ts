@@ -99,6 +99,23 @@ describe("ChatSession on stories260K", () => {
         expect((await reeval.send("The end")).reply.history).toMatchObject({policy: "reeval", reevaluated: false});
     });
 
+    it("under keep, /calibrate puts the history's cache back as the trials do: the next turn evaluates only its own prompt", async () => {
+        const session = await open({vectors: [`${sue}:1`], history: "keep"});
+        await session.send(PROMPT);
+        session.stage((s) => s.setCoefficient("sue", 1.5));
+        await session.send("Then");
+        const before = session.contextUsage();
+        expect(before.staleTokens).toBeGreaterThan(0);
+        const steering = session.steering!.state.get("sue").coefficient;
+        await session.calibrate("sue"); // its probes clear the conversation's cache, each one
+        expect(session.steering!.state.get("sue").coefficient).toBe(steering);
+        expect(session.contextUsage()).toEqual(before);
+        const next = await session.send("The end");
+        expect(next.reply.history).toMatchObject({policy: "keep", reevaluated: false, staleTokens: before.staleTokens});
+        expect(next.reply.timing!.promptTokens).toBeLessThan(10);
+        expect(next.reply.history!.evaluatedTokens).toBeLessThan(before.used);
+    });
+
     it("/compare answers the last prompt off and on and keeps one exchange; /sweep puts the steering back", async () => {
         const plain = (await (await open()).send(PROMPT)).reply.text;
         // under the chat's default policy, keep: the trials still read the history under their own steering

@@ -84,22 +84,25 @@ describe("the session is the one way to change the steering", () => {
         expect(backend.current?.data[0]).toBe(0.5);
     });
 
+    /** a strength search that stages three probes and finds ±2 (or fails after them, with `failing`) */
+    const searching = (probed: number[], failing = false): ChatSessionOptions["autoCalibrate"] => async (name, {steering}) => {
+        for (const c of [0.5, 2, -2]) {
+            steering.update((s) => s.setCoefficient(name, c));
+            probed.push(c);
+        }
+        if (failing) throw new Error("the probe failed");
+        const point = (sigma: number, coefficient: number) =>
+            ({sigma, coefficient, kl: 0, repetition: 0, perplexity: 1, score: 0, texts: []});
+        const points = [point(0, 0), point(1, 2), point(-1, -2)];
+        const result: AutoCalibration = {name, prompts: ["p"], limits: {kl: 1, repetition: 1}, baseline: points[0]!,
+            positive: {limit: 1, stopped: false}, negative: {limit: -1, stopped: false}, points,
+            coefficientRange: {min: -2, max: 2}, stopped: false, seconds: 1};
+        return result;
+    };
+
     it("/calibrate's probes stage through the session, and the range found is staged there too", async () => {
         const probed: number[] = [];
-        const autoCalibrate: ChatSessionOptions["autoCalibrate"] = async (name, {steering}) => {
-            for (const c of [0.5, 2, -2]) {
-                steering.update((s) => s.setCoefficient(name, c));
-                probed.push(c);
-            }
-            const point = (sigma: number, coefficient: number) =>
-                ({sigma, coefficient, kl: 0, repetition: 0, perplexity: 1, score: 0, texts: []});
-            const points = [point(0, 0), point(1, 2), point(-1, -2)];
-            const result: AutoCalibration = {name, prompts: ["p"], limits: {kl: 1, repetition: 1}, baseline: points[0]!,
-                positive: {limit: 1, stopped: false}, negative: {limit: -1, stopped: false}, points,
-                coefficientRange: {min: -2, max: 2}, stopped: false, seconds: 1};
-            return result;
-        };
-        const {session} = sessionOn({autoCalibrate});
+        const {session} = sessionOn({autoCalibrate: searching(probed)});
         session.stage((s) => s.add(entry("happy", 0.5)));
         const stage = vi.spyOn(session, "stage");
         const report = await session.calibrate("happy");
@@ -107,6 +110,21 @@ describe("the session is the one way to change the steering", () => {
         expect(probed).toEqual([0.5, 2, -2]);
         expect(stage).toHaveBeenCalledTimes(4); // three probes and the range
         expect(session.steeringState!.get("happy").range).toEqual({min: -2, max: 2});
+    });
+
+    it("/calibrate under keep holds the cache and puts it back after its probes, failed or not; under reeval holds none", async () => {
+        for (const policy of ["keep", "reeval"] as const) {
+            for (const failing of [false, true]) {
+                const {session, conversation} = sessionOn({autoCalibrate: searching([], failing)});
+                conversation.historyPolicy = policy;
+                session.stage((s) => s.add(entry("happy", 0.5)));
+                const calibrating = session.calibrate("happy");
+                if (failing) await expect(calibrating).rejects.toThrow("the probe failed");
+                else await calibrating;
+                expect(conversation.holds, `${policy}, failing: ${failing}`).toEqual(policy === "keep" ? ["restored"] : []);
+                expect(conversation.historyPolicy).toBe(policy);
+            }
+        }
     });
 
     it("reply-only steering switches the applied mix off and on without mixing it again", async () => {
