@@ -75,22 +75,30 @@ describe("ChatSession on stories260K", () => {
         }
     });
 
-    it("under keep, /sweep puts the history's cache back as it was: the next turn evaluates only its own prompt", async () => {
+    /**
+     * Under keep, `work` (trials or /calibrate, which evaluate or clear the cache) on a history that carries older
+     * steering: afterwards the cache is as it was, and the next turn evaluates only its own prompt and reply.
+     */
+    const cacheKeptAcross = async (work: (session: Awaited<ReturnType<typeof open>>) => Promise<unknown>) => {
         const session = await open({vectors: [`${sue}:1`], history: "keep"});
         await session.send(PROMPT);
         session.stage((s) => s.setCoefficient("sue", 1.5));
         await session.send("Then");
         const before = session.contextUsage();
         expect(before.staleTokens).toBeGreaterThan(0); // the history carries older steering, which keep keeps
-        const rows = await session.sweep("sue", [0, 2], () => ({}));
-        expect(rows).toHaveLength(2);
+        const coefficient = session.steering!.state.get("sue").coefficient;
+        await work(session);
+        expect(session.steering!.state.get("sue").coefficient).toBe(coefficient);
         expect(session.contextUsage()).toEqual(before); // the same cache, the same stale part, nothing left to evaluate
         const next = await session.send("The end");
         expect(next.reply.history).toMatchObject({policy: "keep", reevaluated: false, staleTokens: before.staleTokens});
         // only the new prompt and the reply were evaluated: the history (before.used tokens) came from the cache
-        const promptTokens = next.reply.timing!.promptTokens;
-        expect(promptTokens).toBeLessThan(10);
+        expect(next.reply.timing!.promptTokens).toBeLessThan(10);
         expect(next.reply.history!.evaluatedTokens).toBeLessThan(before.used);
+    };
+
+    it("under keep, /sweep puts the history's cache back as it was: the next turn evaluates only its own prompt", async () => {
+        await cacheKeptAcross(async (session) => expect(await session.sweep("sue", [0, 2], () => ({}))).toHaveLength(2));
 
         // the same under reeval: the trials leave nothing held, the steering comes back and the history is read again
         const reeval = await open({vectors: [`${sue}:1`], history: "reeval"});
@@ -99,21 +107,8 @@ describe("ChatSession on stories260K", () => {
         expect((await reeval.send("The end")).reply.history).toMatchObject({policy: "reeval", reevaluated: false});
     });
 
-    it("under keep, /calibrate puts the history's cache back as the trials do: the next turn evaluates only its own prompt", async () => {
-        const session = await open({vectors: [`${sue}:1`], history: "keep"});
-        await session.send(PROMPT);
-        session.stage((s) => s.setCoefficient("sue", 1.5));
-        await session.send("Then");
-        const before = session.contextUsage();
-        expect(before.staleTokens).toBeGreaterThan(0);
-        const steering = session.steering!.state.get("sue").coefficient;
-        await session.calibrate("sue"); // its probes clear the conversation's cache, each one
-        expect(session.steering!.state.get("sue").coefficient).toBe(steering);
-        expect(session.contextUsage()).toEqual(before);
-        const next = await session.send("The end");
-        expect(next.reply.history).toMatchObject({policy: "keep", reevaluated: false, staleTokens: before.staleTokens});
-        expect(next.reply.timing!.promptTokens).toBeLessThan(10);
-        expect(next.reply.history!.evaluatedTokens).toBeLessThan(before.used);
+    it("under keep, /calibrate puts the history's cache back as the trials do, though its probes clear it", async () => {
+        await cacheKeptAcross((session) => session.calibrate("sue"));
     });
 
     it("/compare answers the last prompt off and on and keeps one exchange; /sweep puts the steering back", async () => {
