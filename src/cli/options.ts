@@ -145,7 +145,7 @@ export const COMMAND_OPTIONS: Record<CliCommand, readonly OptionName[]> = {
     chat: [...LOADING, ...STEERED, "history", "keep-cache", ...COMMON],
     ask: [...LOADING, ...STEERED, ...COMMON],
     vectors: ["model", ...COMMON],
-    preset: ["vector", "layers", "description", "system", "temperature", "max-tokens", "seed", "history", "keep-cache", "steer", "force", ...COMMON],
+    preset: ["vector", "layers", "description", "system", "temperature", "max-tokens", "seed", "history", "keep-cache", "steer", "steer-code", "when", "force", ...COMMON],
     train: [...LOADING, "recipe", "describe", "dry-run", "positive", "negative", "method", "positions", "scale", "layers", "seed", "output", "force", ...COMMON],
     import: ["layer", "output", "force", ...COMMON],
     read: [...LOADING, "vector", "layers", "file", "baseline", "across-layers", "json", "npy", "force", ...COMMON],

@@ -1,9 +1,10 @@
-/** `steer-chat preset list | show NAME | save NAME --vector F:C ... [--force] | delete NAME`. */
+/** `steer-chat preset list | show NAME | save NAME --vector F:C ... [--steer-code on|off] [--when NAME>Z] [--force] | delete NAME`. */
 import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
 import {describePreset, presetVectorRef} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
+import {type Condition, conditionText} from "../steering/conditionGate.js";
 import {loadControlVector} from "../steering/loadControlVector.js";
 import type {LayerRange} from "../steering/mixControlVectors.js";
 import {parseLayerRange, parseVectorStrengthSpec} from "../steering/inputGrammar.js";
@@ -58,7 +59,17 @@ async function presetFromFlags(name: string, options: CliOptions): Promise<Prese
         ...(options.system ? {systemPrompt: options.system} : {}),
         ...(sampling != null ? {sampling} : {}),
         ...(options.history != null ? {history: options.history} : {}),
-        ...(options.steer != null ? {steer: options.steer} : {})};
+        ...(options.steer != null ? {steer: options.steer} : {}),
+        // the gates, as the chat's Ctrl+S stores them: code steering only when off, the condition as typed
+        ...(options.steerCode === "off" ? {steerCode: "off" as const} : {}),
+        ...(options.when != null ? {when: await checkedCondition(options.when)} : {})};
+}
+
+/** --when for a preset: its vector must read, as the chat's /when checks it; a file is stored to load from any folder */
+async function checkedCondition(condition: Condition): Promise<string> {
+    const file = findVectorFile(condition.ref);
+    await loadControlVector(file);
+    return conditionText({...condition, ref: looksLikePath(condition.ref) ? presetVectorRef(file) : condition.ref});
 }
 
 /**
