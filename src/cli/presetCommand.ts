@@ -1,7 +1,7 @@
 /** `steer-chat preset list | show NAME | save NAME --vector F:C ... [--steer-code on|off] [--when NAME>Z] [--force] | delete NAME`. */
 import {displayText} from "../displayText.js";
 import {UserFacingError} from "../errors.js";
-import {describePreset, presetVectorRef} from "../presets/applyPreset.js";
+import {describePreset, presetConditionRef, presetVectorRef} from "../presets/applyPreset.js";
 import {PresetStore} from "../presets/presetStore.js";
 import type {Preset, PresetVector} from "../presets/presetSchema.js";
 import {type Condition, conditionText} from "../steering/conditionGate.js";
@@ -60,16 +60,16 @@ async function presetFromFlags(name: string, options: CliOptions): Promise<Prese
         ...(sampling != null ? {sampling} : {}),
         ...(options.history != null ? {history: options.history} : {}),
         ...(options.steer != null ? {steer: options.steer} : {}),
-        // the gates, as the chat's Ctrl+S stores them: code steering only when off, the condition as typed
+        // the gates, as the chat's Ctrl+S stores them: code steering only when off, the condition's vector by
+        // presetConditionRef
         ...(options.steerCode === "off" ? {steerCode: "off" as const} : {}),
         ...(options.when != null ? {when: await checkedCondition(options.when)} : {})};
 }
 
-/** --when for a preset: its vector must read, as the chat's /when checks it; a file is stored to load from any folder */
+/** --when for a preset: its vector must read, as the chat's /when checks it */
 async function checkedCondition(condition: Condition): Promise<string> {
-    const file = findVectorFile(condition.ref);
-    await loadControlVector(file);
-    return conditionText({...condition, ref: looksLikePath(condition.ref) ? presetVectorRef(file) : condition.ref});
+    await loadControlVector(findVectorFile(condition.ref));
+    return conditionText({...condition, ref: presetConditionRef(condition.ref)});
 }
 
 /**

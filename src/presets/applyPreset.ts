@@ -1,6 +1,7 @@
 /**
  * Turning presets into steering and back. Loading keeps what fits the model and says what it skipped and why.
  */
+import {existsSync} from "node:fs";
 import path from "node:path";
 import {displayText} from "../displayText.js";
 import {errorMessage, UserFacingError} from "../errors.js";
@@ -13,7 +14,7 @@ import type {SteeringController} from "../steering/steeringController.js";
 import {formatCoefficient, formatLayers, layersToPair, pairToLayers} from "../steering/describe.js";
 import {formatSigma} from "../steering/strengthUnits.js";
 import {roundCoefficient, SteeringState} from "../steering/steeringState.js";
-import {vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
+import {looksLikePath, vectorFolders, vectorNameOf} from "../steering/vectorLibrary.js";
 import {loadEntryOrRecipe, trainedVectorsDir, type RecipeFallback} from "../training/recipeVectors.js";
 import {PRESET_SAMPLING_KEYS, type Preset, type PresetVector} from "./presetSchema.js";
 
@@ -102,6 +103,18 @@ export function presetVectorRef(file: string): string {
     // a vector trained from a recipe lives in a per-model cache folder: by name, it is retrained for other models
     const trainedCache = path.dirname(dir) === path.resolve(trainedVectorsDir());
     return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
+}
+
+/**
+ * How a preset stores a condition's vector (--when, /when): a file in the user's or the shipped vectors folder by its
+ * name, any other file by its absolute path (so the preset loads from any folder), a name as it is. Unlike a steering
+ * vector's (presetVectorRef), a file in the trained cache keeps its path: the condition reader looks names up in
+ * those two folders only, and would find another vector of that name, or none.
+ */
+export function presetConditionRef(ref: string): string {
+    if (!looksLikePath(ref) || !existsSync(ref)) return ref;
+    const file = path.resolve(ref);
+    return vectorFolders().some((f) => path.resolve(f.dir) === path.dirname(file)) ? vectorNameOf(file) : file;
 }
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */

@@ -514,6 +514,8 @@ export class ChatSession {
         if (this.options.autoCalibrate == null) throw new UserFacingError("Calibration is unavailable in this session", "see the message at the top");
         steering.state.get(name);
         await this.stopBackground();
+        // measured (or read) before the cache is copied: nothing is held for a search that cannot start
+        await this.loadCalibration();
         const history = this.conversation.snapshot();
         // the search clears the conversation's cache for its probes: under keep, a copy goes back afterwards
         this.trialHold = this.conversation.historyPolicy === "keep" ? await this.conversation.holdEvaluation() : undefined;

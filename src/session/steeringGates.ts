@@ -5,6 +5,7 @@
  * asks decide() before each turn and end() after it; the conversation's hooks read `state`.
  */
 import type {LoadedModel} from "../engine/runtime.js";
+import {presetConditionRef} from "../presets/applyPreset.js";
 import {ConditionReader, conditionText, describeCondition, type Condition, type GateDecision, type GateState} from "../steering/conditionGate.js";
 import type {CodeSteering} from "../steering/steerPolicy.js";
 
@@ -51,7 +52,8 @@ export class SteeringGates {
 
     /** what a preset stores of them */
     presetFields(): {steerCode?: CodeSteering, when?: string} {
-        return {...this.code === "off" ? {steerCode: "off" as const} : {}, ...this.condition ? {when: conditionText(this.condition)} : {}};
+        return {...this.code === "off" ? {steerCode: "off" as const} : {},
+            ...this.condition ? {when: conditionText({...this.condition, ref: presetConditionRef(this.condition.ref)})} : {}};
     }
 
     free() {

@@ -1,27 +1,32 @@
 /**
  * `steer-chat preset save` takes the steering gates (--steer-code, --when) and stores them as the chat's Ctrl+S
- * does: code steering only when off, the condition as typed, its vector checked first. Pure: no model.
+ * does: code steering only when off, the condition's vector checked first and stored by presetConditionRef (a name
+ * for the vectors folders, an absolute path for any other file). Pure: no model.
  */
-import {copyFileSync} from "node:fs";
+import {copyFileSync, mkdirSync} from "node:fs";
 import path from "node:path";
 import {afterEach, beforeEach, describe, expect, it} from "vitest";
 import {parseCli} from "../../src/cli/options.js";
 import {runPreset} from "../../src/cli/presetCommand.js";
+import {presetConditionRef} from "../../src/presets/applyPreset.js";
 import {PresetStore} from "../../src/presets/presetStore.js";
+import {trainedVectorsDir} from "../../src/training/recipeVectors.js";
 import {UserFacingError} from "../../src/errors.js";
 import {repoRoot, tempDir} from "../helpers/tinyModel.js";
 
 describe("preset save with gates", () => {
     let dir: string;
-    let previous: string | undefined;
+    const previous = {config: process.env.STEER_CHAT_CONFIG_DIR, data: process.env.STEER_CHAT_DATA_DIR};
     beforeEach(() => {
         dir = tempDir();
-        previous = process.env.STEER_CHAT_CONFIG_DIR;
         process.env.STEER_CHAT_CONFIG_DIR = dir;
+        process.env.STEER_CHAT_DATA_DIR = tempDir();
     });
     afterEach(() => {
-        if (previous == null) delete process.env.STEER_CHAT_CONFIG_DIR;
-        else process.env.STEER_CHAT_CONFIG_DIR = previous;
+        for (const [key, value] of [["STEER_CHAT_CONFIG_DIR", previous.config], ["STEER_CHAT_DATA_DIR", previous.data]] as const) {
+            if (value == null) delete process.env[key];
+            else process.env[key] = value;
+        }
     });
     const sink = {write: () => true} as unknown as NodeJS.WritableStream;
     const save = (...args: string[]) => runPreset(parseCli(["preset", "save", ...args]), sink, sink);
@@ -42,6 +47,23 @@ describe("preset save with gates", () => {
         expect(stored("byfile").when).toBe(`${copy}>1`);
         expect(await save("shipped", "--vector", "happy:0.3", "--when", `${path.join(repoRoot, "vectors", "sue.gguf")}<0`)).toBe(0);
         expect(stored("shipped").when).toBe("sue<0");
+    });
+
+    it("a file in the trained cache keeps its path: the condition reader does not look names up there", async () => {
+        const cached = path.join(trainedVectorsDir(), "0123abcd", "mood.gguf");
+        mkdirSync(path.dirname(cached), {recursive: true});
+        copyFileSync(path.join(repoRoot, "vectors", "sue.gguf"), cached);
+        expect(await save("trained", "--vector", "happy:0.3", "--when", `${cached}>1`)).toBe(0);
+        expect(stored("trained").when).toBe(`${cached}>1`);
+    });
+
+    it("presetConditionRef, which Ctrl+S uses too: a relative path made absolute, a vectors-folder file by name, a name as it is", () => {
+        const copy = path.join(tempDir(), "mood.gguf");
+        copyFileSync(path.join(repoRoot, "vectors", "sue.gguf"), copy);
+        expect(presetConditionRef(path.relative(process.cwd(), copy))).toBe(copy);
+        expect(presetConditionRef(path.join(repoRoot, "vectors", "tim.gguf"))).toBe("tim");
+        expect(presetConditionRef("tim")).toBe("tim");
+        expect(presetConditionRef("tim.gguf")).toBe("tim.gguf"); // no such file here: a name, looked up as the reader does
     });
 
     it("a --when vector that does not exist is refused before anything is saved; a malformed one at parsing", async () => {
