@@ -4,11 +4,12 @@
 // whole context, so only requests with the same one may share a decode (the JS side sees to that).
 //
 // A run is started empty and lives until JS closes it; members join it between steps. A member's prompt is decoded
-// on its own at the start of the next step (the other members wait for it), in batches of n_batch with logits for its last token only, exactly as generate.cc decodes it, and its
-// sequence is emptied from its first position first (llama_memory_seq_rm): a member starts from a fresh sequence
-// without taking node-llama-cpp's context lock, which the run holds. Then each step decodes the last sampled token
-// of every active member in one batch and samples each member from its own row of logits. A member stops on an
-// end-of-generation token, its token budget, or its stop() (a client gone): it alone leaves the batch.
+// on its own at the start of the next step (the other members wait for it), in batches of n_batch with logits for
+// its last token only, exactly as generate.cc decodes it, and its sequence is emptied from its first position first
+// (llama_memory_seq_rm): a member starts from a fresh sequence without taking node-llama-cpp's context lock, which
+// the run holds. Then each step decodes the last sampled token of every active member in one batch and samples each
+// member from its own row of logits. A member stops on an end-of-generation token, its token budget, or its stop()
+// (a client gone): it alone leaves the batch.
 //
 // As in generate.cc, every llama.cpp call happens with the context's dispose mutex held and the context checked
 // alive, and tokens are streamed to JS through one thread-safe function, a call in flight at a time.

@@ -64,10 +64,6 @@ export function nodeLlamaCppAcquireLock(): Promise<AcquireLock> {
 
 export type NativeGenerator = (sequence: LlamaContextSequence, request: NativeGenerateRequest) => Promise<NativeGenerationResult>;
 
-/**
- * The native loop for a sequence, or why it cannot run there (then node-llama-cpp's loop is used): no helper, an
- * older helper, or a sequence whose bookkeeping the loop does not keep (token predictors, checkpointed models).
- */
 /** A native run's result, the run stopped when `signal` aborts (before or while it runs): the single and batched loops. */
 export async function untilDone(run: {done: Promise<NativeGenerationResult>, stop(): void},
     signal: AbortSignal | undefined): Promise<NativeGenerationResult> {
@@ -81,6 +77,10 @@ export async function untilDone(run: {done: Promise<NativeGenerationResult>, sto
     }
 }
 
+/**
+ * The native loop for a sequence, or why it cannot run there (then node-llama-cpp's loop is used): no helper, an
+ * older helper, or a sequence whose bookkeeping the loop does not keep (token predictors, checkpointed models).
+ */
 export function nativeGeneratorFor(sequence: LlamaContextSequence): {generate: NativeGenerator, vocabularySize: number} | {reason: string} {
     if (process.env.STEER_CHAT_NATIVE_LOOP === "0") return {reason: "STEER_CHAT_NATIVE_LOOP=0"};
     const found = findNativeModule();
