@@ -138,9 +138,9 @@ export interface Conversation {
     forgetEvaluation(): Promise<void>;
     /**
      * Keeps a copy of the cache as it is now (the KV state, in a temporary file, and its ledger), for trials that
-     * evaluate the history under other steering (/compare, /sweep) under the keep policy: `restore` puts
-     * it back, so the history stays as the policy left it instead of being evaluated again. Undefined when the copy
-     * could not be made (a full disk): the caller forgets the evaluation instead.
+     * evaluate the history under other steering or clear it (/compare, /sweep, /calibrate) under the keep policy:
+     * `restore` puts it back, so the history stays as the policy left it instead of being evaluated again. Undefined
+     * when the copy could not be made (a full disk): the caller forgets the evaluation instead.
      */
     holdEvaluation(): Promise<EvaluationHold | undefined>;
     /** what a change of settings does to the evaluated history; a change of policy applies from the next turn */

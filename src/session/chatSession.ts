@@ -296,10 +296,10 @@ export class ChatSession {
     }
 
     /**
-     * Trials (/compare, /sweep) run under the reeval policy whatever the chat's: a side's steering must read the
-     * history too, or "steering off" would still carry the vector in the cached history. The user's steering is
-     * put back afterwards (putSteeringBack). Under keep, the cache is held first and put back after, so the history
-     * stays as that policy left it instead of being evaluated again at the next turn.
+     * Trials (/compare, /sweep, /calibrate's search) run under the reeval policy whatever the chat's: a side's
+     * steering must read the history too, or "steering off" would still carry the vector in the cached history. The
+     * user's steering is put back afterwards (putSteeringBack). Under keep, the cache is held first and put back
+     * after, so the history stays as that policy left it instead of being evaluated again at the next turn.
      */
     private async asTrial<T>(work: () => Promise<T>): Promise<T> {
         await this.stopBackground();
@@ -505,43 +505,36 @@ export class ChatSession {
     }
 
     /**
-     * /calibrate: the largest strength each way whose replies stay within the gauge's limits, on this model. The
-     * conversation is put back as it was; under keep its cache too (held first, as the trials hold it), otherwise it
-     * is evaluated again at the next turn. The vector's panel range becomes what was found. Returns the report.
+     * /calibrate: the largest strength each way whose replies stay within the gauge's limits, on this model. A trial
+     * (asTrial): the search clears the conversation for its probes, and the conversation is put back as it was, under
+     * keep its cache too. The vector's panel range becomes what was found. Returns the report.
      */
     async calibrate(name: string, progress: {signal?: AbortSignal, onPoint?: (point: StrengthPoint) => void} = {}): Promise<string> {
         const steering = this.requireSteering();
-        if (this.options.autoCalibrate == null) throw new UserFacingError("Calibration is unavailable in this session", "see the message at the top");
+        const autoCalibrate = this.options.autoCalibrate;
+        if (autoCalibrate == null) throw new UserFacingError("Calibration is unavailable in this session", "see the message at the top");
         steering.state.get(name);
-        await this.stopBackground();
-        // measured (or read) before the cache is copied: nothing is held for a search that cannot start
+        // measured (or read) before the trial copies the cache: nothing is held for a search that cannot start
         await this.loadCalibration();
-        const history = this.conversation.snapshot();
-        // the search clears the conversation's cache for its probes: under keep, a copy goes back afterwards
-        this.trialHold = this.conversation.historyPolicy === "keep" ? await this.conversation.holdEvaluation() : undefined;
-        // greedy and seeded, whatever the chat samples with: the same search gives the same limits
-        const sampling = {...this.conversation.sampling};
-        Object.assign(this.conversation.sampling, CALIBRATE_SAMPLING);
-        let result: AutoCalibration;
-        try {
-            // its probes change the steering through the session, as every change does
-            const through: CalibrationSteering = {
-                get state() { return steering.state; },
-                get appliedVector() { return steering.appliedVector; },
-                update: (change) => this.stage(change)
-            };
-            result = await this.options.autoCalibrate(name, {policy: this.steerPolicy, steering: through, ...progress});
-        } finally {
-            Object.assign(this.conversation.sampling, sampling);
-            this.conversation.restore(history);
-            // the user's steering applied again, and the held cache put back (released where it was not)
+        const result = await this.asTrial(async () => {
+            const history = this.conversation.snapshot();
+            // greedy and seeded, whatever the chat samples with: the same search gives the same limits
+            const sampling = {...this.conversation.sampling};
+            Object.assign(this.conversation.sampling, CALIBRATE_SAMPLING);
             try {
-                await this.putSteeringBack();
+                // its probes change the steering through the session, as every change does
+                const through: CalibrationSteering = {
+                    get state() { return steering.state; },
+                    get appliedVector() { return steering.appliedVector; },
+                    update: (change) => this.stage(change)
+                };
+                return await autoCalibrate(name, {policy: this.steerPolicy, steering: through, ...progress});
             } finally {
-                this.trialHold?.release();
-                this.trialHold = undefined;
+                Object.assign(this.conversation.sampling, sampling);
+                this.conversation.restore(history);
+                await this.putSteeringBack();
             }
-        }
+        });
         if (!result.stopped) this.stage((s) => s.setRange(name, result.coefficientRange));
         return calibrationReport(result, {model: this.modelName, sampling: CALIBRATE_SAMPLING, policy: this.steerPolicy});
     }
