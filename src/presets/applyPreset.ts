@@ -98,11 +98,15 @@ export function presetFromSteering(name: string, state: SteeringState, extra: Pi
  * absolute path (a relative one would depend on the folder steer-chat is started from).
  */
 export function presetVectorRef(file: string): string {
-    const folders = vectorFolders().map((f) => path.resolve(f.dir));
-    const dir = path.dirname(path.resolve(file));
     // a vector trained from a recipe lives in a per-model cache folder: by name, it is retrained for other models
-    const trainedCache = path.dirname(dir) === path.resolve(trainedVectorsDir());
-    return folders.includes(dir) || trainedCache ? vectorNameOf(file) : path.resolve(file);
+    const trainedCache = path.dirname(path.dirname(path.resolve(file))) === path.resolve(trainedVectorsDir());
+    return inVectorsFolder(file) || trainedCache ? vectorNameOf(file) : path.resolve(file);
+}
+
+/** whether a file lies in the user's or the shipped vectors folder, where a name finds it */
+function inVectorsFolder(file: string): boolean {
+    const dir = path.dirname(path.resolve(file));
+    return vectorFolders().some((f) => path.resolve(f.dir) === dir);
 }
 
 /**
@@ -113,8 +117,7 @@ export function presetVectorRef(file: string): string {
  */
 export function presetConditionRef(ref: string): string {
     if (!looksLikePath(ref) || !existsSync(ref)) return ref;
-    const file = path.resolve(ref);
-    return vectorFolders().some((f) => path.resolve(f.dir) === path.dirname(file)) ? vectorNameOf(file) : file;
+    return inVectorsFolder(ref) ? vectorNameOf(ref) : path.resolve(ref);
 }
 
 /** The sampling a preset stores: the preset fields that differ from the defaults (undefined when none do). */
